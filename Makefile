@@ -1,0 +1,25 @@
+# AegisOps — `make up` runs the platform with its demo; `make test` runs every test.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+
+.PHONY: setup up test unit integration e2e bench clean
+
+$(STAMP): pyproject.toml
+	bash scripts/setup.sh $(PY) $(VENV)
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+up: $(STAMP)
+	$(BIN)/aegis up --demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider -ra
+
+bench: $(STAMP)
+	$(BIN)/python bench/event_store.py
+
+clean:
+	rm -rf .aegis $(VENV) *.egg-info

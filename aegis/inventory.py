@@ -1,0 +1,33 @@
+"""Registering targets in the INVENTORY stream (only what changed is appended)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import msgspec
+
+from shared.config import TargetConfig
+from shared.events.system import INVENTORY_STREAM, TargetRegistered
+from shared.eventstore import EventStore
+from shared.projections.inventory import InventoryView
+
+
+async def load_inventory(store: EventStore) -> InventoryView:
+    """The inventory as stored right now."""
+    view = InventoryView()
+    for stored in await store.load_subject("inventory.>", INVENTORY_STREAM):
+        view.apply(stored.seq, stored.envelope)
+    return view
+
+
+async def register_targets(store: EventStore, targets: Iterable[TargetConfig]) -> int:
+    """Append TargetRegistered for every new or changed target; returns how many were appended."""
+    current = await load_inventory(store)
+    appended = 0
+    for target in targets:
+        known = current.targets.get(target.name)
+        if known is not None and msgspec.structs.asdict(known) == msgspec.structs.asdict(target):
+            continue
+        await store.append_system(TargetRegistered(target=target))
+        appended += 1
+    return appended

@@ -1,0 +1,100 @@
+"""`aegis up`: embedded NATS, the inventory, demo targets, every service under the supervisor."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+from aegis.backoff import BackoffPolicy
+from aegis.nats_server import EmbeddedNats, port_free, wait_for_port
+from aegis.supervisor import Supervisor, WorkerSpec
+from shared.config import Settings, settings_env
+from shared.errors import RuntimeStartError
+from shared.eventstore import EventStore
+from shared.jetstream import connect, ensure_streams
+from shared.log import get_logger, setup_logging
+
+SERVICES = ("gateway", "analyst", "council", "executor", "notifier", "prober")
+log = get_logger("up")
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+async def run_up(settings: Settings, config_file: str | None = None) -> int:
+    """Run the platform until SIGINT/SIGTERM; leaves no process behind."""
+    setup_logging("aegis-up", settings.log_level)
+    data_dir = Path(settings.data_dir).resolve()
+    (data_dir / "logs").mkdir(parents=True, exist_ok=True)
+    if not port_free(settings.host, settings.port):
+        raise RuntimeStartError(f"gateway port {settings.port} is already in use; pass --port", port=settings.port)
+    nats = None
+    nats_url = settings.nats_url
+    if not nats_url:
+        nats = EmbeddedNats(data_dir, settings.nats_port)
+        await asyncio.to_thread(nats.start)
+        nats_url = nats.url
+        _say(f"nats-server   {nats_url}  (JetStream in {data_dir / 'jetstream'})")
+    else:
+        _say(f"nats          {nats_url}  (external)")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    nc = supervisor = demo = None
+    try:
+        nc = await connect(nats_url, name=f"aegis-up@{settings.node_name}")
+        await ensure_streams(nc.jetstream())
+        store = EventStore(nc, f"supervisor@{settings.node_name}")
+        env = settings_env(settings) | {"AEGIS_NATS_URL": nats_url, "AEGIS_DATA_DIR": str(data_dir)}
+        if config_file:
+            env["AEGIS_CONFIG"] = str(Path(config_file).resolve())
+        from aegis.inventory import register_targets
+
+        targets = list(settings.targets)
+        if settings.demo:
+            from aegis.demo.targets import DemoTargets
+
+            demo = DemoTargets(data_dir / "logs")
+            targets += demo.targets
+            await asyncio.to_thread(demo.start_all)
+            for target in demo.targets:
+                _say(f"demo target   {target.name:<14} http://127.0.0.1:{target.port}{_path(target.health_url)}")
+        await register_targets(store, targets)
+        supervisor = Supervisor(store, BackoffPolicy.from_settings(settings), log_dir=str(data_dir / "logs"))
+        for name in SERVICES:
+            supervisor.add(WorkerSpec.python_module(name, f"services.{name}", env))
+        await supervisor.start_all()
+        for name, worker in supervisor.workers.items():
+            _say(f"service       {name:<14} pid {worker.proc.pid if worker.proc else '-'}")
+        if await asyncio.to_thread(wait_for_port, settings.host, settings.port, 30.0):
+            _say(f"gateway       http://{settings.host}:{settings.port}  (docs /docs, websocket /ws)")
+        else:
+            _say(f"gateway       did not open port {settings.port}; see {data_dir / 'logs' / 'gateway.log'}")
+        _say(f"logs          {data_dir / 'logs'}")
+        _say("AegisOps is up. Ctrl-C stops everything.")
+        await stop.wait()
+        _say("stopping…")
+        return 0
+    finally:
+        if supervisor is not None:
+            await supervisor.stop_all()
+        if demo is not None:
+            await asyncio.to_thread(demo.stop_all)
+        if nc is not None:
+            try:
+                await nc.drain()
+            except Exception:  # noqa: BLE001 - shutting down anyway
+                pass
+        if nats is not None:
+            await asyncio.to_thread(nats.stop)
+        _say("stopped.")
+
+
+def _path(url: str) -> str:
+    return "/" + url.split("/", 3)[3] if url.count("/") >= 3 else ""
+
+

@@ -1,0 +1,39 @@
+"""Load an incident, decide, append; on a concurrency conflict reload and decide again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from shared.errors import ConcurrencyError
+from shared.events import Envelope, Event
+from shared.eventstore import EventStore
+from shared.log import get_logger
+from shared.projections.incident import IncidentState, fold
+
+log = get_logger("aggregate")
+Decide = Callable[[IncidentState | None], Sequence[Event]]
+
+
+async def load_incident(store: EventStore, incident_id: str) -> tuple[IncidentState | None, int]:
+    """The incident's current state and the sequence of its last event (0 if none)."""
+    stored = await store.load(incident_id)
+    state = fold(stored)
+    return state, (stored[-1].seq if stored else 0)
+
+
+async def decide_and_append(store: EventStore, incident_id: str, decide: Decide, *,
+                            causation: Envelope | None = None, attempts: int = 8) -> tuple[IncidentState | None, int]:
+    """Run `decide` on fresh state and append its events atomically w.r.t. other writers.
+
+    Returns the state the decision was made on and the last sequence after appending.
+    """
+    for attempt in range(attempts):
+        state, seq = await load_incident(store, incident_id)
+        events = decide(state)
+        if not events:
+            return state, seq
+        try:
+            return state, await store.append(incident_id, events, expected_seq=seq, causation=causation)
+        except ConcurrencyError:
+            log.info("append conflict, reloading", extra={"incident_id": incident_id, "attempt": attempt + 1})
+    raise ConcurrencyError(f"gave up after {attempts} conflicting appends", incident_id=incident_id)

@@ -1,0 +1,153 @@
+"""The one place for configuration: defaults < TOML file < AEGIS_* environment < CLI flags."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from shared.errors import ConfigError
+
+NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+ENV_PREFIX = "AEGIS_"
+
+
+class TargetConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A service AegisOps may act on; `kind` picks the executor backend."""
+
+    name: str
+    port: int
+    command: list[str] = []
+    kind: Literal["process", "docker"] = "process"
+    cwd: str | None = None
+    env: dict[str, str] = {}
+    health_url: str = ""
+    image: str = ""
+
+    def __post_init__(self) -> None:
+        if not NAME_PATTERN.match(self.name) or len(self.name) > 128:
+            raise ValueError(f"target name {self.name!r} must match {NAME_PATTERN.pattern}")
+        if not 1 <= self.port <= 65535:
+            raise ValueError(f"target {self.name}: port {self.port} out of range")
+        if self.kind == "process" and not self.command:
+            raise ValueError(f"target {self.name}: a process target needs a command")
+
+
+class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Every tunable of the platform, with production-sane defaults."""
+
+    data_dir: str = ".aegis"
+    nats_url: str = ""  # empty: `aegis up` starts an embedded nats-server
+    nats_port: int = 4222
+    host: str = "127.0.0.1"
+    port: int = 8001
+    demo: bool = False
+    node: str = ""
+    log_level: str = "INFO"
+    # intake
+    body_limit_bytes: int = 1024 * 1024
+    log_truncate_chars: int = 2000
+    # council policy
+    max_replicas: int = 5
+    min_confidence: float = 0.5
+    # executor (seed 000's verification defaults; restart delay 0)
+    health_check_attempts: int = 10
+    health_check_wait: float = 3.0
+    health_check_timeout: float = 5.0
+    restart_delay: float = 0.0
+    stop_grace_seconds: float = 3.0
+    # supervisor (CrashLoopBackOff-like)
+    backoff_initial: float = 0.5
+    backoff_factor: float = 2.0
+    backoff_cap: float = 30.0
+    backoff_reset_after: float = 60.0
+    give_up_restarts: int = 5
+    give_up_window: float = 120.0
+    # consumers
+    ack_wait: float = 30.0
+    max_deliver: int = 5
+    targets: list[TargetConfig] = []
+
+    def __post_init__(self) -> None:
+        for name in ("port", "nats_port"):
+            value = getattr(self, name)
+            if not 1 <= value <= 65535:
+                raise ValueError(f"{name} {value} out of range 1-65535")
+        if self.health_check_attempts < 1:
+            raise ValueError("health_check_attempts must be at least 1")
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise ValueError("min_confidence must be within 0.0-1.0")
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError(f"log_level {self.log_level!r} is not DEBUG, INFO, WARNING or ERROR")
+        names = [t.name for t in self.targets]
+        if len(names) != len(set(names)):
+            raise ValueError("target names must be unique")
+
+    @property
+    def node_name(self) -> str:
+        """This machine's name as used in event actors."""
+        return self.node or socket.gethostname()
+
+    @property
+    def nats_servers(self) -> str:
+        """The NATS URL services connect to."""
+        return self.nats_url or f"nats://127.0.0.1:{self.nats_port}"
+
+    def target(self, name: str) -> TargetConfig | None:
+        """The configured target of that name, if any."""
+        return next((t for t in self.targets if t.name == name), None)
+
+
+_SCALAR_FIELDS = {f for f in Settings.__struct_fields__ if f != "targets"}
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field in _SCALAR_FIELDS:
+        key = ENV_PREFIX + field.upper()
+        if key in environ:
+            out[field] = environ[key]
+    return out
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist", path=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}", path=str(path)) from None
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    environ: dict[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build Settings from file, environment and explicit overrides; raise ConfigError if invalid."""
+    env = dict(os.environ if environ is None else environ)
+    raw: dict[str, Any] = {}
+    path = config_file or env.get(ENV_PREFIX + "CONFIG")
+    if path:
+        raw.update(_read_file(Path(path)))
+    raw.update(_env_overrides(env))
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"invalid configuration: {exc}", source=str(path or "environment")) from None
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The AEGIS_* variables that reproduce these settings' scalars in a child process."""
+    out = {}
+    for field in _SCALAR_FIELDS:
+        value = getattr(settings, field)
+        out[ENV_PREFIX + field.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
+    return out

@@ -1,0 +1,46 @@
+"""The base class every event payload derives from, and the id/time helpers events use."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import ClassVar
+
+import msgspec
+
+EVENT_NAMESPACE = uuid.UUID("6f1f2b1e-9a51-4d0c-9e43-a3e5c0f1d7a2")
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    """Base of all event payloads. The tag is '<domain>.<name>.v<N>'; <name> is the subject token."""
+
+    stream: ClassVar[str] = ""
+
+    @classmethod
+    def type_tag(cls) -> str:
+        """The versioned type tag, e.g. 'incident.received.v1'."""
+        return cls.__struct_config__.tag  # type: ignore[return-value]
+
+    @classmethod
+    def name(cls) -> str:
+        """The subject token of this event type, e.g. 'received'."""
+        return cls.type_tag().split(".")[1]
+
+    def subject(self, key: str) -> str:
+        """The subject this event is stored under for aggregate `key`."""
+        raise NotImplementedError
+
+
+def now() -> datetime:
+    """The current UTC time (event timestamps are always timezone-aware UTC)."""
+    return datetime.now(timezone.utc)
+
+
+def iso(ts: datetime) -> str:
+    """ISO-8601 with milliseconds and a Z, as seed 001 writes timestamps."""
+    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+def deterministic_id(*parts: str) -> str:
+    """An id that is the same every time the same parts produce it (for Nats-Msg-Id dedup)."""
+    return str(uuid.uuid5(EVENT_NAMESPACE, "|".join(parts)))

@@ -1,0 +1,51 @@
+"""The envelope and the catalog of every event type, with the codecs built once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Union
+
+import msgspec
+
+from shared.errors import DecodeError
+from shared.events.base import Event
+from shared.events.incident import INCIDENT_EVENTS
+from shared.events.system import INVENTORY_EVENTS, SYSTEM_EVENTS
+
+ALL_EVENTS: tuple[type[Event], ...] = INCIDENT_EVENTS + SYSTEM_EVENTS + INVENTORY_EVENTS
+AnyEvent = Union[ALL_EVENTS]  # type: ignore[valid-type]
+EVENTS_BY_TAG: dict[str, type[Event]] = {cls.type_tag(): cls for cls in ALL_EVENTS}
+
+
+class Envelope(msgspec.Struct, frozen=True, kw_only=True):
+    """An immutable fact: who did what to which incident, when, and because of what."""
+
+    event_id: str
+    incident_id: str | None
+    time: datetime
+    actor: str
+    payload: AnyEvent  # type: ignore[valid-type]
+    causation_id: str | None = None
+    correlation_id: str | None = None
+
+    @property
+    def type(self) -> str:
+        """The payload's versioned type tag, e.g. 'incident.received.v1'."""
+        return self.payload.type_tag()
+
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(Envelope)
+
+
+def encode(envelope: Envelope) -> bytes:
+    """Serialize an envelope to JSON bytes."""
+    return _encoder.encode(envelope)
+
+
+def decode(data: bytes) -> Envelope:
+    """Parse JSON bytes into an envelope; DecodeError when they are not one of our events."""
+    try:
+        return _decoder.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise DecodeError(f"undecodable event: {exc}") from None

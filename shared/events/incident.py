@@ -1,0 +1,179 @@
+"""The incident event catalog: every fact of seed 001's pipeline, from intake to notification."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from shared.events.base import Event
+from shared.events.models import AIAnalysis, CouncilDecision, CouncilVote, RetrievedIncident, ScaleEvent
+
+INCIDENTS_STREAM = "INCIDENTS"
+
+
+class IncidentEvent(Event, frozen=True, kw_only=True):
+    """An event about one incident, stored under incidents.<incident_id>.<name>."""
+
+    stream: ClassVar[str] = INCIDENTS_STREAM
+
+    def subject(self, key: str) -> str:
+        return f"incidents.{key}.{self.name()}"
+
+
+class IncidentReceived(IncidentEvent, frozen=True, kw_only=True, tag="incident.received.v1"):
+    """An alert arrived (webhook, prober, Alertmanager, chaos); the incident exists from here."""
+
+    alert_type: str
+    logs: str
+    container_name: str | None = None
+    severity: str | None = None
+    timestamp: str | None = None
+    source: str = "webhook"
+    fingerprint: str | None = None
+
+
+class RetrievalCompleted(IncidentEvent, frozen=True, kw_only=True, tag="incident.retrieval_completed.v1"):
+    """Similar past incidents were retrieved from the runbook."""
+
+    matches: list[RetrievedIncident] = []
+
+
+class AnalysisStarted(IncidentEvent, frozen=True, kw_only=True, tag="incident.analysis_started.v1"):
+    """The analyst began diagnosing (tokens stream on plain NATS, not persisted)."""
+
+    analyzer: str
+
+
+class AnalysisCompleted(IncidentEvent, frozen=True, kw_only=True, tag="incident.analysis_completed.v1"):
+    """The final diagnosis and proposed action."""
+
+    analysis: AIAnalysis
+    analyzer: str
+
+
+class VoteCast(IncidentEvent, frozen=True, kw_only=True, tag="incident.vote_cast.v1"):
+    """One council member voted."""
+
+    vote: CouncilVote
+
+
+class CouncilDecided(IncidentEvent, frozen=True, kw_only=True, tag="incident.council_decided.v1"):
+    """The council's verdict; `requires_approval` holds the action for a human."""
+
+    decision: CouncilDecision
+    requires_approval: bool = False
+
+
+class ApprovalRequested(IncidentEvent, frozen=True, kw_only=True, tag="incident.approval_requested.v1"):
+    """A human with `required_role` must approve before the action runs."""
+
+    reason: str
+    required_role: str = "approver"
+    expires_at: datetime | None = None
+
+
+class ApprovalGranted(IncidentEvent, frozen=True, kw_only=True, tag="incident.approval_granted.v1"):
+    """A human approved the held action."""
+
+    by: str
+    comment: str = ""
+
+
+class ApprovalRejected(IncidentEvent, frozen=True, kw_only=True, tag="incident.approval_rejected.v1"):
+    """A human rejected the held action."""
+
+    by: str
+    reason: str = ""
+
+
+class ApprovalExpired(IncidentEvent, frozen=True, kw_only=True, tag="incident.approval_expired.v1"):
+    """Nobody decided before the approval deadline."""
+
+    reason: str = "approval window elapsed"
+
+
+class ActionStarted(IncidentEvent, frozen=True, kw_only=True, tag="incident.action_started.v1"):
+    """An executor claimed the decided action; whoever appends this first is the only one to run it."""
+
+    action: str
+    target: str
+    node: str = ""
+    replica_count: int = 0
+
+
+class ActionCompleted(IncidentEvent, frozen=True, kw_only=True, tag="incident.action_completed.v1"):
+    """The action ran on its target (verification follows)."""
+
+    action: str
+    target: str
+    detail: str = ""
+
+
+class ActionFailed(IncidentEvent, frozen=True, kw_only=True, tag="incident.action_failed.v1"):
+    """The action could not be carried out."""
+
+    action: str
+    target: str
+    error: str
+
+
+class ScaleCompleted(IncidentEvent, frozen=True, kw_only=True, tag="incident.scaled.v1"):
+    """Replicas were added or removed and the load balancer updated."""
+
+    event: ScaleEvent
+
+
+class VerificationStarted(IncidentEvent, frozen=True, kw_only=True, tag="incident.verification_started.v1"):
+    """Health checks of the target began."""
+
+    target: str
+
+
+class HealthChecked(IncidentEvent, frozen=True, kw_only=True, tag="incident.health_checked.v1"):
+    """One verification attempt and its outcome."""
+
+    attempt: int
+    healthy: bool
+    detail: str = ""
+    latency_ms: float = 0.0
+
+
+class IncidentResolved(IncidentEvent, frozen=True, kw_only=True, tag="incident.resolved.v1"):
+    """The incident is fixed and verified."""
+
+    resolved_at: datetime
+    message: str = "Service is healthy! Incident resolved."
+
+
+class IncidentFailed(IncidentEvent, frozen=True, kw_only=True, tag="incident.failed.v1"):
+    """The pipeline gave up; a human may need to act."""
+
+    error: str
+    stage: str = ""
+
+
+class NotificationDrafted(IncidentEvent, frozen=True, kw_only=True, tag="incident.notification_drafted.v1"):
+    """A notification was drafted (and may await human review)."""
+
+    draft_id: str
+    channel: str
+    kind: str
+    subject: str
+    body: str
+    recipients: list[str] = []
+
+
+class NotificationSent(IncidentEvent, frozen=True, kw_only=True, tag="incident.notification_sent.v1"):
+    """A notification left AegisOps."""
+
+    draft_id: str
+    channel: str
+    recipients: list[str] = []
+
+
+INCIDENT_EVENTS: tuple[type[IncidentEvent], ...] = (
+    IncidentReceived, RetrievalCompleted, AnalysisStarted, AnalysisCompleted, VoteCast, CouncilDecided,
+    ApprovalRequested, ApprovalGranted, ApprovalRejected, ApprovalExpired, ActionStarted, ActionCompleted,
+    ActionFailed, ScaleCompleted, VerificationStarted, HealthChecked, IncidentResolved, IncidentFailed,
+    NotificationDrafted, NotificationSent,
+)

@@ -1,0 +1,97 @@
+"""System events: the supervisor's worker lifecycle, circuit breakers and the target inventory."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from shared.config import TargetConfig
+from shared.events.base import Event
+
+SYSTEM_STREAM = "SYSTEM"
+INVENTORY_STREAM = "INVENTORY"
+
+
+class WorkerEvent(Event, frozen=True, kw_only=True):
+    """A supervised worker's lifecycle, stored under system.workers.<worker>.<name>."""
+
+    stream: ClassVar[str] = SYSTEM_STREAM
+    worker: str
+
+    def subject(self, key: str) -> str:
+        return f"system.workers.{self.worker}.{self.name()}"
+
+
+class WorkerStarted(WorkerEvent, frozen=True, kw_only=True, tag="worker.started.v1"):
+    """The supervisor started a worker process."""
+
+    pid: int
+    attempt: int = 0
+
+
+class WorkerCrashed(WorkerEvent, frozen=True, kw_only=True, tag="worker.crashed.v1"):
+    """A worker process exited without being asked to."""
+
+    exit_code: int | None
+    error: str = ""
+    attempt: int = 0
+
+
+class WorkerRestarted(WorkerEvent, frozen=True, kw_only=True, tag="worker.restarted.v1"):
+    """The supervisor brought a crashed worker back after `delay` seconds of backoff."""
+
+    pid: int
+    attempt: int
+    delay: float
+    manual: bool = False
+
+
+class WorkerGaveUp(WorkerEvent, frozen=True, kw_only=True, tag="worker.gave_up.v1"):
+    """A worker crashed too often within the window; it stays down (status failed)."""
+
+    restarts: int
+    window: float
+
+
+class WorkerStopped(WorkerEvent, frozen=True, kw_only=True, tag="worker.stopped.v1"):
+    """A worker was stopped on purpose (shutdown or operator)."""
+
+    reason: str = "shutdown"
+
+
+class BreakerStateChanged(Event, frozen=True, kw_only=True, tag="breaker.state_changed.v1"):
+    """A circuit breaker around a dependency moved between closed, open and half_open."""
+
+    stream: ClassVar[str] = SYSTEM_STREAM
+    breaker: str
+    state: str
+    previous: str
+    reason: str = ""
+
+    def subject(self, key: str) -> str:
+        return f"system.breakers.{self.breaker}.{self.name()}"
+
+
+class TargetRegistered(Event, frozen=True, kw_only=True, tag="target.registered.v1"):
+    """A target joined (or changed in) the inventory AegisOps may act on."""
+
+    stream: ClassVar[str] = INVENTORY_STREAM
+    target: TargetConfig
+
+    def subject(self, key: str) -> str:
+        return f"inventory.{self.target.name}.{self.name()}"
+
+
+class TargetRemoved(Event, frozen=True, kw_only=True, tag="target.removed.v1"):
+    """A target left the inventory."""
+
+    stream: ClassVar[str] = INVENTORY_STREAM
+    target_name: str
+
+    def subject(self, key: str) -> str:
+        return f"inventory.{self.target_name}.{self.name()}"
+
+
+SYSTEM_EVENTS: tuple[type[Event], ...] = (
+    WorkerStarted, WorkerCrashed, WorkerRestarted, WorkerGaveUp, WorkerStopped, BreakerStateChanged,
+)
+INVENTORY_EVENTS: tuple[type[Event], ...] = (TargetRegistered, TargetRemoved)

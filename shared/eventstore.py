@@ -1,0 +1,146 @@
+"""The event store over JetStream: append with optimistic concurrency, load one incident, dedup by id."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from nats.aio.client import Client as NATS
+from nats.js.api import PubAck
+
+from shared.errors import EventStoreError, StoreUnavailableError
+from shared.events import Envelope, Event, decode, deterministic_id, encode, now
+from shared.events.incident import INCIDENTS_STREAM
+from shared.jetstream import js_call
+
+MSG_ID = "Nats-Msg-Id"
+EXPECTED_LAST_SUBJECT_SEQ = "Nats-Expected-Last-Subject-Sequence"
+EXPECTED_LAST_SUBJECT_SEQ_SUBJECT = "Nats-Expected-Last-Subject-Sequence-Subject"
+LOAD_BATCH = 1000
+
+
+class StoredEvent(NamedTuple):
+    """An envelope with the stream sequence JetStream stored it at."""
+
+    seq: int
+    envelope: Envelope
+
+
+def incident_filter(incident_id: str) -> str:
+    """The subject filter that selects every event of one incident."""
+    return f"incidents.{incident_id}.>"
+
+
+class EventStore:
+    """Appends and loads events; the only code that writes facts to JetStream."""
+
+    def __init__(self, nc: NATS, actor: str, timeout: float = 5.0) -> None:
+        self.nc = nc
+        self.js = nc.jetstream(timeout=timeout)
+        self.actor = actor
+        self.timeout = timeout
+
+    def envelope(self, incident_id: str | None, event: Event, *, causation: Envelope | None = None,
+                 index: int = 0, event_id: str | None = None) -> Envelope:
+        """Wrap a payload; ids derive from the causing event so a redelivered handler repeats them."""
+        if event_id is None:
+            event_id = (deterministic_id(causation.event_id, event.type_tag(), str(index))
+                        if causation is not None else str(uuid.uuid4()))
+        correlation = (causation.correlation_id or causation.event_id) if causation is not None else event_id
+        return Envelope(event_id=event_id, incident_id=incident_id, time=now(), actor=self.actor, payload=event,
+                        causation_id=causation.event_id if causation is not None else None,
+                        correlation_id=correlation)
+
+    async def append(self, incident_id: str, events: Sequence[Event], *, expected_seq: int,
+                     causation: Envelope | None = None, event_ids: Sequence[str] | None = None) -> int:
+        """Append events to one incident if its last sequence is still `expected_seq` (0: new incident).
+
+        Raises ConcurrencyError when another writer got there first. Returns the last stored sequence.
+        """
+        seq = expected_seq
+        for index, event in enumerate(events):
+            env = self.envelope(incident_id, event, causation=causation, index=index,
+                                event_id=event_ids[index] if event_ids else None)
+            ack = await self.publish(env, seq)
+            seq = ack.seq
+        return seq
+
+    async def publish(self, env: Envelope, expected_seq: int | None) -> PubAck:
+        """Store one envelope; with `expected_seq` the append is conditional on the incident's last seq."""
+        headers = {MSG_ID: env.event_id}
+        if expected_seq is not None and env.incident_id is not None:
+            headers[EXPECTED_LAST_SUBJECT_SEQ] = str(expected_seq)
+            headers[EXPECTED_LAST_SUBJECT_SEQ_SUBJECT] = incident_filter(env.incident_id)
+        subject = env.payload.subject(env.incident_id or "")
+        return await js_call(self.js.publish(subject, encode(env), headers=headers, timeout=self.timeout))
+
+    async def publish_pipelined(self, items: Sequence[tuple[Envelope, int | None]]) -> list[PubAck]:
+        """Store many envelopes with one round trip's latency (appends to different incidents)."""
+        futures = []
+        for env, expected in items:
+            headers = {MSG_ID: env.event_id}
+            if expected is not None and env.incident_id is not None:
+                headers[EXPECTED_LAST_SUBJECT_SEQ] = str(expected)
+                headers[EXPECTED_LAST_SUBJECT_SEQ_SUBJECT] = incident_filter(env.incident_id)
+            subject = env.payload.subject(env.incident_id or "")
+            futures.append(await js_call(self.js.publish_async(subject, encode(env), headers=headers)))
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        acks: list[PubAck] = []
+        for result in results:
+            if isinstance(result, BaseException):
+                await js_call(_reraise(result))
+            acks.append(result)  # type: ignore[arg-type]
+        return acks
+
+    async def append_system(self, event: Event, event_id: str | None = None) -> int:
+        """Append a system or inventory event (no per-aggregate concurrency check)."""
+        ack = await self.publish(self.envelope(None, event, event_id=event_id), None)
+        return ack.seq
+
+    async def load(self, incident_id: str, stream: str = INCIDENTS_STREAM) -> list[StoredEvent]:
+        """Every event of one incident in order, read with batched direct gets (one round trip per 1000)."""
+        return await self.load_subject(incident_filter(incident_id), stream)
+
+    async def load_subject(self, subject_filter: str, stream: str) -> list[StoredEvent]:
+        """Every stored message matching a subject filter, decoded, in stream order."""
+        out: list[StoredEvent] = []
+        start = 1
+        while True:
+            batch, more = await self._direct_batch(stream, subject_filter, start)
+            out.extend(batch)
+            if not more or not batch:
+                return out
+            start = batch[-1].seq + 1
+
+    async def _direct_batch(self, stream: str, subject_filter: str, start: int) -> tuple[list[StoredEvent], bool]:
+        inbox = self.nc.new_inbox()
+        sub = await self.nc.subscribe(inbox)
+        try:
+            request = json.dumps({"seq": start, "next_by_subj": subject_filter, "batch": LOAD_BATCH}).encode()
+            await js_call(self.nc.publish(f"$JS.API.DIRECT.GET.{stream}", request, reply=inbox))
+            out: list[StoredEvent] = []
+            more = False
+            while True:
+                msg = await js_call(sub.next_msg(timeout=self.timeout))
+                headers = msg.headers or {}
+                status = headers.get("Status")
+                if status == "404" or status == "204":  # not found / end of batch
+                    return out, more
+                if status:
+                    raise EventStoreError(f"direct get failed: {status} {headers.get('Description', '')}",
+                                          status=status)
+                out.append(StoredEvent(int(headers["Nats-Sequence"]), decode(msg.data)))
+                more = int(headers.get("Nats-Num-Pending", "0")) > 0
+                if len(out) >= LOAD_BATCH and not more:
+                    return out, more
+        except StoreUnavailableError:
+            raise
+        finally:
+            await sub.unsubscribe()
+
+
+async def _reraise(exc: BaseException) -> None:
+    raise exc

@@ -1,0 +1,120 @@
+"""Connecting to NATS, declaring streams, and the one choke point every JetStream call goes through."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
+
+import nats
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+
+from shared.errors import ConcurrencyError, EventStoreError, NotFoundError, StoreUnavailableError
+from shared.events.incident import INCIDENTS_STREAM
+from shared.events.system import INVENTORY_STREAM, SYSTEM_STREAM
+from shared.log import get_logger
+
+T = TypeVar("T")
+log = get_logger("jetstream")
+
+ERR_WRONG_LAST_SEQUENCE = 10071
+ERR_STREAM_NAME_IN_USE = 10058
+ERR_CONSUMER_NOT_FOUND = 10014
+ERR_STREAM_NOT_FOUND = 10059
+SAMPLES_STREAM = "SAMPLES"
+DUPLICATE_WINDOW = 120.0
+DAY = 86400.0
+
+_TRANSIENT = (
+    nats.errors.TimeoutError,
+    asyncio.TimeoutError,
+    nats.errors.NoRespondersError,
+    nats.errors.ConnectionClosedError,
+    nats.errors.ConnectionReconnectingError,
+    nats.errors.StaleConnectionError,
+    nats.js.errors.NoStreamResponseError,
+    nats.js.errors.ServiceUnavailableError,
+    nats.js.errors.ServerError,
+    ConnectionError,
+    OSError,
+)
+
+
+def translate(exc: BaseException) -> BaseException:
+    """Map a nats / JetStream exception to the AegisOps error hierarchy."""
+    if isinstance(exc, nats.js.errors.APIError) and exc.err_code == ERR_WRONG_LAST_SEQUENCE:
+        return ConcurrencyError("wrong last sequence: someone appended first", err_code=exc.err_code,
+                                description=exc.description)
+    if isinstance(exc, nats.js.errors.NotFoundError):
+        return NotFoundError(f"jetstream: {exc.description}", err_code=exc.err_code)
+    if isinstance(exc, _TRANSIENT):
+        return StoreUnavailableError(f"jetstream unavailable: {type(exc).__name__} {exc}")
+    if isinstance(exc, nats.js.errors.APIError):
+        return EventStoreError(f"jetstream error: {exc.description}", err_code=exc.err_code, code=exc.code)
+    if isinstance(exc, nats.errors.Error):
+        return StoreUnavailableError(f"nats error: {type(exc).__name__} {exc}")
+    return exc
+
+
+async def js_call(awaitable: Awaitable[T]) -> T:
+    """Await a JetStream operation, converting server and connection errors into AegisErrors."""
+    try:
+        return await awaitable
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - translated, never swallowed
+        translated = translate(exc)
+        if translated is exc:
+            raise
+        raise translated from exc
+
+
+async def connect(url: str, name: str, *, connect_timeout: float = 5.0) -> NATS:
+    """Connect with unlimited reconnects so services ride out a NATS restart."""
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats connection error", extra={"error": str(exc)})
+
+    async def on_disconnect() -> None:
+        log.warning("nats disconnected")
+
+    async def on_reconnect() -> None:
+        log.info("nats reconnected")
+
+    return await js_call(nats.connect(
+        url, name=name, connect_timeout=connect_timeout, max_reconnect_attempts=-1,
+        reconnect_time_wait=0.25, allow_reconnect=True, error_cb=on_error,
+        disconnected_cb=on_disconnect, reconnected_cb=on_reconnect, pending_size=64 * 1024 * 1024,
+    ))
+
+
+def stream_configs(replicas: int = 1) -> list[StreamConfig]:
+    """Every stream AegisOps uses, with explicit limits (the contract of docs/architecture.md)."""
+    common = dict(storage=StorageType.FILE, num_replicas=replicas, retention=RetentionPolicy.LIMITS,
+                  discard=DiscardPolicy.OLD, allow_direct=True)
+    return [
+        StreamConfig(name=INCIDENTS_STREAM, subjects=["incidents.>"], duplicate_window=DUPLICATE_WINDOW,
+                     description="Every incident fact, incidents.<incident_id>.<event>", **common),
+        StreamConfig(name=SYSTEM_STREAM, subjects=["system.>"], duplicate_window=DUPLICATE_WINDOW,
+                     max_age=30 * DAY, description="Worker lifecycle and circuit breakers", **common),
+        StreamConfig(name=INVENTORY_STREAM, subjects=["inventory.>"], duplicate_window=DUPLICATE_WINDOW,
+                     max_msgs_per_subject=16, description="Targets AegisOps may act on", **common),
+        StreamConfig(name=SAMPLES_STREAM, subjects=["samples.>"], duplicate_window=10.0,
+                     max_age=3600.0, max_msgs_per_subject=1000,
+                     description="High-volume probe results and metrics, aged out after an hour", **common),
+    ]
+
+
+async def ensure_streams(js: JetStreamContext, replicas: int = 1) -> None:
+    """Create the streams, or update them in place when their config changed."""
+    for config in stream_configs(replicas):
+        try:
+            await js_call(js.add_stream(config))
+        except EventStoreError as exc:
+            if exc.fields.get("err_code") != ERR_STREAM_NAME_IN_USE:
+                raise
+            await js_call(js.update_stream(config))

@@ -1,0 +1,246 @@
+"""The incident state machine as a pure fold: evolve(state, envelope) -> state, rejecting illegal moves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from shared.errors import IllegalTransitionError
+from shared.events import Envelope, iso
+from shared.events import incident as ev
+from shared.events.models import AIAnalysis, CouncilDecision, CouncilVote, TimelineEntry
+
+TERMINAL = frozenset({"RESOLVED", "FAILED"})
+SCALE_ACTIONS = frozenset({"SCALE_UP", "SCALE_DOWN"})
+_ACTION_DONE_STATUS = {"RESTART": "RESTARTED", "ROLLBACK": "ROLLED_BACK", "SCALE_UP": "SCALED", "SCALE_DOWN": "SCALED"}
+
+
+class IncidentState(msgspec.Struct, frozen=True):
+    """Everything known about one incident; `to_result()` gives seed 001's IncidentResult."""
+
+    incident_id: str
+    alert_type: str
+    logs: str
+    status: str
+    created_at: datetime
+    container_name: str | None = None
+    severity: str | None = None
+    source: str = "webhook"
+    fingerprint: str | None = None
+    analysis: AIAnalysis | None = None
+    analyzer: str | None = None
+    votes: tuple[CouncilVote, ...] = ()
+    council_decision: CouncilDecision | None = None
+    requires_approval: bool = False
+    approved_by: str | None = None
+    action: str | None = None
+    action_node: str | None = None
+    action_done: bool = False
+    health_checks: int = 0
+    resolved_at: datetime | None = None
+    error: str | None = None
+    replicas_spawned: int = 0
+    timeline: tuple[TimelineEntry, ...] = ()
+    version: int = 0
+    last_seq: int = 0
+
+    @property
+    def terminal(self) -> bool:
+        """True once RESOLVED or FAILED."""
+        return self.status in TERMINAL
+
+    def to_result(self) -> dict[str, Any]:
+        """The seed-001 IncidentResult shape, field for field."""
+        return {
+            "incident_id": self.incident_id,
+            "alert_type": self.alert_type,
+            "status": self.status,
+            "analysis": msgspec.to_builtins(self.analysis) if self.analysis else None,
+            "council_decision": msgspec.to_builtins(self.council_decision) if self.council_decision else None,
+            "resolved_at": iso(self.resolved_at) if self.resolved_at else None,
+            "error": self.error,
+            "replicas_spawned": self.replicas_spawned,
+            "timeline": msgspec.to_builtins(list(self.timeline)),
+        }
+
+
+def _require(state: IncidentState | None, event: object, allowed: Iterable[str]) -> IncidentState:
+    if state is None:
+        raise IllegalTransitionError(f"{type(event).__name__} before the incident was received")
+    if state.status not in allowed:
+        raise IllegalTransitionError(
+            f"{type(event).__name__} not allowed in status {state.status}",
+            incident_id=state.incident_id, status=state.status, event=type(event).__name__)
+    return state
+
+
+def _entry(env: Envelope, status: str, message: str, agent: str | None = None) -> TimelineEntry:
+    return TimelineEntry(ts=iso(env.time), status=status, message=message, agent=agent)
+
+
+def _next(state: IncidentState, env: Envelope, seq: int, *entries: TimelineEntry, **changes: Any) -> IncidentState:
+    return msgspec.structs.replace(state, timeline=state.timeline + entries, version=state.version + 1,
+                                   last_seq=seq or state.last_seq, **changes)
+
+
+def evolve(state: IncidentState | None, env: Envelope, seq: int = 0) -> IncidentState:
+    """Apply one event; raise IllegalTransitionError if it does not fit the current status."""
+    p = env.payload
+    handler = _HANDLERS.get(type(p))
+    if handler is None:
+        raise IllegalTransitionError(f"{env.type} is not an incident event")
+    return handler(state, env, p, seq)
+
+
+def _received(state: IncidentState | None, env: Envelope, p: ev.IncidentReceived, seq: int) -> IncidentState:
+    if state is not None:
+        raise IllegalTransitionError("incident already received", incident_id=state.incident_id)
+    assert env.incident_id is not None
+    via = {"webhook": "via webhook", "prober": "by the prober", "alertmanager": "from Alertmanager"}
+    message = f"Incident received {via.get(p.source, 'via ' + p.source)}."
+    return IncidentState(
+        incident_id=env.incident_id, alert_type=p.alert_type, logs=p.logs, status="RECEIVED", created_at=env.time,
+        container_name=p.container_name, severity=p.severity, source=p.source, fingerprint=p.fingerprint,
+        timeline=(_entry(env, "RECEIVED", message),), version=1, last_seq=seq)
+
+
+def _retrieval(state, env, p: ev.RetrievalCompleted, seq):
+    s = _require(state, p, {"RECEIVED", "ANALYSING"})
+    if p.matches:
+        best = max(m.similarity_score for m in p.matches)
+        msg = f"Retrieved {len(p.matches)} similar past incidents (best match: {best * 100:.1f}%)"
+    else:
+        msg = "No similar past incidents in the runbook"
+    return _next(s, env, seq, _entry(env, "RAG_RETRIEVAL", msg, "RAG_ENGINE"), status="ANALYSING")
+
+
+def _analysis_started(state, env, p: ev.AnalysisStarted, seq):
+    s = _require(state, p, {"RECEIVED", "ANALYSING"})
+    return _next(s, env, seq, _entry(env, "ANALYSING", "AI SRE Agent is analysing the incident…", "SRE_AGENT"),
+                 status="ANALYSING", analyzer=p.analyzer)
+
+
+def _analysis_completed(state, env, p: ev.AnalysisCompleted, seq):
+    s = _require(state, p, {"RECEIVED", "ANALYSING"})
+    msg = f"Root cause: {p.analysis.root_cause} → {p.analysis.action}"
+    return _next(s, env, seq, _entry(env, "AI_COMPLETE", msg, "SRE_AGENT"), status="COUNCIL_REVIEW",
+                 analysis=p.analysis, analyzer=p.analyzer)
+
+
+def _vote(state, env, p: ev.VoteCast, seq):
+    s = _require(state, p, {"COUNCIL_REVIEW"})
+    if any(v.role == p.vote.role for v in s.votes):
+        raise IllegalTransitionError(f"{p.vote.role} already voted", incident_id=s.incident_id)
+    msg = f"{p.vote.role}: {p.vote.verdict} – {p.vote.reasoning}"
+    return _next(s, env, seq, _entry(env, "COUNCIL_VOTE", msg, p.vote.role), votes=s.votes + (p.vote,))
+
+
+def _decided(state, env, p: ev.CouncilDecided, seq):
+    s = _require(state, p, {"COUNCIL_REVIEW"})
+    entries = [_entry(env, "COUNCIL_DECISION", p.decision.summary)]
+    if p.decision.final_verdict != "APPROVED":
+        return _next(s, env, seq, *entries, status="REJECTED", council_decision=p.decision)
+    if p.requires_approval:
+        return _next(s, env, seq, *entries, status="AWAITING_APPROVAL", council_decision=p.decision,
+                     requires_approval=True)
+    entries.append(_entry(env, "APPROVED", "Council approved the action."))
+    return _next(s, env, seq, *entries, status="APPROVED", council_decision=p.decision)
+
+
+def _approval_requested(state, env, p: ev.ApprovalRequested, seq):
+    s = _require(state, p, {"AWAITING_APPROVAL"})
+    return _next(s, env, seq, _entry(env, "AWAITING_APPROVAL", f"Human approval required ({p.required_role}): {p.reason}"))
+
+
+def _approval_granted(state, env, p: ev.ApprovalGranted, seq):
+    s = _require(state, p, {"AWAITING_APPROVAL"})
+    return _next(s, env, seq, _entry(env, "APPROVED", f"Approved by {p.by}." + (f" {p.comment}" if p.comment else ""), p.by),
+                 status="APPROVED", approved_by=p.by)
+
+
+def _approval_closed(state, env, p, seq):
+    s = _require(state, p, {"AWAITING_APPROVAL"})
+    if isinstance(p, ev.ApprovalRejected):
+        msg = f"Rejected by {p.by}." + (f" {p.reason}" if p.reason else "")
+    else:
+        msg = f"Approval expired: {p.reason}"
+    return _next(s, env, seq, _entry(env, "REJECTED", msg), status="REJECTED")
+
+
+def _action_started(state, env, p: ev.ActionStarted, seq):
+    s = _require(state, p, {"APPROVED"})
+    status = "SCALING" if p.action in SCALE_ACTIONS else "EXECUTING"
+    return _next(s, env, seq, _entry(env, status, f"Executing: {p.action}"), status=status, action=p.action,
+                 action_node=p.node)
+
+
+def _action_completed(state, env, p: ev.ActionCompleted, seq):
+    s = _require(state, p, {"EXECUTING", "SCALING"})
+    status = _ACTION_DONE_STATUS.get(p.action, "EXECUTED")
+    return _next(s, env, seq, _entry(env, status, p.detail or f"{p.action} done"), action_done=True)
+
+
+def _action_failed(state, env, p: ev.ActionFailed, seq):
+    s = _require(state, p, {"EXECUTING", "SCALING", "VERIFYING"})
+    return _next(s, env, seq, _entry(env, "ACTION_FAILED", f"{p.action} on {p.target} failed: {p.error}"))
+
+
+def _scaled(state, env, p: ev.ScaleCompleted, seq):
+    s = _require(state, p, {"SCALING", "EXECUTING"})
+    return _next(s, env, seq, replicas_spawned=p.event.replica_count)
+
+
+def _verification(state, env, p: ev.VerificationStarted, seq):
+    s = _require(state, p, {"EXECUTING", "SCALING"})
+    return _next(s, env, seq, _entry(env, "VERIFYING", "Running health checks…"), status="VERIFYING")
+
+
+def _health(state, env, p: ev.HealthChecked, seq):
+    s = _require(state, p, {"VERIFYING"})
+    return _next(s, env, seq, health_checks=s.health_checks + 1)
+
+
+def _resolved(state, env, p: ev.IncidentResolved, seq):
+    s = _require(state, p, {"VERIFYING", "APPROVED"})
+    if s.status == "APPROVED" and (s.analysis is None or s.analysis.action != "NOOP"):
+        raise IllegalTransitionError("only a NOOP resolves without verification", incident_id=s.incident_id)
+    return _next(s, env, seq, _entry(env, "RESOLVED", p.message), status="RESOLVED", resolved_at=p.resolved_at)
+
+
+def _failed(state, env, p: ev.IncidentFailed, seq):
+    s = _require(state, p, NON_TERMINAL)
+    return _next(s, env, seq, _entry(env, "FAILED", p.error), status="FAILED", error=p.error)
+
+
+def _notification(state, env, p, seq):
+    s = _require(state, p, ALL_STATUSES)
+    if isinstance(p, ev.NotificationSent):
+        return _next(s, env, seq, _entry(env, "NOTIFIED", f"{p.channel} notification sent to {', '.join(p.recipients) or 'subscribers'}"))
+    return _next(s, env, seq)
+
+
+NON_TERMINAL = frozenset({"RECEIVED", "ANALYSING", "COUNCIL_REVIEW", "AWAITING_APPROVAL", "APPROVED", "REJECTED",
+                          "EXECUTING", "SCALING", "VERIFYING"})
+ALL_STATUSES = NON_TERMINAL | TERMINAL
+
+_HANDLERS = {
+    ev.IncidentReceived: _received, ev.RetrievalCompleted: _retrieval, ev.AnalysisStarted: _analysis_started,
+    ev.AnalysisCompleted: _analysis_completed, ev.VoteCast: _vote, ev.CouncilDecided: _decided,
+    ev.ApprovalRequested: _approval_requested, ev.ApprovalGranted: _approval_granted,
+    ev.ApprovalRejected: _approval_closed, ev.ApprovalExpired: _approval_closed,
+    ev.ActionStarted: _action_started, ev.ActionCompleted: _action_completed, ev.ActionFailed: _action_failed,
+    ev.ScaleCompleted: _scaled, ev.VerificationStarted: _verification, ev.HealthChecked: _health,
+    ev.IncidentResolved: _resolved, ev.IncidentFailed: _failed,
+    ev.NotificationDrafted: _notification, ev.NotificationSent: _notification,
+}
+
+
+def fold(events: Iterable[tuple[int, Envelope]]) -> IncidentState | None:
+    """Replay (seq, envelope) pairs from nothing."""
+    state: IncidentState | None = None
+    for seq, env in events:
+        state = evolve(state, env, seq)
+    return state

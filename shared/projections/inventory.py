@@ -1,0 +1,26 @@
+"""The target inventory read model: which targets exist and how to reach them."""
+
+from __future__ import annotations
+
+from shared.config import TargetConfig
+from shared.events import Envelope
+from shared.events.system import TargetRegistered, TargetRemoved
+
+
+class InventoryView:
+    """Targets by name, folded from the INVENTORY stream."""
+
+    def __init__(self) -> None:
+        self.targets: dict[str, TargetConfig] = {}
+
+    def apply(self, seq: int, env: Envelope) -> None:
+        """Fold one inventory event."""
+        p = env.payload
+        if isinstance(p, TargetRegistered):
+            self.targets[p.target.name] = p.target
+        elif isinstance(p, TargetRemoved):
+            self.targets.pop(p.target_name, None)
+
+    def get(self, name: str | None) -> TargetConfig | None:
+        """The target of that name, if registered."""
+        return self.targets.get(name) if name else None

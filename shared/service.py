@@ -1,0 +1,75 @@
+"""Common wiring for every service process: config, logging, NATS, streams, consumers, clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from nats.aio.client import Client as NATS
+
+from shared.config import Settings, load_settings
+from shared.consumer import ConsumerRunner, ConsumerSpec
+from shared.errors import AegisError
+from shared.eventstore import EventStore
+from shared.jetstream import connect, ensure_streams
+from shared.log import get_logger, setup_logging
+
+
+@dataclass
+class ServiceContext:
+    """What a service's wiring gets to build its consumers and tasks from."""
+
+    name: str
+    settings: Settings
+    nc: NATS
+    store: EventStore
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def actor(self) -> str:
+        """service@node, as written into event envelopes."""
+        return self.store.actor
+
+
+Build = Callable[[ServiceContext], Awaitable[tuple[Sequence[ConsumerSpec], Sequence[Callable[[], Awaitable[None]]]]]]
+
+
+async def serve(name: str, build: Build, settings: Settings | None = None) -> None:
+    """Run a service until SIGTERM/SIGINT: its durable consumers plus any extra long-running tasks."""
+    settings = settings or load_settings()
+    setup_logging(name, settings.log_level)
+    log = get_logger(name)
+    nc = await connect(settings.nats_servers, name=f"{name}@{settings.node_name}")
+    ctx = ServiceContext(name=name, settings=settings, nc=nc, store=EventStore(nc, f"{name}@{settings.node_name}"))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, ctx.stopping.set)
+    try:
+        await ensure_streams(nc.jetstream())
+        specs, extra = await build(ctx)
+        runners = [ConsumerRunner(nc, spec) for spec in specs]
+        for runner in runners:
+            await runner.ensure_consumer()
+        tasks = [asyncio.create_task(r.run(), name=r.spec.durable) for r in runners]
+        tasks += [asyncio.create_task(fn(), name=f"{name}-task") for fn in extra]
+        log.info("service started", extra={"consumers": [s.durable for s in specs], "nats": settings.nats_servers})
+        stop_wait = asyncio.create_task(ctx.stopping.wait())
+        done, _ = await asyncio.wait([*tasks, stop_wait], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not stop_wait and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        log.info("service stopping")
+        for runner in runners:
+            runner.stop()
+        ctx.stopping.set()
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=10)
+    except AegisError as exc:
+        log.error("service failed", extra=exc.to_dict())
+        raise SystemExit(1) from exc
+    finally:
+        try:
+            await nc.drain()
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            pass

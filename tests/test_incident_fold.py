@@ -1,0 +1,116 @@
+"""Given/when/then on the pure incident fold: statuses, the seed-001 timeline, illegal transitions."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.errors import IllegalTransitionError
+from shared.events import incident as ev
+from shared.events.models import RetrievedIncident
+from shared.projections.incident import evolve, fold
+from tests.builders import T0, Given, analysis, council_approved, decided, received, vote
+
+
+def run(*payloads):
+    given = Given()
+    state = None
+    for p in payloads:
+        state = evolve(state, given.env(p), given.n)
+    return state
+
+
+def happy_path(action: str = "RESTART"):
+    return [
+        received(),
+        ev.RetrievalCompleted(matches=[RetrievedIncident(incident_id="old", alert_type="Memory Leak",
+                                                         root_cause="leak", action="RESTART", similarity_score=0.912)]),
+        ev.AnalysisStarted(analyzer="offline"),
+        analysis(action),
+        *council_approved(),
+        ev.ActionStarted(action=action, target="addition-api"),
+        ev.ActionCompleted(action=action, target="addition-api", detail="Process status: running"),
+        ev.VerificationStarted(target="addition-api"),
+        ev.HealthChecked(attempt=1, healthy=True),
+        ev.IncidentResolved(resolved_at=T0),
+    ]
+
+
+def test_happy_path_gives_the_seed_timeline():
+    state = run(*happy_path())
+    assert state.status == "RESOLVED"
+    assert [e.status for e in state.timeline] == [
+        "RECEIVED", "RAG_RETRIEVAL", "ANALYSING", "AI_COMPLETE", "COUNCIL_VOTE", "COUNCIL_VOTE", "COUNCIL_VOTE",
+        "COUNCIL_DECISION", "APPROVED", "EXECUTING", "RESTARTED", "VERIFYING", "RESOLVED"]
+    assert state.timeline[1].message == "Retrieved 1 similar past incidents (best match: 91.2%)"
+    assert state.timeline[3].message == "Root cause: Memory leak → RESTART"
+    assert state.health_checks == 1
+    result = state.to_result()
+    assert set(result) == {"incident_id", "alert_type", "status", "analysis", "council_decision", "resolved_at",
+                           "error", "replicas_spawned", "timeline"}
+    assert result["council_decision"]["summary"] == "Council voted 3/3 APPROVED. Final: APPROVED"
+    assert result["resolved_at"] == "2026-02-21T03:15:00.000Z"
+    assert set(result["timeline"][0]) == {"ts", "status", "message", "agent"}
+
+
+def test_versions_and_sequences_track_every_event():
+    given = Given()
+    state = fold(given(*[received()]))
+    assert state.version == 1 and state.last_seq == 1
+
+
+def test_noop_resolves_straight_after_approval():
+    state = run(received(), analysis("NOOP"), *council_approved(), ev.IncidentResolved(resolved_at=T0))
+    assert state.status == "RESOLVED"
+
+
+def test_scale_up_goes_through_scaling_and_counts_replicas():
+    from shared.events.models import ScaleEvent
+
+    state = run(received(), analysis("SCALE_UP"), *council_approved(),
+                ev.ActionStarted(action="SCALE_UP", target="buggy-app-v2", replica_count=3))
+    assert state.status == "SCALING"
+    state = evolve(state, Given().env(ev.ScaleCompleted(event=ScaleEvent(
+        container_base="buggy-app-v2", replica_count=3, replicas=["a", "b", "c"], lb_configured=True, timestamp="t"))))
+    assert state.replicas_spawned == 3
+
+
+def test_rejected_council_then_failed():
+    state = run(received(), analysis(), vote("SRE_AGENT", "REJECTED"), decided("REJECTED"),
+                ev.IncidentFailed(error="Council rejected the action"))
+    assert state.status == "FAILED" and state.error == "Council rejected the action"
+    assert state.timeline[-1].status == "FAILED"
+
+
+def test_approval_hold_then_granted():
+    state = run(received(), analysis(), decided(requires_approval=True),
+                ev.ApprovalRequested(reason="restart of a critical target"),
+                ev.ApprovalGranted(by="alice"))
+    assert state.status == "APPROVED" and state.approved_by == "alice"
+
+
+@pytest.mark.parametrize("events, why", [
+    ([received(), received()], "already received"),
+    ([ev.AnalysisStarted(analyzer="x")], "before the incident was received"),
+    ([received(), vote("SRE_AGENT")], "not allowed in status RECEIVED"),
+    ([received(), analysis(), vote("AUDITOR"), vote("AUDITOR")], "already voted"),
+    ([received(), analysis(), ev.ActionStarted(action="RESTART", target="t")], "not allowed in status COUNCIL_REVIEW"),
+    ([received(), analysis(), *council_approved(), ev.IncidentResolved(resolved_at=T0)], "only a NOOP"),
+    ([received(), analysis(), decided(requires_approval=True), ev.ActionStarted(action="RESTART", target="t")],
+     "AWAITING_APPROVAL"),
+    ([*happy_path(), ev.IncidentFailed(error="late")], "not allowed in status RESOLVED"),
+    ([*happy_path(), ev.HealthChecked(attempt=2, healthy=True)], "not allowed in status RESOLVED"),
+])
+def test_illegal_transitions_are_rejected(events, why):
+    with pytest.raises(IllegalTransitionError, match=why):
+        run(*events)
+
+
+def test_notifications_are_allowed_after_resolution():
+    state = run(*happy_path(), ev.NotificationSent(draft_id="d1", channel="email", recipients=["sre@example.org"]))
+    assert state.status == "RESOLVED" and state.timeline[-1].status == "NOTIFIED"
+
+
+def test_fold_is_pure():
+    given = Given()
+    events = given(*happy_path())
+    assert fold(events) == fold(events)
