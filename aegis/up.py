@@ -26,9 +26,9 @@ def _say(text: str) -> None:
 
 async def run_up(settings: Settings, config_file: str | None = None) -> int:
     """Run the platform until SIGINT/SIGTERM; leaves no process behind."""
-    setup_logging("aegis-up", settings.log_level)
     data_dir = Path(settings.data_dir).resolve()
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
+    setup_logging("aegis-up", settings.log_level, log_file=data_dir / "logs" / "aegis-up.log")
     if not port_free(settings.host, settings.port):
         raise RuntimeStartError(f"gateway port {settings.port} is already in use; pass --port", port=settings.port)
     nats = None
@@ -86,7 +86,7 @@ async def run_up(settings: Settings, config_file: str | None = None) -> int:
             await asyncio.to_thread(demo.stop_all)
         if nc is not None:
             try:
-                await nc.drain()
+                await nc.close()
             except Exception:  # noqa: BLE001 - shutting down anyway
                 pass
         if nats is not None:

@@ -60,7 +60,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     health_check_wait: float = 3.0
     health_check_timeout: float = 5.0
     restart_delay: float = 0.0
-    stop_grace_seconds: float = 3.0
+    stop_grace_seconds: float = 1.0
     # supervisor (CrashLoopBackOff-like)
     backoff_initial: float = 0.5
     backoff_factor: float = 2.0
@@ -70,6 +70,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     give_up_window: float = 120.0
     # consumers
     ack_wait: float = 30.0
+    executor_ack_wait: float = 5.0  # short: a dead executor's claim is picked up quickly
     max_deliver: int = 5
     targets: list[TargetConfig] = []
 

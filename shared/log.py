@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import sys
 import time
 from typing import Any
@@ -37,11 +38,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc, default=str)
 
 
-def setup_logging(service: str, level: str = "INFO") -> None:
-    """Route every logger to stderr as JSON lines tagged with the service name."""
+def setup_logging(service: str, level: str = "INFO", log_file: str | os.PathLike[str] | None = None) -> None:
+    """Route every logger to stderr (or `log_file`) as JSON lines tagged with the service name."""
     global _service
     _service = service
-    handler = logging.StreamHandler(sys.stderr)
+    handler: logging.Handler = logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -69,7 +69,8 @@ async def serve(name: str, build: Build, settings: Settings | None = None) -> No
         log.error("service failed", extra=exc.to_dict())
         raise SystemExit(1) from exc
     finally:
-        try:
-            await nc.drain()
+        try:  # in-flight handlers are done and acked; close (drain waits on idle pull requests)
+            await nc.flush(timeout=2)
+            await nc.close()
         except Exception:  # noqa: BLE001 - best effort on the way out
             pass

@@ -45,7 +45,12 @@ def main() -> None:
     parser.add_argument("kind", choices=sorted(SERVICES))
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--boot-delay", type=float, default=0.0, help="seconds to wait before listening")
     args = parser.parse_args()
+    if args.boot_delay > 0:
+        import time
+
+        time.sleep(args.boot_delay)
     serve(routes_for(args.kind), args.port, args.host)
 
 

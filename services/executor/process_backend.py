@@ -85,3 +85,13 @@ def wait_listening(port: int, host: str = "127.0.0.1", timeout: float = 3.0) -> 
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.005)
+
+
+def restart(target: TargetConfig, grace: float, delay: float, log_dir: Path | None) -> str:
+    """Stop whatever listens on the target's port and start its command again; returns what happened."""
+    stopped = stop_pids(pids_listening_on(target.port), grace)
+    if delay > 0:
+        time.sleep(delay)
+    pid = start_detached(target, log_dir)
+    replaced = f"replaced pid {', '.join(map(str, stopped))}" if stopped else "nothing was listening"
+    return f"Process status: running (pid {pid}; {replaced})"

@@ -9,7 +9,7 @@ from shared.log import get_logger
 from shared.projections.incident import IncidentState, evolve
 
 log = get_logger("incidents_view")
-Listener = Callable[[IncidentState, Envelope], None]
+Listener = Callable[[IncidentState | None, IncidentState, Envelope], None]
 
 
 class IncidentsView:
@@ -24,11 +24,12 @@ class IncidentsView:
         """Fold one event in; IllegalTransitionError propagates to the projector, which skips and logs."""
         if env.incident_id is None:
             return
-        state = evolve(self.incidents.get(env.incident_id), env, seq)
+        previous = self.incidents.get(env.incident_id)
+        state = evolve(previous, env, seq)
         self.incidents[env.incident_id] = state
         self.events_applied += 1
         for listener in self.listeners:
-            listener(state, env)
+            listener(previous, state, env)
 
     def get(self, incident_id: str) -> IncidentState | None:
         """One incident, or None."""

@@ -24,3 +24,15 @@ class InventoryView:
     def get(self, name: str | None) -> TargetConfig | None:
         """The target of that name, if registered."""
         return self.targets.get(name) if name else None
+
+
+async def live_inventory(nc) -> tuple[InventoryView, "Projector"]:  # type: ignore[no-untyped-def]
+    """An inventory kept live from the INVENTORY stream, caught up before it is returned."""
+    from shared.events.system import INVENTORY_STREAM
+    from shared.projections.projector import Projector
+
+    view = InventoryView()
+    projector = Projector(nc, INVENTORY_STREAM, "inventory.>", view.apply, "inventory")
+    await projector.start()
+    await projector.catch_up()
+    return view, projector

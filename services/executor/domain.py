@@ -1,0 +1,100 @@
+"""The executor's decisions, pure: which step an approved incident needs next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from shared.config import TargetConfig
+from shared.events import Event, now
+from shared.events import incident as ev
+from shared.projections.incident import IncidentState
+
+StepKind = Literal["nothing", "resolve_noop", "fail", "act", "resume"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """The next thing to do for an incident, with what it needs."""
+
+    kind: StepKind
+    target: TargetConfig | None = None
+    reason: str = ""
+
+
+def next_step(state: IncidentState | None, target: TargetConfig | None) -> Step:
+    """APPROVED → act (or resolve a NOOP, or fail an unknown target); an interrupted action → resume."""
+    if state is None or state.analysis is None:
+        return Step("nothing")
+    if state.status == "APPROVED":
+        if state.analysis.action == "NOOP":
+            return Step("resolve_noop")
+        if target is None:
+            return Step("fail", reason=f"Unknown target {state.container_name!r}: not in the inventory")
+        if state.analysis.action != "RESTART" or target.kind != "process":
+            return Step("fail", reason=f"{state.analysis.action} on a {target.kind} target is not supported yet")
+        return Step("act", target=target)
+    if state.status in ("EXECUTING", "SCALING", "VERIFYING") and target is not None:
+        return Step("resume", target=target)
+    return Step("nothing")
+
+
+def claim(state: IncidentState, target: TargetConfig, node: str) -> list[Event]:
+    """The event whose successful append makes this executor the only one to act."""
+    assert state.analysis is not None
+    return [ev.ActionStarted(action=state.analysis.action, target=target.name, node=node,
+                             replica_count=state.analysis.replica_count)]
+
+
+def resolve_noop(state: IncidentState | None) -> list[Event]:
+    """A NOOP decision resolves at once."""
+    if state is None or state.status != "APPROVED" or state.analysis is None or state.analysis.action != "NOOP":
+        return []
+    return [ev.IncidentResolved(resolved_at=now(), message="No action needed. Incident resolved.")]
+
+
+def fail(reason: str, stage: str = "executor"):  # type: ignore[no-untyped-def]
+    """A decider that fails a not-yet-terminal incident with `reason`."""
+
+    def decide(state: IncidentState | None) -> list[Event]:
+        if state is None or state.terminal:
+            return []
+        return [ev.IncidentFailed(error=reason, stage=stage)]
+
+    return decide
+
+
+def action_done(detail: str):  # type: ignore[no-untyped-def]
+    """A decider for ActionCompleted + VerificationStarted, once."""
+
+    def decide(state: IncidentState | None) -> list[Event]:
+        if state is None or state.status not in ("EXECUTING", "SCALING") or state.action_done:
+            return []
+        assert state.action is not None
+        target = state.container_name or ""
+        return [ev.ActionCompleted(action=state.action, target=target, detail=detail),
+                ev.VerificationStarted(target=target)]
+
+    return decide
+
+
+def start_verification(state: IncidentState | None) -> list[Event]:
+    """VerificationStarted for a resumed incident still in EXECUTING/SCALING."""
+    if state is None or state.status not in ("EXECUTING", "SCALING"):
+        return []
+    return [ev.VerificationStarted(target=state.container_name or "")]
+
+
+def health_checked(attempt: int, healthy: bool, detail: str, latency_ms: float):  # type: ignore[no-untyped-def]
+    """A decider for one HealthChecked (+ IncidentResolved if healthy), appended at most once per attempt."""
+
+    def decide(state: IncidentState | None) -> list[Event]:
+        if state is None or state.status != "VERIFYING" or state.health_checks >= attempt:
+            return []
+        events: list[Event] = [ev.HealthChecked(attempt=attempt, healthy=healthy, detail=detail,
+                                                latency_ms=latency_ms)]
+        if healthy:
+            events.append(ev.IncidentResolved(resolved_at=now()))
+        return events
+
+    return decide

@@ -1,0 +1,39 @@
+"""Error classes to HTTP statuses, in one place."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from shared.errors import (
+    AegisError,
+    ConcurrencyError,
+    ConfigError,
+    DomainError,
+    NotFoundError,
+    StoreUnavailableError,
+    ValidationError,
+)
+
+STATUS_BY_ERROR: list[tuple[type[AegisError], int]] = [
+    (ValidationError, 400),
+    (NotFoundError, 404),
+    (ConcurrencyError, 409),
+    (DomainError, 409),
+    (StoreUnavailableError, 503),
+    (ConfigError, 500),
+    (AegisError, 500),
+]
+
+
+def status_for(exc: AegisError) -> int:
+    """The HTTP status an error class maps to."""
+    return next(code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls))
+
+
+def install(app: FastAPI) -> None:
+    """Register the handler that turns AegisErrors into `{"detail": ...}` responses."""
+
+    @app.exception_handler(AegisError)
+    async def _aegis_error(_: Request, exc: AegisError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message}, status_code=status_for(exc))

@@ -1,0 +1,50 @@
+"""Seed 001's WebSocket frames as a pure projection of incident events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from shared.events import Envelope, iso, now
+from shared.events import incident as ev
+from shared.projections.incident import IncidentState
+
+
+def frame(kind: str, incident_id: str | None, data: Any, timestamp: str | None = None) -> dict[str, Any]:
+    """The frame envelope every WebSocket message uses."""
+    return {"type": kind, "incident_id": incident_id, "data": data, "timestamp": timestamp or iso(now())}
+
+
+def frames_for(previous: IncidentState | None, state: IncidentState, env: Envelope) -> list[dict[str, Any]]:
+    """The frames one applied event produces: its specific frame(s), then a status.update per timeline line."""
+    p, iid, ts = env.payload, state.incident_id, iso(env.time)
+    out: list[dict[str, Any]] = []
+
+    def add(kind: str, **data: Any) -> None:
+        out.append(frame(kind, iid, {"incident_id": iid, **data}, ts))
+
+    if isinstance(p, ev.IncidentReceived):
+        add("incident.new", alert_type=p.alert_type, logs=p.logs[:200])
+    elif isinstance(p, ev.RetrievalCompleted | ev.AnalysisStarted):
+        add("ai.thinking", message=state.timeline[-1].message)
+    elif isinstance(p, ev.AnalysisCompleted):
+        add("ai.complete", analysis=msgspec.to_builtins(p.analysis))
+    elif isinstance(p, ev.VoteCast):
+        add("council.vote", vote=msgspec.to_builtins(p.vote))
+    elif isinstance(p, ev.CouncilDecided):
+        add("council.decision", decision=msgspec.to_builtins(p.decision))
+    elif isinstance(p, ev.ActionStarted):
+        add("docker.action", action=p.action, container=p.target)
+    elif isinstance(p, ev.ScaleCompleted):
+        add("scale.event", event=msgspec.to_builtins(p.event))
+    elif isinstance(p, ev.HealthChecked):
+        add("health.check", attempt=p.attempt, healthy=p.healthy)
+    elif isinstance(p, ev.IncidentResolved):
+        add("resolved", resolved_at=iso(p.resolved_at))
+    elif isinstance(p, ev.IncidentFailed):
+        add("failed", error=p.error)
+    before = len(previous.timeline) if previous else 0
+    for entry in state.timeline[before:]:
+        add("status.update", status=entry.status, message=entry.message)
+    return out

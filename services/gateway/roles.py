@@ -1,0 +1,22 @@
+"""The role every route will need, in one table (enforced once the security issue lands)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Role = Literal["viewer", "operator", "approver", "admin"]
+ROLE_ORDER: tuple[Role, ...] = ("viewer", "operator", "approver", "admin")
+
+ROUTE_ROLES: dict[tuple[str, str], Role] = {
+    ("POST", "/webhook"): "operator",
+    ("GET", "/incidents"): "viewer",
+    ("GET", "/incidents/{incident_id}"): "viewer",
+    ("GET", "/health"): "viewer",
+    ("GET", "/metrics/prometheus"): "viewer",
+    ("WS", "/ws"): "viewer",
+}
+
+
+def required_role(method: str, path: str) -> Role:
+    """The role a route needs; unknown routes need admin (deny by default)."""
+    return ROUTE_ROLES.get((method.upper(), path), "admin")

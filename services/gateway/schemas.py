@@ -1,0 +1,40 @@
+"""Request models of the HTTP API (seed 001's IncidentPayload), validated at the edge."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+INCIDENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
+TARGET_NAME_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$"
+
+
+class IncidentPayload(BaseModel):
+    """An alert sent to POST /webhook."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    incident_id: str = Field(pattern=INCIDENT_ID_PATTERN, description="Unique id (UUID recommended); "
+                             "letters, digits, '-' and '_' only, since it names NATS subjects")
+    alert_type: str = Field(min_length=1, max_length=200, examples=["Memory Leak", "CPU Spike"])
+    logs: str = Field(description="Raw application log snippet (stored whole)")
+    container_name: str | None = Field(default=None, pattern=TARGET_NAME_PATTERN)
+    severity: Literal["CRITICAL", "WARNING", "INFO"] | None = None
+    timestamp: str | None = Field(default=None, description="ISO 8601")
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("timestamp")
+    @classmethod
+    def _iso(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError("timestamp must be ISO 8601, e.g. 2026-02-21T03:15:00Z") from None
+        return value

@@ -1,0 +1,22 @@
+"""Prober process. For now it follows the inventory; health probes arrive with the prober issue."""
+
+from __future__ import annotations
+
+import asyncio
+
+from shared.log import get_logger
+from shared.projections.inventory import live_inventory
+from shared.service import ServiceContext, serve
+
+log = get_logger("prober")
+
+
+async def build(ctx: ServiceContext):
+    """Follow the inventory so the probe set is known."""
+    inventory, _ = await live_inventory(ctx.nc)
+    log.info("prober following the inventory", extra={"targets": sorted(inventory.targets)})
+    return [], []
+
+
+if __name__ == "__main__":
+    asyncio.run(serve("prober", build))

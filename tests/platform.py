@@ -1,0 +1,127 @@
+"""Run the whole platform through `aegis up` for end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+from aegis.nats_server import port_free
+from tests.helpers import free_port, wait_sync
+
+DEMO_PORTS = (8000, 8002, 8003, 8004)
+
+
+class Platform:
+    """A running `aegis up` with its own data dir and ports."""
+
+    def __init__(self, tmp: Path, demo: bool = True, config: str | None = None, env: dict[str, str] | None = None):
+        self.data_dir = tmp / "aegis-data"
+        self.port = free_port()
+        self.nats_port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.nats_url = f"nats://127.0.0.1:{self.nats_port}"
+        argv = [sys.executable, "-m", "aegis.cli", "up", "--data-dir", str(self.data_dir), "--port", str(self.port),
+                "--nats-port", str(self.nats_port)]
+        if demo:
+            argv.append("--demo")
+        if config:
+            cfg = tmp / "aegis.toml"
+            cfg.write_text(config)
+            argv += ["--config", str(cfg)]
+        self.output = tmp / "aegis-up.out"
+        self._out = open(self.output, "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen(argv, stdout=self._out, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **(env or {})})
+        try:
+            wait_sync(self._healthy, timeout=60, what="gateway health")
+        except AssertionError:
+            self.stop()
+            raise AssertionError("aegis up did not come up:\n" + self.output.read_text()[-3000:]) from None
+
+    def _healthy(self) -> bool:
+        if self.proc.poll() is not None:
+            raise AssertionError("aegis up exited:\n" + self.output.read_text()[-3000:])
+        try:
+            return httpx.get(f"{self.url}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def children(self) -> list[psutil.Process]:
+        """Every process `aegis up` started and still has."""
+        try:
+            return psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+
+    def service_pid(self, name: str) -> int:
+        """PID of a supervised service process (python -m services.<name>)."""
+        for child in self.children():
+            try:
+                if child.cmdline()[-1] == f"services.{name}":
+                    return child.pid
+            except (psutil.NoSuchProcess, IndexError):
+                continue
+        raise AssertionError(f"service {name} not running")
+
+    def stop(self) -> None:
+        """SIGINT like Ctrl-C and wait; everything it started must be gone."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._out.close()
+
+    def log(self, name: str) -> str:
+        """A service's log file."""
+        path = self.data_dir / "logs" / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def post(self, payload: dict) -> httpx.Response:
+        return httpx.post(f"{self.url}/webhook", json=payload, timeout=10)
+
+    def incident(self, incident_id: str) -> dict:
+        response = httpx.get(f"{self.url}/incidents/{incident_id}", timeout=10)
+        return response.json() if response.status_code == 200 else {}
+
+    def wait_terminal(self, incident_id: str, timeout: float = 60) -> dict:
+        """Poll until the incident is RESOLVED or FAILED."""
+        found = wait_sync(lambda: (lambda i: i if i.get("status") in ("RESOLVED", "FAILED") else None)(
+            self.incident(incident_id)), timeout=timeout, interval=0.05, what=f"{incident_id} terminal")
+        return found
+
+
+def demo_ports_free() -> bool:
+    """True when no demo target is left listening."""
+    return all(port_free("127.0.0.1", p) for p in DEMO_PORTS)
+
+
+def dump(obj: object) -> str:
+    return json.dumps(obj, indent=1)[:4000]
+
+
+def wait_gone(pids: list[int], timeout: float = 10) -> None:
+    """Wait until none of these processes exist (zombies count as gone)."""
+    def gone() -> bool:
+        for pid in pids:
+            try:
+                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    return False
+            except psutil.NoSuchProcess:
+                continue
+        return True
+    wait_sync(gone, timeout=timeout, what="processes to exit")
+
+
+def now() -> float:
+    return time.monotonic()
