@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import Sequence
 from typing import NamedTuple
 
 from nats.aio.client import Client as NATS
-from nats.js.api import PubAck
 
 from shared.errors import EventStoreError, StoreUnavailableError
 from shared.events import Envelope, Event, decode, deterministic_id, encode, now
 from shared.events.incident import INCIDENTS_STREAM
 from shared.jetstream import js_call
+from shared.publisher import Ack, Publisher
 
 MSG_ID = "Nats-Msg-Id"
 EXPECTED_LAST_SUBJECT_SEQ = "Nats-Expected-Last-Subject-Sequence"
@@ -42,6 +41,7 @@ class EventStore:
         self.js = nc.jetstream(timeout=timeout)
         self.actor = actor
         self.timeout = timeout
+        self.publisher = Publisher(nc)
 
     def envelope(self, incident_id: str | None, event: Event, *, causation: Envelope | None = None,
                  index: int = 0, event_id: str | None = None) -> Envelope:
@@ -68,32 +68,31 @@ class EventStore:
             seq = ack.seq
         return seq
 
-    async def publish(self, env: Envelope, expected_seq: int | None) -> PubAck:
-        """Store one envelope; with `expected_seq` the append is conditional on the incident's last seq."""
+    @staticmethod
+    def _headers(env: Envelope, expected_seq: int | None) -> dict[str, str]:
         headers = {MSG_ID: env.event_id}
         if expected_seq is not None and env.incident_id is not None:
             headers[EXPECTED_LAST_SUBJECT_SEQ] = str(expected_seq)
             headers[EXPECTED_LAST_SUBJECT_SEQ_SUBJECT] = incident_filter(env.incident_id)
-        subject = env.payload.subject(env.incident_id or "")
-        return await js_call(self.js.publish(subject, encode(env), headers=headers, timeout=self.timeout))
+        return headers
 
-    async def publish_pipelined(self, items: Sequence[tuple[Envelope, int | None]]) -> list[PubAck]:
-        """Store many envelopes with one round trip's latency (appends to different incidents)."""
-        futures = []
-        for env, expected in items:
-            headers = {MSG_ID: env.event_id}
-            if expected is not None and env.incident_id is not None:
-                headers[EXPECTED_LAST_SUBJECT_SEQ] = str(expected)
-                headers[EXPECTED_LAST_SUBJECT_SEQ_SUBJECT] = incident_filter(env.incident_id)
-            subject = env.payload.subject(env.incident_id or "")
-            futures.append(await js_call(self.js.publish_async(subject, encode(env), headers=headers)))
-        results = await asyncio.gather(*futures, return_exceptions=True)
-        acks: list[PubAck] = []
+    async def publish(self, env: Envelope, expected_seq: int | None) -> Ack:
+        """Store one envelope; with `expected_seq` the append is conditional on the incident's last seq."""
+        return (await self.publish_pipelined([(env, expected_seq)]))[0]
+
+    async def publish_pipelined(self, items: Sequence[tuple[Envelope, int | None]]) -> list[Ack]:
+        """Store many envelopes with one round trip's latency (appends to different incidents).
+
+        Raises the first failure (ConcurrencyError, StoreUnavailableError, ...) after all acks are in.
+        """
+        futures = [await self.publisher.send(env.payload.subject(env.incident_id or ""), encode(env),
+                                             self._headers(env, expected))
+                   for env, expected in items]
+        results = await self.publisher.wait(futures, self.timeout)
         for result in results:
             if isinstance(result, BaseException):
-                await js_call(_reraise(result))
-            acks.append(result)  # type: ignore[arg-type]
-        return acks
+                raise result
+        return results  # type: ignore[return-value]
 
     async def append_system(self, event: Event, event_id: str | None = None) -> int:
         """Append a system or inventory event (no per-aggregate concurrency check)."""
@@ -141,6 +140,3 @@ class EventStore:
         finally:
             await sub.unsubscribe()
 
-
-async def _reraise(exc: BaseException) -> None:
-    raise exc

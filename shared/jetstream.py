@@ -17,9 +17,11 @@ from shared.errors import ConcurrencyError, EventStoreError, NotFoundError, Stor
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.system import INVENTORY_STREAM, SYSTEM_STREAM
 from shared.log import get_logger
+from shared.natsfast import install as _install_fast_headers
 
 T = TypeVar("T")
 log = get_logger("jetstream")
+_install_fast_headers()
 
 ERR_WRONG_LAST_SEQUENCE = 10071
 ERR_STREAM_NAME_IN_USE = 10058

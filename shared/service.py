@@ -33,6 +33,16 @@ class ServiceContext:
         return self.store.actor
 
 
+def run(main: Awaitable[None]) -> None:
+    """Run a service's main coroutine on uvloop when installed (it halves asyncio overhead)."""
+    try:
+        import uvloop
+
+        uvloop.run(main)  # type: ignore[arg-type]
+    except ImportError:
+        asyncio.run(main)  # type: ignore[arg-type]
+
+
 Build = Callable[[ServiceContext], Awaitable[tuple[Sequence[ConsumerSpec], Sequence[Callable[[], Awaitable[None]]]]]]
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from services.analyst.handlers import consumers
-from shared.service import ServiceContext, serve
+from shared.service import ServiceContext, run, serve
 
 
 async def build(ctx: ServiceContext):
@@ -14,4 +12,4 @@ async def build(ctx: ServiceContext):
 
 
 if __name__ == "__main__":
-    asyncio.run(serve("analyst", build))
+    run(serve("analyst", build))

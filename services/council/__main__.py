@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from services.council.handlers import consumers
 from shared.projections.inventory import live_inventory
-from shared.service import ServiceContext, serve
+from shared.service import ServiceContext, run, serve
 
 
 async def build(ctx: ServiceContext):
@@ -16,4 +14,4 @@ async def build(ctx: ServiceContext):
 
 
 if __name__ == "__main__":
-    asyncio.run(serve("council", build))
+    run(serve("council", build))

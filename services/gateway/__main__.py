@@ -12,7 +12,7 @@ from services.gateway.feed import Hub
 from shared.events.incident import INCIDENTS_STREAM
 from shared.projections.incidents_view import IncidentsView
 from shared.projections.projector import Projector
-from shared.service import ServiceContext, serve
+from shared.service import ServiceContext, run, serve
 
 
 class _Server(uvicorn.Server):
@@ -45,4 +45,4 @@ async def build(ctx: ServiceContext):
 
 
 if __name__ == "__main__":
-    asyncio.run(serve("gateway", build))
+    run(serve("gateway", build))

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from shared.consumer import ConsumerSpec, Delivery
 from shared.events import Envelope
 from shared.events.incident import INCIDENTS_STREAM
 from shared.log import get_logger
-from shared.service import ServiceContext, serve
+from shared.service import ServiceContext, run, serve
 
 log = get_logger("notifier")
 
@@ -24,4 +22,4 @@ async def build(ctx: ServiceContext):
 
 
 if __name__ == "__main__":
-    asyncio.run(serve("notifier", build))
+    run(serve("notifier", build))

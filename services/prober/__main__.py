@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from shared.log import get_logger
 from shared.projections.inventory import live_inventory
-from shared.service import ServiceContext, serve
+from shared.service import ServiceContext, run, serve
 
 log = get_logger("prober")
 
@@ -19,4 +17,4 @@ async def build(ctx: ServiceContext):
 
 
 if __name__ == "__main__":
-    asyncio.run(serve("prober", build))
+    run(serve("prober", build))

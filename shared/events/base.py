@@ -38,7 +38,9 @@ def now() -> datetime:
 
 def iso(ts: datetime) -> str:
     """ISO-8601 with milliseconds and a Z, as seed 001 writes timestamps."""
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    if ts.utcoffset():
+        ts = ts.astimezone(timezone.utc)
+    return ts.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def deterministic_id(*parts: str) -> str:

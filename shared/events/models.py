@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 import msgspec
@@ -66,9 +67,9 @@ class RetrievedIncident(msgspec.Struct, frozen=True):
 
 
 class TimelineEntry(msgspec.Struct, frozen=True):
-    """One line of an incident's seed-001 timeline."""
+    """One line of an incident's seed-001 timeline (ts is rendered to ISO text only when served)."""
 
-    ts: str
+    ts: datetime
     status: str
     message: str
     agent: str | None = None

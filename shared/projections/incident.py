@@ -63,7 +63,8 @@ class IncidentState(msgspec.Struct, frozen=True):
             "resolved_at": iso(self.resolved_at) if self.resolved_at else None,
             "error": self.error,
             "replicas_spawned": self.replicas_spawned,
-            "timeline": msgspec.to_builtins(list(self.timeline)),
+            "timeline": [{"ts": iso(e.ts), "status": e.status, "message": e.message, "agent": e.agent}
+                         for e in self.timeline],
         }
 
 
@@ -78,7 +79,7 @@ def _require(state: IncidentState | None, event: object, allowed: Iterable[str])
 
 
 def _entry(env: Envelope, status: str, message: str, agent: str | None = None) -> TimelineEntry:
-    return TimelineEntry(ts=iso(env.time), status=status, message=message, agent=agent)
+    return TimelineEntry(ts=env.time, status=status, message=message, agent=agent)
 
 
 def _next(state: IncidentState, env: Envelope, seq: int, *entries: TimelineEntry, **changes: Any) -> IncidentState:

@@ -15,6 +15,7 @@ from shared.errors import AegisError, StoreUnavailableError
 from shared.events import Envelope, decode
 from shared.jetstream import js_call
 from shared.log import get_logger
+from shared.natsfast import stream_seq_and_pending
 
 log = get_logger("projector")
 Apply = Callable[[int, Envelope], None]
@@ -59,7 +60,11 @@ class Projector:
         self._waiters.clear()
 
     async def _on_msg(self, msg: Msg) -> None:
-        seq = msg.metadata.sequence.stream
+        fast = stream_seq_and_pending(msg.reply)
+        if fast is None:
+            seq, pending = msg.metadata.sequence.stream, msg.metadata.num_pending
+        else:
+            seq, pending = fast
         if seq <= self.applied_seq:
             return
         try:
@@ -68,7 +73,7 @@ class Projector:
             self.skipped += 1
             log.error("projection skipped an event", extra={"projection": self.name, "seq": seq, "error": str(exc)})
         self.applied_seq = seq
-        if msg.metadata.num_pending == 0:
+        if pending == 0:
             self._caught_up.set()
         waiters = self._waiters
         while waiters and waiters[0][0] <= seq:

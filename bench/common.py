@@ -1,0 +1,38 @@
+"""Shared bits of the bench scripts: a throwaway nats-server, percentiles, the JSON last line."""
+
+from __future__ import annotations
+
+import json
+import socket
+import tempfile
+from pathlib import Path
+
+from aegis.nats_server import EmbeddedNats
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_nats() -> EmbeddedNats:
+    """A nats-server with JetStream on a random loopback port and a temporary store."""
+    server = EmbeddedNats(Path(tempfile.mkdtemp(prefix="aegis-bench-")), free_port(), server_name="bench")
+    server.start()
+    return server
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100) by nearest rank."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def report(result: dict) -> None:
+    """Print the figures as one JSON object on the last line."""
+    print(json.dumps(result, sort_keys=True), flush=True)
