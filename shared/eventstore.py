@@ -44,10 +44,11 @@ class EventStore:
         self.publisher = Publisher(nc)
 
     def envelope(self, incident_id: str | None, event: Event, *, causation: Envelope | None = None,
-                 index: int = 0, event_id: str | None = None) -> Envelope:
-        """Wrap a payload; ids derive from the causing event so a redelivered handler repeats them."""
+                 index: int = 0, event_id: str | None = None, basis: int = 0) -> Envelope:
+        """Wrap a payload. Ids derive from the causing event and the sequence the decision was based on,
+        so a redelivered handler deciding on the same state repeats them (and JetStream dedups)."""
         if event_id is None:
-            event_id = (deterministic_id(causation.event_id, event.type_tag(), str(index))
+            event_id = (deterministic_id(causation.event_id, event.type_tag(), str(basis), str(index))
                         if causation is not None else str(uuid.uuid4()))
         correlation = (causation.correlation_id or causation.event_id) if causation is not None else event_id
         return Envelope(event_id=event_id, incident_id=incident_id, time=now(), actor=self.actor, payload=event,
@@ -62,7 +63,7 @@ class EventStore:
         """
         seq = expected_seq
         for index, event in enumerate(events):
-            env = self.envelope(incident_id, event, causation=causation, index=index,
+            env = self.envelope(incident_id, event, causation=causation, index=index, basis=expected_seq,
                                 event_id=event_ids[index] if event_ids else None)
             ack = await self.publish(env, seq)
             seq = ack.seq

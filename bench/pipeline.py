@@ -1,0 +1,136 @@
+"""Pipeline bench: webhook → RESOLVED latency (NOOP action) through every service started by `aegis up`.
+
+Phase 1 offers 20 incidents/s and reports p50/p99 latency. Phase 2 steps the offered rate up and reports the
+highest rate at which every incident resolved (zero lost) and resolutions kept pace with intake.
+
+Usage: python bench/pipeline.py [--seconds 15] [--rates 50,100,200,300,400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import websockets
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import percentile, report  # noqa: E402
+from tests.platform import Platform  # noqa: E402
+
+NOOP_ALERT = {"alert_type": "Synthetic check", "logs": "bench: nothing is wrong", "severity": "INFO"}
+
+
+class Watcher:
+    """Listens on /ws and records when each incident resolved (or failed)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.replace("http", "ws") + "/ws"
+        self.done: dict[str, tuple[float, str]] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        ready = asyncio.Event()
+        self.task = asyncio.create_task(self._run(ready))
+        await ready.wait()
+
+    async def _run(self, ready: asyncio.Event) -> None:
+        async with websockets.connect(self.url, max_queue=None) as ws:
+            await ws.recv()  # heartbeat
+            ready.set()
+            async for text in ws:
+                frame = json.loads(text)
+                if frame["type"] in ("resolved", "failed"):
+                    self.done[frame["incident_id"]] = (time.perf_counter(), frame["type"])
+
+
+async def offer(client: httpx.AsyncClient, url: str, rate: float, seconds: float, prefix: str) -> dict[str, float]:
+    """POST incidents at `rate`/s for `seconds`; returns send times by incident id."""
+    sent: dict[str, float] = {}
+    tasks = []
+    start = time.perf_counter()
+    total = int(rate * seconds)
+
+    async def post(incident_id: str) -> None:
+        sent[incident_id] = time.perf_counter()
+        response = await client.post(f"{url}/webhook", json={"incident_id": incident_id, **NOOP_ALERT})
+        response.raise_for_status()
+
+    for i in range(total):
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(post(f"{prefix}-{i}")))
+    await asyncio.gather(*tasks)
+    return sent
+
+
+async def wait_all(watcher: Watcher, ids: list[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not all(i in watcher.done for i in ids):
+        await asyncio.sleep(0.05)
+
+
+async def run(url: str, seconds: float, rates: list[int]) -> dict:
+    watcher = Watcher(url)
+    await watcher.start()
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        await offer(client, url, 5, 1, f"warm-{uuid.uuid4().hex[:6]}")
+        sent = await offer(client, url, 20, seconds, f"p20-{uuid.uuid4().hex[:6]}")
+        await wait_all(watcher, list(sent), 30)
+        lat = [(watcher.done[i][0] - t) * 1000 for i, t in sent.items() if i in watcher.done]
+        resolved = sum(1 for i in sent if watcher.done.get(i, (0, ""))[1] == "resolved")
+        result: dict = {"bench": "pipeline", "rate_20_incidents": len(sent), "rate_20_resolved": resolved,
+                        "p50_ms": round(percentile(lat, 50), 1), "p99_ms": round(percentile(lat, 99), 1),
+                        "max_ms": round(max(lat), 1) if lat else None, "steps": []}
+        print(f"20/s: {resolved}/{len(sent)} resolved, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms",
+              file=sys.stderr)
+        best = 0
+        for rate in rates:
+            sent = await offer(client, url, rate, seconds, f"r{rate}-{uuid.uuid4().hex[:6]}")
+            await wait_all(watcher, list(sent), 60)
+            ok = [i for i in sent if watcher.done.get(i, (0, ""))[1] == "resolved"]
+            lost = len(sent) - len(ok)
+            first = min(sent.values())
+            last_done = max(watcher.done[i][0] for i in ok) if ok else first
+            achieved = len(ok) / (last_done - first) if ok else 0.0
+            lat = sorted((watcher.done[i][0] - sent[i]) * 1000 for i in ok)
+            step = {"offered_per_s": rate, "incidents": len(sent), "lost": lost,
+                    "achieved_per_s": round(achieved, 1), "p50_ms": round(percentile(lat, 50), 1),
+                    "p99_ms": round(percentile(lat, 99), 1)}
+            result["steps"].append(step)
+            print(f"{rate}/s: {step}", file=sys.stderr)
+            if lost == 0 and achieved >= 0.95 * rate:
+                best = rate
+            else:
+                break
+        result["max_sustained_per_s"] = best
+    watcher.task.cancel()  # type: ignore[union-attr]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--rates", default="50,100,200,300,400")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="aegis-bench-pipeline-"))
+    platform = Platform(tmp, demo=False)
+    try:
+        result = asyncio.run(run(platform.url, args.seconds, [int(r) for r in args.rates.split(",")]))
+    finally:
+        platform.stop()
+    report(result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Pure tests of the analyst's offline analyzer and the council's checks and tally."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.analyst.domain import analyse_incident
+from services.analyst.offline import analyze
+from services.council.domain import Facts, deliberate, tally
+from shared.config import TargetConfig, load_settings
+from shared.events import incident as ev
+from shared.events.models import AIAnalysis, CouncilVote
+from tests.builders import analysis, received
+from tests.test_incident_fold import run
+
+SETTINGS = load_settings(environ={})
+TARGET = TargetConfig(name="addition-api", port=8002, command=["x"])
+
+
+@pytest.mark.parametrize("alert, logs, action", [
+    ("Memory Leak", "ERROR: Memory usage at 98%. OOM imminent.", "RESTART"),
+    ("Pod alert", "java.lang.OutOfMemoryError: Java heap space", "RESTART"),
+    ("CPU Spike", "CPU at 99% for 5 minutes", "RESTART"),
+    ("Latency", "slow query: SELECT ... took 5000ms; database latency high", "RESTART"),
+    ("API down", "GET /health: connection refused", "RESTART"),
+    ("Storage", "write failed: No space left on device", "NOOP"),
+    ("Load", "429 Too Many Requests; request rate 5x normal", "SCALE_UP"),
+    ("Errors", "5xx rate up since deploy of version 2.3.1 error", "ROLLBACK"),
+])
+def test_offline_analyzer_maps_known_shapes(alert, logs, action):
+    result = analyze(alert, logs)
+    assert result.action == action and result.confidence >= 0.6 and result.justification
+
+
+def test_unknown_alert_is_noop_with_low_confidence():
+    result = analyze("Cosmic rays", "bit flipped somewhere")
+    assert result.action == "NOOP" and result.confidence < 0.5
+
+
+def test_analysis_reads_only_the_truncated_logs():
+    state = run(received(alert_type="Weird", logs="x" * 3000 + " out of memory"))
+    assert analyse_incident(state, 2000)[-1].analysis.action == "NOOP"
+    assert analyse_incident(state, 5000)[-1].analysis.action == "RESTART"
+
+
+def test_analysis_happens_once():
+    state = run(received(), ev.AnalysisStarted(analyzer="offline"), analysis())
+    assert analyse_incident(state, 2000) == []
+
+
+def council(state, target=TARGET, **settings):
+    return deliberate(state, Facts(load_settings(environ={}, **settings), target))
+
+
+def verdicts(events):
+    return {e.vote.role: e.vote.verdict for e in events if isinstance(e, ev.VoteCast)}
+
+
+def test_all_checks_pass_three_approvals():
+    events = council(run(received(), analysis()))
+    assert verdicts(events) == {"SRE_AGENT": "APPROVED", "SECURITY_OFFICER": "APPROVED", "AUDITOR": "APPROVED"}
+    assert events[-1].decision.summary == "Council voted 3/3 APPROVED. Final: APPROVED"
+
+
+def test_target_not_in_inventory_is_rejected_and_fails():
+    events = council(run(received(container_name="ghost"), analysis()), target=None)
+    assert verdicts(events)["SECURITY_OFFICER"] == "REJECTED"
+    assert events[-2].decision.final_verdict == "REJECTED"
+    assert isinstance(events[-1], ev.IncidentFailed) and "not in the inventory" in events[-1].error
+
+
+def test_replicas_above_policy_are_rejected_by_security():
+    docker_target = TargetConfig(name="buggy-app-v2", port=8000, kind="docker", image="img")
+    state = run(received(container_name="buggy-app-v2"), ev.AnalysisCompleted(
+        analysis=AIAnalysis(root_cause="surge", action="SCALE_UP", justification="j", confidence=0.9,
+                            replica_count=9), analyzer="offline"))
+    events = council(state, target=docker_target, max_replicas=5)
+    assert verdicts(events)["SECURITY_OFFICER"] == "REJECTED"
+    assert "outside policy (1..5)" in next(e.vote.reasoning for e in events if isinstance(e, ev.VoteCast)
+                                           and e.vote.role == "SECURITY_OFFICER")
+
+
+def test_low_confidence_is_rejected_by_the_auditor():
+    events = council(run(received(), analysis(confidence=0.3)), min_confidence=0.6)
+    assert verdicts(events)["AUDITOR"] == "REJECTED"
+    assert events[-1].__class__ is ev.CouncilDecided and events[-1].decision.final_verdict == "APPROVED"  # 2/3
+
+
+def test_two_rejections_reject():
+    events = council(run(received(container_name="bad name"), analysis(confidence=0.1)), target=None)
+    assert events[-2].decision.final_verdict == "REJECTED" and not events[-2].decision.consensus
+
+
+def test_council_decides_once():
+    first = run(received(), analysis())
+    assert council(run(received(), analysis(), *council(first))) == []
+
+
+def test_tally_two_of_three():
+    vote = lambda v: CouncilVote(role="AUDITOR", verdict=v, reasoning="", timestamp="t")  # noqa: E731
+    assert tally([vote("APPROVED"), vote("APPROVED"), vote("REJECTED")]).final_verdict == "APPROVED"
+    assert tally([vote("APPROVED"), vote("NEEDS_REVIEW"), vote("REJECTED")]).final_verdict == "REJECTED"

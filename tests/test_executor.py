@@ -1,0 +1,111 @@
+"""The executor against a real nats-server and real processes: one action per decision, verification, NOOP."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import httpx
+import pytest
+
+from services.executor.handlers import Executor
+from services.executor.process_backend import pids_listening_on, start_detached, stop_pids
+from shared.aggregate import load_incident
+from shared.config import TargetConfig, load_settings
+from shared.consumer import Delivery
+from shared.eventstore import EventStore
+from shared.projections.inventory import InventoryView
+from shared.service import ServiceContext
+from tests.builders import analysis, council_approved, received
+from tests.helpers import free_port
+
+pytestmark = pytest.mark.integration
+
+
+def calculator(port: int, boot_delay: float = 0.0) -> TargetConfig:
+    return TargetConfig(name="calc", port=port, health_url=f"http://127.0.0.1:{port}/health",
+                        command=[sys.executable, "-m", "aegis.demo.calculator", "addition", "--port", str(port),
+                                 "--boot-delay", str(boot_delay)])
+
+
+@pytest.fixture
+def target():
+    t = calculator(free_port())
+    yield t
+    stop_pids(pids_listening_on(t.port), grace=1)
+
+
+def executor(nc, tmp_path, target, name, **settings):
+    inventory = InventoryView()
+    inventory.targets[target.name] = target
+    ctx = ServiceContext(name="executor", settings=load_settings(environ={}, data_dir=str(tmp_path), **settings),
+                         nc=nc, store=EventStore(nc, f"executor@{name}"))
+    return Executor(ctx, inventory)
+
+
+async def approved(store, incident_id, target, action="RESTART"):
+    await store.append(incident_id, [received(container_name=target.name), analysis(action), *council_approved()],
+                       expected_seq=0)
+    return (await store.load(incident_id))[-1].envelope
+
+
+class _Msg:
+    async def in_progress(self):
+        pass
+
+
+DELIVERY = Delivery(msg=_Msg(), attempt=1, last_attempt=False)  # type: ignore[arg-type]
+
+
+async def test_two_executors_and_a_redelivery_act_exactly_once(nc, store, target, tmp_path):
+    start_detached(target)
+    before = pids_listening_on(target.port) or await _wait_pids(target.port)
+    decision = await approved(store, "inc-1", target)
+    a, b = executor(nc, tmp_path, target, "a"), executor(nc, tmp_path, target, "b")
+    await asyncio.gather(a.on_decision(decision, DELIVERY), b.on_decision(decision, DELIVERY),
+                         a.on_decision(decision, DELIVERY))
+    state, _ = await load_incident(store, "inc-1")
+    types = [s.envelope.type for s in await store.load("inc-1")]
+    assert state.status == "RESOLVED", state.timeline
+    assert types.count("incident.action_started.v1") == 1
+    after = pids_listening_on(target.port)
+    assert len(after) == 1 and set(after).isdisjoint(before)
+    assert httpx.get(f"http://127.0.0.1:{target.port}/addition?a=1&b=2").json()["result"] == 3
+    await a.on_decision(decision, DELIVERY)  # a late redelivery changes nothing
+    assert [s.envelope.type for s in await store.load("inc-1")] == types
+
+
+async def _wait_pids(port):
+    for _ in range(200):
+        pids = pids_listening_on(port)
+        if pids:
+            return pids
+        await asyncio.sleep(0.02)
+    raise AssertionError("target did not start")
+
+
+async def test_failed_verification_fails_the_incident_with_the_reason(nc, store, tmp_path):
+    broken = TargetConfig(name="broken", port=free_port(), command=[sys.executable, "-c", "raise SystemExit(1)"])
+    decision = await approved(store, "inc-2", broken)
+    ex = executor(nc, tmp_path, broken, "a", health_check_attempts=3, health_check_wait=0.2)
+    await ex.on_decision(decision, DELIVERY)
+    state, _ = await load_incident(store, "inc-2")
+    assert state.status == "FAILED" and state.health_checks == 3
+    assert state.error.startswith("broken still unhealthy after 3 health checks: ConnectError")
+
+
+async def test_noop_resolves_at_once_without_touching_anything(nc, store, target, tmp_path):
+    decision = await approved(store, "inc-3", target, action="NOOP")
+    await executor(nc, tmp_path, target, "a").on_decision(decision, DELIVERY)
+    state, _ = await load_incident(store, "inc-3")
+    assert state.status == "RESOLVED" and state.action is None
+    assert pids_listening_on(target.port) == []
+
+
+async def test_unstartable_command_is_an_action_failure(nc, store, tmp_path):
+    missing = TargetConfig(name="missing", port=free_port(), command=["/nonexistent/binary"])
+    decision = await approved(store, "inc-4", missing)
+    await executor(nc, tmp_path, missing, "a").on_decision(decision, DELIVERY)
+    state, _ = await load_incident(store, "inc-4")
+    assert state.status == "FAILED" and "cannot start missing" in state.error
+    assert [e.status for e in state.timeline][-2:] == ["ACTION_FAILED", "FAILED"]
