@@ -68,6 +68,19 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     backoff_reset_after: float = 60.0
     give_up_restarts: int = 5
     give_up_window: float = 120.0
+    # analyst: retrieval
+    rag_top_k: int = 3
+    rag_similarity_threshold: float = 0.75  # offline analyzer follows a precedent at least this similar
+    rag_hnsw_threshold: int = 20000  # above this many entries the index is approximate (HNSW)
+    # analyst: LLM through litellm (empty model: offline analyzer only)
+    llm_model: str = ""
+    llm_fallback_models: list[str] = []
+    llm_api_base: str = ""
+    llm_api_key: str = ""
+    llm_timeout: float = 30.0
+    llm_temperature: float = 0.2
+    breaker_failure_threshold: int = 3
+    breaker_reset_timeout: float = 30.0
     # consumers
     ack_wait: float = 30.0
     executor_ack_wait: float = 5.0  # short: a dead executor's claim is picked up quickly
@@ -83,6 +96,12 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError("health_check_attempts must be at least 1")
         if not 0.0 <= self.min_confidence <= 1.0:
             raise ValueError("min_confidence must be within 0.0-1.0")
+        if not 0.0 <= self.rag_similarity_threshold <= 1.0:
+            raise ValueError("rag_similarity_threshold must be within 0.0-1.0")
+        if self.rag_top_k < 1 or self.breaker_failure_threshold < 1:
+            raise ValueError("rag_top_k and breaker_failure_threshold must be at least 1")
+        if self.llm_timeout <= 0:
+            raise ValueError("llm_timeout must be positive")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError(f"log_level {self.log_level!r} is not DEBUG, INFO, WARNING or ERROR")
         names = [t.name for t in self.targets]
@@ -104,15 +123,17 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return next((t for t in self.targets if t.name == name), None)
 
 
-_SCALAR_FIELDS = {f for f in Settings.__struct_fields__ if f != "targets"}
+_ENV_FIELDS = {f for f in Settings.__struct_fields__ if f != "targets"}
+_LIST_FIELDS = {"llm_fallback_models"}
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for field in _SCALAR_FIELDS:
+    for field in _ENV_FIELDS:
         key = ENV_PREFIX + field.upper()
         if key in environ:
-            out[field] = environ[key]
+            value = environ[key]
+            out[field] = [v.strip() for v in value.split(",") if v.strip()] if field in _LIST_FIELDS else value
     return out
 
 
@@ -148,7 +169,11 @@ def load_settings(
 def settings_env(settings: Settings) -> dict[str, str]:
     """The AEGIS_* variables that reproduce these settings' scalars in a child process."""
     out = {}
-    for field in _SCALAR_FIELDS:
+    for field in _ENV_FIELDS:
         value = getattr(settings, field)
-        out[ENV_PREFIX + field.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
+        if isinstance(value, list):
+            text = ",".join(value)
+        else:
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+        out[ENV_PREFIX + field.upper()] = text
     return out

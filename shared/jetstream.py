@@ -15,6 +15,7 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 
 from shared.errors import ConcurrencyError, EventStoreError, NotFoundError, StoreUnavailableError
 from shared.events.incident import INCIDENTS_STREAM
+from shared.events.knowledge import EVALUATIONS_STREAM, RUNBOOK_STREAM
 from shared.events.system import INVENTORY_STREAM, SYSTEM_STREAM
 from shared.log import get_logger
 from shared.natsfast import install as _install_fast_headers
@@ -105,6 +106,10 @@ def stream_configs(replicas: int = 1) -> list[StreamConfig]:
                      max_age=30 * DAY, description="Worker lifecycle and circuit breakers", **common),
         StreamConfig(name=INVENTORY_STREAM, subjects=["inventory.>"], duplicate_window=DUPLICATE_WINDOW,
                      max_msgs_per_subject=16, description="Targets AegisOps may act on", **common),
+        StreamConfig(name=RUNBOOK_STREAM, subjects=["runbook.>"], duplicate_window=DUPLICATE_WINDOW,
+                     max_msgs_per_subject=8, description="Runbook entries, runbook.<incident_id>.<event>", **common),
+        StreamConfig(name=EVALUATIONS_STREAM, subjects=["evaluations.>"], duplicate_window=DUPLICATE_WINDOW,
+                     max_age=90 * DAY, description="One evaluation per LLM call", **common),
         StreamConfig(name=SAMPLES_STREAM, subjects=["samples.>"], duplicate_window=10.0,
                      max_age=3600.0, max_msgs_per_subject=1000,
                      description="High-volume probe results and metrics, aged out after an hour", **common),

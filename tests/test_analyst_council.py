@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.analyst.domain import analyse_incident
-from services.analyst.offline import analyze
+from services.analyst import domain
+from services.analyst.analyzer import Verdict
+from services.analyst.offline import analyze, analyze_with_precedents
 from services.council.domain import Facts, deliberate, tally
 from shared.config import TargetConfig, load_settings
 from shared.events import incident as ev
@@ -37,15 +38,41 @@ def test_unknown_alert_is_noop_with_low_confidence():
     assert result.action == "NOOP" and result.confidence < 0.5
 
 
-def test_analysis_reads_only_the_truncated_logs():
+def test_query_reads_only_the_truncated_logs():
     state = run(received(alert_type="Weird", logs="x" * 3000 + " out of memory"))
-    assert analyse_incident(state, 2000)[-1].analysis.action == "NOOP"
-    assert analyse_incident(state, 5000)[-1].analysis.action == "RESTART"
+    assert "memory" not in domain.query_text(state, 2000) and "memory" in domain.query_text(state, 5000)
 
 
-def test_analysis_happens_once():
-    state = run(received(), ev.AnalysisStarted(analyzer="offline"), analysis())
-    assert analyse_incident(state, 2000) == []
+def test_begin_and_complete_happen_once():
+    state = run(received())
+    begun = domain.begin(state, [], "offline")
+    assert [e.type_tag() for e in begun] == ["incident.retrieval_completed.v1", "incident.analysis_started.v1"]
+    state = run(received(), *begun)
+    assert domain.begin(state, [], "offline") == []
+    verdict = Verdict(analyze("Memory Leak", "OOM"), "offline")
+    done = domain.complete(state, verdict)
+    assert len(done) == 1 and domain.complete(run(received(), *begun, *done), verdict) == []
+
+
+def test_offline_follows_a_close_precedent_only():
+    from shared.events.models import RetrievedIncident
+
+    close = RetrievedIncident(incident_id="old", alert_type="x", root_cause="Known bad cache", action="SCALE_UP",
+                              similarity_score=0.9, replicas_used=3)
+    followed = analyze_with_precedents("Cosmic rays", "bit flipped", [close], 0.75)
+    assert followed.action == "SCALE_UP" and followed.replica_count == 3 and "old" in followed.justification
+    far = RetrievedIncident(incident_id="old", alert_type="x", root_cause="r", action="SCALE_UP",
+                            similarity_score=0.5)
+    assert analyze_with_precedents("Cosmic rays", "bit flipped", [far], 0.75).action == "NOOP"
+
+
+def test_resolved_incident_teaches_a_seed_runbook_entry():
+    from tests.test_incident_fold import happy_path
+
+    entry = domain.runbook_entry(run(*happy_path()))
+    assert entry.incident_id == "inc-1" and entry.action == "RESTART" and entry.council_approved
+    assert entry.resolved_at == "2026-02-21T03:15:00.000Z"
+    assert domain.runbook_entry(run(received())) is None
 
 
 def council(state, target=TARGET, **settings):

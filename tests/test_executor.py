@@ -109,3 +109,27 @@ async def test_unstartable_command_is_an_action_failure(nc, store, tmp_path):
     state, _ = await load_incident(store, "inc-4")
     assert state.status == "FAILED" and "cannot start missing" in state.error
     assert [e.status for e in state.timeline][-2:] == ["ACTION_FAILED", "FAILED"]
+
+
+async def claimed(store, incident_id, target):
+    from shared.events import incident as ev
+
+    await store.append(incident_id, [received(container_name=target.name), analysis(), *council_approved(),
+                                     ev.ActionStarted(action="RESTART", target=target.name, node="executor@dead")],
+                       expected_seq=0)
+    return (await store.load(incident_id))[-2].envelope
+
+
+async def test_resume_after_a_lost_executor_starts_the_target_only_if_nothing_runs(nc, store, target, tmp_path):
+    decision = await claimed(store, "inc-5", target)  # the dead executor never got to start anything
+    await executor(nc, tmp_path, target, "b").on_decision(decision, DELIVERY)
+    state, _ = await load_incident(store, "inc-5")
+    assert state.status == "RESOLVED" and "resumed after the executor was lost" in state.timeline[-3].message
+    running = pids_listening_on(target.port)
+
+    decision = await claimed(store, "inc-6", target)  # this time the target is up: verify, never act again
+    await executor(nc, tmp_path, target, "c").on_decision(decision, DELIVERY)
+    state, _ = await load_incident(store, "inc-6")
+    types = [s.envelope.type for s in await store.load("inc-6")]
+    assert state.status == "RESOLVED" and "incident.action_completed.v1" not in types
+    assert pids_listening_on(target.port) == running

@@ -1,14 +1,42 @@
-"""Analyst process."""
+"""Analyst process: runbook retrieval (FAISS), LLM or offline analysis, learning from resolutions."""
 
 from __future__ import annotations
 
-from services.analyst.handlers import consumers
+import asyncio
+from pathlib import Path
+
+from services.analyst.embedder import Embedder
+from services.analyst.handlers import Analyst, consumers
+from services.analyst.retrieval import Retriever
+from shared.events.knowledge import RUNBOOK_STREAM
+from shared.live import RAG_QUERY
+from shared.projections.inventory import live_inventory
+from shared.projections.projector import Projector
 from shared.service import ServiceContext, run, serve
 
 
 async def build(ctx: ServiceContext):
-    """The analyst only reacts to events."""
-    return consumers(ctx), []
+    """Catch the runbook and its index up, then analyse and learn."""
+    s = ctx.settings
+    inventory, _ = await live_inventory(ctx.nc)
+    retriever = Retriever(Embedder(), Path(s.data_dir) / "runbook-index", s.rag_hnsw_threshold)
+    projector = Projector(ctx.nc, RUNBOOK_STREAM, "runbook.>", retriever.on_event, "runbook")
+    await projector.start()
+    await projector.catch_up(timeout=120)
+    retriever.check_fresh()
+    await retriever.sync()
+    analyst = Analyst(ctx, retriever, inventory)
+    await analyst.restore_breaker()
+    await ctx.nc.subscribe(RAG_QUERY, queue="analyst", cb=analyst.on_rag_query)
+
+    async def keep_index() -> None:
+        await retriever.run(ctx.stopping)
+
+    async def warm_model() -> None:
+        await asyncio.to_thread(retriever.embedder.warm)
+        await ctx.stopping.wait()
+
+    return consumers(ctx, analyst), [keep_index, warm_model]
 
 
 if __name__ == "__main__":

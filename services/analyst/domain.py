@@ -1,21 +1,57 @@
-"""The analyst's decisions, pure: what to append when an incident arrives."""
+"""The analyst's decisions, pure: what to append as an incident is retrieved, analysed and learned from."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.analyst.offline import analyze
-from shared.events import Event
+from services.analyst.analyzer import Verdict
+from shared.events import Event, iso
 from shared.events import incident as ev
+from shared.events.knowledge import RunbookEntry
+from shared.events.models import RetrievedIncident
 from shared.projections.incident import IncidentState
 
-OFFLINE = "offline"
 
-
-def analyse_incident(state: IncidentState | None, log_truncate_chars: int) -> Sequence[Event]:
-    """AnalysisStarted + AnalysisCompleted for a freshly received incident; nothing otherwise."""
-    if state is None or state.status not in ("RECEIVED", "ANALYSING") or state.analysis is not None:
+def begin(state: IncidentState | None, matches: Sequence[RetrievedIncident], analyzer: str) -> list[Event]:
+    """RetrievalCompleted + AnalysisStarted for a freshly received incident, once."""
+    if state is None or state.status != "RECEIVED":
         return []
-    analysis = analyze(state.alert_type, state.logs[:log_truncate_chars])
-    started = [] if state.status == "ANALYSING" else [ev.AnalysisStarted(analyzer=OFFLINE)]
-    return [*started, ev.AnalysisCompleted(analysis=analysis, analyzer=OFFLINE)]
+    return [ev.RetrievalCompleted(matches=list(matches)), ev.AnalysisStarted(analyzer=analyzer)]
+
+
+def complete(state: IncidentState | None, verdict: Verdict) -> list[Event]:
+    """AnalysisCompleted, once, while the incident is being analysed."""
+    if state is None or state.status != "ANALYSING" or state.analysis is not None:
+        return []
+    return [ev.AnalysisCompleted(analysis=verdict.analysis, analyzer=verdict.analyzer, note=verdict.note)]
+
+
+def needs_analysis(state: IncidentState | None) -> bool:
+    """True while the incident still waits for its diagnosis."""
+    return state is not None and state.status in ("RECEIVED", "ANALYSING") and state.analysis is None
+
+
+def runbook_entry(state: IncidentState | None) -> RunbookEntry | None:
+    """The seed-001 runbook entry a resolved incident teaches (None if it teaches nothing)."""
+    if state is None or state.status != "RESOLVED" or state.analysis is None:
+        return None
+    a = state.analysis
+    return RunbookEntry(
+        incident_id=state.incident_id, alert_type=state.alert_type, logs=state.logs,
+        container_name=state.container_name, severity=state.severity, root_cause=a.root_cause, action=a.action,
+        justification=a.justification, confidence=a.confidence,
+        council_approved=bool(state.council_decision and state.council_decision.final_verdict == "APPROVED"),
+        replicas_used=state.replicas_spawned, resolved_at=iso(state.resolved_at) if state.resolved_at else None)
+
+
+def query_text(state: IncidentState, truncate: int) -> str:
+    """What retrieval searches with: the alert type and the (truncated) logs."""
+    return f"{state.alert_type}\n{state.logs[:truncate]}"
+
+
+def is_new_entry(known: RunbookEntry | None, entry: RunbookEntry) -> bool:
+    """True unless the runbook already holds exactly this entry."""
+    return known != entry
+
+
+__all__: Sequence[str] = ("begin", "complete", "needs_analysis", "runbook_entry", "query_text", "is_new_entry")

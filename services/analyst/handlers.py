@@ -1,25 +1,134 @@
-"""The analyst's consumer: react to incident.received."""
+"""The analyst's consumers and its request/reply API."""
 
 from __future__ import annotations
 
-from functools import partial
+import asyncio
+import json
+import time
 
-from services.analyst.domain import analyse_incident
-from shared.aggregate import decide_and_append
-from shared.consumer import ConsumerSpec, Delivery
-from shared.events import Envelope
-from shared.events.incident import INCIDENTS_STREAM
-from shared.service import ServiceContext
+import msgspec
+
+from services.analyst import domain
+from services.analyst.analyzer import OFFLINE, Analyzer
+from services.analyst.retrieval import Retriever
 from services.common import fail_incident
+from shared.aggregate import decide_and_append, load_incident
+from shared.breaker import CircuitBreaker
+from shared.consumer import ConsumerSpec, Delivery
+from shared.errors import AegisError
+from shared.events import Envelope, deterministic_id
+from shared.events.incident import INCIDENTS_STREAM
+from shared.events.knowledge import LLMCallEvaluated, RunbookEntryAdded
+from shared.events.system import SYSTEM_STREAM, BreakerStateChanged
+from shared.live import live_ai_subject
+from shared.log import get_logger
+from shared.projections.inventory import InventoryView
+from shared.service import ServiceContext
+
+log = get_logger("analyst")
+LLM_BREAKER = "llm"
 
 
-def consumers(ctx: ServiceContext) -> list[ConsumerSpec]:
+class Analyst:
+    """Retrieval, analysis and learning for incidents."""
+
+    def __init__(self, ctx: ServiceContext, retriever: Retriever, inventory: InventoryView) -> None:
+        self.ctx = ctx
+        self.retriever = retriever
+        self.inventory = inventory
+        s = ctx.settings
+        self.breaker = CircuitBreaker(LLM_BREAKER, s.breaker_failure_threshold, s.breaker_reset_timeout,
+                                      on_change=self._breaker_changed)
+        self.analyzer = Analyzer(s, self.breaker, self._record)
+        self._background: set[asyncio.Task[None]] = set()
+
+    def _spawn(self, coro) -> None:  # type: ignore[no-untyped-def]
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _breaker_changed(self, previous: str, new: str, reason: str) -> None:
+        log.warning("LLM circuit breaker changed", extra={"previous": previous, "state": new, "reason": reason})
+        self._spawn(self.ctx.store.append_system(BreakerStateChanged(breaker=LLM_BREAKER, state=new,
+                                                                      previous=previous, reason=reason)))
+
+    async def restore_breaker(self) -> None:
+        """Resume the breaker's last recorded state, so a restart does not hammer a dead provider."""
+        events = await self.ctx.store.load_subject(f"system.breakers.{LLM_BREAKER}.>", SYSTEM_STREAM)
+        if events:
+            last = events[-1].envelope
+            age = time.time() - last.time.timestamp()
+            self.breaker.restore(last.payload.state, time.monotonic() - age)
+
+    async def _record(self, evaluation: LLMCallEvaluated) -> None:
+        try:
+            await self.ctx.store.append_system(evaluation)
+        except AegisError as exc:
+            log.warning("could not record an LLM evaluation", extra={"error": str(exc)})
+
+    def _planned_analyzer(self) -> str:
+        s = self.ctx.settings
+        return f"llm:{s.llm_model}" if s.llm_model and self.breaker.state != "open" else OFFLINE
+
+    async def on_received(self, env: Envelope, delivery: Delivery) -> None:
+        """Retrieve precedents, stream the analysis, append the verdict — each step at most once."""
+        iid = env.incident_id
+        assert iid is not None
+        store, s = self.ctx.store, self.ctx.settings
+        state, _ = await load_incident(store, iid)
+        if not domain.needs_analysis(state):
+            return
+        assert state is not None
+        matches = state.retrieval
+        if matches is None:
+            try:
+                matches = tuple(await self.retriever.query(domain.query_text(state, s.log_truncate_chars), s.rag_top_k))
+            except Exception as exc:  # noqa: BLE001 - analysis goes on without precedents
+                log.error("retrieval failed", extra={"error": repr(exc)})
+                matches = ()
+            planned = self._planned_analyzer()
+            await decide_and_append(store, iid, lambda st: domain.begin(st, matches, planned), causation=env)
+            state, _ = await load_incident(store, iid)
+            if not domain.needs_analysis(state):
+                return
+        target_known = self.inventory.get(state.container_name) is not None
+
+        def on_chunk(chunk: str, full_text: str) -> None:
+            body = json.dumps({"incident_id": iid, "chunk": chunk, "full_text": full_text}).encode()
+            self._spawn(self.ctx.nc.publish(live_ai_subject(iid), body))
+
+        verdict = await self.analyzer.analyse(state, matches, target_known, on_chunk)  # type: ignore[arg-type]
+        await decide_and_append(store, iid, lambda st: domain.complete(st, verdict), causation=env)
+
+    async def on_resolved(self, env: Envelope, delivery: Delivery) -> None:
+        """A resolved incident joins the runbook (once)."""
+        state, _ = await load_incident(self.ctx.store, env.incident_id)  # type: ignore[arg-type]
+        entry = domain.runbook_entry(state)
+        if entry is None or not domain.is_new_entry(self.retriever.view.entries.get(entry.incident_id), entry):
+            return
+        await self.ctx.store.append_system(RunbookEntryAdded(entry=entry, source="learned"),
+                                           event_id=deterministic_id("runbook", entry.incident_id, "learned"))
+
+    async def on_rag_query(self, msg) -> None:  # type: ignore[no-untyped-def]
+        """Request/reply: {logs, k} → seed 001's /rag/test answer."""
+        try:
+            request = json.loads(msg.data)
+            text = str(request["logs"])
+            k = max(1, min(int(request.get("k", self.ctx.settings.rag_top_k)), 50))
+            retrieved = await self.retriever.query(text, k)
+            reply = {"query": text, "retrieved": msgspec.to_builtins(retrieved), "count": len(retrieved)}
+        except (KeyError, TypeError, ValueError) as exc:
+            reply = {"error": f"bad request: {exc}"}
+        await msg.respond(json.dumps(reply).encode())
+
+
+def consumers(ctx: ServiceContext, analyst: Analyst) -> list[ConsumerSpec]:
     """The analyst's durable consumers."""
-
-    async def on_received(env: Envelope, delivery: Delivery) -> None:
-        decide = partial(analyse_incident, log_truncate_chars=ctx.settings.log_truncate_chars)
-        await decide_and_append(ctx.store, env.incident_id, decide, causation=env)  # type: ignore[arg-type]
-
-    return [ConsumerSpec(durable="analyst", stream=INCIDENTS_STREAM, filter_subjects=["incidents.*.received"],
-                         handler=on_received, on_give_up=fail_incident(ctx, "analysis"),
-                         ack_wait=ctx.settings.ack_wait, max_deliver=ctx.settings.max_deliver)]
+    s = ctx.settings
+    return [
+        ConsumerSpec(durable="analyst", stream=INCIDENTS_STREAM, filter_subjects=["incidents.*.received"],
+                     handler=analyst.on_received, on_give_up=fail_incident(ctx, "analysis"),
+                     ack_wait=s.ack_wait, max_deliver=s.max_deliver, concurrency=8),
+        ConsumerSpec(durable="analyst-learn", stream=INCIDENTS_STREAM, filter_subjects=["incidents.*.resolved"],
+                     handler=analyst.on_resolved, ack_wait=s.ack_wait, max_deliver=s.max_deliver),
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from shared.events.models import AIAnalysis
+from shared.events.models import ACTIONS, AIAnalysis
 
 
 @dataclass(frozen=True)
@@ -68,3 +68,15 @@ def analyze(alert_type: str, logs: str) -> AIAnalysis:
                               confidence=rule.confidence, replica_count=rule.replica_count)
     return AIAnalysis(root_cause=f"Unrecognised alert: {alert_type}", action="NOOP",
                       justification="No known failure pattern matched; leaving it to a human.", confidence=0.2)
+
+
+def analyze_with_precedents(alert_type: str, logs: str, precedents, threshold: float) -> AIAnalysis:  # type: ignore[no-untyped-def]
+    """Follow the best runbook precedent when it is at least `threshold` similar, else the rules."""
+    best = max(precedents, key=lambda p: p.similarity_score, default=None)
+    if best is not None and best.similarity_score >= threshold and best.action in ACTIONS:
+        return AIAnalysis(
+            root_cause=best.root_cause, action=best.action,
+            justification=f"Matches past incident {best.incident_id} ({best.similarity_score:.0%} similar), "
+                          f"resolved by {best.action}. {best.justification}".strip(),
+            confidence=round(min(0.95, best.similarity_score), 2), replica_count=max(1, best.replicas_used or 2))
+    return analyze(alert_type, logs)

@@ -51,10 +51,7 @@ class Executor:
                 return
             assert state is not None and step.target is not None
             if step.kind == "resume":
-                log.warning("resuming an interrupted action: verifying without acting again",
-                            extra={"incident_id": iid, "claimed_by": state.action_node})
-                await decide_and_append(store, iid, domain.start_verification, causation=env)
-                await self.verify(iid, step.target, env, interrupted=not state.action_done)
+                await self.resume(iid, state.action_done, state.action_node, step.target, env)
                 return
             try:  # the claim: only the executor whose append lands acts
                 await store.append(iid, domain.claim(state, step.target, self.ctx.actor), expected_seq=seq,
@@ -64,7 +61,22 @@ class Executor:
             await self.act(iid, step.target, env)
             return
 
-    async def act(self, iid: str, target: TargetConfig, cause: Envelope) -> None:
+    async def resume(self, iid: str, action_done: bool, claimed_by: str | None, target: TargetConfig,
+                     cause: Envelope) -> None:
+        """Finish an action whose executor died. The action is never repeated once it had an effect: if any
+        process of the target exists (running or booting) we only verify; if none does, the interrupted
+        action never started it, so starting it now is its first and only effect."""
+        if not action_done and not await asyncio.to_thread(process_backend.target_pids, target):
+            log.warning("interrupted action had no effect; carrying it out",
+                        extra={"incident_id": iid, "claimed_by": claimed_by})
+            await self.act(iid, target, cause, note="resumed after the executor was lost")
+            return
+        log.warning("resuming an interrupted action: verifying without acting again",
+                    extra={"incident_id": iid, "claimed_by": claimed_by})
+        await decide_and_append(self.ctx.store, iid, domain.start_verification, causation=cause)
+        await self.verify(iid, target, cause, interrupted=not action_done)
+
+    async def act(self, iid: str, target: TargetConfig, cause: Envelope, note: str = "") -> None:
         """Restart the target, then verify it."""
         s = self.ctx.settings
         try:
@@ -76,6 +88,8 @@ class Executor:
                 ev.IncidentFailed(error=f"RESTART of {target.name} failed: {exc.message}", stage="executor")],
                 causation=cause)
             return
+        if note:
+            detail = f"{detail}; {note}"
         await decide_and_append(self.ctx.store, iid, domain.action_done(detail), causation=cause)
         await self.verify(iid, target, cause)
 

@@ -23,6 +23,16 @@ def pids_listening_on(port: int) -> list[int]:
     return sorted(pids)
 
 
+def target_pids(target: TargetConfig) -> list[int]:
+    """Processes that are this target: listening on its port, or running exactly its command (still booting)."""
+    pids = set(pids_listening_on(target.port))
+    command = list(target.command)
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        if command and proc.info["cmdline"] == command:
+            pids.add(proc.info["pid"])
+    return sorted(pids)
+
+
 def stop_pids(pids: list[int], grace: float) -> list[int]:
     """SIGTERM each process, SIGKILL whatever is left after `grace` seconds; returns the pids stopped."""
     procs = []

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 
 import uvicorn
 
 from services.gateway.app import Gateway, create_app
 from services.gateway.feed import Hub
+from services.gateway.frames import frame
 from shared.events.incident import INCIDENTS_STREAM
+from shared.events.knowledge import RUNBOOK_STREAM
+from shared.live import LIVE_AI_PREFIX
 from shared.projections.incidents_view import IncidentsView
 from shared.projections.projector import Projector
+from shared.projections.runbook import RunbookView
 from shared.service import ServiceContext, run, serve
 
 
@@ -29,7 +34,16 @@ async def build(ctx: ServiceContext):
     projector = Projector(ctx.nc, INCIDENTS_STREAM, "incidents.>", view.apply, "incidents")
     await projector.start()
     await projector.catch_up(timeout=120)
-    app = create_app(Gateway(ctx.settings, ctx.store, view, projector, hub))
+    runbook = RunbookView()
+    runbook_projector = Projector(ctx.nc, RUNBOOK_STREAM, "runbook.>", runbook.apply, "runbook")
+    await runbook_projector.start()
+
+    async def on_token(msg) -> None:  # type: ignore[no-untyped-def]
+        data = json.loads(msg.data)
+        hub.broadcast(frame("ai.stream", data.get("incident_id"), data))
+
+    await ctx.nc.subscribe(f"{LIVE_AI_PREFIX}.*", cb=on_token)
+    app = create_app(Gateway(ctx.settings, ctx.store, view, projector, hub, runbook))
     config = uvicorn.Config(app, host=ctx.settings.host, port=ctx.settings.port, log_config=None,
                             access_log=False, lifespan="off", ws_max_size=1 << 20)
     server = _Server(config)
@@ -40,6 +54,7 @@ async def build(ctx: ServiceContext):
         server.should_exit = True
         await task
         await projector.stop()
+        await runbook_projector.stop()
 
     return [], [run_http]
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import FastAPI, WebSocket
+from fastapi import FastAPI, Query, WebSocket
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -15,14 +16,16 @@ from services.gateway.feed import Hub
 from services.gateway.limits import BodyLimit
 from services.gateway.schemas import IncidentPayload
 from shared.config import Settings
-from shared.errors import ConcurrencyError, NotFoundError
+from shared.errors import ConcurrencyError, NotFoundError, StoreUnavailableError, ValidationError
 from shared.events import deterministic_id
 from shared.events.incident import IncidentReceived
 from shared.eventstore import EventStore
 from shared.metrics import INCIDENTS
 from shared.projections.incident import evolve
 from shared.projections.incidents_view import IncidentsView
+from shared.live import RAG_QUERY
 from shared.projections.projector import Projector
+from shared.projections.runbook import RunbookView
 
 
 @dataclass
@@ -34,6 +37,7 @@ class Gateway:
     view: IncidentsView
     projector: Projector
     hub: Hub
+    runbook: RunbookView = field(default_factory=RunbookView)
 
     async def receive(self, payload: IncidentPayload, source: str = "webhook") -> dict[str, Any]:
         """Append IncidentReceived once per incident id; answer only after JetStream acknowledged it."""
@@ -82,6 +86,22 @@ def create_app(gw: Gateway) -> FastAPI:
         if state is None:
             raise NotFoundError(f"Incident {incident_id} not found")
         return state.to_result()
+
+    @app.get("/runbook", summary="The self-growing runbook (RAG knowledge base)")
+    async def runbook() -> dict[str, Any]:
+        return gw.runbook.to_json()
+
+    @app.get("/rag/test", summary="Test retrieval with a log text")
+    async def rag_test(logs: str = Query(min_length=1, max_length=20000),
+                       k: int = Query(default=3, ge=1, le=50)) -> dict[str, Any]:
+        try:
+            reply = await gw.store.nc.request(RAG_QUERY, json.dumps({"logs": logs, "k": k}).encode(), timeout=15)
+        except Exception as exc:  # noqa: BLE001 - no analyst answering is a 503, whatever nats-py raised
+            raise StoreUnavailableError(f"retrieval unavailable: no analyst answered ({type(exc).__name__})") from None
+        body = json.loads(reply.data)
+        if "error" in body:
+            raise ValidationError(body["error"])
+        return body
 
     @app.get("/health", summary="Gateway health and WebSocket client count")
     async def health() -> dict[str, Any]:

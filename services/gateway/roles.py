@@ -12,6 +12,8 @@ ROUTE_ROLES: dict[tuple[str, str], Role] = {
     ("GET", "/incidents"): "viewer",
     ("GET", "/incidents/{incident_id}"): "viewer",
     ("GET", "/health"): "viewer",
+    ("GET", "/runbook"): "viewer",
+    ("GET", "/rag/test"): "viewer",
     ("GET", "/metrics/prometheus"): "viewer",
     ("WS", "/ws"): "viewer",
 }

@@ -45,10 +45,11 @@ class AnalysisStarted(IncidentEvent, frozen=True, kw_only=True, tag="incident.an
 
 
 class AnalysisCompleted(IncidentEvent, frozen=True, kw_only=True, tag="incident.analysis_completed.v1"):
-    """The final diagnosis and proposed action."""
+    """The final diagnosis and proposed action; `note` says why a fallback decided, if one did."""
 
     analysis: AIAnalysis
     analyzer: str
+    note: str = ""
 
 
 class VoteCast(IncidentEvent, frozen=True, kw_only=True, tag="incident.vote_cast.v1"):

@@ -11,7 +11,7 @@ import msgspec
 from shared.errors import IllegalTransitionError
 from shared.events import Envelope, iso
 from shared.events import incident as ev
-from shared.events.models import AIAnalysis, CouncilDecision, CouncilVote, TimelineEntry
+from shared.events.models import AIAnalysis, CouncilDecision, CouncilVote, RetrievedIncident, TimelineEntry
 
 TERMINAL = frozenset({"RESOLVED", "FAILED"})
 SCALE_ACTIONS = frozenset({"SCALE_UP", "SCALE_DOWN"})
@@ -30,6 +30,7 @@ class IncidentState(msgspec.Struct, frozen=True):
     severity: str | None = None
     source: str = "webhook"
     fingerprint: str | None = None
+    retrieval: tuple[RetrievedIncident, ...] | None = None
     analysis: AIAnalysis | None = None
     analyzer: str | None = None
     votes: tuple[CouncilVote, ...] = ()
@@ -115,7 +116,8 @@ def _retrieval(state, env, p: ev.RetrievalCompleted, seq):
         msg = f"Retrieved {len(p.matches)} similar past incidents (best match: {best * 100:.1f}%)"
     else:
         msg = "No similar past incidents in the runbook"
-    return _next(s, env, seq, _entry(env, "RAG_RETRIEVAL", msg, "RAG_ENGINE"), status="ANALYSING")
+    return _next(s, env, seq, _entry(env, "RAG_RETRIEVAL", msg, "RAG_ENGINE"), status="ANALYSING",
+                 retrieval=tuple(p.matches))
 
 
 def _analysis_started(state, env, p: ev.AnalysisStarted, seq):
@@ -126,7 +128,7 @@ def _analysis_started(state, env, p: ev.AnalysisStarted, seq):
 
 def _analysis_completed(state, env, p: ev.AnalysisCompleted, seq):
     s = _require(state, p, {"RECEIVED", "ANALYSING"})
-    msg = f"Root cause: {p.analysis.root_cause} → {p.analysis.action}"
+    msg = f"Root cause: {p.analysis.root_cause} → {p.analysis.action}" + (f" ({p.note})" if p.note else "")
     return _next(s, env, seq, _entry(env, "AI_COMPLETE", msg, "SRE_AGENT"), status="COUNCIL_REVIEW",
                  analysis=p.analysis, analyzer=p.analyzer)
 

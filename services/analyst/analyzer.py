@@ -1,0 +1,93 @@
+"""Choosing the diagnosis: the LLM when configured and healthy, the offline analyzer otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from services.analyst.llm import Chunk, Completion, LLMCallError, stream_completion
+from services.analyst.offline import analyze_with_precedents
+from services.analyst.prompt import InvalidAnswer, build_messages, parse_answer
+from shared.breaker import CircuitBreaker
+from shared.config import Settings
+from shared.events.knowledge import LLMCallEvaluated
+from shared.events.models import AIAnalysis, RetrievedIncident
+from shared.projections.incident import IncidentState
+
+OFFLINE = "offline"
+Record = Callable[[LLMCallEvaluated], Awaitable[None]]
+Stream = Callable[[str, list[dict[str, str]], Settings, Chunk], Awaitable[Completion]]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The analysis with who produced it and, for a fallback, why."""
+
+    analysis: AIAnalysis
+    analyzer: str
+    note: str = ""
+
+
+class Analyzer:
+    """LLM first (primary, then fallbacks), one retry on an unusable answer, offline as the floor."""
+
+    def __init__(self, settings: Settings, breaker: CircuitBreaker, record: Record,
+                 stream: Stream = stream_completion) -> None:
+        self.settings = settings
+        self.breaker = breaker
+        self.record = record
+        self.stream = stream
+
+    def offline(self, state: IncidentState, precedents: Sequence[RetrievedIncident], note: str = "") -> Verdict:
+        """The offline analyzer's verdict, informed by a close enough precedent."""
+        s = self.settings
+        analysis = analyze_with_precedents(state.alert_type, state.logs[:s.log_truncate_chars], precedents,
+                                           s.rag_similarity_threshold)
+        return Verdict(analysis, OFFLINE, note)
+
+    async def analyse(self, state: IncidentState, precedents: Sequence[RetrievedIncident], target_known: bool,
+                      on_chunk: Chunk) -> Verdict:
+        """Diagnose one incident."""
+        s = self.settings
+        if not s.llm_model:
+            return self.offline(state, precedents)
+        models = [s.llm_model, *s.llm_fallback_models]
+        problem: str | None = None
+        for attempt in (1, 2):
+            if not self.breaker.allow():
+                return self.offline(state, precedents, "LLM circuit open; offline analyzer decided")
+            messages = build_messages(state.alert_type, state.severity, state.container_name,
+                                      state.logs[:s.log_truncate_chars], precedents, problem)
+            completion, errors = await self._call_models(models, messages, on_chunk, state, attempt)
+            if completion is None:
+                self.breaker.failure(errors[-1])
+                return self.offline(state, precedents, f"LLM unavailable ({errors[-1]}); offline analyzer decided")
+            self.breaker.success()
+            try:
+                analysis = parse_answer(completion.text, max_replicas=s.max_replicas, target_known=target_known)
+            except InvalidAnswer as exc:
+                problem = str(exc)
+                await self._evaluate(completion, state, attempt, valid=False, error=problem)
+                continue
+            await self._evaluate(completion, state, attempt, valid=True)
+            return Verdict(analysis, f"llm:{completion.model}")
+        return self.offline(state, precedents, f"LLM answer unusable twice ({problem}); offline analyzer decided")
+
+    async def _call_models(self, models: list[str], messages: list[dict[str, str]], on_chunk: Chunk,
+                           state: IncidentState, attempt: int) -> tuple[Completion | None, list[str]]:
+        errors: list[str] = []
+        for model in models:
+            try:
+                return await self.stream(model, messages, self.settings, on_chunk), errors
+            except LLMCallError as exc:
+                errors.append(exc.message)
+                await self.record(LLMCallEvaluated(model=model, ok=False, valid=False, latency_s=0.0,
+                                                   error=exc.message, attempt=attempt, incident=state.incident_id))
+        return None, errors
+
+    async def _evaluate(self, c: Completion, state: IncidentState, attempt: int, valid: bool, error: str = "") -> None:
+        await self.record(LLMCallEvaluated(
+            model=c.model, ok=True, valid=valid, latency_s=round(c.latency_s, 4),
+            ttft_s=round(c.ttft_s, 4) if c.ttft_s is not None else None, tokens_in=c.tokens_in,
+            tokens_out=c.tokens_out, throughput_tps=c.throughput_tps, error=error, attempt=attempt,
+            incident=state.incident_id))

@@ -1,0 +1,11 @@
+"""Plain (not persisted) NATS subjects: streamed LLM tokens and request/reply between services."""
+
+from __future__ import annotations
+
+LIVE_AI_PREFIX = "live.ai"  # live.ai.<incident_id>: {incident_id, chunk, full_text}, seed 001's ai.stream
+RAG_QUERY = "rpc.analyst.rag"  # request {logs, k} → reply {query, retrieved, count}, seed 001's /rag/test
+
+
+def live_ai_subject(incident_id: str) -> str:
+    """Where one incident's LLM tokens are published."""
+    return f"{LIVE_AI_PREFIX}.{incident_id}"
