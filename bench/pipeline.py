@@ -118,6 +118,19 @@ async def run(url: str, seconds: float, rates: list[int]) -> dict:
     return result
 
 
+def service_rss(platform: Platform) -> dict[str, int]:
+    """Resident memory of every process `aegis up` runs, by service name, after the load."""
+    out = {}
+    for child in platform.children():
+        try:
+            cmd = child.cmdline()
+            name = cmd[-1].removeprefix("services.") if "-m" in cmd else child.name()
+            out[name] = round(child.memory_info().rss / 1e6)
+        except Exception:  # noqa: BLE001 - a process may exit while we look
+            continue
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=15)
@@ -127,6 +140,7 @@ def main() -> None:
     platform = Platform(tmp, demo=False)
     try:
         result = asyncio.run(run(platform.url, args.seconds, [int(r) for r in args.rates.split(",")]))
+        result["rss_mb"] = service_rss(platform)
     finally:
         platform.stop()
     report(result)

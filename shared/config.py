@@ -71,7 +71,8 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # analyst: retrieval
     rag_top_k: int = 3
     rag_similarity_threshold: float = 0.75  # offline analyzer follows a precedent at least this similar
-    rag_hnsw_threshold: int = 20000  # above this many entries the index is approximate (HNSW)
+    rag_hnsw_threshold: int = 200_000  # above this many entries the index is approximate (HNSW)
+    model_dir: str = ""  # where the exported embedding model is cached (default ~/.cache/aegisops/models)
     # analyst: LLM through litellm (empty model: offline analyzer only)
     llm_model: str = ""
     llm_fallback_models: list[str] = []

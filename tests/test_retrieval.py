@@ -100,3 +100,29 @@ async def test_runbook_events_feed_the_index_which_persists_and_detects_stalenes
     stale = Retriever(embedder, tmp_path / "idx")  # a stream that does not know the indexed entries
     stale.view.applied_seq = 1
     assert not stale.check_fresh() and len(stale.index) == 0
+
+
+def test_onnx_embeddings_equal_sentence_transformers(embedder):
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    from services.analyst.onnx_export import source_model_dir
+
+    texts = ["ERROR: Memory usage at 98%. OOM imminent.", "checkout processor maxed out", "x" * 3000]
+    reference = SentenceTransformer(str(source_model_dir()), device="cpu").encode(texts, normalize_embeddings=True)
+    ours = embedder.encode(texts)
+    assert ours.shape == (3, DIMENSIONS)
+    assert np.allclose((ours * reference).sum(axis=1), 1.0, atol=1e-4)
+
+
+def test_repeated_texts_are_served_from_the_cache(embedder):
+    first = embedder.encode(["same alert text"])
+    saved = embedder._session
+    embedder._session = None  # a cache miss would have to load the model again; this must not
+    try:
+        assert np.array_equal(embedder.encode(["same alert text"]), first)
+        assert embedder._session is None
+    finally:
+        embedder._session = saved

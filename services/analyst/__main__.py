@@ -19,7 +19,8 @@ async def build(ctx: ServiceContext):
     """Catch the runbook and its index up, then analyse and learn."""
     s = ctx.settings
     inventory, _ = await live_inventory(ctx.nc)
-    retriever = Retriever(Embedder(), Path(s.data_dir) / "runbook-index", s.rag_hnsw_threshold)
+    embedder = Embedder(Path(s.model_dir) if s.model_dir else None)
+    retriever = Retriever(embedder, Path(s.data_dir) / "runbook-index", s.rag_hnsw_threshold)
     projector = Projector(ctx.nc, RUNBOOK_STREAM, "runbook.>", retriever.on_event, "runbook")
     await projector.start()
     await projector.catch_up(timeout=120)

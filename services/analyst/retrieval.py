@@ -20,7 +20,7 @@ SAVE_EVERY = 256
 class Retriever:
     """Folds runbook events, embeds new entries off the event loop, answers similarity queries."""
 
-    def __init__(self, embedder: Embedder, directory: Path, hnsw_threshold: int = 20000) -> None:
+    def __init__(self, embedder: Embedder, directory: Path, hnsw_threshold: int = 200_000) -> None:
         self.embedder = embedder
         self.directory = directory
         self.hnsw_threshold = hnsw_threshold

@@ -10,13 +10,14 @@ import faiss
 import numpy as np
 
 HNSW_NEIGHBOURS = 32
-HNSW_EF_SEARCH = 96
+HNSW_EF_SEARCH = 128
+faiss.omp_set_num_threads(1)  # one query at a time: OpenMP fan-out costs more than it saves (bench/retrieval.py)
 
 
 class VectorIndex:
     """Vectors for runbook entries; a re-added id supersedes its older vector."""
 
-    def __init__(self, dim: int, hnsw_threshold: int = 20000) -> None:
+    def __init__(self, dim: int, hnsw_threshold: int = 200_000) -> None:
         self.dim = dim
         self.hnsw_threshold = hnsw_threshold
         self.index: faiss.Index = faiss.IndexFlatIP(dim)
