@@ -8,7 +8,7 @@ from shared.errors import ConcurrencyError
 from shared.events import Envelope, Event
 from shared.eventstore import EventStore
 from shared.log import get_logger
-from shared.projections.incident import IncidentState, fold
+from shared.projections.incident import IncidentState, evolve, fold
 
 log = get_logger("aggregate")
 Decide = Callable[[IncidentState | None], Sequence[Event]]
@@ -25,7 +25,7 @@ async def decide_and_append(store: EventStore, incident_id: str, decide: Decide,
                             causation: Envelope | None = None, attempts: int = 8) -> tuple[IncidentState | None, int]:
     """Run `decide` on fresh state and append its events atomically w.r.t. other writers.
 
-    Returns the state the decision was made on and the last sequence after appending.
+    Returns the incident's state after the append (folded locally, no reload) and its last sequence.
     """
     for attempt in range(attempts):
         state, seq = await load_incident(store, incident_id)
@@ -33,7 +33,11 @@ async def decide_and_append(store: EventStore, incident_id: str, decide: Decide,
         if not events:
             return state, seq
         try:
-            return state, await store.append(incident_id, events, expected_seq=seq, causation=causation)
+            stored = await store.append_stored(incident_id, events, expected_seq=seq, causation=causation)
         except ConcurrencyError:
             log.info("append conflict, reloading", extra={"incident_id": incident_id, "attempt": attempt + 1})
+            continue
+        for item in stored:
+            state = evolve(state, item.envelope, item.seq)
+        return state, stored[-1].seq
     raise ConcurrencyError(f"gave up after {attempts} conflicting appends", incident_id=incident_id)

@@ -61,13 +61,23 @@ class EventStore:
 
         Raises ConcurrencyError when another writer got there first. Returns the last stored sequence.
         """
+        stored = await self.append_stored(incident_id, events, expected_seq=expected_seq, causation=causation,
+                                          event_ids=event_ids)
+        return stored[-1].seq if stored else expected_seq
+
+    async def append_stored(self, incident_id: str, events: Sequence[Event], *, expected_seq: int,
+                            causation: Envelope | None = None,
+                            event_ids: Sequence[str] | None = None) -> list[StoredEvent]:
+        """Like append(), returning what was stored so callers can fold it without reloading."""
         seq = expected_seq
+        stored: list[StoredEvent] = []
         for index, event in enumerate(events):
             env = self.envelope(incident_id, event, causation=causation, index=index, basis=expected_seq,
                                 event_id=event_ids[index] if event_ids else None)
             ack = await self.publish(env, seq)
             seq = ack.seq
-        return seq
+            stored.append(StoredEvent(seq, env))
+        return stored
 
     @staticmethod
     def _headers(env: Envelope, expected_seq: int | None) -> dict[str, str]:

@@ -87,6 +87,8 @@ async def test_runbook_events_feed_the_index_which_persists_and_detects_stalenes
     assert await retriever.sync() == len(INCIDENTS)
     found = await retriever.query("checkout processor maxed out, one thread stuck computing factorials forever", 3)
     assert found[0].incident_id == "pp-02" and 0 < found[0].similarity_score <= 1
+    assert not (tmp_path / "idx" / "index.faiss").exists()  # writes are batched (SAVE_INTERVAL)...
+    await retriever.flush()  # ...and flushed at the latest when the analyst stops
     await projector.stop()
 
     again = Retriever(embedder, tmp_path / "idx")  # a restart: loaded from disk, nothing to re-embed

@@ -68,6 +68,14 @@ class Embedder:
             out.append(pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12))
         return np.vstack(out).astype(np.float32)
 
+    def cached(self, text: str) -> np.ndarray | None:
+        """The vector of a text embedded before, without touching the model (safe on the event loop)."""
+        with self._lock:
+            vector = self._cache.get(text)
+            if vector is not None:
+                self._cache.move_to_end(text)
+            return vector
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
         if not texts:

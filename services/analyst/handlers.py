@@ -87,8 +87,8 @@ class Analyst:
                 log.error("retrieval failed", extra={"error": repr(exc)})
                 matches = ()
             planned = self._planned_analyzer()
-            await decide_and_append(store, iid, lambda st: domain.begin(st, matches, planned), causation=env)
-            state, _ = await load_incident(store, iid)
+            state, _ = await decide_and_append(store, iid, lambda st: domain.begin(st, matches, planned),
+                                               causation=env)
             if not domain.needs_analysis(state):
                 return
         target_known = self.inventory.get(state.container_name) is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from services.analyst.embedder import DIMENSIONS, Embedder
@@ -14,7 +15,9 @@ from shared.log import get_logger
 from shared.projections.runbook import RunbookView
 
 log = get_logger("analyst.retrieval")
-SAVE_EVERY = 256
+SAVE_EVERY = 1024  # entries, or
+SAVE_INTERVAL = 10.0  # seconds: how often new entries are written to disk at the most
+INLINE_SEARCH_MAX = 20_000  # below this many vectors a search takes well under a millisecond
 
 
 class Retriever:
@@ -29,6 +32,7 @@ class Retriever:
         self.pending: list[tuple[int, RunbookEntry]] = []
         self._wake = asyncio.Event()
         self._unsaved = 0
+        self._last_save = time.monotonic()
 
     def on_event(self, seq: int, env: Envelope) -> None:
         """Projector callback: fold, and queue entries the index has not seen."""
@@ -58,17 +62,23 @@ class Retriever:
             self.index.add([e.incident_id for _, e in chunk], vectors, seq=max(s for s, _ in chunk))
             added += len(chunk)
             self._unsaved += len(chunk)
-        if self._unsaved and (self._unsaved >= SAVE_EVERY or not self.pending):
+        if self._unsaved and (self._unsaved >= SAVE_EVERY or time.monotonic() - self._last_save >= SAVE_INTERVAL):
+            await self.flush()
+        return added
+
+    async def flush(self) -> None:
+        """Write the index to disk now (also at shutdown)."""
+        if self._unsaved:
             await asyncio.to_thread(self.index.save, self.directory)
             self._unsaved = 0
-        return added
+            self._last_save = time.monotonic()
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Keep the index in step until the service stops."""
         while not stopping.is_set():
             waiter = asyncio.create_task(self._wake.wait())
             stop = asyncio.create_task(stopping.wait())
-            await asyncio.wait([waiter, stop], return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait([waiter, stop], timeout=SAVE_INTERVAL, return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
             stop.cancel()
             self._wake.clear()
@@ -76,13 +86,19 @@ class Retriever:
                 await self.sync()
             except Exception as exc:  # noqa: BLE001 - retrieval degrades, analysis goes on
                 log.error("indexing failed", extra={"error": repr(exc)})
+        await self.flush()
 
     async def query(self, text: str, k: int) -> list[RetrievedIncident]:
         """The k most similar runbook entries, best first."""
         if len(self.index) == 0:
             return []
-        vector = await asyncio.to_thread(self.embedder.encode, [text])
-        hits = await asyncio.to_thread(self.index.search, vector[0], k)
+        vector = self.embedder.cached(text)
+        if vector is None:
+            vector = (await asyncio.to_thread(self.embedder.encode, [text]))[0]
+        if self.index.index.ntotal <= INLINE_SEARCH_MAX:
+            hits = self.index.search(vector, k)
+        else:
+            hits = await asyncio.to_thread(self.index.search, vector, k)
         out = []
         for entry_id, score in hits:
             e = self.view.entries.get(entry_id)
