@@ -54,16 +54,51 @@ def _runbook(args: argparse.Namespace) -> int:
     return 0
 
 
+def _approval_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    for verb in ("approve", "reject"):
+        p = sub.add_parser(verb, help=f"{verb} an action held for human approval")
+        p.add_argument("incident_id")
+        p.add_argument("--comment", "-m", default="", help="why (recorded in the timeline)")
+        p.add_argument("--by", help="who decides (default: $USER)")
+        p.add_argument("--url", help="gateway URL (env AEGIS_URL, default http://127.0.0.1:8001)")
+
+
+def _decide(args: argparse.Namespace) -> int:
+    import getpass
+    import os
+
+    import httpx
+
+    url = args.url or os.environ.get("AEGIS_URL") or "http://127.0.0.1:8001"
+    body = {"comment": args.comment, "by": args.by or getpass.getuser()}
+    try:
+        response = httpx.post(f"{url}/incidents/{args.incident_id}/{args.command}", json=body, timeout=30)
+    except httpx.HTTPError as exc:
+        print(f"aegis: cannot reach the gateway at {url}: {exc}", file=sys.stderr)
+        return 2
+    if response.status_code != 200:
+        detail = response.json().get("detail", response.text) if response.headers.get(
+            "content-type", "").startswith("application/json") else response.text
+        print(f"aegis: {args.command} refused ({response.status_code}): {detail}", file=sys.stderr)
+        return 1
+    result = response.json()
+    print(f"{result['incident_id']}: {result['status']} — {result['timeline'][-1]['message']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `aegis` console script."""
     parser = argparse.ArgumentParser(prog="aegis", description="AegisOps incident auto-remediation")
     sub = parser.add_subparsers(dest="command", required=True)
     _up_parser(sub)
     _runbook_parser(sub)
+    _approval_parsers(sub)
     args = parser.parse_args(argv)
     try:
         if args.command == "runbook":
             return _runbook(args)
+        if args.command in ("approve", "reject"):
+            return _decide(args)
         if args.command == "up":
             from aegis.up import run_up
 

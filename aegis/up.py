@@ -26,6 +26,9 @@ def _say(text: str) -> None:
 
 async def run_up(settings: Settings, config_file: str | None = None) -> int:
     """Run the platform until SIGINT/SIGTERM; leaves no process behind."""
+    from services.council.policy import load_policy
+
+    load_policy(settings.policy_file, settings.max_replicas)  # a bad policy stops here, with its reason
     data_dir = Path(settings.data_dir).resolve()
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
     setup_logging("aegis-up", settings.log_level, log_file=data_dir / "logs" / "aegis-up.log")

@@ -28,6 +28,7 @@ class TargetConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     env: dict[str, str] = {}
     health_url: str = ""
     image: str = ""
+    tags: list[str] = []
 
     def __post_init__(self) -> None:
         if not NAME_PATTERN.match(self.name) or len(self.name) > 128:
@@ -55,6 +56,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # council policy
     max_replicas: int = 5
     min_confidence: float = 0.5
+    policy_file: str = ""  # TOML policy (services/council/policy.py); empty: built-in defaults
     # executor (seed 000's verification defaults; restart delay 0)
     health_check_attempts: int = 10
     health_check_wait: float = 3.0

@@ -13,13 +13,14 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from shared.errors import AegisError, DecodeError, EventStoreError, NotFoundError
+from shared.errors import AegisError, DecodeError, EventStoreError, NotFoundError, RetryLater
 from shared.events import Envelope, decode
 from shared.jetstream import js_call
 from shared.log import get_logger, incident_id_var
 from shared.metrics import HANDLED, HANDLER_SECONDS
 
 log = get_logger("consumer")
+MAX_RETRY_LATER = 3600.0  # a deadline further away is re-checked hourly
 
 
 @dataclass
@@ -175,6 +176,9 @@ class ConsumerRunner:
                 await spec.handler(env, delivery)
         except asyncio.CancelledError:
             raise
+        except RetryLater as later:
+            HANDLED.labels(spec.durable, "later").inc()
+            await msg.nak(delay=max(0.05, min(later.delay, MAX_RETRY_LATER)))
         except Exception as exc:  # noqa: BLE001 - every failure is either retried or given up on
             await self._failed(env, delivery, exc)
         else:

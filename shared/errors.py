@@ -63,6 +63,14 @@ class TransientError(AegisError):
     """A handler failed for a reason that may pass: redeliver later."""
 
 
+class RetryLater(AegisError):
+    """Not a failure: the handler wants this message again after `delay` seconds (e.g. a deadline)."""
+
+    def __init__(self, delay: float, message: str = "not yet") -> None:
+        super().__init__(message, delay=delay)
+        self.delay = delay
+
+
 class ActionError(AegisError):
     """A remediation action (restart, scale, rollback) failed on its target."""
 

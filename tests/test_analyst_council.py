@@ -123,7 +123,14 @@ def test_council_decides_once():
     assert council(run(received(), analysis(), *council(first))) == []
 
 
-def test_tally_two_of_three():
-    vote = lambda v: CouncilVote(role="AUDITOR", verdict=v, reasoning="", timestamp="t")  # noqa: E731
-    assert tally([vote("APPROVED"), vote("APPROVED"), vote("REJECTED")]).final_verdict == "APPROVED"
-    assert tally([vote("APPROVED"), vote("NEEDS_REVIEW"), vote("REJECTED")]).final_verdict == "REJECTED"
+def test_tally_two_of_three_with_security_veto():
+    def vote(role, verdict):
+        return CouncilVote(role=role, verdict=verdict, reasoning="", timestamp="t")
+
+    sre, sec, aud = "SRE_AGENT", "SECURITY_OFFICER", "AUDITOR"
+    assert tally([vote(sre, "APPROVED"), vote(sec, "APPROVED"), vote(aud, "REJECTED")]).final_verdict == "APPROVED"
+    held = tally([vote(sre, "APPROVED"), vote(sec, "APPROVED"), vote(aud, "NEEDS_REVIEW")], ["x"])
+    assert held.final_verdict == "APPROVED" and "held for human approval" in held.summary
+    assert tally([vote(sre, "APPROVED"), vote(sec, "REJECTED"), vote(aud, "REJECTED")]).final_verdict == "REJECTED"
+    vetoed = tally([vote(sre, "APPROVED"), vote(sec, "REJECTED"), vote(aud, "APPROVED")])
+    assert vetoed.final_verdict == "REJECTED" and "security veto" in vetoed.summary and vetoed.consensus

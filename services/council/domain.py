@@ -1,10 +1,13 @@
-"""The council, pure: three roles vote from real checks; ≥ 2/3 APPROVED carries the decision."""
+"""The council, pure: three roles vote from real checks; policy decides what a human must approve."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from services.council.injection import injection_markers
+from services.council.policy import Effective, Policy
 from shared.config import NAME_PATTERN, Settings, TargetConfig
 from shared.events import Event, iso, now
 from shared.events import incident as ev
@@ -15,32 +18,52 @@ ROLES = ("SRE_AGENT", "SECURITY_OFFICER", "AUDITOR")
 ACTIONS_NEEDING_TARGET = frozenset({"RESTART", "SCALE_UP", "SCALE_DOWN", "ROLLBACK"})
 SUPPORTED = {"process": frozenset({"RESTART", "NOOP"}),
              "docker": frozenset({"RESTART", "SCALE_UP", "SCALE_DOWN", "ROLLBACK", "NOOP"})}
+CRASH_WORDS = ("crash", "connection refused", "segfault", "exited", "killed", "not responding", "health check")
+LOAD_WORDS = ("traffic", "429", "too many requests", "rate", "surge", "load", "queue", "latency")
 
 
 @dataclass(frozen=True)
 class Facts:
-    """What the council knows beyond the incident: policy settings and the target, if registered."""
+    """What the council knows beyond the incident: settings, policy, the target and its recent history."""
 
     settings: Settings
     target: TargetConfig | None
+    policy: Policy = field(default_factory=Policy)
+    recent_restarts: int = 0
+    at: datetime = field(default_factory=now)
+
+    @property
+    def limits(self) -> Effective:
+        """The policy limits for this incident's target."""
+        return self.policy.effective(self.target, self.target.name if self.target else "")
 
 
 Check = Callable[[IncidentState, AIAnalysis, Facts], tuple[str, str]]
 
 
 def sre_agent(state: IncidentState, a: AIAnalysis, facts: Facts) -> tuple[str, str]:
-    """Is the proposed action something this target can actually undergo?"""
+    """Propose the action with its evidence; question it when a strong precedent did something else."""
+    evidence = f"{a.root_cause} (confidence {a.confidence:.2f}, {state.analyzer or 'analyzer'})"
+    best = max(state.retrieval or (), key=lambda m: m.similarity_score, default=None)
+    if best is not None:
+        evidence += f"; precedent {best.incident_id} {best.similarity_score:.0%} similar was resolved by {best.action}"
     if a.action == "NOOP":
-        return "APPROVED", f"Proposing NOOP: {a.root_cause}"
+        return "APPROVED", f"Proposing NOOP: {evidence}"
     if facts.target is None:
         return "REJECTED", f"Cannot {a.action}: target {state.container_name!r} is not a known service"
     if a.action not in SUPPORTED[facts.target.kind]:
         return "REJECTED", f"{a.action} is not supported for {facts.target.kind} target {facts.target.name}"
-    return "APPROVED", f"Proposing {a.action}: {a.root_cause}"
+    if (best is not None and best.similarity_score >= facts.settings.rag_similarity_threshold
+            and best.action != a.action):
+        return "NEEDS_REVIEW", f"Proposing {a.action} but a close precedent was fixed by {best.action}: {evidence}"
+    return "APPROVED", f"Proposing {a.action}: {evidence}"
 
 
 def security_officer(state: IncidentState, a: AIAnalysis, facts: Facts) -> tuple[str, str]:
-    """Only inventory targets, valid names, and parameters inside policy."""
+    """Inventory, allowed actions, parameter bounds, and no injected instructions anywhere."""
+    markers = injection_markers(state.logs, a.root_cause, a.justification)
+    if markers:
+        return "REJECTED", "Injection markers in the incident: " + "; ".join(markers)
     if a.action not in ACTIONS_NEEDING_TARGET:
         return "APPROVED", "No action on any system; nothing to secure"
     name = state.container_name or ""
@@ -48,47 +71,117 @@ def security_officer(state: IncidentState, a: AIAnalysis, facts: Facts) -> tuple
         return "REJECTED", f"Target name {name!r} is not a valid service name"
     if facts.target is None:
         return "REJECTED", f"Target {name!r} is not in the inventory"
-    if a.action == "SCALE_UP" and not 1 <= a.replica_count <= facts.settings.max_replicas:
-        return "REJECTED", f"{a.replica_count} replicas is outside policy (1..{facts.settings.max_replicas})"
-    return "APPROVED", f"{a.action} of inventory target {name} is a standard, reversible operation"
+    limits = facts.limits
+    if a.action not in limits.allowed_actions:
+        return "REJECTED", f"Policy does not allow {a.action} on {name} (allowed: {', '.join(limits.allowed_actions)})"
+    max_replicas = min(limits.max_replicas, facts.settings.max_replicas)
+    if a.action == "SCALE_UP" and not 1 <= a.replica_count <= max_replicas:
+        return "REJECTED", f"{a.replica_count} replicas is outside policy (1..{max_replicas})"
+    return "APPROVED", f"{a.action} of inventory target {name} is within policy"
 
 
 def auditor(state: IncidentState, a: AIAnalysis, facts: Facts) -> tuple[str, str]:
-    """Is the evidence strong enough and the decision explained?"""
+    """Enough evidence, a proportionate action, and the restart budget."""
     threshold = facts.settings.min_confidence
     if a.action != "NOOP" and a.confidence < threshold:
         return "REJECTED", f"Confidence {a.confidence:.2f} is below the {threshold:.2f} threshold"
     if not a.justification.strip():
         return "REJECTED", "The proposal carries no justification to audit"
+    text = f"{state.alert_type} {state.logs}".lower()
+    if a.action == "SCALE_UP" and any(w in text for w in CRASH_WORDS) and not any(w in text for w in LOAD_WORDS):
+        return "NEEDS_REVIEW", "SCALE_UP for a crash is disproportionate: more replicas of a crashing service"
+    budget = facts.limits.restart_budget
+    if a.action == "RESTART" and facts.recent_restarts >= budget.max:
+        return "NEEDS_REVIEW", (f"Restart budget exhausted: {facts.recent_restarts} restarts of {state.container_name} "
+                                f"in the last {budget.window_minutes:g} min (max {budget.max}); a human should look")
     return "APPROVED", f"Confidence {a.confidence:.2f} ≥ {threshold:.2f}; action is proportionate and fully logged"
 
 
 CHECKS: dict[str, Check] = {"SRE_AGENT": sre_agent, "SECURITY_OFFICER": security_officer, "AUDITOR": auditor}
 
 
-def tally(votes: Sequence[CouncilVote]) -> CouncilDecision:
-    """≥ 2/3 APPROVED → APPROVED, else REJECTED."""
+def policy_holds(state: IncidentState, a: AIAnalysis, facts: Facts) -> list[str]:
+    """Why this action must wait for a human (empty: it may run automatically)."""
+    if a.action == "NOOP":
+        return []
+    limits, name, holds = facts.limits, state.container_name or "", []
+    if a.action in limits.approval_required:
+        holds.append(f"policy requires approval for {a.action}")
+    if a.action == "SCALE_UP" and a.replica_count > limits.approval_scale_up_above:
+        holds.append(f"SCALE_UP to {a.replica_count} replicas is above {limits.approval_scale_up_above}")
+    if limits.critical:
+        holds.append(f"{name} is a critical target")
+    window = facts.policy.window(name, facts.at)
+    if window is not None:
+        holds.append(f"maintenance window on {name}: {window.reason}")
+    return holds
+
+
+def tally(votes: Sequence[CouncilVote], holds: Sequence[str] = ()) -> CouncilDecision:
+    """≥ 2/3 APPROVED → APPROVED (seed 001); NEEDS_REVIEW counts toward going ahead, but held for a human.
+
+    A SECURITY_OFFICER rejection is a veto: hard policy is never outvoted.
+    """
     approved = sum(v.verdict == "APPROVED" for v in votes)
-    consensus = approved * 3 >= 2 * len(votes)
-    verdict = "APPROVED" if consensus else "REJECTED"
-    return CouncilDecision(votes=list(votes), final_verdict=verdict, consensus=consensus,  # type: ignore[arg-type]
-                           summary=f"Council voted {approved}/{len(votes)} APPROVED. Final: {verdict}")
+    review = sum(v.verdict == "NEEDS_REVIEW" for v in votes)
+    veto = any(v.role == "SECURITY_OFFICER" and v.verdict == "REJECTED" for v in votes)
+    goes_ahead = not veto and (approved + review) * 3 >= 2 * len(votes)
+    verdict = "APPROVED" if goes_ahead else "REJECTED"
+    summary = f"Council voted {approved}/{len(votes)} APPROVED"
+    if review:
+        summary += f", {review} NEEDS_REVIEW"
+    summary += f". Final: {verdict}"
+    if veto:
+        summary += " (security veto)"
+    elif goes_ahead and (review or holds):
+        summary += " — held for human approval"
+    return CouncilDecision(votes=list(votes), final_verdict=verdict, consensus=approved * 3 >= 2 * len(votes),  # type: ignore[arg-type]
+                           summary=summary)
 
 
 def deliberate(state: IncidentState | None, facts: Facts) -> list[Event]:
-    """Missing votes, the decision, and FAILED on rejection; nothing if the council already decided."""
+    """Missing votes, the decision, then an approval request or FAILED; nothing if already decided."""
     if state is None or state.status != "COUNCIL_REVIEW" or state.analysis is None:
         return []
+    a = state.analysis
     voted = {v.role for v in state.votes}
-    stamp = iso(now())
+    stamp = iso(facts.at)
     new_votes = [CouncilVote(role=role, verdict=verdict, reasoning=reason, timestamp=stamp)  # type: ignore[arg-type]
                  for role in ROLES if role not in voted
-                 for verdict, reason in [CHECKS[role](state, state.analysis, facts)]]
-    decision = tally([*state.votes, *new_votes])
+                 for verdict, reason in [CHECKS[role](state, a, facts)]]
+    votes = [*state.votes, *new_votes]
+    holds = policy_holds(state, a, facts) + [f"{v.role}: {v.reasoning}" for v in votes if v.verdict == "NEEDS_REVIEW"]
+    decision = tally(votes, holds)
+    held = decision.final_verdict == "APPROVED" and bool(holds)
     events: list[Event] = [ev.VoteCast(vote=v) for v in new_votes]
-    events.append(ev.CouncilDecided(decision=decision))
+    events.append(ev.CouncilDecided(decision=decision, requires_approval=held))
     if decision.final_verdict == "REJECTED":
-        reasons = "; ".join(f"{v.role}: {v.reasoning}" for v in decision.votes if v.verdict != "APPROVED")
+        reasons = "; ".join(f"{v.role}: {v.reasoning}" for v in votes if v.verdict == "REJECTED")
         events.append(ev.IncidentFailed(error=f"Council rejected the action ({reasons})", stage="council"))
+    elif held:
+        ttl = facts.policy.approval_ttl_seconds
+        events.append(ev.ApprovalRequested(reason="; ".join(holds), required_role="approver",
+                                           expires_at=facts.at + timedelta(seconds=ttl)))
     return events
 
+
+def approval_wait(state: IncidentState | None, at: datetime) -> float | None:
+    """Seconds until the approval deadline (≤ 0: due); None when nothing awaits approval."""
+    if state is None or state.status != "AWAITING_APPROVAL" or state.approval_expires_at is None:
+        return None
+    return (state.approval_expires_at - at).total_seconds()
+
+
+def on_deadline(state: IncidentState | None, policy: Policy, at: datetime) -> list[Event]:
+    """At a due approval deadline: escalate once to an admin (if configured), else expire and fail."""
+    wait = approval_wait(state, at)
+    if wait is None or wait > 0:
+        return []
+    assert state is not None
+    if policy.on_expiry == "escalate" and state.approval_role != "admin":
+        return [ev.ApprovalRequested(reason=f"escalated: no approver decided within {policy.approval_ttl_seconds:g}s",
+                                     required_role="admin",
+                                     expires_at=at + timedelta(seconds=policy.approval_ttl_seconds))]
+    reason = f"no {state.approval_role or 'approver'} decided within {policy.approval_ttl_seconds:g}s"
+    return [ev.ApprovalExpired(reason=reason),
+            ev.IncidentFailed(error=f"Approval expired: {reason}", stage="approval")]

@@ -1,28 +1,56 @@
-"""The council's consumer: react to incident.analysis_completed."""
+"""The council's consumers: vote on every analysis; expire (or escalate) approvals nobody decided."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from services.common import fail_incident
-from services.council.domain import Facts, deliberate
-from shared.aggregate import decide_and_append
+from services.council.domain import Facts, approval_wait, deliberate, on_deadline
+from services.council.policy import Policy
+from shared.aggregate import decide_and_append, load_incident
 from shared.consumer import ConsumerSpec, Delivery
-from shared.events import Envelope
+from shared.errors import RetryLater
+from shared.events import Envelope, now
 from shared.events.incident import INCIDENTS_STREAM
 from shared.projections.inventory import InventoryView
+from shared.projections.target_history import TargetHistory
 from shared.service import ServiceContext
 
+APPROVAL_TIMER_DELIVERIES = 1000  # each re-check of a distant deadline is a delivery
 
-def consumers(ctx: ServiceContext, inventory: InventoryView) -> list[ConsumerSpec]:
+
+def consumers(ctx: ServiceContext, inventory: InventoryView, policy: Policy, history: TargetHistory
+              ) -> list[ConsumerSpec]:
     """The council's durable consumers."""
 
+    def facts_for(state) -> Facts:  # type: ignore[no-untyped-def]
+        target = inventory.get(state.container_name) if state is not None else None
+        at = now()
+        restarts = 0
+        if target is not None:
+            window = policy.effective(target, target.name).restart_budget.window_minutes
+            restarts = history.count(target.name, "RESTART", at - timedelta(minutes=window),
+                                     exclude=state.incident_id)
+        return Facts(ctx.settings, target, policy, restarts, at)
+
     async def on_analysis(env: Envelope, delivery: Delivery) -> None:
-        def decide(state):  # type: ignore[no-untyped-def]
-            target = inventory.get(state.container_name) if state is not None else None
-            return deliberate(state, Facts(ctx.settings, target))
+        await decide_and_append(ctx.store, env.incident_id, lambda s: deliberate(s, facts_for(s)),  # type: ignore[arg-type]
+                                causation=env)
 
-        await decide_and_append(ctx.store, env.incident_id, decide, causation=env)  # type: ignore[arg-type]
+    async def on_approval_requested(env: Envelope, delivery: Delivery) -> None:
+        state, _ = await load_incident(ctx.store, env.incident_id)  # type: ignore[arg-type]
+        wait = approval_wait(state, now())
+        if wait is not None and wait > 0:
+            raise RetryLater(wait, "approval deadline not reached")
+        await decide_and_append(ctx.store, env.incident_id, lambda s: on_deadline(s, policy, now()),  # type: ignore[arg-type]
+                                causation=env)
 
-    return [ConsumerSpec(durable="council", stream=INCIDENTS_STREAM,
-                         filter_subjects=["incidents.*.analysis_completed"], handler=on_analysis,
-                         on_give_up=fail_incident(ctx, "council"), ack_wait=ctx.settings.ack_wait,
-                         max_deliver=ctx.settings.max_deliver)]
+    s = ctx.settings
+    return [
+        ConsumerSpec(durable="council", stream=INCIDENTS_STREAM, filter_subjects=["incidents.*.analysis_completed"],
+                     handler=on_analysis, on_give_up=fail_incident(ctx, "council"), ack_wait=s.ack_wait,
+                     max_deliver=s.max_deliver),
+        ConsumerSpec(durable="council-approval-timer", stream=INCIDENTS_STREAM,
+                     filter_subjects=["incidents.*.approval_requested"], handler=on_approval_requested,
+                     ack_wait=s.ack_wait, max_deliver=APPROVAL_TIMER_DELIVERIES),
+    ]

@@ -6,15 +6,16 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import FastAPI, Query, WebSocket
+from fastapi import FastAPI, Header, Query, WebSocket
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from aegis import __version__
-from services.gateway import errors
+from services.gateway import approvals, errors
 from services.gateway.feed import Hub
 from services.gateway.limits import BodyLimit
-from services.gateway.schemas import IncidentPayload
+from services.gateway.schemas import Decision, IncidentPayload
+from shared.aggregate import decide_and_append
 from shared.config import Settings
 from shared.errors import ConcurrencyError, NotFoundError, StoreUnavailableError, ValidationError
 from shared.events import deterministic_id
@@ -22,8 +23,8 @@ from shared.events.incident import IncidentReceived
 from shared.eventstore import EventStore
 from shared.metrics import INCIDENTS
 from shared.projections.incident import evolve
-from shared.projections.incidents_view import IncidentsView
 from shared.live import RAG_QUERY
+from shared.projections.incidents_view import IncidentsView
 from shared.projections.projector import Projector
 from shared.projections.runbook import RunbookView
 
@@ -86,6 +87,24 @@ def create_app(gw: Gateway) -> FastAPI:
         if state is None:
             raise NotFoundError(f"Incident {incident_id} not found")
         return state.to_result()
+
+    async def decide(incident_id: str, body: Decision, user: str | None, verdict) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+        by = body.by or user or "anonymous"
+        if gw.view.get(incident_id) is None and not await gw.store.load(incident_id):
+            raise NotFoundError(f"Incident {incident_id} not found")
+        _, seq = await decide_and_append(gw.store, incident_id, lambda s: verdict(s, incident_id, by, body.comment))
+        await gw.projector.wait_for(seq)
+        return gw.view.get(incident_id).to_result()  # type: ignore[union-attr]
+
+    @app.post("/incidents/{incident_id}/approve", summary="Approve a held action (approver role)")
+    async def approve_incident(incident_id: str, body: Decision | None = None,
+                               x_aegis_user: str | None = Header(default=None)) -> dict[str, Any]:
+        return await decide(incident_id, body or Decision(), x_aegis_user, approvals.approve)
+
+    @app.post("/incidents/{incident_id}/reject", summary="Reject a held action (approver role)")
+    async def reject_incident(incident_id: str, body: Decision | None = None,
+                              x_aegis_user: str | None = Header(default=None)) -> dict[str, Any]:
+        return await decide(incident_id, body or Decision(), x_aegis_user, approvals.reject)
 
     @app.get("/runbook", summary="The self-growing runbook (RAG knowledge base)")
     async def runbook() -> dict[str, Any]:

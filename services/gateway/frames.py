@@ -34,6 +34,15 @@ def frames_for(previous: IncidentState | None, state: IncidentState, env: Envelo
         add("council.vote", vote=msgspec.to_builtins(p.vote))
     elif isinstance(p, ev.CouncilDecided):
         add("council.decision", decision=msgspec.to_builtins(p.decision))
+    elif isinstance(p, ev.ApprovalRequested):
+        add("approval.requested", reason=p.reason, required_role=p.required_role,
+            expires_at=iso(p.expires_at) if p.expires_at else None)
+    elif isinstance(p, ev.ApprovalGranted):
+        add("approval.granted", by=p.by, comment=p.comment)
+    elif isinstance(p, ev.ApprovalRejected):
+        add("approval.rejected", by=p.by, reason=p.reason)
+    elif isinstance(p, ev.ApprovalExpired):
+        add("approval.expired", reason=p.reason)
     elif isinstance(p, ev.ActionStarted):
         add("docker.action", action=p.action, container=p.target)
     elif isinstance(p, ev.ScaleCompleted):

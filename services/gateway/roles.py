@@ -11,6 +11,8 @@ ROUTE_ROLES: dict[tuple[str, str], Role] = {
     ("POST", "/webhook"): "operator",
     ("GET", "/incidents"): "viewer",
     ("GET", "/incidents/{incident_id}"): "viewer",
+    ("POST", "/incidents/{incident_id}/approve"): "approver",
+    ("POST", "/incidents/{incident_id}/reject"): "approver",
     ("GET", "/health"): "viewer",
     ("GET", "/runbook"): "viewer",
     ("GET", "/rag/test"): "viewer",

@@ -38,3 +38,12 @@ class IncidentPayload(BaseModel):
             except ValueError:
                 raise ValueError("timestamp must be ISO 8601, e.g. 2026-02-21T03:15:00Z") from None
         return value
+
+
+class Decision(BaseModel):
+    """A human's approve/reject; `by` is recorded (the caller's identity once authentication exists)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str = Field(default="", max_length=2000)
+    by: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")

@@ -36,6 +36,8 @@ class IncidentState(msgspec.Struct, frozen=True):
     votes: tuple[CouncilVote, ...] = ()
     council_decision: CouncilDecision | None = None
     requires_approval: bool = False
+    approval_expires_at: datetime | None = None
+    approval_role: str | None = None
     approved_by: str | None = None
     action: str | None = None
     action_node: str | None = None
@@ -155,7 +157,8 @@ def _decided(state, env, p: ev.CouncilDecided, seq):
 
 def _approval_requested(state, env, p: ev.ApprovalRequested, seq):
     s = _require(state, p, {"AWAITING_APPROVAL"})
-    return _next(s, env, seq, _entry(env, "AWAITING_APPROVAL", f"Human approval required ({p.required_role}): {p.reason}"))
+    return _next(s, env, seq, _entry(env, "AWAITING_APPROVAL", f"Human approval required ({p.required_role}): {p.reason}"),
+                 approval_expires_at=p.expires_at, approval_role=p.required_role)
 
 
 def _approval_granted(state, env, p: ev.ApprovalGranted, seq):

@@ -1,0 +1,35 @@
+"""Markers of prompt injection in logs and analyses: text that tries to steer the platform, not describe a fault."""
+
+from __future__ import annotations
+
+import re
+
+_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(rx, re.IGNORECASE)) for name, rx in (
+    ("instruction override", r"\b(ignore|disregard|forget|override)\b.{0,40}\b(previous|prior|above|all|earlier|"
+                             r"your|the)\b.{0,30}\b(instructions?|rules?|polic(y|ies)|guidelines?|prompts?)\b"),
+    ("role hijack", r"\b(you are now|act as|new instructions?|system prompt|developer mode|jailbreak)\b"),
+    ("claimed approval", r"\b(pre-?approved|already (been )?approved|approval\s+(\w+\s+){0,3}(given|granted)|"
+                         r"approved by (the )?(council|admin|security|sre|on-?call|management)|"
+                         r"(skip|bypass|no need for)( the)? (approval|review|council|human))\b"),
+    ("shell command", r"(\brm\s+-[rf]{1,2}\b|\bcurl\b[^\n|]*\|\s*(ba)?sh\b|\bwget\b\s+\S+|\bbash\s+-c\b|"
+                      r"\bsh\s+-c\b|\bchmod\s+[0-7]{3,4}\b|\bsudo\s+\S+|\bnc\s+-[el]|\$\([^)]*\)|`[^`]+`|"
+                      r"\bmkfifo\b|/etc/(passwd|shadow)|\bdd\s+if=)"),
+    ("fetch a URL", r"(?-i:\b(fetch|download|visit|open|retrieve|load|pull|apply|install|run)\b)[^\n]{0,40}?"
+                    r"https?://"),  # lower-case verbs: an access log's "GET https://…" is telemetry
+    ("encoded payload", r"(\bbase64\s+(-d|--decode)\b|\batob\(|\beval\(|\bexec\(|(\\x[0-9a-f]{2}){6,}|"
+                        r"\b[A-Za-z0-9+/]{48,}={0,2}(?![A-Za-z0-9+/]))"),
+    ("requested action", r"\b(please|you must|you should|immediately)\b.{0,30}\b(scale|restart|rollback|roll back|"
+                         r"delete|drop|approve|disable)\b"),
+))
+
+
+def injection_markers(*texts: str) -> list[str]:
+    """Names of the markers found (with the matched text), empty when the text looks like plain telemetry."""
+    found = []
+    for name, pattern in _MARKERS:
+        for text in texts:
+            match = pattern.search(text or "")
+            if match:
+                found.append(f"{name} ({match.group(0)[:60]!r})")
+                break
+    return found
