@@ -14,6 +14,10 @@ import msgspec
 from shared.errors import ConfigError
 
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+SUPPORTED_ACTIONS = {  # what each kind of target can undergo (the council checks it, the executor does it)
+    "process": frozenset({"RESTART", "SCALE_UP", "SCALE_DOWN", "ROLLBACK", "NOOP"}),
+    "docker": frozenset({"RESTART", "SCALE_UP", "SCALE_DOWN", "ROLLBACK", "NOOP"}),
+}
 ENV_PREFIX = "AEGIS_"
 
 
@@ -29,6 +33,7 @@ class TargetConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     health_url: str = ""
     image: str = ""
     tags: list[str] = []
+    lb_port: int = 0  # >0: nginx balances this port over the target and its replicas
 
     def __post_init__(self) -> None:
         if not NAME_PATTERN.match(self.name) or len(self.name) > 128:
@@ -37,6 +42,10 @@ class TargetConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError(f"target {self.name}: port {self.port} out of range")
         if self.kind == "process" and not self.command:
             raise ValueError(f"target {self.name}: a process target needs a command")
+        if self.kind == "docker" and not self.image:
+            raise ValueError(f"target {self.name}: a docker target needs an image")
+        if not 0 <= self.lb_port <= 65535:
+            raise ValueError(f"target {self.name}: lb_port {self.lb_port} out of range")
 
 
 class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -84,6 +93,12 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     llm_temperature: float = 0.2
     breaker_failure_threshold: int = 3
     breaker_reset_timeout: float = 30.0
+    # executor: docker, load balancer, scaling
+    docker_host: str = ""  # empty: DOCKER_HOST or the default socket
+    nginx_binary: str = "nginx"
+    scale_default_target: str = "buggy-app-v2"
+    metrics_interval_secs: float = 3.0
+    lease_ttl: float = 10.0  # a dead executor's lease on a target lapses after this long
     # consumers
     ack_wait: float = 30.0
     executor_ack_wait: float = 5.0  # short: a dead executor's claim is picked up quickly

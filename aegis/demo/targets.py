@@ -16,8 +16,10 @@ def demo_targets() -> list[TargetConfig]:
     py = sys.executable
 
     def target(name: str, port: int, argv: list[str]) -> TargetConfig:
-        return TargetConfig(name=name, port=port, command=[py, "-m", *argv, "--port", str(port)],
-                            health_url=f"http://127.0.0.1:{port}/health")
+        return TargetConfig(name=name, port=port, command=[py, "-m", *argv, "--port", "{port}"],
+                            health_url=f"http://127.0.0.1:{port}/health", lb_port=lb_port.get(name, 0))
+
+    lb_port = {"buggy-app-v2": 8090}  # seed 001's nginx load balancer (port 80 there)
 
     return [
         target("buggy-app-v2", 8000, ["aegis.demo.buggy_app"]),

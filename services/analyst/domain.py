@@ -14,7 +14,7 @@ from shared.projections.incident import IncidentState
 
 def begin(state: IncidentState | None, matches: Sequence[RetrievedIncident], analyzer: str) -> list[Event]:
     """RetrievalCompleted + AnalysisStarted for a freshly received incident, once."""
-    if state is None or state.status != "RECEIVED":
+    if state is None or state.status != "RECEIVED" or state.source == "manual":
         return []
     return [ev.RetrievalCompleted(matches=list(matches)), ev.AnalysisStarted(analyzer=analyzer)]
 
@@ -28,7 +28,8 @@ def complete(state: IncidentState | None, verdict: Verdict) -> list[Event]:
 
 def needs_analysis(state: IncidentState | None) -> bool:
     """True while the incident still waits for its diagnosis."""
-    return state is not None and state.status in ("RECEIVED", "ANALYSING") and state.analysis is None
+    return (state is not None and state.source != "manual" and state.status in ("RECEIVED", "ANALYSING")
+            and state.analysis is None)
 
 
 def runbook_entry(state: IncidentState | None) -> RunbookEntry | None:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from services.council.injection import injection_markers
 from services.council.policy import Effective, Policy
-from shared.config import NAME_PATTERN, Settings, TargetConfig
+from shared.config import NAME_PATTERN, SUPPORTED_ACTIONS, Settings, TargetConfig
 from shared.events import Event, iso, now
 from shared.events import incident as ev
 from shared.events.models import AIAnalysis, CouncilDecision, CouncilVote
@@ -16,8 +16,6 @@ from shared.projections.incident import IncidentState
 
 ROLES = ("SRE_AGENT", "SECURITY_OFFICER", "AUDITOR")
 ACTIONS_NEEDING_TARGET = frozenset({"RESTART", "SCALE_UP", "SCALE_DOWN", "ROLLBACK"})
-SUPPORTED = {"process": frozenset({"RESTART", "NOOP"}),
-             "docker": frozenset({"RESTART", "SCALE_UP", "SCALE_DOWN", "ROLLBACK", "NOOP"})}
 CRASH_WORDS = ("crash", "connection refused", "segfault", "exited", "killed", "not responding", "health check")
 LOAD_WORDS = ("traffic", "429", "too many requests", "rate", "surge", "load", "queue", "latency")
 
@@ -51,7 +49,7 @@ def sre_agent(state: IncidentState, a: AIAnalysis, facts: Facts) -> tuple[str, s
         return "APPROVED", f"Proposing NOOP: {evidence}"
     if facts.target is None:
         return "REJECTED", f"Cannot {a.action}: target {state.container_name!r} is not a known service"
-    if a.action not in SUPPORTED[facts.target.kind]:
+    if a.action not in SUPPORTED_ACTIONS[facts.target.kind]:
         return "REJECTED", f"{a.action} is not supported for {facts.target.kind} target {facts.target.name}"
     if (best is not None and best.similarity_score >= facts.settings.rag_similarity_threshold
             and best.action != a.action):
@@ -141,8 +139,8 @@ def tally(votes: Sequence[CouncilVote], holds: Sequence[str] = ()) -> CouncilDec
 
 def deliberate(state: IncidentState | None, facts: Facts) -> list[Event]:
     """Missing votes, the decision, then an approval request or FAILED; nothing if already decided."""
-    if state is None or state.status != "COUNCIL_REVIEW" or state.analysis is None:
-        return []
+    if state is None or state.status != "COUNCIL_REVIEW" or state.analysis is None or state.source == "manual":
+        return []  # manual operations (POST /scale) are decided by the operator who asked for them
     a = state.analysis
     voted = {v.role for v in state.votes}
     stamp = iso(facts.at)

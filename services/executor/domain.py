@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from shared.config import TargetConfig
+from shared.config import SUPPORTED_ACTIONS, TargetConfig
 from shared.events import Event, now
+from shared.events.models import ScaleEvent
 from shared.events import incident as ev
 from shared.projections.incident import IncidentState
 
@@ -31,8 +32,8 @@ def next_step(state: IncidentState | None, target: TargetConfig | None) -> Step:
             return Step("resolve_noop")
         if target is None:
             return Step("fail", reason=f"Unknown target {state.container_name!r}: not in the inventory")
-        if state.analysis.action != "RESTART" or target.kind != "process":
-            return Step("fail", reason=f"{state.analysis.action} on a {target.kind} target is not supported yet")
+        if state.analysis.action not in SUPPORTED_ACTIONS[target.kind]:
+            return Step("fail", reason=f"{state.analysis.action} on a {target.kind} target is not supported")
         return Step("act", target=target)
     if state.status in ("EXECUTING", "SCALING", "VERIFYING") and target is not None:
         return Step("resume", target=target)
@@ -64,16 +65,30 @@ def fail(reason: str, stage: str = "executor"):  # type: ignore[no-untyped-def]
     return decide
 
 
-def action_done(detail: str):  # type: ignore[no-untyped-def]
-    """A decider for ActionCompleted + VerificationStarted, once."""
+def action_done(detail: str, scale: ScaleEvent | None = None):  # type: ignore[no-untyped-def]
+    """A decider for ActionCompleted (+ ScaleCompleted) + VerificationStarted, once."""
 
     def decide(state: IncidentState | None) -> list[Event]:
         if state is None or state.status not in ("EXECUTING", "SCALING") or state.action_done:
             return []
         assert state.action is not None
         target = state.container_name or ""
-        return [ev.ActionCompleted(action=state.action, target=target, detail=detail),
-                ev.VerificationStarted(target=target)]
+        events: list[Event] = [ev.ActionCompleted(action=state.action, target=target, detail=detail)]
+        if scale is not None:
+            events.append(ev.ScaleCompleted(event=scale))
+        return [*events, ev.VerificationStarted(target=target)]
+
+    return decide
+
+
+def action_failed(action: str, target: str, error: str):  # type: ignore[no-untyped-def]
+    """A decider for ActionFailed + FAILED, once."""
+
+    def decide(state: IncidentState | None) -> list[Event]:
+        if state is None or state.terminal:
+            return []
+        return [ev.ActionFailed(action=action, target=target, error=error),
+                ev.IncidentFailed(error=f"{action} of {target} failed: {error}", stage="executor")]
 
     return decide
 

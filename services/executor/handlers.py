@@ -1,22 +1,24 @@
-"""The executor's consumer: act on approved decisions exactly once, then verify."""
+"""The executor's consumer: act on approved decisions exactly once per decision and per target at a time."""
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+import contextlib
 
 import httpx
 
 from services.common import fail_incident
 from services.executor import domain, process_backend
+from services.executor.actions import Actions
 from services.executor.verify import check_once
 from shared.aggregate import decide_and_append, load_incident
 from shared.config import TargetConfig
 from shared.consumer import ConsumerSpec, Delivery
 from shared.errors import ActionError, ConcurrencyError
 from shared.events import Envelope
-from shared.events import incident as ev
 from shared.events.incident import INCIDENTS_STREAM
+from shared.events.system import TargetRegistered
+from shared.lease import Leases, keep_alive
 from shared.log import get_logger
 from shared.projections.inventory import InventoryView
 from shared.service import ServiceContext
@@ -30,68 +32,91 @@ class Executor:
     def __init__(self, ctx: ServiceContext, inventory: InventoryView) -> None:
         self.ctx = ctx
         self.inventory = inventory
-        self.log_dir = Path(ctx.settings.data_dir) / "logs" / "targets"
+        self.actions = Actions(ctx.settings, inventory)
+        self.leases = Leases(ctx.nc, ctx.settings.lease_ttl)
+
+    @contextlib.asynccontextmanager
+    async def lease(self, target: TargetConfig, delivery: Delivery):  # type: ignore[no-untyped-def]
+        """Hold the target's lease while acting: actions on one target never overlap across executors."""
+        s = self.ctx.settings
+        lease = await self.leases.acquire(f"target.{target.name}", self.ctx.actor, wait=s.lease_ttl * 3)
+        refresher = asyncio.create_task(keep_alive(lease, s.lease_ttl / 3))
+        try:
+            yield
+        finally:
+            refresher.cancel()
+            await lease.release()
 
     async def on_decision(self, env: Envelope, delivery: Delivery) -> None:
         """Handle council_decided / approval_granted (and their redeliveries)."""
         iid = env.incident_id
         assert iid is not None
         store = self.ctx.store
-        for _ in range(8):
-            state, seq = await load_incident(store, iid)
-            target = self.inventory.get(state.container_name) if state else None
-            step = domain.next_step(state, target)
-            if step.kind == "nothing":
-                return
-            if step.kind == "resolve_noop":
-                await decide_and_append(store, iid, domain.resolve_noop, causation=env)
-                return
-            if step.kind == "fail":
-                await decide_and_append(store, iid, domain.fail(step.reason), causation=env)
-                return
-            assert state is not None and step.target is not None
-            if step.kind == "resume":
-                await self.resume(iid, state.action_done, state.action_node, step.target, env)
-                return
-            try:  # the claim: only the executor whose append lands acts
-                await store.append(iid, domain.claim(state, step.target, self.ctx.actor), expected_seq=seq,
-                                   causation=env)
-            except ConcurrencyError:
-                continue  # someone appended first: look again
-            await self.act(iid, step.target, env)
+        state, _ = await load_incident(store, iid)
+        target = self.inventory.get(state.container_name) if state else None
+        step = domain.next_step(state, target)
+        if step.kind == "nothing":
             return
-
-    async def resume(self, iid: str, action_done: bool, claimed_by: str | None, target: TargetConfig,
-                     cause: Envelope) -> None:
-        """Finish an action whose executor died. The action is never repeated once it had an effect: if any
-        process of the target exists (running or booting) we only verify; if none does, the interrupted
-        action never started it, so starting it now is its first and only effect."""
-        if not action_done and not await asyncio.to_thread(process_backend.target_pids, target):
-            log.warning("interrupted action had no effect; carrying it out",
-                        extra={"incident_id": iid, "claimed_by": claimed_by})
-            await self.act(iid, target, cause, note="resumed after the executor was lost")
+        if step.kind == "resolve_noop":
+            await decide_and_append(store, iid, domain.resolve_noop, causation=env)
             return
-        log.warning("resuming an interrupted action: verifying without acting again",
-                    extra={"incident_id": iid, "claimed_by": claimed_by})
-        await decide_and_append(self.ctx.store, iid, domain.start_verification, causation=cause)
-        await self.verify(iid, target, cause, interrupted=not action_done)
+        if step.kind == "fail":
+            await decide_and_append(store, iid, domain.fail(step.reason), causation=env)
+            return
+        assert step.target is not None
+        async with self.lease(step.target, delivery):
+            for _ in range(8):  # under the lease, look again: another executor may have acted meanwhile
+                state, seq = await load_incident(store, iid)
+                step = domain.next_step(state, step.target)
+                if step.kind == "resume":
+                    await self.resume(iid, state, step.target, env)  # type: ignore[arg-type]
+                    return
+                if step.kind != "act":
+                    return
+                try:  # the claim: only the executor whose append lands acts
+                    await store.append(iid, domain.claim(state, step.target, self.ctx.actor),  # type: ignore[arg-type]
+                                       expected_seq=seq, causation=env)
+                except ConcurrencyError:
+                    continue
+                await self.act(iid, state.analysis.action, state.analysis.replica_count,  # type: ignore[union-attr]
+                               step.target, env)
+                return
 
-    async def act(self, iid: str, target: TargetConfig, cause: Envelope, note: str = "") -> None:
-        """Restart the target, then verify it."""
-        s = self.ctx.settings
+    async def resume(self, iid: str, state, target: TargetConfig, cause: Envelope) -> None:  # type: ignore[no-untyped-def]
+        """Finish an action whose executor died. An action that had an effect is never repeated: a RESTART whose
+        target has a live process is only verified; one whose target has none never started it, so it runs now.
+        Scale and rollback are idempotent towards their end state and are completed."""
+        action = state.action or "RESTART"
+        if state.action_done:
+            await decide_and_append(self.ctx.store, iid, domain.start_verification, causation=cause)
+            await self.verify(iid, target, cause)
+            return
+        if action == "RESTART" and target.kind == "process" and await asyncio.to_thread(
+                process_backend.target_pids, target):
+            log.warning("resuming an interrupted restart: verifying without acting again",
+                        extra={"incident_id": iid, "claimed_by": state.action_node})
+            await decide_and_append(self.ctx.store, iid, domain.start_verification, causation=cause)
+            await self.verify(iid, target, cause, interrupted=True)
+            return
+        log.warning("interrupted action had not completed; carrying it out",
+                    extra={"incident_id": iid, "claimed_by": state.action_node})
+        await self.act(iid, action, state.analysis.replica_count, target, cause,
+                       note="resumed after the executor was lost")
+
+    async def act(self, iid: str, action: str, replicas: int, target: TargetConfig, cause: Envelope,
+                  note: str = "") -> None:
+        """Run the action in a thread, record what it did, then verify."""
         try:
-            detail = await asyncio.to_thread(process_backend.restart, target, s.stop_grace_seconds,
-                                             s.restart_delay, self.log_dir)
+            outcome = await asyncio.to_thread(self.actions.run, action, target, replicas)
         except ActionError as exc:
-            await decide_and_append(self.ctx.store, iid, lambda st: [] if st is None or st.terminal else [
-                ev.ActionFailed(action="RESTART", target=target.name, error=exc.message),
-                ev.IncidentFailed(error=f"RESTART of {target.name} failed: {exc.message}", stage="executor")],
-                causation=cause)
+            await decide_and_append(self.ctx.store, iid, domain.action_failed(action, target.name, exc.message),
+                                    causation=cause)
             return
-        if note:
-            detail = f"{detail}; {note}"
-        await decide_and_append(self.ctx.store, iid, domain.action_done(detail), causation=cause)
-        await self.verify(iid, target, cause)
+        if outcome.registered is not None:
+            await self.ctx.store.append_system(TargetRegistered(target=outcome.registered))
+        detail = f"{outcome.detail}; {note}" if note else outcome.detail
+        await decide_and_append(self.ctx.store, iid, domain.action_done(detail, outcome.scale), causation=cause)
+        await self.verify(iid, outcome.registered or target, cause)
 
     async def verify(self, iid: str, target: TargetConfig, cause: Envelope, interrupted: bool = False) -> None:
         """Health-check up to `health_check_attempts` times; RESOLVED on the first healthy answer."""

@@ -8,6 +8,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import msgspec
 import psutil
 
 from shared.config import TargetConfig
@@ -64,7 +65,9 @@ def start_detached(target: TargetConfig, log_dir: Path | None = None) -> int:
         handle = open(log_dir / f"{target.name}.log", "ab")  # noqa: SIM115 - handed to the child
         out = handle  # type: ignore[assignment]
     try:
-        proc = subprocess.Popen(list(target.command), cwd=target.cwd or None, env={**os.environ, **target.env},
+        from services.executor.replicas import command_for
+
+        proc = subprocess.Popen(command_for(target, target.port), cwd=target.cwd or None, env={**os.environ, **target.env},
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
     except OSError as exc:
         raise ActionError(f"cannot start {target.name}: {exc}", target=target.name) from None
@@ -105,3 +108,54 @@ def restart(target: TargetConfig, grace: float, delay: float, log_dir: Path | No
     pid = start_detached(target, log_dir)
     replaced = f"replaced pid {', '.join(map(str, stopped))}" if stopped else "nothing was listening"
     return f"Process status: running (pid {pid}; {replaced})"
+
+
+REPLICA_ENV = "AEGIS_REPLICA_OF"
+
+
+def process_replicas(target: TargetConfig) -> list[tuple[int, str, int]]:
+    """(pid, replica name, port) of the target's replica processes, found by their environment marker."""
+    found = []
+    for proc in psutil.process_iter(["pid", "environ"]):
+        env = proc.info.get("environ") or {}
+        if env.get(REPLICA_ENV) == target.name:
+            found.append((proc.info["pid"], env.get("AEGIS_REPLICA_NAME", ""), int(env.get("AEGIS_REPLICA_PORT", 0))))
+    return sorted(found, key=lambda r: r[1])
+
+
+def scale_up(target: TargetConfig, count: int, log_dir: Path | None) -> list[tuple[str, int]]:
+    """Make sure replicas 1..count run, each on its own free port (`{port}` in the command)."""
+    from services.executor.replicas import PORT_TOKEN, free_ports, replica_name
+
+    if not any(PORT_TOKEN in part for part in target.command):
+        raise ActionError(f"{target.name}: a process target needs {PORT_TOKEN} in its command to scale",
+                          target=target.name)
+    existing = {name: port for _, name, port in process_replicas(target)}
+    used = set(existing.values()) | {target.port}
+    out = []
+    for index in range(1, count + 1):
+        name = replica_name(target.name, index)
+        if name in existing:
+            out.append((name, existing[name]))
+            continue
+        port = free_ports(1, used)[0]
+        used.add(port)
+        replica = msgspec.structs.replace(target, name=name, port=port, env={
+            **target.env, REPLICA_ENV: target.name, "AEGIS_REPLICA_NAME": name, "AEGIS_REPLICA_PORT": str(port)})
+        start_detached(replica, log_dir)
+        out.append((name, port))
+    return out
+
+
+def scale_down(target: TargetConfig, grace: float) -> list[str]:
+    """Stop every replica process of the target."""
+    replicas = process_replicas(target)
+    stop_pids([pid for pid, _, _ in replicas], grace)
+    return [name for _, name, _ in replicas]
+
+
+def rollback(target: TargetConfig, previous: TargetConfig, grace: float, log_dir: Path | None) -> str:
+    """Replace the running version with the previously registered command."""
+    stopped = stop_pids(pids_listening_on(target.port), grace)
+    pid = start_detached(previous, log_dir)
+    return f"Process rolled back to {' '.join(previous.command)[:120]} (pid {pid}; replaced {stopped or 'nothing'})"

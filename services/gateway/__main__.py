@@ -15,6 +15,7 @@ from shared.events.incident import INCIDENTS_STREAM
 from shared.events.knowledge import RUNBOOK_STREAM
 from shared.live import LIVE_AI_PREFIX
 from shared.projections.incidents_view import IncidentsView
+from shared.projections.inventory import live_inventory
 from shared.projections.projector import Projector
 from shared.projections.runbook import RunbookView
 from shared.service import ServiceContext, run, serve
@@ -43,7 +44,8 @@ async def build(ctx: ServiceContext):
         hub.broadcast(frame("ai.stream", data.get("incident_id"), data))
 
     await ctx.nc.subscribe(f"{LIVE_AI_PREFIX}.*", cb=on_token)
-    app = create_app(Gateway(ctx.settings, ctx.store, view, projector, hub, runbook))
+    inventory, _ = await live_inventory(ctx.nc)
+    app = create_app(Gateway(ctx.settings, ctx.store, view, projector, hub, runbook, inventory))
     config = uvicorn.Config(app, host=ctx.settings.host, port=ctx.settings.port, log_config=None,
                             access_log=False, lifespan="off", ws_max_size=1 << 20)
     server = _Server(config)

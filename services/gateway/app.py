@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,20 +13,21 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from aegis import __version__
-from services.gateway import approvals, errors
+from services.gateway import approvals, errors, operations
 from services.gateway.feed import Hub
 from services.gateway.limits import BodyLimit
 from services.gateway.schemas import Decision, IncidentPayload
 from shared.aggregate import decide_and_append
 from shared.config import Settings
-from shared.errors import ConcurrencyError, NotFoundError, StoreUnavailableError, ValidationError
+from shared.errors import ActionError, ConcurrencyError, NotFoundError, StoreUnavailableError, ValidationError
 from shared.events import deterministic_id
 from shared.events.incident import IncidentReceived
 from shared.eventstore import EventStore
 from shared.metrics import INCIDENTS
-from shared.projections.incident import evolve
+from shared.projections.incident import IncidentState, evolve
 from shared.live import RAG_QUERY
 from shared.projections.incidents_view import IncidentsView
+from shared.projections.inventory import InventoryView
 from shared.projections.projector import Projector
 from shared.projections.runbook import RunbookView
 
@@ -39,6 +42,18 @@ class Gateway:
     projector: Projector
     hub: Hub
     runbook: RunbookView = field(default_factory=RunbookView)
+    inventory: InventoryView = field(default_factory=InventoryView)
+
+    async def wait_terminal(self, incident_id: str, timeout: float) -> IncidentState:
+        """The incident once RESOLVED or FAILED (the view is fed by the stream)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            state = self.view.get(incident_id)
+            if state is not None and state.terminal:
+                return state
+            if asyncio.get_running_loop().time() > deadline:
+                raise StoreUnavailableError(f"{incident_id} did not finish within {timeout:g}s")
+            await asyncio.sleep(0.02)
 
     async def receive(self, payload: IncidentPayload, source: str = "webhook") -> dict[str, Any]:
         """Append IncidentReceived once per incident id; answer only after JetStream acknowledged it."""
@@ -105,6 +120,29 @@ def create_app(gw: Gateway) -> FastAPI:
     async def reject_incident(incident_id: str, body: Decision | None = None,
                               x_aegis_user: str | None = Header(default=None)) -> dict[str, Any]:
         return await decide(incident_id, body or Decision(), x_aegis_user, approvals.reject)
+
+    @app.post("/scale/{direction}", summary="Manual scale up or down (an operator decision; no council vote)")
+    async def scale(direction: str, count: int = Query(default=2), target: str | None = None,
+                    x_aegis_user: str | None = Header(default=None)) -> dict[str, Any]:
+        s = gw.settings
+        if direction not in ("up", "down"):
+            raise ValidationError(f"invalid scale direction {direction!r}: use 'up' or 'down'")
+        if direction == "up" and not 1 <= count <= s.max_replicas:
+            raise ValidationError(f"count must be between 1 and {s.max_replicas} (MAX_REPLICAS)")
+        name = target or s.scale_default_target
+        if gw.inventory.get(name) is None:
+            raise NotFoundError(f"Target {name} not found in the inventory")
+        iid = f"scale-{uuid.uuid4().hex[:16]}"
+        events = operations.manual_scale(direction, count, name, x_aegis_user or "operator")
+        await gw.store.append(iid, events, expected_seq=0)
+        state = await gw.wait_terminal(iid, timeout=120)
+        if state.status == "FAILED" or state.scale is None:
+            raise ActionError(state.error or "scale did not complete")
+        if direction == "down":
+            return {"removed": state.scale.removed}
+        e = state.scale
+        return {"container_base": e.container_base, "replica_count": e.replica_count, "replicas": e.replicas,
+                "lb_configured": e.lb_configured, "timestamp": e.timestamp}
 
     @app.get("/runbook", summary="The self-growing runbook (RAG knowledge base)")
     async def runbook() -> dict[str, Any]:

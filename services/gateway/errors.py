@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from shared.errors import (
+    ActionError,
     AegisError,
     ConcurrencyError,
     ConfigError,
@@ -16,6 +17,7 @@ from shared.errors import (
 )
 
 STATUS_BY_ERROR: list[tuple[type[AegisError], int]] = [
+    (ActionError, 500),
     (ValidationError, 400),
     (NotFoundError, 404),
     (ConcurrencyError, 409),

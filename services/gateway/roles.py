@@ -15,6 +15,7 @@ ROUTE_ROLES: dict[tuple[str, str], Role] = {
     ("POST", "/incidents/{incident_id}/reject"): "approver",
     ("GET", "/health"): "viewer",
     ("GET", "/runbook"): "viewer",
+    ("POST", "/scale/{direction}"): "operator",
     ("GET", "/rag/test"): "viewer",
     ("GET", "/metrics/prometheus"): "viewer",
     ("WS", "/ws"): "viewer",

@@ -49,6 +49,8 @@ class ScaleEvent(msgspec.Struct, frozen=True):
     replicas: list[str]
     lb_configured: bool
     timestamp: str
+    removed: list[str] = []
+    ports: list[int] = []
 
 
 class RetrievedIncident(msgspec.Struct, frozen=True):

@@ -11,7 +11,7 @@ import msgspec
 from shared.errors import IllegalTransitionError
 from shared.events import Envelope, iso
 from shared.events import incident as ev
-from shared.events.models import AIAnalysis, CouncilDecision, CouncilVote, RetrievedIncident, TimelineEntry
+from shared.events.models import AIAnalysis, CouncilDecision, CouncilVote, RetrievedIncident, ScaleEvent, TimelineEntry
 
 TERMINAL = frozenset({"RESOLVED", "FAILED"})
 SCALE_ACTIONS = frozenset({"SCALE_UP", "SCALE_DOWN"})
@@ -46,6 +46,7 @@ class IncidentState(msgspec.Struct, frozen=True):
     resolved_at: datetime | None = None
     error: str | None = None
     replicas_spawned: int = 0
+    scale: ScaleEvent | None = None
     timeline: tuple[TimelineEntry, ...] = ()
     version: int = 0
     last_seq: int = 0
@@ -196,7 +197,7 @@ def _action_failed(state, env, p: ev.ActionFailed, seq):
 
 def _scaled(state, env, p: ev.ScaleCompleted, seq):
     s = _require(state, p, {"SCALING", "EXECUTING"})
-    return _next(s, env, seq, replicas_spawned=p.event.replica_count)
+    return _next(s, env, seq, replicas_spawned=p.event.replica_count, scale=p.event)
 
 
 def _verification(state, env, p: ev.VerificationStarted, seq):

@@ -12,14 +12,24 @@ class InventoryView:
 
     def __init__(self) -> None:
         self.targets: dict[str, TargetConfig] = {}
+        self.history: dict[str, list[TargetConfig]] = {}
 
     def apply(self, seq: int, env: Envelope) -> None:
         """Fold one inventory event."""
         p = env.payload
         if isinstance(p, TargetRegistered):
             self.targets[p.target.name] = p.target
+            self.history.setdefault(p.target.name, []).append(p.target)
         elif isinstance(p, TargetRemoved):
             self.targets.pop(p.target_name, None)
+
+    def previous(self, name: str) -> TargetConfig | None:
+        """The last registered version of a target that differs in image or command (what ROLLBACK returns to)."""
+        current = self.targets.get(name)
+        for older in reversed(self.history.get(name, [])[:-1]):
+            if current is None or (older.image, older.command) != (current.image, current.command):
+                return older
+        return None
 
     def get(self, name: str | None) -> TargetConfig | None:
         """The target of that name, if registered."""
