@@ -7,6 +7,7 @@ STAMP   := $(VENV)/.installed
 .PHONY: setup up test unit integration e2e bench clean
 
 $(STAMP): pyproject.toml
+	bash scripts/debian-packages.sh
 	bash scripts/setup.sh $(PY) $(VENV)
 	touch $(STAMP)
 

@@ -52,3 +52,31 @@ async def nc(nats_server):
 async def store(nc):
     """An event store acting as the test suite."""
     return EventStore(nc, "tests@local")
+
+
+@pytest.fixture(scope="session")
+def docker_url(tmp_path_factory):
+    """A Docker engine URL with the aegis-test/web:v1 and :v2 images imported."""
+    from tests.docker_support import import_web_image, start_dockerd
+
+    try:
+        url, proc = start_dockerd(Path("/tmp") / f"aegis-dockerd-{os.getpid()}")
+        import_web_image(url, "aegis-test/web:v1", "v1")
+        import_web_image(url, "aegis-test/web:v2", "v2")
+    except Exception as exc:  # noqa: BLE001
+        _require(False, f"no Docker engine: {exc}")
+    yield url
+    if proc is not None:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except Exception:  # noqa: BLE001
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def nginx_binary():
+    """Debian's nginx."""
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    _require(found is not None, "nginx is not installed (Debian package nginx)")
+    return found

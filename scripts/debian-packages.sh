@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The Debian packages the platform and its tests run for real: Docker engine, nginx, busybox for test images.
+set -euo pipefail
+PACKAGES=(make docker.io nginx busybox-static)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing Debian packages: ${missing[*]} (run as root or install them)" >&2
+    exit 1
+  fi
+  apt-get update -q
+  apt-get install -y -q "${missing[@]}"
+fi
