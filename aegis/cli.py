@@ -19,6 +19,14 @@ def _up_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--nats-url", help="use this NATS instead of starting one (env AEGIS_NATS_URL)")
     p.add_argument("--demo", action="store_true", default=None,
                    help="also start and monitor the demo targets (env AEGIS_DEMO)")
+    p.add_argument("--executors", type=int, help="executor processes to run (env AEGIS_EXECUTORS, default 1)")
+
+
+def _executor_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("executor", help="run one more executor node against a running platform's NATS")
+    p.add_argument("--node", required=True, help="this executor's node name (appears in every event it writes)")
+    p.add_argument("--nats-url", help="NATS of the platform (env AEGIS_NATS_URL)")
+    p.add_argument("--config", help="TOML config file (env AEGIS_CONFIG)")
 
 
 def _runbook_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -93,16 +101,27 @@ def main(argv: list[str] | None = None) -> int:
     _up_parser(sub)
     _runbook_parser(sub)
     _approval_parsers(sub)
+    _executor_parser(sub)
     args = parser.parse_args(argv)
     try:
         if args.command == "runbook":
             return _runbook(args)
         if args.command in ("approve", "reject"):
             return _decide(args)
+        if args.command == "executor":
+            from services.executor.__main__ import build
+            from shared.config import NAME_PATTERN
+            from shared.service import run, serve
+
+            if not NAME_PATTERN.match(args.node):
+                print(f"aegis: invalid node name {args.node!r}", file=sys.stderr)
+                return 2
+            run(serve("executor", build, load_settings(args.config, node=args.node, nats_url=args.nats_url)))
+            return 0
         if args.command == "up":
             from aegis.up import run_up
 
-            settings = load_settings(args.config, data_dir=args.data_dir, port=args.port,
+            settings = load_settings(args.config, data_dir=args.data_dir, port=args.port, executors=args.executors,
                                      nats_port=args.nats_port, nats_url=args.nats_url, demo=args.demo)
             return asyncio.run(run_up(settings, args.config))
     except AegisError as exc:

@@ -69,6 +69,11 @@ async def run_up(settings: Settings, config_file: str | None = None) -> int:
         await register_targets(store, targets)
         supervisor = Supervisor(store, BackoffPolicy.from_settings(settings), log_dir=str(data_dir / "logs"))
         for name in SERVICES:
+            if name == "executor" and settings.executors > 1:
+                for i in range(1, settings.executors + 1):
+                    node = {"AEGIS_NODE": f"{settings.node_name}-{i}"}
+                    supervisor.add(WorkerSpec.python_module(f"executor-{i}", "services.executor", env | node))
+                continue
             supervisor.add(WorkerSpec.python_module(name, f"services.{name}", env))
         await supervisor.start_all()
         for name, worker in supervisor.workers.items():
@@ -87,6 +92,9 @@ async def run_up(settings: Settings, config_file: str | None = None) -> int:
             await supervisor.stop_all()
         if demo is not None:
             await asyncio.to_thread(demo.stop_all)
+        from services.executor.loadbalancer import NginxBalancer
+
+        await asyncio.to_thread(NginxBalancer(data_dir / "nginx", settings.nginx_binary).stop)
         if nc is not None:
             try:
                 await nc.close()

@@ -57,6 +57,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     host: str = "127.0.0.1"
     port: int = 8001
     demo: bool = False
+    executors: int = 1
     node: str = ""
     log_level: str = "INFO"
     # intake
@@ -110,6 +111,8 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             value = getattr(self, name)
             if not 1 <= value <= 65535:
                 raise ValueError(f"{name} {value} out of range 1-65535")
+        if not 1 <= self.executors <= 16:
+            raise ValueError("executors must be between 1 and 16")
         if self.health_check_attempts < 1:
             raise ValueError("health_check_attempts must be at least 1")
         if not 0.0 <= self.min_confidence <= 1.0:

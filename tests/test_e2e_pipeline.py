@@ -13,7 +13,7 @@ import httpx
 import pytest
 import websockets
 
-from services.executor.process_backend import pids_listening_on
+from services.executor.process_backend import pids_listening_on, target_pids
 from shared.eventstore import EventStore
 from shared.jetstream import connect
 from tests.helpers import eventually, wait_sync
@@ -40,12 +40,20 @@ def platform(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("platform")
     plat = Platform(tmp, demo=True, config=SLOW_TARGET)
     yield plat
-    for pid in pids_listening_on(8011):  # a user target: aegis up leaves those running, the test does not
+    for pid in target_pids(_slow_target()):  # a user target: aegis up leaves those running, the test does not
         os.kill(pid, signal.SIGKILL)
     children = [p.pid for p in plat.children()]
     plat.stop()
     wait_gone(children)
     wait_sync(demo_ports_free, timeout=10, what="demo targets stopped")
+
+
+def _slow_target():
+    import tomllib
+
+    from shared.config import TargetConfig
+
+    return TargetConfig(**tomllib.loads(SLOW_TARGET)["targets"][0])
 
 
 def alert(incident_id: str, target: str, **extra) -> dict:

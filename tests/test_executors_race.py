@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from services.executor.handlers import Executor
-from services.executor.process_backend import pids_listening_on, start_detached, stop_pids
+from services.executor.process_backend import pids_listening_on, start_detached, stop_pids, target_pids
 from shared.aggregate import load_incident
 from shared.config import TargetConfig, load_settings
 from shared.events.system import TargetRegistered
@@ -96,4 +96,4 @@ async def test_executor_killed_holding_a_lease_is_taken_over(nats_server, nc, st
     finally:
         if proc.poll() is None:
             proc.kill()
-        stop_pids(pids_listening_on(target.port), 1)
+        stop_pids(target_pids(target), 1)  # also an instance still booting (not listening yet)

@@ -6,7 +6,13 @@ import sys
 from pathlib import Path
 
 from aegis.nats_server import port_free
-from services.executor.process_backend import pids_listening_on, start_detached, stop_pids, wait_listening
+from services.executor.process_backend import (
+    pids_listening_on,
+    process_replicas,
+    start_detached,
+    stop_pids,
+    wait_listening,
+)
 from shared.config import TargetConfig
 from shared.errors import RuntimeStartError
 
@@ -50,4 +56,5 @@ class DemoTargets:
     def stop_all(self) -> None:
         """Stop the demo targets, including instances the executor restarted meanwhile."""
         for t in self.targets:
-            stop_pids(pids_listening_on(t.port), grace=3.0)
+            replicas = [pid for pid, _, _ in process_replicas(t)]
+            stop_pids(pids_listening_on(t.port) + replicas, grace=3.0)

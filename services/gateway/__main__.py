@@ -7,12 +7,14 @@ import contextlib
 import json
 
 import uvicorn
+from nats.js.api import DeliverPolicy
 
 from services.gateway.app import Gateway, create_app
 from services.gateway.feed import Hub
 from services.gateway.frames import frame
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.knowledge import RUNBOOK_STREAM
+from shared.jetstream import SAMPLES_STREAM
 from shared.live import LIVE_AI_PREFIX
 from shared.projections.incidents_view import IncidentsView
 from shared.projections.inventory import live_inventory
@@ -45,7 +47,21 @@ async def build(ctx: ServiceContext):
 
     await ctx.nc.subscribe(f"{LIVE_AI_PREFIX}.*", cb=on_token)
     inventory, _ = await live_inventory(ctx.nc)
-    app = create_app(Gateway(ctx.settings, ctx.store, view, projector, hub, runbook, inventory))
+    gateway = Gateway(ctx.settings, ctx.store, view, projector, hub, runbook, inventory)
+
+    async def on_sample(msg) -> None:  # type: ignore[no-untyped-def]
+        kind = msg.subject.rsplit(".", 1)[-1]
+        data = json.loads(msg.data)
+        gateway.samples[kind] = data
+        if kind == "metrics":
+            hub.broadcast(frame("metrics", None, data))
+        elif kind == "containers":
+            hub.broadcast(frame("container.list", None, [{k: c[k] for k in ("name", "status", "image", "id")}
+                                                         for c in data]))
+
+    await ctx.nc.jetstream().subscribe("samples.>", stream=SAMPLES_STREAM, ordered_consumer=True,
+                                       deliver_policy=DeliverPolicy.LAST_PER_SUBJECT, cb=on_sample)
+    app = create_app(gateway)
     config = uvicorn.Config(app, host=ctx.settings.host, port=ctx.settings.port, log_config=None,
                             access_log=False, lifespan="off", ws_max_size=1 << 20)
     server = _Server(config)

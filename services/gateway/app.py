@@ -17,6 +17,7 @@ from services.gateway import approvals, errors, operations
 from services.gateway.feed import Hub
 from services.gateway.limits import BodyLimit
 from services.gateway.schemas import Decision, IncidentPayload
+from services.gateway.topology import build_topology
 from shared.aggregate import decide_and_append
 from shared.config import Settings
 from shared.errors import ActionError, ConcurrencyError, NotFoundError, StoreUnavailableError, ValidationError
@@ -43,6 +44,7 @@ class Gateway:
     hub: Hub
     runbook: RunbookView = field(default_factory=RunbookView)
     inventory: InventoryView = field(default_factory=InventoryView)
+    samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     async def wait_terminal(self, incident_id: str, timeout: float) -> IncidentState:
         """The incident once RESOLVED or FAILED (the view is fed by the stream)."""
@@ -143,6 +145,18 @@ def create_app(gw: Gateway) -> FastAPI:
         e = state.scale
         return {"container_base": e.container_base, "replica_count": e.replica_count, "replicas": e.replicas,
                 "lb_configured": e.lb_configured, "timestamp": e.timestamp}
+
+    @app.get("/containers", summary="Containers and process targets (latest sample)")
+    async def containers() -> list[dict[str, Any]]:
+        return [{k: c[k] for k in ("name", "status", "image", "id")} for c in gw.samples.get("containers", [])]
+
+    @app.get("/metrics", summary="Live CPU, memory and network of every container and process target")
+    async def metrics() -> list[dict[str, Any]]:
+        return gw.samples.get("metrics", [])
+
+    @app.get("/topology", summary="Service topology: agent, apps, replicas, load balancers")
+    async def topology() -> dict[str, Any]:
+        return build_topology(gw.samples.get("containers", []), gw.inventory)
 
     @app.get("/runbook", summary="The self-growing runbook (RAG knowledge base)")
     async def runbook() -> dict[str, Any]:
