@@ -21,6 +21,29 @@ SUPPORTED_ACTIONS = {  # what each kind of target can undergo (the council check
 ENV_PREFIX = "AEGIS_"
 
 
+class ProbeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """How the prober checks a target: kind, cadence, thresholds and what counts as healthy."""
+
+    kind: Literal["http", "tcp", "process", "docker"] = "http"
+    interval: float = 1.0
+    timeout: float = 2.0
+    failure_threshold: int = 3
+    success_threshold: int = 1
+    expect_status: int = 200
+    expect_body: str = ""  # substring the body must contain
+    expect_json: dict[str, str | int | float | bool] = {}  # top-level fields the JSON body must have
+    latency_budget_ms: float = 0.0  # >0: slower answers count as failures
+    memory_percent: float = 85.0  # resource alerts (seed 001's 85%)
+    cpu_percent: float = 90.0
+    cpu_seconds: float = 10.0  # CPU above cpu_percent this long
+
+    def __post_init__(self) -> None:
+        if self.interval < 0.2:
+            raise ValueError("probe interval must be at least 0.2 s")
+        if self.timeout <= 0 or self.failure_threshold < 1 or self.success_threshold < 1:
+            raise ValueError("probe timeout must be positive and thresholds at least 1")
+
+
 class TargetConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A service AegisOps may act on; `kind` picks the executor backend."""
 
@@ -34,6 +57,7 @@ class TargetConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     image: str = ""
     tags: list[str] = []
     lb_port: int = 0  # >0: nginx balances this port over the target and its replicas
+    probe: ProbeConfig | None = None  # None: an HTTP probe of health_url (or TCP on the port) with defaults
 
     def __post_init__(self) -> None:
         if not NAME_PATTERN.match(self.name) or len(self.name) > 128:
@@ -94,6 +118,11 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     llm_temperature: float = 0.2
     breaker_failure_threshold: int = 3
     breaker_reset_timeout: float = 30.0
+    # prober
+    probes: bool = True  # probe every inventory target and open incidents on failure
+    flap_window: float = 300.0  # seconds
+    flap_limit: int = 6  # state changes within the window that make a target "flapping"
+    alertmanager_target_label: str = "container"  # the alert label naming the target
     # executor: docker, load balancer, scaling
     docker_host: str = ""  # empty: DOCKER_HOST or the default socket
     nginx_binary: str = "nginx"

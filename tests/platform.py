@@ -22,7 +22,8 @@ DEMO_PORTS = (8000, 8002, 8003, 8004)
 class Platform:
     """A running `aegis up` with its own data dir and ports."""
 
-    def __init__(self, tmp: Path, demo: bool = True, config: str | None = None, env: dict[str, str] | None = None):
+    def __init__(self, tmp: Path, demo: bool = True, config: str | None = None, env: dict[str, str] | None = None,
+                 probes: bool = False):
         self.data_dir = tmp / "aegis-data"
         self.port = free_port()
         self.nats_port = free_port()
@@ -32,6 +33,7 @@ class Platform:
                 "--nats-port", str(self.nats_port)]
         if demo:
             argv.append("--demo")
+        config = ("" if probes else "probes = false\n") + (config or "")
         if config:
             cfg = tmp / "aegis.toml"
             cfg.write_text(config)

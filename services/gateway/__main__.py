@@ -50,8 +50,12 @@ async def build(ctx: ServiceContext):
     gateway = Gateway(ctx.settings, ctx.store, view, projector, hub, runbook, inventory)
 
     async def on_sample(msg) -> None:  # type: ignore[no-untyped-def]
-        kind = msg.subject.rsplit(".", 1)[-1]
+        parts = msg.subject.split(".", 2)
         data = json.loads(msg.data)
+        if parts[1] == "probes":
+            gateway.probes[parts[2]] = data
+            return
+        kind = parts[1]
         gateway.samples[kind] = data
         if kind == "metrics":
             hub.broadcast(frame("metrics", None, data))

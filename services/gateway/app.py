@@ -8,24 +8,27 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import FastAPI, Header, Query, WebSocket
+from fastapi import FastAPI, Header, Query, Request, WebSocket
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError as PydanticValidationError
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from aegis import __version__
-from services.gateway import approvals, errors, operations
+from services.gateway import alertmanager, approvals, errors, operations
 from services.gateway.feed import Hub
 from services.gateway.limits import BodyLimit
-from services.gateway.schemas import Decision, IncidentPayload
+from services.gateway.schemas import AlertmanagerPayload, Decision, IncidentPayload
 from services.gateway.topology import build_topology
 from shared.aggregate import decide_and_append
 from shared.config import Settings
 from shared.errors import ActionError, ConcurrencyError, NotFoundError, StoreUnavailableError, ValidationError
 from shared.events import deterministic_id
+from shared.events import incident as ev
 from shared.events.incident import IncidentReceived
 from shared.eventstore import EventStore
 from shared.metrics import INCIDENTS
-from shared.projections.incident import IncidentState, evolve
+from shared.projections.incident import PRE_ACTION, IncidentState, evolve
 from shared.live import RAG_QUERY
 from shared.projections.incidents_view import IncidentsView
 from shared.projections.inventory import InventoryView
@@ -45,6 +48,7 @@ class Gateway:
     runbook: RunbookView = field(default_factory=RunbookView)
     inventory: InventoryView = field(default_factory=InventoryView)
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    probes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     async def wait_terminal(self, incident_id: str, timeout: float) -> IncidentState:
         """The incident once RESOLVED or FAILED (the view is fed by the stream)."""
@@ -57,7 +61,8 @@ class Gateway:
                 raise StoreUnavailableError(f"{incident_id} did not finish within {timeout:g}s")
             await asyncio.sleep(0.02)
 
-    async def receive(self, payload: IncidentPayload, source: str = "webhook") -> dict[str, Any]:
+    async def receive(self, payload: IncidentPayload, source: str = "webhook",
+                      fingerprint: str | None = None) -> dict[str, Any]:
         """Append IncidentReceived once per incident id; answer only after JetStream acknowledged it."""
         iid = payload.incident_id
         existing = self.view.get(iid)
@@ -65,7 +70,7 @@ class Gateway:
             return existing.to_result()
         event = IncidentReceived(alert_type=payload.alert_type, logs=payload.logs,
                                  container_name=payload.container_name, severity=payload.severity,
-                                 timestamp=payload.timestamp, source=source)
+                                 timestamp=payload.timestamp, source=source, fingerprint=fingerprint)
         env = self.store.envelope(iid, event, event_id=deterministic_id("received", iid))
         try:
             ack = await self.store.publish(env, expected_seq=0)
@@ -75,6 +80,23 @@ class Gateway:
         if ack.duplicate:
             return await self._existing(iid)
         return evolve(None, env, ack.seq).to_result()
+
+    async def receive_alertmanager(self, payload: AlertmanagerPayload) -> dict[str, Any]:
+        """Each firing alert opens (or finds) its incident; a resolved one closes it if nothing acted yet."""
+        results = []
+        for alert in payload.alerts:
+            incident = alertmanager.to_incident(alert, self.settings.alertmanager_target_label)
+            if alert.status == "firing":
+                results.append(await self.receive(incident, source="alertmanager", fingerprint=alert.fingerprint))
+                continue
+            if self.view.get(incident.incident_id) is None:
+                continue
+            _, seq = await decide_and_append(self.store, incident.incident_id, lambda s: [ev.IncidentRecovered(
+                reason="Alertmanager reports the alert resolved", by="alertmanager")]
+                if s is not None and s.status in PRE_ACTION else [])
+            await self.projector.wait_for(seq)
+            results.append(self.view.get(incident.incident_id).to_result())  # type: ignore[union-attr]
+        return {"received": len(payload.alerts), "incidents": results}
 
     async def _existing(self, iid: str) -> dict[str, Any]:
         stored = await self.store.load(iid)
@@ -90,9 +112,21 @@ def create_app(gw: Gateway) -> FastAPI:
                   description="Incident intake, status and live feed of the AegisOps remediation pipeline.")
     errors.install(app)
 
-    @app.post("/webhook", summary="Receive an incident alert")
-    async def webhook(payload: IncidentPayload) -> dict[str, Any]:
-        return await gw.receive(payload)
+    @app.post("/webhook", summary="Receive an incident alert (seed 001 IncidentPayload, or Alertmanager v4)",
+              openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"oneOf": [
+                  IncidentPayload.model_json_schema(ref_template="#/components/schemas/{model}"),
+                  AlertmanagerPayload.model_json_schema(ref_template="#/components/schemas/{model}")]}}}}})
+    async def webhook(request: Request) -> Any:
+        try:
+            body = await request.json()
+        except ValueError:
+            raise RequestValidationError([{"loc": ("body",), "msg": "body is not JSON", "type": "json_invalid"}])
+        try:
+            if isinstance(body, dict) and "alerts" in body:
+                return await gw.receive_alertmanager(AlertmanagerPayload.model_validate(body))
+            return await gw.receive(IncidentPayload.model_validate(body))
+        except PydanticValidationError as exc:
+            raise RequestValidationError(exc.errors(include_url=False)) from None
 
     @app.get("/incidents", summary="List all incidents")
     async def list_incidents() -> list[dict[str, Any]]:
@@ -145,6 +179,18 @@ def create_app(gw: Gateway) -> FastAPI:
         e = state.scale
         return {"container_base": e.container_base, "replica_count": e.replica_count, "replicas": e.replicas,
                 "lb_configured": e.lb_configured, "timestamp": e.timestamp}
+
+    @app.get("/targets", summary="Every inventory target with its probe state")
+    async def targets() -> list[dict[str, Any]]:
+        out = []
+        for name, t in sorted(gw.inventory.targets.items()):
+            probe = gw.probes.get(name, {})
+            out.append({"name": name, "kind": t.kind, "port": t.port, "health_url": t.health_url,
+                        "probe": probe.get("kind"), "status": probe.get("status", "unknown"),
+                        "last_detail": probe.get("detail"), "latency_ms": probe.get("latency_ms"),
+                        "consecutive_failures": probe.get("consecutive_failures", 0),
+                        "flapping": probe.get("flapping", False), "open_incident": probe.get("open_incident")})
+        return out
 
     @app.get("/containers", summary="Containers and process targets (latest sample)")
     async def containers() -> list[dict[str, Any]]:

@@ -51,6 +51,8 @@ def frames_for(previous: IncidentState | None, state: IncidentState, env: Envelo
         add("health.check", attempt=p.attempt, healthy=p.healthy)
     elif isinstance(p, ev.IncidentResolved):
         add("resolved", resolved_at=iso(p.resolved_at))
+    elif isinstance(p, ev.IncidentRecovered):
+        add("resolved", resolved_at=iso(env.time))
     elif isinstance(p, ev.IncidentFailed):
         add("failed", error=p.error)
     before = len(previous.timeline) if previous else 0

@@ -17,6 +17,7 @@ ROUTE_ROLES: dict[tuple[str, str], Role] = {
     ("GET", "/runbook"): "viewer",
     ("POST", "/scale/{direction}"): "operator",
     ("GET", "/containers"): "viewer",
+    ("GET", "/targets"): "viewer",
     ("GET", "/metrics"): "viewer",
     ("GET", "/topology"): "viewer",
     ("GET", "/rag/test"): "viewer",

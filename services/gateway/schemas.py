@@ -47,3 +47,27 @@ class Decision(BaseModel):
 
     comment: str = Field(default="", max_length=2000)
     by: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+
+
+class AlertmanagerAlert(BaseModel):
+    """One alert of an Alertmanager webhook (version 4)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: Literal["firing", "resolved"]
+    labels: dict[str, str]
+    annotations: dict[str, str] = {}
+    startsAt: str = ""  # noqa: N815 - Alertmanager's field name
+    fingerprint: str = Field(pattern=r"^[A-Za-z0-9]{1,64}$")
+
+
+class AlertmanagerPayload(BaseModel):
+    """Prometheus Alertmanager's webhook body; each firing alert becomes an incident."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    version: Literal["4"]
+    status: str = ""
+    receiver: str = ""
+    groupKey: str = ""  # noqa: N815
+    alerts: list[AlertmanagerAlert] = Field(min_length=1)

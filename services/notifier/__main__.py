@@ -18,7 +18,8 @@ async def build(ctx: ServiceContext):
         log.info("incident reached a terminal state", extra={"event": env.type, "incident_id": env.incident_id})
 
     return [ConsumerSpec(durable="notifier", stream=INCIDENTS_STREAM,
-                         filter_subjects=["incidents.*.resolved", "incidents.*.failed"], handler=on_terminal)], []
+                         filter_subjects=["incidents.*.resolved", "incidents.*.recovered",
+                                                          "incidents.*.failed"], handler=on_terminal)], []
 
 
 if __name__ == "__main__":

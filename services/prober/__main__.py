@@ -1,19 +1,30 @@
-"""Prober process. For now it follows the inventory; health probes arrive with the prober issue."""
+"""Prober process: probes every inventory target and opens (or closes) incidents."""
 
 from __future__ import annotations
 
+from services.prober.handlers import Prober
+from shared.events.incident import INCIDENTS_STREAM
 from shared.log import get_logger
+from shared.projections.incidents_view import IncidentsView
 from shared.projections.inventory import live_inventory
+from shared.projections.projector import Projector
 from shared.service import ServiceContext, run, serve
 
 log = get_logger("prober")
 
 
 async def build(ctx: ServiceContext):
-    """Follow the inventory so the probe set is known."""
+    """Follow the inventory and the incidents (to know which are open), then probe."""
     inventory, _ = await live_inventory(ctx.nc)
-    log.info("prober following the inventory", extra={"targets": sorted(inventory.targets)})
-    return [], []
+    if not ctx.settings.probes:
+        log.info("probes disabled (probes = false)")
+        return [], []
+    view = IncidentsView()
+    projector = Projector(ctx.nc, INCIDENTS_STREAM, "incidents.>", view.apply, "prober-incidents")
+    await projector.start()
+    await projector.catch_up(timeout=120)
+    prober = Prober(ctx, inventory, view, projector)
+    return [], [prober.run]
 
 
 if __name__ == "__main__":

@@ -146,6 +146,13 @@ class IncidentResolved(IncidentEvent, frozen=True, kw_only=True, tag="incident.r
     message: str = "Service is healthy! Incident resolved."
 
 
+class IncidentRecovered(IncidentEvent, frozen=True, kw_only=True, tag="incident.recovered.v1"):
+    """The target recovered (or the alert resolved) before any action started: closed without acting."""
+
+    reason: str
+    by: str = "prober"
+
+
 class IncidentFailed(IncidentEvent, frozen=True, kw_only=True, tag="incident.failed.v1"):
     """The pipeline gave up; a human may need to act."""
 
@@ -175,6 +182,7 @@ class NotificationSent(IncidentEvent, frozen=True, kw_only=True, tag="incident.n
 INCIDENT_EVENTS: tuple[type[IncidentEvent], ...] = (
     IncidentReceived, RetrievalCompleted, AnalysisStarted, AnalysisCompleted, VoteCast, CouncilDecided,
     ApprovalRequested, ApprovalGranted, ApprovalRejected, ApprovalExpired, ActionStarted, ActionCompleted,
-    ActionFailed, ScaleCompleted, VerificationStarted, HealthChecked, IncidentResolved, IncidentFailed,
+    ActionFailed, ScaleCompleted, VerificationStarted, HealthChecked, IncidentResolved, IncidentRecovered,
+    IncidentFailed,
     NotificationDrafted, NotificationSent,
 )

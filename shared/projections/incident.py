@@ -217,6 +217,16 @@ def _resolved(state, env, p: ev.IncidentResolved, seq):
     return _next(s, env, seq, _entry(env, "RESOLVED", p.message), status="RESOLVED", resolved_at=p.resolved_at)
 
 
+PRE_ACTION = frozenset({"RECEIVED", "ANALYSING", "COUNCIL_REVIEW", "AWAITING_APPROVAL", "APPROVED"})
+
+
+def _recovered(state, env, p: ev.IncidentRecovered, seq):
+    s = _require(state, p, PRE_ACTION)
+    return _next(s, env, seq, _entry(env, "RECOVERED", f"Closed without action: {p.reason}"),
+                 _entry(env, "RESOLVED", "Recovered before any action; incident closed."), status="RESOLVED",
+                 resolved_at=env.time)
+
+
 def _failed(state, env, p: ev.IncidentFailed, seq):
     s = _require(state, p, NON_TERMINAL)
     return _next(s, env, seq, _entry(env, "FAILED", p.error), status="FAILED", error=p.error)
@@ -240,7 +250,7 @@ _HANDLERS = {
     ev.ApprovalRejected: _approval_closed, ev.ApprovalExpired: _approval_closed,
     ev.ActionStarted: _action_started, ev.ActionCompleted: _action_completed, ev.ActionFailed: _action_failed,
     ev.ScaleCompleted: _scaled, ev.VerificationStarted: _verification, ev.HealthChecked: _health,
-    ev.IncidentResolved: _resolved, ev.IncidentFailed: _failed,
+    ev.IncidentResolved: _resolved, ev.IncidentRecovered: _recovered, ev.IncidentFailed: _failed,
     ev.NotificationDrafted: _notification, ev.NotificationSent: _notification,
 }
 

@@ -1,0 +1,68 @@
+"""The prober's decisions, pure: thresholds, flap control, when to open and when to close an incident."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Literal
+
+from shared.config import ProbeConfig, TargetConfig
+
+Decision = Literal["open", "recover", "suppressed"]
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One check: did it pass, why not, how long it took, when (monotonic seconds)."""
+
+    ok: bool
+    detail: str
+    latency_ms: float
+    at: float
+
+
+@dataclass
+class TargetHealth:
+    """What the prober has seen of one target (derived; rebuilt by probing again after a restart)."""
+
+    name: str
+    status: str = "unknown"  # unknown | up | down
+    consecutive_failures: int = 0
+    consecutive_successes: int = 0
+    transitions: deque[float] = field(default_factory=lambda: deque(maxlen=64))
+    last: ProbeResult | None = None
+    checks: int = 0
+
+    def flapping(self, now: float, window: float, limit: int) -> bool:
+        """Changed state at least `limit` times within the last `window` seconds."""
+        return sum(1 for t in self.transitions if now - t <= window) >= limit
+
+
+def probe_for(target: TargetConfig) -> ProbeConfig:
+    """The target's probe, or the default: HTTP when it has a health URL, else TCP on its port."""
+    return target.probe or ProbeConfig(kind="http" if target.health_url else "tcp")
+
+
+def observe(h: TargetHealth, r: ProbeResult, probe: ProbeConfig, flap_window: float, flap_limit: int,
+            certain: bool = False) -> list[Decision]:
+    """Fold one result in; `certain` (the process exited) skips the failure threshold."""
+    h.last, h.checks = r, h.checks + 1
+    if r.ok:
+        h.consecutive_successes += 1
+        h.consecutive_failures = 0
+    else:
+        h.consecutive_failures += 1
+        h.consecutive_successes = 0
+    if h.status != "down" and not r.ok and (certain or h.consecutive_failures >= probe.failure_threshold):
+        was_known = h.status != "unknown"
+        h.status = "down"
+        if was_known:
+            h.transitions.append(r.at)
+        return ["suppressed" if h.flapping(r.at, flap_window, flap_limit) else "open"]
+    if h.status != "up" and r.ok and h.consecutive_successes >= probe.success_threshold:
+        was_down = h.status == "down"
+        h.status = "up"
+        if was_down:
+            h.transitions.append(r.at)
+            return ["recover"]
+    return []

@@ -1,0 +1,165 @@
+"""The prober: one loop per inventory target, exit watches for processes, incidents opened and closed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+
+import httpx
+import psutil
+
+from services.executor.docker_backend import DockerBackend
+from services.executor.process_backend import target_pids
+from services.prober.checks import check
+from services.prober.domain import ProbeResult, TargetHealth, observe, probe_for
+from shared.aggregate import decide_and_append
+from shared.config import TargetConfig
+from shared.errors import AegisError, ConcurrencyError
+from shared.events import incident as ev
+from shared.jetstream import js_call
+from shared.log import get_logger
+from shared.projections.incident import PRE_ACTION
+from shared.projections.incidents_view import IncidentsView
+from shared.projections.inventory import InventoryView
+from shared.projections.projector import Projector
+from shared.service import ServiceContext
+
+log = get_logger("prober")
+
+
+def fingerprint(target: str) -> str:
+    """The fingerprint of the prober's incidents on one target: one open incident per target."""
+    return f"probe:{target}"
+
+
+class Prober:
+    """Probes every target concurrently; a slow target never delays another (each has its own loop)."""
+
+    def __init__(self, ctx: ServiceContext, inventory: InventoryView, view: IncidentsView, projector: Projector):
+        self.ctx = ctx
+        self.inventory = inventory
+        self.view = view
+        self.projector = projector
+        self.health: dict[str, TargetHealth] = {}
+        self.loops: dict[str, list[asyncio.Task[None]]] = {}
+        self.opening: dict[str, str] = {}
+        self.docker = DockerBackend(ctx.settings.docker_host)
+        self.js = ctx.nc.jetstream()
+
+    def open_incident(self, name: str) -> str | None:
+        """The prober's non-terminal incident on this target, if any."""
+        opening = self.opening.get(name)
+        if opening is not None:
+            state = self.view.get(opening)
+            if state is None or not state.terminal:
+                return opening
+            self.opening.pop(name, None)
+        fp = fingerprint(name)
+        return next((s.incident_id for s in self.view.incidents.values() if s.fingerprint == fp and not s.terminal),
+                    None)
+
+    async def run(self) -> None:
+        """Keep one loop per inventory target until the service stops."""
+        while not self.ctx.stopping.is_set():
+            for name, target in list(self.inventory.targets.items()):
+                if name not in self.loops:
+                    self.health[name] = TargetHealth(name)
+                    self.loops[name] = [asyncio.create_task(self.probe_loop(target))]
+                    if target.kind == "process":
+                        self.loops[name].append(asyncio.create_task(self.exit_watch(target)))
+            for name in [n for n in self.loops if n not in self.inventory.targets]:
+                for task in self.loops.pop(name):
+                    task.cancel()
+            try:
+                await asyncio.wait_for(self.ctx.stopping.wait(), 1.0)
+            except asyncio.TimeoutError:
+                pass
+        for tasks in self.loops.values():
+            for task in tasks:
+                task.cancel()
+
+    async def probe_loop(self, target: TargetConfig) -> None:
+        """Check at the probe's interval, on a fixed schedule (a slow check does not shift the next ones)."""
+        probe = probe_for(target)
+        next_at = time.monotonic()
+        async with httpx.AsyncClient() as client:
+            while True:
+                result = await check(target, probe, client, self.docker)
+                await self.on_result(target, result)
+                next_at += probe.interval
+                delay = next_at - time.monotonic()
+                if delay < 0:  # fell behind: skip the missed slots rather than bursting
+                    next_at = time.monotonic()
+                    delay = 0
+                await asyncio.sleep(delay)
+
+    async def exit_watch(self, target: TargetConfig) -> None:
+        """Notice a process target's exit the moment it happens, not at the next probe."""
+        probe = probe_for(target)
+        while True:
+            pids = await asyncio.to_thread(target_pids, target)
+            if not pids:
+                await asyncio.sleep(probe.interval)
+                continue
+            try:
+                proc = psutil.Process(pids[0])
+                await asyncio.to_thread(proc.wait)
+            except psutil.Error:
+                pass
+            result = ProbeResult(False, f"process {pids[0]} exited", 0.0, time.monotonic())
+            await self.on_result(target, result, certain=True)
+
+    async def on_result(self, target: TargetConfig, result: ProbeResult, certain: bool = False) -> None:
+        """Fold a result; open or close an incident as the thresholds say; publish the sample."""
+        s = self.ctx.settings
+        health = self.health.setdefault(target.name, TargetHealth(target.name))
+        decisions = observe(health, result, probe_for(target), s.flap_window, s.flap_limit, certain)
+        try:
+            for decision in decisions:
+                if decision == "open":
+                    await self.open(target, result)
+                elif decision == "recover":
+                    await self.recover(target, result)
+                else:
+                    log.warning("target is flapping; not opening another incident", extra={"target": target.name})
+            sample = {"name": target.name, "kind": probe_for(target).kind, "status": health.status,
+                      "ok": result.ok, "detail": result.detail, "latency_ms": result.latency_ms,
+                      "consecutive_failures": health.consecutive_failures, "checks": health.checks,
+                      "flapping": health.flapping(time.monotonic(), s.flap_window, s.flap_limit),
+                      "open_incident": self.open_incident(target.name), "time": time.time()}
+            await js_call(self.js.publish(f"samples.probes.{target.name}", json.dumps(sample).encode()))
+        except AegisError as exc:
+            log.warning("probe bookkeeping failed", extra={"target": target.name, "error": str(exc)})
+
+    async def open(self, target: TargetConfig, result: ProbeResult) -> None:
+        """One incident per target at a time."""
+        if self.open_incident(target.name) is not None:
+            return
+        iid = f"probe-{target.name.replace('.', '_')}-{uuid.uuid4().hex[:8]}"
+        health = self.health[target.name]
+        logs = (f"{health.consecutive_failures} consecutive failed {probe_for(target).kind} checks of "
+                f"{target.name}; last: {result.detail}")
+        event = ev.IncidentReceived(alert_type="Health check failing", logs=logs, container_name=target.name,
+                                    severity="CRITICAL", source="prober", fingerprint=fingerprint(target.name))
+        self.opening[target.name] = iid
+        try:
+            seq = await self.ctx.store.append(iid, [event], expected_seq=0)
+        except ConcurrencyError:
+            return
+        log.warning("incident opened by probe", extra={"incident_id": iid, "target": target.name})
+        await self.projector.wait_for(seq)
+
+    async def recover(self, target: TargetConfig, result: ProbeResult) -> None:
+        """Close the open incident without action if no action has started."""
+        iid = self.open_incident(target.name)
+        if iid is None:
+            return
+
+        def decide(state):  # type: ignore[no-untyped-def]
+            if state is None or state.status not in PRE_ACTION:
+                return []
+            return [ev.IncidentRecovered(reason=f"{target.name} answered again ({result.detail})", by="prober")]
+
+        await decide_and_append(self.ctx.store, iid, decide)

@@ -1,0 +1,158 @@
+"""The prober: pure thresholds and flap control; end to end, a killed process, a recovery, a flapping target."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+
+import httpx
+import pytest
+
+from services.executor.process_backend import pids_listening_on, start_detached, stop_pids, target_pids
+from services.prober.domain import ProbeResult, TargetHealth, observe
+from shared.config import ProbeConfig, TargetConfig
+from tests.helpers import eventually, free_port, wait_sync
+from tests.platform import Platform, wait_gone
+
+PROBE = ProbeConfig(failure_threshold=3, success_threshold=2)
+
+
+def feed(health, oks, start=0.0, probe=PROBE, window=300.0, limit=6):
+    out = []
+    for i, ok in enumerate(oks):
+        out += observe(health, ProbeResult(ok, "x", 1.0, start + i), probe, window, limit)
+    return out
+
+
+def test_opens_after_n_consecutive_failures_only():
+    h = TargetHealth("t")
+    assert feed(h, [True, False, False, True, False, False]) == []
+    assert feed(h, [False]) == ["open"] and h.status == "down"
+    assert feed(h, [False, False]) == []  # still the same outage
+
+
+def test_recovers_after_the_success_threshold():
+    h = TargetHealth("t")
+    feed(h, [False, False, False])
+    assert feed(h, [True]) == [] and feed(h, [True]) == ["recover"] and h.status == "up"
+
+
+def test_a_certain_failure_skips_the_threshold():
+    h = TargetHealth("t")
+    feed(h, [True])
+    assert observe(h, ProbeResult(False, "exited", 0, 10), PROBE, 300, 6, certain=True) == ["open"]
+
+
+def test_flapping_suppresses_new_incidents():
+    h = TargetHealth("t")
+    probe = ProbeConfig(failure_threshold=1, success_threshold=1)
+    decisions = feed(h, [True, False, True, False, True, False, True, False, True, False], probe=probe, limit=4)
+    assert decisions.count("open") == 2 and "suppressed" in decisions
+    assert h.flapping(10, 300, 4)
+    later = feed(h, [True, False], start=1000, probe=probe, limit=4)  # quiet for long: not flapping any more
+    assert later == ["recover", "open"]
+
+
+def test_bad_probe_config_is_refused():
+    with pytest.raises(ValueError, match="at least 0.2"):
+        ProbeConfig(interval=0.1)
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("prober")
+    port, flaky_port = free_port(), free_port()
+    flag = tmp / "sick"
+    (tmp / "policy.toml").write_text('[[rules]]\nmatch = "flaky-*"\napproval_required = ["RESTART"]\n')
+    config = f"""
+policy_file = "{tmp / 'policy.toml'}"
+flap_limit = 4
+[[targets]]
+name = "watched-api"
+port = {port}
+command = ["{sys.executable}", "-m", "aegis.demo.calculator", "addition", "--port", "{{port}}"]
+health_url = "http://127.0.0.1:{port}/health"
+probe = {{ kind = "http", interval = 0.2, failure_threshold = 3 }}
+[[targets]]
+name = "flaky-api"
+port = {flaky_port}
+command = ["{sys.executable}", "-m", "tests.flaky_server", "--port", "{{port}}", "--flag", "{flag}"]
+health_url = "http://127.0.0.1:{flaky_port}/health"
+probe = {{ kind = "http", interval = 0.2, failure_threshold = 2, success_threshold = 2 }}
+"""
+    targets = [TargetConfig(name="watched-api", port=port, command=[sys.executable, "-m", "aegis.demo.calculator",
+                                                                      "addition", "--port", "{port}"]),
+               TargetConfig(name="flaky-api", port=flaky_port, command=[sys.executable, "-m", "tests.flaky_server",
+                                                                         "--port", "{port}", "--flag", str(flag)])]
+    for t in targets:
+        start_detached(t)
+    for t in targets:
+        wait_sync(lambda t=t: pids_listening_on(t.port), timeout=20, what=f"{t.name} up")
+    plat = Platform(tmp, demo=False, config=config, probes=True)
+    plat.flag, plat.port, plat.flaky_port = flag, port, flaky_port
+    yield plat
+    children = [p.pid for p in plat.children()]
+    for t in targets:
+        stop_pids(target_pids(t), 1)
+    plat.stop()
+    wait_gone(children)
+
+
+def prober_incidents(platform, target):
+    return [i for i in httpx.get(f"{platform.url}/incidents").json()
+            if i["incident_id"].startswith(f"probe-{target}-")]
+
+
+@pytest.mark.e2e
+async def test_killed_process_is_noticed_at_once_and_brought_back(platform):
+    await eventually(lambda: _status(platform, "watched-api") == "up", timeout=20, what="probed up")
+    pid = pids_listening_on(platform.port)[0]
+    killed = time.monotonic()
+    os.kill(pid, signal.SIGKILL)
+    incident = await eventually(lambda: (prober_incidents(platform, "watched-api") or [None])[0], timeout=10,
+                                what="prober opened an incident")
+    detected = time.monotonic() - killed
+    result = await asyncio.to_thread(platform.wait_terminal, incident["incident_id"])
+    assert result["status"] == "RESOLVED" and result["timeline"][0]["message"] == "Incident received by the prober."
+    first = next(i for i in httpx.get(f"{platform.url}/incidents").json() if i["incident_id"] == incident["incident_id"])
+    assert first["status"] == "RESOLVED"
+    assert httpx.get(f"http://127.0.0.1:{platform.port}/addition?a=2&b=2").json()["result"] == 4
+    print(f"\nkilled process target: incident opened after {detected * 1000:.0f} ms")
+
+
+def _status(platform, name):
+    found = [t for t in httpx.get(f"{platform.url}/targets").json() if t["name"] == name]
+    return found[0]["status"] if found else None
+
+
+@pytest.mark.e2e
+async def test_target_that_recovers_before_any_action_is_closed_without_action(platform):
+    await eventually(lambda: _status(platform, "flaky-api") == "up", timeout=20, what="flaky probed up")
+    platform.flag.touch()
+    incident = await eventually(lambda: (prober_incidents(platform, "flaky-api") or [None])[0], timeout=10,
+                                what="incident on the flaky target")
+    await eventually(lambda: platform.incident(incident["incident_id"]).get("status") == "AWAITING_APPROVAL",
+                     timeout=20, what="held for approval by policy")
+    platform.flag.unlink()
+    result = await asyncio.to_thread(platform.wait_terminal, incident["incident_id"])
+    assert result["status"] == "RESOLVED"
+    assert [e["status"] for e in result["timeline"]][-2:] == ["RECOVERED", "RESOLVED"]
+    assert not any(e["status"] == "EXECUTING" for e in result["timeline"])
+
+
+@pytest.mark.e2e
+async def test_a_flapping_target_does_not_open_an_incident_storm(platform):
+    await eventually(lambda: _status(platform, "flaky-api") == "up", timeout=20, what="flaky up again")
+    before = len(prober_incidents(platform, "flaky-api"))
+    for _ in range(8):  # sick, well, sick, well… each phase long enough to cross the thresholds
+        platform.flag.touch()
+        await eventually(lambda: _status(platform, "flaky-api") == "down", timeout=10, what="down")
+        platform.flag.unlink()
+        await eventually(lambda: _status(platform, "flaky-api") == "up", timeout=10, what="up")
+    opened = len(prober_incidents(platform, "flaky-api")) - before
+    target = next(t for t in httpx.get(f"{platform.url}/targets").json() if t["name"] == "flaky-api")
+    assert target["flapping"] is True
+    assert opened <= 3, opened  # flap_limit 4: after the first cycles no new incidents
