@@ -22,6 +22,37 @@ def _up_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--executors", type=int, help="executor processes to run (env AEGIS_EXECUTORS, default 1)")
 
 
+def _chaos_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from aegis.chaos import ALERT_MIX
+
+    p = sub.add_parser("chaos", help="fire fake alerts and report how many reached a terminal state, how fast")
+    p.add_argument("--count", type=int, default=100)
+    p.add_argument("--rate", type=float, default=20.0, help="alerts per second")
+    p.add_argument("--via", choices=("nats", "webhook"), default="nats",
+                   help="NATS subject intake.alerts, or POST /webhook")
+    p.add_argument("--targets", default="", help="comma-separated target names (default: random unknown ones)")
+    p.add_argument("--types", default=",".join(ALERT_MIX), help="comma-separated alert types to mix")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for terminal states")
+    p.add_argument("--nats-url", help="env AEGIS_NATS_URL")
+    p.add_argument("--url", help="gateway URL for --via webhook (env AEGIS_URL)")
+
+
+def _chaos(args: argparse.Namespace) -> int:
+    import os
+
+    from aegis.chaos import run_chaos
+
+    if args.count < 1 or args.rate <= 0:
+        print("aegis: --count must be ≥ 1 and --rate > 0", file=sys.stderr)
+        return 2
+    settings = load_settings(nats_url=args.nats_url)
+    url = args.url or os.environ.get("AEGIS_URL") or f"http://127.0.0.1:{settings.port}"
+    targets = [t for t in args.targets.split(",") if t]
+    types = [t for t in args.types.split(",") if t]
+    return asyncio.run(run_chaos(settings.nats_servers, url, args.count, args.rate, args.via, targets, types,
+                                 args.timeout))
+
+
 def _executor_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("executor", help="run one more executor node against a running platform's NATS")
     p.add_argument("--node", required=True, help="this executor's node name (appears in every event it writes)")
@@ -102,12 +133,15 @@ def main(argv: list[str] | None = None) -> int:
     _runbook_parser(sub)
     _approval_parsers(sub)
     _executor_parser(sub)
+    _chaos_parser(sub)
     args = parser.parse_args(argv)
     try:
         if args.command == "runbook":
             return _runbook(args)
         if args.command in ("approve", "reject"):
             return _decide(args)
+        if args.command == "chaos":
+            return _chaos(args)
         if args.command == "executor":
             from services.executor.__main__ import build
             from shared.config import NAME_PATTERN

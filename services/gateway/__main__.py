@@ -8,14 +8,17 @@ import json
 
 import uvicorn
 from nats.js.api import DeliverPolicy
+from pydantic import ValidationError as PydanticValidationError
 
 from services.gateway.app import Gateway, create_app
 from services.gateway.feed import Hub
 from services.gateway.frames import frame
+from services.gateway.schemas import IncidentPayload
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.knowledge import RUNBOOK_STREAM
 from shared.jetstream import SAMPLES_STREAM
-from shared.live import LIVE_AI_PREFIX
+from shared.errors import AegisError
+from shared.live import INTAKE_ALERTS, LIVE_AI_PREFIX
 from shared.projections.incidents_view import IncidentsView
 from shared.projections.inventory import live_inventory
 from shared.projections.projector import Projector
@@ -65,6 +68,16 @@ async def build(ctx: ServiceContext):
 
     await ctx.nc.jetstream().subscribe("samples.>", stream=SAMPLES_STREAM, ordered_consumer=True,
                                        deliver_policy=DeliverPolicy.LAST_PER_SUBJECT, cb=on_sample)
+    async def on_intake(msg) -> None:  # type: ignore[no-untyped-def]
+        try:
+            result = await gateway.receive(IncidentPayload.model_validate_json(msg.data), source="nats")
+            reply = json.dumps(result).encode()
+        except (PydanticValidationError, AegisError) as exc:
+            reply = json.dumps({"error": str(exc)[:500]}).encode()
+        if msg.reply:
+            await msg.respond(reply)
+
+    await ctx.nc.subscribe(INTAKE_ALERTS, queue="gateway", cb=on_intake)
     app = create_app(gateway)
     config = uvicorn.Config(app, host=ctx.settings.host, port=ctx.settings.port, log_config=None,
                             access_log=False, lifespan="off", ws_max_size=1 << 20)

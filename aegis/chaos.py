@@ -1,0 +1,85 @@
+"""`aegis chaos`: fire fake alerts (NATS `intake.alerts` or the webhook), then report how many ended and how fast."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sys
+import time
+import uuid
+
+import httpx
+
+from shared.jetstream import connect
+from shared.live import INTAKE_ALERTS
+
+ALERT_MIX = {
+    "Memory Leak": "ERROR: Memory usage at 97%. OOM imminent.",
+    "CPU Spike": "CPU at 99% for 5 minutes; runaway loop suspected",
+    "Health Check": "GET /health: connection refused",
+    "DB Latency": "slow query: SELECT took 9000ms; connection pool waiting",
+    "Synthetic check": "chaos: nothing is really wrong",
+}
+TERMINAL = ("resolved", "recovered", "failed")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))] if ordered else 0.0
+
+
+async def run_chaos(nats_url: str, url: str, count: int, rate: float, via: str, targets: list[str],
+                    types: list[str], timeout: float) -> int:
+    """Send `count` alerts at `rate`/s; wait up to `timeout` s for all to be terminal; 0 if they all were."""
+    run_id = uuid.uuid4().hex[:8]
+    rng = random.Random(run_id)
+    nc = await connect(nats_url, "aegis-chaos")
+    sent: dict[str, float] = {}
+    done: dict[str, tuple[float, str]] = {}
+
+    async def on_terminal(msg) -> None:  # type: ignore[no-untyped-def]
+        iid = msg.subject.split(".")[1]
+        if iid in sent and iid not in done:
+            done[iid] = (time.perf_counter(), msg.subject.rsplit(".", 1)[1])
+
+    subs = [await nc.subscribe(f"incidents.*.{kind}", cb=on_terminal) for kind in TERMINAL]
+    client = httpx.AsyncClient(timeout=30)
+    started = time.perf_counter()
+    last_report = started
+    try:
+        for n in range(count):
+            due = started + n / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            alert_type = rng.choice(types)
+            iid = f"chaos-{run_id}-{n}"
+            body = {"incident_id": iid, "alert_type": alert_type, "logs": ALERT_MIX.get(alert_type, "chaos alert"),
+                    "container_name": rng.choice(targets) if targets else f"chaos-{rng.randrange(1000)}",
+                    "severity": rng.choice(["CRITICAL", "WARNING", "INFO"])}
+            sent[iid] = time.perf_counter()
+            if via == "nats":
+                await nc.publish(INTAKE_ALERTS, json.dumps(body).encode())
+            else:
+                (await client.post(f"{url}/webhook", json=body)).raise_for_status()
+            if time.perf_counter() - last_report >= 1.0:
+                last_report = time.perf_counter()
+                print(f"  sent {n + 1}/{count}, terminal {len(done)}", file=sys.stderr, flush=True)
+        deadline = time.perf_counter() + timeout
+        while len(done) < count and time.perf_counter() < deadline:
+            await asyncio.sleep(0.1)
+            if time.perf_counter() - last_report >= 1.0:
+                last_report = time.perf_counter()
+                print(f"  terminal {len(done)}/{count}", file=sys.stderr, flush=True)
+    finally:
+        await client.aclose()
+        for sub in subs:
+            await sub.unsubscribe()
+        await nc.close()
+    elapsed = time.perf_counter() - started
+    latencies = [(done[i][0] - sent[i]) * 1000 for i in done]
+    outcomes = {k: sum(1 for _, o in done.values() if o == k) for k in TERMINAL}
+    print(json.dumps({"sent": count, "terminal": len(done), "lost": count - len(done), "outcomes": outcomes,
+                      "elapsed_s": round(elapsed, 2), "p50_ms": round(percentile(latencies, 50), 1),
+                      "p99_ms": round(percentile(latencies, 99), 1), "via": via, "run": run_id}))
+    return 0 if len(done) == count else 1
