@@ -34,6 +34,7 @@ class ProbeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     expect_json: dict[str, str | int | float | bool] = {}  # top-level fields the JSON body must have
     latency_budget_ms: float = 0.0  # >0: slower answers count as failures
     memory_percent: float = 85.0  # resource alerts (seed 001's 85%)
+    memory_limit_mb: float = 0.0  # >0: memory_percent is of this; else of the container limit / system memory
     cpu_percent: float = 90.0
     cpu_seconds: float = 10.0  # CPU above cpu_percent this long
 

@@ -156,3 +156,73 @@ async def test_a_flapping_target_does_not_open_an_incident_storm(platform):
     target = next(t for t in httpx.get(f"{platform.url}/targets").json() if t["name"] == "flaky-api")
     assert target["flapping"] is True
     assert opened <= 3, opened  # flap_limit 4: after the first cycles no new incidents
+
+
+def test_resource_alerts_fire_once_per_episode():
+    from services.prober.resources import ResourceState, observe_resources
+
+    probe = ProbeConfig(memory_percent=50, memory_limit_mb=100, cpu_percent=80, cpu_seconds=2)
+    state = ResourceState()
+    assert observe_resources(state, {"memory_mb": 40, "cpu_percent": 10}, probe, 0) == []
+    alerts = observe_resources(state, {"memory_mb": 60, "cpu_percent": 95}, probe, 1)
+    assert [a for a, _ in alerts] == ["Memory Leak"] and "60.0% of 100 MB" in alerts[0][1]
+    assert observe_resources(state, {"memory_mb": 61, "cpu_percent": 95}, probe, 2) == []  # CPU hot only 1 s
+    cpu = observe_resources(state, {"memory_mb": 61, "cpu_percent": 95}, probe, 3.5)
+    assert [a for a, _ in cpu] == ["CPU Spike"] and "for 2.5s" in cpu[0][1]
+    observe_resources(state, {"memory_mb": 10, "cpu_percent": 5}, probe, 4)  # back to normal: re-armed
+    assert [a for a, _ in observe_resources(state, {"memory_mb": 90, "cpu_percent": 5}, probe, 5)] == ["Memory Leak"]
+
+
+@pytest.fixture(scope="module")
+def hog_platform(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hog")
+    port = free_port()
+    target = TargetConfig(name="hog-app", port=port, command=[sys.executable, "-m", "aegis.demo.buggy_app",
+                                                             "--port", "{port}"])
+    config = f"""
+metrics_interval_secs = 0.5
+[[targets]]
+name = "hog-app"
+port = {port}
+command = {json_list(target.command)}
+health_url = "http://127.0.0.1:{port}/health"
+probe = {{ kind = "http", interval = 0.5, memory_percent = 50.0, memory_limit_mb = 80.0, cpu_percent = 60.0, cpu_seconds = 1.0 }}
+"""
+    start_detached(target)
+    wait_sync(lambda: pids_listening_on(port), timeout=20, what="hog up")
+    plat = Platform(tmp, demo=False, config=config, probes=True)
+    plat.hog_port = port
+    yield plat
+    children = [p.pid for p in plat.children()]
+    stop_pids(target_pids(target), 1)
+    plat.stop()
+    wait_gone(children)
+
+
+def json_list(items):
+    import json
+
+    return json.dumps(items)
+
+
+def resource_incidents(platform, alert_type):
+    return [i for i in httpx.get(f"{platform.url}/incidents").json()
+            if i["incident_id"].startswith("res-hog-app-") and i["alert_type"] == alert_type]
+
+
+@pytest.mark.e2e
+async def test_memory_and_cpu_hogs_open_incidents_that_end_in_a_restart(hog_platform):
+    plat = hog_platform
+    for _ in range(4):  # 4 × 10 MB on top of ~20 MB: above 50% of 80 MB
+        httpx.get(f"http://127.0.0.1:{plat.hog_port}/trigger_memory", timeout=5)
+    memory = await eventually(lambda: (resource_incidents(plat, "Memory Leak") or [None])[0], timeout=30,
+                              what="Memory Leak incident")
+    result = await asyncio.to_thread(plat.wait_terminal, memory["incident_id"], 60)
+    assert result["status"] == "RESOLVED" and result["analysis"]["action"] == "RESTART"
+    await eventually(lambda: pids_listening_on(plat.hog_port), timeout=20, what="hog back")
+    httpx.get(f"http://127.0.0.1:{plat.hog_port}/trigger_cpu", timeout=5)
+    cpu = await eventually(lambda: (resource_incidents(plat, "CPU Spike") or [None])[0], timeout=30,
+                           what="CPU Spike incident")
+    result = await asyncio.to_thread(plat.wait_terminal, cpu["incident_id"], 60)
+    assert result["status"] == "RESOLVED" and result["analysis"]["action"] == "RESTART"
+    assert result["analysis"]["root_cause"] == "Runaway computation saturating the CPU"

@@ -24,6 +24,7 @@ async def build(ctx: ServiceContext):
     await projector.start()
     await projector.catch_up(timeout=120)
     prober = Prober(ctx, inventory, view, projector)
+    await ctx.nc.subscribe("samples.metrics", cb=prober.on_metrics)
     return [], [prober.run]
 
 

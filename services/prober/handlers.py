@@ -14,6 +14,7 @@ from services.executor.docker_backend import DockerBackend
 from services.executor.process_backend import target_pids
 from services.prober.checks import check
 from services.prober.domain import ProbeResult, TargetHealth, observe, probe_for
+from services.prober.resources import ResourceState, observe_resources
 from shared.aggregate import decide_and_append
 from shared.config import TargetConfig
 from shared.errors import AegisError, ConcurrencyError
@@ -47,6 +48,35 @@ class Prober:
         self.opening: dict[str, str] = {}
         self.docker = DockerBackend(ctx.settings.docker_host)
         self.js = ctx.nc.jetstream()
+        self.resources: dict[str, ResourceState] = {}
+
+    async def on_metrics(self, msg) -> None:  # type: ignore[no-untyped-def]
+        """Resource alerts from the executor's metrics samples (samples.metrics)."""
+        now = time.monotonic()
+        for sample in json.loads(msg.data):
+            target = self.inventory.get(sample.get("name"))
+            if target is None:
+                continue
+            state = self.resources.setdefault(target.name, ResourceState())
+            for alert_type, evidence in observe_resources(state, sample, probe_for(target), now):
+                await self.open_resource(target, alert_type, evidence)
+
+    async def open_resource(self, target: TargetConfig, alert_type: str, evidence: str) -> None:
+        """One open incident per target and kind of resource alert."""
+        fp = f"resource:{target.name}:{alert_type.replace(' ', '_').lower()}"
+        if any(s.fingerprint == fp and not s.terminal for s in self.view.incidents.values()):
+            return
+        iid = f"res-{target.name.replace('.', '_')}-{uuid.uuid4().hex[:8]}"
+        event = ev.IncidentReceived(alert_type=alert_type, logs=evidence, container_name=target.name,
+                                    severity="CRITICAL", source="prober", fingerprint=fp)
+        try:
+            seq = await self.ctx.store.append(iid, [event], expected_seq=0)
+        except AegisError as exc:
+            log.warning("could not open a resource incident", extra={"target": target.name, "error": str(exc)})
+            return
+        log.warning("resource incident opened", extra={"incident_id": iid, "target": target.name,
+                                                       "alert_type": alert_type})
+        await self.projector.wait_for(seq)
 
     def open_incident(self, name: str) -> str | None:
         """The prober's non-terminal incident on this target, if any."""
