@@ -22,6 +22,53 @@ def _up_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--executors", type=int, help="executor processes to run (env AEGIS_EXECUTORS, default 1)")
 
 
+def _notify_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("notify", help="review notification drafts: list, approve, reject, edit")
+    verbs = p.add_subparsers(dest="notify_command", required=True)
+    verbs.add_parser("list", help="drafts awaiting review").add_argument("--url")
+    for verb in ("approve", "reject", "edit"):
+        q = verbs.add_parser(verb)
+        q.add_argument("incident_id")
+        q.add_argument("draft_id", help="e.g. alert-email, recovery-webhook")
+        q.add_argument("--by")
+        q.add_argument("--url", help="gateway URL (env AEGIS_URL)")
+        if verb == "reject":
+            q.add_argument("--comment", "-m", default="")
+        if verb == "edit":
+            q.add_argument("--subject")
+            q.add_argument("--body")
+
+
+def _notify(args: argparse.Namespace) -> int:
+    import getpass
+    import os
+
+    import httpx
+
+    url = args.url or os.environ.get("AEGIS_URL") or "http://127.0.0.1:8001"
+    try:
+        if args.notify_command == "list":
+            for n in httpx.get(f"{url}/notifications", params={"status": "drafted"}, timeout=30).json():
+                print(f"{n['incident_id']}  {n['draft_id']:<22} {n['subject']}")
+            return 0
+        body: dict = {"by": args.by or getpass.getuser()}
+        if args.notify_command == "reject":
+            body["comment"] = args.comment
+        if args.notify_command == "edit":
+            body.update({k: v for k, v in (("subject", args.subject), ("body", args.body)) if v})
+        response = httpx.post(f"{url}/notifications/{args.incident_id}/{args.draft_id}/{args.notify_command}",
+                              json=body, timeout=30)
+    except httpx.HTTPError as exc:
+        print(f"aegis: cannot reach the gateway at {url}: {exc}", file=sys.stderr)
+        return 2
+    if response.status_code != 200:
+        print(f"aegis: notify {args.notify_command} refused ({response.status_code}): "
+              f"{response.json().get('detail', response.text)}", file=sys.stderr)
+        return 1
+    print(f"{args.incident_id} {args.draft_id}: {args.notify_command} recorded")
+    return 0
+
+
 def _chaos_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from aegis.chaos import ALERT_MIX
 
@@ -134,12 +181,15 @@ def main(argv: list[str] | None = None) -> int:
     _approval_parsers(sub)
     _executor_parser(sub)
     _chaos_parser(sub)
+    _notify_parser(sub)
     args = parser.parse_args(argv)
     try:
         if args.command == "runbook":
             return _runbook(args)
         if args.command in ("approve", "reject"):
             return _decide(args)
+        if args.command == "notify":
+            return _notify(args)
         if args.command == "chaos":
             return _chaos(args)
         if args.command == "executor":

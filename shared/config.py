@@ -124,6 +124,18 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     flap_window: float = 300.0  # seconds
     flap_limit: int = 6  # state changes within the window that make a target "flapping"
     alertmanager_target_label: str = "container"  # the alert label naming the target
+    # notifier (secrets are never logged)
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
+    email_sender: str = ""
+    email_recipients: list[str] = []
+    notify_webhook_urls: list[str] = []
+    slack_webhook_url: str = ""
+    notify_review: str = "auto"  # auto | human | per channel: "email=human,webhook=auto"
+    notify_retries: int = 3
     # executor: docker, load balancer, scaling
     docker_host: str = ""  # empty: DOCKER_HOST or the default socket
     nginx_binary: str = "nginx"
@@ -141,6 +153,10 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             value = getattr(self, name)
             if not 1 <= value <= 65535:
                 raise ValueError(f"{name} {value} out of range 1-65535")
+        reviews = [self.notify_review] if "=" not in self.notify_review else \
+            [p.split("=", 1)[1] for p in self.notify_review.split(",")]
+        if any(r not in ("auto", "human") for r in reviews):
+            raise ValueError(f"notify_review {self.notify_review!r}: use auto, human or email=human,webhook=auto")
         if not 1 <= self.executors <= 16:
             raise ValueError("executors must be between 1 and 16")
         if self.health_check_attempts < 1:
@@ -169,17 +185,30 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         """The NATS URL services connect to."""
         return self.nats_url or f"nats://127.0.0.1:{self.nats_port}"
 
+    def review_for(self, channel: str) -> str:
+        """auto or human for one channel (notify_review is global or "email=human,webhook=auto")."""
+        if "=" not in self.notify_review:
+            return self.notify_review
+        pairs = dict(p.split("=", 1) for p in self.notify_review.split(",") if "=" in p)
+        return pairs.get(channel, "auto")
+
     def target(self, name: str) -> TargetConfig | None:
         """The configured target of that name, if any."""
         return next((t for t in self.targets if t.name == name), None)
 
 
 _ENV_FIELDS = {f for f in Settings.__struct_fields__ if f != "targets"}
-_LIST_FIELDS = {"llm_fallback_models"}
+_LIST_FIELDS = {"llm_fallback_models", "email_recipients", "notify_webhook_urls"}
+SEED_000_ALIASES = {"EMAIL_SENDER": "email_sender", "EMAIL_APP_PASSWORD": "smtp_password",
+                    "EMAIL_RECIPIENTS": "email_recipients"}
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    for seed_name, field in SEED_000_ALIASES.items():  # seed 000's .env names, below their AEGIS_* twins
+        if seed_name in environ:
+            value = environ[seed_name]
+            out[field] = [v.strip() for v in value.split(",") if v.strip()] if field in _LIST_FIELDS else value
     for field in _ENV_FIELDS:
         key = ENV_PREFIX + field.upper()
         if key in environ:

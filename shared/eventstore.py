@@ -96,7 +96,7 @@ class EventStore:
 
         Raises the first failure (ConcurrencyError, StoreUnavailableError, ...) after all acks are in.
         """
-        futures = [await self.publisher.send(env.payload.subject(env.incident_id or ""), encode(env),
+        futures = [await self.publisher.send(env.payload.nats_subject(env.incident_id or ""), encode(env),
                                              self._headers(env, expected))
                    for env, expected in items]
         results = await self.publisher.wait(futures, self.timeout)

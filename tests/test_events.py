@@ -23,7 +23,7 @@ def test_round_trip_keeps_every_field():
                    causation_id="c", correlation_id="r")
     assert decode(encode(env)) == env
     assert env.type == "incident.received.v1"
-    assert env.payload.subject("inc-1") == "incidents.inc-1.received"
+    assert env.payload.nats_subject("inc-1") == "incidents.inc-1.received"
 
 
 def test_unknown_fields_are_tolerated_for_forward_compatibility():

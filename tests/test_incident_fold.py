@@ -105,9 +105,30 @@ def test_illegal_transitions_are_rejected(events, why):
         run(*events)
 
 
-def test_notifications_are_allowed_after_resolution():
-    state = run(*happy_path(), ev.NotificationSent(draft_id="d1", channel="email", recipients=["sre@example.org"]))
+DRAFT = ev.NotificationDrafted(draft_id="recovery-email", channel="email", kind="recovery", subject="s", body="b",
+                               recipients=["sre@example.org"], review="human")
+
+
+def test_notification_lifecycle_after_resolution():
+    state = run(*happy_path(), DRAFT, ev.NotificationEdited(draft_id="recovery-email", subject="S2", body="B2", by="al"),
+                ev.NotificationApproved(draft_id="recovery-email", by="al"),
+                ev.NotificationSending(draft_id="recovery-email"),
+                ev.NotificationSent(draft_id="recovery-email", channel="email", recipients=["sre@example.org"]))
+    note = state.notification("recovery-email")
     assert state.status == "RESOLVED" and state.timeline[-1].status == "NOTIFIED"
+    assert (note.status, note.subject, note.body, note.approved_by) == ("sent", "S2", "B2", "al")
+
+
+@pytest.mark.parametrize("events, why", [
+    ([DRAFT, DRAFT], "already drafted"),
+    ([ev.NotificationApproved(draft_id="nope", by="x")], "never drafted"),
+    ([DRAFT, ev.NotificationSent(draft_id="recovery-email", channel="email")], "is drafted"),
+    ([DRAFT, ev.NotificationRejected(draft_id="recovery-email", by="x"),
+      ev.NotificationApproved(draft_id="recovery-email", by="y")], "is rejected"),
+])
+def test_illegal_notification_moves(events, why):
+    with pytest.raises(IllegalTransitionError, match=why):
+        run(received(), *events)
 
 
 def test_fold_is_pure():

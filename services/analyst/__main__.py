@@ -9,7 +9,7 @@ from services.analyst.embedder import Embedder
 from services.analyst.handlers import Analyst, consumers
 from services.analyst.retrieval import Retriever
 from shared.events.knowledge import RUNBOOK_STREAM
-from shared.live import RAG_QUERY
+from shared.live import DRAFT_REQUEST, RAG_QUERY
 from shared.projections.inventory import live_inventory
 from shared.projections.projector import Projector
 from shared.service import ServiceContext, run, serve
@@ -29,6 +29,7 @@ async def build(ctx: ServiceContext):
     analyst = Analyst(ctx, retriever, inventory)
     await analyst.restore_breaker()
     await ctx.nc.subscribe(RAG_QUERY, queue="analyst", cb=analyst.on_rag_query)
+    await ctx.nc.subscribe(DRAFT_REQUEST, queue="analyst", cb=analyst.on_draft_request)
 
     async def keep_index() -> None:
         await retriever.run(ctx.stopping)

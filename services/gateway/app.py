@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from fastapi import FastAPI, Header, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError as PydanticValidationError
@@ -18,7 +19,7 @@ from aegis import __version__
 from services.gateway import alertmanager, approvals, errors, operations
 from services.gateway.feed import Hub
 from services.gateway.limits import BodyLimit
-from services.gateway.schemas import AlertmanagerPayload, Decision, IncidentPayload
+from services.gateway.schemas import AlertmanagerPayload, Decision, DraftEdit, IncidentPayload
 from services.gateway.topology import build_topology
 from shared.aggregate import decide_and_append
 from shared.config import Settings
@@ -203,6 +204,40 @@ def create_app(gw: Gateway) -> FastAPI:
     @app.get("/topology", summary="Service topology: agent, apps, replicas, load balancers")
     async def topology() -> dict[str, Any]:
         return build_topology(gw.samples.get("containers", []), gw.inventory)
+
+    @app.get("/notifications", summary="Notifications of every incident (filter by status, e.g. drafted)")
+    async def notifications(status: str | None = None) -> list[dict[str, Any]]:
+        return [{"incident_id": st.incident_id, **msgspec.to_builtins(n)} for st in gw.view.all()
+                for n in st.notifications if status is None or n.status == status]
+
+    async def review(incident_id: str, decide) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+        if gw.view.get(incident_id) is None:
+            raise NotFoundError(f"Incident {incident_id} not found")
+        _, seq = await decide_and_append(gw.store, incident_id, decide)
+        await gw.projector.wait_for(seq)
+        return gw.view.get(incident_id).to_result()  # type: ignore[union-attr]
+
+    @app.post("/notifications/{incident_id}/{draft_id}/approve", summary="Approve a notification draft")
+    async def approve_note(incident_id: str, draft_id: str, body: Decision | None = None,
+                           x_aegis_user: str | None = Header(default=None)) -> dict[str, Any]:
+        by = (body.by if body else None) or x_aegis_user or "anonymous"
+        return await review(incident_id, lambda s: approvals.approve_draft(s, incident_id, draft_id, by))
+
+    @app.post("/notifications/{incident_id}/{draft_id}/reject", summary="Reject a notification draft")
+    async def reject_note(incident_id: str, draft_id: str, body: Decision | None = None,
+                          x_aegis_user: str | None = Header(default=None)) -> dict[str, Any]:
+        by = (body.by if body else None) or x_aegis_user or "anonymous"
+        reason = body.comment if body else ""
+        return await review(incident_id, lambda s: approvals.reject_draft(s, incident_id, draft_id, by, reason))
+
+    @app.post("/notifications/{incident_id}/{draft_id}/edit", summary="Edit a notification draft's subject/body")
+    async def edit_note(incident_id: str, draft_id: str, body: DraftEdit,
+                        x_aegis_user: str | None = Header(default=None)) -> dict[str, Any]:
+        if body.subject is None and body.body is None:
+            raise ValidationError("give a new subject, body or both")
+        by = body.by or x_aegis_user or "anonymous"
+        return await review(incident_id, lambda s: approvals.edit_draft(s, incident_id, draft_id, by, body.subject,
+                                                                          body.body))
 
     @app.get("/runbook", summary="The self-growing runbook (RAG knowledge base)")
     async def runbook() -> dict[str, Any]:

@@ -71,3 +71,13 @@ class AlertmanagerPayload(BaseModel):
     receiver: str = ""
     groupKey: str = ""  # noqa: N815
     alerts: list[AlertmanagerAlert] = Field(min_length=1)
+
+
+class DraftEdit(BaseModel):
+    """A reviewer's change to a notification draft."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str | None = Field(default=None, min_length=1, max_length=300)
+    body: str | None = Field(default=None, min_length=1, max_length=20000)
+    by: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")

@@ -26,7 +26,7 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
         """The subject token of this event type, e.g. 'received'."""
         return cls.type_tag().split(".")[1]
 
-    def subject(self, key: str) -> str:
+    def nats_subject(self, key: str) -> str:
         """The subject this event is stored under for aggregate `key`."""
         raise NotImplementedError
 

@@ -16,7 +16,7 @@ class IncidentEvent(Event, frozen=True, kw_only=True):
 
     stream: ClassVar[str] = INCIDENTS_STREAM
 
-    def subject(self, key: str) -> str:
+    def nats_subject(self, key: str) -> str:
         return f"incidents.{key}.{self.name()}"
 
 
@@ -161,7 +161,7 @@ class IncidentFailed(IncidentEvent, frozen=True, kw_only=True, tag="incident.fai
 
 
 class NotificationDrafted(IncidentEvent, frozen=True, kw_only=True, tag="incident.notification_drafted.v1"):
-    """A notification was drafted (and may await human review)."""
+    """A notification was drafted (and may await human review); draft_id = <kind>-<channel>, once per incident."""
 
     draft_id: str
     channel: str
@@ -169,6 +169,39 @@ class NotificationDrafted(IncidentEvent, frozen=True, kw_only=True, tag="inciden
     subject: str
     body: str
     recipients: list[str] = []
+    review: str = "auto"
+    drafted_by: str = "template"
+
+
+class NotificationEdited(IncidentEvent, frozen=True, kw_only=True, tag="incident.notification_edited.v1"):
+    """A reviewer changed a draft's subject and/or body before approving it."""
+
+    draft_id: str
+    subject: str
+    body: str
+    by: str
+
+
+class NotificationApproved(IncidentEvent, frozen=True, kw_only=True, tag="incident.notification_approved.v1"):
+    """A draft may be sent (by a reviewer, or `auto`)."""
+
+    draft_id: str
+    by: str
+
+
+class NotificationRejected(IncidentEvent, frozen=True, kw_only=True, tag="incident.notification_rejected.v1"):
+    """A reviewer decided this draft is not to be sent."""
+
+    draft_id: str
+    by: str
+    reason: str = ""
+
+
+class NotificationSending(IncidentEvent, frozen=True, kw_only=True, tag="incident.notification_sending.v1"):
+    """The claim before a send: a notifier that finds it without `sent` never sends again (at most once)."""
+
+    draft_id: str
+    node: str = ""
 
 
 class NotificationSent(IncidentEvent, frozen=True, kw_only=True, tag="incident.notification_sent.v1"):
@@ -177,6 +210,17 @@ class NotificationSent(IncidentEvent, frozen=True, kw_only=True, tag="incident.n
     draft_id: str
     channel: str
     recipients: list[str] = []
+    approved_by: str = ""
+    attempts: int = 1
+
+
+class NotificationFailed(IncidentEvent, frozen=True, kw_only=True, tag="incident.notification_failed.v1"):
+    """A notification could not be delivered (after retries), or its sending was interrupted."""
+
+    draft_id: str
+    channel: str
+    error: str
+    attempts: int = 0
 
 
 INCIDENT_EVENTS: tuple[type[IncidentEvent], ...] = (
@@ -184,5 +228,6 @@ INCIDENT_EVENTS: tuple[type[IncidentEvent], ...] = (
     ApprovalRequested, ApprovalGranted, ApprovalRejected, ApprovalExpired, ActionStarted, ActionCompleted,
     ActionFailed, ScaleCompleted, VerificationStarted, HealthChecked, IncidentResolved, IncidentRecovered,
     IncidentFailed,
-    NotificationDrafted, NotificationSent,
+    NotificationDrafted, NotificationEdited, NotificationApproved, NotificationRejected, NotificationSending,
+    NotificationSent, NotificationFailed,
 )

@@ -40,7 +40,7 @@ class RunbookEntryAdded(Event, frozen=True, kw_only=True, tag="runbook.entry_add
     entry: RunbookEntry
     source: str = "learned"
 
-    def subject(self, key: str) -> str:
+    def nats_subject(self, key: str) -> str:
         return f"runbook.{self.entry.incident_id}.{self.name()}"
 
 
@@ -60,7 +60,7 @@ class LLMCallEvaluated(Event, frozen=True, kw_only=True, tag="evaluation.llm_cal
     attempt: int = 1
     incident: str | None = None
 
-    def subject(self, key: str) -> str:
+    def nats_subject(self, key: str) -> str:
         return f"evaluations.{self.incident or 'none'}.{self.name()}"
 
 

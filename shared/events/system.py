@@ -17,7 +17,7 @@ class WorkerEvent(Event, frozen=True, kw_only=True):
     stream: ClassVar[str] = SYSTEM_STREAM
     worker: str
 
-    def subject(self, key: str) -> str:
+    def nats_subject(self, key: str) -> str:
         return f"system.workers.{self.worker}.{self.name()}"
 
 
@@ -67,7 +67,7 @@ class BreakerStateChanged(Event, frozen=True, kw_only=True, tag="breaker.state_c
     previous: str
     reason: str = ""
 
-    def subject(self, key: str) -> str:
+    def nats_subject(self, key: str) -> str:
         return f"system.breakers.{self.breaker}.{self.name()}"
 
 
@@ -77,7 +77,7 @@ class TargetRegistered(Event, frozen=True, kw_only=True, tag="target.registered.
     stream: ClassVar[str] = INVENTORY_STREAM
     target: TargetConfig
 
-    def subject(self, key: str) -> str:
+    def nats_subject(self, key: str) -> str:
         return f"inventory.{self.target.name}.{self.name()}"
 
 
@@ -87,7 +87,7 @@ class TargetRemoved(Event, frozen=True, kw_only=True, tag="target.removed.v1"):
     stream: ClassVar[str] = INVENTORY_STREAM
     target_name: str
 
-    def subject(self, key: str) -> str:
+    def nats_subject(self, key: str) -> str:
         return f"inventory.{self.target_name}.{self.name()}"
 
 

@@ -18,6 +18,22 @@ SCALE_ACTIONS = frozenset({"SCALE_UP", "SCALE_DOWN"})
 _ACTION_DONE_STATUS = {"RESTART": "RESTARTED", "ROLLBACK": "ROLLED_BACK", "SCALE_UP": "SCALED", "SCALE_DOWN": "SCALED"}
 
 
+class Notification(msgspec.Struct, frozen=True):
+    """One (kind, channel) notification of an incident and where it stands."""
+
+    draft_id: str
+    channel: str
+    kind: str
+    subject: str
+    body: str
+    recipients: tuple[str, ...]
+    review: str
+    drafted_by: str
+    status: str = "drafted"  # drafted | approved | rejected | sending | sent | failed
+    approved_by: str | None = None
+    error: str | None = None
+
+
 class IncidentState(msgspec.Struct, frozen=True):
     """Everything known about one incident; `to_result()` gives seed 001's IncidentResult."""
 
@@ -48,6 +64,7 @@ class IncidentState(msgspec.Struct, frozen=True):
     replicas_spawned: int = 0
     scale: ScaleEvent | None = None
     timeline: tuple[TimelineEntry, ...] = ()
+    notifications: tuple[Notification, ...] = ()
     version: int = 0
     last_seq: int = 0
 
@@ -55,6 +72,10 @@ class IncidentState(msgspec.Struct, frozen=True):
     def terminal(self) -> bool:
         """True once RESOLVED or FAILED."""
         return self.status in TERMINAL
+
+    def notification(self, draft_id: str) -> Notification | None:
+        """One notification by its draft id."""
+        return next((n for n in self.notifications if n.draft_id == draft_id), None)
 
     def to_result(self) -> dict[str, Any]:
         """The seed-001 IncidentResult shape, field for field."""
@@ -234,9 +255,41 @@ def _failed(state, env, p: ev.IncidentFailed, seq):
 
 def _notification(state, env, p, seq):
     s = _require(state, p, ALL_STATUSES)
-    if isinstance(p, ev.NotificationSent):
-        return _next(s, env, seq, _entry(env, "NOTIFIED", f"{p.channel} notification sent to {', '.join(p.recipients) or 'subscribers'}"))
-    return _next(s, env, seq)
+    if isinstance(p, ev.NotificationDrafted):
+        if s.notification(p.draft_id) is not None:
+            raise IllegalTransitionError(f"notification {p.draft_id} already drafted", incident_id=s.incident_id)
+        note = Notification(draft_id=p.draft_id, channel=p.channel, kind=p.kind, subject=p.subject, body=p.body,
+                            recipients=tuple(p.recipients), review=p.review, drafted_by=p.drafted_by)
+        return _next(s, env, seq, notifications=s.notifications + (note,))
+    current = s.notification(p.draft_id)
+    if current is None:
+        raise IllegalTransitionError(f"notification {p.draft_id} was never drafted", incident_id=s.incident_id)
+    allowed = _NOTIFICATION_MOVES[type(p)]
+    if current.status not in allowed:
+        raise IllegalTransitionError(f"notification {p.draft_id} is {current.status}", incident_id=s.incident_id)
+    entries: tuple[TimelineEntry, ...] = ()
+    if isinstance(p, ev.NotificationEdited):
+        note = msgspec.structs.replace(current, subject=p.subject, body=p.body)
+    elif isinstance(p, ev.NotificationApproved):
+        note = msgspec.structs.replace(current, status="approved", approved_by=p.by)
+    elif isinstance(p, ev.NotificationRejected):
+        note = msgspec.structs.replace(current, status="rejected")
+    elif isinstance(p, ev.NotificationSending):
+        note = msgspec.structs.replace(current, status="sending")
+    elif isinstance(p, ev.NotificationSent):
+        note = msgspec.structs.replace(current, status="sent")
+        entries = (_entry(env, "NOTIFIED", f"{current.kind} {p.channel} notification sent to "
+                                           f"{', '.join(p.recipients) or 'subscribers'}"),)
+    else:
+        note = msgspec.structs.replace(current, status="failed", error=p.error)
+    notes = tuple(note if n.draft_id == p.draft_id else n for n in s.notifications)
+    return _next(s, env, seq, *entries, notifications=notes)
+
+
+_NOTIFICATION_MOVES = {
+    ev.NotificationEdited: {"drafted"}, ev.NotificationApproved: {"drafted"}, ev.NotificationRejected: {"drafted"},
+    ev.NotificationSending: {"approved"}, ev.NotificationSent: {"sending"}, ev.NotificationFailed: {"approved", "sending"},
+}
 
 
 NON_TERMINAL = frozenset({"RECEIVED", "ANALYSING", "COUNCIL_REVIEW", "AWAITING_APPROVAL", "APPROVED", "REJECTED",
@@ -251,7 +304,9 @@ _HANDLERS = {
     ev.ActionStarted: _action_started, ev.ActionCompleted: _action_completed, ev.ActionFailed: _action_failed,
     ev.ScaleCompleted: _scaled, ev.VerificationStarted: _verification, ev.HealthChecked: _health,
     ev.IncidentResolved: _resolved, ev.IncidentRecovered: _recovered, ev.IncidentFailed: _failed,
-    ev.NotificationDrafted: _notification, ev.NotificationSent: _notification,
+    ev.NotificationDrafted: _notification, ev.NotificationEdited: _notification,
+    ev.NotificationApproved: _notification, ev.NotificationRejected: _notification,
+    ev.NotificationSending: _notification, ev.NotificationSent: _notification, ev.NotificationFailed: _notification,
 }
 
 
