@@ -20,6 +20,9 @@ GOOD_ANSWER = json.dumps({"root_cause": "Memory leak in the request cache", "act
                           "confidence": 0.88, "replica_count": 2})
 
 
+DRAFT_ANSWER = json.dumps({"subject": "[AegisOps] addition-api is down", "body": "Restart in progress."})
+
+
 class FakeLLM:
     """Modes: ok, malformed, malformed_once, slow (no answer in time), error (HTTP 500), slow_stream."""
 
@@ -46,7 +49,7 @@ class FakeLLM:
             return JSONResponse({"error": {"message": "upstream exploded", "type": "server_error"}}, status_code=500)
         if mode == "slow":
             await asyncio.sleep(30)
-        text = "I think the answer is: {root_cause: leak" if mode == "malformed" else GOOD_ANSWER
+        text = {"malformed": "I think the answer is: {root_cause: leak", "draft": DRAFT_ANSWER}.get(mode, GOOD_ANSWER)
         pieces = [text[i:i + 12] for i in range(0, len(text), 12)]
         delay = self.stream_seconds / len(pieces) if mode == "slow_stream" else 0.0
 

@@ -143,3 +143,33 @@ def test_unknown_target_allows_only_noop():
                      target_known=False)
     answer = 'Sure! {"root_cause":"x","action":"noop","justification":"j","confidence":0.9}'
     assert parse_answer(answer, max_replicas=5, target_known=False).action == "NOOP"
+
+
+class _Msg:
+    def __init__(self, data: bytes) -> None:
+        self.data, self.reply = data, None
+
+    async def respond(self, data: bytes) -> None:
+        self.reply = data
+
+
+async def test_notification_drafts_come_from_the_llm_through_the_analyst(fresh, nc, store, tmp_path):
+    import json
+
+    from services.analyst.handlers import Analyst
+    from shared.projections.inventory import InventoryView
+    from shared.service import ServiceContext
+
+    fresh.mode = "draft"
+    s = load_settings(environ={}, llm_model=MODEL, llm_api_base=fresh.api_base, llm_api_key="k", data_dir=str(tmp_path))
+    analyst = Analyst(ServiceContext(name="analyst", settings=s, nc=nc, store=store), None, InventoryView())  # type: ignore[arg-type]
+    msg = _Msg(json.dumps({"kind": "alert", "incident": "addition-api down"}).encode())
+    await analyst.on_draft_request(msg)
+    assert json.loads(msg.reply) == {"subject": "[AegisOps] addition-api is down", "body": "Restart in progress.",
+                                     "model": MODEL}
+    fresh.mode = "error"
+    for _ in range(3):
+        await analyst.on_draft_request(msg)
+    assert analyst.breaker.state == "open"  # the notifier's drafts share the analyst's breaker
+    await analyst.on_draft_request(msg)
+    assert json.loads(msg.reply) == {"error": "no LLM available"}
