@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from aegis.backoff import BackoffPolicy, CrashRecord, on_crash
 from aegis.nats_server import _die_with_parent
 from shared.errors import AegisError
+from shared.events import iso, now
 from shared.events.system import WorkerCrashed, WorkerGaveUp, WorkerRestarted, WorkerStarted, WorkerStopped
 from shared.eventstore import EventStore
 from shared.log import get_logger
@@ -47,6 +48,16 @@ class Worker:
     record: CrashRecord = field(default_factory=CrashRecord)
     task: asyncio.Task[None] | None = None
     wanted: bool = True
+    restart_count: int = 0
+    last_started_at: str | None = None
+    last_crashed_at: str | None = None
+    error: str | None = None
+
+    def to_json(self, max_restarts: int) -> dict:
+        """Seed 003's worker shape."""
+        return {"name": self.spec.name, "status": self.status, "restart_count": self.restart_count,
+                "max_restarts": max_restarts, "last_started_at": self.last_started_at,
+                "last_crashed_at": self.last_crashed_at, "error": self.error}
 
 
 class Supervisor:
@@ -80,6 +91,7 @@ class Supervisor:
             out.close()
         worker.started_at = time.monotonic()
         worker.status = "running"
+        worker.last_started_at = iso(now())
         WORKERS_UP.set(sum(1 for w in self.workers.values() if w.status == "running"))
 
     def add(self, spec: WorkerSpec) -> Worker:
@@ -117,6 +129,7 @@ class Supervisor:
             crashed_at = time.monotonic()
             worker.status = "crashed"
             worker.attempt += 1
+            worker.last_crashed_at, worker.error = iso(now()), _describe_exit(code)
             await self._record(WorkerCrashed(worker=name, exit_code=code, error=_describe_exit(code),
                                              attempt=worker.attempt))
             decision = on_crash(self.policy, worker.record, worker.started_at, crashed_at)
@@ -134,6 +147,7 @@ class Supervisor:
                 worker.status = "stopped"
                 return
             await self._spawn(worker)
+            worker.restart_count += 1
             await self._record(WorkerRestarted(worker=name, pid=worker.proc.pid, attempt=worker.attempt,
                                                delay=decision.delay))
 
@@ -154,6 +168,33 @@ class Supervisor:
             await asyncio.gather(worker.task, return_exceptions=True)
         worker.status = "stopped"
         await self._record(WorkerStopped(worker=name, reason=reason))
+
+    async def restart(self, name: str) -> None:
+        """Stop (if running) and start again, recorded as a manual restart."""
+        await self.stop(name, reason="restart requested")
+        worker = self.workers[name]
+        worker.record = CrashRecord()
+        await self._spawn(worker)
+        worker.wanted = True
+        worker.restart_count += 1
+        assert worker.proc is not None
+        await self._record(WorkerRestarted(worker=name, pid=worker.proc.pid, attempt=worker.attempt, delay=0.0,
+                                           manual=True))
+        worker.task = asyncio.create_task(self._watch(worker), name=f"watch-{name}")
+
+    async def reset(self, name: str) -> None:
+        """Forget a worker's restart count so the supervisor may restart it again; a failed worker starts."""
+        worker = self.workers[name]
+        worker.restart_count, worker.attempt, worker.record, worker.error = 0, 0, CrashRecord(), None
+        if worker.status == "failed":
+            worker.status = "stopped"
+            await self.start(name)
+
+    def status(self) -> dict:
+        """Seed 003's supervisor status."""
+        return {"running": not self._stopping, "worker_count": len(self.workers),
+                "workers": [w.to_json(self.policy.give_up_restarts) for w in self.workers.values()],
+                "timestamp": iso(now())}
 
     async def stop_all(self, grace: float = 5.0) -> None:
         """Stop every worker in parallel (shutdown)."""

@@ -72,10 +72,13 @@ async def run_up(settings: Settings, config_file: str | None = None) -> int:
             if name == "executor" and settings.executors > 1:
                 for i in range(1, settings.executors + 1):
                     node = {"AEGIS_NODE": f"{settings.node_name}-{i}"}
-                    supervisor.add(WorkerSpec.python_module(f"executor-{i}", "services.executor", env | node))
+                    supervisor.add(WorkerSpec.python_module(f"executor_{i}", "services.executor", env | node))
                 continue
             supervisor.add(WorkerSpec.python_module(name, f"services.{name}", env))
         await supervisor.start_all()
+        from aegis.supervisor_api import serve_supervisor_api
+
+        await serve_supervisor_api(nc, supervisor)
         for name, worker in supervisor.workers.items():
             _say(f"service       {name:<14} pid {worker.proc.pid if worker.proc else '-'}")
         if await asyncio.to_thread(wait_for_port, settings.host, settings.port, 30.0):

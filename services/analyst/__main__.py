@@ -30,6 +30,7 @@ async def build(ctx: ServiceContext):
     await analyst.restore_breaker()
     await ctx.nc.subscribe(RAG_QUERY, queue="analyst", cb=analyst.on_rag_query)
     await ctx.nc.subscribe(DRAFT_REQUEST, queue="analyst", cb=analyst.on_draft_request)
+    await ctx.nc.subscribe("system.breakers.llm.state_changed", cb=analyst.on_breaker_event)
 
     async def keep_index() -> None:
         await retriever.run(ctx.stopping)

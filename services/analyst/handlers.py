@@ -17,7 +17,7 @@ from shared.aggregate import decide_and_append, load_incident
 from shared.breaker import CircuitBreaker
 from shared.consumer import ConsumerSpec, Delivery
 from shared.errors import AegisError
-from shared.events import Envelope, deterministic_id
+from shared.events import Envelope, decode, deterministic_id
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.knowledge import LLMCallEvaluated, RunbookEntryAdded
 from shared.events.system import SYSTEM_STREAM, BreakerStateChanged
@@ -60,6 +60,17 @@ class Analyst:
             last = events[-1].envelope
             age = time.time() - last.time.timestamp()
             self.breaker.restore(last.payload.state, time.monotonic() - age)
+
+    async def on_breaker_event(self, msg) -> None:  # type: ignore[no-untyped-def]
+        """An operator reset (POST /api/system/circuit-breakers/llm/reset) closes our breaker too."""
+        try:
+            env = decode(msg.data)
+        except AegisError:
+            return
+        if env.actor != self.ctx.actor and env.payload.state == "closed" and self.breaker.state != "closed":
+            self.breaker.failures = 0
+            self.breaker.restore("closed", 0.0)
+            log.info("LLM breaker closed by an operator reset")
 
     async def _record(self, evaluation: LLMCallEvaluated) -> None:
         try:

@@ -16,6 +16,7 @@ from services.gateway.frames import frame
 from services.gateway.schemas import IncidentPayload
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.knowledge import RUNBOOK_STREAM
+from shared.events.system import SYSTEM_STREAM
 from shared.jetstream import SAMPLES_STREAM
 from shared.errors import AegisError
 from shared.live import INTAKE_ALERTS, LIVE_AI_PREFIX
@@ -51,6 +52,8 @@ async def build(ctx: ServiceContext):
     await ctx.nc.subscribe(f"{LIVE_AI_PREFIX}.*", cb=on_token)
     inventory, _ = await live_inventory(ctx.nc)
     gateway = Gateway(ctx.settings, ctx.store, view, projector, hub, runbook, inventory)
+    gateway.system_projector = Projector(ctx.nc, SYSTEM_STREAM, "system.>", gateway.system.apply, "system")
+    await gateway.system_projector.start()
 
     async def on_sample(msg) -> None:  # type: ignore[no-untyped-def]
         parts = msg.subject.split(".", 2)

@@ -20,6 +20,7 @@ from services.gateway import alertmanager, approvals, errors, operations
 from services.gateway.feed import Hub
 from services.gateway.limits import BodyLimit
 from services.gateway.schemas import AlertmanagerPayload, Decision, DraftEdit, IncidentPayload
+from services.gateway.system_api import build_router
 from services.gateway.topology import build_topology
 from shared.aggregate import decide_and_append
 from shared.config import Settings
@@ -35,6 +36,7 @@ from shared.projections.incidents_view import IncidentsView
 from shared.projections.inventory import InventoryView
 from shared.projections.projector import Projector
 from shared.projections.runbook import RunbookView
+from shared.projections.system_view import SystemView
 
 
 @dataclass
@@ -50,6 +52,8 @@ class Gateway:
     inventory: InventoryView = field(default_factory=InventoryView)
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     probes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    system: SystemView = field(default_factory=SystemView)
+    system_projector: Projector | None = None
 
     async def wait_terminal(self, incident_id: str, timeout: float) -> IncidentState:
         """The incident once RESOLVED or FAILED (the view is fed by the stream)."""
@@ -272,5 +276,6 @@ def create_app(gw: Gateway) -> FastAPI:
     async def ws(websocket: WebSocket) -> None:
         await gw.hub.serve(websocket)
 
+    app.include_router(build_router(gw))
     app.add_middleware(BodyLimit, limit=gw.settings.body_limit_bytes)
     return app

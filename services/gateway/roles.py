@@ -27,6 +27,19 @@ ROUTE_ROLES: dict[tuple[str, str], Role] = {
     ("GET", "/rag/test"): "viewer",
     ("GET", "/metrics/prometheus"): "viewer",
     ("WS", "/ws"): "viewer",
+    ("GET", "/api/system/supervisor"): "viewer",
+    ("GET", "/api/system/supervisor/status"): "viewer",
+    ("POST", "/api/system/supervisor/workers/{name}/start"): "admin",
+    ("POST", "/api/system/supervisor/workers/{name}/stop"): "admin",
+    ("POST", "/api/system/supervisor/workers/{name}/restart"): "admin",
+    ("POST", "/api/system/supervisor/reset/{name}"): "admin",
+    ("GET", "/api/system/supervisor/restart-history"): "viewer",
+    ("GET", "/api/system/pipeline"): "viewer",
+    ("GET", "/api/system/websocket/events"): "viewer",
+    ("GET", "/api/system/health/websocket"): "viewer",
+    ("GET", "/api/system/circuit-breakers"): "viewer",
+    ("POST", "/api/system/circuit-breakers/{name}/reset"): "admin",
+    ("GET", "/api/system/health/full"): "viewer",
 }
 
 

@@ -1,0 +1,164 @@
+"""Seed 003's system API: supervisor control and history, pipeline lag and degradation, WS event registry,
+full health and circuit breakers."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from aegis import __version__
+from services.gateway.registry import registry
+from shared.errors import NotFoundError, StoreUnavailableError, ValidationError
+from shared.events import iso, now
+from shared.events.incident import INCIDENTS_STREAM
+from shared.events.system import BreakerStateChanged
+from shared.jetstream import js_call
+
+WORKER_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
+STAGES = ("analyst", "analyst-learn", "council", "council-approval-timer", "executor", "notifier")
+CRITICAL = {"gateway", "analyst", "council", "executor"}
+FEATURES = {"detection": "prober", "analysis": "analyst", "council": "council", "remediation": "executor",
+            "notifications": "notifier"}
+
+
+def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
+    """The /api/system routes around a Gateway."""
+    router = APIRouter(prefix="/api/system", tags=["system"])
+
+    async def supervisor(verb: str, name: str = "") -> JSONResponse:
+        try:
+            reply = await gw.store.nc.request(f"rpc.supervisor.{verb}", json.dumps({"name": name}).encode(), timeout=15)
+        except Exception:  # noqa: BLE001 - no supervisor answering (e.g. services run without aegis up)
+            raise StoreUnavailableError("supervisor is not running or not reachable") from None
+        body = json.loads(reply.data)
+        return JSONResponse(body["body"], status_code=body["code"])
+
+    def checked(name: str) -> str:
+        if not WORKER_NAME.match(name):
+            raise ValidationError(f"invalid worker name {name!r}: must match {WORKER_NAME.pattern}")
+        return name
+
+    @router.get("/supervisor", summary="Supervisor status")
+    async def supervisor_status() -> JSONResponse:
+        return await supervisor("status")
+
+    router.add_api_route("/supervisor/status", supervisor_status, methods=["GET"], summary="Alias")
+
+    for verb in ("start", "stop", "restart"):
+        async def control(name: str, verb: str = verb) -> JSONResponse:  # type: ignore[misc]
+            return await supervisor(verb, checked(name))
+
+        router.add_api_route(f"/supervisor/workers/{{name}}/{verb}", control, methods=["POST"],
+                             summary=f"{verb.capitalize()} a worker")
+
+    @router.post("/supervisor/reset/{name}", summary="Reset a worker's restart count")
+    async def reset(name: str) -> JSONResponse:
+        return await supervisor("reset", checked(name))
+
+    @router.get("/supervisor/restart-history", summary="Worker restart history, newest first")
+    async def restart_history(worker_name: str | None = None, limit: int = Query(default=50, ge=1, le=100),
+                              offset: int = Query(default=0, ge=0)) -> dict[str, Any]:
+        if worker_name is not None:
+            checked(worker_name)
+        items = [i for i in gw.system.history if worker_name is None or i["worker_name"] == worker_name]
+        page = items[offset:offset + limit]
+        return {"items": page, "pagination": {"total": len(items), "limit": limit, "offset": offset,
+                                              "items_count": len(page), "has_more": offset + len(page) < len(items)}}
+
+    async def workers() -> dict[str, str] | None:
+        try:
+            reply = await gw.store.nc.request("rpc.supervisor.status", b"{}", timeout=5)
+            return {w["name"]: w["status"] for w in json.loads(reply.data)["body"]["workers"]}
+        except Exception:  # noqa: BLE001 - no supervisor: we cannot tell
+            return None
+
+    def degradation(status: dict[str, str] | None) -> dict[str, Any]:
+        open_breakers = [b for b in gw.system.breakers.values() if b["state"] != "closed"]
+        if status is None:
+            mode = "offline"
+        else:
+            down = {n.split("_")[0] for n, s in status.items() if s != "running"}
+            mode = "minimal" if down & CRITICAL else "degraded" if down or open_breakers else "normal"
+        running = {n.split("_")[0] for n, s in (status or {}).items() if s == "running"}
+        features = [f for f, service in FEATURES.items() if service in running]
+        if gw.settings.llm_model and "analysis" in features and not open_breakers:
+            features.append("llm_analysis")
+        services = [{"name": n, "status": "healthy" if s == "running" else "unhealthy", "last_check": iso(now()),
+                     "consecutive_failures": 0 if s == "running" else 1, "error_message": None if s == "running"
+                     else f"worker {s}"} for n, s in sorted((status or {}).items())]
+        return {"mode": mode, "is_degraded": mode != "normal", "services": services,
+                "circuit_breakers": list(gw.system.breakers.values()), "available_features": features}
+
+    @router.get("/pipeline", summary="Per-stage consumer lag, incidents in flight, degradation")
+    async def pipeline() -> dict[str, Any]:
+        js = gw.store.nc.jetstream()
+        stages = []
+        for durable in STAGES:
+            try:
+                info = await js_call(js.consumer_info(INCIDENTS_STREAM, durable))
+                stages.append({"stage": durable, "pending": info.num_pending, "ack_pending": info.num_ack_pending,
+                               "redelivered": info.num_redelivered, "waiting": info.num_waiting})
+            except NotFoundError:
+                stages.append({"stage": durable, "pending": None, "ack_pending": None, "redelivered": None,
+                               "waiting": None})
+        in_flight: dict[str, int] = {}
+        for state in gw.view.incidents.values():
+            if not state.terminal:
+                in_flight[state.status] = in_flight.get(state.status, 0) + 1
+        return {"stages": stages, "incidents_in_flight": in_flight, "degradation": degradation(await workers()),
+                "timestamp": iso(now())}
+
+    @router.get("/websocket/events", summary="Every WebSocket frame type with its JSON Schema")
+    async def websocket_events() -> dict[str, Any]:
+        return registry()
+
+    @router.get("/health/websocket", summary="WebSocket feed health")
+    async def websocket_health() -> dict[str, Any]:
+        return {"status": "healthy", "clients": len(gw.hub.clients), "frame_types": registry()["total_count"],
+                "timestamp": iso(now())}
+
+    @router.get("/circuit-breakers", summary="Circuit breakers and their states")
+    async def breakers() -> dict[str, Any]:
+        states = list(gw.system.breakers.values())
+        count = {s: sum(1 for b in states if b["state"] == s) for s in ("open", "half_open", "closed")}
+        return {"total": len(states), **count, "breakers": {b["name"]: b["state"] for b in states},
+                "details": states}
+
+    @router.post("/circuit-breakers/{name}/reset", summary="Close a circuit breaker")
+    async def reset_breaker(name: str) -> dict[str, Any]:
+        current = gw.system.breakers.get(name)
+        if current is None:
+            raise NotFoundError(f"Circuit breaker '{name}' not found")
+        seq = await gw.store.append_system(BreakerStateChanged(breaker=name, state="closed",
+                                                               previous=current["state"], reason="reset by operator"))
+        await gw.system_projector.wait_for(seq)
+        return {"success": True, "message": f"Circuit breaker '{name}' reset", "state": "closed"}
+
+    @router.get("/health/full", summary="Everything AegisOps depends on")
+    async def health_full() -> JSONResponse:
+        status = await workers()
+        nats_ok = gw.store.nc.is_connected
+        degr = degradation(status)
+        critical_down = degr["mode"] in ("minimal", "offline") or not nats_ok
+        overall = "unhealthy" if critical_down else ("degraded" if degr["is_degraded"] else "healthy")
+        body = {"status": overall, "ready": not critical_down,
+                "message": {"healthy": "All systems operational", "degraded": "Running with reduced features",
+                            "unhealthy": "A critical part is down"}[overall],
+                "nats": {"name": "nats", "status": "healthy" if nats_ok else "unhealthy",
+                         "message": "JetStream connected" if nats_ok else "not connected",
+                         "details": {"url": gw.settings.nats_servers}},
+                "ai_services": [{"name": "llm", "display_name": "LLM analysis", "status":
+                                 "healthy" if "llm_analysis" in degr["available_features"] else "unavailable",
+                                 "url": gw.settings.llm_api_base or None,
+                                 "circuit_state": gw.system.breakers.get("llm", {}).get("state", "closed")}],
+                "circuit_breakers": await breakers(),
+                "workers": [{"name": n, "running": s == "running", "critical": n.split("_")[0] in CRITICAL}
+                            for n, s in sorted((status or {}).items())],
+                "degradation": degr, "timestamp": iso(now()), "version": __version__}
+        return JSONResponse(body, status_code=503 if overall == "unhealthy" else 200)
+
+    return router
