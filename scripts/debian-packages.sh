@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Debian packages the platform and its tests run for real: Docker engine, nginx, busybox for test images.
 set -euo pipefail
-PACKAGES=(make docker.io nginx busybox-static)
+PACKAGES=(make docker.io nginx busybox-static prometheus)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -12,5 +12,5 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
   apt-get update -q
-  apt-get install -y -q "${missing[@]}"
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi

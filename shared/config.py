@@ -124,6 +124,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     flap_window: float = 300.0  # seconds
     flap_limit: int = 6  # state changes within the window that make a target "flapping"
     alertmanager_target_label: str = "container"  # the alert label naming the target
+    prometheus_url: str = ""  # a Prometheus that scrapes us, for /api/system/monitoring/*
     # notifier (secrets are never logged)
     smtp_host: str = ""
     smtp_port: int = 587

@@ -14,6 +14,7 @@ from services.gateway.app import Gateway, create_app
 from services.gateway.feed import Hub
 from services.gateway.frames import frame
 from services.gateway.schemas import IncidentPayload
+from services.gateway.system_api import PERFORMANCE_INTERVAL
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.knowledge import RUNBOOK_STREAM
 from shared.events.system import SYSTEM_STREAM
@@ -88,9 +89,11 @@ async def build(ctx: ServiceContext):
 
     async def run_http() -> None:
         task = asyncio.create_task(server.serve())
+        sampler = asyncio.create_task(gateway.sample_performance(ctx.stopping, PERFORMANCE_INTERVAL))
         await ctx.stopping.wait()
         server.should_exit = True
         await task
+        sampler.cancel()
         await projector.stop()
         await runbook_projector.stop()
 

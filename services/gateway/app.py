@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,10 +14,10 @@ from fastapi import FastAPI, Header, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError as PydanticValidationError
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from aegis import __version__
-from services.gateway import alertmanager, approvals, errors, operations
+from services.gateway import alertmanager, approvals, errors, operations, prometheus
 from services.gateway.feed import Hub
 from services.gateway.limits import BodyLimit
 from services.gateway.schemas import AlertmanagerPayload, Decision, DraftEdit, IncidentPayload
@@ -25,11 +26,10 @@ from services.gateway.topology import build_topology
 from shared.aggregate import decide_and_append
 from shared.config import Settings
 from shared.errors import ActionError, ConcurrencyError, NotFoundError, StoreUnavailableError, ValidationError
-from shared.events import deterministic_id
+from shared.events import deterministic_id, iso, now
 from shared.events import incident as ev
 from shared.events.incident import IncidentReceived
 from shared.eventstore import EventStore
-from shared.metrics import INCIDENTS
 from shared.projections.incident import PRE_ACTION, IncidentState, evolve
 from shared.live import RAG_QUERY
 from shared.projections.incidents_view import IncidentsView
@@ -54,6 +54,20 @@ class Gateway:
     probes: dict[str, dict[str, Any]] = field(default_factory=dict)
     system: SystemView = field(default_factory=SystemView)
     system_projector: Projector | None = None
+    performance_history: deque = field(default_factory=lambda: deque(maxlen=1000))
+
+    async def sample_performance(self, stopping: asyncio.Event, interval: float) -> None:
+        """Every `interval` seconds: totals and the stream's last sequence (for /api/system/performance)."""
+        while not stopping.is_set():
+            states = list(self.view.incidents.values())
+            self.performance_history.append({
+                "t": round(asyncio.get_running_loop().time(), 3), "timestamp": iso(now()),
+                "incidents": len(states), "resolved": sum(s.status == "RESOLVED" for s in states),
+                "failed": sum(s.status == "FAILED" for s in states), "stream_seq": self.projector.applied_seq})
+            try:
+                await asyncio.wait_for(stopping.wait(), interval)
+            except asyncio.TimeoutError:
+                pass
 
     async def wait_terminal(self, incident_id: str, timeout: float) -> IncidentState:
         """The incident once RESOLVED or FAILED (the view is fed by the stream)."""
@@ -109,6 +123,20 @@ class Gateway:
             raise NotFoundError(f"Incident {iid} not found")
         await self.projector.wait_for(stored[-1].seq)
         return self.view.get(iid).to_result()  # type: ignore[union-attr]
+
+
+async def consumer_lag(gw: Gateway) -> dict[str, int]:
+    """Pending messages per durable consumer of the pipeline."""
+    from services.gateway.system_api import STAGES
+    from shared.events.incident import INCIDENTS_STREAM
+
+    out = {}
+    for durable in STAGES:
+        try:
+            out[durable] = (await gw.store.js.consumer_info(INCIDENTS_STREAM, durable)).num_pending
+        except Exception:  # noqa: BLE001 - a consumer not created yet has no lag to report
+            continue
+    return out
 
 
 def create_app(gw: Gateway) -> FastAPI:
@@ -201,8 +229,10 @@ def create_app(gw: Gateway) -> FastAPI:
     async def containers() -> list[dict[str, Any]]:
         return [{k: c[k] for k in ("name", "status", "image", "id")} for c in gw.samples.get("containers", [])]
 
-    @app.get("/metrics", summary="Live CPU, memory and network of every container and process target")
-    async def metrics() -> list[dict[str, Any]]:
+    @app.get("/metrics", summary="Container metrics (seed 001 JSON), or Prometheus exposition when asked for it")
+    async def metrics(accept: str = Header(default="*/*")) -> Any:
+        if prometheus.wants_prometheus(accept):
+            return Response(prometheus.exposition(gw, await consumer_lag(gw)), media_type=CONTENT_TYPE_LATEST)
         return gw.samples.get("metrics", [])
 
     @app.get("/topology", summary="Service topology: agent, apps, replicas, load balancers")
@@ -264,13 +294,8 @@ def create_app(gw: Gateway) -> FastAPI:
         return {"status": "ok", "mode": "GOD_MODE", "version": __version__, "ws_clients": len(gw.hub.clients)}
 
     @app.get("/metrics/prometheus", summary="Prometheus metrics of AegisOps itself")
-    async def prometheus() -> Response:
-        counts: dict[str, int] = {}
-        for state in gw.view.incidents.values():
-            counts[state.status] = counts.get(state.status, 0) + 1
-        for status, n in counts.items():
-            INCIDENTS.labels(status).set(n)
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    async def prometheus_metrics() -> Response:
+        return Response(prometheus.exposition(gw, await consumer_lag(gw)), media_type=CONTENT_TYPE_LATEST)
 
     @app.websocket("/ws")
     async def ws(websocket: WebSocket) -> None:

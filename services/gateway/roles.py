@@ -40,6 +40,10 @@ ROUTE_ROLES: dict[tuple[str, str], Role] = {
     ("GET", "/api/system/circuit-breakers"): "viewer",
     ("POST", "/api/system/circuit-breakers/{name}/reset"): "admin",
     ("GET", "/api/system/health/full"): "viewer",
+    ("GET", "/api/system/performance"): "viewer",
+    ("GET", "/api/system/performance/history"): "viewer",
+    ("GET", "/api/system/monitoring/health"): "viewer",
+    ("GET", "/api/system/monitoring/targets"): "viewer",
 }
 
 

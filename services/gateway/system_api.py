@@ -7,10 +7,12 @@ import json
 import re
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from aegis import __version__
+from services.gateway import stats
 from services.gateway.registry import registry
 from shared.errors import NotFoundError, StoreUnavailableError, ValidationError
 from shared.events import iso, now
@@ -20,6 +22,7 @@ from shared.jetstream import js_call
 
 WORKER_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
 STAGES = ("analyst", "analyst-learn", "council", "council-approval-timer", "executor", "notifier")
+PERFORMANCE_INTERVAL = 10.0
 CRITICAL = {"gateway", "analyst", "council", "executor"}
 FEATURES = {"detection": "prober", "analysis": "analyst", "council": "council", "remediation": "executor",
             "notifications": "notifier"}
@@ -160,5 +163,71 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
                             for n, s in sorted((status or {}).items())],
                 "degradation": degr, "timestamp": iso(now()), "version": __version__}
         return JSONResponse(body, status_code=503 if overall == "unhealthy" else 200)
+
+    @router.get("/performance", summary="Stage latency percentiles, throughput, append rate")
+    async def performance() -> dict[str, Any]:
+        states = list(gw.view.incidents.values())
+        at = now()
+        received = {w: sum(1 for x in states if (at - x.created_at).total_seconds() <= w) for w in (60, 300)}
+        resolved = {w: sum(1 for x in states if x.resolved_at and (at - x.resolved_at).total_seconds() <= w)
+                    for w in (60, 300)}
+        history = gw.performance_history
+        rate = None
+        if len(history) >= 2 and history[-1]["t"] > history[-2]["t"]:
+            rate = round((history[-1]["stream_seq"] - history[-2]["stream_seq"]) / (history[-1]["t"] - history[-2]["t"]), 2)
+        return {"stages": {name: stats.percentiles(v) for name, v in stats.stage_durations(states).items()},
+                "mttr": stats.percentiles(stats.mttr(states)),
+                "throughput": {"received_per_min_1m": received[60], "received_per_min_5m": round(received[300] / 5, 2),
+                               "resolved_per_min_1m": resolved[60], "resolved_per_min_5m": round(resolved[300] / 5, 2)},
+                "append_rate_per_s": rate, "incidents_total": len(states), "timestamp": iso(at)}
+
+    @router.get("/performance/history", summary="Periodic samples of totals and stream position")
+    async def performance_history(limit: int = Query(default=100, ge=1, le=1000)) -> dict[str, Any]:
+        items = list(gw.performance_history)[-limit:]
+        return {"items": items, "count": len(items), "interval_seconds": PERFORMANCE_INTERVAL}
+
+    async def prometheus_targets() -> list[dict[str, Any]]:
+        if not gw.settings.prometheus_url:
+            raise StoreUnavailableError("Prometheus not configured (AEGIS_PROMETHEUS_URL)")
+        try:
+            async with httpx.AsyncClient(timeout=5) as client:
+                body = (await client.get(f"{gw.settings.prometheus_url}/api/v1/targets")).json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise StoreUnavailableError(f"Prometheus unreachable at {gw.settings.prometheus_url}: "
+                                        f"{type(exc).__name__}") from None
+        return [{"job": t["labels"].get("job", ""), "instance": t["labels"].get("instance", ""),
+                 "health": t.get("health", "unknown"), "labels": t["labels"], "last_scrape": t.get("lastScrape"),
+                 "last_error": t.get("lastError") or None,
+                 "scrape_duration_seconds": t.get("lastScrapeDuration")}
+                for t in body.get("data", {}).get("activeTargets", [])]
+
+    @router.get("/monitoring/targets", summary="Prometheus scrape targets (503 when Prometheus is unreachable)")
+    async def monitoring_targets() -> dict[str, Any]:
+        targets = await prometheus_targets()
+        return {"targets": targets, "total": len(targets), "up": sum(t["health"] == "up" for t in targets),
+                "down": sum(t["health"] == "down" for t in targets),
+                "jobs": sorted({t["job"] for t in targets}), "timestamp": iso(now())}
+
+    @router.get("/monitoring/health", summary="Monitoring stack health")
+    async def monitoring_health() -> JSONResponse:
+        try:
+            targets = await prometheus_targets()
+            reachable = True
+        except StoreUnavailableError as exc:
+            targets, reachable, issue = [], False, exc.message
+        jobs: dict[str, dict[str, Any]] = {}
+        for t in targets:
+            j = jobs.setdefault(t["job"], {"job": t["job"], "total": 0, "up": 0, "down": 0, "unknown": 0})
+            j["total"] += 1
+            j[t["health"] if t["health"] in ("up", "down") else "unknown"] += 1
+        up, down = sum(j["up"] for j in jobs.values()), sum(j["down"] for j in jobs.values())
+        healthy = reachable and up >= down
+        last = max((t["last_scrape"] for t in targets if t["last_scrape"]), default=None)
+        body = {"healthy": healthy, "prometheus_reachable": reachable, "prometheus_url": gw.settings.prometheus_url,
+                "targets_summary": list(jobs.values()), "exporters": [],
+                "metrics_collection": {"collecting": up > 0, "last_successful_scrape": last,
+                                       "scrape_interval_seconds": None, "total_series": None},
+                "issues": [] if reachable else [issue], "timestamp": iso(now())}
+        return JSONResponse(body, status_code=200 if reachable else 503)
 
     return router
