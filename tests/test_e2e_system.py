@@ -56,7 +56,9 @@ async def test_stop_start_restart_reset_and_their_errors(platform):
     assert again.status_code == 400 and "not running" in again.json()["detail"]
     degraded = get(platform, "/pipeline").json()["degradation"]
     assert degraded["mode"] == "degraded" and "notifications" not in degraded["available_features"]
-    assert get(platform, "/health/full").status_code == 200
+    full = get(platform, "/health/full")
+    assert full.status_code == 200 and full.json()["status"] == "degraded"
+    assert {d["name"] for d in full.json()["dependencies"]} == {"docker", "nginx"}
     assert post(platform, "/supervisor/workers/notifier/start").status_code == 200
     assert post(platform, "/supervisor/workers/notifier/start").status_code == 400
     assert post(platform, "/supervisor/workers/prober/restart").json()["message"] == \

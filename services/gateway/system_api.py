@@ -3,8 +3,11 @@ full health and circuit breakers."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import shutil
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -141,6 +144,28 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
         await gw.system_projector.wait_for(seq)
         return {"success": True, "message": f"Circuit breaker '{name}' reset", "state": "closed"}
 
+    async def dependencies() -> list[dict[str, Any]]:
+        """Docker and nginx: not critical (process targets work without them), reported as they are."""
+
+        def docker_state() -> dict[str, Any]:
+            from services.executor.docker_backend import DockerBackend
+
+            try:
+                DockerBackend(gw.settings.docker_host).client.ping()
+                return {"name": "docker", "status": "healthy", "critical": False, "message": "engine answers"}
+            except Exception as exc:  # noqa: BLE001 - no engine is a state, not an error
+                return {"name": "docker", "status": "unavailable", "critical": False, "message": str(exc)[:200]}
+
+        def nginx_state() -> dict[str, Any]:
+            binary = shutil.which(gw.settings.nginx_binary)
+            pid_file = Path(gw.settings.data_dir) / "nginx" / "nginx.pid"
+            running = pid_file.exists()
+            return {"name": "nginx", "status": "healthy" if binary else "unavailable", "critical": False,
+                    "message": ("load balancer running" if running else "installed; started on first scale")
+                    if binary else "nginx is not installed"}
+
+        return [await asyncio.to_thread(docker_state), nginx_state()]
+
     @router.get("/health/full", summary="Everything AegisOps depends on")
     async def health_full() -> JSONResponse:
         status = await workers()
@@ -158,6 +183,7 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
                                  "healthy" if "llm_analysis" in degr["available_features"] else "unavailable",
                                  "url": gw.settings.llm_api_base or None,
                                  "circuit_state": gw.system.breakers.get("llm", {}).get("state", "closed")}],
+                "dependencies": await dependencies(),
                 "circuit_breakers": await breakers(),
                 "workers": [{"name": n, "running": s == "running", "critical": n.split("_")[0] in CRITICAL}
                             for n, s in sorted((status or {}).items())],
