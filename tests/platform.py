@@ -84,6 +84,12 @@ class Platform:
                 self.proc.wait()
         self._out.close()
 
+    def shutdown(self) -> None:
+        """Stop like Ctrl-C and wait until every process it started is gone."""
+        children = [p.pid for p in self.children()]
+        self.stop()
+        wait_gone(children)
+
     def log(self, name: str) -> str:
         """A service's log file."""
         path = self.data_dir / "logs" / f"{name}.log"

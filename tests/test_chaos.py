@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.platform import Platform, wait_gone
+from tests.platform import Platform
 
 pytestmark = pytest.mark.e2e
 
@@ -17,9 +17,7 @@ pytestmark = pytest.mark.e2e
 def platform(tmp_path_factory):
     plat = Platform(tmp_path_factory.mktemp("chaos"), demo=False)
     yield plat
-    children = [p.pid for p in plat.children()]
-    plat.stop()
-    wait_gone(children)
+    plat.shutdown()
 
 
 def chaos(platform, *args):

@@ -16,7 +16,7 @@ from shared.eventstore import EventStore
 from shared.jetstream import connect
 from tests.fake_llm import FakeLLM
 from tests.helpers import eventually, wait_sync
-from tests.platform import Platform, demo_ports_free, wait_gone
+from tests.platform import Platform, demo_ports_free
 from tests.test_e2e_pipeline import alert, kill_target, stored_types
 
 pytestmark = pytest.mark.e2e
@@ -35,9 +35,7 @@ def platform(tmp_path_factory, llm):
     config = f'llm_model = "openai/fake-sre"\nllm_api_base = "{llm.api_base}"\nllm_api_key = "k"\nack_wait = 3.0\n'
     plat = Platform(tmp_path_factory.mktemp("analyst"), demo=True, config=config)
     yield plat
-    children = [p.pid for p in plat.children()]
-    plat.stop()
-    wait_gone(children)
+    plat.shutdown()
 
 
 async def test_llm_tokens_stream_to_the_websocket_and_the_resolution_is_learned(platform, llm):

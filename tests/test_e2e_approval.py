@@ -13,7 +13,7 @@ import websockets
 
 from services.executor.process_backend import pids_listening_on
 from tests.helpers import eventually, wait_sync
-from tests.platform import Platform, demo_ports_free, wait_gone
+from tests.platform import Platform, demo_ports_free
 from tests.test_e2e_pipeline import alert, kill_target, stored_types
 
 pytestmark = pytest.mark.e2e
@@ -32,9 +32,7 @@ def platform(tmp_path_factory):
     (tmp / "policy.toml").write_text(POLICY)
     plat = Platform(tmp, demo=True, config=f'policy_file = "{tmp / "policy.toml"}"\n')
     yield plat
-    children = [p.pid for p in plat.children()]
-    plat.stop()
-    wait_gone(children)
+    plat.shutdown()
 
 
 def awaiting(platform, incident_id):

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import _require
 from tests.helpers import eventually, free_port
-from tests.platform import Platform, wait_gone
+from tests.platform import Platform
 from tests.test_gateway_api import api  # noqa: F401 - in-process gateway fixture
 
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
@@ -35,9 +35,7 @@ scrape_configs:
                              f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=subprocess.DEVNULL,
                             stderr=open(tmp / "prometheus.log", "wb"))
     yield plat, prom_port
-    children = [p.pid for p in plat.children()]
-    plat.stop()
-    wait_gone(children)
+    plat.shutdown()
     prom.terminate()
     prom.wait(30)
 

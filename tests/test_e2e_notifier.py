@@ -16,7 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.helpers import eventually, free_port, wait_sync
-from tests.platform import Platform, demo_ports_free, wait_gone
+from tests.platform import Platform, demo_ports_free
 from tests.test_e2e_pipeline import alert, kill_target, stored_types
 
 pytestmark = pytest.mark.e2e
@@ -80,9 +80,7 @@ notify_review = "email=human,webhook=auto"
     plat = Platform(tmp_path_factory.mktemp("notify"), demo=True, config=config)
     smtp = {"controller": controller, "port": smtp_port, "mailbox": mailbox}
     yield plat, mailbox, receiver, smtp
-    children = [p.pid for p in plat.children()]
-    plat.stop()
-    wait_gone(children)
+    plat.shutdown()
     smtp["controller"].stop()
     receiver.server.shutdown()
 

@@ -11,7 +11,7 @@ import websockets
 
 from services.executor.process_backend import process_replicas
 from tests.helpers import eventually, wait_sync
-from tests.platform import Platform, demo_ports_free, wait_gone
+from tests.platform import Platform, demo_ports_free
 
 pytestmark = pytest.mark.e2e
 SEED_METRICS = {"name", "cpu_percent", "memory_mb", "memory_limit_mb", "memory_percent", "net_rx_bytes",
@@ -24,9 +24,7 @@ def platform(tmp_path_factory, nginx_binary):
     plat = Platform(tmp_path_factory.mktemp("ops"), demo=True,
                     config=f'executors = 3\nmetrics_interval_secs = 0.5\nnginx_binary = "{nginx_binary}"\n')
     yield plat
-    children = [p.pid for p in plat.children()]
-    plat.stop()
-    wait_gone(children)
+    plat.shutdown()
 
 
 def test_three_executor_processes_run(platform):

@@ -42,9 +42,7 @@ def platform(tmp_path_factory):
     yield plat
     for pid in target_pids(_slow_target()):  # a user target: aegis up leaves those running, the test does not
         os.kill(pid, signal.SIGKILL)
-    children = [p.pid for p in plat.children()]
-    plat.stop()
-    wait_gone(children)
+    plat.shutdown()
     wait_sync(demo_ports_free, timeout=10, what="demo targets stopped")
 
 

@@ -12,7 +12,7 @@ from shared.events.system import BreakerStateChanged
 from shared.eventstore import EventStore
 from shared.jetstream import connect
 from tests.helpers import eventually
-from tests.platform import Platform, wait_gone
+from tests.platform import Platform
 from tests.test_gateway_api import api  # noqa: F401 - in-process gateway without a supervisor
 
 WORKER_FIELDS = {"name", "status", "restart_count", "max_restarts", "last_started_at", "last_crashed_at", "error"}
@@ -22,9 +22,7 @@ WORKER_FIELDS = {"name", "status", "restart_count", "max_restarts", "last_starte
 def platform(tmp_path_factory):
     plat = Platform(tmp_path_factory.mktemp("system"), demo=False)
     yield plat
-    children = [p.pid for p in plat.children()]
-    plat.stop()
-    wait_gone(children)
+    plat.shutdown()
 
 
 def get(platform, path, **params):

@@ -15,7 +15,7 @@ from services.executor.process_backend import pids_listening_on, start_detached,
 from services.prober.domain import ProbeResult, TargetHealth, observe
 from shared.config import ProbeConfig, TargetConfig
 from tests.helpers import eventually, free_port, wait_sync
-from tests.platform import Platform, wait_gone
+from tests.platform import Platform
 
 PROBE = ProbeConfig(failure_threshold=3, success_threshold=2)
 
@@ -94,11 +94,9 @@ probe = {{ kind = "http", interval = 0.2, failure_threshold = 2, success_thresho
     plat = Platform(tmp, demo=False, config=config, probes=True)
     plat.flag, plat.port, plat.flaky_port = flag, port, flaky_port
     yield plat
-    children = [p.pid for p in plat.children()]
     for t in targets:
         stop_pids(target_pids(t), 1)
-    plat.stop()
-    wait_gone(children)
+    plat.shutdown()
 
 
 def prober_incidents(platform, target):
@@ -193,10 +191,8 @@ probe = {{ kind = "http", interval = 0.5, memory_percent = 50.0, memory_limit_mb
     plat = Platform(tmp, demo=False, config=config, probes=True)
     plat.hog_port = port
     yield plat
-    children = [p.pid for p in plat.children()]
     stop_pids(target_pids(target), 1)
-    plat.stop()
-    wait_gone(children)
+    plat.shutdown()
 
 
 def json_list(items):
