@@ -54,11 +54,14 @@ def test_prometheus_format_when_asked_seed_json_otherwise(stack):
 async def test_monitoring_endpoints_read_a_real_prometheus(stack):
     plat, prom_port = stack
     def scraped():
-        body = httpx.get(f"{plat.url}/api/system/monitoring/targets").json()
-        assert body.get("up") == 1, [t["last_error"] for t in body["targets"]]
+        response = httpx.get(f"{plat.url}/api/system/monitoring/targets")
+        if response.status_code == 503:  # prometheus itself still starting
+            return None
+        body = response.json()
+        assert body["up"] == 1, [t["last_error"] for t in body["targets"]]
         return body
 
-    targets = await eventually(scraped, timeout=30, what="prometheus scraped us")
+    targets = await eventually(scraped, timeout=60, what="prometheus scraped us")
     assert targets["jobs"] == ["aegisops"] and targets["targets"][0]["health"] == "up"
     health = httpx.get(f"{plat.url}/api/system/monitoring/health").json()
     assert health["healthy"] and health["prometheus_reachable"] and health["targets_summary"][0]["up"] == 1
