@@ -85,8 +85,9 @@ class Platform:
         self._out.close()
 
     def shutdown(self) -> None:
-        """Stop like Ctrl-C and wait until every process it started is gone."""
-        children = [p.pid for p in self.children()]
+        """Stop like Ctrl-C and wait until its services and NATS are gone. Targets run in sessions of their
+        own (they must outlive whoever restarted them); the tests that start targets stop those themselves."""
+        children = [p.pid for p in self.children() if _sid(p.pid) != p.pid]
         self.stop()
         wait_gone(children)
 
@@ -107,6 +108,13 @@ class Platform:
         found = wait_sync(lambda: (lambda i: i if i.get("status") in ("RESOLVED", "FAILED") else None)(
             self.incident(incident_id)), timeout=timeout, interval=0.05, what=f"{incident_id} terminal")
         return found
+
+
+def _sid(pid: int) -> int | None:
+    try:
+        return os.getsid(pid)
+    except OSError:
+        return None
 
 
 def demo_ports_free() -> bool:

@@ -94,9 +94,9 @@ probe = {{ kind = "http", interval = 0.2, failure_threshold = 2, success_thresho
     plat = Platform(tmp, demo=False, config=config, probes=True)
     plat.flag, plat.port, plat.flaky_port = flag, port, flaky_port
     yield plat
+    plat.shutdown()  # first: a running prober would see the targets exit and have them restarted
     for t in targets:
         stop_pids(target_pids(t), 1)
-    plat.shutdown()
 
 
 def prober_incidents(platform, target):
@@ -191,8 +191,8 @@ probe = {{ kind = "http", interval = 0.5, memory_percent = 50.0, memory_limit_mb
     plat = Platform(tmp, demo=False, config=config, probes=True)
     plat.hog_port = port
     yield plat
-    stop_pids(target_pids(target), 1)
     plat.shutdown()
+    stop_pids(target_pids(target), 1)
 
 
 def json_list(items):

@@ -26,8 +26,10 @@ def pids_listening_on(port: int) -> list[int]:
 
 def target_pids(target: TargetConfig) -> list[int]:
     """Processes that are this target: listening on its port, or running exactly its command (still booting)."""
+    from services.executor.replicas import command_for
+
     pids = set(pids_listening_on(target.port))
-    command = list(target.command)
+    command = command_for(target, target.port)
     for proc in psutil.process_iter(["pid", "cmdline"]):
         if command and proc.info["cmdline"] == command:
             pids.add(proc.info["pid"])
