@@ -13,6 +13,7 @@ import httpx
 
 from shared.jetstream import connect
 from shared.live import INTAKE_ALERTS
+from shared.stats import percentile
 
 ALERT_MIX = {
     "Memory Leak": "ERROR: Memory usage at 97%. OOM imminent.",
@@ -22,12 +23,6 @@ ALERT_MIX = {
     "Synthetic check": "chaos: nothing is really wrong",
 }
 TERMINAL = ("resolved", "recovered", "failed")
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))] if ordered else 0.0
 
 
 async def run_chaos(nats_url: str, url: str, count: int, rate: float, via: str, targets: list[str],
@@ -80,6 +75,6 @@ async def run_chaos(nats_url: str, url: str, count: int, rate: float, via: str, 
     latencies = [(done[i][0] - sent[i]) * 1000 for i in done]
     outcomes = {k: sum(1 for _, o in done.values() if o == k) for k in TERMINAL}
     print(json.dumps({"sent": count, "terminal": len(done), "lost": count - len(done), "outcomes": outcomes,
-                      "elapsed_s": round(elapsed, 2), "p50_ms": round(percentile(latencies, 50), 1),
-                      "p99_ms": round(percentile(latencies, 99), 1), "via": via, "run": run_id}))
+                      "elapsed_s": round(elapsed, 2), "p50_ms": round(percentile(latencies, 50), 1) if latencies else None,
+                      "p99_ms": round(percentile(latencies, 99), 1) if latencies else None, "via": via, "run": run_id}))
     return 0 if len(done) == count else 1

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from aegis.nats_server import EmbeddedNats
+from shared.stats import percentile  # noqa: F401 - re-exported for the bench scripts
 
 
 def free_port() -> int:
@@ -22,15 +23,6 @@ def start_nats() -> EmbeddedNats:
     server = EmbeddedNats(Path(tempfile.mkdtemp(prefix="aegis-bench-")), free_port(), server_name="bench")
     server.start()
     return server
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100) by nearest rank."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def report(result: dict) -> None:

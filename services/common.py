@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from shared.aggregate import decide_and_append
+from shared.decisions import fail
 from shared.events import Envelope
-from shared.events import incident as ev
 from shared.log import get_logger
 from shared.service import ServiceContext
 
@@ -20,12 +20,8 @@ def fail_incident(ctx: ServiceContext, stage: str) -> Callable[[Envelope, BaseEx
         if env.incident_id is None:
             return
 
-        def decide(state):  # type: ignore[no-untyped-def]
-            if state is None or state.terminal:
-                return []
-            return [ev.IncidentFailed(error=f"{stage} gave up after retries: {exc}", stage=stage)]
-
-        await decide_and_append(ctx.store, env.incident_id, decide, causation=env)
+        await decide_and_append(ctx.store, env.incident_id, fail(f"{stage} gave up after retries: {exc}", stage),
+                                causation=env)
         log.error("incident failed: stage gave up", extra={"incident_id": env.incident_id, "stage": stage})
 
     return on_give_up

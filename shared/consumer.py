@@ -13,7 +13,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from shared.errors import AegisError, DecodeError, EventStoreError, NotFoundError, RetryLater
+from shared.errors import AegisError, DecodeError, EventStoreError, RetryLater
 from shared.events import Envelope, decode
 from shared.jetstream import js_call
 from shared.log import get_logger, incident_id_var
@@ -216,10 +216,3 @@ class ConsumerRunner:
             except Exception:  # noqa: BLE001 - connection trouble; redelivery is the fallback
                 return
 
-
-async def delete_consumer(nc: NATS, stream: str, durable: str) -> None:
-    """Remove a durable (tests and re-provisioning)."""
-    try:
-        await js_call(nc.jetstream().delete_consumer(stream, durable))
-    except NotFoundError:
-        pass

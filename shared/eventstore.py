@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from nats.aio.client import Client as NATS
 
-from shared.errors import EventStoreError, StoreUnavailableError
+from shared.errors import EventStoreError
 from shared.events import Envelope, Event, decode, deterministic_id, encode, now
 from shared.events.incident import INCIDENTS_STREAM
 from shared.jetstream import js_call
@@ -146,8 +146,6 @@ class EventStore:
                 more = int(headers.get("Nats-Num-Pending", "0")) > 0
                 if len(out) >= LOAD_BATCH and not more:
                     return out, more
-        except StoreUnavailableError:
-            raise
         finally:
             await sub.unsubscribe()
 

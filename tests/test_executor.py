@@ -17,7 +17,7 @@ from shared.eventstore import EventStore
 from shared.projections.inventory import InventoryView
 from shared.service import ServiceContext
 from tests.builders import analysis, council_approved, received
-from tests.helpers import free_port
+from tests.helpers import eventually, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +59,7 @@ DELIVERY = Delivery(msg=_Msg(), attempt=1, last_attempt=False)  # type: ignore[a
 
 async def test_two_executors_and_a_redelivery_act_exactly_once(nc, store, target, tmp_path):
     start_detached(target)
-    before = pids_listening_on(target.port) or await _wait_pids(target.port)
+    before = await eventually(lambda: pids_listening_on(target.port), what="target listening")
     decision = await approved(store, "inc-1", target)
     a, b = executor(nc, tmp_path, target, "a"), executor(nc, tmp_path, target, "b")
     await asyncio.gather(a.on_decision(decision, DELIVERY), b.on_decision(decision, DELIVERY),
@@ -73,15 +73,6 @@ async def test_two_executors_and_a_redelivery_act_exactly_once(nc, store, target
     assert httpx.get(f"http://127.0.0.1:{target.port}/addition?a=1&b=2").json()["result"] == 3
     await a.on_decision(decision, DELIVERY)  # a late redelivery changes nothing
     assert [s.envelope.type for s in await store.load("inc-1")] == types
-
-
-async def _wait_pids(port):
-    for _ in range(200):
-        pids = pids_listening_on(port)
-        if pids:
-            return pids
-        await asyncio.sleep(0.02)
-    raise AssertionError("target did not start")
 
 
 async def test_failed_verification_fails_the_incident_with_the_reason(nc, store, tmp_path):

@@ -164,8 +164,7 @@ def test_injection_in_the_analysis_text_is_caught_too():
 
 
 def held_state(role="approver", expires=AT + timedelta(seconds=60)):
-    return run(*[e for e in [received(container_name="orders-api")]],
-               ev.AnalysisStarted(analyzer="offline"),
+    return run(received(container_name="orders-api"), ev.AnalysisStarted(analyzer="offline"),
                ev.AnalysisCompleted(analysis=AIAnalysis(root_cause="r", action="ROLLBACK", justification="j",
                                                         confidence=0.9), analyzer="offline"),
                *[e for e in decide(analysed("ROLLBACK"))[0] if not isinstance(e, ev.ApprovalRequested)],

@@ -92,7 +92,7 @@ async def test_nats_killed_and_restarted_midstream_loses_nothing(nats_server, st
 
         nats_server.proc.kill()  # SIGKILL: no chance to flush politely
         nats_server.proc.wait()
-        await asyncio.sleep(0.3)  # let clients notice the broken connection
+        await eventually(lambda: not consumer_nc.is_connected, timeout=10, what="clients notice the broken link")
         await asyncio.to_thread(nats_server.start)
 
         async def append_after(i):

@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from aegis.nats_server import port_free
+from aegis.nats_server import port_free, wait_for_port
 from services.executor.process_backend import (
     pids_listening_on,
     process_replicas,
     start_detached,
     stop_pids,
-    wait_listening,
 )
 from shared.config import TargetConfig
 from shared.errors import RuntimeStartError
@@ -50,7 +49,7 @@ class DemoTargets:
         for t in self.targets:
             start_detached(t, self.log_dir)
         for t in self.targets:
-            if not wait_listening(t.port, timeout=10.0):
+            if not wait_for_port("127.0.0.1", t.port, timeout=10.0):
                 raise RuntimeStartError(f"demo target {t.name} did not listen on {t.port}")
 
     def stop_all(self) -> None:

@@ -54,5 +54,3 @@ def is_new_entry(known: RunbookEntry | None, entry: RunbookEntry) -> bool:
     """True unless the runbook already holds exactly this entry."""
     return known != entry
 
-
-__all__: Sequence[str] = ("begin", "complete", "needs_analysis", "runbook_entry", "query_text", "is_new_entry")

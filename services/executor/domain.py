@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from shared.config import SUPPORTED_ACTIONS, TargetConfig
+from shared.decisions import fail as shared_fail
 from shared.events import Event, now
 from shared.events.models import ScaleEvent
 from shared.events import incident as ev
@@ -55,14 +56,8 @@ def resolve_noop(state: IncidentState | None) -> list[Event]:
 
 
 def fail(reason: str, stage: str = "executor"):  # type: ignore[no-untyped-def]
-    """A decider that fails a not-yet-terminal incident with `reason`."""
-
-    def decide(state: IncidentState | None) -> list[Event]:
-        if state is None or state.terminal:
-            return []
-        return [ev.IncidentFailed(error=reason, stage=stage)]
-
-    return decide
+    """The shared fail decider, with the executor as the stage."""
+    return shared_fail(reason, stage)
 
 
 def action_done(detail: str, scale: ScaleEvent | None = None):  # type: ignore[no-untyped-def]

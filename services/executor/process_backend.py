@@ -87,21 +87,6 @@ def _reap_later(proc: subprocess.Popen[bytes]) -> None:
     threading.Thread(target=proc.wait, daemon=True).start()
 
 
-def wait_listening(port: int, host: str = "127.0.0.1", timeout: float = 3.0) -> bool:
-    """True once something accepts connections on the port."""
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection((host, port), timeout=0.2):
-                return True
-        except OSError:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.005)
-
-
 def restart(target: TargetConfig, grace: float, delay: float, log_dir: Path | None) -> str:
     """Stop whatever listens on the target's port and start its command again; returns what happened."""
     stopped = stop_pids(pids_listening_on(target.port), grace)

@@ -10,7 +10,7 @@ import uvicorn
 from nats.js.api import DeliverPolicy
 from pydantic import ValidationError as PydanticValidationError
 
-from services.gateway.app import Gateway, create_app
+from services.gateway.app import Gateway, create_app, seed_container
 from services.gateway.feed import Hub
 from services.gateway.frames import frame
 from services.gateway.schemas import IncidentPayload
@@ -67,8 +67,7 @@ async def build(ctx: ServiceContext):
         if kind == "metrics":
             hub.broadcast(frame("metrics", None, data))
         elif kind == "containers":
-            hub.broadcast(frame("container.list", None, [{k: c[k] for k in ("name", "status", "image", "id")}
-                                                         for c in data]))
+            hub.broadcast(frame("container.list", None, [seed_container(c) for c in data]))
 
     await ctx.nc.jetstream().subscribe("samples.>", stream=SAMPLES_STREAM, ordered_consumer=True,
                                        deliver_policy=DeliverPolicy.LAST_PER_SUBJECT, cb=on_sample)

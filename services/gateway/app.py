@@ -69,6 +69,14 @@ class Gateway:
             except asyncio.TimeoutError:
                 pass
 
+    async def decide(self, incident_id: str, decider) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+        """A human's decision on an incident: 404 if it does not exist, else append and answer once applied."""
+        if self.view.get(incident_id) is None and not await self.store.load(incident_id):
+            raise NotFoundError(f"Incident {incident_id} not found")
+        _, seq = await decide_and_append(self.store, incident_id, decider)
+        await self.projector.wait_for(seq)
+        return self.view.get(incident_id).to_result()  # type: ignore[union-attr]
+
     async def wait_terminal(self, incident_id: str, timeout: float) -> IncidentState:
         """The incident once RESOLVED or FAILED (the view is fed by the stream)."""
         deadline = asyncio.get_running_loop().time() + timeout
@@ -125,6 +133,11 @@ class Gateway:
         return self.view.get(iid).to_result()  # type: ignore[union-attr]
 
 
+def seed_container(c: dict[str, Any]) -> dict[str, Any]:
+    """Seed 001's container shape (the sample also carries replica_of for the topology)."""
+    return {k: c[k] for k in ("name", "status", "image", "id")}
+
+
 async def consumer_lag(gw: Gateway) -> dict[str, int]:
     """Pending messages per durable consumer of the pipeline."""
     from services.gateway.system_api import STAGES
@@ -174,11 +187,7 @@ def create_app(gw: Gateway) -> FastAPI:
 
     async def decide(incident_id: str, body: Decision, user: str | None, verdict) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         by = body.by or user or "anonymous"
-        if gw.view.get(incident_id) is None and not await gw.store.load(incident_id):
-            raise NotFoundError(f"Incident {incident_id} not found")
-        _, seq = await decide_and_append(gw.store, incident_id, lambda s: verdict(s, incident_id, by, body.comment))
-        await gw.projector.wait_for(seq)
-        return gw.view.get(incident_id).to_result()  # type: ignore[union-attr]
+        return await gw.decide(incident_id, lambda s: verdict(s, incident_id, by, body.comment))
 
     @app.post("/incidents/{incident_id}/approve", summary="Approve a held action (approver role)")
     async def approve_incident(incident_id: str, body: Decision | None = None,
@@ -227,7 +236,7 @@ def create_app(gw: Gateway) -> FastAPI:
 
     @app.get("/containers", summary="Containers and process targets (latest sample)")
     async def containers() -> list[dict[str, Any]]:
-        return [{k: c[k] for k in ("name", "status", "image", "id")} for c in gw.samples.get("containers", [])]
+        return [seed_container(c) for c in gw.samples.get("containers", [])]
 
     @app.get("/metrics", summary="Container metrics (seed 001 JSON), or Prometheus exposition when asked for it")
     async def metrics(accept: str = Header(default="*/*")) -> Any:
@@ -244,25 +253,18 @@ def create_app(gw: Gateway) -> FastAPI:
         return [{"incident_id": st.incident_id, **msgspec.to_builtins(n)} for st in gw.view.all()
                 for n in st.notifications if status is None or n.status == status]
 
-    async def review(incident_id: str, decide) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-        if gw.view.get(incident_id) is None:
-            raise NotFoundError(f"Incident {incident_id} not found")
-        _, seq = await decide_and_append(gw.store, incident_id, decide)
-        await gw.projector.wait_for(seq)
-        return gw.view.get(incident_id).to_result()  # type: ignore[union-attr]
-
     @app.post("/notifications/{incident_id}/{draft_id}/approve", summary="Approve a notification draft")
     async def approve_note(incident_id: str, draft_id: str, body: Decision | None = None,
                            x_aegis_user: str | None = Header(default=None)) -> dict[str, Any]:
         by = (body.by if body else None) or x_aegis_user or "anonymous"
-        return await review(incident_id, lambda s: approvals.approve_draft(s, incident_id, draft_id, by))
+        return await gw.decide(incident_id, lambda s: approvals.approve_draft(s, incident_id, draft_id, by))
 
     @app.post("/notifications/{incident_id}/{draft_id}/reject", summary="Reject a notification draft")
     async def reject_note(incident_id: str, draft_id: str, body: Decision | None = None,
                           x_aegis_user: str | None = Header(default=None)) -> dict[str, Any]:
         by = (body.by if body else None) or x_aegis_user or "anonymous"
         reason = body.comment if body else ""
-        return await review(incident_id, lambda s: approvals.reject_draft(s, incident_id, draft_id, by, reason))
+        return await gw.decide(incident_id, lambda s: approvals.reject_draft(s, incident_id, draft_id, by, reason))
 
     @app.post("/notifications/{incident_id}/{draft_id}/edit", summary="Edit a notification draft's subject/body")
     async def edit_note(incident_id: str, draft_id: str, body: DraftEdit,
@@ -270,7 +272,7 @@ def create_app(gw: Gateway) -> FastAPI:
         if body.subject is None and body.body is None:
             raise ValidationError("give a new subject, body or both")
         by = body.by or x_aegis_user or "anonymous"
-        return await review(incident_id, lambda s: approvals.edit_draft(s, incident_id, draft_id, by, body.subject,
+        return await gw.decide(incident_id, lambda s: approvals.edit_draft(s, incident_id, draft_id, by, body.subject,
                                                                           body.body))
 
     @app.get("/runbook", summary="The self-growing runbook (RAG knowledge base)")

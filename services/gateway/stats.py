@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from shared.projections.incident import IncidentState
+from shared.stats import percentile
 
 # (stage, timeline status where it starts, timeline status where it ends)
 STAGES = (("analysis", "RECEIVED", "AI_COMPLETE"), ("council", "AI_COMPLETE", "COUNCIL_DECISION"),
@@ -47,9 +48,4 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
     """p50 / p95 / p99 in milliseconds."""
     if not values:
         return {"p50_ms": None, "p95_ms": None, "p99_ms": None, "count": 0}
-    ordered = sorted(values)
-
-    def pick(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))] * 1000, 2)
-
-    return {"p50_ms": pick(0.50), "p95_ms": pick(0.95), "p99_ms": pick(0.99), "count": len(ordered)}
+    return {f"p{q}_ms": round(percentile(values, q) * 1000, 2) for q in (50, 95, 99)} | {"count": len(values)}

@@ -17,7 +17,7 @@ from services.prober.domain import ProbeResult, TargetHealth, observe, probe_for
 from services.prober.resources import ResourceState, observe_resources
 from shared.aggregate import decide_and_append
 from shared.config import TargetConfig
-from shared.errors import AegisError, ConcurrencyError
+from shared.errors import AegisError
 from shared.events import incident as ev
 from shared.jetstream import js_call
 from shared.log import get_logger
@@ -33,6 +33,11 @@ log = get_logger("prober")
 def fingerprint(target: str) -> str:
     """The fingerprint of the prober's incidents on one target: one open incident per target."""
     return f"probe:{target}"
+
+
+def new_incident_id(prefix: str, target: TargetConfig) -> str:
+    """A fresh id for an incident the prober opens on a target."""
+    return f"{prefix}-{target.name.replace('.', '_')}-{uuid.uuid4().hex[:8]}"
 
 
 class Prober:
@@ -66,17 +71,7 @@ class Prober:
         fp = f"resource:{target.name}:{alert_type.replace(' ', '_').lower()}"
         if any(s.fingerprint == fp and not s.terminal for s in self.view.incidents.values()):
             return
-        iid = f"res-{target.name.replace('.', '_')}-{uuid.uuid4().hex[:8]}"
-        event = ev.IncidentReceived(alert_type=alert_type, logs=evidence, container_name=target.name,
-                                    severity="CRITICAL", source="prober", fingerprint=fp)
-        try:
-            seq = await self.ctx.store.append(iid, [event], expected_seq=0)
-        except AegisError as exc:
-            log.warning("could not open a resource incident", extra={"target": target.name, "error": str(exc)})
-            return
-        log.warning("resource incident opened", extra={"incident_id": iid, "target": target.name,
-                                                       "alert_type": alert_type})
-        await self.projector.wait_for(seq)
+        await self._open(new_incident_id("res", target), target, alert_type, evidence, fp)
 
     def open_incident(self, name: str) -> str | None:
         """The prober's non-terminal incident on this target, if any."""
@@ -167,18 +162,24 @@ class Prober:
         """One incident per target at a time."""
         if self.open_incident(target.name) is not None:
             return
-        iid = f"probe-{target.name.replace('.', '_')}-{uuid.uuid4().hex[:8]}"
         health = self.health[target.name]
         logs = (f"{health.consecutive_failures} consecutive failed {probe_for(target).kind} checks of "
                 f"{target.name}; last: {result.detail}")
-        event = ev.IncidentReceived(alert_type="Health check failing", logs=logs, container_name=target.name,
-                                    severity="CRITICAL", source="prober", fingerprint=fingerprint(target.name))
-        self.opening[target.name] = iid
+        iid = new_incident_id("probe", target)
+        self.opening[target.name] = iid  # before the append: a concurrent failure must not open a second one
+        await self._open(iid, target, "Health check failing", logs, fingerprint(target.name))
+
+    async def _open(self, iid: str, target: TargetConfig, alert_type: str, logs: str, fp: str) -> None:
+        """Append the IncidentReceived of a new prober incident and wait until our own view has it."""
+        event = ev.IncidentReceived(alert_type=alert_type, logs=logs, container_name=target.name,
+                                    severity="CRITICAL", source="prober", fingerprint=fp)
         try:
             seq = await self.ctx.store.append(iid, [event], expected_seq=0)
-        except ConcurrencyError:
+        except AegisError as exc:
+            log.warning("could not open an incident", extra={"target": target.name, "error": str(exc)})
             return
-        log.warning("incident opened by probe", extra={"incident_id": iid, "target": target.name})
+        log.warning("incident opened by the prober", extra={"incident_id": iid, "target": target.name,
+                                                           "alert_type": alert_type})
         await self.projector.wait_for(seq)
 
     async def recover(self, target: TargetConfig, result: ProbeResult) -> None:
