@@ -26,7 +26,7 @@ TERMINAL = ("resolved", "recovered", "failed")
 
 
 async def run_chaos(nats_url: str, url: str, count: int, rate: float, via: str, targets: list[str],
-                    types: list[str], timeout: float) -> int:
+                    types: list[str], timeout: float, headers: dict[str, str] | None = None) -> int:
     """Send `count` alerts at `rate`/s; wait up to `timeout` s for all to be terminal; 0 if they all were."""
     run_id = uuid.uuid4().hex[:8]
     rng = random.Random(run_id)
@@ -40,7 +40,7 @@ async def run_chaos(nats_url: str, url: str, count: int, rate: float, via: str, 
             done[iid] = (time.perf_counter(), msg.subject.rsplit(".", 1)[1])
 
     subs = [await nc.subscribe(f"incidents.*.{kind}", cb=on_terminal) for kind in TERMINAL]
-    client = httpx.AsyncClient(timeout=30)
+    client = httpx.AsyncClient(timeout=30, headers=headers or {})
     started = time.perf_counter()
     last_report = started
     try:

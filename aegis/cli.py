@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 
+from aegis.client import add_gateway_args, auth_headers, gateway_url
 from shared.config import load_settings
 from shared.errors import AegisError
 
@@ -20,18 +21,20 @@ def _up_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--demo", action="store_true", default=None,
                    help="also start and monitor the demo targets (env AEGIS_DEMO)")
     p.add_argument("--executors", type=int, help="executor processes to run (env AEGIS_EXECUTORS, default 1)")
+    p.add_argument("--no-auth", action="store_true",
+                   help="turn authentication off, for local experiments only (warns on every start)")
 
 
 def _notify_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("notify", help="review notification drafts: list, approve, reject, edit")
     verbs = p.add_subparsers(dest="notify_command", required=True)
-    verbs.add_parser("list", help="drafts awaiting review").add_argument("--url")
+    add_gateway_args(verbs.add_parser("list", help="drafts awaiting review"))
     for verb in ("approve", "reject", "edit"):
         q = verbs.add_parser(verb)
         q.add_argument("incident_id")
         q.add_argument("draft_id", help="e.g. alert-email, recovery-webhook")
-        q.add_argument("--by")
-        q.add_argument("--url", help="gateway URL (env AEGIS_URL)")
+        q.add_argument("--by", help="who decides (only without auth; signed in, your key's name is recorded)")
+        add_gateway_args(q)
         if verb == "reject":
             q.add_argument("--comment", "-m", default="")
         if verb == "edit":
@@ -45,10 +48,14 @@ def _notify(args: argparse.Namespace) -> int:
 
     import httpx
 
-    url = args.url or os.environ.get("AEGIS_URL") or "http://127.0.0.1:8001"
+    url, headers = gateway_url(args), auth_headers(args)
     try:
         if args.notify_command == "list":
-            for n in httpx.get(f"{url}/notifications", params={"status": "drafted"}, timeout=30).json():
+            listing = httpx.get(f"{url}/notifications", params={"status": "drafted"}, headers=headers, timeout=30)
+            if listing.status_code != 200:
+                print(f"aegis: notify list refused ({listing.status_code}): {_detail(listing)}", file=sys.stderr)
+                return 1
+            for n in listing.json():
                 print(f"{n['incident_id']}  {n['draft_id']:<22} {n['subject']}")
             return 0
         body: dict = {"by": args.by or getpass.getuser()}
@@ -57,13 +64,13 @@ def _notify(args: argparse.Namespace) -> int:
         if args.notify_command == "edit":
             body.update({k: v for k, v in (("subject", args.subject), ("body", args.body)) if v})
         response = httpx.post(f"{url}/notifications/{args.incident_id}/{args.draft_id}/{args.notify_command}",
-                              json=body, timeout=30)
+                              json=body, headers=headers, timeout=30)
     except httpx.HTTPError as exc:
         print(f"aegis: cannot reach the gateway at {url}: {exc}", file=sys.stderr)
         return 2
     if response.status_code != 200:
-        print(f"aegis: notify {args.notify_command} refused ({response.status_code}): "
-              f"{response.json().get('detail', response.text)}", file=sys.stderr)
+        print(f"aegis: notify {args.notify_command} refused ({response.status_code}): {_detail(response)}",
+              file=sys.stderr)
         return 1
     print(f"{args.incident_id} {args.draft_id}: {args.notify_command} recorded")
     return 0
@@ -81,7 +88,7 @@ def _chaos_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--types", default=",".join(ALERT_MIX), help="comma-separated alert types to mix")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for terminal states")
     p.add_argument("--nats-url", help="env AEGIS_NATS_URL")
-    p.add_argument("--url", help="gateway URL for --via webhook (env AEGIS_URL)")
+    add_gateway_args(p)  # for --via webhook
 
 
 def _chaos(args: argparse.Namespace) -> int:
@@ -97,7 +104,7 @@ def _chaos(args: argparse.Namespace) -> int:
     targets = [t for t in args.targets.split(",") if t]
     types = [t for t in args.types.split(",") if t]
     return asyncio.run(run_chaos(settings.nats_servers, url, args.count, args.rate, args.via, targets, types,
-                                 args.timeout))
+                                 args.timeout, auth_headers(args)))
 
 
 def _executor_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -145,8 +152,8 @@ def _approval_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[
         p = sub.add_parser(verb, help=f"{verb} an action held for human approval")
         p.add_argument("incident_id")
         p.add_argument("--comment", "-m", default="", help="why (recorded in the timeline)")
-        p.add_argument("--by", help="who decides (default: $USER)")
-        p.add_argument("--url", help="gateway URL (env AEGIS_URL, default http://127.0.0.1:8001)")
+        p.add_argument("--by", help="who decides, only without auth (signed in, your key's name is recorded)")
+        add_gateway_args(p)
 
 
 def _decide(args: argparse.Namespace) -> int:
@@ -155,21 +162,28 @@ def _decide(args: argparse.Namespace) -> int:
 
     import httpx
 
-    url = args.url or os.environ.get("AEGIS_URL") or "http://127.0.0.1:8001"
+    url = gateway_url(args)
     body = {"comment": args.comment, "by": args.by or getpass.getuser()}
     try:
-        response = httpx.post(f"{url}/incidents/{args.incident_id}/{args.command}", json=body, timeout=30)
+        response = httpx.post(f"{url}/incidents/{args.incident_id}/{args.command}", json=body,
+                              headers=auth_headers(args), timeout=30)
     except httpx.HTTPError as exc:
         print(f"aegis: cannot reach the gateway at {url}: {exc}", file=sys.stderr)
         return 2
     if response.status_code != 200:
-        detail = response.json().get("detail", response.text) if response.headers.get(
-            "content-type", "").startswith("application/json") else response.text
-        print(f"aegis: {args.command} refused ({response.status_code}): {detail}", file=sys.stderr)
+        print(f"aegis: {args.command} refused ({response.status_code}): {_detail(response)}", file=sys.stderr)
         return 1
     result = response.json()
     print(f"{result['incident_id']}: {result['status']} — {result['timeline'][-1]['message']}")
     return 0
+
+
+def _detail(response) -> str:  # type: ignore[no-untyped-def]
+    """The reason in an error response ({"detail": ...}), or its text."""
+    try:
+        return str(response.json().get("detail", response.text))
+    except ValueError:
+        return response.text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
             from aegis.up import run_up
 
             settings = load_settings(args.config, data_dir=args.data_dir, port=args.port, executors=args.executors,
-                                     nats_port=args.nats_port, nats_url=args.nats_url, demo=args.demo)
+                                     nats_port=args.nats_port, nats_url=args.nats_url, demo=args.demo,
+                                     auth=False if args.no_auth else None)
             return asyncio.run(run_up(settings, args.config))
     except AegisError as exc:
         print(f"aegis: {exc.message}", file=sys.stderr)

@@ -52,6 +52,7 @@ async def run_up(settings: Settings, config_file: str | None = None) -> int:
         nc = await connect(nats_url, name=f"aegis-up@{settings.node_name}")
         await ensure_streams(nc.jetstream())
         store = EventStore(nc, f"supervisor@{settings.node_name}")
+        await _announce_security(settings, store, data_dir)
         env = settings_env(settings) | {"AEGIS_NATS_URL": nats_url, "AEGIS_DATA_DIR": str(data_dir)}
         if config_file:
             env["AEGIS_CONFIG"] = str(Path(config_file).resolve())
@@ -106,6 +107,27 @@ async def run_up(settings: Settings, config_file: str | None = None) -> int:
         if nats is not None:
             await asyncio.to_thread(nats.stop)
         _say("stopped.")
+
+
+async def _announce_security(settings: Settings, store: EventStore, data_dir: Path) -> None:
+    """First start: issue the admin key and print it once. Without auth: warn, every time."""
+    from services.gateway.auth.bootstrap import ADMIN_KEY_FILE, ensure_admin_key, jwt_secret
+
+    if not settings.auth:
+        _say("WARNING       authentication is OFF (--no-auth): anyone who can reach the gateway may act on your "
+             "services. Use it for local experiments only.")
+        log.warning("authentication is off (--no-auth)")
+        return
+    jwt_secret(settings)  # created once, before the gateway (and any second gateway) reads it
+    key = await ensure_admin_key(store, data_dir)
+    path = data_dir / ADMIN_KEY_FILE
+    if key is not None:
+        _say(f"admin API key {key}")
+        _say(f"              shown once; also written to {path} (mode 0600). Send it as X-API-Key.")
+        log.info("bootstrap admin key issued", extra={"path": str(path)})
+    else:
+        _say(f"auth          on; the admin key is in {path}" if path.exists() else
+             "auth          on; sign in with a key you created (the bootstrap admin key file was removed)")
 
 
 def _path(url: str) -> str:

@@ -85,6 +85,14 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     executors: int = 1
     node: str = ""
     log_level: str = "INFO"
+    # security (docs/security.md)
+    auth: bool = True  # False only for local experiments (`aegis up --no-auth`); every start warns
+    jwt_secret: str = ""  # empty: generated once into <data_dir>/jwt.secret (mode 0600)
+    jwt_expiry_minutes: int = 30
+    open_registration: bool = False  # True: anyone may register (as a viewer); else registering needs admin
+    rate_limit_per_minute: int = 3000  # requests per principal (token bucket, bursts up to a tenth)
+    rate_limit_per_address_per_minute: int = 6000  # requests per client address, signed in or not
+    auth_failures_per_minute: int = 30  # failed sign-ins per client address before 429
     # intake
     body_limit_bytes: int = 1024 * 1024
     log_truncate_chars: int = 2000
@@ -172,6 +180,12 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError("llm_timeout must be positive")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError(f"log_level {self.log_level!r} is not DEBUG, INFO, WARNING or ERROR")
+        if not 1 <= self.jwt_expiry_minutes <= 24 * 60:
+            raise ValueError("jwt_expiry_minutes must be between 1 and 1440")
+        if min(self.rate_limit_per_minute, self.rate_limit_per_address_per_minute, self.auth_failures_per_minute) < 1:
+            raise ValueError("rate limits must be at least 1 per minute")
+        if self.jwt_secret and len(self.jwt_secret) < 32:
+            raise ValueError("jwt_secret must be at least 32 characters (e.g. `openssl rand -hex 32`)")
         names = [t.name for t in self.targets]
         if len(names) != len(set(names)):
             raise ValueError("target names must be unique")

@@ -32,6 +32,22 @@ class NotFoundError(AegisError):
     """A named thing (incident, target, worker) does not exist."""
 
 
+class UnauthorizedError(ValidationError):
+    """No credentials, or credentials that are not valid (HTTP 401)."""
+
+
+class ForbiddenError(ValidationError):
+    """Valid credentials whose role may not do this (HTTP 403)."""
+
+
+class RateLimitedError(ValidationError):
+    """Too many requests from one principal or address; try again after `retry_after` seconds (HTTP 429)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
 # --- domain ----------------------------------------------------------------------------------
 class DomainError(AegisError):
     """A decision or fold refused an event."""

@@ -82,9 +82,10 @@ class EventStore:
     @staticmethod
     def _headers(env: Envelope, expected_seq: int | None) -> dict[str, str]:
         headers = {MSG_ID: env.event_id}
-        if expected_seq is not None and env.incident_id is not None:
+        if expected_seq is not None:  # without an incident: the check is on the message's own subject
             headers[EXPECTED_LAST_SUBJECT_SEQ] = str(expected_seq)
-            headers[EXPECTED_LAST_SUBJECT_SEQ_SUBJECT] = incident_filter(env.incident_id)
+            if env.incident_id is not None:
+                headers[EXPECTED_LAST_SUBJECT_SEQ_SUBJECT] = incident_filter(env.incident_id)
         return headers
 
     async def publish(self, env: Envelope, expected_seq: int | None) -> Ack:
@@ -105,9 +106,10 @@ class EventStore:
                 raise result
         return results  # type: ignore[return-value]
 
-    async def append_system(self, event: Event, event_id: str | None = None) -> int:
-        """Append a system or inventory event (no per-aggregate concurrency check)."""
-        ack = await self.publish(self.envelope(None, event, event_id=event_id), None)
+    async def append_system(self, event: Event, event_id: str | None = None, *, first: bool = False) -> int:
+        """Append an event outside any incident. `first`: only if its subject holds nothing yet (else
+        ConcurrencyError) — how a unique name (a user's email) is claimed once, even by racing writers."""
+        ack = await self.publish(self.envelope(None, event, event_id=event_id), 0 if first else None)
         return ack.seq
 
     async def load(self, incident_id: str, stream: str = INCIDENTS_STREAM) -> list[StoredEvent]:

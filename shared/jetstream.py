@@ -16,6 +16,7 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 from shared.errors import ConcurrencyError, EventStoreError, NotFoundError, StoreUnavailableError
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.knowledge import EVALUATIONS_STREAM, RUNBOOK_STREAM
+from shared.events.security import AUDIT_STREAM, AUTH_STREAM
 from shared.events.system import INVENTORY_STREAM, SYSTEM_STREAM
 from shared.log import get_logger
 from shared.natsfast import install as _install_fast_headers
@@ -110,6 +111,10 @@ def stream_configs(replicas: int = 1) -> list[StreamConfig]:
                      max_msgs_per_subject=8, description="Runbook entries, runbook.<incident_id>.<event>", **common),
         StreamConfig(name=EVALUATIONS_STREAM, subjects=["evaluations.>"], duplicate_window=DUPLICATE_WINDOW,
                      max_age=90 * DAY, description="One evaluation per LLM call", **common),
+        StreamConfig(name=AUTH_STREAM, subjects=["auth.>"], duplicate_window=DUPLICATE_WINDOW,
+                     description="Users, API key digests and role grants, auth.<users|keys>.<id>.<event>", **common),
+        StreamConfig(name=AUDIT_STREAM, subjects=["audit.>"], duplicate_window=DUPLICATE_WINDOW,
+                     max_age=365 * DAY, description="Every mutating API call and every refused one", **common),
         StreamConfig(name=SAMPLES_STREAM, subjects=["samples.>"], duplicate_window=10.0,
                      max_age=3600.0, max_msgs_per_subject=1000,
                      description="High-volume probe results and metrics, aged out after an hour", **common),

@@ -96,11 +96,38 @@ class Platform:
         path = self.data_dir / "logs" / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def post(self, payload: dict) -> httpx.Response:
-        return httpx.post(f"{self.url}/webhook", json=payload, timeout=10)
+    @property
+    def api_key(self) -> str | None:
+        """The admin key `aegis up` wrote on first start (None when auth is off)."""
+        path = self.data_dir / "admin.key"
+        return path.read_text().strip() if path.exists() else None
+
+    @property
+    def auth(self) -> dict[str, str]:
+        key = self.api_key
+        return {"X-API-Key": key} if key else {}
+
+    @property
+    def ws_url(self) -> str:
+        key = self.api_key
+        return self.url.replace("http", "ws", 1) + "/ws" + (f"?api_key={key}" if key else "")
+
+    def request(self, method: str, path: str, **kwargs) -> httpx.Response:  # type: ignore[no-untyped-def]
+        """One call to the gateway as the admin."""
+        kwargs.setdefault("timeout", 10)
+        return httpx.request(method, f"{self.url}{path}", headers={**self.auth, **kwargs.pop("headers", {})}, **kwargs)
+
+    def get(self, path: str, **kwargs) -> httpx.Response:  # type: ignore[no-untyped-def]
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs) -> httpx.Response:  # type: ignore[no-untyped-def]
+        return self.request("POST", path, **kwargs)
+
+    def webhook(self, payload: dict) -> httpx.Response:
+        return self.post("/webhook", json=payload)
 
     def incident(self, incident_id: str) -> dict:
-        response = httpx.get(f"{self.url}/incidents/{incident_id}", timeout=10)
+        response = self.get(f"/incidents/{incident_id}")
         return response.json() if response.status_code == 200 else {}
 
     def wait_terminal(self, incident_id: str, timeout: float = 60) -> dict:

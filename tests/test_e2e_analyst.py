@@ -41,7 +41,7 @@ def platform(tmp_path_factory, llm):
 async def test_llm_tokens_stream_to_the_websocket_and_the_resolution_is_learned(platform, llm):
     llm.mode = "ok"
     kill_target(8002)
-    async with websockets.connect(platform.url.replace("http", "ws") + "/ws") as ws:
+    async with websockets.connect(platform.ws_url) as ws:
         await ws.recv()
         await asyncio.to_thread(platform.post, alert("llm-1", "addition-api", alert_type="Memory Leak",
                                                      logs="heap at 98%, OOM imminent"))
@@ -60,12 +60,12 @@ async def test_llm_tokens_stream_to_the_websocket_and_the_resolution_is_learned(
     assert [e["status"] for e in result["timeline"]][:4] == ["RECEIVED", "RAG_RETRIEVAL", "ANALYSING", "AI_COMPLETE"]
 
     runbook = await eventually(lambda: (lambda r: r if r["total"] >= 1 else None)(
-        httpx.get(f"{platform.url}/runbook").json()), timeout=20, what="runbook entry")
+        platform.get(f"/runbook").json()), timeout=20, what="runbook entry")
     entry = next(e for e in runbook["entries"] if e["incident_id"] == "llm-1")
     assert entry["action"] == "RESTART" and entry["council_approved"] and entry["resolved_at"]
 
     async def retrieved():
-        body = httpx.get(f"{platform.url}/rag/test", params={"logs": "memory keeps growing until out of memory"},
+        body = platform.get(f"/rag/test", params={"logs": "memory keeps growing until out of memory"},
                          timeout=20).json()
         return body if body.get("count") else None
 
@@ -80,13 +80,13 @@ async def test_llm_tokens_stream_to_the_websocket_and_the_resolution_is_learned(
 
 
 def test_rag_test_without_logs_is_422(platform):
-    assert httpx.get(f"{platform.url}/rag/test").status_code == 422
+    assert platform.get(f"/rag/test").status_code == 422
 
 
 async def test_analyst_killed_mid_stream_still_analyses_exactly_once(platform, llm):
     llm.mode, llm.stream_seconds = "slow_stream", 4.0
     before = len(llm.requests)
-    platform.post(alert("llm-kill-1", "no-such-target", alert_type="Memory Leak", logs="heap at 99%"))
+    platform.webhook(alert("llm-kill-1", "no-such-target", alert_type="Memory Leak", logs="heap at 99%"))
     await eventually(lambda: len(llm.requests) > before, timeout=20, what="the LLM call started")
     victim = platform.service_pid("analyst")
     os.kill(victim, signal.SIGKILL)

@@ -42,7 +42,7 @@ def awaiting(platform, incident_id):
 
 async def test_held_restart_is_approved_from_the_cli_then_runs(platform):
     kill_target(8002)
-    async with websockets.connect(platform.url.replace("http", "ws") + "/ws") as ws:
+    async with websockets.connect(platform.ws_url) as ws:
         await ws.recv()
         await asyncio.to_thread(platform.post, alert("appr-1", "addition-api"))
         frame = None
@@ -65,21 +65,21 @@ async def test_held_restart_is_approved_from_the_cli_then_runs(platform):
 
 async def test_rejected_by_a_human_fails_and_nothing_runs(platform):
     before = pids_listening_on(8003)
-    platform.post(alert("appr-2", "division-api"))
+    platform.webhook(alert("appr-2", "division-api"))
     awaiting(platform, "appr-2")
-    response = httpx.post(f"{platform.url}/incidents/appr-2/reject", json={"comment": "not during the sale"},
+    response = platform.post(f"/incidents/appr-2/reject", json={"comment": "not during the sale"},
                           headers={"X-Aegis-User": "bob"})
     assert response.status_code == 200 and response.json()["status"] == "FAILED"
     assert response.json()["error"] == "Rejected by bob: not during the sale"
     assert "incident.action_started.v1" not in await stored_types(platform, "appr-2")
     assert pids_listening_on(8003) == before
-    again = httpx.post(f"{platform.url}/incidents/appr-2/approve", json={})
+    again = platform.post(f"/incidents/appr-2/approve", json={})
     assert again.status_code == 409 and "not awaiting approval" in again.json()["detail"]
 
 
 async def test_nobody_decides_and_the_approval_expires(platform):
     before = pids_listening_on(8004)
-    platform.post(alert("appr-3", "multiply-api"))
+    platform.webhook(alert("appr-3", "multiply-api"))
     awaiting(platform, "appr-3")
     result = await asyncio.to_thread(platform.wait_terminal, "appr-3", 30)
     assert result["status"] == "FAILED" and result["error"] == "Approval expired: no approver decided within 4s"
@@ -89,9 +89,9 @@ async def test_nobody_decides_and_the_approval_expires(platform):
 
 
 def test_bad_decisions_are_refused(platform):
-    assert httpx.post(f"{platform.url}/incidents/nope/approve", json={}).status_code == 404
-    assert httpx.post(f"{platform.url}/incidents/appr-2/approve", json={"by": "a b; rm"}).status_code == 422
-    assert httpx.post(f"{platform.url}/incidents/appr-2/approve", json={"sneaky": 1}).status_code == 422
+    assert platform.post(f"/incidents/nope/approve", json={}).status_code == 404
+    assert platform.post(f"/incidents/appr-2/approve", json={"by": "a b; rm"}).status_code == 422
+    assert platform.post(f"/incidents/appr-2/approve", json={"sneaky": 1}).status_code == 422
     proc = subprocess.run([sys.executable, "-m", "aegis.cli", "reject", "nope", "--url", platform.url],
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 1 and "reject refused (404): Incident nope not found" in proc.stderr

@@ -44,17 +44,17 @@ def test_prometheus_format_when_asked_seed_json_otherwise(stack):
     plat, _ = stack
     plat.post({"incident_id": "prom-1", "alert_type": "Synthetic check", "logs": "nothing is wrong"})
     plat.wait_terminal("prom-1")
-    text = httpx.get(f"{plat.url}/metrics", headers={"Accept": PROMETHEUS_ACCEPT}).text
+    text = plat.get(f"/metrics", headers={"Accept": PROMETHEUS_ACCEPT}).text
     for name in ("aegis_incidents{status=\"RESOLVED\"} 1.0", "aegis_stage_seconds_bucket", "aegis_mttr_seconds_count",
                  "aegis_consumer_pending{consumer=\"analyst\"}", "aegis_ws_clients"):
         assert name in text, name
-    assert isinstance(httpx.get(f"{plat.url}/metrics").json(), list)  # seed 001's JSON for everyone else
+    assert isinstance(plat.get(f"/metrics").json(), list)  # seed 001's JSON for everyone else
 
 
 async def test_monitoring_endpoints_read_a_real_prometheus(stack):
     plat, prom_port = stack
     def scraped():
-        response = httpx.get(f"{plat.url}/api/system/monitoring/targets")
+        response = plat.get(f"/api/system/monitoring/targets")
         if response.status_code == 503:  # prometheus itself still starting
             return None
         body = response.json()
@@ -63,7 +63,7 @@ async def test_monitoring_endpoints_read_a_real_prometheus(stack):
 
     targets = await eventually(scraped, timeout=60, what="prometheus scraped us")
     assert targets["jobs"] == ["aegisops"] and targets["targets"][0]["health"] == "up"
-    health = httpx.get(f"{plat.url}/api/system/monitoring/health").json()
+    health = plat.get(f"/api/system/monitoring/health").json()
     assert health["healthy"] and health["prometheus_reachable"] and health["targets_summary"][0]["up"] == 1
     query = httpx.get(f"http://127.0.0.1:{prom_port}/api/v1/query", params={"query": "aegis_ws_clients"}).json()
     assert query["status"] == "success" and query["data"]["result"]
@@ -71,12 +71,12 @@ async def test_monitoring_endpoints_read_a_real_prometheus(stack):
 
 def test_performance_endpoints(stack):
     plat, _ = stack
-    body = httpx.get(f"{plat.url}/api/system/performance").json()
+    body = plat.get(f"/api/system/performance").json()
     assert body["stages"]["total"]["count"] >= 1 and body["stages"]["total"]["p50_ms"] > 0
     assert body["throughput"]["received_per_min_5m"] > 0
-    history = httpx.get(f"{plat.url}/api/system/performance/history").json()
+    history = plat.get(f"/api/system/performance/history").json()
     assert history["count"] >= 1 and {"incidents", "resolved", "stream_seq"} <= set(history["items"][0])
-    assert httpx.get(f"{plat.url}/api/system/performance/history", params={"limit": 0}).status_code == 422
+    assert plat.get(f"/api/system/performance/history", params={"limit": 0}).status_code == 422
 
 
 @pytest.mark.integration

@@ -79,7 +79,7 @@ def test_killed_api_is_restarted_verified_and_resolved(platform):
     old = kill_target(8002)
     with pytest.raises(httpx.ConnectError):
         httpx.get("http://127.0.0.1:8002/health", timeout=1)
-    response = platform.post(alert("e2e-restart-1", "addition-api"))
+    response = platform.webhook(alert("e2e-restart-1", "addition-api"))
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "RECEIVED" and body["timeline"][0]["message"] == "Incident received via webhook."
@@ -96,14 +96,14 @@ def test_killed_api_is_restarted_verified_and_resolved(platform):
 
 async def test_websocket_client_sees_the_frames_in_order(platform):
     kill_target(8004)
-    ws_url = platform.url.replace("http", "ws") + "/ws"
+    ws_url = platform.ws_url
     async with websockets.connect(ws_url) as ws:
         hello = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert hello["type"] == "heartbeat" and hello["data"] == {"status": "connected"}
         await ws.send("ping")
         pong = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert pong["type"] == "heartbeat" and pong["data"] == {"status": "alive"}
-        assert httpx.get(f"{platform.url}/health").json()["ws_clients"] >= 1
+        assert platform.get(f"/health").json()["ws_clients"] >= 1
         await asyncio.to_thread(platform.post, alert("e2e-ws-1", "multiply-api"))
         frames = []
         while not frames or frames[-1]["type"] != "status.update" or \
@@ -125,7 +125,7 @@ async def test_websocket_client_sees_the_frames_in_order(platform):
 
 async def test_unknown_target_fails_and_nothing_restarts(platform):
     before = {port: pids_listening_on(port) for port in (8000, 8002, 8003, 8004)}
-    response = platform.post(alert("e2e-unknown-1", "no-such-service"))
+    response = platform.webhook(alert("e2e-unknown-1", "no-such-service"))
     assert response.status_code == 200
     result = platform.wait_terminal("e2e-unknown-1")
     assert result["status"] == "FAILED"
@@ -146,17 +146,17 @@ async def test_two_concurrent_identical_webhooks_make_one_incident_and_one_resta
     assert result["status"] == "RESOLVED"
     types = await stored_types(platform, payload["incident_id"])
     assert types.count("incident.received.v1") == 1 and types.count("incident.action_started.v1") == 1
-    again = platform.post(payload)  # later duplicate: same incident back, nothing new
+    again = platform.webhook(payload)  # later duplicate: same incident back, nothing new
     assert again.json()["status"] == "RESOLVED"
     assert await stored_types(platform, payload["incident_id"]) == types
-    listing = httpx.get(f"{platform.url}/incidents").json()
+    listing = platform.get(f"/incidents").json()
     assert sum(i["incident_id"] == payload["incident_id"] for i in listing) == 1
     assert len(pids_listening_on(8003)) == 1 and set(pids_listening_on(8003)).isdisjoint(old)
 
 
 async def test_executor_killed_during_the_action_still_ends_exactly_once(platform):
     incident = "e2e-executor-kill-1"
-    platform.post(alert(incident, "slow-api"))
+    platform.webhook(alert(incident, "slow-api"))
     await eventually(lambda: platform.incident(incident).get("status") in ("EXECUTING", "VERIFYING"),
                      timeout=20, what="action in progress")
     executor = platform.service_pid("executor")

@@ -26,11 +26,11 @@ def platform(tmp_path_factory):
 
 
 def get(platform, path, **params):
-    return httpx.get(f"{platform.url}/api/system{path}", params=params, timeout=30)
+    return platform.get(f"/api/system{path}", params=params, timeout=30)
 
 
 def post(platform, path):
-    return httpx.post(f"{platform.url}/api/system{path}", timeout=30)
+    return platform.post(f"/api/system{path}", timeout=30)
 
 
 def statuses(platform):

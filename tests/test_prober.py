@@ -100,7 +100,7 @@ probe = {{ kind = "http", interval = 0.2, failure_threshold = 2, success_thresho
 
 
 def prober_incidents(platform, target):
-    return [i for i in httpx.get(f"{platform.url}/incidents").json()
+    return [i for i in platform.get(f"/incidents").json()
             if i["incident_id"].startswith(f"probe-{target}-")]
 
 
@@ -115,14 +115,14 @@ async def test_killed_process_is_noticed_at_once_and_brought_back(platform):
     detected = time.monotonic() - killed
     result = await asyncio.to_thread(platform.wait_terminal, incident["incident_id"])
     assert result["status"] == "RESOLVED" and result["timeline"][0]["message"] == "Incident received by the prober."
-    first = next(i for i in httpx.get(f"{platform.url}/incidents").json() if i["incident_id"] == incident["incident_id"])
+    first = next(i for i in platform.get(f"/incidents").json() if i["incident_id"] == incident["incident_id"])
     assert first["status"] == "RESOLVED"
     assert httpx.get(f"http://127.0.0.1:{platform.port}/addition?a=2&b=2").json()["result"] == 4
     print(f"\nkilled process target: incident opened after {detected * 1000:.0f} ms")
 
 
 def _status(platform, name):
-    found = [t for t in httpx.get(f"{platform.url}/targets").json() if t["name"] == name]
+    found = [t for t in platform.get(f"/targets").json() if t["name"] == name]
     return found[0]["status"] if found else None
 
 
@@ -151,7 +151,7 @@ async def test_a_flapping_target_does_not_open_an_incident_storm(platform):
         platform.flag.unlink()
         await eventually(lambda: _status(platform, "flaky-api") == "up", timeout=10, what="up")
     opened = len(prober_incidents(platform, "flaky-api")) - before
-    target = next(t for t in httpx.get(f"{platform.url}/targets").json() if t["name"] == "flaky-api")
+    target = next(t for t in platform.get(f"/targets").json() if t["name"] == "flaky-api")
     assert target["flapping"] is True
     assert opened <= 3, opened  # flap_limit 4: after the first cycles no new incidents
 
@@ -202,7 +202,7 @@ def json_list(items):
 
 
 def resource_incidents(platform, alert_type):
-    return [i for i in httpx.get(f"{platform.url}/incidents").json()
+    return [i for i in platform.get(f"/incidents").json()
             if i["incident_id"].startswith("res-hog-app-") and i["alert_type"] == alert_type]
 
 

@@ -11,6 +11,8 @@ from nats.js.api import DeliverPolicy
 from pydantic import ValidationError as PydanticValidationError
 
 from services.gateway.app import Gateway, create_app, seed_container
+from services.gateway.auth.api import start_auth
+from services.gateway.auth.bootstrap import jwt_secret
 from services.gateway.feed import Hub
 from services.gateway.frames import frame
 from services.gateway.schemas import IncidentPayload
@@ -25,7 +27,10 @@ from shared.projections.incidents_view import IncidentsView
 from shared.projections.inventory import live_inventory
 from shared.projections.projector import Projector
 from shared.projections.runbook import RunbookView
+from shared.log import get_logger
 from shared.service import ServiceContext, run, serve
+
+log = get_logger("gateway")
 
 
 class _Server(uvicorn.Server):
@@ -53,6 +58,9 @@ async def build(ctx: ServiceContext):
     await ctx.nc.subscribe(f"{LIVE_AI_PREFIX}.*", cb=on_token)
     inventory, _ = await live_inventory(ctx.nc)
     gateway = Gateway(ctx.settings, ctx.store, view, projector, hub, runbook, inventory)
+    gateway.auth = await start_auth(ctx.store, ctx.settings, jwt_secret(ctx.settings))
+    if not ctx.settings.auth:
+        log.warning("authentication is OFF (--no-auth): anyone who can reach the gateway may act on your services")
     gateway.system_projector = Projector(ctx.nc, SYSTEM_STREAM, "system.>", gateway.system.apply, "system")
     await gateway.system_projector.start()
 
@@ -95,6 +103,7 @@ async def build(ctx: ServiceContext):
         sampler.cancel()
         await projector.stop()
         await runbook_projector.stop()
+        await gateway.auth.stop()  # type: ignore[union-attr]
 
     return [], [run_http]
 

@@ -18,6 +18,9 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from aegis import __version__
 from services.gateway import alertmanager, approvals, errors, operations, prometheus
+from services.gateway.auth.api import Auth, build_auth_router, principal_of
+from services.gateway.auth.middleware import SecurityMiddleware
+from services.gateway.auth.view import rank
 from services.gateway.feed import Hub
 from services.gateway.limits import BodyLimit
 from services.gateway.schemas import AlertmanagerPayload, Decision, DraftEdit, IncidentPayload
@@ -25,7 +28,14 @@ from services.gateway.system_api import build_router
 from services.gateway.topology import build_topology
 from shared.aggregate import decide_and_append
 from shared.config import Settings
-from shared.errors import ActionError, ConcurrencyError, NotFoundError, StoreUnavailableError, ValidationError
+from shared.errors import (
+    ActionError,
+    ConcurrencyError,
+    ForbiddenError,
+    NotFoundError,
+    StoreUnavailableError,
+    ValidationError,
+)
 from shared.events import deterministic_id, iso, now
 from shared.events import incident as ev
 from shared.events.incident import IncidentReceived
@@ -55,6 +65,7 @@ class Gateway:
     system: SystemView = field(default_factory=SystemView)
     system_projector: Projector | None = None
     performance_history: deque = field(default_factory=lambda: deque(maxlen=1000))
+    auth: Auth | None = None  # None only in tests of the bare API; the gateway process always secures it
 
     async def sample_performance(self, stopping: asyncio.Event, interval: float) -> None:
         """Every `interval` seconds: totals and the stream's last sequence (for /api/system/performance)."""
@@ -185,23 +196,25 @@ def create_app(gw: Gateway) -> FastAPI:
             raise NotFoundError(f"Incident {incident_id} not found")
         return state.to_result()
 
-    async def decide(incident_id: str, body: Decision, user: str | None, verdict) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-        by = body.by or user or "anonymous"
+    async def decide(incident_id: str, body: Decision, request: Request, verdict) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+        by = acting_as(request, body.by)
+        state = gw.view.get(incident_id)
+        needed = state.approval_role if state is not None else None
+        if needed and rank(principal_of(request).role) < rank(needed):
+            raise ForbiddenError(f"this approval needs the {needed} role")
         return await gw.decide(incident_id, lambda s: verdict(s, incident_id, by, body.comment))
 
     @app.post("/incidents/{incident_id}/approve", summary="Approve a held action (approver role)")
-    async def approve_incident(incident_id: str, body: Decision | None = None,
-                               x_aegis_user: str | None = Header(default=None)) -> dict[str, Any]:
-        return await decide(incident_id, body or Decision(), x_aegis_user, approvals.approve)
+    async def approve_incident(incident_id: str, request: Request, body: Decision | None = None) -> dict[str, Any]:
+        return await decide(incident_id, body or Decision(), request, approvals.approve)
 
     @app.post("/incidents/{incident_id}/reject", summary="Reject a held action (approver role)")
-    async def reject_incident(incident_id: str, body: Decision | None = None,
-                              x_aegis_user: str | None = Header(default=None)) -> dict[str, Any]:
-        return await decide(incident_id, body or Decision(), x_aegis_user, approvals.reject)
+    async def reject_incident(incident_id: str, request: Request, body: Decision | None = None) -> dict[str, Any]:
+        return await decide(incident_id, body or Decision(), request, approvals.reject)
 
     @app.post("/scale/{direction}", summary="Manual scale up or down (an operator decision; no council vote)")
-    async def scale(direction: str, count: int = Query(default=2), target: str | None = None,
-                    x_aegis_user: str | None = Header(default=None)) -> dict[str, Any]:
+    async def scale(direction: str, request: Request, count: int = Query(default=2),
+                    target: str | None = None) -> dict[str, Any]:
         s = gw.settings
         if direction not in ("up", "down"):
             raise ValidationError(f"invalid scale direction {direction!r}: use 'up' or 'down'")
@@ -211,7 +224,7 @@ def create_app(gw: Gateway) -> FastAPI:
         if gw.inventory.get(name) is None:
             raise NotFoundError(f"Target {name} not found in the inventory")
         iid = f"scale-{uuid.uuid4().hex[:16]}"
-        events = operations.manual_scale(direction, count, name, x_aegis_user or "operator")
+        events = operations.manual_scale(direction, count, name, acting_as(request, None))
         await gw.store.append(iid, events, expected_seq=0)
         state = await gw.wait_terminal(iid, timeout=120)
         if state.status == "FAILED" or state.scale is None:
@@ -254,24 +267,23 @@ def create_app(gw: Gateway) -> FastAPI:
                 for n in st.notifications if status is None or n.status == status]
 
     @app.post("/notifications/{incident_id}/{draft_id}/approve", summary="Approve a notification draft")
-    async def approve_note(incident_id: str, draft_id: str, body: Decision | None = None,
-                           x_aegis_user: str | None = Header(default=None)) -> dict[str, Any]:
-        by = (body.by if body else None) or x_aegis_user or "anonymous"
+    async def approve_note(incident_id: str, draft_id: str, request: Request,
+                           body: Decision | None = None) -> dict[str, Any]:
+        by = acting_as(request, body.by if body else None)
         return await gw.decide(incident_id, lambda s: approvals.approve_draft(s, incident_id, draft_id, by))
 
     @app.post("/notifications/{incident_id}/{draft_id}/reject", summary="Reject a notification draft")
-    async def reject_note(incident_id: str, draft_id: str, body: Decision | None = None,
-                          x_aegis_user: str | None = Header(default=None)) -> dict[str, Any]:
-        by = (body.by if body else None) or x_aegis_user or "anonymous"
+    async def reject_note(incident_id: str, draft_id: str, request: Request,
+                          body: Decision | None = None) -> dict[str, Any]:
+        by = acting_as(request, body.by if body else None)
         reason = body.comment if body else ""
         return await gw.decide(incident_id, lambda s: approvals.reject_draft(s, incident_id, draft_id, by, reason))
 
     @app.post("/notifications/{incident_id}/{draft_id}/edit", summary="Edit a notification draft's subject/body")
-    async def edit_note(incident_id: str, draft_id: str, body: DraftEdit,
-                        x_aegis_user: str | None = Header(default=None)) -> dict[str, Any]:
+    async def edit_note(incident_id: str, draft_id: str, body: DraftEdit, request: Request) -> dict[str, Any]:
         if body.subject is None and body.body is None:
             raise ValidationError("give a new subject, body or both")
-        by = body.by or x_aegis_user or "anonymous"
+        by = acting_as(request, body.by)
         return await gw.decide(incident_id, lambda s: approvals.edit_draft(s, incident_id, draft_id, by, body.subject,
                                                                           body.body))
 
@@ -295,6 +307,24 @@ def create_app(gw: Gateway) -> FastAPI:
     async def health() -> dict[str, Any]:
         return {"status": "ok", "mode": "GOD_MODE", "version": __version__, "ws_clients": len(gw.hub.clients)}
 
+    @app.get("/health/db", summary="JetStream (the event store) reachable, with its round trip (seed 002)")
+    async def health_db() -> dict[str, Any]:
+        started = asyncio.get_running_loop().time()
+        try:
+            info = await asyncio.wait_for(gw.store.js.account_info(), 2.0)
+        except Exception as exc:  # noqa: BLE001 - any failure to answer is "unreachable"
+            raise StoreUnavailableError(f"JetStream unreachable ({type(exc).__name__})") from None
+        return {"status": "ok", "database": "jetstream", "streams": info.streams,
+                "latency_ms": round((asyncio.get_running_loop().time() - started) * 1000, 2)}
+
+    @app.get("/health/ready", summary="Readiness: NATS connected and every read model caught up (seed 002)")
+    async def health_ready() -> Response:
+        checks = {"nats": gw.store.nc.is_connected, "incidents": gw.projector.caught_up,
+                  "auth": gw.auth is None or gw.auth.projector.caught_up}
+        ready = all(checks.values())
+        body = json.dumps({"status": "ready" if ready else "not ready", "checks": checks})
+        return Response(body, status_code=200 if ready else 503, media_type="application/json")
+
     @app.get("/metrics/prometheus", summary="Prometheus metrics of AegisOps itself")
     async def prometheus_metrics() -> Response:
         return Response(prometheus.exposition(gw, await consumer_lag(gw)), media_type=CONTENT_TYPE_LATEST)
@@ -305,4 +335,16 @@ def create_app(gw: Gateway) -> FastAPI:
 
     app.include_router(build_router(gw))
     app.add_middleware(BodyLimit, limit=gw.settings.body_limit_bytes)
+    if gw.auth is not None:
+        app.include_router(build_auth_router(gw.auth))
+        app.add_middleware(SecurityMiddleware, guard=gw.auth.guard, record=gw.auth.record)  # outermost: before bodies are read or limited
     return app
+
+
+def acting_as(request: Request, claimed: str | None) -> str:
+    """The name a decision is recorded under: the authenticated principal's. Only without auth (--no-auth,
+    bare tests) may a body's "by" or the X-Aegis-User header name someone."""
+    principal = principal_of(request)
+    if principal.kind in ("user", "key"):
+        return principal.name
+    return claimed or request.headers.get("x-aegis-user") or principal.name

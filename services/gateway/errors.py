@@ -11,13 +11,19 @@ from shared.errors import (
     ConcurrencyError,
     ConfigError,
     DomainError,
+    ForbiddenError,
     NotFoundError,
+    RateLimitedError,
     StoreUnavailableError,
+    UnauthorizedError,
     ValidationError,
 )
 
 STATUS_BY_ERROR: list[tuple[type[AegisError], int]] = [
     (ActionError, 500),
+    (UnauthorizedError, 401),
+    (ForbiddenError, 403),
+    (RateLimitedError, 429),
     (ValidationError, 400),
     (NotFoundError, 404),
     (ConcurrencyError, 409),
@@ -38,4 +44,5 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(AegisError)
     async def _aegis_error(_: Request, exc: AegisError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, status_code=status_for(exc))
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimitedError) else None
+        return JSONResponse({"detail": exc.message}, status_code=status_for(exc), headers=headers)

@@ -11,9 +11,11 @@ from shared.errors import DecodeError
 from shared.events.base import Event
 from shared.events.incident import INCIDENT_EVENTS
 from shared.events.knowledge import KNOWLEDGE_EVENTS
+from shared.events.security import AUDIT_EVENTS, AUTH_EVENTS
 from shared.events.system import INVENTORY_EVENTS, SYSTEM_EVENTS
 
-ALL_EVENTS: tuple[type[Event], ...] = INCIDENT_EVENTS + SYSTEM_EVENTS + INVENTORY_EVENTS + KNOWLEDGE_EVENTS
+ALL_EVENTS: tuple[type[Event], ...] = (INCIDENT_EVENTS + SYSTEM_EVENTS + INVENTORY_EVENTS + KNOWLEDGE_EVENTS
+                                       + AUTH_EVENTS + AUDIT_EVENTS)
 AnyEvent = Union[ALL_EVENTS]  # type: ignore[valid-type]
 EVENTS_BY_TAG: dict[str, type[Event]] = {cls.type_tag(): cls for cls in ALL_EVENTS}
 

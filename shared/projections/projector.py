@@ -93,6 +93,11 @@ class Projector:
             raise StoreUnavailableError(f"{self.name} did not reach sequence {seq} in {timeout}s",
                                         applied=self.applied_seq) from None
 
+    @property
+    def caught_up(self) -> bool:
+        """True once the backlog that existed at start has been applied."""
+        return self._caught_up.is_set()
+
     async def catch_up(self, timeout: float = 30.0) -> None:
         """Wait until the backlog that existed at start has been applied."""
         try:

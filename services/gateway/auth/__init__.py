@@ -1,0 +1,1 @@
+"""Who may call the gateway: credentials, JWTs, the identity read model, the guard, rate limits, audit."""

@@ -1,0 +1,68 @@
+"""A secured gateway served by a real uvicorn on loopback, in the test's event loop, against real NATS."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from services.gateway.app import Gateway, create_app
+from services.gateway.auth.api import start_auth
+from services.gateway.auth.bootstrap import ensure_admin_key
+from services.gateway.feed import Hub
+from shared.config import Settings
+from shared.events.incident import INCIDENTS_STREAM
+from shared.eventstore import EventStore
+from shared.projections.incidents_view import IncidentsView
+from shared.projections.projector import Projector
+from tests.helpers import eventually, free_port
+
+SECRET = "s" * 40
+
+
+@dataclass
+class Served:
+    url: str
+    admin_key: str
+    gateway: Gateway
+    app: Any
+
+    def client(self, key: str | None = None, **headers: str) -> httpx.AsyncClient:
+        extra = {"X-API-Key": key} if key else {}
+        return httpx.AsyncClient(base_url=self.url, headers={**extra, **headers}, timeout=20)
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self):  # type: ignore[override]
+        yield
+
+
+@contextlib.asynccontextmanager
+async def serve_gateway(store: EventStore, settings: Settings, data_dir: Path):
+    """Bootstrap the admin key, project incidents and auth, serve the app until the block ends."""
+    key = await ensure_admin_key(store, data_dir)
+    view, hub = IncidentsView(), Hub()
+    view.listeners.append(hub.on_event)
+    projector = Projector(store.nc, INCIDENTS_STREAM, "incidents.>", view.apply)
+    await projector.start()
+    auth = await start_auth(store, settings, settings.jwt_secret)
+    gateway = Gateway(settings, store, view, projector, hub, auth=auth)
+    app = create_app(gateway)
+    port = free_port()
+    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
+                                    lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    await eventually(lambda: server.started, timeout=10, what="uvicorn started")
+    try:
+        yield Served(f"http://127.0.0.1:{port}", key or "", gateway, app)
+    finally:
+        server.should_exit = True
+        await task
+        await auth.stop()
+        await projector.stop()
