@@ -14,6 +14,7 @@ import uvicorn
 from services.gateway.app import Gateway, create_app
 from services.gateway.auth.api import start_auth
 from services.gateway.auth.bootstrap import ensure_admin_key
+from services.gateway.evaluations_api import start_evaluations
 from services.gateway.feed import Hub
 from shared.config import Settings
 from shared.events.incident import INCIDENTS_STREAM
@@ -53,6 +54,7 @@ async def serve_gateway(store: EventStore, settings: Settings, data_dir: Path):
     await projector.start()
     auth = await start_auth(store, settings, settings.jwt_secret)
     gateway = Gateway(settings, store, view, projector, hub, auth=auth)
+    gateway.evaluations, gateway.evaluations_projector = await start_evaluations(store.nc)
     app = create_app(gateway)
     port = free_port()
     server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
@@ -65,4 +67,5 @@ async def serve_gateway(store: EventStore, settings: Settings, data_dir: Path):
         server.should_exit = True
         await task
         await auth.stop()
+        await gateway.evaluations_projector.stop()
         await projector.stop()

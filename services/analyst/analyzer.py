@@ -10,7 +10,7 @@ from services.analyst.offline import analyze_with_precedents
 from services.analyst.prompt import InvalidAnswer, build_messages, parse_answer
 from shared.breaker import CircuitBreaker
 from shared.config import Settings
-from shared.events.knowledge import LLMCallEvaluated
+from shared.events.knowledge import LLMCallEvaluated, clip
 from shared.events.models import AIAnalysis, RetrievedIncident
 from shared.projections.incident import IncidentState
 
@@ -67,9 +67,9 @@ class Analyzer:
                 analysis = parse_answer(completion.text, max_replicas=s.max_replicas, target_known=target_known)
             except InvalidAnswer as exc:
                 problem = str(exc)
-                await self._evaluate(completion, state, attempt, valid=False, error=problem)
+                await self._evaluate(completion, state, attempt, valid=False, prompt=messages, error=problem)
                 continue
-            await self._evaluate(completion, state, attempt, valid=True)
+            await self._evaluate(completion, state, attempt, valid=True, prompt=messages)
             return Verdict(analysis, f"llm:{completion.model}")
         return self.offline(state, precedents, f"LLM answer unusable twice ({problem}); offline analyzer decided")
 
@@ -85,9 +85,11 @@ class Analyzer:
                                                    error=exc.message, attempt=attempt, incident=state.incident_id))
         return None, errors
 
-    async def _evaluate(self, c: Completion, state: IncidentState, attempt: int, valid: bool, error: str = "") -> None:
+    async def _evaluate(self, c: Completion, state: IncidentState, attempt: int, valid: bool,
+                        prompt: list[dict[str, str]], error: str = "") -> None:
+        user = "\n\n".join(m["content"] for m in prompt if m["role"] == "user")
         await self.record(LLMCallEvaluated(
             model=c.model, ok=True, valid=valid, latency_s=round(c.latency_s, 4),
             ttft_s=round(c.ttft_s, 4) if c.ttft_s is not None else None, tokens_in=c.tokens_in,
             tokens_out=c.tokens_out, throughput_tps=c.throughput_tps, error=error, attempt=attempt,
-            incident=state.incident_id))
+            incident=state.incident_id, prompt=clip(user), response=clip(c.text)))

@@ -8,21 +8,23 @@ import time
 
 import msgspec
 
-from services.analyst import domain
+from services.analyst import domain, scoring
 from services.analyst.analyzer import OFFLINE, Analyzer
 from services.analyst.llm import LLMCallError, stream_completion
 from services.analyst.retrieval import Retriever
 from services.common import fail_incident
+from services.council.policy import Policy, load_policy
 from shared.aggregate import decide_and_append, load_incident
 from shared.breaker import CircuitBreaker
 from shared.consumer import ConsumerSpec, Delivery
 from shared.errors import AegisError
 from shared.events import Envelope, decode, deterministic_id
 from shared.events.incident import INCIDENTS_STREAM
-from shared.events.knowledge import LLMCallEvaluated, RunbookEntryAdded
+from shared.events.knowledge import EVALUATIONS_STREAM, LLMCallEvaluated, RunbookEntryAdded
 from shared.events.system import SYSTEM_STREAM, BreakerStateChanged
 from shared.live import live_ai_subject
 from shared.log import get_logger
+from shared.eventstore import EventStore
 from shared.projections.inventory import InventoryView
 from shared.service import ServiceContext
 
@@ -33,11 +35,13 @@ LLM_BREAKER = "llm"
 class Analyst:
     """Retrieval, analysis and learning for incidents."""
 
-    def __init__(self, ctx: ServiceContext, retriever: Retriever, inventory: InventoryView) -> None:
+    def __init__(self, ctx: ServiceContext, retriever: Retriever, inventory: InventoryView,
+                 policy: Policy | None = None) -> None:
         self.ctx = ctx
         self.retriever = retriever
         self.inventory = inventory
         s = ctx.settings
+        self.policy = policy or load_policy(s.policy_file, s.max_replicas)
         self.breaker = CircuitBreaker(LLM_BREAKER, s.breaker_failure_threshold, s.breaker_reset_timeout,
                                       on_change=self._breaker_changed)
         self.analyzer = Analyzer(s, self.breaker, self._record)
@@ -121,6 +125,10 @@ class Analyst:
         await self.ctx.store.append_system(RunbookEntryAdded(entry=entry, source="learned"),
                                            event_id=deterministic_id("runbook", entry.incident_id, "learned"))
 
+    async def on_terminal(self, env: Envelope, delivery: Delivery) -> None:
+        """Score the LLM's diagnosis of a finished incident (once)."""
+        await score_terminal(self.ctx.store, self.inventory, self.policy, env)
+
     async def on_draft_request(self, msg) -> None:  # type: ignore[no-untyped-def]
         """Request/reply for the notifier: an LLM-written {subject, body}, through the same breaker."""
         s = self.ctx.settings
@@ -156,6 +164,22 @@ class Analyst:
         await msg.respond(json.dumps(reply).encode())
 
 
+async def score_terminal(store: EventStore, inventory: InventoryView, policy: Policy, env: Envelope) -> None:
+    """Append one EvaluationScored for a terminal incident's LLM analysis; redeliveries append nothing."""
+    iid = env.incident_id
+    assert iid is not None
+    state, _ = await load_incident(store, iid)
+    if state is None:
+        return
+    target = inventory.get(state.container_name)
+    event = scoring.score(state, policy.effective(target, state.container_name or "").allowed_actions,
+                          target is not None)
+    if event is None or await store.load_subject(f"evaluations.{iid}.scored", EVALUATIONS_STREAM):
+        return  # nothing to score, or scored before (past the duplicate window the stream says so)
+    await store.publish(store.envelope(iid, event, causation=env,
+                                       event_id=deterministic_id("evaluation.scored", iid)), None)
+
+
 def consumers(ctx: ServiceContext, analyst: Analyst) -> list[ConsumerSpec]:
     """The analyst's durable consumers."""
     s = ctx.settings
@@ -165,4 +189,7 @@ def consumers(ctx: ServiceContext, analyst: Analyst) -> list[ConsumerSpec]:
                      ack_wait=s.ack_wait, max_deliver=s.max_deliver, concurrency=8),
         ConsumerSpec(durable="analyst-learn", stream=INCIDENTS_STREAM, filter_subjects=["incidents.*.resolved"],
                      handler=analyst.on_resolved, ack_wait=s.ack_wait, max_deliver=s.max_deliver),
+        ConsumerSpec(durable="analyst-scoring", stream=INCIDENTS_STREAM,
+                     filter_subjects=["incidents.*.resolved", "incidents.*.recovered", "incidents.*.failed"],
+                     handler=analyst.on_terminal, ack_wait=s.ack_wait, max_deliver=s.max_deliver),
     ]

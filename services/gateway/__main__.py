@@ -13,6 +13,7 @@ from pydantic import ValidationError as PydanticValidationError
 from services.gateway.app import Gateway, create_app, seed_container
 from services.gateway.auth.api import start_auth
 from services.gateway.auth.bootstrap import jwt_secret
+from services.gateway.evaluations_api import start_evaluations
 from services.gateway.feed import Hub
 from services.gateway.frames import frame
 from services.gateway.schemas import IncidentPayload
@@ -59,6 +60,7 @@ async def build(ctx: ServiceContext):
     inventory, _ = await live_inventory(ctx.nc)
     gateway = Gateway(ctx.settings, ctx.store, view, projector, hub, runbook, inventory)
     gateway.auth = await start_auth(ctx.store, ctx.settings, jwt_secret(ctx.settings))
+    gateway.evaluations, gateway.evaluations_projector = await start_evaluations(ctx.nc)
     if not ctx.settings.auth:
         log.warning("authentication is OFF (--no-auth): anyone who can reach the gateway may act on your services")
     gateway.system_projector = Projector(ctx.nc, SYSTEM_STREAM, "system.>", gateway.system.apply, "system")
@@ -104,6 +106,7 @@ async def build(ctx: ServiceContext):
         await projector.stop()
         await runbook_projector.stop()
         await gateway.auth.stop()  # type: ignore[union-attr]
+        await gateway.evaluations_projector.stop()
 
     return [], [run_http]
 

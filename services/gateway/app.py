@@ -21,6 +21,7 @@ from services.gateway import alertmanager, approvals, errors, operations, promet
 from services.gateway.auth.api import Auth, build_auth_router, principal_of
 from services.gateway.auth.middleware import SecurityMiddleware
 from services.gateway.auth.view import rank
+from services.gateway.evaluations_api import build_evaluations_router
 from services.gateway.feed import Hub
 from services.gateway.limits import BodyLimit
 from services.gateway.schemas import AlertmanagerPayload, Decision, DraftEdit, IncidentPayload
@@ -46,6 +47,7 @@ from shared.projections.incidents_view import IncidentsView
 from shared.projections.inventory import InventoryView
 from shared.projections.projector import Projector
 from shared.projections.runbook import RunbookView
+from shared.projections.evaluations import EvaluationsView
 from shared.projections.system_view import SystemView
 
 
@@ -66,6 +68,8 @@ class Gateway:
     system_projector: Projector | None = None
     performance_history: deque = field(default_factory=lambda: deque(maxlen=1000))
     auth: Auth | None = None  # None only in tests of the bare API; the gateway process always secures it
+    evaluations: EvaluationsView = field(default_factory=EvaluationsView)
+    evaluations_projector: Projector | None = None
 
     async def sample_performance(self, stopping: asyncio.Event, interval: float) -> None:
         """Every `interval` seconds: totals and the stream's last sequence (for /api/system/performance)."""
@@ -334,6 +338,8 @@ def create_app(gw: Gateway) -> FastAPI:
         await gw.hub.serve(websocket)
 
     app.include_router(build_router(gw))
+    if gw.evaluations_projector is not None:
+        app.include_router(build_evaluations_router(gw.evaluations, gw.store, gw.evaluations_projector))
     app.add_middleware(BodyLimit, limit=gw.settings.body_limit_bytes)
     if gw.auth is not None:
         app.include_router(build_auth_router(gw.auth))

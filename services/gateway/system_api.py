@@ -24,7 +24,7 @@ from shared.events.system import BreakerStateChanged
 from shared.jetstream import js_call
 
 WORKER_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
-STAGES = ("analyst", "analyst-learn", "council", "council-approval-timer", "executor", "notifier")
+STAGES = ("analyst", "analyst-learn", "analyst-scoring", "council", "council-approval-timer", "executor", "notifier")
 PERFORMANCE_INTERVAL = 10.0
 CRITICAL = {"gateway", "analyst", "council", "executor"}
 FEATURES = {"detection": "prober", "analysis": "analyst", "council": "council", "remediation": "executor",

@@ -10,6 +10,13 @@ from shared.events.base import Event
 
 RUNBOOK_STREAM = "RUNBOOK"
 EVALUATIONS_STREAM = "EVALUATIONS"
+TEXT_LIMIT = 8192  # bytes of prompt / response (and of all retrieved docs together) an evaluation event keeps
+
+
+def clip(text: str, limit: int = TEXT_LIMIT) -> str:
+    """`text` cut to at most `limit` UTF-8 bytes (never splitting a character)."""
+    data = text.encode()
+    return text if len(data) <= limit else data[:limit].decode(errors="ignore")
 
 
 class RunbookEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -45,7 +52,7 @@ class RunbookEntryAdded(Event, frozen=True, kw_only=True, tag="runbook.entry_add
 
 
 class LLMCallEvaluated(Event, frozen=True, kw_only=True, tag="evaluation.llm_call.v1"):
-    """How one LLM call went: speed, size, and whether its answer was usable."""
+    """How one LLM call went: speed, size, whether its answer was usable, and what was asked and answered."""
 
     stream: ClassVar[str] = EVALUATIONS_STREAM
     model: str
@@ -59,9 +66,60 @@ class LLMCallEvaluated(Event, frozen=True, kw_only=True, tag="evaluation.llm_cal
     error: str = ""
     attempt: int = 1
     incident: str | None = None
+    prompt: str = ""  # the user message, clipped to TEXT_LIMIT
+    response: str = ""  # the completion text, clipped to TEXT_LIMIT
 
     def nats_subject(self, key: str) -> str:
         return f"evaluations.{self.incident or 'none'}.{self.name()}"
 
 
-KNOWLEDGE_EVENTS: tuple[type[Event], ...] = (RunbookEntryAdded, LLMCallEvaluated)
+class EvaluationRecorded(Event, frozen=True, kw_only=True, tag="evaluation.recorded.v1"):
+    """A client posted a seed-002 evaluation (POST /evaluations/); texts clipped to TEXT_LIMIT."""
+
+    stream: ClassVar[str] = EVALUATIONS_STREAM
+    id: str
+    prompt: str
+    response: str
+    semantic_drift: float
+    uncertainty: float
+    factual_support: float
+    hallucination_probability: float
+    hallucinated: bool
+    latency_sec: float
+    throughput_qps: float | None = None
+    mode: str
+    model_name: str | None = None
+    agent_name: str | None = None
+    session_id: str | None = None
+    retrieved_docs: list[str] | None = None
+    principal: str = "anonymous"
+    truncated: bool = False
+
+    def nats_subject(self, key: str) -> str:
+        return f"evaluations.none.{self.name()}"
+
+
+class EvaluationScored(Event, frozen=True, kw_only=True, tag="evaluation.scored.v1"):
+    """The analyst's LLM diagnosis of a finished incident, scored against its outcome, policy and logs
+    (services/analyst/scoring.py defines every figure)."""
+
+    stream: ClassVar[str] = EVALUATIONS_STREAM
+    incident: str
+    analyzer: str
+    action: str
+    outcome: str  # RESOLVED | RECOVERED | FAILED
+    factual_support: float
+    hallucination_probability: float
+    hallucinated: bool
+    semantic_drift: float
+    uncertainty: float
+    reasons: list[str] = []
+    grounded_terms: list[str] = []
+    unsupported_terms: list[str] = []
+
+    def nats_subject(self, key: str) -> str:
+        return f"evaluations.{self.incident}.{self.name()}"
+
+
+KNOWLEDGE_EVENTS: tuple[type[Event], ...] = (RunbookEntryAdded, LLMCallEvaluated, EvaluationRecorded,
+                                             EvaluationScored)
