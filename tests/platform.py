@@ -23,7 +23,7 @@ class Platform:
     """A running `aegis up` with its own data dir and ports."""
 
     def __init__(self, tmp: Path, demo: bool = True, config: str | None = None, env: dict[str, str] | None = None,
-                 probes: bool = False):
+                 probes: bool = False, args: tuple[str, ...] = ()):
         self.data_dir = tmp / "aegis-data"
         self.port = free_port()
         self.nats_port = free_port()
@@ -33,6 +33,7 @@ class Platform:
                 "--nats-port", str(self.nats_port)]
         if demo:
             argv.append("--demo")
+        argv += args
         config = ("" if probes else "probes = false\n") + (config or "")
         if config:
             cfg = tmp / "aegis.toml"
@@ -122,6 +123,18 @@ class Platform:
 
     def post(self, path: str, **kwargs) -> httpx.Response:  # type: ignore[no-untyped-def]
         return self.request("POST", path, **kwargs)
+
+    def user_key(self, email: str, role: str) -> str:
+        """Register a user with `role` (as the admin), sign in as them and create their API key."""
+        password = "pw-" + email.replace("@", "-at-") + "-long"
+        created = self.post("/auth/register", json={"email": email, "password": password, "role": role})
+        assert created.status_code == 201, created.text
+        token = httpx.post(f"{self.url}/auth/login", json={"email": email, "password": password},
+                           timeout=10).json()["access_token"]
+        key = httpx.post(f"{self.url}/auth/api-keys", json={"name": f"{email} key"},
+                         headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert key.status_code == 201, key.text
+        return key.json()["key"]
 
     def webhook(self, payload: dict) -> httpx.Response:
         return self.post("/webhook", json=payload)

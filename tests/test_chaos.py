@@ -22,7 +22,8 @@ def platform(tmp_path_factory):
 
 def chaos(platform, *args):
     proc = subprocess.run([sys.executable, "-m", "aegis.cli", "chaos", "--nats-url", platform.nats_url,
-                           "--url", platform.url, *args], capture_output=True, text=True, timeout=300)
+                           "--url", platform.url, "--data-dir", str(platform.data_dir), *args],
+                          capture_output=True, text=True, timeout=300)
     return proc, json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else {}
 
 

@@ -43,7 +43,7 @@ async def test_llm_tokens_stream_to_the_websocket_and_the_resolution_is_learned(
     kill_target(8002)
     async with websockets.connect(platform.ws_url) as ws:
         await ws.recv()
-        await asyncio.to_thread(platform.post, alert("llm-1", "addition-api", alert_type="Memory Leak",
+        await asyncio.to_thread(platform.webhook, alert("llm-1", "addition-api", alert_type="Memory Leak",
                                                      logs="heap at 98%, OOM imminent"))
         frames = []
         while not frames or frames[-1]["type"] not in ("resolved", "failed"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import json
 import subprocess
 import sys
@@ -44,22 +45,24 @@ async def test_held_restart_is_approved_from_the_cli_then_runs(platform):
     kill_target(8002)
     async with websockets.connect(platform.ws_url) as ws:
         await ws.recv()
-        await asyncio.to_thread(platform.post, alert("appr-1", "addition-api"))
+        await asyncio.to_thread(platform.webhook, alert("appr-1", "addition-api"))
         frame = None
         while frame is None or frame["type"] != "approval.requested":
             frame = json.loads(await asyncio.wait_for(ws.recv(), 20))
     assert frame["data"]["required_role"] == "approver" and "requires approval for RESTART" in frame["data"]["reason"]
     held = awaiting(platform, "appr-1")
     assert held["council_decision"]["summary"].endswith("held for human approval")
-    proc = subprocess.run([sys.executable, "-m", "aegis.cli", "approve", "appr-1", "-m", "go ahead", "--by", "alice",
-                           "--url", platform.url], capture_output=True, text=True, timeout=30)
+    alice = platform.user_key("alice@example.com", "approver")
+    proc = subprocess.run([sys.executable, "-m", "aegis.cli", "approve", "appr-1", "-m", "go ahead", "--by", "mallory",
+                           "--url", platform.url], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "AEGIS_API_KEY": alice})
     assert proc.returncode == 0 and "appr-1: APPROVED" in proc.stdout
     result = await asyncio.to_thread(platform.wait_terminal, "appr-1")
     assert result["status"] == "RESOLVED"
     statuses = [e["status"] for e in result["timeline"]]
     assert statuses[statuses.index("COUNCIL_DECISION"):statuses.index("EXECUTING")] == [
         "COUNCIL_DECISION", "AWAITING_APPROVAL", "APPROVED"]
-    assert any(e["message"] == "Approved by alice. go ahead" for e in result["timeline"])
+    assert any(e["message"] == "Approved by alice@example.com. go ahead" for e in result["timeline"])  # not mallory
     assert httpx.get("http://127.0.0.1:8002/health").status_code == 200
 
 
@@ -67,10 +70,14 @@ async def test_rejected_by_a_human_fails_and_nothing_runs(platform):
     before = pids_listening_on(8003)
     platform.webhook(alert("appr-2", "division-api"))
     awaiting(platform, "appr-2")
-    response = platform.post(f"/incidents/appr-2/reject", json={"comment": "not during the sale"},
-                          headers={"X-Aegis-User": "bob"})
+    bob = platform.user_key("bob@example.com", "approver")
+    operator = platform.user_key("olga@example.com", "operator")
+    refused = platform.post("/incidents/appr-2/reject", json={}, headers={"X-API-Key": operator})
+    assert refused.status_code == 403 and "approver" in refused.json()["detail"]
+    response = platform.post("/incidents/appr-2/reject", json={"comment": "not during the sale"},
+                             headers={"X-API-Key": bob, "X-Aegis-User": "someone-else"})
     assert response.status_code == 200 and response.json()["status"] == "FAILED"
-    assert response.json()["error"] == "Rejected by bob: not during the sale"
+    assert response.json()["error"] == "Rejected by bob@example.com: not during the sale"
     assert "incident.action_started.v1" not in await stored_types(platform, "appr-2")
     assert pids_listening_on(8003) == before
     again = platform.post(f"/incidents/appr-2/approve", json={})
@@ -92,9 +99,13 @@ def test_bad_decisions_are_refused(platform):
     assert platform.post(f"/incidents/nope/approve", json={}).status_code == 404
     assert platform.post(f"/incidents/appr-2/approve", json={"by": "a b; rm"}).status_code == 422
     assert platform.post(f"/incidents/appr-2/approve", json={"sneaky": 1}).status_code == 422
-    proc = subprocess.run([sys.executable, "-m", "aegis.cli", "reject", "nope", "--url", platform.url],
-                          capture_output=True, text=True, timeout=30)
+    proc = subprocess.run([sys.executable, "-m", "aegis.cli", "reject", "nope", "--url", platform.url,
+                           "--data-dir", str(platform.data_dir)], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 1 and "reject refused (404): Incident nope not found" in proc.stderr
+    anonymous = subprocess.run([sys.executable, "-m", "aegis.cli", "reject", "nope", "--url", platform.url,
+                                "--data-dir", str(platform.data_dir / "elsewhere")],
+                               capture_output=True, text=True, timeout=30)
+    assert anonymous.returncode == 1 and "reject refused (401): authentication required" in anonymous.stderr
 
 
 def test_bad_policy_stops_aegis_up_with_the_reason(tmp_path):

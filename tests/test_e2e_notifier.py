@@ -92,7 +92,7 @@ def drafts(plat, iid):
 async def test_alert_and_recovery_arrive_once_each(setup):
     plat, mailbox, receiver, _ = setup
     kill_target(8002)
-    plat.post(alert("note-1", "addition-api"))
+    plat.webhook(alert("note-1", "addition-api"))
     await asyncio.to_thread(plat.wait_terminal, "note-1")
     await eventually(lambda: receiver.kinds("note-1") == ["alert", "recovery"], timeout=20, what="webhooks")
     notes = await eventually(lambda: (lambda d: d if {"alert-email", "recovery-email"} <= set(d) else None)(
@@ -101,7 +101,8 @@ async def test_alert_and_recovery_arrive_once_each(setup):
     assert "ALERT: addition-api" in notes["alert-email"]["subject"]
     for draft in ("alert-email", "recovery-email"):
         proc = subprocess.run([sys.executable, "-m", "aegis.cli", "notify", "approve", "note-1", draft, "--by", "al",
-                               "--url", plat.url], capture_output=True, text=True, timeout=30)
+                               "--url", plat.url, "--data-dir", str(plat.data_dir)],
+                              capture_output=True, text=True, timeout=30)
         assert proc.returncode == 0, proc.stderr
     await eventually(lambda: len(mailbox.for_incident("note-1")) == 2, timeout=20, what="two mails")
     mails = mailbox.for_incident("note-1")
@@ -117,7 +118,7 @@ async def test_alert_and_recovery_arrive_once_each(setup):
 
 async def test_an_edit_before_approval_sends_the_edited_text(setup):
     plat, mailbox, _, _ = setup
-    plat.post(alert("note-2", "no-such-target"))
+    plat.webhook(alert("note-2", "no-such-target"))
     await eventually(lambda: "alert-email" in drafts(plat, "note-2"), timeout=20, what="draft")
     edited = plat.post(f"/notifications/note-2/alert-email/edit",
                         json={"subject": "Edited by a human", "body": "Short and to the point.", "by": "bea"})
@@ -134,17 +135,18 @@ async def test_an_edit_before_approval_sends_the_edited_text(setup):
 
 async def test_notifier_killed_between_draft_and_send_sends_once(setup):
     plat, mailbox, receiver, _ = setup
-    plat.post(alert("note-3", "no-such-target"))
+    plat.webhook(alert("note-3", "no-such-target"))
     await eventually(lambda: "alert-email" in drafts(plat, "note-3"), timeout=20, what="draft")
     victim = plat.service_pid("notifier")
     os.kill(victim, signal.SIGKILL)
-    plat.post(f"/notifications/note-3/alert-email/approve", json={"by": "cy"})
+    cy = plat.user_key("cy@example.com", "operator")  # operators review notifications
+    plat.post(f"/notifications/note-3/alert-email/approve", json={"by": "not-cy"}, headers={"X-API-Key": cy})
     await eventually(lambda: len(mailbox.for_incident("note-3")) == 1, timeout=30, what="mail after restart")
     assert plat.service_pid("notifier") != victim
 
     email = await eventually(lambda: (lambda n: n if n and n["status"] == "sent" else None)(
         drafts(plat, "note-3").get("alert-email")), timeout=10, what="e-mail recorded as sent")
-    assert email["approved_by"] == "cy" and len(mailbox.for_incident("note-3")) == 1
+    assert email["approved_by"] == "cy@example.com" and len(mailbox.for_incident("note-3")) == 1
     # the webhook went out before the kill, or its send was cut off and recorded as failed: never twice
     assert receiver.kinds("note-3").count("alert") <= 1
     assert drafts(plat, "note-3")["alert-webhook"]["status"] in ("sent", "failed")
@@ -154,7 +156,7 @@ async def test_smtp_down_retries_then_fails_and_the_pipeline_goes_on(setup):
     plat, mailbox, receiver, smtp = setup
     smtp["controller"].stop()  # the mail server goes away
     try:
-        plat.post(alert("note-4", "no-such-target"))
+        plat.webhook(alert("note-4", "no-such-target"))
         result = await asyncio.to_thread(plat.wait_terminal, "note-4")
         assert result["status"] == "FAILED"  # the pipeline finished regardless of mail
         await eventually(lambda: "alert-email" in drafts(plat, "note-4"), timeout=20, what="draft")

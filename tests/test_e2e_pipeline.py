@@ -104,7 +104,7 @@ async def test_websocket_client_sees_the_frames_in_order(platform):
         pong = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert pong["type"] == "heartbeat" and pong["data"] == {"status": "alive"}
         assert platform.get(f"/health").json()["ws_clients"] >= 1
-        await asyncio.to_thread(platform.post, alert("e2e-ws-1", "multiply-api"))
+        await asyncio.to_thread(platform.webhook, alert("e2e-ws-1", "multiply-api"))
         frames = []
         while not frames or frames[-1]["type"] != "status.update" or \
                 frames[-1]["data"]["status"] not in ("RESOLVED", "FAILED"):
@@ -137,7 +137,7 @@ async def test_unknown_target_fails_and_nothing_restarts(platform):
 async def test_two_concurrent_identical_webhooks_make_one_incident_and_one_restart(platform):
     old = kill_target(8003)
     payload = alert(f"e2e-dup-{uuid.uuid4().hex[:8]}", "division-api")
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=10, headers=platform.auth) as client:
         first, second = await asyncio.gather(client.post(f"{platform.url}/webhook", json=payload),
                                              client.post(f"{platform.url}/webhook", json=payload))
     assert first.status_code == second.status_code == 200
