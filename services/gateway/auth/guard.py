@@ -103,7 +103,9 @@ class Guard:
             role = self.view.effective_role(found) if found is not None else None
             if found is None or role is None:
                 raise UnauthorizedError("invalid or revoked API key")
-            return Principal(f"key:{found.key_id}", f"key {found.label} ({found.prefix}…)", role, "key")
+            owner = self.view.users.get(found.owner)  # a user's key acts as that user; others by their name
+            name = owner.email if owner is not None else f"key {found.label} ({found.prefix}…)"
+            return Principal(f"key:{found.key_id}", name, role, "key")
         assert creds.bearer is not None
         user = self.view.users.get(tokens.verify(self.secret, creds.bearer))
         if user is None:
