@@ -78,6 +78,15 @@ async def test_llm_tokens_stream_to_the_websocket_and_the_resolution_is_learned(
     await nc.close()
     assert evaluations and evaluations[0].envelope.payload.valid
 
+    def scored(incident: str):  # type: ignore[no-untyped-def]
+        listed = platform.get("/evaluations/", params={"incident_id": incident}).json()
+        return [e for e in listed if e["hallucination_probability"] is not None] or None
+
+    first = (await eventually(lambda: scored("llm-1"), timeout=20, what="llm-1 scored after verification"))[0]
+    assert first["mode"] == "incident-analysis" and first["agent_name"] == "analyst"
+    assert first["hallucinated"] is False and first["factual_support"] >= 0.6
+    assert first["response"].startswith('{"root_cause"') and "heap at 98%" in first["prompt"]
+
 
 def test_rag_test_without_logs_is_422(platform):
     assert platform.get(f"/rag/test").status_code == 422
@@ -98,3 +107,10 @@ async def test_analyst_killed_mid_stream_still_analyses_exactly_once(platform, l
     assert result["status"] == "FAILED" and "not in the inventory" in result["error"]
     assert platform.service_pid("analyst") != victim
     llm.mode = "ok"
+    unknown = (await eventually(lambda: (lambda r: r if r else None)([
+        e for e in platform.get("/evaluations/", params={"incident_id": "llm-kill-1"}).json()
+        if e["hallucination_probability"] is not None]), timeout=20, what="llm-kill-1's rejected answers scored"))[0]
+    assert unknown["hallucinated"] is True  # RESTART proposed for a target the inventory does not know
+    assert any("no-such-target" in r for r in unknown["reasons"])
+    stats = platform.get("/evaluations/stats", params={"days": 1}).json()
+    assert stats["total_evaluations"] >= 2 and stats["total_hallucinations"] >= 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.analyst.scoring import ground, salient_terms, score
+from services.analyst.scoring import ground, salient_terms, score, score_rejected
 from shared.events import incident as ev
 from shared.events.models import ACTIONS, AIAnalysis
 from tests.builders import T0, council_approved, decided, received
@@ -121,3 +121,27 @@ def test_grounding_uses_stems_aliases_and_normalised_numbers():
     g = ground("Connections exhausted: OOM after 1500 requests", "connection pool exhaustion; out of memory; 1,500 req")
     assert set(g.grounded) == {"connections", "exhausted", "OOM", "1500"} and g.unsupported == ("requests",)
     assert ground("", "anything").fraction == 0.5
+
+
+def test_a_rejected_answer_for_an_unknown_target_is_scored_as_hallucinated():
+    failed = run(received(logs=LOGS, container_name="no-such-target"), llm(analyzer="offline"),
+                 ev.IncidentFailed(error="no-such-target is not in the inventory", stage="executor"))
+    answer = '{"root_cause": "Memory leak in the request cache", "action": "RESTART", "confidence": 0.88}'
+    result = score_rejected(failed, "call-1", "fake-sre", answer, "the target is not in the inventory", ALL,
+                            target_known=False)
+    assert result is not None and result.call == "call-1" and result.outcome == "REJECTED"
+    assert result.hallucinated and result.hallucination_probability >= 0.8 and result.analyzer == "llm:fake-sre"
+    assert any("'no-such-target' is not in the inventory" in r for r in result.reasons)
+    assert any("rejected this answer" in r for r in result.reasons)
+
+
+@pytest.mark.parametrize("response", ["not json", "[]", '{"action": "RESTART"}', '{"root_cause": 5}'])
+def test_a_rejected_answer_with_no_cause_and_action_is_not_scored(response):
+    failed = run(received(logs=LOGS), llm(analyzer="offline"), ev.IncidentFailed(error="x", stage="executor"))
+    assert score_rejected(failed, "c", "m", response, "unparseable", ALL, target_known=True) is None
+
+
+def test_nothing_is_scored_before_the_incident_is_over():
+    open_incident = run(received(logs=LOGS), llm())
+    answer = '{"root_cause": "leak", "action": "RESTART"}'
+    assert score_rejected(open_incident, "c", "m", answer, "bad", ALL, target_known=True) is None

@@ -20,7 +20,7 @@ from shared.consumer import ConsumerSpec, Delivery
 from shared.errors import AegisError
 from shared.events import Envelope, decode, deterministic_id
 from shared.events.incident import INCIDENTS_STREAM
-from shared.events.knowledge import EVALUATIONS_STREAM, LLMCallEvaluated, RunbookEntryAdded
+from shared.events.knowledge import EVALUATIONS_STREAM, EvaluationScored, LLMCallEvaluated, RunbookEntryAdded
 from shared.events.system import SYSTEM_STREAM, BreakerStateChanged
 from shared.live import live_ai_subject
 from shared.log import get_logger
@@ -165,19 +165,26 @@ class Analyst:
 
 
 async def score_terminal(store: EventStore, inventory: InventoryView, policy: Policy, env: Envelope) -> None:
-    """Append one EvaluationScored for a terminal incident's LLM analysis; redeliveries append nothing."""
+    """Score a terminal incident's LLM diagnosis and every LLM answer the analyst rejected, each once:
+    deterministic ids cover redelivery inside the duplicate window, the stream's record covers later."""
     iid = env.incident_id
     assert iid is not None
     state, _ = await load_incident(store, iid)
     if state is None:
         return
     target = inventory.get(state.container_name)
-    event = scoring.score(state, policy.effective(target, state.container_name or "").allowed_actions,
-                          target is not None)
-    if event is None or await store.load_subject(f"evaluations.{iid}.scored", EVALUATIONS_STREAM):
-        return  # nothing to score, or scored before (past the duplicate window the stream says so)
-    await store.publish(store.envelope(iid, event, causation=env,
-                                       event_id=deterministic_id("evaluation.scored", iid)), None)
+    allowed = policy.effective(target, state.container_name or "").allowed_actions
+    known = target is not None
+    stored = await store.load_subject(f"evaluations.{iid}.>", EVALUATIONS_STREAM)
+    done = {s.envelope.payload.call for s in stored if isinstance(s.envelope.payload, EvaluationScored)}
+    events = [scoring.score(state, allowed, known)]
+    events += [scoring.score_rejected(state, s.envelope.event_id, c.model, c.response, c.error, allowed, known)
+               for s in stored if isinstance(c := s.envelope.payload, LLMCallEvaluated) and c.ok and not c.valid]
+    for event in events:
+        if event is None or event.call in done:
+            continue
+        await store.publish(store.envelope(iid, event, causation=env,
+                                           event_id=deterministic_id("evaluation.scored", iid, event.call)), None)
 
 
 def consumers(ctx: ServiceContext, analyst: Analyst) -> list[ConsumerSpec]:

@@ -20,10 +20,15 @@ Every figure is in [0, 1] and explainable from `reasons`:
   actions for the target 0.6; an action on a target the inventory does not know 0.6 (NOOP needs no
   target); unsupported cause 0.7 × (1 − grounding); bad outcome 0.4 × (1 − outcome support).
 * **hallucinated** = hallucination_probability ≥ 0.5.
+
+An answer the analyst *rejected* (invalid action for the target, say) is scored the same way once
+the incident is over, with the rejection as its outcome (support 0) — proposing RESTART for a target
+the inventory does not know is exactly the hallucination this is meant to catch.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -171,17 +176,41 @@ def score(state: IncidentState | None, allowed_actions: Collection[str], target_
             or not (state.analyzer or "").startswith("llm:")):
         return None
     a = state.analysis
+    return _evaluate(state, a.root_cause, a.action, a.confidence, _outcome(state), allowed_actions, target_known,
+                     state.analyzer or "")
+
+
+def score_rejected(state: IncidentState | None, call_id: str, model: str, response: str, error: str,
+                   allowed_actions: Collection[str], target_known: bool) -> EvaluationScored | None:
+    """An LLM answer the analyst refused (e.g. an action on a target it does not know), scored once the
+    incident is over: the refusal is its outcome. None when the answer names no cause and action."""
+    if state is None or not state.terminal:
+        return None
+    try:
+        answer = json.loads(response)
+        root_cause, action = str(answer["root_cause"]), str(answer["action"]).upper()
+        confidence = float(answer.get("confidence", 0.0))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None  # not an answer at all: unusable, but nothing in it to call a hallucination
+    outcome = ("REJECTED", 0.0, f"the analyst rejected this answer: {error}")
+    return _evaluate(state, root_cause, action, confidence, outcome, allowed_actions, target_known,
+                     f"llm:{model}", call=call_id)
+
+
+def _evaluate(state: IncidentState, root_cause: str, action: str, confidence: float,
+              outcome: tuple[str, float, str], allowed_actions: Collection[str], target_known: bool,
+              analyzer: str, call: str = "") -> EvaluationScored:
     reasons: list[str] = []
     risks: list[float] = []
-    if a.action not in allowed_actions:
+    if action not in allowed_actions:
         risks.append(OUT_OF_POLICY_RISK)
-        reasons.append(f"action {a.action} is not allowed by policy for {state.container_name or 'this target'} "
+        reasons.append(f"action {action} is not allowed by policy for {state.container_name or 'this target'} "
                        f"(allowed: {', '.join(allowed_actions) or 'none'})")
-    if a.action != "NOOP" and not target_known:
+    if action != "NOOP" and not target_known:
         risks.append(UNKNOWN_TARGET_RISK)
         reasons.append(f"target {state.container_name!r} is not in the inventory")
     evidence = "\n".join(x for x in (state.alert_type, state.container_name or "", state.logs) if x)
-    g = ground(a.root_cause, evidence)
+    g = ground(root_cause, evidence)
     risks.append(UNGROUNDED_RISK * (1.0 - g.fraction))
     if g.unsupported:
         reasons.append(f"root cause terms not found in the logs: {_listed(g.unsupported)}")
@@ -189,7 +218,7 @@ def score(state: IncidentState | None, allowed_actions: Collection[str], target_
         reasons.append(f"root cause terms found in the logs: {_listed(g.grounded)}")
     if not g.grounded and not g.unsupported:
         reasons.append("the root cause names nothing that can be checked against the logs")
-    outcome, support, why = _outcome(state)
+    label, support, why = outcome
     risks.append(BAD_OUTCOME_RISK * (1.0 - support))
     reasons.append(why)
     keep = 1.0
@@ -197,8 +226,8 @@ def score(state: IncidentState | None, allowed_actions: Collection[str], target_
         keep *= 1.0 - risk
     probability = round(1.0 - keep, 4)
     return EvaluationScored(
-        incident=state.incident_id, analyzer=state.analyzer or "", action=a.action, outcome=outcome,
+        incident=state.incident_id, analyzer=analyzer, action=action, outcome=label,
         factual_support=round(0.6 * support + 0.4 * g.fraction, 4), hallucination_probability=probability,
         hallucinated=probability >= HALLUCINATION_THRESHOLD, semantic_drift=round(1.0 - g.fraction, 4),
-        uncertainty=round(min(max(1.0 - a.confidence, 0.0), 1.0), 4), reasons=reasons,
-        grounded_terms=list(g.grounded[:MAX_TERMS]), unsupported_terms=list(g.unsupported[:MAX_TERMS]))
+        uncertainty=round(min(max(1.0 - confidence, 0.0), 1.0), 4), reasons=reasons,
+        grounded_terms=list(g.grounded[:MAX_TERMS]), unsupported_terms=list(g.unsupported[:MAX_TERMS]), call=call)

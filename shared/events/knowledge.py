@@ -116,6 +116,7 @@ class EvaluationScored(Event, frozen=True, kw_only=True, tag="evaluation.scored.
     reasons: list[str] = []
     grounded_terms: list[str] = []
     unsupported_terms: list[str] = []
+    call: str = ""  # event id of the LLM call scored when it is an answer the analyst rejected; "" = the diagnosis
 
     def nats_subject(self, key: str) -> str:
         return f"evaluations.{self.incident}.{self.name()}"

@@ -113,16 +113,23 @@ class EvaluationsView:
                 throughput_qps=round(1.0 / p.latency_s, 4) if p.latency_s > 0 else None,
                 incident_id=p.incident, scorable=p.valid,
                 reasons=[] if p.valid else [f"answer rejected by the analyst: {p.error}"])
-            if p.incident is not None and p.incident in self.scores:
+            if env.event_id in self.scores:  # a rejected answer, scored on its own
+                self._attach(record, self.scores[env.event_id], force=True)
+            elif p.incident is not None and p.incident in self.scores:
                 self._attach(record, self.scores[p.incident])
             self._add(record)
         elif isinstance(p, EvaluationScored):
-            self.scores.pop(p.incident, None)
-            self.scores[p.incident] = p
+            key = p.call or p.incident
+            self.scores.pop(key, None)
+            self.scores[key] = p
             while len(self.scores) > self.max_records:
                 self.scores.pop(next(iter(self.scores)))
-            for rid in self.by_incident.get(p.incident, ()):
-                self._attach(self.records[rid], p)
+            if p.call:
+                if p.call in self.records:
+                    self._attach(self.records[p.call], p, force=True)
+            else:
+                for rid in self.by_incident.get(p.incident, ()):
+                    self._attach(self.records[rid], p)
         self.applied_seq = max(self.applied_seq, seq)
 
     def _day(self, record: EvaluationRecord) -> Totals:
@@ -134,8 +141,8 @@ class EvaluationsView:
                 del self.days[min(self.days)]
         return totals
 
-    def _attach(self, record: EvaluationRecord, score: EvaluationScored) -> None:
-        if not record.scorable:
+    def _attach(self, record: EvaluationRecord, score: EvaluationScored, force: bool = False) -> None:
+        if not record.scorable and not force:
             return
         counted = self.records.get(record.id) is record  # already in the day totals
         if counted:
