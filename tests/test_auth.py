@@ -268,6 +268,7 @@ async def test_rate_limits_answer_429_with_retry_after(store, tmp_path):
         async with gw.client() as anonymous:
             login = await anonymous.post("/auth/login", json={"email": "a@example.com", "password": "whatever-pass"})
             assert login.status_code == 429 and "retry-after" in login.headers
+        assert gw.gateway.auth.guard.refused[429] >= 3 and gw.gateway.auth.guard.refused[401] == 5
 
 
 async def test_mutating_calls_are_audited_with_the_principal_and_no_secrets(gw, store):

@@ -58,6 +58,13 @@ class _Snapshot:
             breakers.add_metric([name], 0 if b["state"] == "closed" else 1)
         yield breakers
         yield GaugeMetricFamily("aegis_ws_clients", "Connected WebSocket clients", value=len(self.gw.hub.clients))
+        auth = getattr(self.gw, "auth", None)
+        if auth is not None:
+            refused = CounterMetricFamily("aegis_gateway_refused", "Calls refused by the security layer",
+                                          labels=["status"])
+            for status, n in sorted(auth.guard.refused.items()):
+                refused.add_metric([str(status)], n)
+            yield refused
 
 
 def exposition(gw: Any, lag: dict[str, int]) -> bytes:

@@ -4,6 +4,7 @@ rate limits per client address, per principal and on failed sign-ins. Pure of I/
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -67,6 +68,7 @@ class Guard:
         self.per_principal = RateLimiter(settings.rate_limit_per_minute, clock=clock)
         self.per_address = RateLimiter(settings.rate_limit_per_address_per_minute, clock=clock)
         self.failures = RateLimiter(settings.auth_failures_per_minute, clock=clock)
+        self.refused: Counter[int] = Counter()  # by HTTP status, for /metrics/prometheus
 
     def required(self, method: str, route: str | None) -> str:
         """The route's role; open registration makes /auth/register public."""

@@ -58,6 +58,7 @@ class SecurityMiddleware:
                                          client)
         except AegisError as exc:
             status = status_for(exc)
+            self.guard.refused[status] += 1
             principal = ANONYMOUS
             await self._refuse(scope, send_with_id, exc, status)
         else:
