@@ -29,8 +29,10 @@ global: {{scrape_interval: 1s, scrape_timeout: 1s}}
 scrape_configs:
   - job_name: aegisops
     metrics_path: /metrics
+    authorization: {{type: Bearer, credentials_file: {tmp / "scrape.key"}}}
     static_configs: [{{targets: ["127.0.0.1:{gateway_port}"]}}]
 """)
+    (tmp / "scrape.key").write_text(plat.user_key("prometheus@example.com", "viewer"))  # a viewer key as bearer
     prom = subprocess.Popen([binary, f"--config.file={tmp / 'prometheus.yml'}", f"--storage.tsdb.path={tmp / 'tsdb'}",
                              f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=subprocess.DEVNULL,
                             stderr=open(tmp / "prometheus.log", "wb"))
@@ -42,7 +44,7 @@ scrape_configs:
 
 def test_prometheus_format_when_asked_seed_json_otherwise(stack):
     plat, _ = stack
-    plat.post({"incident_id": "prom-1", "alert_type": "Synthetic check", "logs": "nothing is wrong"})
+    plat.webhook({"incident_id": "prom-1", "alert_type": "Synthetic check", "logs": "nothing is wrong"})
     plat.wait_terminal("prom-1")
     text = plat.get(f"/metrics", headers={"Accept": PROMETHEUS_ACCEPT}).text
     for name in ("aegis_incidents{status=\"RESOLVED\"} 1.0", "aegis_stage_seconds_bucket", "aegis_mttr_seconds_count",
