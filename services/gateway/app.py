@@ -21,6 +21,7 @@ from services.gateway import alertmanager, approvals, errors, operations, promet
 from services.gateway.auth.api import Auth, build_auth_router, principal_of
 from services.gateway.auth.middleware import SecurityMiddleware
 from services.gateway.auth.view import rank
+from services.gateway.cockpit import build_cockpit_router
 from services.gateway.evaluations_api import build_evaluations_router
 from services.gateway.feed import Hub
 from services.gateway.limits import BodyLimit
@@ -338,6 +339,7 @@ def create_app(gw: Gateway) -> FastAPI:
         await gw.hub.serve(websocket)
 
     app.include_router(build_router(gw))
+    app.include_router(build_cockpit_router())
     if gw.evaluations_projector is not None:
         app.include_router(build_evaluations_router(gw.evaluations, gw.store, gw.evaluations_projector))
     app.add_middleware(BodyLimit, limit=gw.settings.body_limit_bytes)

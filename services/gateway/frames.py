@@ -55,6 +55,12 @@ def frames_for(previous: IncidentState | None, state: IncidentState, env: Envelo
         add("resolved", resolved_at=iso(env.time))
     elif isinstance(p, ev.IncidentFailed):
         add("failed", error=p.error)
+    elif isinstance(p, ev.NotificationDrafted | ev.NotificationEdited | ev.NotificationApproved
+                    | ev.NotificationRejected | ev.NotificationSending | ev.NotificationSent | ev.NotificationFailed):
+        note = state.notification(p.draft_id)
+        if note is not None:
+            add("notification.updated", draft_id=note.draft_id, channel=note.channel, status=note.status,
+                subject=note.subject)
     before = len(previous.timeline) if previous else 0
     for entry in state.timeline[before:]:
         add("status.update", status=entry.status, message=entry.message)

@@ -94,6 +94,14 @@ class ApprovalExpired(msgspec.Struct):
     reason: str
 
 
+class NotificationUpdate(msgspec.Struct):
+    incident_id: str
+    draft_id: str
+    channel: str
+    status: str
+    subject: str
+
+
 class ContainerMetrics(msgspec.Struct):
     name: str
     cpu_percent: float
@@ -153,6 +161,9 @@ FRAMES: list[tuple[str, str, str, Any, Any]] = [  # type, channel, description, 
     ("resolved", "incidents", "The incident is resolved", Resolved,
      {"incident_id": "inc-1", "resolved_at": "2026-02-21T03:15:08.000Z"}),
     ("failed", "incidents", "The incident failed", Failed, {"incident_id": "inc-1", "error": "…"}),
+    ("notification.updated", "notifications", "A notification was drafted, edited, reviewed, sent or failed",
+     NotificationUpdate, {"incident_id": "inc-1", "draft_id": "alert-email", "channel": "email",
+                          "status": "drafted", "subject": "[AegisOps] ALERT: buggy-app-v2"}),
     ("metrics", "system", "Container and process metrics, every METRICS_INTERVAL_SECS", list[ContainerMetrics], []),
     ("container.list", "system", "Containers and process targets", list[Container], []),
 ]

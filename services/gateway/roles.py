@@ -19,6 +19,8 @@ ROUTE_ROLES: dict[tuple[str, str], Role] = {
     ("GET", "/incidents/{incident_id}"): "viewer",
     ("POST", "/incidents/{incident_id}/approve"): "approver",
     ("POST", "/incidents/{incident_id}/reject"): "approver",
+    ("GET", "/"): "public",  # the cockpit page and assets hold no data; it signs in with a key
+    ("GET", "/cockpit/{asset}"): "public",
     ("GET", "/health"): "public",
     ("GET", "/health/db"): "public",
     ("GET", "/health/ready"): "public",
