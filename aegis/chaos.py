@@ -10,7 +10,10 @@ import time
 import uuid
 
 import httpx
+import nats.errors
 
+from shared.errors import RuntimeStartError
+from shared.eventstore import EventStore
 from shared.jetstream import connect
 from shared.live import INTAKE_ALERTS
 from shared.stats import percentile
@@ -23,6 +26,32 @@ ALERT_MIX = {
     "Synthetic check": "chaos: nothing is really wrong",
 }
 TERMINAL = ("resolved", "recovered", "failed")
+
+
+async def deliver(nc, body: bytes, attempts: int = 20) -> None:  # type: ignore[no-untyped-def]
+    """Hand one alert to a gateway and wait for its answer; retried (the incident id makes it idempotent), so a
+    gateway restarting or a NATS node failing over does not lose it the way a fire-and-forget publish would."""
+    problem = "no answer"
+    for attempt in range(attempts):
+        try:
+            reply = json.loads((await nc.request(INTAKE_ALERTS, body, timeout=5)).data)
+            if "incident_id" in reply:  # the incident as stored (its own "error" field is the incident's)
+                return
+            problem = reply.get("error", "unexpected answer")  # e.g. the event store failing over: try again
+        except (nats.errors.TimeoutError, nats.errors.NoRespondersError, nats.errors.ConnectionReconnectingError):
+            problem = "no gateway answered"
+        await asyncio.sleep(min(2.0, 0.1 * 2 ** attempt))
+    raise RuntimeStartError(f"an alert was not accepted on intake.alerts after {attempts} attempts: {problem}")
+
+
+async def reconcile(store: EventStore, sent: dict[str, float], done: dict[str, tuple[float, str]]) -> None:
+    """Terminal events this client did not see live (it reconnected meanwhile) are read from the stream."""
+    for iid in [i for i in sent if i not in done][:200]:
+        for stored in reversed(await store.load(iid)):
+            kind = stored.envelope.type.split(".")[1]
+            if kind in TERMINAL:
+                done[iid] = (time.perf_counter(), kind)  # latency unknown: counted as seen now
+                break
 
 
 async def run_chaos(nats_url: str, url: str, count: int, rate: float, via: str, targets: list[str],
@@ -43,6 +72,7 @@ async def run_chaos(nats_url: str, url: str, count: int, rate: float, via: str, 
     client = httpx.AsyncClient(timeout=30, headers=headers or {})
     started = time.perf_counter()
     last_report = started
+    deliveries: list[asyncio.Task[None]] = []
     try:
         for n in range(count):
             due = started + n / rate
@@ -54,18 +84,21 @@ async def run_chaos(nats_url: str, url: str, count: int, rate: float, via: str, 
                     "severity": rng.choice(["CRITICAL", "WARNING", "INFO"])}
             sent[iid] = time.perf_counter()
             if via == "nats":
-                await nc.publish(INTAKE_ALERTS, json.dumps(body).encode())
+                deliveries.append(asyncio.create_task(deliver(nc, json.dumps(body).encode())))
             else:
                 (await client.post(f"{url}/webhook", json=body)).raise_for_status()
             if time.perf_counter() - last_report >= 1.0:
                 last_report = time.perf_counter()
                 print(f"  sent {n + 1}/{count}, terminal {len(done)}", file=sys.stderr, flush=True)
+        await asyncio.gather(*deliveries)
         deadline = time.perf_counter() + timeout
+        store = EventStore(nc, "aegis-chaos")
         while len(done) < count and time.perf_counter() < deadline:
             await asyncio.sleep(0.1)
             if time.perf_counter() - last_report >= 1.0:
                 last_report = time.perf_counter()
                 print(f"  terminal {len(done)}/{count}", file=sys.stderr, flush=True)
+                await reconcile(store, sent, done)
     finally:
         await client.aclose()
         for sub in subs:

@@ -6,9 +6,12 @@ import argparse
 import asyncio
 import sys
 
-from aegis.client import add_gateway_args, auth_headers, gateway_url
+from aegis import bench_cli, history_cli, read_cli
+from aegis.client import add_gateway_args, auth_headers, call
+from aegis.output import console, emit_json, table
+from aegis.replay import checked_id
 from shared.config import load_settings
-from shared.errors import AegisError
+from shared.errors import AegisError, RemoteError, ValidationError
 
 
 def _up_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -25,10 +28,20 @@ def _up_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="turn authentication off, for local experiments only (warns on every start)")
 
 
+def _setup_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("setup", help="create the streams, register targets and issue the admin key, then exit "
+                                     "(for one-container-per-service deployments)")
+    p.add_argument("--config", help="TOML config file (env AEGIS_CONFIG)")
+    p.add_argument("--data-dir", help="where the admin key is written (env AEGIS_DATA_DIR)")
+    p.add_argument("--nats-url", help="NATS, comma-separated for a cluster (env AEGIS_NATS_URL)")
+
+
 def _notify_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("notify", help="review notification drafts: list, approve, reject, edit")
     verbs = p.add_subparsers(dest="notify_command", required=True)
-    add_gateway_args(verbs.add_parser("list", help="drafts awaiting review"))
+    listing = verbs.add_parser("list", help="drafts awaiting review")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    add_gateway_args(listing)
     for verb in ("approve", "reject", "edit"):
         q = verbs.add_parser(verb)
         q.add_argument("incident_id")
@@ -44,34 +57,22 @@ def _notify_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
 
 def _notify(args: argparse.Namespace) -> int:
     import getpass
-    import os
 
-    import httpx
-
-    url, headers = gateway_url(args), auth_headers(args)
-    try:
-        if args.notify_command == "list":
-            listing = httpx.get(f"{url}/notifications", params={"status": "drafted"}, headers=headers, timeout=30)
-            if listing.status_code != 200:
-                print(f"aegis: notify list refused ({listing.status_code}): {_detail(listing)}", file=sys.stderr)
-                return 1
-            for n in listing.json():
-                print(f"{n['incident_id']}  {n['draft_id']:<22} {n['subject']}")
-            return 0
-        body: dict = {"by": args.by or getpass.getuser()}
-        if args.notify_command == "reject":
-            body["comment"] = args.comment
-        if args.notify_command == "edit":
-            body.update({k: v for k, v in (("subject", args.subject), ("body", args.body)) if v})
-        response = httpx.post(f"{url}/notifications/{args.incident_id}/{args.draft_id}/{args.notify_command}",
-                              json=body, headers=headers, timeout=30)
-    except httpx.HTTPError as exc:
-        print(f"aegis: cannot reach the gateway at {url}: {exc}", file=sys.stderr)
-        return 2
-    if response.status_code != 200:
-        print(f"aegis: notify {args.notify_command} refused ({response.status_code}): {_detail(response)}",
-              file=sys.stderr)
-        return 1
+    if args.notify_command == "list":
+        drafts = call(args, "GET", "/notifications", params={"status": "drafted"})
+        if args.json:
+            emit_json(drafts)
+        else:
+            console().print(table(f"Drafts awaiting review ({len(drafts)})", ["incident", "draft", "subject"],
+                                  [(n["incident_id"], n["draft_id"], n["subject"]) for n in drafts]))
+        return 0
+    body: dict = {"by": args.by or getpass.getuser()}
+    if args.notify_command == "reject":
+        body["comment"] = args.comment
+    if args.notify_command == "edit":
+        body.update({k: v for k, v in (("subject", args.subject), ("body", args.body)) if v})
+    call(args, "POST", f"/notifications/{checked_id(args.incident_id)}/{checked_id(args.draft_id)}/"
+                       f"{args.notify_command}", json=body)
     print(f"{args.incident_id} {args.draft_id}: {args.notify_command} recorded")
     return 0
 
@@ -158,32 +159,45 @@ def _approval_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[
 
 def _decide(args: argparse.Namespace) -> int:
     import getpass
-    import os
 
-    import httpx
-
-    url = gateway_url(args)
     body = {"comment": args.comment, "by": args.by or getpass.getuser()}
-    try:
-        response = httpx.post(f"{url}/incidents/{args.incident_id}/{args.command}", json=body,
-                              headers=auth_headers(args), timeout=30)
-    except httpx.HTTPError as exc:
-        print(f"aegis: cannot reach the gateway at {url}: {exc}", file=sys.stderr)
-        return 2
-    if response.status_code != 200:
-        print(f"aegis: {args.command} refused ({response.status_code}): {_detail(response)}", file=sys.stderr)
-        return 1
-    result = response.json()
+    result = call(args, "POST", f"/incidents/{checked_id(args.incident_id)}/{args.command}", json=body)
     print(f"{result['incident_id']}: {result['status']} — {result['timeline'][-1]['message']}")
     return 0
 
 
-def _detail(response) -> str:  # type: ignore[no-untyped-def]
-    """The reason in an error response ({"detail": ...}), or its text."""
-    try:
-        return str(response.json().get("detail", response.text))
-    except ValueError:
-        return response.text
+def _executor(args: argparse.Namespace) -> int:
+    from services.executor.__main__ import build
+    from shared.config import NAME_PATTERN
+    from shared.service import run, serve
+
+    if not NAME_PATTERN.match(args.node):
+        raise ValidationError(f"invalid node name {args.node!r}")
+    run(serve("executor", build, load_settings(args.config, node=args.node, nats_url=args.nats_url)))
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    from aegis.up import run_up
+
+    settings = load_settings(args.config, data_dir=args.data_dir, port=args.port, executors=args.executors,
+                             nats_port=args.nats_port, nats_url=args.nats_url, demo=args.demo,
+                             auth=False if args.no_auth else None)
+    return asyncio.run(run_up(settings, args.config))
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from aegis.up import run_setup
+
+    return asyncio.run(run_setup(load_settings(args.config, data_dir=args.data_dir, nats_url=args.nats_url)))
+
+
+COMMANDS = {
+    "up": _up, "setup": _setup, "executor": _executor, "runbook": _runbook, "approve": _decide, "reject": _decide,
+    "notify": _notify, "chaos": _chaos, "status": read_cli.status, "incidents": read_cli.incidents,
+    "show": read_cli.show, "replay": history_cli.replay_command, "whatif": history_cli.whatif_command,
+    "bench": bench_cli.bench_command,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,44 +205,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="aegis", description="AegisOps incident auto-remediation")
     sub = parser.add_subparsers(dest="command", required=True)
     _up_parser(sub)
+    _setup_parser(sub)
     _runbook_parser(sub)
     _approval_parsers(sub)
     _executor_parser(sub)
     _chaos_parser(sub)
     _notify_parser(sub)
+    read_cli.add_parsers(sub)
+    history_cli.add_parsers(sub)
+    bench_cli.add_parser(sub)
     args = parser.parse_args(argv)
     try:
-        if args.command == "runbook":
-            return _runbook(args)
-        if args.command in ("approve", "reject"):
-            return _decide(args)
-        if args.command == "notify":
-            return _notify(args)
-        if args.command == "chaos":
-            return _chaos(args)
-        if args.command == "executor":
-            from services.executor.__main__ import build
-            from shared.config import NAME_PATTERN
-            from shared.service import run, serve
-
-            if not NAME_PATTERN.match(args.node):
-                print(f"aegis: invalid node name {args.node!r}", file=sys.stderr)
-                return 2
-            run(serve("executor", build, load_settings(args.config, node=args.node, nats_url=args.nats_url)))
-            return 0
-        if args.command == "up":
-            from aegis.up import run_up
-
-            settings = load_settings(args.config, data_dir=args.data_dir, port=args.port, executors=args.executors,
-                                     nats_port=args.nats_port, nats_url=args.nats_url, demo=args.demo,
-                                     auth=False if args.no_auth else None)
-            return asyncio.run(run_up(settings, args.config))
+        return COMMANDS[args.command](args)
+    except RemoteError as exc:  # the gateway answered: it refused, with its reason
+        print(f"aegis: {exc.message}", file=sys.stderr)
+        return 1
     except AegisError as exc:
         print(f"aegis: {exc.message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    return 0
 
 
 if __name__ == "__main__":

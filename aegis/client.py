@@ -5,6 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Any
+
+import httpx
+
+from shared.errors import RemoteError, StoreUnavailableError
 
 DEFAULT_URL = "http://127.0.0.1:8001"
 
@@ -28,3 +33,25 @@ def auth_headers(args: argparse.Namespace) -> dict[str, str]:
         if path.is_file():
             key = path.read_text().strip()
     return {"X-API-Key": key} if key else {}
+
+
+def call(args: argparse.Namespace, method: str, path: str, ok: tuple[int, ...] = (200,), **kwargs: Any) -> Any:
+    """One gateway call for a CLI command: its JSON body, StoreUnavailableError when the gateway cannot be
+    reached, RemoteError (status and reason) when it refuses."""
+    url = gateway_url(args)
+    try:
+        response = httpx.request(method, url + path, headers=auth_headers(args), timeout=30, **kwargs)
+    except httpx.HTTPError as exc:
+        raise StoreUnavailableError(f"cannot reach the gateway at {url}: {exc}") from None
+    if response.status_code not in ok:
+        raise RemoteError(f"{method} {path} refused ({response.status_code}): {detail(response)}",
+                          response.status_code)
+    return response.json()
+
+
+def detail(response: httpx.Response) -> str:
+    """The reason in an error response ({"detail": ...}), or its text."""
+    try:
+        return str(response.json().get("detail", response.text))
+    except ValueError:
+        return response.text

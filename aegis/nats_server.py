@@ -46,11 +46,15 @@ def port_free(host: str, port: int) -> bool:
 class EmbeddedNats:
     """A nats-server child process with JetStream, bound to loopback."""
 
-    def __init__(self, data_dir: Path, port: int, host: str = "127.0.0.1", server_name: str = "aegis") -> None:
+    def __init__(self, data_dir: Path, port: int, host: str = "127.0.0.1", server_name: str = "aegis",
+                 cluster_port: int = 0, routes: tuple[str, ...] = (), cluster_name: str = "aegis") -> None:
         self.data_dir = data_dir
         self.port = port
         self.host = host
         self.server_name = server_name
+        self.cluster_port = cluster_port  # >0: a JetStream cluster node routing to `routes`
+        self.routes = routes
+        self.cluster_name = cluster_name
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -68,6 +72,9 @@ class EmbeddedNats:
         log_path = self.data_dir / "nats-server.log"
         argv = [nats_server_binary(), "--jetstream", "--store_dir", str(store), "--addr", self.host,
                 "--port", str(self.port), "--server_name", self.server_name, "--log", str(log_path)]
+        if self.cluster_port:
+            argv += ["--cluster_name", self.cluster_name, "--cluster", f"nats://{self.host}:{self.cluster_port}",
+                     "--routes", ",".join(self.routes)]
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
         if not wait_for_port(self.host, self.port, timeout) or self.proc.poll() is not None:

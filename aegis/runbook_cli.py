@@ -10,7 +10,7 @@ from pathlib import Path
 
 import msgspec
 
-from shared.config import Settings
+from shared.config import INCIDENT_ID, Settings
 from shared.errors import ValidationError
 from shared.events import deterministic_id
 from shared.events.knowledge import RUNBOOK_STREAM, RunbookEntry, RunbookEntryAdded
@@ -19,7 +19,7 @@ from shared.eventstore import EventStore
 from shared.jetstream import connect, ensure_streams
 from shared.projections.runbook import RunbookView
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+ID_PATTERN = INCIDENT_ID
 MAX_ERRORS_SHOWN = 20
 
 
@@ -71,7 +71,7 @@ async def import_runbook(settings: Settings, path: Path) -> dict[str, int]:
         raise ValidationError(f"cannot read {path}: {exc.strerror}") from None
     nc = await connect(settings.nats_servers, "aegis-runbook-import")
     try:
-        await ensure_streams(nc.jetstream())
+        await ensure_streams(nc.jetstream(), settings.stream_replicas)
         store = EventStore(nc, f"runbook-import@{settings.node_name}")
         view = await _current(store)
         counts = {"added": 0, "updated": 0, "unchanged": 0}
@@ -95,7 +95,7 @@ async def export_runbook(settings: Settings) -> dict:
     """The runbook as seed 001's {entries, total}."""
     nc = await connect(settings.nats_servers, "aegis-runbook-export")
     try:
-        await ensure_streams(nc.jetstream())
+        await ensure_streams(nc.jetstream(), settings.stream_replicas)
         return (await _current(EventStore(nc, "runbook-export"))).to_json()
     finally:
         await nc.close()

@@ -14,7 +14,14 @@ from aegis.backoff import BackoffPolicy, CrashRecord, on_crash
 from aegis.nats_server import _die_with_parent
 from shared.errors import AegisError
 from shared.events import iso, now
-from shared.events.system import WorkerCrashed, WorkerGaveUp, WorkerRestarted, WorkerStarted, WorkerStopped
+from shared.events.system import (
+    WorkerCrashed,
+    WorkerGaveUp,
+    WorkerRestarted,
+    WorkerStarted,
+    WorkerStopped,
+    signal_name,
+)
 from shared.eventstore import EventStore
 from shared.log import get_logger
 from shared.metrics import WORKERS_UP
@@ -130,8 +137,10 @@ class Supervisor:
             worker.status = "crashed"
             worker.attempt += 1
             worker.last_crashed_at, worker.error = iso(now()), _describe_exit(code)
-            await self._record(WorkerCrashed(worker=name, exit_code=code, error=_describe_exit(code),
-                                             attempt=worker.attempt))
+            killed = code is not None and code < 0
+            await self._record(WorkerCrashed(worker=name, exit_code=None if killed else code,
+                                             signal=signal_name(-code) if killed else None,  # type: ignore[operator]
+                                             error=_describe_exit(code), attempt=worker.attempt))
             decision = on_crash(self.policy, worker.record, worker.started_at, crashed_at)
             if decision.verdict == "give_up":
                 worker.status = "failed"

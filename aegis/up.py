@@ -11,7 +11,7 @@ from aegis.backoff import BackoffPolicy
 from aegis.nats_server import EmbeddedNats, port_free, wait_for_port
 from aegis.supervisor import Supervisor, WorkerSpec
 from shared.config import Settings, settings_env
-from shared.errors import RuntimeStartError
+from shared.errors import AegisError, RuntimeStartError
 from shared.eventstore import EventStore
 from shared.jetstream import connect, ensure_streams
 from shared.log import get_logger, setup_logging
@@ -50,7 +50,7 @@ async def run_up(settings: Settings, config_file: str | None = None) -> int:
     nc = supervisor = demo = None
     try:
         nc = await connect(nats_url, name=f"aegis-up@{settings.node_name}")
-        await ensure_streams(nc.jetstream())
+        await ensure_streams(nc.jetstream(), settings.stream_replicas)
         store = EventStore(nc, f"supervisor@{settings.node_name}")
         await _announce_security(settings, store, data_dir)
         env = settings_env(settings) | {"AEGIS_NATS_URL": nats_url, "AEGIS_DATA_DIR": str(data_dir)}
@@ -134,3 +134,33 @@ def _path(url: str) -> str:
     return "/" + url.split("/", 3)[3] if url.count("/") >= 3 else ""
 
 
+
+
+async def run_setup(settings: Settings) -> int:
+    """`aegis setup`: what `aegis up` does before starting services, for deployments that run each service in
+    its own container (docker-compose.yml): streams with `stream_replicas`, the configured targets, the admin
+    key. Waits for a new cluster to elect its JetStream leader; safe to run again."""
+    from aegis.inventory import register_targets
+    from services.council.policy import load_policy
+
+    load_policy(settings.policy_file, settings.max_replicas)
+    data_dir = Path(settings.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    nc = await connect(settings.nats_servers, name=f"aegis-setup@{settings.node_name}")
+    try:
+        deadline = asyncio.get_running_loop().time() + 60
+        while True:
+            try:
+                await ensure_streams(nc.jetstream(), settings.stream_replicas)
+                break
+            except AegisError as exc:  # a cluster without a JetStream leader yet answers "no suitable peers"
+                if asyncio.get_running_loop().time() > deadline:
+                    raise RuntimeStartError(f"could not create the streams: {exc.message}") from None
+                await asyncio.sleep(1.0)
+        store = EventStore(nc, f"setup@{settings.node_name}")
+        await register_targets(store, list(settings.targets))
+        await _announce_security(settings, store, data_dir)
+        _say(f"streams       {settings.stream_replicas} replica(s) on {settings.nats_servers}")
+        return 0
+    finally:
+        await nc.close()

@@ -6,6 +6,7 @@ import os
 import re
 import socket
 import tomllib
+import uuid
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,11 +15,13 @@ import msgspec
 from shared.errors import ConfigError
 
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+INCIDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")  # ids name NATS subjects: no dots, no wildcards
 SUPPORTED_ACTIONS = {  # what each kind of target can undergo (the council checks it, the executor does it)
     "process": frozenset({"RESTART", "SCALE_UP", "SCALE_DOWN", "ROLLBACK", "NOOP"}),
     "docker": frozenset({"RESTART", "SCALE_UP", "SCALE_DOWN", "ROLLBACK", "NOOP"}),
 }
 ENV_PREFIX = "AEGIS_"
+_PROCESS_SUFFIX = uuid.uuid4().hex[:6]
 
 
 class ProbeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -79,6 +82,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     data_dir: str = ".aegis"
     nats_url: str = ""  # empty: `aegis up` starts an embedded nats-server
     nats_port: int = 4222
+    stream_replicas: int = 1  # 3 on a 3-node JetStream cluster (docker-compose.yml); streams and the lease bucket
     host: str = "127.0.0.1"
     port: int = 8001
     demo: bool = False
@@ -166,6 +170,8 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             [p.split("=", 1)[1] for p in self.notify_review.split(",")]
         if any(r not in ("auto", "human") for r in reviews):
             raise ValueError(f"notify_review {self.notify_review!r}: use auto, human or email=human,webhook=auto")
+        if self.stream_replicas not in (1, 3, 5):
+            raise ValueError("stream_replicas must be 1, 3 or 5")
         if not 1 <= self.executors <= 16:
             raise ValueError("executors must be between 1 and 16")
         if self.health_check_attempts < 1:
@@ -192,7 +198,10 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     @property
     def node_name(self) -> str:
-        """This machine's name as used in event actors."""
+        """This machine's name as used in event actors. `node = "auto"` adds a per-process suffix, for replicas
+        that share a hostname (docker compose --scale executor=N with host networking)."""
+        if self.node == "auto":
+            return f"{socket.gethostname()}-{_PROCESS_SUFFIX}"
         return self.node or socket.gethostname()
 
     @property

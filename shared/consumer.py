@@ -15,6 +15,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from shared.errors import AegisError, DecodeError, EventStoreError, RetryLater
 from shared.events import Envelope, decode
+from shared.eventstore import READ_FLOOR
 from shared.jetstream import js_call
 from shared.log import get_logger, incident_id_var
 from shared.metrics import HANDLED, HANDLER_SECONDS
@@ -170,6 +171,8 @@ class ConsumerRunner:
         attempt = msg.metadata.num_delivered
         delivery = Delivery(msg=msg, attempt=attempt, last_attempt=attempt >= spec.max_deliver)
         token = incident_id_var.set(env.incident_id)
+        # handlers decide on a state that includes, at least, the event that woke them (see EventStore.load)
+        floor = READ_FLOOR.set((env.incident_id, msg.metadata.sequence.stream) if env.incident_id else None)
         heartbeat = asyncio.create_task(self._keep_alive(msg))
         try:
             with HANDLER_SECONDS.labels(spec.durable).time():
@@ -187,6 +190,7 @@ class ConsumerRunner:
         finally:
             heartbeat.cancel()
             incident_id_var.reset(token)
+            READ_FLOOR.reset(floor)
 
     async def _failed(self, env: Envelope, delivery: Delivery, exc: BaseException) -> None:
         spec = self.spec

@@ -91,6 +91,14 @@ class ActionError(AegisError):
     """A remediation action (restart, scale, rollback) failed on its target."""
 
 
+class RemoteError(AegisError):
+    """Another AegisOps part (the gateway, for the CLI) answered with an error: `status` and its reason."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message, status=status)
+        self.status = status
+
+
 # --- runtime ------------------------------------------------------------------------------------
 class RuntimeStartError(AegisError):
     """A part of the runtime (nats-server, a service) could not be started."""

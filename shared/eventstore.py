@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
 from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import NamedTuple
 
 from nats.aio.client import Client as NATS
 
-from shared.errors import EventStoreError
+from shared.errors import EventStoreError, StoreUnavailableError
 from shared.events import Envelope, Event, decode, deterministic_id, encode, now
 from shared.events.incident import INCIDENTS_STREAM
 from shared.jetstream import js_call
@@ -26,6 +29,17 @@ class StoredEvent(NamedTuple):
 
     seq: int
     envelope: Envelope
+
+
+READ_FLOOR: ContextVar[tuple[str, int] | None] = ContextVar("read_floor", default=None)
+READ_FLOOR_WAIT = 2.0  # seconds a lagging replica may take before a load gives up (transiently)
+
+
+def raise_read_floor(incident_id: str, seq: int) -> None:
+    """Loads of this incident in the current task must see at least stream sequence `seq`."""
+    floor = READ_FLOOR.get()
+    if floor is None or floor[0] != incident_id or floor[1] < seq:
+        READ_FLOOR.set((incident_id, seq))
 
 
 def incident_filter(incident_id: str) -> str:
@@ -77,6 +91,8 @@ class EventStore:
             ack = await self.publish(env, seq)
             seq = ack.seq
             stored.append(StoredEvent(seq, env))
+        if stored:
+            raise_read_floor(incident_id, seq)  # read your own writes, from any replica
         return stored
 
     @staticmethod
@@ -113,8 +129,22 @@ class EventStore:
         return ack.seq
 
     async def load(self, incident_id: str, stream: str = INCIDENTS_STREAM) -> list[StoredEvent]:
-        """Every event of one incident in order, read with batched direct gets (one round trip per 1000)."""
-        return await self.load_subject(incident_filter(incident_id), stream)
+        """Every event of one incident in order, read with batched direct gets (one round trip per 1000).
+
+        Never older than this task's read floor (the event that woke the handler, and what it appended): on a
+        replicated stream a direct get may be answered by a follower that has not applied those yet — then the
+        read is repeated, and after READ_FLOOR_WAIT it fails as transient (the message is redelivered)."""
+        floor = READ_FLOOR.get()
+        wanted = floor[1] if floor is not None and floor[0] == incident_id and stream == INCIDENTS_STREAM else 0
+        deadline = time.monotonic() + READ_FLOOR_WAIT
+        while True:
+            stored = await self.load_subject(incident_filter(incident_id), stream)
+            if not wanted or (stored and stored[-1].seq >= wanted):
+                return stored
+            if time.monotonic() > deadline:
+                raise StoreUnavailableError(f"replica behind: {incident_id} not yet at sequence {wanted}",
+                                            incident_id=incident_id)
+            await asyncio.sleep(0.01)
 
     async def load_subject(self, subject_filter: str, stream: str) -> list[StoredEvent]:
         """Every stored message matching a subject filter, decoded, in stream order."""

@@ -78,7 +78,8 @@ async def js_call(awaitable: Awaitable[T]) -> T:
 
 
 async def connect(url: str, name: str, *, connect_timeout: float = 5.0) -> NATS:
-    """Connect with unlimited reconnects so services ride out a NATS restart."""
+    """Connect with unlimited reconnects so services ride out a NATS restart (or a cluster node's loss:
+    `url` may list every node, comma-separated, and the client fails over between them)."""
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats connection error", extra={"error": str(exc)})
@@ -89,8 +90,9 @@ async def connect(url: str, name: str, *, connect_timeout: float = 5.0) -> NATS:
     async def on_reconnect() -> None:
         log.info("nats reconnected")
 
+    servers = [u.strip() for u in url.split(",") if u.strip()]  # a cluster: "nats://a:4222,nats://b:4222"
     return await js_call(nats.connect(
-        url, name=name, connect_timeout=connect_timeout, max_reconnect_attempts=-1,
+        servers, name=name, connect_timeout=connect_timeout, max_reconnect_attempts=-1,
         reconnect_time_wait=0.25, allow_reconnect=True, error_cb=on_error,
         disconnected_cb=on_disconnect, reconnected_cb=on_reconnect, pending_size=64 * 1024 * 1024,
     ))

@@ -42,10 +42,11 @@ class Lease:
 class Leases:
     """Acquire per-key leases; a holder that stops refreshing loses its lease after `ttl` seconds."""
 
-    def __init__(self, nc: NATS, ttl: float, bucket: str = BUCKET) -> None:
+    def __init__(self, nc: NATS, ttl: float, bucket: str = BUCKET, replicas: int = 1) -> None:
         self.js = nc.jetstream()
         self.ttl = ttl
         self.bucket = bucket
+        self.replicas = replicas
         self._kv: KeyValue | None = None
 
     async def kv(self) -> KeyValue:
@@ -54,7 +55,8 @@ class Leases:
             try:
                 self._kv = await js_call(self.js.key_value(self.bucket))
             except Exception:  # noqa: BLE001 - not there yet
-                self._kv = await js_call(self.js.create_key_value(bucket=self.bucket, ttl=self.ttl, history=1))
+                self._kv = await js_call(self.js.create_key_value(bucket=self.bucket, ttl=self.ttl, history=1,
+                                                                         replicas=self.replicas))
         return self._kv
 
     async def holder(self, key: str) -> str | None:

@@ -57,7 +57,7 @@ async def serve(name: str, build: Build, settings: Settings | None = None) -> No
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, ctx.stopping.set)
     try:
-        await ensure_streams(nc.jetstream())
+        await ensure_streams(nc.jetstream(), settings.stream_replicas)
         specs, extra = await build(ctx)
         runners = [ConsumerRunner(nc, spec) for spec in specs]
         for runner in runners:

@@ -38,3 +38,38 @@ def test_unknown_fields_are_tolerated_for_forward_compatibility():
 def test_undecodable_messages_raise_decode_error(junk):
     with pytest.raises(DecodeError):
         decode(junk)
+
+
+def test_a_v1_event_is_upcast_on_decode_and_new_writers_write_v2():
+    from shared.events.legacy import LEGACY_EVENTS, UPCASTERS, WorkerCrashedV1
+    from shared.events.system import WorkerCrashed
+
+    killed = Envelope(event_id="e1", incident_id=None, time=now(), actor="supervisor@old",
+                      payload=WorkerCrashedV1(worker="executor", exit_code=-9, error="killed by SIGKILL", attempt=2))
+    exited = Envelope(event_id="e2", incident_id=None, time=now(), actor="supervisor@old",
+                      payload=WorkerCrashedV1(worker="analyst", exit_code=3, error="exited with code 3"))
+    up = decode(encode(killed)).payload
+    assert up == WorkerCrashed(worker="executor", exit_code=None, signal="SIGKILL", error="killed by SIGKILL",
+                               attempt=2)
+    assert decode(encode(exited)).payload == WorkerCrashed(worker="analyst", exit_code=3, error="exited with code 3")
+    assert b'"worker.crashed.v1"' in encode(killed)  # what old streams hold
+    assert WorkerCrashed.type_tag() == "worker.crashed.v2" and set(LEGACY_EVENTS) == set(UPCASTERS)
+    assert not set(LEGACY_EVENTS) & set(ALL_EVENTS)  # nobody writes a legacy version
+
+
+async def test_a_stream_holding_v1_events_still_replays(store, nc):
+    from shared.events.legacy import WorkerCrashedV1
+    from shared.events.system import SYSTEM_STREAM, WorkerCrashed
+    from shared.projections.projector import Projector
+    from shared.projections.system_view import SystemView
+
+    await store.append_system(WorkerCrashedV1(worker="executor", exit_code=-9, error="killed by SIGKILL", attempt=1))
+    await store.append_system(WorkerCrashed(worker="executor", exit_code=1, error="exited with code 1", attempt=2))
+    loaded = await store.load_subject("system.workers.executor.>", SYSTEM_STREAM)
+    assert [s.envelope.payload.signal for s in loaded] == ["SIGKILL", None]
+    view = SystemView()
+    projector = Projector(nc, SYSTEM_STREAM, "system.>", view.apply, "system")
+    await projector.start()
+    await projector.catch_up()
+    await projector.stop()
+    assert [h["attempt"] for h in view.history] == [2, 1] and view.history[1]["status"] == "crashed"

@@ -34,9 +34,10 @@ async def test_sigkilled_worker_is_restarted_and_recorded(store):
                          what="restart")
         assert psutil.pid_exists(sup.workers["sleeper"].proc.pid)
         types = await eventually(lambda: _has(store, "sleeper", "worker.restarted.v1"), what="restart recorded")
-        assert types == ["worker.started.v1", "worker.crashed.v1", "worker.restarted.v1"]
+        assert types == ["worker.started.v1", "worker.crashed.v2", "worker.restarted.v1"]
         crashed = (await store.load_subject("system.workers.sleeper.crashed", SYSTEM_STREAM))[0].envelope.payload
         assert crashed.error == "killed by SIGKILL" and crashed.attempt == 1
+        assert crashed.signal == "SIGKILL" and crashed.exit_code is None  # v2 keeps signal and exit code apart
     finally:
         await sup.stop_all(grace=2)
     pid = sup.workers["sleeper"].proc.pid
@@ -55,7 +56,7 @@ async def test_crash_loop_gives_up_after_the_limit(store):
     await sup.start_all()
     await eventually(lambda: sup.workers["crasher"].status == "failed", what="gave up")
     types = await worker_events(store, "crasher")
-    assert types.count("worker.crashed.v1") == 4 and types.count("worker.restarted.v1") == 3
+    assert types.count("worker.crashed.v2") == 4 and types.count("worker.restarted.v1") == 3
     assert types[-1] == "worker.gave_up.v1"
     await sup.stop_all()
 

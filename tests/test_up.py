@@ -50,7 +50,7 @@ async def test_supervisor_under_up_restarts_a_killed_service_and_records_it(tmp_
             return types if "worker.restarted.v1" in types else None
 
         types = await eventually(restarted, timeout=20, what="restart recorded")
-        assert types[:3] == ["worker.started.v1", "worker.crashed.v1", "worker.restarted.v1"]
+        assert types[:3] == ["worker.started.v1", "worker.crashed.v2", "worker.restarted.v1"]
         assert plat.service_pid("analyst") != victim
         await nc.close()
     finally:

@@ -33,7 +33,7 @@ class Executor:
         self.ctx = ctx
         self.inventory = inventory
         self.actions = Actions(ctx.settings, inventory)
-        self.leases = Leases(ctx.nc, ctx.settings.lease_ttl)
+        self.leases = Leases(ctx.nc, ctx.settings.lease_ttl, replicas=ctx.settings.stream_replicas)
 
     @contextlib.asynccontextmanager
     async def lease(self, target: TargetConfig, delivery: Delivery):  # type: ignore[no-untyped-def]

@@ -11,12 +11,13 @@ from shared.errors import DecodeError
 from shared.events.base import Event
 from shared.events.incident import INCIDENT_EVENTS
 from shared.events.knowledge import KNOWLEDGE_EVENTS
+from shared.events.legacy import LEGACY_EVENTS, UPCASTERS
 from shared.events.security import AUDIT_EVENTS, AUTH_EVENTS
 from shared.events.system import INVENTORY_EVENTS, SYSTEM_EVENTS
 
 ALL_EVENTS: tuple[type[Event], ...] = (INCIDENT_EVENTS + SYSTEM_EVENTS + INVENTORY_EVENTS + KNOWLEDGE_EVENTS
-                                       + AUTH_EVENTS + AUDIT_EVENTS)
-AnyEvent = Union[ALL_EVENTS]  # type: ignore[valid-type]
+                                       + AUTH_EVENTS + AUDIT_EVENTS)  # what is written today
+AnyEvent = Union[ALL_EVENTS + LEGACY_EVENTS]  # type: ignore[valid-type]  # what may be read
 EVENTS_BY_TAG: dict[str, type[Event]] = {cls.type_tag(): cls for cls in ALL_EVENTS}
 
 
@@ -49,6 +50,9 @@ def encode(envelope: Envelope) -> bytes:
 def decode(data: bytes) -> Envelope:
     """Parse JSON bytes into an envelope; DecodeError when they are not one of our events."""
     try:
-        return _decoder.decode(data)
+        env = _decoder.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise DecodeError(f"undecodable event: {exc}") from None
+    while type(env.payload) in UPCASTERS:  # an older version: bring it up to the current one
+        env = msgspec.structs.replace(env, payload=UPCASTERS[type(env.payload)](env.payload))
+    return env

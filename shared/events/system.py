@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import ClassVar
 
 from shared.config import TargetConfig
@@ -28,10 +29,20 @@ class WorkerStarted(WorkerEvent, frozen=True, kw_only=True, tag="worker.started.
     attempt: int = 0
 
 
-class WorkerCrashed(WorkerEvent, frozen=True, kw_only=True, tag="worker.crashed.v1"):
-    """A worker process exited without being asked to."""
+def signal_name(number: int) -> str:
+    """SIGKILL for 9; "signal 99" for numbers without a name."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
-    exit_code: int | None
+
+class WorkerCrashed(WorkerEvent, frozen=True, kw_only=True, tag="worker.crashed.v2"):
+    """A worker process exited without being asked to: with an exit code, or killed by a signal (v2 keeps the
+    two apart; v1 folded a signal into a negative exit_code — shared/events/legacy.py upcasts it)."""
+
+    exit_code: int | None = None
+    signal: str | None = None  # e.g. "SIGKILL"
     error: str = ""
     attempt: int = 0
 
