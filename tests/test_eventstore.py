@@ -95,3 +95,35 @@ async def test_causation_gives_deterministic_ids(store: EventStore):
     b = store.envelope("inc-1", analysis(), causation=cause)
     assert a.event_id == b.event_id and a.causation_id == cause.event_id
     assert a.correlation_id == cause.correlation_id
+
+
+async def test_a_load_never_returns_less_than_the_read_floor(store):
+    """What a lagging replica looks like to a handler: its floor (the event that woke it) is not there yet.
+    The load retries, then fails as transient (redelivery) rather than deciding on a stale state."""
+    from shared.errors import StoreUnavailableError
+    from shared.eventstore import READ_FLOOR, raise_read_floor
+    from tests.builders import received
+
+    seq = await store.append("floor-1", [received()], expected_seq=0)
+    token = READ_FLOOR.set(None)
+    try:
+        raise_read_floor("floor-1", seq)
+        assert [s.seq for s in await store.load("floor-1")] == [seq]
+        raise_read_floor("floor-1", seq + 5)  # as if a follower had not applied the last five yet
+        with pytest.raises(StoreUnavailableError, match="replica behind"):
+            await store.load("floor-1")
+        assert await store.load("another-incident") == []  # the floor is per incident
+    finally:
+        READ_FLOOR.reset(token)
+
+
+async def test_appending_raises_the_read_floor_to_what_was_written(store):
+    from shared.eventstore import READ_FLOOR
+    from tests.builders import analysis, received
+
+    token = READ_FLOOR.set(None)
+    try:
+        seq = await store.append("floor-2", [received(), analysis()], expected_seq=0)
+        assert READ_FLOOR.get() == ("floor-2", seq)
+    finally:
+        READ_FLOOR.reset(token)
