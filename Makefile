@@ -19,8 +19,8 @@ up: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider -ra
 
-bench: $(STAMP)
-	$(BIN)/python bench/event_store.py
+bench: $(STAMP)  # every bench/ script, one after the other; figures as JSON (BENCHMARKS.md says which is which)
+	$(BIN)/aegis bench --json
 
 clean:
 	rm -rf .aegis $(VENV) *.egg-info

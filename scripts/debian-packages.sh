@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The Debian packages the platform and its tests run for real: Docker engine, nginx, busybox for test images,
-# Prometheus, and chromium for the cockpit tests (driven by Playwright).
+# Prometheus, chromium for the cockpit tests (driven by Playwright), supervisord and Monit as MTTR peers in bench/.
 set -euo pipefail
-PACKAGES=(make docker.io nginx busybox-static prometheus chromium)
+PACKAGES=(make docker.io nginx busybox-static prometheus chromium supervisor monit)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

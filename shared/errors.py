@@ -70,6 +70,10 @@ class StoreUnavailableError(EventStoreError):
     """NATS or JetStream did not answer; usually transient."""
 
 
+class StoreFullError(StoreUnavailableError):
+    """JetStream has no storage left (err_code 10023): nothing was written; free space or raise its limits."""
+
+
 class DecodeError(EventStoreError):
     """A stored message is not an event we can decode (poison message)."""
 

@@ -13,7 +13,7 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 
-from shared.errors import ConcurrencyError, EventStoreError, NotFoundError, StoreUnavailableError
+from shared.errors import ConcurrencyError, EventStoreError, NotFoundError, StoreFullError, StoreUnavailableError
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.knowledge import EVALUATIONS_STREAM, RUNBOOK_STREAM
 from shared.events.security import AUDIT_STREAM, AUTH_STREAM
@@ -26,6 +26,7 @@ log = get_logger("jetstream")
 _install_fast_headers()
 
 ERR_WRONG_LAST_SEQUENCE = 10071
+ERR_INSUFFICIENT_RESOURCES = 10023  # JetStream storage exhausted ("insufficient resources")
 ERR_STREAM_NAME_IN_USE = 10058
 ERR_CONSUMER_NOT_FOUND = 10014
 ERR_STREAM_NOT_FOUND = 10059
@@ -53,6 +54,9 @@ def translate(exc: BaseException) -> BaseException:
     if isinstance(exc, nats.js.errors.APIError) and exc.err_code == ERR_WRONG_LAST_SEQUENCE:
         return ConcurrencyError("wrong last sequence: someone appended first", err_code=exc.err_code,
                                 description=exc.description)
+    if isinstance(exc, nats.js.errors.APIError) and exc.err_code == ERR_INSUFFICIENT_RESOURCES:
+        return StoreFullError(f"the event store is out of space ({exc.description}); nothing was written",
+                              err_code=exc.err_code)
     if isinstance(exc, nats.js.errors.NotFoundError):
         return NotFoundError(f"jetstream: {exc.description}", err_code=exc.err_code)
     if isinstance(exc, _TRANSIENT):

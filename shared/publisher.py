@@ -9,8 +9,8 @@ import msgspec
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
-from shared.errors import ConcurrencyError, EventStoreError, StoreUnavailableError
-from shared.jetstream import ERR_WRONG_LAST_SEQUENCE
+from shared.errors import ConcurrencyError, EventStoreError, StoreFullError, StoreUnavailableError
+from shared.jetstream import ERR_INSUFFICIENT_RESOURCES, ERR_WRONG_LAST_SEQUENCE
 
 
 class ApiError(msgspec.Struct):
@@ -40,6 +40,9 @@ def ack_error(ack: Ack) -> Exception | None:
     if ack.error.err_code == ERR_WRONG_LAST_SEQUENCE:
         return ConcurrencyError("wrong last sequence: someone appended first", err_code=ack.error.err_code,
                                 description=ack.error.description)
+    if ack.error.err_code == ERR_INSUFFICIENT_RESOURCES:
+        return StoreFullError(f"the event store is out of space ({ack.error.description}); nothing was written",
+                              err_code=ack.error.err_code)
     return EventStoreError(f"jetstream error: {ack.error.description}", err_code=ack.error.err_code,
                            code=ack.error.code)
 

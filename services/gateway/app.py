@@ -181,7 +181,7 @@ def create_app(gw: Gateway) -> FastAPI:
     async def webhook(request: Request) -> Any:
         try:
             body = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested deeper than the parser goes
             raise RequestValidationError([{"loc": ("body",), "msg": "body is not JSON", "type": "json_invalid"}])
         try:
             if isinstance(body, dict) and "alerts" in body:

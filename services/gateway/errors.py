@@ -14,6 +14,7 @@ from shared.errors import (
     ForbiddenError,
     NotFoundError,
     RateLimitedError,
+    StoreFullError,
     StoreUnavailableError,
     UnauthorizedError,
     ValidationError,
@@ -28,6 +29,7 @@ STATUS_BY_ERROR: list[tuple[type[AegisError], int]] = [
     (NotFoundError, 404),
     (ConcurrencyError, 409),
     (DomainError, 409),
+    (StoreFullError, 507),
     (StoreUnavailableError, 503),
     (ConfigError, 500),
     (AegisError, 500),
@@ -41,6 +43,12 @@ def status_for(exc: AegisError) -> int:
 
 def install(app: FastAPI) -> None:
     """Register the handler that turns AegisErrors into `{"detail": ...}` responses."""
+
+    @app.exception_handler(RecursionError)
+    async def _too_deep(_: Request, exc: RecursionError) -> JSONResponse:
+        # json.loads on a body nested thousands deep; whichever route parsed it, it is the client's input
+        return JSONResponse({"detail": [{"loc": ["body"], "msg": "JSON nested too deeply", "type": "json_invalid"}]},
+                            status_code=422)
 
     @app.exception_handler(AegisError)
     async def _aegis_error(_: Request, exc: AegisError) -> JSONResponse:
