@@ -122,6 +122,7 @@ async def _whatif(settings: Settings, args: argparse.Namespace, since: datetime 
     from services.council.policy import load_policy
     from shared.events.system import INVENTORY_STREAM
     from shared.projections.inventory import InventoryView
+    from shared.projections.projector import fold_stream
     from shared.projections.target_history import TargetHistory
 
     policy = load_policy(args.policy or settings.policy_file, settings.max_replicas)
@@ -129,10 +130,8 @@ async def _whatif(settings: Settings, args: argparse.Namespace, since: datetime 
     try:
         store = EventStore(nc, "aegis-whatif")
         inventory, history = InventoryView(), TargetHistory()
-        for item in await store.load_subject("inventory.>", INVENTORY_STREAM):
-            inventory.apply(item.seq, item.envelope)
-        for item in await store.load_subject("incidents.*.action_started", INCIDENTS_STREAM):
-            history.apply(item.seq, item.envelope)
+        await fold_stream(store, INVENTORY_STREAM, "inventory.>", inventory.apply)
+        await fold_stream(store, INCIDENTS_STREAM, "incidents.*.action_started", history.apply)
         model = args.model
         if model is None:
             reanalyse = None

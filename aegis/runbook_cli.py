@@ -17,6 +17,7 @@ from shared.events.knowledge import RUNBOOK_STREAM, RunbookEntry, RunbookEntryAd
 from shared.events.models import ACTIONS
 from shared.eventstore import EventStore
 from shared.jetstream import connect, ensure_streams
+from shared.projections.projector import fold_stream
 from shared.projections.runbook import RunbookView
 
 ID_PATTERN = INCIDENT_ID
@@ -58,8 +59,7 @@ def parse_runbook(text: str) -> list[RunbookEntry]:
 
 async def _current(store: EventStore) -> RunbookView:
     view = RunbookView()
-    for stored in await store.load_subject("runbook.>", RUNBOOK_STREAM):
-        view.apply(stored.seq, stored.envelope)
+    await fold_stream(store, RUNBOOK_STREAM, "runbook.>", view.apply)
     return view
 
 

@@ -23,6 +23,16 @@ def _require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="module")
+def llm():
+    """A loopback OpenAI-compatible streaming server (tests/fake_llm.py) for one test module."""
+    from tests.fake_llm import FakeLLM
+
+    server = FakeLLM().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def nats_server(tmp_path: Path):
     """A real nats-server with JetStream; `.stop()`, `.kill()` and `.start()` let tests restart it."""

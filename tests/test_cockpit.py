@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from tests.conftest import _require
-from tests.fake_llm import FakeLLM
 from tests.helpers import wait_sync
 from tests.platform import Platform, demo_ports_free
 from tests.test_e2e_pipeline import alert, kill_target
@@ -48,13 +47,6 @@ def browser():
                                                                  "--disable-dev-shm-usage"])
         yield browser
         browser.close()
-
-
-@pytest.fixture(scope="module")
-def llm():
-    server = FakeLLM().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

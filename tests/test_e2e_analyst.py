@@ -14,19 +14,11 @@ import websockets
 from shared.events.knowledge import EVALUATIONS_STREAM
 from shared.eventstore import EventStore
 from shared.jetstream import connect
-from tests.fake_llm import FakeLLM
 from tests.helpers import eventually, wait_sync
 from tests.platform import Platform, demo_ports_free
 from tests.test_e2e_pipeline import alert, kill_target, stored_types
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def llm():
-    server = FakeLLM().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

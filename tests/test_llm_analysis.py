@@ -9,18 +9,10 @@ from services.analyst.prompt import InvalidAnswer, build_messages, parse_answer
 from shared.breaker import CircuitBreaker
 from shared.config import load_settings
 from shared.events.models import RetrievedIncident
-from tests.fake_llm import FakeLLM
 from tests.test_incident_fold import run
 from tests.builders import received
 
 MODEL = "openai/fake-sre"
-
-
-@pytest.fixture(scope="module")
-def llm():
-    server = FakeLLM().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -105,3 +105,10 @@ class Projector:
         except asyncio.TimeoutError:
             raise StoreUnavailableError(f"{self.name} did not catch up in {timeout}s",
                                         applied=self.applied_seq) from None
+
+
+async def fold_stream(store, stream: str, subject: str, apply: Apply) -> None:  # type: ignore[no-untyped-def]
+    """Apply every stored event of `subject` once, now (for a CLI or a start-up check; services that keep a
+    read model live use a Projector)."""
+    for stored in await store.load_subject(subject, stream):
+        apply(stored.seq, stored.envelope)

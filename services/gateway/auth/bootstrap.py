@@ -12,6 +12,7 @@ from services.gateway.auth.view import AuthView
 from shared.config import Settings
 from shared.events.security import AUTH_STREAM, ApiKeyCreated
 from shared.eventstore import EventStore
+from shared.projections.projector import fold_stream
 
 ADMIN_KEY_FILE = "admin.key"
 JWT_SECRET_FILE = "jwt.secret"
@@ -45,8 +46,7 @@ def jwt_secret(settings: Settings) -> str:
 async def load_auth_view(store: EventStore) -> AuthView:
     """The identity model as stored now (for processes that do not keep a projector running)."""
     view = AuthView()
-    for stored in await store.load_subject("auth.>", AUTH_STREAM):
-        view.apply(stored.seq, stored.envelope)
+    await fold_stream(store, AUTH_STREAM, "auth.>", view.apply)
     return view
 
 
