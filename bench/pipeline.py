@@ -31,8 +31,8 @@ NOOP_ALERT = {"alert_type": "Synthetic check", "logs": "bench: nothing is wrong"
 class Watcher:
     """Listens on /ws and records when each incident resolved (or failed)."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url.replace("http", "ws") + "/ws"
+    def __init__(self, ws_url: str) -> None:
+        self.url = ws_url
         self.done: dict[str, tuple[float, str]] = {}
         self.task: asyncio.Task[None] | None = None
 
@@ -79,11 +79,12 @@ async def wait_all(watcher: Watcher, ids: list[str], timeout: float) -> None:
         await asyncio.sleep(0.05)
 
 
-async def run(url: str, seconds: float, rates: list[int]) -> dict:
-    watcher = Watcher(url)
+async def run(platform: Platform, seconds: float, rates: list[int]) -> dict:
+    url = platform.url
+    watcher = Watcher(platform.ws_url)  # signed in with the admin key, like every client
     await watcher.start()
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=30, limits=limits, headers=platform.auth) as client:
         await offer(client, url, 5, 1, f"warm-{uuid.uuid4().hex[:6]}")
         sent = await offer(client, url, 20, seconds, f"p20-{uuid.uuid4().hex[:6]}")
         await wait_all(watcher, list(sent), 30)
@@ -139,7 +140,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="aegis-bench-pipeline-"))
     platform = Platform(tmp, demo=False)
     try:
-        result = asyncio.run(run(platform.url, args.seconds, [int(r) for r in args.rates.split(",")]))
+        result = asyncio.run(run(platform, args.seconds, [int(r) for r in args.rates.split(",")]))
         result["rss_mb"] = service_rss(platform)
     finally:
         platform.stop()
