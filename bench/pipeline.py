@@ -23,6 +23,7 @@ import websockets
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import percentile, report  # noqa: E402
+from bench.common import BENCH_LIMITS  # noqa: E402
 from tests.platform import Platform  # noqa: E402
 
 NOOP_ALERT = {"alert_type": "Synthetic check", "logs": "bench: nothing is wrong", "severity": "INFO"}
@@ -138,7 +139,7 @@ def main() -> None:
     parser.add_argument("--rates", default="50,100,200,300,400")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="aegis-bench-pipeline-"))
-    platform = Platform(tmp, demo=False)
+    platform = Platform(tmp, demo=False, config=BENCH_LIMITS)
     try:
         result = asyncio.run(run(platform, args.seconds, [int(r) for r in args.rates.split(",")]))
         result["rss_mb"] = service_rss(platform)

@@ -273,7 +273,10 @@ async def test_analyst_calls_appear_and_get_their_incident_scores(api, store):
 
 
 async def test_scoring_consumer_appends_one_evaluation_even_when_redelivered(nc, store):
-    settings = load_settings(environ={})
+    offline = ServiceContext(name="analyst", settings=load_settings(environ={}), nc=nc, store=store)
+    without_llm = Analyst(offline, retriever=None, inventory=known_inventory())  # type: ignore[arg-type]
+    assert "analyst-scoring" not in {s.durable for s in consumers(offline, without_llm)}  # no LLM calls to score
+    settings = load_settings(environ={}, llm_model="openai/fake")
     ctx = ServiceContext(name="analyst", settings=settings, nc=nc, store=store)
     analyst = Analyst(ctx, retriever=None, inventory=known_inventory())  # type: ignore[arg-type]
     spec = next(s for s in consumers(ctx, analyst) if s.durable == "analyst-scoring")

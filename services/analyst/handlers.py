@@ -196,7 +196,7 @@ def consumers(ctx: ServiceContext, analyst: Analyst) -> list[ConsumerSpec]:
                      ack_wait=s.ack_wait, max_deliver=s.max_deliver, concurrency=8),
         ConsumerSpec(durable="analyst-learn", stream=INCIDENTS_STREAM, filter_subjects=["incidents.*.resolved"],
                      handler=analyst.on_resolved, ack_wait=s.ack_wait, max_deliver=s.max_deliver),
-        ConsumerSpec(durable="analyst-scoring", stream=INCIDENTS_STREAM,
-                     filter_subjects=["incidents.*.resolved", "incidents.*.recovered", "incidents.*.failed"],
-                     handler=analyst.on_terminal, ack_wait=s.ack_wait, max_deliver=s.max_deliver),
-    ]
+    ] + ([ConsumerSpec(durable="analyst-scoring", stream=INCIDENTS_STREAM,  # no LLM, no LLM calls to score
+                       filter_subjects=["incidents.*.resolved", "incidents.*.recovered", "incidents.*.failed"],
+                       handler=analyst.on_terminal, ack_wait=s.ack_wait, max_deliver=s.max_deliver)]
+         if s.llm_model else [])
