@@ -7,14 +7,14 @@ import os
 
 from services.notifier import domain, templates
 from services.notifier.channels import ChannelError, Outgoing, configured_channels, send_with_retries
-from shared.aggregate import decide_and_append, load_incident
+from shared.aggregate import decide_and_append
 from shared.consumer import ConsumerSpec, Delivery
 from shared.events import Envelope
 from shared.events import incident as ev
 from shared.events.incident import INCIDENTS_STREAM
 from shared.live import DRAFT_REQUEST
 from shared.log import get_logger
-from shared.projections.incident import IncidentState
+from shared.projections.incident import IncidentState, fold
 from shared.service import ServiceContext
 
 log = get_logger("notifier")
@@ -47,20 +47,21 @@ class Notifier:
         iid = env.incident_id
         assert iid is not None
         store, s = self.ctx.store, self.ctx.settings
-        stored = await store.load(iid)
+        stored = await store.load(iid)  # one read per event; every decision below returns the state it left
         claims = {s.envelope.payload.draft_id: s.envelope.payload.node for s in stored
                   if isinstance(s.envelope.payload, ev.NotificationSending)}
         if any(node != self.me for node in claims.values()):
-            await decide_and_append(store, iid, lambda st: domain.interrupted(st, claims, self.me), causation=env)
-        state, _ = await load_incident(store, iid)
+            state, _ = await decide_and_append(store, iid, lambda st: domain.interrupted(st, claims, self.me),
+                                               causation=env)
+        else:
+            state = fold(stored)
         kind = domain.KIND_BY_EVENT.get(type(env.payload))
         if kind is not None:
             for channel in domain.missing(state, kind, list(self.channels)):
                 subject, body, by = await self.compose(state, kind)  # type: ignore[arg-type]
                 recipients = self.channels[channel].recipients()
-                await decide_and_append(store, iid, lambda st, c=channel: domain.drafted(
+                state, _ = await decide_and_append(store, iid, lambda st, c=channel: domain.drafted(
                     st, kind, c, subject, body, recipients, s.review_for(c), by), causation=env)
-            state, _ = await load_incident(store, iid)
         for note in [n for n in (state.notifications if state else ()) if n.status == "approved"]:
             await self.send(iid, note.draft_id, env)
 
