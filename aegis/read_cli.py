@@ -8,6 +8,7 @@ from typing import Any
 from aegis.client import add_gateway_args, call
 from aegis.output import console, emit_json, table
 from aegis.replay import checked_id
+from shared.errors import ValidationError
 
 TERMINAL = ("RESOLVED", "FAILED")
 
@@ -53,7 +54,7 @@ def _received(incident: dict[str, Any]) -> str:
 
 def incidents(args: argparse.Namespace) -> int:
     if args.limit < 1:
-        raise_usage("--limit must be at least 1")
+        raise ValidationError("--limit must be at least 1")
     listed = sorted(call(args, "GET", "/incidents"), key=_received, reverse=True)
     if args.status:
         wanted = args.status.upper()
@@ -89,8 +90,3 @@ def show(args: argparse.Namespace) -> int:
                     [(e["ts"][11:23], e["status"], e["message"]) for e in incident["timeline"]]))
     return 0
 
-
-def raise_usage(message: str) -> None:
-    from shared.errors import ValidationError
-
-    raise ValidationError(message)
