@@ -52,3 +52,14 @@ def interrupted(state: IncidentState | None, claims: dict[str, str], me: str) ->
     return [ev.NotificationFailed(draft_id=n.draft_id, channel=n.channel, attempts=0,
                                   error="sending was interrupted; not retried so it is never sent twice")
             for n in state.notifications if n.status == "sending" and claims.get(n.draft_id) != me]
+
+
+def repairs(state: IncidentState | None, claims: dict[str, str], me: str) -> list[Event]:
+    """What a notifier process that died mid-decision left undone: its interrupted sends are recorded as
+    failed, and an auto-approved draft whose approval never got appended is approved now (a draft and its
+    approval are two appends; nothing was sent in between, so sending it now is still at most once)."""
+    if state is None:
+        return []
+    unapproved = [ev.NotificationApproved(draft_id=n.draft_id, by="auto") for n in state.notifications
+                  if n.review == "auto" and n.status == "drafted"]
+    return interrupted(state, claims, me) + unapproved

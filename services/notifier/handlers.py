@@ -50,11 +50,10 @@ class Notifier:
         stored = await store.load(iid)  # one read per event; every decision below returns the state it left
         claims = {s.envelope.payload.draft_id: s.envelope.payload.node for s in stored
                   if isinstance(s.envelope.payload, ev.NotificationSending)}
-        if any(node != self.me for node in claims.values()):
-            state, _ = await decide_and_append(store, iid, lambda st: domain.interrupted(st, claims, self.me),
+        state = fold(stored)
+        if domain.repairs(state, claims, self.me):
+            state, _ = await decide_and_append(store, iid, lambda st: domain.repairs(st, claims, self.me),
                                                causation=env)
-        else:
-            state = fold(stored)
         kind = domain.KIND_BY_EVENT.get(type(env.payload))
         if kind is not None:
             for channel in domain.missing(state, kind, list(self.channels)):

@@ -1,0 +1,43 @@
+"""The notifier's pure decisions: drafts once, claims, and the repair of what a killed notifier left undone."""
+
+from __future__ import annotations
+
+from services.notifier import domain
+from shared.events import incident as ev
+from tests.builders import received
+from tests.test_incident_fold import run
+
+
+def draft(channel: str, review: str) -> ev.NotificationDrafted:
+    return ev.NotificationDrafted(draft_id=f"alert-{channel}", channel=channel, kind="alert", subject="s", body="b",
+                                  review=review)
+
+
+def test_a_draft_is_made_once_and_auto_channels_are_approved_with_it():
+    state = run(received())
+    events = domain.drafted(state, "alert", "webhook", "s", "b", (), "auto", "template")
+    assert [type(e) for e in events] == [ev.NotificationDrafted, ev.NotificationApproved]
+    assert [type(e) for e in domain.drafted(state, "alert", "email", "s", "b", (), "human", "t")] == [
+        ev.NotificationDrafted]
+    assert domain.drafted(run(received(), draft("webhook", "auto")), "alert", "webhook", "s", "b", (), "auto",
+                          "t") == []
+    assert domain.missing(run(received(), draft("webhook", "auto")), "alert", ["webhook", "email"]) == ["email"]
+
+
+def test_an_auto_draft_left_without_its_approval_is_approved_on_repair():
+    # the notifier died between the draft and its approval (two appends)
+    state = run(received(), draft("webhook", "auto"), draft("email", "human"))
+    (fix,) = domain.repairs(state, {}, "notifier#2")
+    assert fix == ev.NotificationApproved(draft_id="alert-webhook", by="auto")  # the human-reviewed one waits
+    healthy = run(received(), draft("webhook", "auto"), ev.NotificationApproved(draft_id="alert-webhook", by="auto"))
+    assert domain.repairs(healthy, {}, "notifier#2") == []
+
+
+def test_a_send_claimed_by_a_dead_process_is_failed_never_retried():
+    claimed = run(received(), draft("webhook", "auto"), ev.NotificationApproved(draft_id="alert-webhook", by="auto"),
+                  ev.NotificationSending(draft_id="alert-webhook", node="notifier#1"))
+    (failed,) = domain.repairs(claimed, {"alert-webhook": "notifier#1"}, "notifier#2")
+    assert isinstance(failed, ev.NotificationFailed) and failed.attempts == 0
+    assert domain.repairs(claimed, {"alert-webhook": "notifier#2"}, "notifier#2") == []  # our own claim
+    assert domain.claim(claimed, "alert-webhook", "notifier#2") == []  # no second claim
+    assert domain.repairs(None, {}, "x") == []
