@@ -56,6 +56,30 @@ def test_flapping_suppresses_new_incidents():
     assert later == ["recover", "open"]
 
 
+def test_a_target_under_remediation_is_not_reported_again():
+    from services.prober.domain import remediating
+    from shared.events import incident as ev
+    from tests.builders import T0, received
+    from tests.test_incident_fold import happy_path, run
+
+    path = [received(container_name="hog")] + happy_path()[1:]
+    started = next(i for i, p in enumerate(path) if isinstance(p, ev.ActionStarted))
+    deciding, acting, done = run(*path[:started]), run(*path[:started + 1]), run(*path)
+    assert remediating([deciding], "hog") is None  # nothing done to it yet: a failure is news
+    assert remediating([acting], "hog") == "inc-1"  # our own restart stopped it
+    assert remediating([acting], "other") is None
+    assert done.resolved_at == T0 and remediating([done], "hog") is None  # over: a new failure is a new incident
+
+
+def test_targets_are_spread_over_the_interval():
+    from services.prober.domain import slot_offset
+
+    offsets = [slot_offset(f"api-{i}", 1.0) for i in range(2000)]
+    assert all(0 <= o < 1.0 for o in offsets) and slot_offset("api-7", 1.0) == offsets[7]  # stable per name
+    per_tenth = [sum(1 for o in offsets if k / 10 <= o < (k + 1) / 10) for k in range(10)]
+    assert min(per_tenth) > 150  # about 200 in each tenth of a second, not 2,000 at once
+
+
 def test_bad_probe_config_is_refused():
     with pytest.raises(ValueError, match="at least 0.2"):
         ProbeConfig(interval=0.1)
@@ -219,6 +243,8 @@ async def test_memory_and_cpu_hogs_open_incidents_that_end_in_a_restart(hog_plat
     result = await asyncio.to_thread(plat.wait_terminal, memory["incident_id"], 60)
     assert result["status"] == "RESOLVED" and result["analysis"]["action"] == "RESTART"
     await eventually(lambda: pids_listening_on(plat.hog_port), timeout=20, what="hog back")
+    # the restart AegisOps did itself is not a new outage: no health-check incident for it
+    assert not [i for i in plat.get("/incidents").json() if i["incident_id"].startswith("probe-hog-app-")]
     httpx.get(f"http://127.0.0.1:{plat.hog_port}/trigger_cpu", timeout=5)
     cpu = await eventually(lambda: (resource_incidents(plat, "CPU Spike") or [None])[0], timeout=30,
                            what="CPU Spike incident")

@@ -37,12 +37,13 @@ def target_pids(target: TargetConfig) -> list[int]:
 
 
 def stop_pids(pids: list[int], grace: float) -> list[int]:
-    """SIGTERM each process, SIGKILL whatever is left after `grace` seconds; returns the pids stopped."""
+    """SIGTERM (then SIGCONT) each process, SIGKILL whatever is left after `grace` seconds; returns the pids stopped."""
     procs = []
     for pid in pids:
         try:
             proc = psutil.Process(pid)
             proc.send_signal(signal.SIGTERM)
+            proc.send_signal(signal.SIGCONT)  # a stopped (hung) process acts on the TERM only once continued
             procs.append(proc)
         except psutil.NoSuchProcess:
             continue

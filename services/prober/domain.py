@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import zlib
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from shared.config import ProbeConfig, TargetConfig
+from shared.projections.incident import IncidentState
 
 Decision = Literal["open", "recover", "suppressed"]
 
@@ -43,6 +46,12 @@ def probe_for(target: TargetConfig) -> ProbeConfig:
     return target.probe or ProbeConfig(kind="http" if target.health_url else "tcp")
 
 
+def slot_offset(name: str, interval: float) -> float:
+    """Where in each interval this target is checked: spread by name, so thousands of targets are not all
+    checked in the same instant, and stable, so a target keeps its slot across restarts."""
+    return zlib.crc32(name.encode()) % 1000 / 1000 * interval
+
+
 def observe(h: TargetHealth, r: ProbeResult, probe: ProbeConfig, flap_window: float, flap_limit: int,
             certain: bool = False) -> list[Decision]:
     """Fold one result in; `certain` (the process exited) skips the failure threshold."""
@@ -66,3 +75,10 @@ def observe(h: TargetHealth, r: ProbeResult, probe: ProbeConfig, flap_window: fl
             h.transitions.append(r.at)
             return ["recover"]
     return []
+
+
+def remediating(incidents: Iterable[IncidentState], target: str) -> str | None:
+    """The open incident whose action is under way on this target: a failure then is our own restart or
+    rollback at work (its verification decides the outcome), not a new incident."""
+    return next((s.incident_id for s in incidents
+                 if s.container_name == target and s.action is not None and not s.terminal), None)

@@ -13,12 +13,13 @@ import psutil
 from services.executor.docker_backend import DockerBackend
 from services.executor.process_backend import target_pids
 from services.prober.checks import check
-from services.prober.domain import ProbeResult, TargetHealth, observe, probe_for
+from services.prober.domain import ProbeResult, TargetHealth, observe, probe_for, remediating, slot_offset
 from services.prober.resources import ResourceState, observe_resources
 from shared.aggregate import decide_and_append
 from shared.config import TargetConfig
 from shared.errors import AegisError
 from shared.events import incident as ev
+from shared.events.incident import INCIDENTS_STREAM
 from shared.jetstream import js_call
 from shared.log import get_logger
 from shared.projections.incident import PRE_ACTION
@@ -108,11 +109,13 @@ class Prober:
     async def probe_loop(self, target: TargetConfig) -> None:
         """Check at the probe's interval, on a fixed schedule (a slow check does not shift the next ones)."""
         probe = probe_for(target)
-        next_at = time.monotonic()
+        next_at = time.monotonic() + slot_offset(target.name, probe.interval)
+        await asyncio.sleep(max(0.0, next_at - time.monotonic()))
         async with httpx.AsyncClient() as client:
             while True:
+                late = time.monotonic() - next_at  # how far behind its slot this check starts
                 result = await check(target, probe, client, self.docker)
-                await self.on_result(target, result)
+                await self.on_result(target, result, late=late)
                 next_at += probe.interval
                 delay = next_at - time.monotonic()
                 if delay < 0:  # fell behind: skip the missed slots rather than bursting
@@ -136,7 +139,8 @@ class Prober:
             result = ProbeResult(False, f"process {pids[0]} exited", 0.0, time.monotonic())
             await self.on_result(target, result, certain=True)
 
-    async def on_result(self, target: TargetConfig, result: ProbeResult, certain: bool = False) -> None:
+    async def on_result(self, target: TargetConfig, result: ProbeResult, certain: bool = False,
+                        late: float = 0.0) -> None:
         """Fold a result; open or close an incident as the thresholds say; publish the sample."""
         s = self.ctx.settings
         health = self.health.setdefault(target.name, TargetHealth(target.name))
@@ -153,7 +157,8 @@ class Prober:
                       "ok": result.ok, "detail": result.detail, "latency_ms": result.latency_ms,
                       "consecutive_failures": health.consecutive_failures, "checks": health.checks,
                       "flapping": health.flapping(time.monotonic(), s.flap_window, s.flap_limit),
-                      "open_incident": self.open_incident(target.name), "time": time.time()}
+                      "open_incident": self.open_incident(target.name), "time": time.time(),
+                      "late_ms": round(late * 1000, 1)}
             await js_call(self.js.publish(f"samples.probes.{target.name}", json.dumps(sample).encode()))
         except AegisError as exc:
             log.warning("probe bookkeeping failed", extra={"target": target.name, "error": str(exc)})
@@ -162,12 +167,27 @@ class Prober:
         """One incident per target at a time."""
         if self.open_incident(target.name) is not None:
             return
+        await self.see_latest()
+        busy = remediating(self.view.incidents.values(), target.name)
+        if busy is not None:
+            log.info("target down while its remediation runs; not opening another incident",
+                     extra={"incident_id": busy, "target": target.name})
+            return
         health = self.health[target.name]
         logs = (f"{health.consecutive_failures} consecutive failed {probe_for(target).kind} checks of "
                 f"{target.name}; last: {result.detail}")
         iid = new_incident_id("probe", target)
         self.opening[target.name] = iid  # before the append: a concurrent failure must not open a second one
         await self._open(iid, target, "Health check failing", logs, fingerprint(target.name))
+
+    async def see_latest(self) -> None:
+        """Bring our view up to the stream's head: the executor appends ActionStarted before it stops a
+        process, so after this the restart that caused an exit is known."""
+        try:
+            info = await js_call(self.js.stream_info(INCIDENTS_STREAM))
+            await self.projector.wait_for(info.state.last_seq, timeout=2.0)
+        except AegisError as exc:
+            log.info("incident view may lag", extra={"error": str(exc)})
 
     async def _open(self, iid: str, target: TargetConfig, alert_type: str, logs: str, fp: str) -> None:
         """Append the IncidentReceived of a new prober incident and wait until our own view has it."""
