@@ -24,6 +24,8 @@ def _up_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--demo", action="store_true", default=None,
                    help="also start and monitor the demo targets (env AEGIS_DEMO)")
     p.add_argument("--executors", type=int, help="executor processes to run (env AEGIS_EXECUTORS, default 1)")
+    p.add_argument("--services", help="comma-separated services to run here, e.g. gateway,prober (env AEGIS_SERVICES,"
+                                      " default all)")
     p.add_argument("--no-auth", action="store_true",
                    help="turn authentication off, for local experiments only (warns on every start)")
 
@@ -180,8 +182,9 @@ def _executor(args: argparse.Namespace) -> int:
 def _up(args: argparse.Namespace) -> int:
     from aegis.up import run_up
 
+    services = [s.strip() for s in args.services.split(",") if s.strip()] if args.services else None
     settings = load_settings(args.config, data_dir=args.data_dir, port=args.port, executors=args.executors,
-                             nats_port=args.nats_port, nats_url=args.nats_url, demo=args.demo,
+                             nats_port=args.nats_port, nats_url=args.nats_url, demo=args.demo, services=services,
                              auth=False if args.no_auth else None)
     return asyncio.run(run_up(settings, args.config))
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Debian packages the platform and its tests run for real: Docker engine, nginx, busybox for test images,
-# Prometheus, chromium for the cockpit tests (driven by Playwright), supervisord and Monit as MTTR peers in bench/.
+# Prometheus, chromium for the cockpit tests (driven by Playwright), supervisord and Monit as MTTR peers in bench/,
+# wrk as the load generator of bench/intake.py.
 set -euo pipefail
-PACKAGES=(make docker.io nginx busybox-static prometheus chromium supervisor monit)
+PACKAGES=(make docker.io nginx busybox-static prometheus chromium supervisor monit wrk)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

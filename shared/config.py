@@ -21,6 +21,7 @@ SUPPORTED_ACTIONS = {  # what each kind of target can undergo (the council check
     "docker": frozenset({"RESTART", "SCALE_UP", "SCALE_DOWN", "ROLLBACK", "NOOP"}),
 }
 ENV_PREFIX = "AEGIS_"
+SERVICE_NAMES = ("gateway", "analyst", "council", "executor", "notifier", "prober")  # what `aegis up` supervises
 _PROCESS_SUFFIX = uuid.uuid4().hex[:6]
 
 
@@ -87,6 +88,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     port: int = 8001
     demo: bool = False
     executors: int = 1
+    services: list[str] = []  # which services `aegis up` runs here (empty: all of SERVICE_NAMES)
     node: str = ""
     log_level: str = "INFO"
     # security (docs/security.md)
@@ -172,6 +174,9 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError(f"notify_review {self.notify_review!r}: use auto, human or email=human,webhook=auto")
         if self.stream_replicas not in (1, 3, 5):
             raise ValueError("stream_replicas must be 1, 3 or 5")
+        unknown = [name for name in self.services if name not in SERVICE_NAMES]
+        if unknown:
+            raise ValueError(f"unknown service(s) {', '.join(unknown)}; known: {', '.join(SERVICE_NAMES)}")
         if not 1 <= self.executors <= 16:
             raise ValueError("executors must be between 1 and 16")
         if self.health_check_attempts < 1:
@@ -222,7 +227,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 _ENV_FIELDS = {f for f in Settings.__struct_fields__ if f != "targets"}
-_LIST_FIELDS = {"llm_fallback_models", "email_recipients", "notify_webhook_urls"}
+_LIST_FIELDS = {"llm_fallback_models", "email_recipients", "notify_webhook_urls", "services"}
 SEED_000_ALIASES = {"EMAIL_SENDER": "email_sender", "EMAIL_APP_PASSWORD": "smtp_password",
                     "EMAIL_RECIPIENTS": "email_recipients"}
 

@@ -21,7 +21,7 @@ AnyEvent = Union[ALL_EVENTS + LEGACY_EVENTS]  # type: ignore[valid-type]  # what
 EVENTS_BY_TAG: dict[str, type[Event]] = {cls.type_tag(): cls for cls in ALL_EVENTS}
 
 
-class Envelope(msgspec.Struct, frozen=True, kw_only=True):
+class Envelope(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """An immutable fact: who did what to which incident, when, and because of what."""
 
     event_id: str

@@ -19,7 +19,7 @@ def clip(text: str, limit: int = TEXT_LIMIT) -> str:
     return text if len(data) <= limit else data[:limit].decode(errors="ignore")
 
 
-class RunbookEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class RunbookEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
     """Seed 001's RunbookEntry: one resolved incident, kept for retrieval."""
 
     incident_id: str

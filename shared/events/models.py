@@ -13,7 +13,7 @@ CouncilRole = Literal["SRE_AGENT", "SECURITY_OFFICER", "AUDITOR"]
 ACTIONS: tuple[str, ...] = ("RESTART", "SCALE_UP", "SCALE_DOWN", "ROLLBACK", "NOOP")
 
 
-class AIAnalysis(msgspec.Struct, frozen=True):
+class AIAnalysis(msgspec.Struct, frozen=True, gc=False):
     """The analyst's diagnosis and proposed action."""
 
     root_cause: str
@@ -23,7 +23,7 @@ class AIAnalysis(msgspec.Struct, frozen=True):
     replica_count: int = 2
 
 
-class CouncilVote(msgspec.Struct, frozen=True):
+class CouncilVote(msgspec.Struct, frozen=True, gc=False):
     """One council member's verdict with its reasoning."""
 
     role: CouncilRole
@@ -32,7 +32,7 @@ class CouncilVote(msgspec.Struct, frozen=True):
     timestamp: str
 
 
-class CouncilDecision(msgspec.Struct, frozen=True):
+class CouncilDecision(msgspec.Struct, frozen=True, gc=False):
     """The council's final verdict over all votes."""
 
     votes: list[CouncilVote]
@@ -41,7 +41,7 @@ class CouncilDecision(msgspec.Struct, frozen=True):
     summary: str
 
 
-class ScaleEvent(msgspec.Struct, frozen=True):
+class ScaleEvent(msgspec.Struct, frozen=True, gc=False):
     """What a scale action did to a target."""
 
     container_base: str
@@ -53,7 +53,7 @@ class ScaleEvent(msgspec.Struct, frozen=True):
     ports: list[int] = []
 
 
-class RetrievedIncident(msgspec.Struct, frozen=True):
+class RetrievedIncident(msgspec.Struct, frozen=True, gc=False):
     """A past incident retrieval found similar to the current one."""
 
     incident_id: str
@@ -68,7 +68,7 @@ class RetrievedIncident(msgspec.Struct, frozen=True):
     replicas_used: int = 0
 
 
-class TimelineEntry(msgspec.Struct, frozen=True):
+class TimelineEntry(msgspec.Struct, frozen=True, gc=False):
     """One line of an incident's seed-001 timeline (ts is rendered to ISO text only when served)."""
 
     ts: datetime

@@ -31,7 +31,7 @@ CLOCK_SKEW = timedelta(minutes=5)  # writers' clocks may disagree this much; str
 SCORE_FIELDS = ("semantic_drift", "uncertainty", "factual_support", "hallucination_probability", "hallucinated")
 
 
-class EvaluationRecord(msgspec.Struct, kw_only=True):
+class EvaluationRecord(msgspec.Struct, kw_only=True, gc=False):
     """One seed-002 evaluation, where it came from, and the stream sequence that holds it."""
 
     id: str

@@ -18,7 +18,7 @@ SCALE_ACTIONS = frozenset({"SCALE_UP", "SCALE_DOWN"})
 _ACTION_DONE_STATUS = {"RESTART": "RESTARTED", "ROLLBACK": "ROLLED_BACK", "SCALE_UP": "SCALED", "SCALE_DOWN": "SCALED"}
 
 
-class Notification(msgspec.Struct, frozen=True):
+class Notification(msgspec.Struct, frozen=True, gc=False):
     """One (kind, channel) notification of an incident and where it stands."""
 
     draft_id: str
@@ -34,7 +34,7 @@ class Notification(msgspec.Struct, frozen=True):
     error: str | None = None
 
 
-class IncidentState(msgspec.Struct, frozen=True):
+class IncidentState(msgspec.Struct, frozen=True, gc=False):
     """Everything known about one incident; `to_result()` gives seed 001's IncidentResult."""
 
     incident_id: str
