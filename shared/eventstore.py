@@ -21,7 +21,6 @@ from shared.publisher import Ack, Publisher
 MSG_ID = "Nats-Msg-Id"
 EXPECTED_LAST_SUBJECT_SEQ = "Nats-Expected-Last-Subject-Sequence"
 EXPECTED_LAST_SUBJECT_SEQ_SUBJECT = "Nats-Expected-Last-Subject-Sequence-Subject"
-BATCH_ID, BATCH_SEQUENCE, BATCH_COMMIT = "Nats-Batch-Id", "Nats-Batch-Sequence", "Nats-Batch-Commit"
 LOAD_BATCH = 1000
 
 
@@ -84,39 +83,17 @@ class EventStore:
                             causation: Envelope | None = None,
                             event_ids: Sequence[str] | None = None) -> list[StoredEvent]:
         """Like append(), returning what was stored so callers can fold it without reloading."""
-        envelopes = [self.envelope(incident_id, event, causation=causation, index=index, basis=expected_seq,
-                                   event_id=event_ids[index] if event_ids else None)
-                     for index, event in enumerate(events)]
-        if not envelopes:
-            return []
-        if len(envelopes) == 1:
-            last = (await self.publish(envelopes[0], expected_seq)).seq
-        else:
-            last = await self.publish_atomic(envelopes, expected_seq)
-        first = last - len(envelopes) + 1  # an atomic batch is stored at consecutive sequences
-        raise_read_floor(incident_id, last)  # read your own writes, from any replica
-        return [StoredEvent(first + i, env) for i, env in enumerate(envelopes)]
-
-    async def publish_atomic(self, envelopes: Sequence[Envelope], expected_seq: int) -> int:
-        """Store several envelopes of one incident all or none (a JetStream atomic batch): a writer that dies
-        mid-decision leaves nothing half-applied. The expectation is checked once, on the first message,
-        against the incident as it was before the batch. Returns the last stored sequence."""
-        batch = uuid.uuid4().hex
-        last = len(envelopes)
-        for number, env in enumerate(envelopes, 1):
-            headers = self._headers(env, expected_seq if number == 1 else None)
-            headers |= {BATCH_ID: batch, BATCH_SEQUENCE: str(number)}
-            subject = env.payload.nats_subject(env.incident_id or "")
-            if number < last:
-                await js_call(self.nc.publish(subject, encode(env), headers=headers))
-                continue
-            headers[BATCH_COMMIT] = "1"
-            future = await self.publisher.send(subject, encode(env), headers)
-            (result,) = await self.publisher.wait([future], self.timeout)
-            if isinstance(result, BaseException):
-                raise result
-            return result.seq
-        raise AssertionError("unreachable: the last envelope commits")
+        seq = expected_seq
+        stored: list[StoredEvent] = []
+        for index, event in enumerate(events):
+            env = self.envelope(incident_id, event, causation=causation, index=index, basis=expected_seq,
+                                event_id=event_ids[index] if event_ids else None)
+            ack = await self.publish(env, seq)
+            seq = ack.seq
+            stored.append(StoredEvent(seq, env))
+        if stored:
+            raise_read_floor(incident_id, seq)  # read your own writes, from any replica
+        return stored
 
     @staticmethod
     def _headers(env: Envelope, expected_seq: int | None) -> dict[str, str]:

@@ -27,7 +27,6 @@ _install_fast_headers()
 
 ERR_WRONG_LAST_SEQUENCE = 10071
 ERR_INSUFFICIENT_RESOURCES = 10023  # JetStream storage exhausted ("insufficient resources")
-ERR_BATCH_DUPLICATE_ID = 10201  # an atomic batch repeats an event id already stored: it was applied before
 ERR_STREAM_NAME_IN_USE = 10058
 ERR_CONSUMER_NOT_FOUND = 10014
 ERR_STREAM_NOT_FOUND = 10059
@@ -106,7 +105,7 @@ async def connect(url: str, name: str, *, connect_timeout: float = 5.0) -> NATS:
 def stream_configs(replicas: int = 1) -> list[StreamConfig]:
     """Every stream AegisOps uses, with explicit limits (the contract of docs/architecture.md)."""
     common = dict(storage=StorageType.FILE, num_replicas=replicas, retention=RetentionPolicy.LIMITS,
-                  discard=DiscardPolicy.OLD, allow_direct=True, allow_atomic=True)
+                  discard=DiscardPolicy.OLD, allow_direct=True)
     return [
         StreamConfig(name=INCIDENTS_STREAM, subjects=["incidents.>"], duplicate_window=DUPLICATE_WINDOW,
                      description="Every incident fact, incidents.<incident_id>.<event>", **common),

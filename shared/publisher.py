@@ -10,7 +10,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 
 from shared.errors import ConcurrencyError, EventStoreError, StoreFullError, StoreUnavailableError
-from shared.jetstream import ERR_BATCH_DUPLICATE_ID, ERR_INSUFFICIENT_RESOURCES, ERR_WRONG_LAST_SEQUENCE
+from shared.jetstream import ERR_INSUFFICIENT_RESOURCES, ERR_WRONG_LAST_SEQUENCE
 
 
 class ApiError(msgspec.Struct):
@@ -37,7 +37,7 @@ def ack_error(ack: Ack) -> Exception | None:
     """The AegisError a failed ack stands for, or None."""
     if ack.error is None:
         return None
-    if ack.error.err_code in (ERR_WRONG_LAST_SEQUENCE, ERR_BATCH_DUPLICATE_ID):
+    if ack.error.err_code == ERR_WRONG_LAST_SEQUENCE:
         return ConcurrencyError("wrong last sequence: someone appended first", err_code=ack.error.err_code,
                                 description=ack.error.description)
     if ack.error.err_code == ERR_INSUFFICIENT_RESOURCES:

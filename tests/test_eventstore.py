@@ -88,35 +88,6 @@ async def test_same_message_id_is_stored_once(store: EventStore):
     assert len(await store.load("inc-1")) == 1
 
 
-async def test_a_decision_of_several_events_is_stored_all_or_nothing(store: EventStore, nc):
-    from shared.eventstore import BATCH_ID, BATCH_SEQUENCE
-    from shared.events import encode
-
-    base = await store.append("inc-1", [received()], expected_seq=0)
-    await store.append("inc-other", [received()], expected_seq=0)
-    decision = [ev.AnalysisStarted(analyzer="offline"), analysis(), ev.AnalysisStarted(analyzer="again")]
-    stored = await store.append_stored("inc-1", decision, expected_seq=base)
-    assert [s.seq for s in stored] == [base + 2, base + 3, base + 4]  # consecutive, as loaded
-    assert [(s.seq, s.envelope.event_id) for s in (await store.load("inc-1"))[1:]] == [
-        (s.seq, s.envelope.event_id) for s in stored]
-    # a stale decision stores none of its events
-    with pytest.raises(ConcurrencyError):
-        await store.append("inc-1", decision, expected_seq=base)
-    # the same events again (a redelivered handler repeating its ids) are a conflict, not a second copy
-    with pytest.raises(ConcurrencyError):
-        await store.append("inc-1", decision, expected_seq=stored[-1].seq,
-                           event_ids=[s.envelope.event_id for s in stored])
-    assert len(await store.load("inc-1")) == 4
-    # a writer that dies after the first message of its batch, before the commit: nothing of it is stored,
-    # and the incident takes the next decision at once
-    orphan = store.envelope("inc-1", ev.AnalysisStarted(analyzer="orphan"))
-    await nc.publish("incidents.inc-1.analysis_started", encode(orphan),
-                     headers={BATCH_ID: "dead-writer", BATCH_SEQUENCE: "1", "Nats-Msg-Id": orphan.event_id})
-    seq = await store.append("inc-1", [ev.AnalysisStarted(analyzer="next")], expected_seq=stored[-1].seq)
-    assert seq == stored[-1].seq + 1
-    assert "orphan" not in [getattr(s.envelope.payload, "analyzer", "") for s in await store.load("inc-1")]
-
-
 async def test_causation_gives_deterministic_ids(store: EventStore):
     await store.append("inc-1", [received()], expected_seq=0)
     cause = (await store.load("inc-1"))[0].envelope
