@@ -88,6 +88,15 @@ async def test_same_message_id_is_stored_once(store: EventStore):
     assert len(await store.load("inc-1")) == 1
 
 
+async def test_a_stale_decision_of_several_events_stores_none_of_them(store: EventStore):
+    base = await store.append("inc-1", [received()], expected_seq=0)
+    decision = [ev.AnalysisStarted(analyzer="offline"), analysis()]
+    seq = await store.append("inc-1", decision, expected_seq=base)
+    with pytest.raises(ConcurrencyError):  # the first event carries the check: the rest is never sent
+        await store.append("inc-1", decision, expected_seq=base)
+    assert [s.seq for s in await store.load("inc-1")][-1] == seq and len(await store.load("inc-1")) == 3
+
+
 async def test_causation_gives_deterministic_ids(store: EventStore):
     await store.append("inc-1", [received()], expected_seq=0)
     cause = (await store.load("inc-1"))[0].envelope
