@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -80,6 +81,25 @@ async def wait_all(watcher: Watcher, ids: list[str], timeout: float) -> None:
         await asyncio.sleep(0.05)
 
 
+def cpu_seconds(platform: Platform) -> dict[str, float]:
+    """CPU time (user + system) so far of every process `aegis up` runs, by service name."""
+    out = {}
+    for child in platform.children():
+        try:
+            cmd = child.cmdline()
+            name = cmd[-1].removeprefix("services.") if "-m" in cmd else child.name()
+            times = child.cpu_times()
+            out[name] = times.user + times.system
+        except Exception:  # noqa: BLE001 - a process may exit while we look
+            continue
+    return out
+
+
+def cpu_per_incident(before: dict[str, float], after: dict[str, float], incidents: int) -> dict[str, float]:
+    """Milliseconds of CPU each process spent per incident between two readings."""
+    return {k: round((after[k] - before[k]) / incidents * 1000, 2) for k in after if k in before and incidents}
+
+
 async def run(platform: Platform, seconds: float, rates: list[int]) -> dict:
     url = platform.url
     watcher = Watcher(platform.ws_url)  # signed in with the admin key, like every client
@@ -92,14 +112,18 @@ async def run(platform: Platform, seconds: float, rates: list[int]) -> dict:
         lat = [(watcher.done[i][0] - t) * 1000 for i, t in sent.items() if i in watcher.done]
         resolved = sum(1 for i in sent if watcher.done.get(i, (0, ""))[1] == "resolved")
         result: dict = {"bench": "pipeline", "rate_20_incidents": len(sent), "rate_20_resolved": resolved,
+                        "samples": {"20 incidents/s": [round(v, 2) for v in lat]},
                         "p50_ms": round(percentile(lat, 50), 1), "p99_ms": round(percentile(lat, 99), 1),
                         "max_ms": round(max(lat), 1) if lat else None, "steps": []}
         print(f"20/s: {resolved}/{len(sent)} resolved, p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms",
               file=sys.stderr)
         best = 0
         for rate in rates:
+            cpu_before, own_before = cpu_seconds(platform), time.process_time()
             sent = await offer(client, url, rate, seconds, f"r{rate}-{uuid.uuid4().hex[:6]}")
             await wait_all(watcher, list(sent), 60)
+            cpu = cpu_per_incident(cpu_before, cpu_seconds(platform), len(sent))
+            cpu["load generator"] = round((time.process_time() - own_before) / len(sent) * 1000, 2)
             ok = [i for i in sent if watcher.done.get(i, (0, ""))[1] == "resolved"]
             lost = len(sent) - len(ok)
             first = min(sent.values())
@@ -108,9 +132,12 @@ async def run(platform: Platform, seconds: float, rates: list[int]) -> dict:
             lat = sorted((watcher.done[i][0] - sent[i]) * 1000 for i in ok)
             step = {"offered_per_s": rate, "incidents": len(sent), "lost": lost,
                     "achieved_per_s": round(achieved, 1), "p50_ms": round(percentile(lat, 50), 1),
-                    "p99_ms": round(percentile(lat, 99), 1)}
+                    "p99_ms": round(percentile(lat, 99), 1), "cpu_ms_per_incident": cpu,
+                    "cpu_ms_per_incident_total": round(sum(cpu.values()), 1),
+                    "cpu_bound_per_s": round((os.cpu_count() or 1) * 1000 / sum(cpu.values()))}
             result["steps"].append(step)
             print(f"{rate}/s: {step}", file=sys.stderr)
+            result["max_achieved_per_s"] = max(result.get("max_achieved_per_s", 0), step["achieved_per_s"])
             if lost == 0 and achieved >= 0.95 * rate:
                 best = rate
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -78,6 +79,36 @@ def test_targets_are_spread_over_the_interval():
     assert all(0 <= o < 1.0 for o in offsets) and slot_offset("api-7", 1.0) == offsets[7]  # stable per name
     per_tenth = [sum(1 for o in offsets if k / 10 <= o < (k + 1) / 10) for k in range(10)]
     assert min(per_tenth) > 150  # about 200 in each tenth of a second, not 2,000 at once
+
+
+async def test_exit_waits_hold_no_thread_so_many_process_targets_do_not_starve_the_pool():
+    from services.prober.processes import wait_exit
+
+    sleepers = [subprocess.Popen(["sleep", "60"]) for _ in range(12)]  # more than the default pool's threads
+    try:
+        waits = [asyncio.create_task(wait_exit(p.pid)) for p in sleepers]
+        await asyncio.sleep(0.1)
+        assert await asyncio.wait_for(asyncio.to_thread(lambda: "pool free"), 5) == "pool free"
+        for p in sleepers:
+            p.kill()
+            p.wait()
+        assert await asyncio.wait_for(asyncio.gather(*waits), 5) == [True] * 12
+        assert await wait_exit(sleepers[0].pid) is False  # already gone (and reaped): nothing to watch
+    finally:
+        for p in sleepers:
+            p.kill()
+
+
+async def test_one_process_scan_serves_every_target(monkeypatch):
+    from services.prober import processes
+
+    scans = []
+    real = processes.process_snapshot
+    monkeypatch.setattr(processes, "process_snapshot", lambda: scans.append(1) or real())
+    table = processes.ProcessTable(max_age=5)
+    me = TargetConfig(name="me", port=free_port(), command=["/no/such/command"])
+    results = await asyncio.gather(*[table.pids(me) for _ in range(200)])
+    assert len(scans) == 1 and all(r == [] for r in results)
 
 
 def test_bad_probe_config_is_refused():

@@ -24,16 +24,37 @@ def pids_listening_on(port: int) -> list[int]:
     return sorted(pids)
 
 
-def target_pids(target: TargetConfig) -> list[int]:
+class ProcessSnapshot(msgspec.Struct, frozen=True):
+    """Who listens on which TCP port and which command each process runs, read once for many targets."""
+
+    listening: dict[int, list[int]]
+    commands: list[tuple[int, list[str]]]
+
+
+def process_snapshot() -> ProcessSnapshot:
+    """One scan of the TCP sockets and the process table (tens of ms: share it between targets)."""
+    listening: dict[int, set[int]] = {}
+    for conn in psutil.net_connections(kind="tcp"):
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.pid:
+            listening.setdefault(conn.laddr.port, set()).add(conn.pid)
+    commands = [(p.info["pid"], p.info["cmdline"]) for p in psutil.process_iter(["pid", "cmdline"])
+                if p.info["cmdline"]]
+    return ProcessSnapshot({port: sorted(pids) for port, pids in listening.items()}, commands)
+
+
+def pids_of(snapshot: ProcessSnapshot, target: TargetConfig) -> list[int]:
     """Processes that are this target: listening on its port, or running exactly its command (still booting)."""
     from services.executor.replicas import command_for
 
-    pids = set(pids_listening_on(target.port))
+    pids = set(snapshot.listening.get(target.port, ()))
     command = command_for(target, target.port)
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        if command and proc.info["cmdline"] == command:
-            pids.add(proc.info["pid"])
+    pids.update(pid for pid, cmdline in snapshot.commands if command and cmdline == command)
     return sorted(pids)
+
+
+def target_pids(target: TargetConfig) -> list[int]:
+    """Processes that are this target, from a fresh scan."""
+    return pids_of(process_snapshot(), target)
 
 
 def stop_pids(pids: list[int], grace: float) -> list[int]:

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
-import httpx
+import aiohttp
 
-from services.executor.process_backend import target_pids
+from services.prober.processes import ProcessTable
 from services.prober.domain import ProbeResult
 from shared.config import ProbeConfig, TargetConfig
 
 
-async def check(target: TargetConfig, probe: ProbeConfig, client: httpx.AsyncClient, docker=None) -> ProbeResult:  # type: ignore[no-untyped-def]
+async def check(target: TargetConfig, probe: ProbeConfig, client: aiohttp.ClientSession,  # type: ignore[no-untyped-def]
+                docker=None, processes: ProcessTable | None = None) -> ProbeResult:
     """Run one check, never longer than the probe's timeout."""
     started = time.perf_counter()
     try:
         async with asyncio.timeout(probe.timeout):
-            ok, detail = await _CHECKS[probe.kind](target, probe, client, docker)
+            ok, detail = await _CHECKS[probe.kind](target, probe, client, docker, processes or ProcessTable(0))
     except TimeoutError:
         ok, detail = False, f"no answer within {probe.timeout:g}s"
     latency = (time.perf_counter() - started) * 1000
@@ -26,28 +28,30 @@ async def check(target: TargetConfig, probe: ProbeConfig, client: httpx.AsyncCli
     return ProbeResult(ok, detail, round(latency, 2), time.monotonic())
 
 
-async def _http(target, probe, client, docker):  # type: ignore[no-untyped-def]
+async def _http(target, probe, client, docker, processes):  # type: ignore[no-untyped-def]
     url = target.health_url or f"http://127.0.0.1:{target.port}/health"
     try:
-        response = await client.get(url, timeout=probe.timeout)
-    except httpx.HTTPError as exc:
+        async with client.get(url, allow_redirects=False) as response:
+            status, raw = response.status, await response.read()  # read it all: the connection is reused
+    except (aiohttp.ClientError, OSError, ValueError) as exc:
         return False, f"GET {url}: {type(exc).__name__} {exc}".strip()
-    if response.status_code != probe.expect_status:
-        return False, f"GET {url}: HTTP {response.status_code} (expected {probe.expect_status})"
-    if probe.expect_body and probe.expect_body not in response.text:
+    if status != probe.expect_status:
+        return False, f"GET {url}: HTTP {status} (expected {probe.expect_status})"
+    text = raw.decode("utf-8", "replace")
+    if probe.expect_body and probe.expect_body not in text:
         return False, f"GET {url}: body lacks {probe.expect_body!r}"
     if probe.expect_json:
         try:
-            body = response.json()
+            body = json.loads(text)
         except ValueError:
             return False, f"GET {url}: body is not JSON"
         wrong = {k: body.get(k) for k, v in probe.expect_json.items() if not isinstance(body, dict) or body.get(k) != v}
         if wrong:
             return False, f"GET {url}: JSON fields differ: {wrong}"
-    return True, f"HTTP {response.status_code}"
+    return True, f"HTTP {status}"
 
 
-async def _tcp(target, probe, client, docker):  # type: ignore[no-untyped-def]
+async def _tcp(target, probe, client, docker, processes):  # type: ignore[no-untyped-def]
     try:
         _, writer = await asyncio.open_connection("127.0.0.1", target.port)
         writer.close()
@@ -56,12 +60,12 @@ async def _tcp(target, probe, client, docker):  # type: ignore[no-untyped-def]
         return False, f"TCP 127.0.0.1:{target.port}: {exc.strerror or exc}"
 
 
-async def _process(target, probe, client, docker):  # type: ignore[no-untyped-def]
-    pids = await asyncio.to_thread(target_pids, target)
+async def _process(target, probe, client, docker, processes):  # type: ignore[no-untyped-def]
+    pids = await processes.pids(target)
     return (True, f"pid {pids[0]}") if pids else (False, "no process of the target is running")
 
 
-async def _docker(target, probe, client, docker):  # type: ignore[no-untyped-def]
+async def _docker(target, probe, client, docker, processes):  # type: ignore[no-untyped-def]
     if docker is None:
         return False, "no Docker engine configured"
 
