@@ -135,3 +135,21 @@ def test_fold_is_pure():
     given = Given()
     events = given(*happy_path())
     assert fold(events) == fold(events)
+
+
+def test_the_view_indexes_open_incidents_by_fingerprint_and_target():
+    from shared.projections.incidents_view import IncidentsView
+
+    view = IncidentsView()
+    first, second = Given("probe-a-1"), Given("probe-a-2")
+    for seq, env in first(received(fingerprint="probe:a", container_name="a")):
+        view.apply(seq, env)
+    assert view.open_with_fingerprint("probe:a").incident_id == "probe-a-1"
+    assert [s.incident_id for s in view.open_on_target("a")] == ["probe-a-1"]
+    for seq, env in first(ev.IncidentRecovered(reason="back", by="prober")):
+        view.apply(seq, env)
+    assert view.open_with_fingerprint("probe:a") is None and view.open_on_target("a") == []
+    for seq, env in second(received(fingerprint="probe:a", container_name="a")):
+        view.apply(seq, env)
+    assert view.open_with_fingerprint("probe:a").incident_id == "probe-a-2"
+    assert view.open_with_fingerprint("probe:b") is None and view.open_on_target("b") == []

@@ -71,7 +71,7 @@ class Prober:
     async def open_resource(self, target: TargetConfig, alert_type: str, evidence: str) -> None:
         """One open incident per target and kind of resource alert."""
         fp = f"resource:{target.name}:{alert_type.replace(' ', '_').lower()}"
-        if any(s.fingerprint == fp and not s.terminal for s in self.view.incidents.values()):
+        if self.view.open_with_fingerprint(fp) is not None:
             return
         await self._open(new_incident_id("res", target), target, alert_type, evidence, fp)
 
@@ -83,9 +83,8 @@ class Prober:
             if state is None or not state.terminal:
                 return opening
             self.opening.pop(name, None)
-        fp = fingerprint(name)
-        return next((s.incident_id for s in self.view.incidents.values() if s.fingerprint == fp and not s.terminal),
-                    None)
+        state = self.view.open_with_fingerprint(fingerprint(name))
+        return state.incident_id if state is not None else None
 
     async def run(self) -> None:
         """Keep one loop per inventory target until the service stops."""
@@ -172,7 +171,7 @@ class Prober:
         if self.open_incident(target.name) is not None:
             return
         await self.see_latest()
-        busy = remediating(self.view.incidents.values(), target.name)
+        busy = remediating(self.view.open_on_target(target.name), target.name)
         if busy is not None:
             log.info("target down while its remediation runs; not opening another incident",
                      extra={"incident_id": busy, "target": target.name})
