@@ -1,4 +1,4 @@
-"""`aegis bench`: run the bench/ scripts (from a source checkout) and show the figures each reports."""
+"""`aegis bench`: run the bench/ scripts (from a source checkout), show their figures, or regenerate the report."""
 
 from __future__ import annotations
 
@@ -12,14 +12,17 @@ from pathlib import Path
 from aegis.output import console, emit_json, progress, table
 from shared.errors import NotFoundError, ValidationError
 
-BENCH_DIR = Path(__file__).resolve().parent.parent / "bench"
-NOT_SCRIPTS = {"__init__", "common"}
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "bench"
+NOT_SCRIPTS = {"__init__", "common", "suite", "report"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("bench", help="run benchmark scripts and print their figures")
+    p = sub.add_parser("bench", help="run benchmark scripts and print their figures, or write BENCHMARKS.md")
     p.add_argument("names", nargs="*", help="scripts to run (default: all); see --list")
     p.add_argument("--list", action="store_true", help="list the scripts")
+    p.add_argument("--runs", type=int, help="runs per script (default: as bench/suite.py says, 1 without --report)")
+    p.add_argument("--report", metavar="FILE", help="write the Markdown report (plots go to docs/bench/ beside it)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -29,11 +32,10 @@ def scripts() -> list[str]:
     return sorted(p.stem for p in BENCH_DIR.glob("*.py") if p.stem not in NOT_SCRIPTS)
 
 
-def run_script(name: str) -> dict:
-    """One script as `python -m bench.<name>`: its last stdout line is its JSON figures."""
+def run_script(name: str, args: tuple[str, ...] = ()) -> dict:
+    """One script as `python -m bench.<name> ARGS`: its last stdout line is its JSON figures."""
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", f"bench.{name}"], cwd=BENCH_DIR.parent, capture_output=True,
-                          text=True)
+    proc = subprocess.run([sys.executable, "-m", f"bench.{name}", *args], cwd=ROOT, capture_output=True, text=True)
     lines = proc.stdout.strip().splitlines()
     try:
         figures = json.loads(lines[-1]) if proc.returncode == 0 and lines else None
@@ -44,24 +46,61 @@ def run_script(name: str) -> dict:
 
 
 def bench_command(args: argparse.Namespace) -> int:
-    available = scripts()
+    available = scripts()  # raises when there is no checkout: bench/ is not part of the installed package
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from bench.suite import section
+
     if args.list:
         print("\n".join(available))
         return 0
     unknown = [n for n in args.names if n not in available]
     if unknown:
         raise ValidationError(f"unknown bench script(s) {', '.join(unknown)}; available: {', '.join(available)}")
-    results = []
+    if args.runs is not None and args.runs < 1:
+        raise ValidationError("--runs must be at least 1")
+    names = args.names or available
+    plan = [(section(n), args.runs or (section(n).runs if args.report else 1)) for n in names]
+    results: dict[str, list[dict]] = {n: [] for n in names}
     with progress() as bar:
-        task = bar.add_task("benchmarks", total=len(args.names or available))
-        for name in args.names or available:
-            bar.update(task, description=f"bench {name}")
-            results.append(run_script(name))
-            bar.advance(task)
+        task = bar.add_task("benchmarks", total=sum(runs for _, runs in plan))
+        for spec, runs in plan:
+            for number in range(1, runs + 1):
+                bar.update(task, description=f"bench {spec.script} (run {number} of {runs})")
+                results[spec.script].append(run_script(spec.script, spec.args))
+                bar.advance(task)
+    if args.report:
+        write_report(Path(args.report), plan, results)
+    flat = [r for n in names for r in results[n]]
     if args.json:
-        emit_json(results)
+        emit_json([{k: v for k, v in r.items() if k != "figures"} | {"figures": _without_samples(r["figures"])}
+                   for r in flat])
     else:
         console().print(table("Benchmarks", ["script", "ok", "seconds", "figures / error"],
-                              [(r["script"], r["ok"], r["seconds"], json.dumps(r["figures"])[:300] if r["ok"]
-                                else r["error"]) for r in results]))
-    return 0 if all(r["ok"] for r in results) else 1
+                              [(r["script"], r["ok"], r["seconds"], json.dumps(_without_samples(r["figures"]))[:300]
+                                if r["ok"] else r["error"]) for r in flat]))
+    return 0 if all(r["ok"] for r in flat) else 1
+
+
+def write_report(path: Path, plan: list, results: dict[str, list[dict]]) -> None:
+    """BENCHMARKS.md, its plots under docs/bench/ and the raw figures (without samples) as results.json."""
+    from bench.report import SectionRuns, machine_facts, plot, render
+
+    plots_dir = path.parent / "docs" / "bench"
+    runs, plots = [], {}
+    for spec, _ in plan:
+        ok = [r["figures"] for r in results[spec.script] if r["ok"]]
+        runs.append(SectionRuns(spec, ok, [r["error"] for r in results[spec.script] if not r["ok"]]))
+        if plot(spec, ok, plots_dir / f"{spec.script}.png"):
+            plots[spec.script] = f"docs/bench/{spec.script}.png"
+    machine = machine_facts()
+    path.write_text(render(machine, runs, machine["date"], plots))
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    raw = {item.section.script: [_without_samples(r) for r in item.results] for item in runs}
+    (plots_dir / "results.json").write_text(json.dumps({"machine": machine, "runs": raw}, indent=1,
+                                                       sort_keys=True) + "\n")
+    print(f"wrote {path} and {len(plots)} plot(s) under {plots_dir}", file=sys.stderr)
+
+
+def _without_samples(figures: dict | None) -> dict | None:
+    return {k: v for k, v in figures.items() if k != "samples"} if figures else figures

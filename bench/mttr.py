@@ -1,21 +1,28 @@
-"""MTTR: a process target SIGKILLed → serving again, for AegisOps beside supervisord and Monit in the same run.
+"""MTTR: a process target SIGKILLed (or hung) → serving again, for AegisOps beside supervisord, Monit and seed
+000's loop in the same run.
 
 The same demo service (`python -m aegis.demo.calculator addition`) is run three ways and killed `--runs` times
 each. For every kill: seconds until its port answers /health again ("back"), and for AegisOps also until the
 incident is RESOLVED — the action verified healthy and recorded ("resolved"). AegisOps detects the exit with the
 prober's process watch (no polling interval), restarts through analysis, council and executor, then verifies.
 supervisord restarts its own child (autorestart); Monit polls every second (`set daemon 1`, the smallest).
+
+Hung: the process is SIGSTOPped — alive, port open, answering nothing. AegisOps (HTTP probe every 0.25 s, 0.25 s
+timeout, 2 failures) and Monit (HTTP check each 1 s cycle) are measured; supervisord has no health checks and
+never notices. Seed 000's loop (15 s checks, 30 s restart delay) is measured over `--seed-runs` kills.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -50,10 +57,14 @@ def pid_on(port: int) -> int:
     return int(out.split("pid=")[1].split(",")[0])
 
 
-def kill_and_time(port: int, timeout: float = 30.0) -> float:
+def kill_and_time(port: int, timeout: float = 30.0, hang: bool = False, settle: float = 2.5) -> float:
+    """SIGKILL (or SIGSTOP) the process serving `port`; seconds until a process serves it again."""
     wait(lambda: healthy(port), timeout)
-    os.kill(pid_on(port), signal.SIGKILL)
-    wait(lambda: not healthy(port), 5.0, 0.001)
+    if hang:
+        time.sleep(settle)  # Monit skips connection tests while a process is within its start timeout
+    os.kill(pid_on(port), signal.SIGSTOP if hang else signal.SIGKILL)
+    if not hang:
+        wait(lambda: not healthy(port), 5.0, 0.001)
     killed = time.perf_counter()
     wait(lambda: healthy(port), timeout)
     return time.perf_counter() - killed
@@ -62,7 +73,8 @@ def kill_and_time(port: int, timeout: float = 30.0) -> float:
 def summary(values: list[float]) -> dict:
     ms = sorted(v * 1000 for v in values)
     return {"median_ms": round(percentile(ms, 50), 1), "p90_ms": round(percentile(ms, 90), 1),
-            "min_ms": round(ms[0], 1), "max_ms": round(ms[-1], 1), "runs": len(ms)}
+            "min_ms": round(ms[0], 1), "max_ms": round(ms[-1], 1), "runs": len(ms),
+            "values_ms": [round(v, 1) for v in ms]}
 
 
 def bench_supervisord(work: Path, runs: int) -> dict:
@@ -91,7 +103,7 @@ startretries=1000
         proc.wait(10)
 
 
-def bench_monit(work: Path, runs: int) -> dict:
+def bench_monit(work: Path, runs: int, hang: bool = False) -> dict:
     binary = shutil.which("monit")
     if binary is None:
         return {"error": "monit not installed (Debian package monit)"}
@@ -106,13 +118,14 @@ set logfile {work}/monit.log
 set idfile {work}/monit.id
 set statefile {work}/monit.state
 check process calc with pidfile {pidfile}
-  start program = "{start}"
-  stop program = "/bin/kill $MONIT_PROCESS_PID"
+  start program = "{start}" with timeout 2 seconds
+  stop program = "/bin/sh -c 'kill -TERM $MONIT_PROCESS_PID; kill -CONT $MONIT_PROCESS_PID'"
+  if failed host 127.0.0.1 port {port} protocol http request "/health" with timeout 1 seconds then restart
 """)
     rc.chmod(0o600)
     proc = subprocess.Popen([binary, "-I", "-c", str(rc)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        return summary([kill_and_time(port) for _ in range(runs)])
+        return summary([kill_and_time(port, hang=hang) for _ in range(runs)])
     finally:
         proc.terminate()
         proc.wait(10)
@@ -123,8 +136,71 @@ check process calc with pidfile {pidfile}
                 pass
 
 
-def bench_aegis(work: Path, runs: int) -> dict:
+SEED000 = {"check_interval": 15, "restart_delay": 30, "health_check_attempts": 10, "health_check_wait": 3,
+           "health_check_timeout": 5}  # seed 000's MONITORING_CONFIG
+
+
+def seed000_loop(port: int, stop: threading.Event, detected: list[float], config: dict = SEED000) -> None:
+    """Seed 000's monitor, as its README describes it, without the LLM and the human e-mail approval that come
+    before its restart (both would only add time): a health check every `check_interval` s; on failure wait
+    `restart_delay` s, kill whatever holds the port, start the service detached, verify up to
+    `health_check_attempts` times `health_check_wait` s apart."""
+    while not stop.is_set():
+        try:
+            ok = httpx.get(f"http://127.0.0.1:{port}/health", timeout=config["health_check_timeout"]).is_success
+        except httpx.HTTPError:
+            ok = False
+        if not ok:
+            detected.append(time.perf_counter())
+            if stop.wait(config["restart_delay"]):
+                return
+            try:
+                os.kill(pid_on(port), signal.SIGKILL)
+            except (IndexError, ProcessLookupError):
+                pass
+            subprocess.Popen(CALC + [str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+            for _ in range(config["health_check_attempts"]):
+                if stop.wait(config["health_check_wait"]) or healthy(port):
+                    break
+        stop.wait(config["check_interval"])
+
+
+def bench_seed000(work: Path, runs: int) -> dict:
+    """Kills at a random point of seed 000's 15 s cycle: → detected, and → serving again."""
+    port = free_port()
+    subprocess.Popen(CALC + [str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     start_new_session=True)
+    wait(lambda: healthy(port), 30)
+    stop, detected = threading.Event(), []
+    loop = threading.Thread(target=seed000_loop, args=(port, stop, detected), daemon=True)
+    loop.start()
+    rng = random.Random(0)
+    found, back = [], []
+    try:
+        for _ in range(runs):
+            wait(lambda: healthy(port), 120)
+            time.sleep(rng.uniform(0, SEED000["check_interval"]))
+            seen = len(detected)
+            os.kill(pid_on(port), signal.SIGKILL)
+            killed = time.perf_counter()
+            wait(lambda: healthy(port), 120, 0.02)
+            back.append(time.perf_counter() - killed)
+            found.append(detected[seen] - killed)
+        return {"detected": summary(found), "back": summary(back)}
+    finally:
+        stop.set()
+        try:
+            os.kill(pid_on(port), signal.SIGTERM)
+        except (IndexError, ProcessLookupError):
+            pass
+
+
+def bench_aegis(work: Path, runs: int, hang: bool = False) -> dict:
+    """SIGKILL (or, with `hang`, SIGSTOP: the process lives on but answers nothing) → back and → RESOLVED."""
     port, gw, nats = free_port(), free_port(), free_port()
+    probe = ('{ kind = "http", interval = 0.25, timeout = 0.25, failure_threshold = 2 }' if hang
+             else '{ kind = "http", interval = 1.0, failure_threshold = 1 }')
     (work / "policy.toml").write_text("[restart_budget]\nmax = 1000\nwindow_minutes = 1\n")
     (work / "aegis.toml").write_text(f"""policy_file = "{work / 'policy.toml'}"
 flap_limit = 1000
@@ -133,7 +209,7 @@ name = "mttr-api"
 port = {port}
 command = {CALC + [str(port)]!r}
 health_url = "http://127.0.0.1:{port}/health"
-probe = {{ kind = "http", interval = 1.0, failure_threshold = 1 }}
+probe = {probe}
 """.replace("'", '"'))
     subprocess.Popen(CALC + [str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                      start_new_session=True)
@@ -149,7 +225,7 @@ probe = {{ kind = "http", interval = 1.0, failure_threshold = 1 }}
         for _ in range(runs):
             before = {i["incident_id"] for i in httpx.get(f"{base}/incidents", headers=headers).json()}
             wait(lambda: healthy(port), 30)
-            os.kill(pid_on(port), signal.SIGKILL)
+            os.kill(pid_on(port), signal.SIGSTOP if hang else signal.SIGKILL)
             killed = time.perf_counter()
             wait(lambda: healthy(port), 30)
             back.append(time.perf_counter() - killed)
@@ -181,14 +257,38 @@ def _ok(url: str) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--seed-runs", type=int, default=3, help="kills under seed 000's loop (≈ 50 s each)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="aegis-mttr-"))
-    result = {"runs": args.runs}
-    for name, bench in (("aegisops", bench_aegis), ("supervisord", bench_supervisord), ("monit", bench_monit)):
+    result: dict = {"runs": args.runs}
+    benches = (("aegisops", lambda w: bench_aegis(w, args.runs)),
+               ("supervisord", lambda w: bench_supervisord(w, args.runs)),
+               ("monit", lambda w: bench_monit(w, args.runs)),
+               ("aegisops_hung", lambda w: bench_aegis(w, args.runs, hang=True)),
+               ("monit_hung", lambda w: bench_monit(w, args.runs, hang=True)),
+               ("seed000", lambda w: bench_seed000(w, args.seed_runs)))
+    for name, bench in benches:
         (work / name).mkdir()
         print(f"bench {name}…", file=sys.stderr, flush=True)
-        result[name] = bench(work / name, args.runs)
+        result[name] = bench(work / name)
+    result["samples"] = samples(result)
     report(result)
+
+
+def samples(result: dict) -> dict[str, list[float]]:
+    """Every per-kill time, by who and what, for the report's plot."""
+    out = {}
+    for name, label in (("aegisops", "AegisOps kill"), ("aegisops_hung", "AegisOps hang")):
+        for what in ("back", "resolved"):
+            if what in result.get(name, {}):
+                out[f"{label} → {what}"] = result[name][what]["values_ms"]
+    for name, label in (("supervisord", "supervisord kill → back"), ("monit", "Monit kill → back"),
+                        ("monit_hung", "Monit hang → back")):
+        if "values_ms" in result.get(name, {}):
+            out[label] = result[name]["values_ms"]
+    if "back" in result.get("seed000", {}):
+        out["seed 000 kill → back"] = result["seed000"]["back"]["values_ms"]
+    return out
 
 
 if __name__ == "__main__":

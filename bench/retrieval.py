@@ -50,6 +50,29 @@ def synthetic(n: int, rng: random.Random) -> list[tuple[str, str]]:
     return out
 
 
+CACHE = Path(__file__).resolve().parent.parent / ".aegis" / "bench-cache"
+
+
+def cache_file(count: int) -> Path:
+    """Where the entry vectors of this bench's data set (seeded, so always the same texts) are kept."""
+    return CACHE / f"retrieval-{DIMENSIONS}d-{count}.npy"
+
+
+def load_cached(count: int) -> np.ndarray | None:
+    """The entry vectors of an earlier run: embedding 100k entries takes minutes and is not what is measured
+    (queries are always embedded fresh)."""
+    path = cache_file(count)
+    if not path.exists():
+        return None
+    vectors = np.load(path)
+    return vectors if vectors.shape == (count, DIMENSIONS) else None
+
+
+def save_cached(vectors: np.ndarray) -> None:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(cache_file(len(vectors)), vectors)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="1000,10000,100000")
@@ -63,19 +86,24 @@ def main() -> None:
     originals = [(i, f"{a}\n{logs}") for i, a, logs, *_ in INCIDENTS]
     queries = [(i, q) for i, *_, q in INCIDENTS]
     distractors = synthetic(max(sizes), rng)
+    cached = load_cached(len(originals) + len(distractors))
     vectors = np.zeros((0, DIMENSIONS), np.float32)
     ids: list[str] = []
     started = time.perf_counter()
     pool = originals + distractors
-    results = []
+    results, samples = [], {}
     for size in sorted(sizes):
         # embed what this size adds (progress on stderr: 100k entries take minutes on 2 cores)
         while len(ids) < size:
             chunk = pool[len(ids):min(size, len(ids) + 2048)]
-            vectors = np.vstack([vectors, embedder.encode([t for _, t in chunk])])
+            fresh = cached[len(ids):len(ids) + len(chunk)] if cached is not None else embedder.encode(
+                [t for _, t in chunk])
+            vectors = np.vstack([vectors, fresh])
             ids.extend(i for i, _ in chunk)
             print(f"  embedded {len(ids)}/{size}", file=sys.stderr, flush=True)
         embed_s = time.perf_counter() - started
+        if cached is None and size == max(sizes):
+            save_cached(vectors)
         build_start = time.perf_counter()
         index = VectorIndex(DIMENSIONS)
         index.add(ids, vectors)
@@ -93,6 +121,7 @@ def main() -> None:
                "embed_all_s": round(embed_s, 1), "query_p50_ms": round(percentile(latencies, 50), 2),
                "query_p99_ms": round(percentile(latencies, 99), 2), "recall_at_3": round(hits / len(queries), 3),
                "rss_mb": round(proc.memory_info().rss / 1e6)}
+        samples[f"{size:,} entries"] = [round(v, 3) for v in latencies]
         print(f"{row}", file=sys.stderr, flush=True)
         results.append(row)
     hnsw = VectorIndex(DIMENSIONS, hnsw_threshold=0)  # the approximate index on the largest set, for comparison
@@ -105,7 +134,7 @@ def main() -> None:
     tfidf = TfidfRetriever(dict(pool[:1000]))
     tfidf_recall = sum(any(h == i for h, _ in tfidf.search(q, 3)) for i, q in queries) / len(queries)
     report({"bench": "retrieval", "sizes": results, "tfidf_recall_at_3_1k": round(tfidf_recall, 3),
-            "paraphrase_queries": len(queries)})
+            "paraphrase_queries": len(queries), "entry_vectors_cached": cached is not None, "samples": samples})
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""WebSocket fan-out: N clients on /ws while incidents flow; lag = frame received − frame timestamp (server clock,
-same machine). Every client must see every frame of the run (`missing` counts those it did not)."""
+"""WebSocket fan-out: N clients on /ws while incidents flow at each of several rates; lag = frame received − frame
+timestamp (server clock, same machine). Every client must see every frame of a step (`clients_missing_frames`
+counts those that did not)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from tests.platform import Platform  # noqa: E402
 NOOP_ALERT = {"alert_type": "Synthetic check", "logs": "nothing is wrong", "container_name": "bench-ws"}
 
 
-async def client(url: str, prefix: str, lags: list[float], seen: dict[int, int], index: int,
+async def client(url: str, lags: dict[str, list[float]], seen: dict[tuple[str, int], int], index: int,
                  ready: asyncio.Event, connected: list[int], total: int, stop: asyncio.Event) -> None:
     async with websockets.connect(url, max_queue=None, open_timeout=60) as ws:
         await ws.recv()  # heartbeat
@@ -38,21 +39,15 @@ async def client(url: str, prefix: str, lags: list[float], seen: dict[int, int],
                 continue
             received = time.time()
             frame = json.loads(text)
-            if (frame.get("incident_id") or "").startswith(prefix):
+            prefix = (frame.get("incident_id") or "").rpartition("-")[0]
+            if prefix in lags:
                 sent = datetime.fromisoformat(frame["timestamp"].replace("Z", "+00:00")).timestamp()
-                lags.append((received - sent) * 1000)
-                seen[index] = seen.get(index, 0) + 1
+                lags[prefix].append((received - sent) * 1000)
+                seen[prefix, index] = seen.get((prefix, index), 0) + 1
 
 
-async def run(platform: Platform, clients: int, rate: float, seconds: float) -> dict:
-    prefix = f"ws-{uuid.uuid4().hex[:6]}"
-    lags: list[float] = []
-    seen: dict[int, int] = {}
-    ready, stop = asyncio.Event(), asyncio.Event()
-    connected: list[int] = []
-    tasks = [asyncio.create_task(client(platform.ws_url, prefix, lags, seen, i, ready, connected, clients, stop))
-             for i in range(clients)]
-    await asyncio.wait_for(ready.wait(), 120)
+async def offer(platform: Platform, prefix: str, rate: float, seconds: float) -> int:
+    """Webhooks at `rate`/s for `seconds`; returns how many were accepted."""
     async with httpx.AsyncClient(timeout=30, headers=platform.auth) as http:
         start = time.perf_counter()
         n = 0
@@ -62,26 +57,72 @@ async def run(platform: Platform, clients: int, rate: float, seconds: float) -> 
             (await http.post(f"{platform.url}/webhook", json={"incident_id": f"{prefix}-{n}", **NOOP_ALERT})
              ).raise_for_status()
             n += 1
-    await asyncio.sleep(5)  # let the last incidents finish and their frames arrive
+    return n
+
+
+async def quiet(received: list[float], calm: float = 2.0, limit: float = 120.0) -> None:
+    """Return once no frame of this step has arrived for `calm` seconds (or after `limit`)."""
+    deadline = time.monotonic() + limit
+    seen, since = len(received), time.monotonic()
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.25)
+        if len(received) != seen:
+            seen, since = len(received), time.monotonic()
+        elif time.monotonic() - since >= calm:
+            return
+
+
+def thin(values: list[float], limit: int = 3000) -> list[float]:
+    """At most `limit` values, evenly picked from the sorted list (enough for a CDF)."""
+    ordered = sorted(values)
+    step = max(1, len(ordered) // limit)
+    return [round(v, 2) for v in ordered[::step]]
+
+
+async def run(platform: Platform, clients: int, rates: list[float], seconds: float) -> dict:
+    run_id = uuid.uuid4().hex[:6]
+    prefixes = {rate: f"ws{run_id}r{str(rate).replace('.', '_')}" for rate in rates}
+    lags: dict[str, list[float]] = {p: [] for p in prefixes.values()}
+    seen: dict[tuple[str, int], int] = {}
+    ready, stop = asyncio.Event(), asyncio.Event()
+    connected: list[int] = []
+    tasks = [asyncio.create_task(client(platform.ws_url, lags, seen, i, ready, connected, clients, stop))
+             for i in range(clients)]
+    await asyncio.wait_for(ready.wait(), 120)
+    result: dict = {"bench": "websocket", "clients": clients, "rates": {}, "samples": {},
+                    "clients_missing_frames": 0}
+    for rate, prefix in prefixes.items():
+        started = time.perf_counter()
+        n = await offer(platform, prefix, rate, seconds)
+        await quiet(lags[prefix])  # the last incidents finish and their frames reach every client
+        elapsed = time.perf_counter() - started
+        per_client = [seen.get((prefix, i), 0) for i in range(clients)]
+        expected = max(per_client) if per_client else 0
+        missing = sum(1 for c in per_client if c < expected)
+        values = sorted(lags[prefix])
+        label = f"{rate:g}"
+        result["rates"][label] = {
+            "incidents": n, "frames_per_client": expected, "frames_total": len(values),
+            "frames_per_s": round(len(values) / elapsed), "clients_missing_frames": missing,
+            "lag_p50_ms": round(percentile(values, 50), 1), "lag_p99_ms": round(percentile(values, 99), 1),
+            "lag_max_ms": round(max(values), 1) if values else None}
+        result["samples"][f"{label} incident(s)/s"] = thin(values)
+        result["clients_missing_frames"] += missing
+        print(f"{rate}/s: {result['rates'][label]}", file=sys.stderr, flush=True)
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
-    per_client = [seen.get(i, 0) for i in range(clients)]
-    expected = max(per_client) if per_client else 0
-    return {"bench": "websocket", "clients": clients, "incidents": n, "frames_per_client": expected,
-            "frames_total": len(lags), "clients_missing_frames": sum(1 for c in per_client if c < expected),
-            "lag_p50_ms": round(percentile(sorted(lags), 50), 1), "lag_p99_ms": round(percentile(sorted(lags), 99), 1),
-            "lag_max_ms": round(max(lags), 1) if lags else None}
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=500)
-    parser.add_argument("--rate", type=float, default=20.0, help="incidents per second")
+    parser.add_argument("--rates", default="1,2,5,20", help="incidents per second, one step each")
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
     platform = Platform(Path(tempfile.mkdtemp(prefix="aegis-bench-ws-")), demo=False, config=BENCH_LIMITS)
     try:
-        result = asyncio.run(run(platform, args.clients, args.rate, args.seconds))
+        result = asyncio.run(run(platform, args.clients, [float(r) for r in args.rates.split(",")], args.seconds))
     finally:
         platform.stop()
     report(result)

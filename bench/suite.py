@@ -1,0 +1,151 @@
+"""What `make bench` runs: every bench script with its arguments and number of runs, the figures taken from each
+run's JSON line, and the bar of DESIGN.md §5 each figure is held to. bench/report.py turns the runs into
+BENCHMARKS.md; the hand-written explanation of each section lives in bench/notes/<script>.md."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+Getter = Callable[[dict[str, Any]], float | None]
+
+
+class Figure(NamedTuple):
+    """One number per run, shown as median and spread over the runs."""
+
+    label: str
+    get: Getter
+    unit: str
+    bar: str = ""  # as DESIGN.md states it; empty for a peer or an informative figure
+    meets: Callable[[float], bool] | None = None
+
+
+class Section(NamedTuple):
+    """One bench script in the report."""
+
+    script: str
+    title: str
+    args: tuple[str, ...]
+    runs: int
+    figures: tuple[Figure, ...]
+    plot: str = ""  # the x-axis label of the latency CDF drawn from the run's "samples", or no plot
+
+
+def at(*path: str | int) -> Getter:
+    """A getter for a nested key of the JSON result (None when absent)."""
+    def get(result: dict[str, Any]) -> float | None:
+        value: Any = result
+        for key in path:
+            try:
+                value = value[key]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return get
+
+
+def size_row(entries: int, key: str) -> Getter:
+    """A figure of the retrieval row for `entries` runbook entries (exact index)."""
+    def get(result: dict[str, Any]) -> float | None:
+        rows = [r for r in result.get("sizes", []) if r.get("entries") == entries and "query_p50_ms" in r]
+        return rows[0].get(key) if rows else None
+    return get
+
+
+def last_step(key: str) -> Getter:
+    """A figure of the pipeline's last (highest) step."""
+    def get(result: dict[str, Any]) -> float | None:
+        steps = result.get("steps") or []
+        value = steps[-1].get(key) if steps else None
+        return value if isinstance(value, (int, float)) else None
+    return get
+
+
+def largest_service_rss(result: dict[str, Any]) -> float | None:
+    """The largest RSS of a service other than the analyst (which has its own, larger bar) and nats-server."""
+    rss = {k: v for k, v in result.get("rss_mb", {}).items() if k not in ("analyst", "nats-server")}
+    return max(rss.values()) if rss else None
+
+
+def at_most(limit: float) -> Callable[[float], bool]:
+    return lambda v: v <= limit
+
+
+def at_least(limit: float) -> Callable[[float], bool]:
+    return lambda v: v >= limit
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("event_store", "Event store", ("--incidents", "17000"), 3, (
+        Figure("appends/s, pipelined, each with its incident's concurrency check", at("appends_per_s"), "/s",
+               "≥ 30,000", at_least(30_000)),
+        Figure("projection rebuild, events/s", at("rebuild_events_per_s"), "/s", "≥ 50,000", at_least(50_000)),
+    )),
+    Section("intake", "Webhook intake (one gateway process)", ("--seconds", "10"), 3, (
+        Figure("webhooks accepted per second", at("accepted_per_s"), "/s", "≥ 1,500", at_least(1500)),
+        Figure("p50 request latency", at("p50_ms"), "ms"),
+        Figure("p99 request latency", at("p99_ms"), "ms", "≤ 50 ms", at_most(50)),
+        Figure("requests refused or failed", at("errors"), "", "0", at_most(0)),
+        Figure("gateway RSS after the run", at("gateway_rss_mb"), "MB", "≤ 150 MB", at_most(150)),
+    ), plot="webhook request latency (ms)"),
+    Section("pipeline", "Pipeline: webhook → RESOLVED", ("--seconds", "10", "--rates", "100,150,200,250"), 3, (
+        Figure("p50 webhook → RESOLVED at 20 incidents/s", at("p50_ms"), "ms", "≤ 50 ms", at_most(50)),
+        Figure("p99 at 20 incidents/s", at("p99_ms"), "ms", "≤ 250 ms", at_most(250)),
+        Figure("highest offered rate sustained, zero lost", at("max_sustained_per_s"), "/s", "≥ 200",
+               at_least(200)),
+        Figure("highest rate achieved in any step", at("max_achieved_per_s"), "/s"),
+        Figure("CPU per incident, every process incl. nats-server and the load generator (last step)",
+               last_step("cpu_ms_per_incident_total"), "ms"),
+        Figure("incidents/s that CPU allows on this machine's cores", last_step("cpu_bound_per_s"), "/s"),
+        Figure("largest service RSS (not the analyst)", largest_service_rss, "MB", "≤ 150 MB", at_most(150)),
+        Figure("analyst RSS, model loaded", at("rss_mb", "analyst"), "MB", "≤ 600 MB", at_most(600)),
+    ), plot="webhook → RESOLVED at 20 incidents/s (ms)"),
+    Section("mttr", "MTTR beside supervisord, Monit and seed 000's loop", ("--runs", "10"), 1, (
+        Figure("AegisOps, SIGKILL → RESOLVED (verified healthy)", at("aegisops", "resolved", "median_ms"), "ms",
+               "median ≤ 500 ms", at_most(500)),
+        Figure("AegisOps, SIGKILL → serving again", at("aegisops", "back", "median_ms"), "ms"),
+        Figure("supervisord, SIGKILL → serving again", at("supervisord", "median_ms"), "ms", "(peer)"),
+        Figure("Monit (1 s cycle), SIGKILL → serving again", at("monit", "median_ms"), "ms", "(peer)"),
+        Figure("AegisOps, hung (SIGSTOP) → RESOLVED", at("aegisops_hung", "resolved", "median_ms"), "ms",
+               "median ≤ 2,000 ms", at_most(2000)),
+        Figure("Monit (1 s cycle, HTTP check), hung → serving again", at("monit_hung", "median_ms"), "ms",
+               "(peer)"),
+        Figure("seed 000's loop, SIGKILL → failure detected", at("seed000", "detected", "median_ms"), "ms",
+               "(peer)"),
+        Figure("seed 000's loop, SIGKILL → serving again", at("seed000", "back", "median_ms"), "ms", "(peer)"),
+    ), plot="SIGKILL or hang → serving again / RESOLVED (ms, log scale)"),
+    Section("retrieval", "Retrieval over the runbook", ("--sizes", "1000,10000,100000"), 3, (
+        Figure("query p50 at 100k entries (embedding + search)", size_row(100_000, "query_p50_ms"), "ms",
+               "≤ 15 ms", at_most(15)),
+        Figure("query p99 at 100k entries", size_row(100_000, "query_p99_ms"), "ms"),
+        Figure("recall@3 on paraphrased incidents, 100k entries", size_row(100_000, "recall_at_3"), "",
+               "≥ 0.9", at_least(0.9)),
+        Figure("TF-IDF recall@3, same queries, 1k entries", at("tfidf_recall_at_3_1k"), "", "(peer)"),
+        Figure("bench process RSS at 100k entries", size_row(100_000, "rss_mb"), "MB"),
+    ), plot="query latency at 100k entries (ms)"),
+    Section("websocket", "WebSocket fan-out", ("--clients", "500", "--rates", "1,2,5,20", "--seconds", "10"), 3, (
+        Figure("p99 frame lag, 500 clients, 1 incident/s", at("rates", "1", "lag_p99_ms"), "ms", "≤ 100 ms",
+               at_most(100)),
+        Figure("p99 frame lag, 500 clients, 2 incidents/s", at("rates", "2", "lag_p99_ms"), "ms"),
+        Figure("p99 frame lag, 500 clients, 5 incidents/s", at("rates", "5", "lag_p99_ms"), "ms"),
+        Figure("p99 frame lag, 500 clients, 20 incidents/s", at("rates", "20", "lag_p99_ms"), "ms"),
+        Figure("frames delivered per second at 20 incidents/s (all clients)", at("rates", "20", "frames_per_s"),
+               "/s"),
+        Figure("clients that missed a frame (all rates)", at("clients_missing_frames"), "", "0", at_most(0)),
+    ), plot="frame lag, 500 clients (ms, log scale)"),
+    Section("prober", "Prober: 2,000 HTTP targets at a 1 s interval", ("--targets", "2000", "--seconds", "20"), 3, (
+        Figure("checks per second", at("checks_per_s"), "/s", "≈ 2,000"),
+        Figure("p99 lateness of a check against its slot", at("late_p99_ms"), "ms"),
+        Figure("latest check", at("late_max_ms"), "ms", "≤ 250 ms", at_most(250)),
+        Figure("prober CPU (100% = one core)", at("cpu_percent"), "%", "≤ 100%", at_most(100)),
+        Figure("prober RSS", at("rss_mb"), "MB", "≤ 150 MB", at_most(150)),
+    ), plot="check start − its slot (ms)"),
+)
+
+
+def section(script: str) -> Section:
+    """The section of one bench script (KeyError if the suite does not know it)."""
+    for s in SECTIONS:
+        if s.script == script:
+            return s
+    raise KeyError(script)

@@ -1,0 +1,91 @@
+"""The benchmark report: every bench script is in the suite, figures are aggregated over runs into median and
+spread against their bars, plots are drawn, and `aegis bench --report` writes it all from real runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aegis.bench_cli import ROOT, scripts
+from bench.report import SectionRuns, aggregate, plot, render
+from bench.suite import SECTIONS, Figure, Section, at, at_least, at_most, section
+
+
+def test_every_bench_script_is_in_the_suite_and_nothing_else():
+    assert sorted(s.script for s in SECTIONS) == scripts()
+    for spec in SECTIONS:
+        assert spec.runs >= 1 and spec.figures
+        assert any(f.meets is not None for f in spec.figures), f"{spec.script} holds nothing to a bar"
+    with pytest.raises(KeyError):
+        section("nope")
+
+
+SPEC = Section("demo", "Demo", ("--fast",), 3, (
+    Figure("throughput", at("per_s"), "/s", "≥ 100", at_least(100)),
+    Figure("p99", at("lat", "p99"), "ms", "≤ 10 ms", at_most(10)),
+    Figure("info only", at("info"), "MB"),
+    Figure("never reported", at("missing"), "ms", "≤ 1 ms", at_most(1)),
+), plot="latency (ms)")
+
+
+def test_figures_are_the_median_of_the_runs_with_their_spread_and_verdict():
+    runs = [{"per_s": 90, "lat": {"p99": 4.0}, "info": 12}, {"per_s": 120, "lat": {"p99": 30.0}},
+            {"per_s": 130, "lat": {"p99": 6.0}, "info": True}]  # a bool is not a figure
+    rows = {r.label: r for r in aggregate(SPEC, runs)}
+    assert rows["throughput"].median == 120 and rows["throughput"].verdict == "met"
+    assert rows["p99"].median == 6.0 and rows["p99"].verdict == "met"  # one slow run does not decide alone
+    assert rows["info only"].values == [12] and rows["info only"].verdict == ""
+    assert rows["never reported"].verdict == "no data"
+    slow = {r.label: r for r in aggregate(SPEC, [{"per_s": 50}, {"per_s": 60}])}
+    assert slow["throughput"].verdict == "NOT met"
+
+
+def test_the_report_says_machine_command_spread_bars_failures_and_notes(tmp_path):
+    runs = [{"per_s": 90.5, "lat": {"p99": 4.0}}, {"per_s": 1234.4, "lat": {"p99": 30.0}}]
+    text = render({"CPU": "test cpu, 2 cores"}, [SectionRuns(SPEC, runs, ["Traceback: boom"])], "2026-11-22",
+                  {"demo": "docs/bench/demo.png"})
+    assert "| CPU | test cpu, 2 cores |" in text
+    assert "`python -m bench.demo --fast` — 2 of 3 run(s) succeeded." in text
+    assert "| throughput | 662/s | 90.5/s – 1,234/s | ≥ 100 | met |" in text
+    assert "| p99 | 17 ms | 4 ms – 30 ms | ≤ 10 ms | **NOT met** |" in text
+    assert "| demo | p99 | 17 ms | ≤ 10 ms | **NOT met** |" in text  # in the summary of every bar
+    assert "A run failed: `Traceback: boom`" in text and "![Demo](docs/bench/demo.png)" in text
+
+
+def test_latency_samples_become_a_png_and_no_samples_no_plot(tmp_path):
+    runs = [{"samples": {"a": [1, 2, 3, 50]}}, {"samples": {"a": [2, 4], "b": [10, 20]}}]
+    assert plot(SPEC, runs, tmp_path / "demo.png")
+    assert (tmp_path / "demo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not plot(SPEC, [{"per_s": 1}], tmp_path / "none.png") and not (tmp_path / "none.png").exists()
+
+
+def aegis_bench(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "aegis.cli", "bench", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+
+
+@pytest.mark.integration
+def test_aegis_bench_report_runs_the_scripts_and_writes_the_report(tmp_path):
+    out = tmp_path / "BENCHMARKS.md"
+    proc = aegis_bench("event_store", "--runs", "2", "--report", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json.loads(proc.stdout)
+    assert len(results) == 2 and all(r["ok"] and r["figures"]["appends_per_s"] > 0 for r in results)
+    text = out.read_text()
+    assert "`python -m bench.event_store --incidents 17000` — 2 of 2 run(s) succeeded." in text
+    row = next(line for line in text.splitlines() if line.startswith("| appends/s"))
+    assert " – " in row  # a spread over the two runs
+    raw = json.loads((tmp_path / "docs" / "bench" / "results.json").read_text())
+    assert len(raw["runs"]["event_store"]) == 2 and "nats-server" in raw["machine"]
+
+
+def test_bad_bench_arguments_are_refused_with_a_reason():
+    proc = aegis_bench("--runs", "0")
+    assert proc.returncode == 2 and "--runs must be at least 1" in proc.stderr
+    proc = aegis_bench("nope")
+    assert proc.returncode == 2 and "unknown bench script" in proc.stderr
+    assert Path(ROOT / "bench" / "notes").is_dir()
