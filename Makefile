@@ -19,8 +19,8 @@ up: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider -ra
 
-bench: $(STAMP)  # every bench/ script, one after the other; figures as JSON (BENCHMARKS.md says which is which)
-	$(BIN)/aegis bench --json
+bench: $(STAMP)  # every bench/ script, several runs each (bench/suite.py); rewrites BENCHMARKS.md and docs/bench/
+	$(BIN)/aegis bench --report BENCHMARKS.md
 
 clean:
 	rm -rf .aegis $(VENV) *.egg-info

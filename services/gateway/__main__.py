@@ -94,7 +94,7 @@ async def build(ctx: ServiceContext):
     app = create_app(gateway)
     config = uvicorn.Config(app, host=ctx.settings.host, port=ctx.settings.port, log_config=None,
                             access_log=False, lifespan="off", ws_max_size=1 << 20,
-                            ws_per_message_deflate=False)  # frames are small; compressing each costs CPU per client
+                            ws="websockets-sansio", ws_per_message_deflate=False)  # frames are small; compressing each costs CPU per client
     server = _Server(config)
 
     async def run_http() -> None:
