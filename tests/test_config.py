@@ -63,3 +63,10 @@ def test_cli_reports_bad_config_and_exits_non_zero(tmp_path):
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2
     assert "aegis: invalid configuration" in proc.stderr and "port" in proc.stderr
+
+
+def test_services_to_run_are_named_and_checked():
+    assert load_settings(environ={"AEGIS_SERVICES": "gateway, prober"}).services == ["gateway", "prober"]
+    assert load_settings(environ={}).services == []  # all of them
+    with pytest.raises(ConfigError, match="unknown service.*nope.*known: gateway"):
+        load_settings(environ={}, services=["gateway", "nope"])
