@@ -23,6 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--list", action="store_true", help="list the scripts")
     p.add_argument("--runs", type=int, help="runs per script (default: as bench/suite.py says, 1 without --report)")
     p.add_argument("--report", metavar="FILE", help="write the Markdown report (plots go to docs/bench/ beside it)")
+    p.add_argument("--render", metavar="FILE", help="only rewrite the report from docs/bench/results.json beside it "
+                                                   "(after editing bench/notes or bench/suite.py; plots are kept)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -51,6 +53,9 @@ def bench_command(args: argparse.Namespace) -> int:
         sys.path.insert(0, str(ROOT))
     from bench.suite import section
 
+    if args.render:
+        render_again(Path(args.render))
+        return 0
     if args.list:
         print("\n".join(available))
         return 0
@@ -97,9 +102,28 @@ def write_report(path: Path, plan: list, results: dict[str, list[dict]]) -> None
     path.write_text(render(machine, runs, machine["date"], plots))
     plots_dir.mkdir(parents=True, exist_ok=True)
     raw = {item.section.script: [_without_samples(r) for r in item.results] for item in runs}
-    (plots_dir / "results.json").write_text(json.dumps({"machine": machine, "runs": raw}, indent=1,
-                                                       sort_keys=True) + "\n")
+    errors = {item.section.script: item.errors for item in runs if item.errors}
+    (plots_dir / "results.json").write_text(json.dumps({"machine": machine, "runs": raw, "errors": errors},
+                                                       indent=1, sort_keys=True) + "\n")
     print(f"wrote {path} and {len(plots)} plot(s) under {plots_dir}", file=sys.stderr)
+
+
+def render_again(path: Path) -> None:
+    """The report from the figures of the last `--report` run, without running anything."""
+    from bench.report import SectionRuns, render
+    from bench.suite import SECTIONS
+
+    raw_file = path.parent / "docs" / "bench" / "results.json"
+    try:
+        raw = json.loads(raw_file.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValidationError(f"cannot read {raw_file} ({exc}); run `aegis bench --report {path}` first") from None
+    errors = raw.get("errors", {})
+    runs = [SectionRuns(s, raw["runs"][s.script], errors.get(s.script, []))
+            for s in SECTIONS if s.script in raw["runs"]]
+    plots = {s.script: f"docs/bench/{s.script}.png" for s in SECTIONS if (raw_file.parent / f"{s.script}.png").exists()}
+    path.write_text(render(raw["machine"], runs, raw["machine"]["date"], plots))
+    print(f"rewrote {path} from {raw_file}", file=sys.stderr)
 
 
 def _without_samples(figures: dict | None) -> dict | None:

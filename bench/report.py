@@ -28,6 +28,7 @@ class Row(NamedTuple):
     unit: str
     bar: str
     verdict: str  # "met", "NOT met", "" (no bar), "no data"
+    within: list[float] = []  # repetitions inside the runs (e.g. every kill), for the spread of a single run
 
     @property
     def median(self) -> float | None:
@@ -53,7 +54,8 @@ def aggregate(section: Section, results: list[dict[str, Any]]) -> list[Row]:
             verdict = ""
         else:
             verdict = "met" if figure.meets(statistics.median(values)) else "NOT met"
-        rows.append(Row(figure.label, values, figure.unit, figure.bar, verdict))
+        within = [v for r in results for v in figure.within(r)] if figure.within else []
+        rows.append(Row(figure.label, values, figure.unit, figure.bar, verdict, within))
     return rows
 
 
@@ -71,6 +73,8 @@ def number(value: float | None, unit: str) -> str:
 
 
 def spread(row: Row) -> str:
+    if len(row.values) < 2 and len(row.within) >= 2:
+        return f"{number(min(row.within), row.unit)} – {number(max(row.within), row.unit)} over {len(row.within)}"
     if len(row.values) < 2:
         return "one run"
     return f"{number(min(row.values), row.unit)} – {number(max(row.values), row.unit)}"
@@ -88,7 +92,9 @@ def render(machine: dict[str, str], runs: list[SectionRuns], generated: str, plo
            "DESIGN.md §5 (declared in `bench/suite.py`). Each figure is the median over the runs, with the",
            "lowest and highest run beside it. The load generators run on the same machine as AegisOps.", "",
            "## Machine", "", "| | |", "| --- | --- |"]
-    out += [f"| {k} | {v} |" for k, v in machine.items()]
+    order = ["date", "CPU", "memory", "OS", "Python", "nats-server", "GPU"]
+    out += [f"| {k} | {machine[k]} |" for k in sorted(machine, key=lambda k: (k not in order, order.index(k)
+                                                                              if k in order else 0, k))]
     out += ["", "## Every bar", "", "| bench | figure | median | bar | |", "| --- | --- | --- | --- | --- |"]
     for item in runs:
         for row in aggregate(item.section, item.results):
@@ -97,7 +103,8 @@ def render(machine: dict[str, str], runs: list[SectionRuns], generated: str, plo
                            f"{_verdict(row.verdict)} |")
     for item in runs:
         s = item.section
-        out += ["", f"## {s.title}", "", f"`{command(s)}` — {len(item.results)} of {len(item.results) + len(item.errors)} run(s) succeeded.", ""]
+        ran = len(item.results) + len(item.errors)
+        out += ["", f"## {s.title}", "", f"`{command(s)}` — {len(item.results)} of {ran} run(s) succeeded.", ""]
         out += ["| figure | median | spread over the runs | bar | |", "| --- | --- | --- | --- | --- |"]
         for row in aggregate(s, item.results):
             out.append(f"| {row.label} | {number(row.median, row.unit)} | {spread(row)} | {row.bar} | "

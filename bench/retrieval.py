@@ -86,7 +86,7 @@ def main() -> None:
     originals = [(i, f"{a}\n{logs}") for i, a, logs, *_ in INCIDENTS]
     queries = [(i, q) for i, *_, q in INCIDENTS]
     distractors = synthetic(max(sizes), rng)
-    cached = load_cached(len(originals) + len(distractors))
+    cached = load_cached(max(sizes))  # the first max(sizes) entries of the pool, as embedded below
     vectors = np.zeros((0, DIMENSIONS), np.float32)
     ids: list[str] = []
     started = time.perf_counter()

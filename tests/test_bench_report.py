@@ -44,6 +44,18 @@ def test_figures_are_the_median_of_the_runs_with_their_spread_and_verdict():
     assert slow["throughput"].verdict == "NOT met"
 
 
+def test_one_run_of_repetitions_shows_their_spread():
+    from bench.report import spread
+    from bench.suite import repetitions
+
+    spec = Section("one", "One", (), 1, (Figure("kill", at("k", "median_ms"), "ms", "≤ 5 ms", at_most(5),
+                                                 repetitions("k", "values_ms")),))
+    (row,) = aggregate(spec, [{"k": {"median_ms": 3.0, "values_ms": [1.0, 3.0, 9.0]}}])
+    assert row.verdict == "met" and spread(row) == "1 ms – 9 ms over 3"
+    (empty,) = aggregate(spec, [{"k": {"median_ms": 3.0}}])
+    assert spread(empty) == "one run"
+
+
 def test_the_report_says_machine_command_spread_bars_failures_and_notes(tmp_path):
     runs = [{"per_s": 90.5, "lat": {"p99": 4.0}}, {"per_s": 1234.4, "lat": {"p99": 30.0}}]
     text = render({"CPU": "test cpu, 2 cores"}, [SectionRuns(SPEC, runs, ["Traceback: boom"])], "2026-11-22",
@@ -81,9 +93,15 @@ def test_aegis_bench_report_runs_the_scripts_and_writes_the_report(tmp_path):
     assert " – " in row  # a spread over the two runs
     raw = json.loads((tmp_path / "docs" / "bench" / "results.json").read_text())
     assert len(raw["runs"]["event_store"]) == 2 and "nats-server" in raw["machine"]
+    # notes or bars changed: the report is rewritten from those figures without running anything
+    out.write_text("stale")
+    again = aegis_bench("--render", str(out))
+    assert again.returncode == 0 and out.read_text() == text
 
 
-def test_bad_bench_arguments_are_refused_with_a_reason():
+def test_bad_bench_arguments_are_refused_with_a_reason(tmp_path):
+    proc = aegis_bench("--render", str(tmp_path / "BENCHMARKS.md"))
+    assert proc.returncode == 2 and "run `aegis bench --report" in proc.stderr
     proc = aegis_bench("--runs", "0")
     assert proc.returncode == 2 and "--runs must be at least 1" in proc.stderr
     proc = aegis_bench("nope")
