@@ -81,18 +81,22 @@ async def wait_all(watcher: Watcher, ids: list[str], timeout: float) -> None:
         await asyncio.sleep(0.05)
 
 
-def cpu_seconds(platform: Platform) -> dict[str, float]:
-    """CPU time (user + system) so far of every process `aegis up` runs, by service name."""
+def per_service(platform: Platform, read) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """`read(process)` for every process `aegis up` runs, by service name (nats-server by its own name)."""
     out = {}
     for child in platform.children():
         try:
             cmd = child.cmdline()
             name = cmd[-1].removeprefix("services.") if "-m" in cmd else child.name()
-            times = child.cpu_times()
-            out[name] = times.user + times.system
+            out[name] = read(child)
         except Exception:  # noqa: BLE001 - a process may exit while we look
             continue
     return out
+
+
+def cpu_seconds(platform: Platform) -> dict[str, float]:
+    """CPU time (user + system) so far of every process, by service name."""
+    return per_service(platform, lambda p: sum(p.cpu_times()[:2]))
 
 
 def cpu_per_incident(before: dict[str, float], after: dict[str, float], incidents: int) -> dict[str, float]:
@@ -149,15 +153,7 @@ async def run(platform: Platform, seconds: float, rates: list[int]) -> dict:
 
 def service_rss(platform: Platform) -> dict[str, int]:
     """Resident memory of every process `aegis up` runs, by service name, after the load."""
-    out = {}
-    for child in platform.children():
-        try:
-            cmd = child.cmdline()
-            name = cmd[-1].removeprefix("services.") if "-m" in cmd else child.name()
-            out[name] = round(child.memory_info().rss / 1e6)
-        except Exception:  # noqa: BLE001 - a process may exit while we look
-            continue
-    return out
+    return per_service(platform, lambda p: round(p.memory_info().rss / 1e6))  # type: ignore[return-value]
 
 
 def main() -> None:
