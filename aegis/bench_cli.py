@@ -22,7 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("names", nargs="*", help="scripts to run (default: all); see --list")
     p.add_argument("--list", action="store_true", help="list the scripts")
     p.add_argument("--runs", type=int, help="runs per script (default: as bench/suite.py says, 1 without --report)")
-    p.add_argument("--report", metavar="FILE", help="write the Markdown report (plots go to docs/bench/ beside it)")
+    p.add_argument("--report", metavar="FILE", help="write the Markdown report (plots and results.json go to "
+                                                   "docs/bench/ beside it; scripts not run keep their last figures)")
     p.add_argument("--render", metavar="FILE", help="only rewrite the report from docs/bench/results.json beside it "
                                                    "(after editing bench/notes or bench/suite.py; plots are kept)")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -88,28 +89,32 @@ def bench_command(args: argparse.Namespace) -> int:
 
 
 def write_report(path: Path, plan: list, results: dict[str, list[dict]]) -> None:
-    """BENCHMARKS.md, its plots under docs/bench/ and the raw figures (without samples) as results.json."""
-    from bench.report import SectionRuns, machine_facts, plot, render
+    """Fold these runs into docs/bench/results.json (sections not run keep their last figures), draw their
+    plots, and rewrite the report from it."""
+    from bench.report import machine_facts, plot
 
-    plots_dir = path.parent / "docs" / "bench"
-    runs, plots = [], {}
+    raw_file = path.parent / "docs" / "bench" / "results.json"
+    raw_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        raw = json.loads(raw_file.read_text())
+    except (OSError, ValueError):
+        raw = {}
+    machine = machine_facts()
+    raw["machine"] = machine
+    for key in ("runs", "errors", "measured"):
+        raw.setdefault(key, {})
     for spec, _ in plan:
         ok = [r["figures"] for r in results[spec.script] if r["ok"]]
-        runs.append(SectionRuns(spec, ok, [r["error"] for r in results[spec.script] if not r["ok"]]))
-        if plot(spec, ok, plots_dir / f"{spec.script}.png"):
-            plots[spec.script] = f"docs/bench/{spec.script}.png"
-    machine = machine_facts()
-    path.write_text(render(machine, runs, machine["date"], plots))
-    plots_dir.mkdir(parents=True, exist_ok=True)
-    raw = {item.section.script: [_without_samples(r) for r in item.results] for item in runs}
-    errors = {item.section.script: item.errors for item in runs if item.errors}
-    (plots_dir / "results.json").write_text(json.dumps({"machine": machine, "runs": raw, "errors": errors},
-                                                       indent=1, sort_keys=True) + "\n")
-    print(f"wrote {path} and {len(plots)} plot(s) under {plots_dir}", file=sys.stderr)
+        raw["runs"][spec.script] = [_without_samples(r) for r in ok]
+        raw["errors"][spec.script] = [r["error"] for r in results[spec.script] if not r["ok"]]
+        raw["measured"][spec.script] = machine["date"]
+        plot(spec, ok, raw_file.parent / f"{spec.script}.png")
+    raw_file.write_text(json.dumps(raw, indent=1, sort_keys=True) + "\n")
+    render_again(path)
 
 
 def render_again(path: Path) -> None:
-    """The report from the figures of the last `--report` run, without running anything."""
+    """The report from docs/bench/results.json, without running anything."""
     from bench.report import SectionRuns, render
     from bench.suite import SECTIONS
 
@@ -118,12 +123,12 @@ def render_again(path: Path) -> None:
         raw = json.loads(raw_file.read_text())
     except (OSError, ValueError) as exc:
         raise ValidationError(f"cannot read {raw_file} ({exc}); run `aegis bench --report {path}` first") from None
-    errors = raw.get("errors", {})
-    runs = [SectionRuns(s, raw["runs"][s.script], errors.get(s.script, []))
+    errors, measured = raw.get("errors", {}), raw.get("measured", {})
+    runs = [SectionRuns(s, raw["runs"][s.script], errors.get(s.script, []), measured.get(s.script, ""))
             for s in SECTIONS if s.script in raw["runs"]]
     plots = {s.script: f"docs/bench/{s.script}.png" for s in SECTIONS if (raw_file.parent / f"{s.script}.png").exists()}
     path.write_text(render(raw["machine"], runs, raw["machine"]["date"], plots))
-    print(f"rewrote {path} from {raw_file}", file=sys.stderr)
+    print(f"wrote {path} from {raw_file}", file=sys.stderr)
 
 
 def _without_samples(figures: dict | None) -> dict | None:

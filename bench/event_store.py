@@ -20,7 +20,7 @@ from shared.events.incident import INCIDENTS_STREAM  # noqa: E402
 from shared.events.models import AIAnalysis, CouncilDecision, CouncilVote  # noqa: E402
 from shared.eventstore import EventStore  # noqa: E402
 from shared.jetstream import connect, ensure_streams  # noqa: E402
-from shared.service import run  # noqa: E402
+from shared.service import freeze_startup_heap, run  # noqa: E402
 from shared.projections.incidents_view import IncidentsView  # noqa: E402
 from shared.projections.projector import Projector  # noqa: E402
 
@@ -86,6 +86,7 @@ async def main() -> None:
     try:
         nc = await connect(server.url, "bench")
         await ensure_streams(nc.jetstream())
+        freeze_startup_heap()  # as every service does once started (shared/service.py)
         store = EventStore(nc, "bench@local")
         appended, append_s, avg_bytes = await append_all(store, args.incidents)
         print(f"appended {appended} events in {append_s:.2f}s → {appended / append_s:,.0f}/s "

@@ -41,6 +41,7 @@ class SectionRuns(NamedTuple):
     section: Section
     results: list[dict[str, Any]]
     errors: list[str]
+    measured: str = ""  # when these runs were made
 
 
 def aggregate(section: Section, results: list[dict[str, Any]]) -> list[Row]:
@@ -104,7 +105,9 @@ def render(machine: dict[str, str], runs: list[SectionRuns], generated: str, plo
     for item in runs:
         s = item.section
         ran = len(item.results) + len(item.errors)
-        out += ["", f"## {s.title}", "", f"`{command(s)}` — {len(item.results)} of {ran} run(s) succeeded.", ""]
+        when = f", {item.measured}" if item.measured else ""
+        out += ["", f"## {s.title}", "", f"`{command(s)}` — {len(item.results)} of {ran} run(s) succeeded{when}.",
+                ""]
         out += ["| figure | median | spread over the runs | bar | |", "| --- | --- | --- | --- | --- |"]
         for row in aggregate(s, item.results):
             out.append(f"| {row.label} | {number(row.median, row.unit)} | {spread(row)} | {row.bar} | "

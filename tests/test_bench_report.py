@@ -88,7 +88,7 @@ def test_aegis_bench_report_runs_the_scripts_and_writes_the_report(tmp_path):
     results = json.loads(proc.stdout)
     assert len(results) == 2 and all(r["ok"] and r["figures"]["appends_per_s"] > 0 for r in results)
     text = out.read_text()
-    assert "`python -m bench.event_store --incidents 17000` — 2 of 2 run(s) succeeded." in text
+    assert "`python -m bench.event_store --incidents 17000` — 2 of 2 run(s) succeeded, 20" in text
     row = next(line for line in text.splitlines() if line.startswith("| appends/s"))
     assert " – " in row  # a spread over the two runs
     raw = json.loads((tmp_path / "docs" / "bench" / "results.json").read_text())
@@ -97,6 +97,23 @@ def test_aegis_bench_report_runs_the_scripts_and_writes_the_report(tmp_path):
     out.write_text("stale")
     again = aegis_bench("--render", str(out))
     assert again.returncode == 0 and out.read_text() == text
+
+
+def test_a_report_of_some_scripts_keeps_the_last_figures_of_the_others(tmp_path):
+    from aegis.bench_cli import write_report
+
+    out = tmp_path / "BENCHMARKS.md"
+    intake = {"ok": True, "error": None, "figures": {"accepted_per_s": 1600, "p99_ms": 16.0, "errors": 0,
+                                                     "samples": {"16 connections": [5.0, 9.0, 16.0]}}}
+    write_report(out, [(section("intake"), 1)], {"intake": [intake]})
+    failed = {"ok": False, "error": "Traceback: nginx did not answer", "figures": None}
+    write_report(out, [(section("prober"), 1)], {"prober": [failed]})
+    text = out.read_text()
+    assert "| webhooks accepted per second | 1,600/s | one run | ≥ 1,500 | met |" in text  # kept from the first
+    assert "`python -m bench.prober --targets 2000 --seconds 20` — 0 of 1 run(s) succeeded, 20" in text
+    assert "A run failed: `Traceback: nginx did not answer`" in text
+    assert (tmp_path / "docs" / "bench" / "intake.png").exists()
+    assert not (tmp_path / "docs" / "bench" / "prober.png").exists()
 
 
 def test_bad_bench_arguments_are_refused_with_a_reason(tmp_path):
