@@ -16,7 +16,6 @@ from shared.eventstore import EventStore
 from shared.jetstream import connect, ensure_streams
 from shared.log import get_logger, setup_logging
 
-SERVICES = SERVICE_NAMES
 log = get_logger("up")
 
 
@@ -69,7 +68,7 @@ async def run_up(settings: Settings, config_file: str | None = None) -> int:
                 _say(f"demo target   {target.name:<14} http://127.0.0.1:{target.port}{_path(target.health_url)}")
         await register_targets(store, targets)
         supervisor = Supervisor(store, BackoffPolicy.from_settings(settings), log_dir=str(data_dir / "logs"))
-        for name in settings.services or SERVICES:
+        for name in settings.services or SERVICE_NAMES:
             if name == "executor" and settings.executors > 1:
                 for i in range(1, settings.executors + 1):
                     node = {"AEGIS_NODE": f"{settings.node_name}-{i}"}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from aegis.up import SERVICES
+from shared.config import SERVICE_NAMES
 from shared.config import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,9 +44,9 @@ def test_one_container_per_service_on_the_cluster_with_three_replicas(compose):
     services = compose["services"]
     running = {re.sub(r"^services\.", "", s["command"][-1]): name for name, s in services.items()
                if s.get("command", [])[:2] == ["python", "-m"]}
-    assert set(running) == set(SERVICES) and all(running[n] == n for n in SERVICES)
+    assert set(running) == set(SERVICE_NAMES) and all(running[n] == n for n in SERVICE_NAMES)
     nats_ports = sorted(flag(s["command"], "--port") for s in services.values() if s.get("image", "").startswith("nats:"))
-    for name in [*SERVICES, "setup"]:
+    for name in [*SERVICE_NAMES, "setup"]:
         env = services[name]["environment"]
         urls = env["AEGIS_NATS_URL"].split(",")
         assert sorted(u.rsplit(":", 1)[1] for u in urls) == nats_ports, name

@@ -15,13 +15,18 @@ from shared.config import TargetConfig
 from shared.errors import ActionError
 
 
+def listening_pids() -> dict[int, list[int]]:
+    """PIDs with a listening TCP socket, by port."""
+    listening: dict[int, set[int]] = {}
+    for conn in psutil.net_connections(kind="tcp"):
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.pid:
+            listening.setdefault(conn.laddr.port, set()).add(conn.pid)
+    return {port: sorted(pids) for port, pids in listening.items()}
+
+
 def pids_listening_on(port: int) -> list[int]:
     """PIDs of processes with a listening TCP socket on `port`."""
-    pids = set()
-    for conn in psutil.net_connections(kind="tcp"):
-        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port and conn.pid:
-            pids.add(conn.pid)
-    return sorted(pids)
+    return listening_pids().get(port, [])
 
 
 class ProcessSnapshot(msgspec.Struct, frozen=True):
@@ -33,13 +38,9 @@ class ProcessSnapshot(msgspec.Struct, frozen=True):
 
 def process_snapshot() -> ProcessSnapshot:
     """One scan of the TCP sockets and the process table (tens of ms: share it between targets)."""
-    listening: dict[int, set[int]] = {}
-    for conn in psutil.net_connections(kind="tcp"):
-        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.pid:
-            listening.setdefault(conn.laddr.port, set()).add(conn.pid)
     commands = [(p.info["pid"], p.info["cmdline"]) for p in psutil.process_iter(["pid", "cmdline"])
                 if p.info["cmdline"]]
-    return ProcessSnapshot({port: sorted(pids) for port, pids in listening.items()}, commands)
+    return ProcessSnapshot(listening_pids(), commands)
 
 
 def pids_of(snapshot: ProcessSnapshot, target: TargetConfig) -> list[int]:
@@ -58,7 +59,7 @@ def target_pids(target: TargetConfig) -> list[int]:
 
 
 def stop_pids(pids: list[int], grace: float) -> list[int]:
-    """SIGTERM (then SIGCONT) each process, SIGKILL whatever is left after `grace` seconds; returns the pids stopped."""
+    """SIGTERM (then SIGCONT) each process, SIGKILL what is left after `grace` seconds; returns the pids stopped."""
     procs = []
     for pid in pids:
         try:

@@ -92,9 +92,11 @@ async def build(ctx: ServiceContext):
 
     await ctx.nc.subscribe(INTAKE_ALERTS, queue="gateway", cb=on_intake)
     app = create_app(gateway)
+    # sans-I/O websockets: lower per-frame cost for the fan-out; no deflate: frames are small and compressing
+    # each costs CPU per client
     config = uvicorn.Config(app, host=ctx.settings.host, port=ctx.settings.port, log_config=None,
                             access_log=False, lifespan="off", ws_max_size=1 << 20,
-                            ws="websockets-sansio", ws_per_message_deflate=False)  # frames are small; compressing each costs CPU per client
+                            ws="websockets-sansio", ws_per_message_deflate=False)
     server = _Server(config)
 
     async def run_http() -> None:

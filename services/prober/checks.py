@@ -14,12 +14,12 @@ from shared.config import ProbeConfig, TargetConfig
 
 
 async def check(target: TargetConfig, probe: ProbeConfig, client: aiohttp.ClientSession,  # type: ignore[no-untyped-def]
-                docker=None, processes: ProcessTable | None = None) -> ProbeResult:
+                docker, processes: ProcessTable) -> ProbeResult:
     """Run one check, never longer than the probe's timeout."""
     started = time.perf_counter()
     try:
         async with asyncio.timeout(probe.timeout):
-            ok, detail = await _CHECKS[probe.kind](target, probe, client, docker, processes or ProcessTable(0))
+            ok, detail = await _CHECKS[probe.kind](target, probe, client, docker, processes)
     except TimeoutError:
         ok, detail = False, f"no answer within {probe.timeout:g}s"
     latency = (time.perf_counter() - started) * 1000

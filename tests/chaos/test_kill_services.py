@@ -16,7 +16,7 @@ from collections import Counter
 
 import pytest
 
-from aegis.up import SERVICES
+from shared.config import SERVICE_NAMES
 from shared.events.incident import INCIDENTS_STREAM
 from shared.eventstore import EventStore
 from shared.jetstream import connect
@@ -92,7 +92,7 @@ def test_services_sigkilled_at_random_lose_nothing(platform):
     def killer() -> None:
         per_service = Counter()
         while not stop.wait(rng.uniform(2.0, 4.0)):
-            candidates = [s for s in SERVICES if per_service[s] < 2]  # the supervisor gives up after 5 in 2 min
+            candidates = [s for s in SERVICE_NAMES if per_service[s] < 2]  # the supervisor gives up after 5 in 2 min
             if not candidates:
                 return
             name = rng.choice(candidates)
