@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-import re
 import sys
+import time
 from pathlib import Path
+from typing import TextIO
 
 import msgspec
+from nats.aio.client import Client as NATS
+from nats.errors import NoRespondersError
 
 from shared.config import INCIDENT_ID, Settings
 from shared.errors import ValidationError
@@ -17,11 +21,13 @@ from shared.events.knowledge import RUNBOOK_STREAM, RunbookEntry, RunbookEntryAd
 from shared.events.models import ACTIONS
 from shared.eventstore import EventStore
 from shared.jetstream import connect, ensure_streams
+from shared.live import INDEX_STATUS
 from shared.projections.projector import fold_stream
 from shared.projections.runbook import RunbookView
 
 ID_PATTERN = INCIDENT_ID
 MAX_ERRORS_SHOWN = 20
+STATUS_EVERY = 1.0  # seconds an analyst may wait per status request, so progress is printed about this often
 
 
 def parse_runbook(text: str) -> list[RunbookEntry]:
@@ -63,8 +69,9 @@ async def _current(store: EventStore) -> RunbookView:
     return view
 
 
-async def import_runbook(settings: Settings, path: Path) -> dict[str, int]:
-    """Append new or changed entries; unchanged ones are skipped, so importing twice changes nothing."""
+async def import_runbook(settings: Settings, path: Path, *, wait: bool = True) -> dict[str, int]:
+    """Append new or changed entries; unchanged ones are skipped, so importing twice changes nothing. Then
+    (`wait`) return only once an analyst can retrieve every entry of the file, or say on stderr why not."""
     try:
         entries = parse_runbook(path.read_text())
     except OSError as exc:
@@ -75,20 +82,69 @@ async def import_runbook(settings: Settings, path: Path) -> dict[str, int]:
         store = EventStore(nc, f"runbook-import@{settings.node_name}")
         view = await _current(store)
         counts = {"added": 0, "updated": 0, "unchanged": 0}
+        seqs: list[int] = []
         for n, entry in enumerate(entries, 1):
             known = view.entries.get(entry.incident_id)
             if known == entry:
                 counts["unchanged"] += 1
                 continue
             digest = hashlib.sha256(msgspec.json.encode(entry)).hexdigest()[:16]
-            await store.append_system(RunbookEntryAdded(entry=entry, source="imported"),
-                                      event_id=deterministic_id("runbook", entry.incident_id, digest))
+            seqs.append(await store.append_system(RunbookEntryAdded(entry=entry, source="imported"),
+                                                  event_id=deterministic_id("runbook", entry.incident_id, digest)))
             counts["updated" if known else "added"] += 1
             if n % 500 == 0:
                 print(f"  {n}/{len(entries)} entries…", file=sys.stderr, flush=True)
+        if wait:
+            # a re-import that changed nothing still waits for what the stream held when it was read
+            target = max(seqs, default=view.applied_seq)
+            counts["indexed"] = int(await wait_until_indexed(nc, target, seqs, settings.rag_fresh_wait))
         return counts
     finally:
         await nc.close()
+
+
+async def wait_until_indexed(nc: NATS, target: int, seqs: list[int], bound: float,
+                             out: TextIO | None = None) -> bool:
+    """Ask an analyst (rpc.analyst.index) until its index holds runbook sequence `target`, printing progress.
+    True once it does; False, with a warning line, when no analyst runs, none answers within `bound` seconds, or
+    its index makes no progress for `bound` seconds. The entries are stored either way."""
+    if target <= 0:
+        return True
+    out = out or sys.stderr
+    started = time.monotonic()
+    stalled_at = started + bound
+    best = -1
+    print(f"waiting for an analyst to index up to runbook seq {target}…", file=out, flush=True)
+    while True:
+        step = max(0.0, min(STATUS_EVERY, stalled_at - time.monotonic()))
+        request = json.dumps({"min_seq": target, "wait": step}).encode()
+        try:
+            reply = json.loads((await nc.request(INDEX_STATUS, request, timeout=step + 2.0)).data)
+        except NoRespondersError:
+            print(f"warning: no analyst is running (none listens on {INDEX_STATUS}), so nothing is indexed yet; "
+                  "the entries are stored and an analyst indexes them when it starts (its queries wait for them)",
+                  file=out, flush=True)
+            return False
+        except asyncio.TimeoutError:
+            reply = {}
+        if "error" in reply:  # an analyst of another version; not worth failing an import that is stored
+            print(f"warning: the analyst refused the index check: {reply['error']}", file=out, flush=True)
+            return False
+        indexed = int(reply.get("indexed_seq", -1))
+        if indexed >= target:
+            print(f"analyst {reply.get('analyst', '?')} indexed every entry (runbook seq {target}, "
+                  f"{reply.get('entries', '?')} entries) in {time.monotonic() - started:.1f}s", file=out, flush=True)
+            return True
+        if indexed > best:
+            done = sum(1 for s in seqs if s <= indexed)
+            print(f"  indexed {done}/{len(seqs)} new entries (runbook seq {indexed} of {target})", file=out,
+                  flush=True)
+            best, stalled_at = indexed, time.monotonic() + bound
+        if time.monotonic() >= stalled_at:
+            why = (f"no analyst answered within {bound:.1f}s" if best < 0 else
+                   f"the analyst's index stayed at runbook seq {best} of {target} for {bound:.1f}s")
+            print(f"warning: {why}; the entries are stored, but queries may not find them yet", file=out, flush=True)
+            return False
 
 
 async def export_runbook(settings: Settings) -> dict:

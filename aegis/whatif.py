@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from services.analyst.offline import analyze_with_precedents
+from services.analyst.offline import analyze, platform_from
 from services.council.domain import Facts, deliberate
 from services.council.policy import Policy
 from shared.config import Settings
@@ -103,8 +103,9 @@ def differences(recorded: Verdict, whatif: Verdict) -> list[str]:
 def offline_reanalysis(settings: Settings) -> Reanalyse:
     """The offline analyzer over the recorded alert, logs and precedents."""
     async def run(state: IncidentState) -> tuple[AIAnalysis, str]:
-        analysis = analyze_with_precedents(state.alert_type, state.logs[:settings.log_truncate_chars],
-                                           state.retrieval or (), settings.rag_similarity_threshold)
+        analysis = analyze(state.alert_type, state.logs[:settings.log_truncate_chars], state.retrieval or (),
+                           settings.min_confidence, platform_from(state.platform_facts), state.severity,
+                           state.container_name)  # the platform facts the recorded analysis used
         return analysis, OFFLINE
     return run
 

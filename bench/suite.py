@@ -78,6 +78,13 @@ def largest_service_rss(result: dict[str, Any]) -> float | None:
     return max(rss.values()) if rss else None
 
 
+def tuned_accuracy(result: dict[str, Any]) -> float | None:
+    """Acceptable outcomes over every tuning split together (weighted by cases)."""
+    splits = [result[k] for k in ("dev", "dev2", "dev3") if isinstance(result.get(k), dict)]
+    cases = sum(s["cases"] for s in splits)
+    return round(sum(s["accuracy"] * s["cases"] for s in splits) / cases, 4) if cases else None
+
+
 def at_most(limit: float) -> Callable[[float], bool]:
     return lambda v: v <= limit
 
@@ -148,6 +155,19 @@ SECTIONS: tuple[Section, ...] = (
                "/s"),
         Figure("clients that missed a frame (all rates)", at("clients_missing_frames"), "", "0", at_most(0)),
     ), plot="frame lag, 500 clients (ms, log scale)"),
+    Section("judgment", "Judgment: offline diagnosis + council on labeled incidents", ("--repeat", "20"), 1, (
+        Figure("held-out test split: acceptable outcomes (never tuned on)", at("test", "accuracy"), "",
+               "≥ 0.90", at_least(0.9)),
+        Figure("held-out test split: unsafe choices (an action where NOOP or a human was right)",
+               at("test", "unsafe"), "", "0", at_most(0)),
+        Figure("held-out test split: closed as NOOP where something was needed", at("test", "silently_closed"), ""),
+        Figure("held-out test split, the first-match regex analyzer it replaced", at("test", "old", "accuracy"), "",
+               "(old)"),
+        Figure("held-out test split, old analyzer's unsafe choices", at("test", "old", "unsafe"), "", "(old)"),
+        Figure("tuning splits dev + dev2 + dev3: acceptable (tuned on)", tuned_accuracy, ""),
+        Figure("one diagnosis, full signature set, p50", at("diagnosis_p50_ms"), "ms"),
+        Figure("one diagnosis, full signature set, p99", at("diagnosis_p99_ms"), "ms", "≤ 5 ms", at_most(5)),
+    ), plot="one diagnosis (ms)"),
     Section("prober", "Prober: 2,000 HTTP targets at a 1 s interval", ("--targets", "2000", "--seconds", "20"), 3, (
         Figure("checks per second", at("checks_per_s"), "/s", "≈ 2,000"),
         Figure("p99 lateness of a check against its slot", at("late_p99_ms"), "ms"),

@@ -105,6 +105,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # council policy
     max_replicas: int = 5
     min_confidence: float = 0.5
+    fix_hold_window_minutes: float = 30.0  # a target failing again this soon after a verified fix escalates
     policy_file: str = ""  # TOML policy (services/council/policy.py); empty: built-in defaults
     # executor (seed 000's verification defaults; restart delay 0)
     health_check_attempts: int = 10
@@ -123,6 +124,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rag_top_k: int = 3
     rag_similarity_threshold: float = 0.75  # offline analyzer follows a precedent at least this similar
     rag_hnsw_threshold: int = 200_000  # above this many entries the index is approximate (HNSW)
+    rag_fresh_wait: float = 5.0  # seconds a query waits for the index to hold the runbook it must see
     model_dir: str = ""  # where the exported embedding model is cached (default ~/.cache/aegisops/models)
     # analyst: LLM through litellm (empty model: offline analyzer only)
     llm_model: str = ""
@@ -187,6 +189,8 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError("rag_similarity_threshold must be within 0.0-1.0")
         if self.rag_top_k < 1 or self.breaker_failure_threshold < 1:
             raise ValueError("rag_top_k and breaker_failure_threshold must be at least 1")
+        if not 0.0 <= self.rag_fresh_wait <= 600.0:
+            raise ValueError("rag_fresh_wait must be within 0-600 seconds")
         if self.llm_timeout <= 0:
             raise ValueError("llm_timeout must be positive")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -6,7 +6,7 @@ import pytest
 
 from services.analyst import domain
 from services.analyst.analyzer import Verdict
-from services.analyst.offline import analyze, analyze_with_precedents
+from services.analyst.offline import analyze
 from services.council.domain import Facts, deliberate, tally
 from shared.config import TargetConfig, load_settings
 from shared.events import incident as ev
@@ -24,7 +24,7 @@ TARGET = TargetConfig(name="addition-api", port=8002, command=["x"])
     ("CPU Spike", "CPU at 99% for 5 minutes", "RESTART"),
     ("Latency", "slow query: SELECT ... took 5000ms; database latency high", "RESTART"),
     ("API down", "GET /health: connection refused", "RESTART"),
-    ("Storage", "write failed: No space left on device", "NOOP"),
+    ("Storage", "write failed: No space left on device", "RESTART"),
     ("Load", "429 Too Many Requests; request rate 5x normal", "SCALE_UP"),
     ("Errors", "5xx rate up since deploy of version 2.3.1 error", "ROLLBACK"),
 ])
@@ -33,9 +33,9 @@ def test_offline_analyzer_maps_known_shapes(alert, logs, action):
     assert result.action == action and result.confidence >= 0.6 and result.justification
 
 
-def test_unknown_alert_is_noop_with_low_confidence():
+def test_unknown_alert_goes_to_a_human_never_benign():
     result = analyze("Cosmic rays", "bit flipped somewhere")
-    assert result.action == "NOOP" and result.confidence < 0.5
+    assert result.action == "NOOP" and result.outcome == "human" and result.confidence < 0.5
 
 
 def test_query_reads_only_the_truncated_logs():
@@ -59,11 +59,12 @@ def test_offline_follows_a_close_precedent_only():
 
     close = RetrievedIncident(incident_id="old", alert_type="x", root_cause="Known bad cache", action="SCALE_UP",
                               similarity_score=0.9, replicas_used=3)
-    followed = analyze_with_precedents("Cosmic rays", "bit flipped", [close], 0.75)
+    followed = analyze("Cosmic rays", "bit flipped", [close])
     assert followed.action == "SCALE_UP" and followed.replica_count == 3 and "old" in followed.justification
     far = RetrievedIncident(incident_id="old", alert_type="x", root_cause="r", action="SCALE_UP",
                             similarity_score=0.5)
-    assert analyze_with_precedents("Cosmic rays", "bit flipped", [far], 0.75).action == "NOOP"
+    unsure = analyze("Cosmic rays", "bit flipped", [far])
+    assert unsure.action == "NOOP" and unsure.outcome == "human"
 
 
 def test_resolved_incident_teaches_a_seed_runbook_entry():

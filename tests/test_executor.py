@@ -85,12 +85,35 @@ async def test_failed_verification_fails_the_incident_with_the_reason(nc, store,
     assert state.error.startswith("broken still unhealthy after 3 health checks: ConnectError")
 
 
-async def test_noop_resolves_at_once_without_touching_anything(nc, store, target, tmp_path):
+async def test_benign_noop_on_a_down_target_goes_to_a_human_and_starts_nothing(nc, store, target, tmp_path):
     decision = await approved(store, "inc-3", target, action="NOOP")
-    await executor(nc, tmp_path, target, "a").on_decision(decision, DELIVERY)
+    await executor(nc, tmp_path, target, "a", health_check_wait=0.2).on_decision(decision, DELIVERY)
     state, _ = await load_incident(store, "inc-3")
-    assert state.status == "RESOLVED" and state.action is None
+    assert state.status == "FAILED" and state.action is None and state.outcome == "human"
+    assert state.error.startswith("Needs a human: diagnosed as benign") and "fails its health check" in state.error
     assert pids_listening_on(target.port) == []
+
+
+async def test_benign_noop_resolves_only_after_the_target_passes_its_health_check(nc, store, target, tmp_path):
+    start_detached(target, tmp_path)
+    await eventually(lambda: pids_listening_on(target.port) != [], timeout=10)
+    before = pids_listening_on(target.port)
+    decision = await approved(store, "inc-3b", target, action="NOOP")
+    await executor(nc, tmp_path, target, "a").on_decision(decision, DELIVERY)
+    state, _ = await load_incident(store, "inc-3b")
+    assert state.status == "RESOLVED" and state.verified and state.action is None
+    assert "passed its health check (HTTP 200)" in state.timeline[-1].message
+    assert pids_listening_on(target.port) == before  # nothing was restarted
+
+
+async def test_benign_noop_without_a_known_target_closes_unverified(nc, store, tmp_path):
+    await store.append("inc-3c", [received(container_name="not-registered"), analysis("NOOP"), *council_approved()],
+                       expected_seq=0)
+    decision = (await store.load("inc-3c"))[-1].envelope
+    unknown = calculator(free_port())
+    await executor(nc, tmp_path, unknown, "a").on_decision(decision, DELIVERY)
+    state, _ = await load_incident(store, "inc-3c")
+    assert state.status == "RESOLVED" and not state.verified and "nothing was verified" in state.timeline[-1].message
 
 
 async def test_unstartable_command_is_an_action_failure(nc, store, tmp_path):

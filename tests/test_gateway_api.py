@@ -40,10 +40,14 @@ async def test_webhook_answers_the_seed_shape_and_reads_its_own_write(api):
     response = await api.post("/webhook", json=PAYLOAD)
     assert response.status_code == 200
     body = response.json()
-    assert body == {"incident_id": PAYLOAD["incident_id"], "alert_type": "Memory Leak", "status": "RECEIVED",
-                    "analysis": None, "council_decision": None, "resolved_at": None, "error": None,
-                    "replicas_spawned": 0, "timeline": [{"ts": body["timeline"][0]["ts"], "status": "RECEIVED",
-                                                         "message": "Incident received via webhook.", "agent": None}]}
+    seed = {"incident_id": PAYLOAD["incident_id"], "alert_type": "Memory Leak", "status": "RECEIVED",
+            "analysis": None, "council_decision": None, "resolved_at": None, "error": None,
+            "replicas_spawned": 0, "timeline": [{"ts": body["timeline"][0]["ts"], "status": "RECEIVED",
+                                                 "message": "Incident received via webhook.", "agent": None}]}
+    assert {k: body[k] for k in seed} == seed  # seed 001's fields, then ours beside them
+    assert {k: body[k] for k in set(body) - set(seed)} == {
+        "outcome": None, "needs_human": False, "container_name": PAYLOAD["container_name"], "severity": "CRITICAL",
+        "source": "webhook", "received_at": body["received_at"]}
     got = await api.get(f"/incidents/{PAYLOAD['incident_id']}")
     assert got.status_code == 200 and got.json()["status"] == "RECEIVED"
     listing = (await api.get("/incidents")).json()

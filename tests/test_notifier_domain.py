@@ -41,3 +41,28 @@ def test_a_send_claimed_by_a_dead_process_is_failed_never_retried():
     assert domain.repairs(claimed, {"alert-webhook": "notifier#2"}, "notifier#2") == []  # our own claim
     assert domain.claim(claimed, "alert-webhook", "notifier#2") == []  # no second claim
     assert domain.repairs(None, {}, "x") == []
+
+
+def test_outcomes_get_distinct_notices_and_never_a_false_recovery():
+    from datetime import datetime, timezone
+
+    from services.notifier import templates
+    from tests.builders import analysis, council_approved
+    from tests.test_incident_fold import happy_path
+
+    at = datetime(2026, 11, 30, tzinfo=timezone.utc)
+    fixed = run(*happy_path())
+    assert domain.kind_for(ev.IncidentResolved(resolved_at=at), fixed) == "recovery"
+    benign = run(received(), ev.AnalysisStarted(analyzer="offline"), analysis("NOOP"), *council_approved(),
+                 ev.IncidentResolved(resolved_at=at, message="Benign: r. No action taken"))
+    assert domain.kind_for(ev.IncidentResolved(resolved_at=at), benign) == "closed"
+    unverified = run(received(), ev.AnalysisStarted(analyzer="offline"), analysis("NOOP"), *council_approved(),
+                     ev.IncidentResolved(resolved_at=at, verified=False))
+    assert domain.kind_for(ev.IncidentResolved(resolved_at=at, verified=False), unverified) == "closed"
+    human = ev.IncidentFailed(error="Needs a human: unknown", stage="triage", needs_human=True)
+    assert domain.kind_for(human, run(received(), human)) == "human"
+    assert domain.kind_for(ev.IncidentFailed(error="restart failed"), None) == "failure"
+    subject, body = templates.draft(run(received(), human), "human")
+    assert subject.startswith("[AegisOps] NEEDS A HUMAN") and "RECOVERED" not in subject + body
+    subject, body = templates.draft(benign, "closed")
+    assert subject.startswith("[AegisOps] CLOSED, no action") and "Outcome: benign" in body

@@ -104,6 +104,31 @@ async def test_runbook_events_feed_the_index_which_persists_and_detects_stalenes
     assert not stale.check_fresh() and len(stale.index) == 0
 
 
+@pytest.mark.integration
+async def test_a_query_waits_for_entries_appended_just_before_it(nc, store, embedder, tmp_path):
+    for e in entries()[:16]:
+        await store.append_system(RunbookEntryAdded(entry=e))
+    retriever = Retriever(embedder, tmp_path / "idx")
+    await retriever.follow(nc)
+    try:
+        assert retriever.indexed_seq == 16 and retriever.pending == []
+        seqs = [await store.append_system(RunbookEntryAdded(entry=e)) for e in entries()[16:]]
+        # no background indexing loop runs here: the waiting query has to index what it must see by itself
+        fresh = await retriever.wait_indexed(None, timeout=30)  # None: the stream's last sequence, asked now
+        assert not fresh.stale and fresh.min_seq == seqs[-1] == len(INCIDENTS) and fresh.indexed_seq == seqs[-1]
+        found = await retriever.query(INCIDENTS[-1][-1], 3)
+        assert INCIDENTS[-1][0] in [f.incident_id for f in found]
+        assert not (await retriever.wait_indexed(seqs[-1], timeout=30)).stale
+
+        beyond = await retriever.wait_indexed(seqs[-1] + 5, timeout=0.2)  # a sequence the stream does not have
+        assert beyond.stale and beyond.indexed_seq == seqs[-1]
+        assert beyond.reason == f"min_seq {seqs[-1] + 5} is beyond the runbook stream (last seq {seqs[-1]})"
+        assert beyond.to_json() | {"waited_ms": 0} == {"min_seq": seqs[-1] + 5, "indexed_seq": seqs[-1],
+                                                      "stale": True, "reason": beyond.reason, "waited_ms": 0}
+    finally:
+        await retriever.stop()
+
+
 def test_onnx_embeddings_equal_sentence_transformers(embedder):
     import os
 

@@ -8,10 +8,9 @@ from pathlib import Path
 from services.analyst.embedder import Embedder
 from services.analyst.handlers import Analyst, consumers
 from services.analyst.retrieval import Retriever
-from shared.events.knowledge import RUNBOOK_STREAM
-from shared.live import DRAFT_REQUEST, RAG_QUERY
+from shared.live import DRAFT_REQUEST, INDEX_STATUS, RAG_QUERY
 from shared.projections.inventory import live_inventory
-from shared.projections.projector import Projector
+from shared.projections.target_history import live_target_history
 from shared.service import ServiceContext, run, serve
 
 
@@ -21,14 +20,12 @@ async def build(ctx: ServiceContext):
     inventory, _ = await live_inventory(ctx.nc)
     embedder = Embedder(Path(s.model_dir) if s.model_dir else None)
     retriever = Retriever(embedder, Path(s.data_dir) / "runbook-index", s.rag_hnsw_threshold)
-    projector = Projector(ctx.nc, RUNBOOK_STREAM, "runbook.>", retriever.on_event, "runbook")
-    await projector.start()
-    await projector.catch_up(timeout=120)
-    retriever.check_fresh()
-    await retriever.sync()
-    analyst = Analyst(ctx, retriever, inventory)
+    await retriever.follow(ctx.nc, timeout=120)
+    history = await live_target_history(ctx.nc)
+    analyst = Analyst(ctx, retriever, inventory, history=history)
     await analyst.restore_breaker()
-    await ctx.nc.subscribe(RAG_QUERY, queue="analyst", cb=analyst.on_rag_query)
+    await ctx.nc.subscribe(RAG_QUERY, queue="analyst", cb=analyst.concurrently(analyst.on_rag_query))
+    await ctx.nc.subscribe(INDEX_STATUS, queue="analyst", cb=analyst.concurrently(analyst.on_index_status))
     await ctx.nc.subscribe(DRAFT_REQUEST, queue="analyst", cb=analyst.on_draft_request)
     await ctx.nc.subscribe("system.breakers.llm.state_changed", cb=analyst.on_breaker_event)
 

@@ -6,12 +6,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from services.analyst.llm import Chunk, Completion, LLMCallError, stream_completion
-from services.analyst.offline import analyze_with_precedents
+import msgspec
+
+from services.analyst.diagnosis import Platform
+from services.analyst.offline import analyze
 from services.analyst.prompt import InvalidAnswer, build_messages, parse_answer
 from shared.breaker import CircuitBreaker
 from shared.config import Settings
 from shared.events.knowledge import LLMCallEvaluated, clip
-from shared.events.models import AIAnalysis, RetrievedIncident
+from shared.events.models import AIAnalysis, RetrievedIncident, outcome_of
 from shared.projections.incident import IncidentState
 
 OFFLINE = "offline"
@@ -38,30 +41,37 @@ class Analyzer:
         self.record = record
         self.stream = stream
 
-    def offline(self, state: IncidentState, precedents: Sequence[RetrievedIncident], note: str = "") -> Verdict:
-        """The offline analyzer's verdict, informed by a close enough precedent."""
+    def diagnosis(self, state: IncidentState, precedents: Sequence[RetrievedIncident],
+                  platform: Platform | None = None) -> AIAnalysis:
+        """The offline, evidence-based diagnosis."""
         s = self.settings
-        analysis = analyze_with_precedents(state.alert_type, state.logs[:s.log_truncate_chars], precedents,
-                                           s.rag_similarity_threshold)
-        return Verdict(analysis, OFFLINE, note)
+        return analyze(state.alert_type, state.logs[:s.log_truncate_chars], precedents, s.min_confidence,
+                       platform, state.severity, state.container_name)
+
+    def offline(self, state: IncidentState, precedents: Sequence[RetrievedIncident], note: str = "",
+                platform: Platform | None = None) -> Verdict:
+        """The offline analyzer's verdict."""
+        return Verdict(self.diagnosis(state, precedents, platform), OFFLINE, note)
 
     async def analyse(self, state: IncidentState, precedents: Sequence[RetrievedIncident], target_known: bool,
-                      on_chunk: Chunk) -> Verdict:
-        """Diagnose one incident."""
+                      on_chunk: Chunk, platform: Platform | None = None) -> Verdict:
+        """Diagnose one incident: the LLM when configured (checked against the offline evidence), else offline."""
         s = self.settings
         if not s.llm_model:
-            return self.offline(state, precedents)
+            return self.offline(state, precedents, platform=platform)
+        offline = self.diagnosis(state, precedents, platform)
+        facts = list((platform or Platform()).features().values())
         models = [s.llm_model, *s.llm_fallback_models]
         problem: str | None = None
         for attempt in (1, 2):
             if not self.breaker.allow():
-                return self.offline(state, precedents, "LLM circuit open; offline analyzer decided")
+                return Verdict(offline, OFFLINE, "LLM circuit open; offline analyzer decided")
             messages = build_messages(state.alert_type, state.severity, state.container_name,
-                                      state.logs[:s.log_truncate_chars], precedents, problem)
+                                      state.logs[:s.log_truncate_chars], precedents, problem, facts, offline.evidence)
             completion, errors = await self._call_models(models, messages, on_chunk, state, attempt)
             if completion is None:
                 self.breaker.failure(errors[-1])
-                return self.offline(state, precedents, f"LLM unavailable ({errors[-1]}); offline analyzer decided")
+                return Verdict(offline, OFFLINE, f"LLM unavailable ({errors[-1]}); offline analyzer decided")
             self.breaker.success()
             try:
                 analysis = parse_answer(completion.text, max_replicas=s.max_replicas, target_known=target_known)
@@ -70,8 +80,8 @@ class Analyzer:
                 await self._evaluate(completion, state, attempt, valid=False, prompt=messages, error=problem)
                 continue
             await self._evaluate(completion, state, attempt, valid=True, prompt=messages)
-            return Verdict(analysis, f"llm:{completion.model}")
-        return self.offline(state, precedents, f"LLM answer unusable twice ({problem}); offline analyzer decided")
+            return Verdict(cross_check(analysis, offline, s.min_confidence), f"llm:{completion.model}")
+        return Verdict(offline, OFFLINE, f"LLM answer unusable twice ({problem}); offline analyzer decided")
 
     async def _call_models(self, models: list[str], messages: list[dict[str, str]], on_chunk: Chunk,
                            state: IncidentState, attempt: int) -> tuple[Completion | None, list[str]]:
@@ -93,3 +103,33 @@ class Analyzer:
             ttft_s=round(c.ttft_s, 4) if c.ttft_s is not None else None, tokens_in=c.tokens_in,
             tokens_out=c.tokens_out, throughput_tps=c.throughput_tps, error=error, attempt=attempt,
             incident=state.incident_id, prompt=clip(user), response=clip(c.text)))
+
+
+CONFIDENT = 0.7  # an offline diagnosis this sure is a second opinion the LLM must not silently overrule
+
+
+def cross_check(llm: AIAnalysis, offline: AIAnalysis, min_confidence: float) -> AIAnalysis:
+    """The LLM's answer checked against the offline evidence. A disruptive action the evidence does not support,
+    or one that contradicts a confident offline diagnosis, is held for a human with both views; a NOOP against a
+    confident diagnosis of a real problem, or an unsure NOOP, goes to a human rather than being closed."""
+    both = (f"LLM: {llm.action} ({llm.confidence:.2f}) — {llm.root_cause}. Offline evidence: {offline.action} "
+            f"[{outcome_of(offline)}] ({offline.confidence:.2f}) — {offline.root_cause}.")
+    supported = {h.action for h in offline.hypotheses if h.score >= 0.3}
+    base = msgspec.structs.replace(llm, evidence=offline.evidence, hypotheses=offline.hypotheses,
+                                   situation=offline.situation if offline.action == llm.action else "",
+                                   escalation=offline.escalation)
+    if llm.action == "NOOP":
+        benign = outcome_of(offline) == "benign" or (llm.confidence >= min_confidence and
+                                                      not (outcome_of(offline) != "benign"
+                                                           and offline.confidence >= CONFIDENT))
+        if benign:
+            return msgspec.structs.replace(base, outcome="benign")
+        return msgspec.structs.replace(base, outcome="human",
+                                       justification=f"{llm.justification} Not closed as benign: {both}")
+    if offline.escalation and offline.action != llm.action:
+        return msgspec.structs.replace(base, outcome="act", hold=f"the fix did not hold before; {both}")
+    if outcome_of(offline) != "benign" and offline.confidence >= CONFIDENT and offline.action != llm.action:
+        return msgspec.structs.replace(base, outcome="act", hold=f"the LLM disagrees with a confident diagnosis: {both}")
+    if llm.action not in supported:
+        return msgspec.structs.replace(base, outcome="act", hold=f"the evidence does not support {llm.action}: {both}")
+    return msgspec.structs.replace(base, outcome="act")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.analyst.analyzer import Verdict
+from services.analyst.diagnosis import Platform
+from services.analyst.offline import platform_record
 from shared.events import Event, iso
 from shared.events import incident as ev
 from shared.events.knowledge import RunbookEntry
-from shared.events.models import RetrievedIncident
+from shared.events.models import RetrievedIncident, outcome_of
 from shared.projections.incident import IncidentState
 
 
@@ -19,11 +21,14 @@ def begin(state: IncidentState | None, matches: Sequence[RetrievedIncident], ana
     return [ev.RetrievalCompleted(matches=list(matches)), ev.AnalysisStarted(analyzer=analyzer)]
 
 
-def complete(state: IncidentState | None, verdict: Verdict) -> list[Event]:
-    """AnalysisCompleted, once, while the incident is being analysed."""
+def complete(state: IncidentState | None, verdict: Verdict, platform: Platform | None = None) -> list[Event]:
+    """AnalysisCompleted, once, while the incident is being analysed; it records the platform facts it used, so a
+    replay re-decides from the same evidence."""
     if state is None or state.status != "ANALYSING" or state.analysis is not None:
         return []
-    return [ev.AnalysisCompleted(analysis=verdict.analysis, analyzer=verdict.analyzer, note=verdict.note)]
+    facts = platform_record(platform) if platform is not None else {}
+    return [ev.AnalysisCompleted(analysis=verdict.analysis, analyzer=verdict.analyzer, note=verdict.note,
+                                 platform=facts)]
 
 
 def needs_analysis(state: IncidentState | None) -> bool:
@@ -33,8 +38,11 @@ def needs_analysis(state: IncidentState | None) -> bool:
 
 
 def runbook_entry(state: IncidentState | None) -> RunbookEntry | None:
-    """The seed-001 runbook entry a resolved incident teaches (None if it teaches nothing)."""
-    if state is None or state.status != "RESOLVED" or state.analysis is None:
+    """The seed-001 runbook entry a resolved incident teaches (None if it teaches nothing): only a verified fix or a
+    benign NOOP whose target passed its health check — never an unverified close or a human's case."""
+    if state is None or state.status != "RESOLVED" or state.analysis is None or not state.verified:
+        return None
+    if outcome_of(state.analysis) == "human":
         return None
     a = state.analysis
     return RunbookEntry(

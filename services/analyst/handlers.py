@@ -8,7 +8,7 @@ import time
 
 import msgspec
 
-from services.analyst import domain, scoring
+from services.analyst import domain, platform_facts, scoring
 from services.analyst.analyzer import OFFLINE, Analyzer
 from services.analyst.llm import LLMCallError, stream_completion
 from services.analyst.retrieval import Retriever
@@ -25,7 +25,9 @@ from shared.events.system import SYSTEM_STREAM, BreakerStateChanged
 from shared.live import live_ai_subject
 from shared.log import get_logger
 from shared.eventstore import EventStore
+from shared.events import now
 from shared.projections.inventory import InventoryView
+from shared.projections.target_history import TargetHistory
 from shared.service import ServiceContext
 
 log = get_logger("analyst")
@@ -36,10 +38,11 @@ class Analyst:
     """Retrieval, analysis and learning for incidents."""
 
     def __init__(self, ctx: ServiceContext, retriever: Retriever, inventory: InventoryView,
-                 policy: Policy | None = None) -> None:
+                 policy: Policy | None = None, history: TargetHistory | None = None) -> None:
         self.ctx = ctx
         self.retriever = retriever
         self.inventory = inventory
+        self.history = history
         s = ctx.settings
         self.policy = policy or load_policy(s.policy_file, s.max_replicas)
         self.breaker = CircuitBreaker(LLM_BREAKER, s.breaker_failure_threshold, s.breaker_reset_timeout,
@@ -98,6 +101,10 @@ class Analyst:
         matches = state.retrieval
         if matches is None:
             try:
+                fresh = await self.retriever.wait_indexed(None, s.rag_fresh_wait)  # what the runbook holds now
+                if fresh.stale:
+                    log.warning("retrieving from a runbook index that is behind",
+                                extra={"incident_id": iid, "reason": fresh.reason})
                 matches = tuple(await self.retriever.query(domain.query_text(state, s.log_truncate_chars), s.rag_top_k))
             except Exception as exc:  # noqa: BLE001 - analysis goes on without precedents
                 log.error("retrieval failed", extra={"error": repr(exc)})
@@ -113,8 +120,12 @@ class Analyst:
             body = json.dumps({"incident_id": iid, "chunk": chunk, "full_text": full_text}).encode()
             self._spawn(self.ctx.nc.publish(live_ai_subject(iid), body))
 
-        verdict = await self.analyzer.analyse(state, matches, target_known, on_chunk)  # type: ignore[arg-type]
-        await decide_and_append(store, iid, lambda st: domain.complete(st, verdict), causation=env)
+        name = state.container_name
+        budget = self.policy.effective(self.inventory.get(name), name or "").restart_budget.window_minutes
+        platform = await platform_facts.gather(self.ctx.store.js, name, self.inventory, self.history, iid, now(),
+                                               s.fix_hold_window_minutes, budget)
+        verdict = await self.analyzer.analyse(state, matches, target_known, on_chunk, platform)  # type: ignore[arg-type]
+        await decide_and_append(store, iid, lambda st: domain.complete(st, verdict, platform), causation=env)
 
     async def on_resolved(self, env: Envelope, delivery: Delivery) -> None:
         """A resolved incident joins the runbook (once)."""
@@ -152,16 +163,53 @@ class Analyst:
         await msg.respond(json.dumps(reply).encode())
 
     async def on_rag_query(self, msg) -> None:  # type: ignore[no-untyped-def]
-        """Request/reply: {logs, k} → seed 001's /rag/test answer."""
+        """Request/reply: {logs, k, min_seq?} → seed 001's /rag/test answer, from an index that holds every
+        runbook entry up to min_seq (default: the stream's last sequence now), or says why it may not."""
         try:
             request = json.loads(msg.data)
             text = str(request["logs"])
             k = max(1, min(int(request.get("k", self.ctx.settings.rag_top_k)), 50))
-            retrieved = await self.retriever.query(text, k)
-            reply = {"query": text, "retrieved": msgspec.to_builtins(retrieved), "count": len(retrieved)}
-        except (KeyError, TypeError, ValueError) as exc:
-            reply = {"error": f"bad request: {exc}"}
+            min_seq = parse_min_seq(request)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            await msg.respond(json.dumps({"error": f"bad request: {exc}"}).encode())
+            return
+        fresh = await self.retriever.wait_indexed(min_seq, self.ctx.settings.rag_fresh_wait)
+        retrieved = await self.retriever.query(text, k)
+        reply = {"query": text, "retrieved": msgspec.to_builtins(retrieved), "count": len(retrieved)}
+        await msg.respond(json.dumps(reply | fresh.to_json()).encode())
+
+    async def on_index_status(self, msg) -> None:  # type: ignore[no-untyped-def]
+        """Request/reply for `aegis runbook import`: {min_seq, wait?} → how far this analyst has indexed, after
+        waiting at most `wait` seconds (capped by rag_fresh_wait) for it to reach min_seq."""
+        try:
+            request = json.loads(msg.data)
+            min_seq = parse_min_seq(request)
+            wait = float(request.get("wait", self.ctx.settings.rag_fresh_wait))
+            if not 0.0 <= wait < float("inf"):
+                raise ValueError(f"wait must be a non-negative number of seconds, got {wait}")
+        except (TypeError, ValueError, AttributeError) as exc:
+            await msg.respond(json.dumps({"error": f"bad request: {exc}"}).encode())
+            return
+        fresh = await self.retriever.wait_indexed(min_seq, min(wait, self.ctx.settings.rag_fresh_wait))
+        reply = fresh.to_json() | {"entries": len(self.retriever.view.entries), "analyst": self.ctx.actor}
         await msg.respond(json.dumps(reply).encode())
+
+    def concurrently(self, handler):  # type: ignore[no-untyped-def]
+        """A NATS callback answering each request in its own task: nats-py awaits a subscription's callbacks
+        one after the other, and a query waiting for the index must not hold up the next one."""
+        async def callback(msg) -> None:  # type: ignore[no-untyped-def]
+            self._spawn(handler(msg))
+        return callback
+
+
+def parse_min_seq(request: dict) -> int | None:
+    """A request's `min_seq`: absent or null, or a runbook stream sequence (an integer ≥ 0)."""
+    value = request.get("min_seq")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"min_seq must be a runbook stream sequence (an integer >= 0), got {value!r}")
+    return value
 
 
 async def score_terminal(store: EventStore, inventory: InventoryView, policy: Policy, env: Envelope) -> None:

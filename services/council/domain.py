@@ -11,7 +11,7 @@ from services.council.policy import Effective, Policy
 from shared.config import NAME_PATTERN, SUPPORTED_ACTIONS, Settings, TargetConfig
 from shared.events import Event, iso, now
 from shared.events import incident as ev
-from shared.events.models import AIAnalysis, CouncilDecision, CouncilVote
+from shared.events.models import AIAnalysis, CouncilDecision, CouncilVote, outcome_of
 from shared.projections.incident import IncidentState
 
 ROLES = ("SRE_AGENT", "SECURITY_OFFICER", "AUDITOR")
@@ -45,8 +45,10 @@ def sre_agent(state: IncidentState, a: AIAnalysis, facts: Facts) -> tuple[str, s
     best = max(state.retrieval or (), key=lambda m: m.similarity_score, default=None)
     if best is not None:
         evidence += f"; precedent {best.incident_id} {best.similarity_score:.0%} similar was resolved by {best.action}"
+    if outcome_of(a) == "human":
+        return "NEEDS_REVIEW", f"No safe automatic action: {a.root_cause}; a human is needed ({evidence})"
     if a.action == "NOOP":
-        return "APPROVED", f"Proposing NOOP: {evidence}"
+        return "APPROVED", f"Proposing NOOP (benign, closed after a health check): {evidence}"
     if facts.target is None:
         return "REJECTED", f"Cannot {a.action}: target {state.container_name!r} is not a known service"
     if a.action not in SUPPORTED_ACTIONS[facts.target.kind]:
@@ -83,6 +85,11 @@ def auditor(state: IncidentState, a: AIAnalysis, facts: Facts) -> tuple[str, str
     threshold = facts.settings.min_confidence
     if a.action != "NOOP" and a.confidence < threshold:
         return "REJECTED", f"Confidence {a.confidence:.2f} is below the {threshold:.2f} threshold"
+    if outcome_of(a) == "human":
+        return "NEEDS_REVIEW", f"Nothing to run: the diagnosis asks for a human (confidence {a.confidence:.2f})"
+    if a.action == "NOOP" and a.confidence < threshold:
+        return "NEEDS_REVIEW", (f"NOOP with confidence {a.confidence:.2f} < {threshold:.2f}: an unsure 'nothing to do' "
+                                "is a human's call")
     if not a.justification.strip():
         return "REJECTED", "The proposal carries no justification to audit"
     text = f"{state.alert_type} {state.logs}".lower()
@@ -92,6 +99,8 @@ def auditor(state: IncidentState, a: AIAnalysis, facts: Facts) -> tuple[str, str
     if a.action == "RESTART" and facts.recent_restarts >= budget.max:
         return "NEEDS_REVIEW", (f"Restart budget exhausted: {facts.recent_restarts} restarts of {state.container_name} "
                                 f"in the last {budget.window_minutes:g} min (max {budget.max}); a human should look")
+    if a.action == "NOOP":
+        return "APPROVED", f"Confidence {a.confidence:.2f} ≥ {threshold:.2f}; NOOP is closed only after a health check"
     return "APPROVED", f"Confidence {a.confidence:.2f} ≥ {threshold:.2f}; action is proportionate and fully logged"
 
 
@@ -103,6 +112,8 @@ def policy_holds(state: IncidentState, a: AIAnalysis, facts: Facts) -> list[str]
     if a.action == "NOOP":
         return []
     limits, name, holds = facts.limits, state.container_name or "", []
+    if a.hold:
+        holds.append(a.hold)
     if a.action in limits.approval_required:
         holds.append(f"policy requires approval for {a.action}")
     if a.action == "SCALE_UP" and a.replica_count > limits.approval_scale_up_above:
@@ -142,6 +153,8 @@ def deliberate(state: IncidentState | None, facts: Facts) -> list[Event]:
     if state is None or state.status != "COUNCIL_REVIEW" or state.analysis is None or state.source == "manual":
         return []  # manual operations (POST /scale) are decided by the operator who asked for them
     a = state.analysis
+    if outcome_of(a) == "human":
+        return needs_human(state, a, facts)
     voted = {v.role for v in state.votes}
     stamp = iso(facts.at)
     new_votes = [CouncilVote(role=role, verdict=verdict, reasoning=reason, timestamp=stamp)  # type: ignore[arg-type]
@@ -161,6 +174,22 @@ def deliberate(state: IncidentState | None, facts: Facts) -> list[Event]:
         events.append(ev.ApprovalRequested(reason="; ".join(holds), required_role="approver",
                                            expires_at=facts.at + timedelta(seconds=ttl)))
     return events
+
+
+def needs_human(state: IncidentState, a: AIAnalysis, facts: Facts) -> list[Event]:
+    """The diagnosis asks for a human: the votes say why, nothing runs, the incident fails with the reason (an alert
+    goes out, never a recovery notice) and it is not learned as a fix."""
+    voted = {v.role for v in state.votes}
+    stamp = iso(facts.at)
+    new_votes = [CouncilVote(role=role, verdict=verdict, reasoning=reason, timestamp=stamp)  # type: ignore[arg-type]
+                 for role in ROLES if role not in voted
+                 for verdict, reason in [CHECKS[role](state, a, facts)]]
+    why = a.escalation or a.justification
+    decision = CouncilDecision(votes=[*state.votes, *new_votes], final_verdict="REJECTED", consensus=True,
+                               summary=f"No automatic action: needs a human — {a.root_cause}")
+    return [*(ev.VoteCast(vote=v) for v in new_votes), ev.CouncilDecided(decision=decision),
+            ev.IncidentFailed(error=f"Needs a human: {a.root_cause}. {why} Manual intervention may be needed.",
+                              stage="triage", needs_human=True)]
 
 
 def approval_wait(state: IncidentState | None, at: datetime) -> float | None:

@@ -48,11 +48,26 @@ def claim(state: IncidentState, target: TargetConfig, node: str) -> list[Event]:
                              replica_count=state.analysis.replica_count)]
 
 
-def resolve_noop(state: IncidentState | None) -> list[Event]:
-    """A NOOP decision resolves at once."""
-    if state is None or state.status != "APPROVED" or state.analysis is None or state.analysis.action != "NOOP":
-        return []
-    return [ev.IncidentResolved(resolved_at=now(), message="No action needed. Incident resolved.")]
+def resolve_noop(target: str | None, healthy: bool | None, detail: str = ""):  # type: ignore[no-untyped-def]
+    """A decider for a benign NOOP: resolved only when the target's health check just passed (`healthy` None: no
+    known target to check — closed, but not verified); an unhealthy target fails it for a human."""
+
+    def decide(state: IncidentState | None) -> list[Event]:
+        if state is None or state.status != "APPROVED" or state.analysis is None or state.analysis.action != "NOOP":
+            return []
+        cause = state.analysis.root_cause
+        if healthy is None:
+            return [ev.IncidentResolved(resolved_at=now(), verified=False,
+                                        message=f"Benign: {cause}. No action taken; no known target to check, so "
+                                                "nothing was verified.")]
+        if healthy:
+            return [ev.IncidentResolved(resolved_at=now(), message=f"Benign: {cause}. No action taken; {target} "
+                                                                   f"passed its health check ({detail}).")]
+        return [ev.IncidentFailed(error=f"Needs a human: diagnosed as benign ({cause}) but {target} fails its health "
+                                        f"check now ({detail}). Manual intervention may be needed.",
+                                  stage="executor", needs_human=True)]
+
+    return decide
 
 
 def fail(reason: str, stage: str = "executor"):  # type: ignore[no-untyped-def]

@@ -58,7 +58,7 @@ class Executor:
         if step.kind == "nothing":
             return
         if step.kind == "resolve_noop":
-            await decide_and_append(store, iid, domain.resolve_noop, causation=env)
+            await self.close_benign(iid, target, env)
             return
         if step.kind == "fail":
             await decide_and_append(store, iid, domain.fail(step.reason), causation=env)
@@ -81,6 +81,17 @@ class Executor:
                 await self.act(iid, state.analysis.action, state.analysis.replica_count,  # type: ignore[union-attr]
                                step.target, env)
                 return
+
+    async def close_benign(self, iid: str, target: TargetConfig | None, cause: Envelope) -> None:
+        """A benign NOOP closes only after the target answers its health check now; unhealthy → a human."""
+        healthy: bool | None = None
+        detail = ""
+        if target is not None:
+            async with httpx.AsyncClient(timeout=self.ctx.settings.health_check_timeout) as client:
+                result = await check_once(client, target, self.ctx.settings.health_check_wait)
+            healthy, detail = result.healthy, result.detail
+        await decide_and_append(self.ctx.store, iid, domain.resolve_noop(target.name if target else None, healthy,
+                                                                         detail), causation=cause)
 
     async def resume(self, iid: str, state, target: TargetConfig, cause: Envelope) -> None:  # type: ignore[no-untyped-def]
         """Finish an action whose executor died. An action that had an effect is never repeated: a RESTART whose

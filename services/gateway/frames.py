@@ -50,11 +50,11 @@ def frames_for(previous: IncidentState | None, state: IncidentState, env: Envelo
     elif isinstance(p, ev.HealthChecked):
         add("health.check", attempt=p.attempt, healthy=p.healthy)
     elif isinstance(p, ev.IncidentResolved):
-        add("resolved", resolved_at=iso(p.resolved_at))
+        add("resolved", resolved_at=iso(p.resolved_at), outcome=state.outcome, verified=state.verified)
     elif isinstance(p, ev.IncidentRecovered):
-        add("resolved", resolved_at=iso(env.time))
+        add("resolved", resolved_at=iso(env.time), outcome=state.outcome, verified=True)
     elif isinstance(p, ev.IncidentFailed):
-        add("failed", error=p.error)
+        add("failed", error=p.error, outcome=state.outcome, needs_human=True)
     elif isinstance(p, ev.NotificationDrafted | ev.NotificationEdited | ev.NotificationApproved
                     | ev.NotificationRejected | ev.NotificationSending | ev.NotificationSent | ev.NotificationFailed):
         note = state.notification(p.draft_id)

@@ -12,6 +12,20 @@ KIND_BY_EVENT = {
 }
 
 
+def kind_for(payload: object, state: IncidentState | None) -> str | None:
+    """Which notification an event calls for. The three outcomes stay distinct: a benign close is "closed" (never a
+    recovery notice: nothing was broken and nothing was done), an incident that needs a human is "human" (an alert,
+    never a recovery), and "recovery" only follows a verified fix or a target that recovered on its own."""
+    kind = KIND_BY_EVENT.get(type(payload))  # type: ignore[call-overload]
+    if state is None or kind is None:
+        return kind
+    if isinstance(payload, ev.IncidentResolved) and (state.outcome == "benign" or not state.verified):
+        return "closed"
+    if isinstance(payload, ev.IncidentFailed) and payload.needs_human:
+        return "human"
+    return kind
+
+
 def draft_id(kind: str, channel: str) -> str:
     """One notification per (incident, kind, channel): the id says which."""
     return f"{kind}-{channel}"

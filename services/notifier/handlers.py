@@ -54,7 +54,7 @@ class Notifier:
         if domain.repairs(state, claims, self.me):
             state, _ = await decide_and_append(store, iid, lambda st: domain.repairs(st, claims, self.me),
                                                causation=env)
-        kind = domain.KIND_BY_EVENT.get(type(env.payload))
+        kind = domain.kind_for(env.payload, state)
         if kind is not None:
             for channel in domain.missing(state, kind, list(self.channels)):
                 subject, body, by = await self.compose(state, kind)  # type: ignore[arg-type]

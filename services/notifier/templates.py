@@ -5,7 +5,9 @@ from __future__ import annotations
 from shared.events import iso
 from shared.projections.incident import IncidentState
 
-KINDS = ("alert", "approval", "failure", "recovery")
+OUTCOME_WORDS = {"act": "an action runs", "benign": "benign, nothing to do", "human": "needs a human",
+                 "recovered": "recovered before any action"}
+KINDS = ("alert", "approval", "failure", "human", "closed", "recovery")
 
 
 def draft(state: IncidentState, kind: str) -> tuple[str, str]:
@@ -16,12 +18,22 @@ def draft(state: IncidentState, kind: str) -> tuple[str, str]:
     if state.analysis is not None:
         head += [f"Root cause: {state.analysis.root_cause}", f"Proposed action: {state.analysis.action} "
                  f"(confidence {state.analysis.confidence:.2f})"]
+        if state.outcome:
+            head.append(f"Outcome: {OUTCOME_WORDS.get(state.outcome, state.outcome)}")
+        head += [f"Evidence: {line}" for line in state.analysis.evidence[:5]]
     if kind == "alert":
         subject = f"[AegisOps] ALERT: {target} — {state.alert_type}"
         lead = "AegisOps detected an incident and is working on it automatically."
     elif kind == "approval":
         subject = f"[AegisOps] APPROVAL NEEDED: {target} — {state.analysis.action if state.analysis else 'action'}"
         lead = f"An action is held for a human: aegis approve {state.incident_id} (or reject)."
+    elif kind == "human":
+        subject = f"[AegisOps] NEEDS A HUMAN: {target} — {state.alert_type}"
+        lead = f"AegisOps took no action: {state.error}"
+    elif kind == "closed":
+        subject = f"[AegisOps] CLOSED, no action: {target} — {state.alert_type}"
+        verified = "the target passed its health check" if state.verified else "no known target could be checked"
+        lead = f"Diagnosed as benign; nothing was run ({verified})."
     elif kind == "failure":
         subject = f"[AegisOps] FAILED: {target} — manual intervention needed"
         lead = f"AegisOps could not resolve the incident: {state.error}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from shared.events.base import Event
 from shared.events.models import AIAnalysis, CouncilDecision, CouncilVote, RetrievedIncident, ScaleEvent
@@ -45,11 +45,13 @@ class AnalysisStarted(IncidentEvent, frozen=True, kw_only=True, tag="incident.an
 
 
 class AnalysisCompleted(IncidentEvent, frozen=True, kw_only=True, tag="incident.analysis_completed.v1"):
-    """The final diagnosis and proposed action; `note` says why a fallback decided, if one did."""
+    """The final diagnosis and proposed action; `note` says why a fallback decided, if one did; `platform` the
+    platform's facts about the target that the diagnosis used (probe state, deploy age, previous fix, …)."""
 
     analysis: AIAnalysis
     analyzer: str
     note: str = ""
+    platform: dict[str, Any] = {}
 
 
 class VoteCast(IncidentEvent, frozen=True, kw_only=True, tag="incident.vote_cast.v1"):
@@ -140,10 +142,12 @@ class HealthChecked(IncidentEvent, frozen=True, kw_only=True, tag="incident.heal
 
 
 class IncidentResolved(IncidentEvent, frozen=True, kw_only=True, tag="incident.resolved.v1"):
-    """The incident is fixed and verified."""
+    """The incident is fixed and verified; for a benign NOOP, closed after the target's health check passed
+    (`verified` is False only when there was no known target to check)."""
 
     resolved_at: datetime
     message: str = "Service is healthy! Incident resolved."
+    verified: bool = True
 
 
 class IncidentRecovered(IncidentEvent, frozen=True, kw_only=True, tag="incident.recovered.v1"):
@@ -154,10 +158,12 @@ class IncidentRecovered(IncidentEvent, frozen=True, kw_only=True, tag="incident.
 
 
 class IncidentFailed(IncidentEvent, frozen=True, kw_only=True, tag="incident.failed.v1"):
-    """The pipeline gave up; a human may need to act."""
+    """The pipeline gave up; a human may need to act. `needs_human`: nothing was run because the diagnosis itself
+    asked for a human (an unknown cause, a certificate, an outside dependency, a fix that did not hold)."""
 
     error: str
     stage: str = ""
+    needs_human: bool = False
 
 
 class NotificationDrafted(IncidentEvent, frozen=True, kw_only=True, tag="incident.notification_drafted.v1"):

@@ -13,14 +13,44 @@ CouncilRole = Literal["SRE_AGENT", "SECURITY_OFFICER", "AUDITOR"]
 ACTIONS: tuple[str, ...] = ("RESTART", "SCALE_UP", "SCALE_DOWN", "ROLLBACK", "NOOP")
 
 
+Outcome = Literal["act", "benign", "human", ""]
+OUTCOMES: tuple[str, ...] = ("act", "benign", "human")
+
+
+class Hypothesis(msgspec.Struct, frozen=True, gc=False):
+    """One situation the diagnosis considered, with its score and the evidence for it."""
+
+    situation: str
+    action: str
+    score: float
+    evidence: list[str] = []
+
+
 class AIAnalysis(msgspec.Struct, frozen=True, gc=False):
-    """The analyst's diagnosis and proposed action."""
+    """The analyst's diagnosis and proposed action (seed 001's fields first).
+
+    `outcome` says what kind of answer this is: *act* (the action runs, through the council), *benign* (NOOP,
+    closed only once the target's health check passes) or *human* (nothing runs; the incident fails and people
+    are alerted). Empty on events written before outcomes existed: read it through `outcome_of()`."""
 
     root_cause: str
     action: ActionType
     justification: str
     confidence: float
     replica_count: int = 2
+    outcome: Outcome = ""
+    situation: str = ""
+    evidence: list[str] = []
+    hypotheses: list[Hypothesis] = []
+    hold: str = ""  # why a human must approve this action even if the council would not hold it
+    escalation: str = ""  # the remediation ladder's note ("the fix did not hold …")
+
+
+def outcome_of(analysis: AIAnalysis) -> str:
+    """act | benign | human — older analyses without an outcome: NOOP is benign, anything else act."""
+    if analysis.outcome:
+        return analysis.outcome
+    return "benign" if analysis.action == "NOOP" else "act"
 
 
 class CouncilVote(msgspec.Struct, frozen=True, gc=False):

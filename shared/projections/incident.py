@@ -11,7 +11,8 @@ import msgspec
 from shared.errors import IllegalTransitionError
 from shared.events import Envelope, iso
 from shared.events import incident as ev
-from shared.events.models import AIAnalysis, CouncilDecision, CouncilVote, RetrievedIncident, ScaleEvent, TimelineEntry
+from shared.events.models import (AIAnalysis, CouncilDecision, CouncilVote, RetrievedIncident, ScaleEvent, TimelineEntry,
+                                  outcome_of)
 
 TERMINAL = frozenset({"RESOLVED", "FAILED"})
 SCALE_ACTIONS = frozenset({"SCALE_UP", "SCALE_DOWN"})
@@ -65,6 +66,9 @@ class IncidentState(msgspec.Struct, frozen=True, gc=False):
     scale: ScaleEvent | None = None
     timeline: tuple[TimelineEntry, ...] = ()
     notifications: tuple[Notification, ...] = ()
+    outcome: str | None = None  # act | benign | human (None until diagnosed); FAILED always ends as human
+    platform_facts: dict[str, Any] = {}  # what the platform knew of the target when it was diagnosed
+    verified: bool = False  # RESOLVED after a passing health check of the target
     version: int = 0
     last_seq: int = 0
 
@@ -90,6 +94,12 @@ class IncidentState(msgspec.Struct, frozen=True, gc=False):
             "replicas_spawned": self.replicas_spawned,
             "timeline": [{"ts": iso(e.ts), "status": e.status, "message": e.message, "agent": e.agent}
                          for e in self.timeline],
+            "outcome": self.outcome,
+            "needs_human": self.status == "FAILED",
+            "container_name": self.container_name,
+            "severity": self.severity,
+            "source": self.source,
+            "received_at": iso(self.created_at),
         }
 
 
@@ -152,9 +162,16 @@ def _analysis_started(state, env, p: ev.AnalysisStarted, seq):
 
 def _analysis_completed(state, env, p: ev.AnalysisCompleted, seq):
     s = _require(state, p, {"RECEIVED", "ANALYSING"})
-    msg = f"Root cause: {p.analysis.root_cause} → {p.analysis.action}" + (f" ({p.note})" if p.note else "")
-    return _next(s, env, seq, _entry(env, "AI_COMPLETE", msg, "SRE_AGENT"), status="COUNCIL_REVIEW",
-                 analysis=p.analysis, analyzer=p.analyzer)
+    outcome = outcome_of(p.analysis)
+    kind = {"act": p.analysis.action, "benign": "NOOP (benign)", "human": "needs a human"}[outcome]
+    msg = f"Root cause: {p.analysis.root_cause} → {kind}" + (f" ({p.note})" if p.note else "")
+    if p.analysis.evidence:  # the evidence behind the call, on the seed's own line
+        msg += " — evidence: " + "; ".join(p.analysis.evidence)[:1000]
+    entries = [_entry(env, "AI_COMPLETE", msg, "SRE_AGENT")]
+    if p.analysis.escalation:
+        entries.append(_entry(env, "ESCALATED", p.analysis.escalation[:500], "SRE_AGENT"))
+    return _next(s, env, seq, *entries, status="COUNCIL_REVIEW", analysis=p.analysis, analyzer=p.analyzer,
+                 outcome=outcome, platform_facts=p.platform)
 
 
 def _vote(state, env, p: ev.VoteCast, seq):
@@ -235,7 +252,8 @@ def _resolved(state, env, p: ev.IncidentResolved, seq):
     s = _require(state, p, {"VERIFYING", "APPROVED"})
     if s.status == "APPROVED" and (s.analysis is None or s.analysis.action != "NOOP"):
         raise IllegalTransitionError("only a NOOP resolves without verification", incident_id=s.incident_id)
-    return _next(s, env, seq, _entry(env, "RESOLVED", p.message), status="RESOLVED", resolved_at=p.resolved_at)
+    return _next(s, env, seq, _entry(env, "RESOLVED", p.message), status="RESOLVED", resolved_at=p.resolved_at,
+                 verified=p.verified)
 
 
 PRE_ACTION = frozenset({"RECEIVED", "ANALYSING", "COUNCIL_REVIEW", "AWAITING_APPROVAL", "APPROVED"})
@@ -245,12 +263,12 @@ def _recovered(state, env, p: ev.IncidentRecovered, seq):
     s = _require(state, p, PRE_ACTION)
     return _next(s, env, seq, _entry(env, "RECOVERED", f"Closed without action: {p.reason}"),
                  _entry(env, "RESOLVED", "Recovered before any action; incident closed."), status="RESOLVED",
-                 resolved_at=env.time)
+                 resolved_at=env.time, verified=True, outcome="recovered")
 
 
 def _failed(state, env, p: ev.IncidentFailed, seq):
     s = _require(state, p, NON_TERMINAL)
-    return _next(s, env, seq, _entry(env, "FAILED", p.error), status="FAILED", error=p.error)
+    return _next(s, env, seq, _entry(env, "FAILED", p.error), status="FAILED", error=p.error, outcome="human")
 
 
 def _notification(state, env, p, seq):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from shared.config import TargetConfig
 from shared.events import Envelope
 from shared.events.system import TargetRegistered, TargetRemoved
@@ -13,11 +15,15 @@ class InventoryView:
     def __init__(self) -> None:
         self.targets: dict[str, TargetConfig] = {}
         self.history: dict[str, list[TargetConfig]] = {}
+        self.changed_at: dict[str, datetime] = {}  # when a target last got a new version (image or command)
 
     def apply(self, seq: int, env: Envelope) -> None:
         """Fold one inventory event."""
         p = env.payload
         if isinstance(p, TargetRegistered):
+            before = self.targets.get(p.target.name)
+            if before is not None and (before.image, before.command) != (p.target.image, p.target.command):
+                self.changed_at[p.target.name] = env.time
             self.targets[p.target.name] = p.target
             self.history.setdefault(p.target.name, []).append(p.target)
         elif isinstance(p, TargetRemoved):

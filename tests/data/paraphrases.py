@@ -102,3 +102,39 @@ INCIDENTS = [
      "TLS session cache off", "SCALE_UP",
      "encryption negotiations surged and burn CPU because sessions are not resumed"),
 ]
+
+# A second wording of the first thirty incidents, written apart from the queries above (and from the stored
+# logs): what an operator might type into /rag/test. tests/test_runbook.py imports these and asks right after
+# the import; bench/retrieval.py measures recall on both sets.
+REWORDED = {
+    "pp-01": "order processing workers grow their memory steadily and spend all their time collecting garbage",
+    "pp-02": "checkout API burns a whole core and every stack trace shows the same factorial math",
+    "pp-03": "the billing tables answer selects so slowly that every request waits for a database handle",
+    "pp-04": "writes to the application cache directory fail because the disk is completely out of room",
+    "pp-05": "search is rejecting users with too-many-requests errors while load is a dozen times normal",
+    "pp-06": "refunds throw null pointer errors ever since payments 2.4 was deployed",
+    "pp-07": "the image resizing process crashes with a segmentation violation in its native code",
+    "pp-08": "the health probe to the inventory service is refused, nothing is listening",
+    "pp-09": "calls to the internal API fail certificate validation because the cert is past its expiry date",
+    "pp-10": "name lookup for the redis host returns NXDOMAIN",
+    "pp-11": "kafka topic lag keeps growing past a million while the consumer group sits idle",
+    "pp-12": "a thread dump of the ledger shows every worker blocked on one lock",
+    "pp-13": "the gateway hit its open file limit and new connections fail with EMFILE",
+    "pp-14": "the recommendations service vanished; dmesg says the kernel killed it for memory",
+    "pp-15": "the service refuses to boot because its YAML config file is invalid",
+    "pp-16": "the external mapping API keeps answering service unavailable and we gave up retrying",
+    "pp-17": "stop-the-world collection pauses of several seconds push tail latency to six seconds",
+    "pp-18": "HikariCP has no connections to hand out, requests wait thirty seconds and then fail",
+    "pp-19": "the nightly report cron fails with EACCES when it writes its CSV",
+    "pp-20": "mobile clients reconnect their websockets tens of thousands of times a minute since the update",
+    "pp-21": "the redis hit rate collapsed and the origin is getting twenty times the requests",
+    "pp-22": "the mysql secondary is replicating fifteen minutes behind the master",
+    "pp-23": "the notifier's goroutine count grows without bound and its heap passed 3 GB",
+    "pp-24": "users cannot log in: the login URL redirects in a loop since someone changed the auth settings",
+    "pp-25": "JWTs fail validation with not-before errors because the node's clock is ahead",
+    "pp-26": "the pdf renderer has thousands of defunct zombie children",
+    "pp-27": "the liveness check times out after ten seconds although the process is still alive",
+    "pp-28": "all web replicas near full CPU and p95 latency at four seconds during the sale",
+    "pp-29": "orders queries fail on a missing discount_code column; a migration was never run",
+    "pp-30": "the sync service will not start because an old pid file says another instance is running",
+}

@@ -135,11 +135,20 @@ function rowFor(incident) {
   return row;
 }
 
+// The three outcomes stay visibly distinct: a fix, a benign close (nothing run), and a case that needs a human.
+function outcomeLabel(incident) {
+  if (incident.status === "FAILED") return incident.outcome === "human" ? "NEEDS HUMAN" : "FAILED";
+  if (incident.status === "RESOLVED" && incident.outcome === "benign") return "BENIGN";
+  if (incident.status === "RESOLVED" && incident.outcome === "recovered") return "RECOVERED";
+  return incident.status;
+}
+
 function fillRow(row, incident) {
   const status = row.children[1];
-  status.textContent = incident.status;
-  status.className = `status status-${incident.status}`;
-  const target = incident.target || "";
+  const label = outcomeLabel(incident);
+  status.textContent = label;
+  status.className = `status status-${label.replace(" ", "_")}`;
+  const target = incident.target || incident.container_name || "";
   row.children[2].textContent = `${incident.alert_type}${target ? " · " + target : ""}`;
   row.dataset.status = incident.status;
   row.dataset.search = `${incident.incident_id} ${incident.alert_type} ${target} ${incident.status}`.toLowerCase();
@@ -186,12 +195,15 @@ function renderDetail() {
   const incident = state.incidents.get(state.selected);
   if (!incident) return;
   $("detail-title").textContent = incident.incident_id;
-  $("detail-summary").textContent = `${incident.alert_type} · ${incident.status}` +
+  $("detail-summary").textContent = `${incident.alert_type} · ${outcomeLabel(incident)}` +
     (incident.error ? ` · ${incident.error}` : "") + (incident.resolved_at ? ` · resolved ${incident.resolved_at}` : "");
   const analysis = incident.analysis;
   const streamed = state.aiText.get(incident.incident_id);
   $("ai-stream").textContent = analysis
-    ? `${analysis.root_cause}\n→ ${analysis.action} (confidence ${analysis.confidence})\n${analysis.justification}`
+    ? `${analysis.root_cause}\n→ ${analysis.outcome === "human" ? "needs a human" : analysis.action}` +
+      ` (confidence ${analysis.confidence})\n${analysis.justification}` +
+      ((analysis.hypotheses || []).length > 1 ? "\nAlso considered: " + analysis.hypotheses.slice(1)
+        .map((h) => `${h.situation} → ${h.action} (${h.score})`).join("; ") : "")
     : streamed || "—";
   const council = $("council");
   council.replaceChildren();
@@ -445,7 +457,7 @@ function onFrame(frame) {
       break;
     case "resolved": case "failed":
       upsertIncident({ ...state.incidents.get(id), status: FRAME_STATUS[frame.type], error: data.error ?? null,
-        resolved_at: data.resolved_at ?? null });
+        resolved_at: data.resolved_at ?? null, outcome: data.outcome ?? null, verified: data.verified ?? null });
       break;
     case "notification.updated":
       refreshDrafts().catch(() => {});

@@ -1,0 +1,184 @@
+"""The knowledge files, loaded and checked: situations (the policy per situation) and failure signatures.
+
+A malformed file fails start-up with the file, the line and the reason (ConfigError)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from shared.errors import ConfigError
+from shared.events.models import ACTIONS
+
+HERE = Path(__file__).parent
+SITUATIONS_FILE = HERE / "situations.toml"
+SIGNATURES_FILE = HERE / "signatures.toml"
+OUTCOMES = ("act", "benign", "human")
+FEATURES = frozenset({
+    "high_memory", "low_memory", "high_cpu", "low_cpu", "many_replicas", "traffic_rising", "traffic_flat",
+    "low_utilisation", "long_window", "recent_deploy", "old_deploy", "trouble",
+    # from the platform itself (evidence.py)
+    "probe_down", "probe_slow", "probe_healthy", "version_changed", "restarts_recent",
+})
+_ESCAPE = re.compile(r"\\.")
+_SITUATION_KEYS = {"action", "outcome", "root_cause", "remedy", "overrides"}
+_SIGNATURE_KEYS = {"name", "situation", "weight", "any", "features", "unless", "unless_features", "examples",
+                   "counter_examples"}
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What a situation calls for, by the product's policy."""
+
+    name: str
+    action: str
+    outcome: str
+    root_cause: str
+    remedy: str
+    overrides: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One way a situation shows itself in text and readings."""
+
+    name: str
+    situation: str
+    weight: float
+    any: re.Pattern[str] | None
+    features: frozenset[str]
+    unless: re.Pattern[str] | None
+    unless_features: frozenset[str]
+    examples: tuple[str, ...]
+    counter_examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """Both files, cross-checked."""
+
+    situations: dict[str, Situation]
+    signatures: tuple[Signature, ...]
+
+
+def _line_of(text: str, needle: str) -> int:
+    for n, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return n
+    return 0
+
+
+def _fail(path: Path, text: str, needle: str, reason: str) -> ConfigError:
+    line = _line_of(text, needle)
+    where = f"{path}:{line}" if line else str(path)
+    return ConfigError(f"{where}: {reason}", path=str(path), line=line)
+
+
+def _parse(path: Path) -> tuple[dict, str]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror}", path=str(path)) from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"at line (\d+)", str(exc))
+        line = getattr(exc, "lineno", None) or (int(found.group(1)) if found else 0)
+        raise ConfigError(f"{path}:{line}: not valid TOML: {exc}", path=str(path), line=line) from None
+
+
+def _union(patterns: object, path: Path, text: str, where: str) -> re.Pattern[str] | None:
+    if patterns is None:
+        return None
+    if not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
+        raise _fail(path, text, where, f"{where}: expected a list of non-empty regex strings")
+    for p in patterns:
+        try:
+            re.compile(p)
+        except re.error as exc:
+            raise _fail(path, text, p[:40], f"{where}: bad regex {p!r}: {exc}") from None
+        if _ESCAPE.sub("", p) != _ESCAPE.sub("", p).lower():
+            raise _fail(path, text, p[:40], f"{where}: write {p!r} in lower case (text is lowered once before "
+                                            "matching, which is 3× faster than case-insensitive regexes)")
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+def load_situations(path: Path = SITUATIONS_FILE) -> dict[str, Situation]:
+    """situations.toml → situations by name."""
+    raw, text = _parse(path)
+    out: dict[str, Situation] = {}
+    for name, body in raw.items():
+        where = f"[{name}]"
+        if not isinstance(body, dict):
+            raise _fail(path, text, name, f"{name}: expected a table")
+        unknown = set(body) - _SITUATION_KEYS
+        if unknown:
+            raise _fail(path, text, where, f"{where}: unknown field(s) {sorted(unknown)}")
+        missing = {"action", "outcome", "root_cause", "remedy"} - set(body)
+        if missing:
+            raise _fail(path, text, where, f"{where}: missing field(s) {sorted(missing)}")
+        if body["action"] not in ACTIONS:
+            raise _fail(path, text, where, f"{where}: action {body['action']!r} is not one of {', '.join(ACTIONS)}")
+        if body["outcome"] not in OUTCOMES:
+            raise _fail(path, text, where, f"{where}: outcome {body['outcome']!r} is not one of {', '.join(OUTCOMES)}")
+        if (body["outcome"] == "act") == (body["action"] == "NOOP"):
+            raise _fail(path, text, where, f"{where}: outcome 'act' needs an action and NOOP needs benign/human")
+        out[name] = Situation(name, body["action"], body["outcome"], body["root_cause"], body["remedy"],
+                              tuple(body.get("overrides", ())))
+    for s in out.values():
+        unknown = set(s.overrides) - set(out)
+        if unknown:
+            raise _fail(path, text, f"[{s.name}]", f"[{s.name}]: overrides unknown situation(s) {sorted(unknown)}")
+    return out
+
+
+def load_signatures(situations: dict[str, Situation], path: Path = SIGNATURES_FILE) -> tuple[Signature, ...]:
+    """signatures.toml → signatures, each checked against the situations and the known readings."""
+    raw, text = _parse(path)
+    items = raw.get("signature")
+    if not isinstance(items, list) or not items:
+        raise ConfigError(f"{path}: expected [[signature]] tables", path=str(path))
+    out, seen = [], set()
+    for item in items:
+        name = item.get("name")
+        if not isinstance(name, str) or not name:
+            raise _fail(path, text, "[[signature]]", "a signature without a name")
+        where = f'name = "{name}"'
+        unknown = set(item) - _SIGNATURE_KEYS
+        if unknown:
+            raise _fail(path, text, where, f"signature {name}: unknown field(s) {sorted(unknown)}")
+        if name in seen:
+            raise _fail(path, text, where, f"signature {name}: defined twice")
+        seen.add(name)
+        if item.get("situation") not in situations:
+            raise _fail(path, text, where, f"signature {name}: unknown situation {item.get('situation')!r}")
+        weight = item.get("weight")
+        if not isinstance(weight, (int, float)) or not 0 < weight <= 1:
+            raise _fail(path, text, where, f"signature {name}: weight must be a number in (0, 1]")
+        features = frozenset(item.get("features", ()))
+        unless_features = frozenset(item.get("unless_features", ()))
+        bad = (features | unless_features) - FEATURES
+        if bad:
+            raise _fail(path, text, where, f"signature {name}: unknown reading(s) {sorted(bad)}")
+        pattern = _union(item.get("any", []), path, text, where)
+        if pattern is None and not features:
+            raise _fail(path, text, where, f"signature {name}: needs `any` patterns or `features`")
+        out.append(Signature(name, item["situation"], float(weight), pattern, features,
+                             _union(item.get("unless", []), path, text, where), unless_features,
+                             tuple(item.get("examples", ())), tuple(item.get("counter_examples", ()))))
+    return tuple(out)
+
+
+def load(situations_file: Path = SITUATIONS_FILE, signatures_file: Path = SIGNATURES_FILE) -> Knowledge:
+    """Both files; ConfigError naming the file and line when either is malformed."""
+    situations = load_situations(situations_file)
+    return Knowledge(situations, load_signatures(situations, signatures_file))
+
+
+@lru_cache(maxsize=1)
+def shipped() -> Knowledge:
+    """The files shipped with the package, loaded once per process."""
+    return load()

@@ -1,0 +1,193 @@
+"""The diagnosis, pure: signatures and readings → ranked hypotheses → one outcome (act, benign, or a human).
+
+Deterministic and explainable: every hypothesis carries the evidence lines that support it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from services.analyst.diagnosis.catalog import Knowledge, Situation, shipped
+from services.analyst.diagnosis.evidence import Evidence
+from services.analyst.diagnosis.readings import read
+from shared.events.models import RetrievedIncident
+
+MIN_PRECEDENT_SIMILARITY = 0.6
+NOOP_PRECEDENT_SIMILARITY = 0.9  # a learned NOOP only counts when it is nearly the same incident
+OVERRIDE_AT = 0.6  # a situation this confident demotes the ones it overrides
+AMBIGUOUS_RATIO = 0.9  # a rival with another action this close makes the call a human's
+SYMPTOMS_ONLY = frozenset({"unknown_errors"})  # consistent with every cause: never a rival explanation
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One candidate situation with its score and the evidence for it."""
+
+    situation: str
+    action: str
+    outcome: str
+    score: float
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The chosen outcome, the ranked alternatives, and why."""
+
+    situation: str
+    action: str
+    outcome: str  # act | benign | human
+    confidence: float
+    root_cause: str
+    justification: str
+    evidence: tuple[str, ...]
+    hypotheses: tuple[Hypothesis, ...]
+    replica_count: int = 2
+    escalation: str = ""  # the remediation ladder's note, when it changed the decision
+
+
+def _noisy_or(weights: Sequence[float]) -> float:
+    return 1.0 - math.prod(1.0 - w for w in weights)
+
+
+def _snippet(text: str, start: int, end: int) -> str:
+    return " ".join(text[start:end].split())[:90]
+
+
+def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[dict[str, list[tuple[float, str]]], dict[str, str]]:
+    text = evidence.text()
+    platform = evidence.platform
+    readings = read(text, platform.deployed_minutes_ago)
+    lines = {**readings.lines, **platform.features()}
+    present = frozenset(readings.features) | frozenset(platform.features())
+    lowered = text.lower()  # signatures are written in lower case: one lowering beats case-insensitive matching
+    shown = text if len(lowered) == len(text) else lowered
+    hits: dict[str, list[tuple[float, str]]] = {}
+    for sig in knowledge.signatures:
+        if not sig.features <= present or sig.unless_features & present:
+            continue
+        why: list[str] = []
+        if sig.any is not None:
+            m = sig.any.search(lowered)
+            if m is None:
+                continue
+            why.append(f"matched “{_snippet(shown, m.start(), m.end())}”")
+        if sig.unless is not None and sig.unless.search(lowered):
+            continue
+        why += [lines[f] for f in sorted(sig.features) if f in lines and f != "trouble"]
+        hits.setdefault(sig.situation, []).append((sig.weight, f"{sig.name}: " + "; ".join(why)))
+    return hits, lines
+
+
+def _precedent_votes(precedents: Sequence[RetrievedIncident]) -> dict[str, list[tuple[float, str]]]:
+    votes: dict[str, list[tuple[float, str]]] = {}
+    for p in precedents:
+        floor = NOOP_PRECEDENT_SIMILARITY if p.action == "NOOP" else MIN_PRECEDENT_SIMILARITY
+        if p.similarity_score < floor:
+            continue
+        weight = min(0.8, (p.similarity_score - floor) / (1.0 - floor) * 0.8 + 0.1)
+        votes.setdefault(p.action, []).append(
+            (weight, f"precedent {p.incident_id} ({p.similarity_score:.0%} similar) was fixed by {p.action}"))
+    return votes
+
+
+def rank(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (),
+         knowledge: Knowledge | None = None) -> tuple[list[Hypothesis], dict[str, str]]:
+    """Every situation with any support, best first, after overrides and precedent votes."""
+    k = knowledge or shipped()
+    hits, lines = _hits(evidence, k)
+    scores = {name: _noisy_or([w for w, _ in found]) for name, found in hits.items()}
+    demoted = {victim for name, score in scores.items() if score >= OVERRIDE_AT
+               for victim in k.situations[name].overrides if victim != name}
+    hypotheses: list[Hypothesis] = []
+    for name, found in hits.items():
+        s: Situation = k.situations[name]
+        score = scores[name] * (0.5 if name in demoted else 1.0)
+        if "probe_healthy" in lines and name in ("crash", "hang"):
+            score *= 0.7
+        hypotheses.append(Hypothesis(name, s.action, s.outcome, score, tuple(why for _, why in found)))
+    for action, votes in _precedent_votes(precedents).items():
+        same = [h for h in hypotheses if h.action == action and h.score > 0]
+        if same:
+            best = max(same, key=lambda h: h.score)
+            merged = _noisy_or([best.score, *(w for w, _ in votes)])
+            hypotheses[hypotheses.index(best)] = replace(best, score=merged,
+                                                         evidence=best.evidence + tuple(w for _, w in votes))
+        elif action != "NOOP" or all(h.score < OVERRIDE_AT for h in hypotheses):
+            outcome = "benign" if action == "NOOP" else "act"
+            hypotheses.append(Hypothesis("precedent", action, outcome, _noisy_or([w for w, _ in votes]) * 0.85,
+                                         tuple(w for _, w in votes)))
+    hypotheses.sort(key=lambda h: (-h.score, h.situation))
+    return hypotheses, lines
+
+
+def _replicas(evidence: Evidence, action: str, precedents: Sequence[RetrievedIncident]) -> int:
+    if action == "SCALE_DOWN":
+        return 1
+    if action != "SCALE_UP":
+        return 2
+    used = [p.replicas_used for p in precedents if p.action == "SCALE_UP" and p.replicas_used > 0
+            and p.similarity_score >= MIN_PRECEDENT_SIMILARITY]
+    if used:
+        return max(used)  # what fixed a close precedent
+    ratio = read(evidence.text()).demand_ratio or 2.0
+    return 3 if ratio >= 2.5 else 2  # replicas beside the target; more than 3 is held for a human by default
+
+
+def _human(reason: str, root_cause: str, ranked: list[Hypothesis], confidence: float,
+           situation: str = "unknown") -> Diagnosis:
+    evidence = ranked[0].evidence if ranked else ()
+    return Diagnosis(situation=situation, action="NOOP", outcome="human", confidence=round(confidence, 2),
+                     root_cause=root_cause, justification=reason, evidence=evidence, hypotheses=tuple(ranked))
+
+
+def _ladder(d: Diagnosis, evidence: Evidence) -> Diagnosis:
+    """After a fix that did not hold: a RESTART again becomes a ROLLBACK when a version to return to exists, else
+    a human's call; a ROLLBACK that did not hold is a human's call. No restart loops."""
+    prev = evidence.platform.previous_fix
+    if prev is None or d.outcome != "act":
+        return d
+    note = (f"the fix did not hold: {prev.action} in incident {prev.incident_id} {prev.minutes_ago:.0f} min ago "
+            f"was verified, and {evidence.container_name or 'the target'} failed again")
+    if prev.action == "RESTART" and d.action == "RESTART" and evidence.platform.rollback_available:
+        return replace(d, action="ROLLBACK", escalation=note,
+                       justification=f"{d.justification} Escalated to ROLLBACK: {note}; a previous version exists.")
+    if d.action == prev.action or (prev.action == "ROLLBACK" and d.action == "RESTART"):
+        return replace(d, action="NOOP", outcome="human", escalation=note,
+                       justification=f"{d.justification} Not repeating {d.action}: {note}; "
+                                     f"{'no previous version to roll back to; ' if prev.action == 'RESTART' else ''}"
+                                     "a human must look.")
+    return d
+
+
+def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), min_confidence: float = 0.5,
+             knowledge: Knowledge | None = None) -> Diagnosis:
+    """The one outcome for an incident: act on a confident diagnosis, NOOP benign noise, else a human."""
+    k = knowledge or shipped()
+    ranked, _ = rank(evidence, precedents, k)
+    if not ranked:
+        return _human("No failure signature, reading or precedent matched this alert; nothing is run without a "
+                      "diagnosis.", f"Unrecognised alert: {evidence.alert_type}", ranked, 0.0)
+    top = ranked[0]
+    rival = next((h for h in ranked[1:] if h.action != top.action and h.situation not in SYMPTOMS_ONLY), None)
+    confidence = top.score * (1.0 - 0.5 * (rival.score / top.score if rival and top.score else 0.0))
+    if top.score < min_confidence or (confidence < min_confidence and top.outcome != "human"):
+        return _human(f"Low confidence: the best hypothesis, {top.situation} ({confidence:.2f}"
+                      f"{f', against {rival.situation} {rival.score:.2f}' if rival else ''}), is below "
+                      f"{min_confidence:.2f}; a human must look.",
+                      f"Unclear: possibly {k.situations[top.situation].root_cause.lower()}"
+                      if top.situation in k.situations else f"Unclear: {evidence.alert_type}", ranked, confidence)
+    if rival is not None and rival.score >= AMBIGUOUS_RATIO * top.score and top.outcome != "human":
+        return _human(f"Ambiguous: {top.situation} → {top.action} ({top.score:.2f}) and {rival.situation} → "
+                      f"{rival.action} ({rival.score:.2f}) are both supported; a human must choose.",
+                      f"Ambiguous between {top.situation} and {rival.situation}", ranked, confidence)
+    situation = k.situations.get(top.situation)
+    root = situation.root_cause if situation else "Same as a close precedent"
+    remedy = situation.remedy if situation else "Follows what fixed a nearly identical past incident."
+    first = top.evidence[0].split(": ", 1)[-1] if top.evidence else ""
+    justification = f"{remedy} Evidence: " + "; ".join(top.evidence) + "."
+    d = Diagnosis(situation=top.situation, action=top.action, outcome=top.outcome, confidence=round(confidence, 2),
+                  root_cause=f"{root} ({first})" if first else root, justification=justification,
+                  evidence=top.evidence, hypotheses=tuple(ranked), replica_count=_replicas(evidence, top.action, precedents))
+    return _ladder(d, evidence)

@@ -1,0 +1,75 @@
+"""What a diagnosis is made from: the alert as sent, and what the platform itself knows about the target."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+@dataclass(frozen=True)
+class PreviousFix:
+    """A verified fix of the same target shortly before this alert."""
+
+    incident_id: str
+    action: str
+    minutes_ago: float
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The platform's own record of the target at decision time (all optional: a target may be unknown)."""
+
+    known_target: bool = False
+    probe: str | None = None  # "down" | "slow" | "healthy"
+    probe_detail: str = ""
+    deployed_minutes_ago: float | None = None  # a new version registered in the inventory this long ago
+    rollback_available: bool = False
+    recent_restarts: int = 0
+    replicas: int | None = None
+    cpu_percent: float | None = None
+    memory_percent: float | None = None
+    previous_fix: PreviousFix | None = None
+
+    def features(self) -> dict[str, str]:
+        """Platform readings by feature name, each with the line that justifies it."""
+        out: dict[str, str] = {}
+        if self.probe == "down":
+            out["probe_down"] = f"the prober finds the target down now ({self.probe_detail or 'no answer'})"
+        elif self.probe == "slow":
+            out["probe_slow"] = f"the prober finds the target slow now ({self.probe_detail})"
+        elif self.probe == "healthy":
+            out["probe_healthy"] = "the prober finds the target healthy now"
+        if self.deployed_minutes_ago is not None and self.deployed_minutes_ago <= 180:
+            out["version_changed"] = f"a new version was registered {self.deployed_minutes_ago:.0f} min ago"
+        if self.recent_restarts >= 2:
+            out["restarts_recent"] = f"{self.recent_restarts} restarts of this target recently"
+        if self.memory_percent is not None and self.memory_percent >= 85:
+            out["high_memory"] = f"process memory at {self.memory_percent:.0f}% (platform sample)"
+        if self.cpu_percent is not None and self.cpu_percent >= 85:
+            out["high_cpu"] = f"process CPU at {self.cpu_percent:.0f}% (platform sample)"
+        return out
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One incident's alert text plus the platform's facts."""
+
+    alert_type: str
+    logs: str
+    severity: str | None = None
+    container_name: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    platform: Platform = field(default_factory=Platform)
+
+    def text(self) -> str:
+        """Everything the signatures search: the alert name (also split from CamelCase), labels, logs."""
+        spaced = _CAMEL.sub(" ", self.alert_type)
+        parts = [self.alert_type]
+        if spaced != self.alert_type:
+            parts.append(spaced)
+        if self.labels:
+            parts.append(" ".join(f"{k}={v}" for k, v in sorted(self.labels.items())))
+        parts.append(self.logs)
+        return "\n".join(parts)

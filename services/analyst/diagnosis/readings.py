@@ -1,0 +1,346 @@
+"""Numbers read from alert text — utilisation, replicas, demand against a baseline, time since a deploy — and
+the yes/no readings ("features") the signatures ask for. Pure; every reading says where it came from."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                 "eight": 8, "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "few": 3,
+                 "several": 3, "couple of": 2, "a couple of": 2}
+_UNIT_MINUTES = {"s": 1 / 60, "sec": 1 / 60, "secs": 1 / 60, "second": 1 / 60, "seconds": 1 / 60,
+                 "m": 1, "min": 1, "mins": 1, "minute": 1, "minutes": 1,
+                 "h": 60, "hr": 60, "hrs": 60, "hour": 60, "hours": 60,
+                 "d": 1440, "day": 1440, "days": 1440, "w": 10080, "wk": 10080, "wks": 10080, "week": 10080,
+                 "weeks": 10080, "month": 43200, "months": 43200}
+_NUM = r"(\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty|few|several|(?:a )?couple of)"
+_UNIT = r"(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w|months?)"
+_DURATION = re.compile(rf"{_NUM}\s*{_UNIT}\b(?:\s*(\d+)\s*(m|min|mins|minutes)\b)?", re.I)
+_DEPLOY = (r"(deploy(?:ed|ment|s)?|roll(?:ed)?[- ]?out|rollout|releas(?:e|ed)|upgrad(?:e|ed)|helm|argo ?cd|sync(?:ed)?|"
+           r"image(?: tag)?|new version|version|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
+           r"feature flag|flag|config ?map|migration|cutover|revision \d+|shipped|went out|pushed)")
+_DEPLOY_THEN_AGE = re.compile(rf"{_DEPLOY}[^\n;]{{0,60}}?\b{_NUM}\s*{_UNIT}\s*(ago|before|earlier|prior)", re.I)
+_AGE_THEN_DEPLOY = re.compile(rf"\b{_NUM}\s*{_UNIT}\s*(after|since|following|post)[- ](?:the |a |our |its |this )?"
+                              rf"(?:\w+ )?{_DEPLOY}", re.I)
+_DEPLOY_AGO_WORDS = re.compile(rf"{_DEPLOY}[^\n;]{{0,40}}?\b(yesterday|last (?:week|month)|days ago|weeks ago|"
+                               rf"months ago|last night)", re.I)
+_RECENT_DEPLOY_WORDS = re.compile(
+    r"(right|just|immediately|shortly|minutes|seconds|directly|soon) after (?:the |a |our |its |this |today.s )?"
+    r"(?:\w+ )?(deploy|release|rollout|roll-out|upgrade|helm upgrade|sync|cutover|config change|image (bump|update)|"
+    r"version bump|canary|migration)|(new|latest|fresh) (image|version|release|build|tag|revision)\b|since (?:the |this |today.s |this morning.s |our |its )?(?:latest |new |recent "
+    r"|last )?(deploy|release|rollout|upgrade|cutover|config (change|push)|v\d)|(just|recently|newly) "
+    r"(deployed|released|rolled out|upgraded|shipped)|(deploy|release|rollout|upgrade) (in progress|just finished|"
+    r"completed) |coincid\w* with (the )?(deploy|release|rollout)|began with (the )?(deploy|release|rollout|new)|"
+    r"after (the )?(deploy|release|rollout|upgrade) (of|to) |(deployed|rolled out|released|upgraded|shipped|pushed) "
+    r"(at|@) \d{1,2}:\d{2}|new (image|version|release|build) (v?\d|rolled|deployed|went)|(feature flag|flag|config ?map|"
+    r"config(uration)?|setting|toggle|env(ironment)? var\w*)\b[^\n]{0,60}\b(changed|updated|flipped|toggled|enabled|"
+    r"switched|turned on|rolled out|applied|edited)|(changed|updated|flipped|toggled|enabled) [^\n]{0,30}(feature flag|"
+    r"config ?map|configuration)", re.I)
+_NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|nothing (was )?"
+                        r"(deployed|released|changed)|(deploy|release|rollout)s? (are )?frozen|code freeze|"
+                        r"unchanged (since|for)|not (related to|caused by) (the |a )?(deploy|release)", re.I)
+_MEMORY_PCT = re.compile(r"(mem(?:ory)?|rss|heap|working[ _]set|ram)\b[^\n%;]{0,40}?(\d{1,3}(?:\.\d+)?)\s?%|"
+                         r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:the\s*)?(?:\w+\s)?(mem(?:ory)?|heap|ram|rss)\b", re.I)
+_CPU_PCT = re.compile(r"(cpu|processor|load|utili[sz]ation|usage)\b[^\n%;]{0,30}?(\d{1,3}(?:\.\d+)?)\s?%|"
+                      r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:\w+\s)?(cpu|processor)\b", re.I)
+_CPU_CORES = re.compile(r"(cpu|cores?|vcpu|process_cpu|cpu_usage|container_cpu)[^\n;]{0,50}?(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?"
+                        r"\s*(?:of|/|out of|\(limit:?|limit:?|of a limit of)\s*(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?", re.I)
+_MEMORY_RATIO = re.compile(r"(\d+(?:\.\d+)?)\s*(gi|mi|gb|mb|g|m)i?b?\s*(?:/|of|out of)\s*(?:the\s*)?(?:limit\s*(?:of\s*)?)?"
+                           r"(\d+(?:\.\d+)?)\s*(gi|mi|gb|mb|g|m)i?b?", re.I)
+_REPLICAS = re.compile(r"(\d+)\s*(?:/\s*(\d+)\s*)?(?:running |ready |healthy |idle |active )?(replicas?|pods?|"
+                       r"instances?|tasks?|containers?|nodes?|workers?|copies)\b|(replicas?|pods?|instances?)\s*[:=]\s*"
+                       r"(\d+)", re.I)
+_RATIO = re.compile(r"(\d+(?:\.\d+)?)\s?[x×]\s*(?:the\s*|its\s*|their\s*)?(?:usual|normal|baseline|average|typical|"
+                    r"weekly|daily|expected|regular|peak|forecast|last week)", re.I)
+_PCT_ABOVE = re.compile(r"(\d{2,4})\s?%\s*(above|over|more than|higher than|up (on|from|vs\.?|over)|vs\.?|versus|"
+                        r"compared to|on)\s*(the\s*)?(same \w+ )?(baseline|normal|usual|average|typical|last week|"
+                        r"yesterday|forecast|week|day|hour)|\+(\d{2,4})\s?%\s*(vs\.?|versus|compared|over|above|wow|dod|on)",
+                        re.I)
+_FROM_TO = re.compile(r"from\s*~?(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests|qps|rpm|msg/s|messages|jobs|/s)?\s*to\s*~?"
+                      r"(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests?|qps|rpm|msg/s|messages|jobs|/s)", re.I)
+_PAREN_NORMAL = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(?:/s|/min|rps|qps|req/s|rpm|msg/s|jobs/s|per second)?\s*[(,;]?\s*"
+                           r"(?:normally|usually|normal|typically|baseline|avg|average|was|up from|from)\s*:?\s*~?"
+                           r"(\d[\d,.]*)\s*(k)?", re.I)
+_FROM_TO_CONTEXT = re.compile(r"(rps|qps|requests?|traffic|throughput|rate|load|msg/s|messages|jobs|orders|sessions|"
+                              r"users|connections)\b[^\n;]{0,30}?from\s*~?(\d[\d,.]*)\s*(k)?\s*\S*\s*to\s*~?"
+                              r"(\d[\d,.]*)\s*(k)?", re.I)
+_VS_BASELINE = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests/s|qps|rpm|msg/s)[^\n;]{0,40}?(baseline|normal|usual|"
+                          r"typical|avg|average)[^\d\n]{0,15}(\d[\d,.]*)\s*(k)?", re.I)
+_TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|orders|sign-?ups|users|"
+                         r"produce rate|producer rate|publish rate|ingest rate|arrival rate|incoming|"
+                         r"sessions|checkouts)[^\n.;]{0,25}\b(surg\w*|spik\w*|doubl\w*|tripl\w*|increas\w*|ris(e|es|ing)|"
+                         r"grow\w*|climb\w*|jump\w*|up \d|soar\w*|ramp\w*)|(surge|spike|jump|increase|growth) in "
+                         r"(traffic|requests|load|demand|users|orders)|(flash sale|black friday|cyber monday|"
+                         r"went viral|product launch|launch(ed)? today)|(campaign|launch|promo\w*|push notification|"
+                         r"newsletter|email blast|tv (ad|spot))[^\n.;]{0,40}(went out|started|began|went live|aired|sent)",
+                         re.I)
+_VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|jobs|rpm|produce rate|"
+                 r"incoming|orders|load)\b[^\n;]{0,25}?~?(\d[\d,.]*)\s*(k)?\s*(?:rps|qps|req/s|rpm|msg/s|/s|/min)?\s*"
+                 r"(?:vs\.?|versus|against|compared (?:to|with))\s*(?:the\s*|a\s*)?(?:\d+[- ]day\s*|weekly\s*|daily\s*)?"
+                 r"(?:baseline|normal|usual|typical|avg|average|expected)?\s*(?:of\s*)?~?(\d[\d,.]*)\s*(k)?", re.I)
+_TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|"
+                           r"produce rate|producer rate|publish rate|ingest rate|arrival rate|producers?)[^\n.;]{0,25}"
+                           r"\b(flat|normal|steady|stable|unchanged|nominal|as usual|at baseline|within baseline|"
+                           r"did not (change|increase)|not (increased|changed|up))|no (increase|change|spike|surge|rise)"
+                           r" in (traffic|requests|load|demand)|(traffic|load) (is )?(not|no) (higher|up)", re.I)
+_LONG_WINDOW = re.compile(rf"(over|for|in|across|during|past|last|since)\s*(the\s*)?(last\s*|past\s*)?{_NUM}\s*"
+                          r"(?:consecutive\s*|straight\s*|full\s*|whole\s*)?(days?|weeks?|months?|d)\b|since last "
+                          r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(all|past|last|whole|entire) (week|month|quarter)|for weeks|"
+                          r"since last (week|month)|\b(\d+)d (avg|average|window|p95|mean)", re.I)
+_UTILISATION = re.compile(r"(utili[sz]ation|usage|cpu|load|busy|util)[^\n%;]{0,30}?(\d{1,2}(?:\.\d+)?)\s?%|"
+                          r"(\d{1,2}(?:\.\d+)?)\s?%\s*(avg|average|mean|p95|peak)?\s*(utili[sz]ation|usage|cpu|util)", re.I)
+_TROUBLE = re.compile(r"error|exception|fail|5xx|crash|panic|fatal|5\d\d\b|refused|timeout|timed out|unavailable|down\b|"
+                      r"unhealthy|degraded|latency|slow|oom|killed|restart|not responding|broken|regress|rejected|"
+                      r"abort|segfault|traceback|stack ?trace|nil pointer|undefined|cannot|can.t|unable", re.I)
+_TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b")
+
+
+@dataclass(frozen=True)
+class Readings:
+    """What the numbers say: features (names the signatures test) and the lines that justify each."""
+
+    features: frozenset[str]
+    lines: dict[str, str] = field(default_factory=dict)
+    memory_pct: float | None = None
+    cpu_pct: float | None = None
+    replicas: int | None = None
+    demand_ratio: float | None = None
+    deploy_age_minutes: float | None = None
+
+
+def _count(token: str) -> float:
+    token = token.lower().strip()
+    if token in _WORD_NUMBERS:
+        return float(_WORD_NUMBERS[token])
+    try:
+        return float(token)
+    except ValueError:
+        return 1.0
+
+
+def _minutes(number: str, unit: str, extra_minutes: str | None = None) -> float:
+    unit = unit.lower()
+    minutes = _count(number) * _UNIT_MINUTES.get(unit, 1.0)
+    return minutes + (float(extra_minutes) if extra_minutes else 0.0)
+
+
+def _number(text: str, kilo: str | None = None) -> float | None:
+    try:
+        value = float(text.replace(",", ""))
+    except ValueError:
+        return None
+    return value * 1000 if kilo else value
+
+
+_DEPLOY_AT = re.compile(rf"{_DEPLOY}[^\n]{{0,60}}?\b(\d{{1,2}}):(\d{{2}})\b|\b(\d{{1,2}}):(\d{{2}})\b[^\n]{{0,30}}?{_DEPLOY}", re.I)
+_CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})\b")
+
+
+def _deploy_clock_gap(text: str) -> tuple[float | None, str]:
+    """A deploy stamped with a clock time and a later clock time (the failures) within two hours of it."""
+    for m in _DEPLOY_AT.finditer(text):
+        h, mnt = (m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5))
+        deployed = int(h) * 60 + int(mnt)
+        later = [int(c.group(1)) * 60 + int(c.group(2)) for c in _CLOCK.finditer(text)
+                 if c.start() < m.start() or c.start() >= m.end()]
+        gaps = [t - deployed for t in later if 0 < t - deployed <= 120]
+        if gaps:
+            return float(min(gaps)), m.group(0).strip()
+    return None, ""
+
+
+def deploy_age(text: str) -> tuple[float | None, str]:
+    """Minutes since the deploy the text mentions (smallest stated), with the phrase; None if not stated."""
+    ages: list[tuple[float, str]] = []
+    gap, gap_line = _deploy_clock_gap(text)
+    if gap is not None:
+        ages.append((gap, gap_line))
+    for m in _DEPLOY_THEN_AGE.finditer(text):
+        ages.append((_minutes(m.group(2), m.group(3)), m.group(0)))
+    for m in _AGE_THEN_DEPLOY.finditer(text):
+        ages.append((_minutes(m.group(1), m.group(2)), m.group(0)))
+    for m in _DEPLOY_AGO_WORDS.finditer(text):
+        word = m.group(2).lower()
+        ages.append((43200.0 if "month" in word else 10080.0 if "week" in word else 1440.0, m.group(0)))
+    if not ages:
+        return None, ""
+    return min(ages, key=lambda a: a[0])
+
+
+def _percent(pattern: re.Pattern[str], text: str, limit: float = 100.0) -> tuple[float | None, str]:
+    best: tuple[float | None, str] = (None, "")
+    for m in pattern.finditer(text):
+        raw = m.group(2) or m.group(3)
+        if raw is None:
+            continue
+        value = float(raw)
+        if value <= limit and (best[0] is None or value > best[0]):
+            best = (value, m.group(0).strip())
+    return best
+
+
+def _cpu_cores(text: str) -> tuple[float | None, str]:
+    best: tuple[float | None, str] = (None, "")
+    for m in _CPU_CORES.finditer(text):
+        used, limit = float(m.group(2)), float(m.group(3))
+        if 0 < limit <= 256 and used <= limit * 1.05:
+            pct = 100.0 * used / limit
+            if best[0] is None or pct > best[0]:
+                best = (pct, m.group(0).strip())
+    return best
+
+
+def _memory_ratio(text: str) -> tuple[float | None, str]:
+    scale = {"g": 1024.0, "gi": 1024.0, "gb": 1024.0, "m": 1.0, "mi": 1.0, "mb": 1.0}
+    best: tuple[float | None, str] = (None, "")
+    for m in _MEMORY_RATIO.finditer(text):
+        window = text[max(0, m.start() - 60):m.end() + 30].lower()
+        if not any(w in window for w in ("mem", "rss", "heap", "ram", "limit", "working set")):
+            continue
+        used = float(m.group(1)) * scale[m.group(2).lower()]
+        limit = float(m.group(3)) * scale[m.group(4).lower()]
+        if limit > 0 and used <= limit * 1.2:
+            pct = 100.0 * used / limit
+            if best[0] is None or pct > best[0]:
+                best = (pct, m.group(0))
+    return best
+
+
+def _replicas(text: str) -> tuple[int | None, str]:
+    best: tuple[int | None, str] = (None, "")
+    for m in _REPLICAS.finditer(text):
+        raw = m.group(2) or m.group(1) or m.group(5)
+        if raw is None:
+            continue
+        value = int(raw)
+        if 0 < value <= 1000 and (best[0] is None or value > best[0]):
+            best = (value, m.group(0))
+    return best
+
+
+def _demand_ratio(text: str) -> tuple[float | None, str]:
+    found: list[tuple[float, str]] = []
+    for m in _RATIO.finditer(text):
+        found.append((float(m.group(1)), m.group(0)))
+    for m in _PCT_ABOVE.finditer(text):
+        found.append((1 + float(m.group(1) or m.group(7)) / 100, m.group(0)))
+    for m in _FROM_TO.finditer(text):
+        a, b = _number(m.group(1), m.group(2)), _number(m.group(4), m.group(5))
+        if a and b:
+            found.append((b / a, m.group(0)))
+    for m in _PAREN_NORMAL.finditer(text):
+        window = text[max(0, m.start() - 40):m.end()].lower()
+        if any(w in window for w in ("rps", "qps", "req", "rate", "traffic", "/s", "publish", "incoming", "msg",
+                                     "jobs", "orders", "throughput", "load")):
+            now, base = _number(m.group(1), m.group(2)), _number(m.group(3), m.group(4))
+            if now and base:
+                found.append((now / base, m.group(0)))
+    for m in _FROM_TO_CONTEXT.finditer(text):
+        a, b = _number(m.group(2), m.group(3)), _number(m.group(4), m.group(5))
+        if a and b:
+            found.append((b / a, m.group(0)))
+    for m in _VS.finditer(text):
+        now, base = _number(m.group(2), m.group(3)), _number(m.group(4), m.group(5))
+        if now and base:
+            found.append((now / base, m.group(0)))
+    for m in _VS_BASELINE.finditer(text):
+        now, base = _number(m.group(1), m.group(2)), _number(m.group(5), m.group(6))
+        if now and base:
+            found.append((now / base, m.group(0)))
+    if not found:
+        return None, ""
+    return max(found, key=lambda f: f[0])
+
+
+def _low_utilisation(text: str) -> tuple[float | None, str]:
+    low: tuple[float | None, str] = (None, "")
+    for m in _UTILISATION.finditer(text):
+        raw = m.group(2) or m.group(3)
+        value = float(raw)
+        if value <= 15 and (low[0] is None or value < low[0]):
+            low = (value, m.group(0).strip())
+    return low
+
+
+def read(text: str, deployed_minutes_ago: float | None = None) -> Readings:
+    """Every reading of one incident's text; `deployed_minutes_ago` is the platform's own record, if any."""
+    features: set[str] = set()
+    lines: dict[str, str] = {}
+
+    memory, memory_line = _percent(_MEMORY_PCT, text)
+    ratio_pct, ratio_line = _memory_ratio(text)
+    if ratio_pct is not None and (memory is None or ratio_pct > memory):
+        memory, memory_line = ratio_pct, f"{ratio_line} ({ratio_pct:.0f}%)"
+    if memory is not None:
+        if memory >= 85:
+            features.add("high_memory")
+            lines["high_memory"] = f"memory at {memory:g}% (“{memory_line}”)"
+        elif memory < 70:
+            features.add("low_memory")
+            lines["low_memory"] = f"memory only at {memory:g}% (“{memory_line}”)"
+
+    cpu, cpu_line = _percent(_CPU_PCT, text, limit=6400.0)  # top prints 398% for four busy cores
+    cores, cores_line = _cpu_cores(text)
+    if cores is not None and (cpu is None or cores > cpu):
+        cpu, cpu_line = cores, f"{cores_line} ({cores:.0f}%)"
+    if cpu is not None:
+        if cpu >= 85:
+            features.add("high_cpu")
+            lines["high_cpu"] = f"CPU at {cpu:g}% (“{cpu_line}”)"
+        elif cpu <= 30:
+            features.add("low_cpu")
+
+    replicas, replicas_line = _replicas(text)
+    if replicas is not None and replicas >= 3:
+        features.add("many_replicas")
+        lines["many_replicas"] = f"{replicas} replicas (“{replicas_line}”)"
+
+    ratio, ratio_line = _demand_ratio(text)
+    flat = _TRAFFIC_FLAT.search(text)
+    up = _TRAFFIC_UP.search(text)
+    if ratio is not None and ratio >= 1.5:
+        features.add("traffic_rising")
+        lines["traffic_rising"] = f"demand at {ratio:.1f}× its baseline (“{ratio_line}”)"
+    elif up and not flat:
+        features.add("traffic_rising")
+        lines["traffic_rising"] = f"demand rising (“{up.group(0)}”)"
+    if flat and "traffic_rising" not in features:
+        features.add("traffic_flat")
+        lines["traffic_flat"] = f"demand flat (“{flat.group(0)}”)"
+    elif ratio is not None and ratio < 1.2:
+        features.add("traffic_flat")
+        lines["traffic_flat"] = f"demand near its baseline (“{ratio_line}”)"
+
+    low, low_line = _low_utilisation(text)
+    window = _LONG_WINDOW.search(text)
+    if low is not None:
+        features.add("low_utilisation")
+        lines["low_utilisation"] = f"utilisation {low:g}% (“{low_line}”)"
+    if window:
+        features.add("long_window")
+        lines["long_window"] = f"over a long window (“{window.group(0).strip()}”)"
+
+    age, age_line = deploy_age(text)
+    if deployed_minutes_ago is not None and (age is None or deployed_minutes_ago < age):
+        age, age_line = deployed_minutes_ago, "the platform's inventory"
+    no_deploy = _NO_DEPLOY.search(text)
+    recent_words = _RECENT_DEPLOY_WORDS.search(text)
+    if age is not None and age <= 180:
+        features.add("recent_deploy")
+        lines["recent_deploy"] = f"deployed {age:g} min before the alert (“{age_line}”)"
+    elif age is not None and age >= 720:
+        features.add("old_deploy")
+        lines["old_deploy"] = f"last deploy {age / 1440:.1f} days before (“{age_line}”)"
+    elif recent_words and not no_deploy:
+        features.add("recent_deploy")
+        lines["recent_deploy"] = f"failures follow a deploy (“{recent_words.group(0).strip()}”)"
+    if no_deploy and "recent_deploy" not in features:
+        features.add("old_deploy")
+        lines["old_deploy"] = f"no recent deploy (“{no_deploy.group(0)}”)"
+
+    trouble = _TROUBLE.search(text)
+    if trouble:
+        features.add("trouble")
+        lines["trouble"] = f"failure signs (“{trouble.group(0)}”)"
+    return Readings(frozenset(features), lines, memory, cpu, replicas, ratio, age)

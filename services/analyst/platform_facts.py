@@ -1,0 +1,75 @@
+"""The platform's own evidence about a target at decision time (I/O): its probe state, latest process or
+container sample, recent restarts and verified fixes, and its inventory version history."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta
+
+from nats.js import JetStreamContext
+
+from services.analyst.diagnosis import Platform, PreviousFix
+from shared.jetstream import SAMPLES_STREAM
+from shared.log import get_logger
+from shared.projections.inventory import InventoryView
+from shared.projections.target_history import TargetHistory
+
+log = get_logger("analyst.platform")
+SAMPLE_MAX_AGE = 60.0  # seconds: an older probe result says nothing about now
+SLOW_PROBE_MS = 2000.0
+
+
+def probe_state(sample: dict, at: float) -> tuple[str | None, str]:
+    """down | slow | healthy from the prober's latest sample (None when unknown or stale)."""
+    if at - float(sample.get("time", 0)) > SAMPLE_MAX_AGE:
+        return None, ""
+    detail = str(sample.get("detail", ""))[:120]
+    if sample.get("status") == "down" or (not sample.get("ok") and sample.get("consecutive_failures", 0) >= 2):
+        return "down", detail
+    if sample.get("ok") and float(sample.get("latency_ms", 0)) >= SLOW_PROBE_MS:
+        return "slow", f"{sample.get('latency_ms')} ms"
+    if sample.get("ok"):
+        return "healthy", detail
+    return None, detail
+
+
+async def _last_json(js: JetStreamContext, subject: str) -> object | None:
+    try:
+        msg = await js.get_last_msg(SAMPLES_STREAM, subject)
+        return json.loads(msg.data)
+    except Exception:  # noqa: BLE001 - no sample yet, or samples unavailable: the diagnosis goes on without it
+        return None
+
+
+async def gather(js: JetStreamContext, name: str | None, inventory: InventoryView, history: TargetHistory | None,
+                 incident_id: str, now: datetime, fix_window_minutes: float, budget_window_minutes: float) -> Platform:
+    """Everything the platform knows about `name` right now; an unknown target gives an empty Platform."""
+    target = inventory.get(name)
+    if target is None or name is None:
+        return Platform()
+    at = time.time()
+    probe, detail = None, ""
+    sample = await _last_json(js, f"samples.probes.{name}")
+    if isinstance(sample, dict):
+        probe, detail = probe_state(sample, at)
+    cpu = memory = None
+    metrics = await _last_json(js, "samples.metrics")
+    if isinstance(metrics, list):
+        mine = next((m for m in metrics if isinstance(m, dict) and m.get("name") == name), None)
+        if mine is not None:
+            cpu = float(mine.get("cpu_percent", 0.0))
+            if target.kind == "docker":  # a process's memory % is of the host, not of a limit: no signal
+                memory = float(mine.get("memory_percent", 0.0))
+    changed = inventory.changed_at.get(name)
+    deployed = (now - changed).total_seconds() / 60 if changed is not None else None
+    restarts, previous = 0, None
+    if history is not None:
+        restarts = history.count(name, "RESTART", now - timedelta(minutes=budget_window_minutes), exclude=incident_id)
+        fix = history.last_fix(name, now, fix_window_minutes, exclude=incident_id)
+        if fix is not None:
+            previous = PreviousFix(incident_id=fix[2], action=fix[1], minutes_ago=round((now - fix[0]).total_seconds()
+                                                                                        / 60, 1))
+    return Platform(known_target=True, probe=probe, probe_detail=detail, deployed_minutes_ago=deployed,
+                    rollback_available=inventory.previous(name) is not None, recent_restarts=restarts,
+                    cpu_percent=cpu, memory_percent=memory, previous_fix=previous)

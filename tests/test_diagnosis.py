@@ -1,0 +1,177 @@
+"""The offline diagnosis, pure: every signature's examples, the knowledge files' validation, readings of numbers,
+honest outcomes, the remediation ladder, and the LLM cross-check."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from services.analyst.analyzer import cross_check
+from services.analyst.diagnosis import Evidence, Platform, PreviousFix, diagnose, load, shipped
+from services.analyst.diagnosis.catalog import SIGNATURES_FILE, SITUATIONS_FILE
+from services.analyst.diagnosis.engine import rank
+from services.analyst.diagnosis.readings import deploy_age, read
+from services.analyst.offline import analyze
+from shared.errors import ConfigError
+from shared.events.models import AIAnalysis, RetrievedIncident
+
+KNOWLEDGE = shipped()
+EXAMPLES = [(s.name, s.situation, text) for s in KNOWLEDGE.signatures for text in s.examples]
+COUNTER_EXAMPLES = [(s.name, text) for s in KNOWLEDGE.signatures for text in s.counter_examples]
+
+
+def fired(text: str, platform: Platform | None = None) -> set[str]:
+    hypotheses, _ = rank(Evidence("alert", text, platform=platform or Platform()))
+    return {line.split(":", 1)[0] for h in hypotheses for line in h.evidence}
+
+
+@pytest.mark.parametrize("name, situation, text", EXAMPLES, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(EXAMPLES)])
+def test_every_signature_fires_on_its_examples(name, situation, text):
+    assert name in fired(text)
+
+
+@pytest.mark.parametrize("name, text", COUNTER_EXAMPLES, ids=[n for n, _ in COUNTER_EXAMPLES])
+def test_no_signature_fires_on_its_counter_examples(name, text):
+    assert name not in fired(text)
+
+
+def test_every_situation_has_a_signature_and_every_signature_an_example_or_a_reading():
+    assert {s.situation for s in KNOWLEDGE.signatures} == set(KNOWLEDGE.situations)
+    assert all(s.examples or s.features for s in KNOWLEDGE.signatures)
+
+
+def _copy(tmp_path: Path) -> tuple[Path, Path]:
+    situations, signatures = tmp_path / "situations.toml", tmp_path / "signatures.toml"
+    shutil.copy(SITUATIONS_FILE, situations)
+    shutil.copy(SIGNATURES_FILE, signatures)
+    return situations, signatures
+
+
+@pytest.mark.parametrize("break_it, reason", [
+    (lambda t: t.replace("'java heap space'", "'java heap (space'", 1), "bad regex"),
+    (lambda t: t.replace('situation = "memory_leak"', 'situation = "moon_phase"', 1), "unknown situation"),
+    (lambda t: t.replace('weight = 0.9', 'weight = 1.5', 1), "weight must be a number"),
+    (lambda t: t.replace('features = ["high_memory"]', 'features = ["astrology"]', 1), "unknown reading"),
+    (lambda t: t.replace('name = "kernel_oom_killer"', 'name = "kernel_oom_killer"\nfavourite = 1', 1),
+     "unknown field"),
+    (lambda t: t + "\n[[signature\n", "not valid TOML"),
+])
+def test_a_malformed_signature_file_names_the_file_line_and_reason(tmp_path, break_it, reason):
+    situations, signatures = _copy(tmp_path)
+    signatures.write_text(break_it(signatures.read_text()))
+    with pytest.raises(ConfigError) as err:
+        load(situations, signatures)
+    message = str(err.value)
+    assert reason in message and str(signatures) in message
+    assert err.value.fields["line"] > 0 and f":{err.value.fields['line']}:" in message
+
+
+def test_a_malformed_situation_file_is_refused_with_the_reason(tmp_path):
+    situations, signatures = _copy(tmp_path)
+    situations.write_text(situations.read_text().replace('action = "ROLLBACK"', 'action = "REBOOT"', 1))
+    with pytest.raises(ConfigError, match=r"situations.toml:\d+: \[bad_deploy\]: action 'REBOOT'"):
+        load(situations, signatures)
+
+
+@pytest.mark.parametrize("text, feature", [
+    ("container memory 1.9Gi/2Gi", "high_memory"),
+    ("RSS 3.8 GiB of 4 GiB limit", "high_memory"),
+    ("top: PID 8812 indexer 398% CPU", "high_cpu"),
+    ("cpu usage 3.9 of 4 cores for 5h", "high_cpu"),
+    ("rps 5.2k vs 2.1k baseline", "traffic_rising"),
+    ("requests +180% vs same hour last week", "traffic_rising"),
+    ("traffic is flat at 120 rps", "traffic_flat"),
+    ("avg CPU 2% over 14 days across 12 replicas", "low_utilisation"),
+    ("image v2.3.1 rolled out 6 minutes ago", "recent_deploy"),
+    ("v4.2 went live 14:02; errors from 14:05", "recent_deploy"),
+    ("no deploy in 10 days", "old_deploy"),
+    ("last deployed 3 weeks ago", "old_deploy"),
+])
+def test_numbers_and_phrases_become_readings(text, feature):
+    assert feature in read(text).features
+
+
+def test_memory_stable_is_not_high_memory_and_an_old_deploy_is_not_recent():
+    assert "high_memory" not in read("CPU 99% on one core; memory stable at 41%").features
+    assert deploy_age("no errors since the 3.2.0 deploy two weeks ago")[0] >= 10080
+    assert "recent_deploy" not in read("deployed 2 weeks ago; errors now").features
+
+
+@pytest.mark.parametrize("alert, logs, action, outcome", [
+    ("KubePodCrashLooping", "Back-off restarting failed container api; panic: nil pointer dereference; "
+                            "no deploy in 9 days", "RESTART", "act"),
+    ("High5xx", "5xx at 23% starting 4 minutes after image v2.14.3 rolled out", "ROLLBACK", "act"),
+    ("KubeHpaMaxedOut", "HPA at max replicas; rps 3x baseline since the campaign email went out", "SCALE_UP", "act"),
+    ("Idle", "avg CPU 2% over 14 days across 12 replicas", "SCALE_DOWN", "act"),
+    ("SSLCertExpiringSoon", "certificate for api.example.org expires in 3 days", "NOOP", "human"),
+    ("Watchdog", "This is an alert meant to ensure that the entire alerting pipeline is functional.", "NOOP",
+     "benign"),
+    ("HTTP 5xx rate high", "7% of requests failing over 5m", "NOOP", "human"),
+    ("Latency SLO burn", "burn rate 14x over 1h", "NOOP", "human"),
+    ("Cosmic rays", "bit flipped somewhere", "NOOP", "human"),
+])
+def test_outcomes_are_act_benign_or_a_human(alert, logs, action, outcome):
+    a = analyze(alert, logs)
+    assert (a.action, a.outcome) == (action, outcome), a.justification
+
+
+def test_the_justification_names_the_evidence():
+    a = analyze("JvmOom", "java.lang.OutOfMemoryError: Java heap space; no deploy in 10 days")
+    assert "matched “java.lang.OutOfMemoryError”" in a.justification and a.evidence and a.hypotheses
+    assert a.situation == "memory_leak" and 0.5 <= a.confidence <= 1.0
+
+
+def test_the_platform_sees_a_down_target_and_a_fresh_version():
+    down = Platform(known_target=True, probe="down", probe_detail="connection refused")
+    assert analyze("HTTP 5xx rate high", "errors", platform=down).action == "RESTART"
+    fresh = Platform(known_target=True, deployed_minutes_ago=5, rollback_available=True)
+    assert analyze("Errors", "TypeError: undefined is not a function", platform=fresh).action == "ROLLBACK"
+
+
+def test_a_close_precedent_votes_but_a_learned_noop_needs_near_identity():
+    noop = RetrievedIncident(incident_id="n", alert_type="x", root_cause="r", action="NOOP", similarity_score=0.8)
+    assert analyze("Weird", "something odd", [noop]).outcome == "human"
+
+
+def test_the_ladder_escalates_a_restart_that_did_not_hold():
+    prev = PreviousFix(incident_id="inc-1", action="RESTART", minutes_ago=4)
+    crash = "panic: runtime error; process exited with code 2"
+    with_version = analyze("Crash", crash, platform=Platform(known_target=True, previous_fix=prev,
+                                                               rollback_available=True))
+    assert with_version.action == "ROLLBACK" and "the fix did not hold" in with_version.escalation
+    without = analyze("Crash", crash, platform=Platform(known_target=True, previous_fix=prev))
+    assert without.action == "NOOP" and without.outcome == "human" and "inc-1" in without.justification
+
+
+def test_no_restart_loop_after_a_rollback_that_did_not_hold():
+    prev = PreviousFix(incident_id="inc-2", action="ROLLBACK", minutes_ago=3)
+    d = diagnose(Evidence("Crash", "segfault; exited with code 139",
+                          platform=Platform(known_target=True, previous_fix=prev, rollback_available=True)))
+    assert d.outcome == "human"
+
+
+def _llm(action: str, confidence: float = 0.9) -> AIAnalysis:
+    return AIAnalysis(root_cause="llm says", action=action, justification="j", confidence=confidence)  # type: ignore[arg-type]
+
+
+def test_the_llm_is_held_when_it_contradicts_a_confident_diagnosis():
+    offline = analyze("JvmOom", "java.lang.OutOfMemoryError: Java heap space")
+    checked = cross_check(_llm("SCALE_UP"), offline, 0.5)
+    assert checked.action == "SCALE_UP" and checked.hold and "Offline evidence: RESTART" in checked.hold
+
+
+def test_the_llm_is_held_when_the_evidence_does_not_support_its_action():
+    offline = analyze("Cosmic rays", "bit flipped")
+    checked = cross_check(_llm("ROLLBACK"), offline, 0.5)
+    assert checked.hold.startswith("the evidence does not support ROLLBACK")
+
+
+def test_an_llm_noop_against_a_real_problem_goes_to_a_human_and_an_agreeing_one_passes():
+    crash = analyze("Crash", "Back-off restarting failed container; segfault")
+    assert cross_check(_llm("NOOP"), crash, 0.5).outcome == "human"
+    agreeing = cross_check(_llm("RESTART"), crash, 0.5)
+    assert agreeing.outcome == "act" and not agreeing.hold
+    watchdog = analyze("Watchdog", "always firing alerting pipeline check")
+    assert cross_check(_llm("NOOP"), watchdog, 0.5).outcome == "benign"
