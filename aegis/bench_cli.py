@@ -14,7 +14,7 @@ from shared.errors import NotFoundError, ValidationError
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
-NOT_SCRIPTS = {"__init__", "common", "suite", "report"}
+NOT_SCRIPTS = {"__init__", "common", "suite", "report", "baseline_analyzer"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

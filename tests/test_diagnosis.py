@@ -37,6 +37,16 @@ def test_no_signature_fires_on_its_counter_examples(name, text):
     assert name not in fired(text)
 
 
+READING_CASES = [(r.name, text, True) for r in KNOWLEDGE.readings for text in r.examples] + \
+    [(r.name, text, False) for r in KNOWLEDGE.readings for text in r.counter_examples]
+
+
+@pytest.mark.parametrize("name, text, holds", READING_CASES)
+def test_readings_defined_as_data_hold_on_their_examples_only(name, text, holds):
+    reading = next(r for r in KNOWLEDGE.readings if r.name == name)
+    assert reading.holds(text.lower()) is holds
+
+
 def test_every_situation_has_a_signature_and_every_signature_an_example_or_a_reading():
     assert {s.situation for s in KNOWLEDGE.signatures} == set(KNOWLEDGE.situations)
     assert all(s.examples or s.features for s in KNOWLEDGE.signatures)
@@ -175,3 +185,67 @@ def test_an_llm_noop_against_a_real_problem_goes_to_a_human_and_an_agreeing_one_
     assert agreeing.outcome == "act" and not agreeing.hold
     watchdog = analyze("Watchdog", "always firing alerting pipeline check")
     assert cross_check(_llm("NOOP"), watchdog, 0.5).outcome == "benign"
+
+
+def test_probe_samples_read_as_down_slow_healthy_or_unknown_when_stale():
+    from services.analyst.platform_facts import probe_state
+
+    assert probe_state({"status": "down", "ok": False, "detail": "refused", "time": 100.0}, 101.0)[0] == "down"
+    assert probe_state({"status": "up", "ok": True, "latency_ms": 2500, "time": 100.0}, 101.0)[0] == "slow"
+    assert probe_state({"status": "up", "ok": True, "latency_ms": 3, "time": 100.0}, 101.0)[0] == "healthy"
+    assert probe_state({"status": "down", "ok": False, "time": 100.0}, 500.0)[0] is None  # a minute old: unknown
+
+
+def test_target_history_knows_verified_fixes_whatever_order_its_two_feeds_arrive_in():
+    from datetime import datetime, timedelta, timezone
+
+    from shared.events import Envelope
+    from shared.events import incident as ev
+    from shared.projections.target_history import TargetHistory
+
+    t0 = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+
+    def env(iid, payload, minutes):
+        return Envelope(event_id=f"{iid}-{minutes}", incident_id=iid, payload=payload,
+                        time=t0 + timedelta(minutes=minutes), actor="t")
+
+    started = env("a", ev.ActionStarted(action="RESTART", target="api"), 0)
+    resolved = env("a", ev.IncidentResolved(resolved_at=t0), 1)
+    for order in ([started, resolved], [resolved, started]):
+        history = TargetHistory()
+        for e in order:
+            history.apply(0, e)
+        assert history.last_fix("api", t0 + timedelta(minutes=5), 30)[1:] == ("RESTART", "a")
+        assert history.last_fix("api", t0 + timedelta(minutes=50), 30) is None
+        assert history.last_fix("api", t0 + timedelta(minutes=5), 30, exclude="a") is None
+    unverified = TargetHistory()
+    unverified.apply(0, env("b", ev.IncidentResolved(resolved_at=t0, verified=False), 1))
+    assert unverified.last_fix("api", t0, 30) is None
+
+
+def test_only_verified_fixes_and_checked_benign_closes_are_learned():
+    from datetime import datetime, timezone
+
+    from services.analyst import domain
+    from shared.events import incident as ev
+    from tests.builders import analysis, council_approved, received
+    from tests.test_incident_fold import happy_path, run
+
+    at = datetime(2026, 11, 30, tzinfo=timezone.utc)
+    assert domain.runbook_entry(run(*happy_path())) is not None
+    checked = run(received(), ev.AnalysisStarted(analyzer="offline"), analysis("NOOP"), *council_approved(),
+                  ev.IncidentResolved(resolved_at=at))
+    assert domain.runbook_entry(checked) is not None
+    unchecked = run(received(), ev.AnalysisStarted(analyzer="offline"), analysis("NOOP"), *council_approved(),
+                    ev.IncidentResolved(resolved_at=at, verified=False))
+    assert domain.runbook_entry(unchecked) is None
+
+
+def test_a_different_failure_after_a_fix_is_a_new_problem_not_the_fix_failing():
+    prev = PreviousFix(incident_id="inc-9", action="RESTART", minutes_ago=2, situation="memory_leak")
+    cpu = analyze("CPU Spike", "CPU at 99% for 5 minutes; runaway loop suspected",
+                  platform=Platform(known_target=True, previous_fix=prev))
+    assert cpu.action == "RESTART" and cpu.outcome == "act" and not cpu.escalation
+    oom = analyze("Memory Leak", "java.lang.OutOfMemoryError: Java heap space",
+                  platform=Platform(known_target=True, previous_fix=prev))
+    assert oom.outcome == "human" and "inc-9" in oom.escalation

@@ -20,7 +20,7 @@ def to_analysis(d: Diagnosis) -> AIAnalysis:
         situation=d.situation, evidence=list(d.evidence),
         hypotheses=[Hypothesis(h.situation, h.action, round(h.score, 3), list(h.evidence))
                     for h in d.hypotheses[:MAX_HYPOTHESES]],
-        escalation=d.escalation)
+        escalation=d.escalation, hold=d.hold)
 
 
 def platform_from(facts: Mapping[str, Any] | None) -> Platform:
@@ -30,7 +30,8 @@ def platform_from(facts: Mapping[str, Any] | None) -> Platform:
     known = {k: v for k, v in facts.items() if k in Platform.__dataclass_fields__}
     prev = known.get("previous_fix")
     if isinstance(prev, Mapping):
-        known["previous_fix"] = PreviousFix(**{k: prev[k] for k in ("incident_id", "action", "minutes_ago")})
+        known["previous_fix"] = PreviousFix(**{k: prev[k] for k in ("incident_id", "action", "minutes_ago",
+                                                                    "situation") if k in prev})
     return Platform(**known)
 
 

@@ -68,8 +68,9 @@ async def gather(js: JetStreamContext, name: str | None, inventory: InventoryVie
         restarts = history.count(name, "RESTART", now - timedelta(minutes=budget_window_minutes), exclude=incident_id)
         fix = history.last_fix(name, now, fix_window_minutes, exclude=incident_id)
         if fix is not None:
-            previous = PreviousFix(incident_id=fix[2], action=fix[1], minutes_ago=round((now - fix[0]).total_seconds()
-                                                                                        / 60, 1))
+            previous = PreviousFix(incident_id=fix[2], action=fix[1],
+                                   minutes_ago=round((now - fix[0]).total_seconds() / 60, 1),
+                                   situation=history.situations.get(fix[2], ""))
     return Platform(known_target=True, probe=probe, probe_detail=detail, deployed_minutes_ago=deployed,
                     rollback_available=inventory.previous(name) is not None, recent_restarts=restarts,
                     cpu_percent=cpu, memory_percent=memory, previous_fix=previous)

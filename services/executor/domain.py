@@ -45,7 +45,7 @@ def claim(state: IncidentState, target: TargetConfig, node: str) -> list[Event]:
     """The event whose successful append makes this executor the only one to act."""
     assert state.analysis is not None
     return [ev.ActionStarted(action=state.analysis.action, target=target.name, node=node,
-                             replica_count=state.analysis.replica_count)]
+                             replica_count=state.analysis.replica_count, situation=state.analysis.situation)]
 
 
 def resolve_noop(target: str | None, healthy: bool | None, detail: str = ""):  # type: ignore[no-untyped-def]

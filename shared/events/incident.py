@@ -102,6 +102,7 @@ class ActionStarted(IncidentEvent, frozen=True, kw_only=True, tag="incident.acti
     target: str
     node: str = ""
     replica_count: int = 0
+    situation: str = ""  # what the diagnosis said it fixes (the ladder compares it with the next failure)
 
 
 class ActionCompleted(IncidentEvent, frozen=True, kw_only=True, tag="incident.action_completed.v1"):

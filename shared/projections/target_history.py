@@ -19,6 +19,7 @@ class TargetHistory:
     def __init__(self) -> None:
         self.actions: dict[str, list[tuple[datetime, str, str]]] = defaultdict(list)
         self.fixes: dict[str, list[tuple[datetime, str, str]]] = defaultdict(list)
+        self.situations: dict[str, str] = {}  # incident → the situation its action was meant to fix
         self._acted: dict[str, tuple[str, str]] = {}
         self._resolved_first: dict[str, datetime] = {}
 
@@ -30,6 +31,7 @@ class TargetHistory:
         if isinstance(p, ActionStarted):
             self.actions[p.target].append((env.time, p.action, iid))
             self._acted[iid] = (p.target, p.action)
+            self.situations[iid] = p.situation
             resolved = self._resolved_first.pop(iid, None)
             if resolved is not None:
                 self.fixes[p.target].append((resolved, p.action, iid))

@@ -25,6 +25,7 @@ FEATURES = frozenset({
 })
 _ESCAPE = re.compile(r"\\.")
 _SITUATION_KEYS = {"action", "outcome", "root_cause", "remedy", "overrides"}
+_READING_KEYS = {"name", "any", "unless", "examples", "counter_examples"}
 _SIGNATURE_KEYS = {"name", "situation", "weight", "any", "features", "unless", "unless_features", "examples",
                    "counter_examples"}
 
@@ -57,11 +58,27 @@ class Signature:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """A yes/no fact read from the text, defined as data ([[reading]]): signatures use it like a numeric reading."""
+
+    name: str
+    any: re.Pattern[str]
+    unless: re.Pattern[str] | None
+    examples: tuple[str, ...]
+    counter_examples: tuple[str, ...]
+
+    def holds(self, lowered: str) -> bool:
+        """True when the text says it (and nothing cancels it)."""
+        return self.any.search(lowered) is not None and not (self.unless and self.unless.search(lowered))
+
+
+@dataclass(frozen=True)
 class Knowledge:
     """Both files, cross-checked."""
 
     situations: dict[str, Situation]
     signatures: tuple[Signature, ...]
+    readings: tuple[Reading, ...] = ()
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -135,9 +152,30 @@ def load_situations(path: Path = SITUATIONS_FILE) -> dict[str, Situation]:
     return out
 
 
-def load_signatures(situations: dict[str, Situation], path: Path = SIGNATURES_FILE) -> tuple[Signature, ...]:
+def load_readings(raw: dict, path: Path, text: str) -> tuple[Reading, ...]:
+    """The [[reading]] tables of signatures.toml."""
+    out = []
+    for item in raw.get("reading", []):
+        name = item.get("name")
+        where = f'name = "{name}"'
+        if not isinstance(name, str) or not name or name in FEATURES:
+            raise _fail(path, text, "[[reading]]", f"reading {name!r}: needs a name that is not a built-in reading")
+        unknown = set(item) - _READING_KEYS
+        if unknown:
+            raise _fail(path, text, where, f"reading {name}: unknown field(s) {sorted(unknown)}")
+        pattern = _union(item.get("any", []), path, text, where)
+        if pattern is None:
+            raise _fail(path, text, where, f"reading {name}: needs `any` patterns")
+        out.append(Reading(name, pattern, _union(item.get("unless", []), path, text, where),
+                           tuple(item.get("examples", ())), tuple(item.get("counter_examples", ()))))
+    return tuple(out)
+
+
+def load_signatures(situations: dict[str, Situation], path: Path = SIGNATURES_FILE,
+                    readings: tuple[Reading, ...] | None = None) -> tuple[Signature, ...]:
     """signatures.toml → signatures, each checked against the situations and the known readings."""
     raw, text = _parse(path)
+    known = FEATURES | {r.name for r in (readings if readings is not None else load_readings(raw, path, text))}
     items = raw.get("signature")
     if not isinstance(items, list) or not items:
         raise ConfigError(f"{path}: expected [[signature]] tables", path=str(path))
@@ -160,7 +198,7 @@ def load_signatures(situations: dict[str, Situation], path: Path = SIGNATURES_FI
             raise _fail(path, text, where, f"signature {name}: weight must be a number in (0, 1]")
         features = frozenset(item.get("features", ()))
         unless_features = frozenset(item.get("unless_features", ()))
-        bad = (features | unless_features) - FEATURES
+        bad = (features | unless_features) - known
         if bad:
             raise _fail(path, text, where, f"signature {name}: unknown reading(s) {sorted(bad)}")
         pattern = _union(item.get("any", []), path, text, where)
@@ -175,7 +213,9 @@ def load_signatures(situations: dict[str, Situation], path: Path = SIGNATURES_FI
 def load(situations_file: Path = SITUATIONS_FILE, signatures_file: Path = SIGNATURES_FILE) -> Knowledge:
     """Both files; ConfigError naming the file and line when either is malformed."""
     situations = load_situations(situations_file)
-    return Knowledge(situations, load_signatures(situations, signatures_file))
+    raw, text = _parse(signatures_file)
+    readings = load_readings(raw, signatures_file, text)
+    return Knowledge(situations, load_signatures(situations, signatures_file, readings), readings)
 
 
 @lru_cache(maxsize=1)

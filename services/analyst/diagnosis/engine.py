@@ -45,6 +45,7 @@ class Diagnosis:
     hypotheses: tuple[Hypothesis, ...]
     replica_count: int = 2
     escalation: str = ""  # the remediation ladder's note, when it changed the decision
+    hold: str = ""  # why a human must confirm this action before it runs
 
 
 def _noisy_or(weights: Sequence[float]) -> float:
@@ -60,9 +61,11 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[dict[str, list[tupl
     platform = evidence.platform
     readings = read(text, platform.deployed_minutes_ago)
     lines = {**readings.lines, **platform.features()}
-    present = frozenset(readings.features) | frozenset(platform.features())
     lowered = text.lower()  # signatures are written in lower case: one lowering beats case-insensitive matching
     shown = text if len(lowered) == len(text) else lowered
+    said = {r.name for r in knowledge.readings if r.holds(lowered)}
+    lines |= {name: f"the text says {name}" for name in said}
+    present = frozenset(readings.features) | frozenset(platform.features()) | said
     hits: dict[str, list[tuple[float, str]]] = {}
     for sig in knowledge.signatures:
         if not sig.features <= present or sig.unless_features & present:
@@ -146,8 +149,8 @@ def _ladder(d: Diagnosis, evidence: Evidence) -> Diagnosis:
     """After a fix that did not hold: a RESTART again becomes a ROLLBACK when a version to return to exists, else
     a human's call; a ROLLBACK that did not hold is a human's call. No restart loops."""
     prev = evidence.platform.previous_fix
-    if prev is None or d.outcome != "act":
-        return d
+    if prev is None or d.outcome != "act" or (prev.situation and prev.situation != d.situation):
+        return d  # a different failure after a fix is a new problem, not the fix failing
     note = (f"the fix did not hold: {prev.action} in incident {prev.incident_id} {prev.minutes_ago:.0f} min ago "
             f"was verified, and {evidence.container_name or 'the target'} failed again")
     if prev.action == "RESTART" and d.action == "RESTART" and evidence.platform.rollback_available:
@@ -172,13 +175,15 @@ def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), m
     top = ranked[0]
     rival = next((h for h in ranked[1:] if h.action != top.action and h.situation not in SYMPTOMS_ONLY), None)
     confidence = top.score * (1.0 - 0.5 * (rival.score / top.score if rival and top.score else 0.0))
-    if top.score < min_confidence or (confidence < min_confidence and top.outcome != "human"):
-        return _human(f"Low confidence: the best hypothesis, {top.situation} ({confidence:.2f}"
+    both_act = rival is not None and top.outcome == rival.outcome == "act"
+    close_call = rival is not None and (rival.score >= AMBIGUOUS_RATIO * top.score or confidence < min_confidence)
+    if top.score < min_confidence:
+        return _human(f"Low confidence: the best hypothesis, {top.situation} ({top.score:.2f}"
                       f"{f', against {rival.situation} {rival.score:.2f}' if rival else ''}), is below "
                       f"{min_confidence:.2f}; a human must look.",
                       f"Unclear: possibly {k.situations[top.situation].root_cause.lower()}"
                       if top.situation in k.situations else f"Unclear: {evidence.alert_type}", ranked, confidence)
-    if rival is not None and rival.score >= AMBIGUOUS_RATIO * top.score and top.outcome != "human":
+    if close_call and not both_act and top.outcome != "human":
         return _human(f"Ambiguous: {top.situation} → {top.action} ({top.score:.2f}) and {rival.situation} → "
                       f"{rival.action} ({rival.score:.2f}) are both supported; a human must choose.",
                       f"Ambiguous between {top.situation} and {rival.situation}", ranked, confidence)
@@ -189,5 +194,8 @@ def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), m
     justification = f"{remedy} Evidence: " + "; ".join(top.evidence) + "."
     d = Diagnosis(situation=top.situation, action=top.action, outcome=top.outcome, confidence=round(confidence, 2),
                   root_cause=f"{root} ({first})" if first else root, justification=justification,
-                  evidence=top.evidence, hypotheses=tuple(ranked), replica_count=_replicas(evidence, top.action, precedents))
+                  evidence=top.evidence, hypotheses=tuple(ranked), replica_count=_replicas(evidence, top.action, precedents),
+                  hold=(f"two actions fit: {top.situation} → {top.action} ({top.score:.2f}) and {rival.situation} → "
+                        f"{rival.action} ({rival.score:.2f}); a human confirms" if both_act and close_call and rival
+                        else ""))
     return _ladder(d, evidence)

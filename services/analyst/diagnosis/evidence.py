@@ -15,6 +15,7 @@ class PreviousFix:
     incident_id: str
     action: str
     minutes_ago: float
+    situation: str = ""  # what that fix was for ("" when not recorded: treated as the same)
 
 
 @dataclass(frozen=True)

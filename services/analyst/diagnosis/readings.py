@@ -19,7 +19,8 @@ _UNIT = r"(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w
 _DURATION = re.compile(rf"{_NUM}\s*{_UNIT}\b(?:\s*(\d+)\s*(m|min|mins|minutes)\b)?", re.I)
 _DEPLOY = (r"(deploy(?:ed|ment|s)?|roll(?:ed)?[- ]?out|rollout|releas(?:e|ed)|upgrad(?:e|ed)|helm|argo ?cd|sync(?:ed)?|"
            r"image(?: tag)?|new version|version|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
-           r"feature flag|flag|config ?map|migration|cutover|revision \d+|shipped|went out|pushed)")
+           r"feature flag|flag|config ?map|migration|cutover|revision \d+|shipped|went out|pushed|terraform|(?:kubectl |helm )?apply|"
+           r"ansible|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux)")
 _DEPLOY_THEN_AGE = re.compile(rf"{_DEPLOY}[^\n;]{{0,60}}?\b{_NUM}\s*{_UNIT}\s*(ago|before|earlier|prior)", re.I)
 _AGE_THEN_DEPLOY = re.compile(rf"\b{_NUM}\s*{_UNIT}\s*(after|since|following|post)[- ](?:the |a |our |its |this )?"
                               rf"(?:\w+ )?{_DEPLOY}", re.I)
@@ -46,6 +47,9 @@ _CPU_PCT = re.compile(r"(cpu|processor|load|utili[sz]ation|usage)\b[^\n%;]{0,30}
                       r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:\w+\s)?(cpu|processor)\b", re.I)
 _CPU_CORES = re.compile(r"(cpu|cores?|vcpu|process_cpu|cpu_usage|container_cpu)[^\n;]{0,50}?(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?"
                         r"\s*(?:of|/|out of|\(limit:?|limit:?|of a limit of)\s*(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?", re.I)
+_LOAD = re.compile(r"(load(?: ?average)?s?|node_load1|load1)\b\D{0,15}?(\d+(?:\.\d+)?)[^\n]{0,30}?\b(?:on|with|/|of)\s*"
+                   r"(\d+)\s*(?:v?cpus?|cores?|processors?)", re.I)
+_PCT_CPU_FIRST = re.compile(r"%\s?cpu\b\s*[:=]?\s*(\d+(?:\.\d+)?)", re.I)
 _MEMORY_RATIO = re.compile(r"(\d+(?:\.\d+)?)\s*(gi|mi|gb|mb|g|m)i?b?\s*(?:/|of|out of)\s*(?:the\s*)?(?:limit\s*(?:of\s*)?)?"
                            r"(\d+(?:\.\d+)?)\s*(gi|mi|gb|mb|g|m)i?b?", re.I)
 _REPLICAS = re.compile(r"(\d+)\s*(?:/\s*(\d+)\s*)?(?:running |ready |healthy |idle |active )?(replicas?|pods?|"
@@ -60,8 +64,10 @@ _PCT_ABOVE = re.compile(r"(\d{2,4})\s?%\s*(above|over|more than|higher than|up (
 _FROM_TO = re.compile(r"from\s*~?(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests|qps|rpm|msg/s|messages|jobs|/s)?\s*to\s*~?"
                       r"(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests?|qps|rpm|msg/s|messages|jobs|/s)", re.I)
 _PAREN_NORMAL = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(?:/s|/min|rps|qps|req/s|rpm|msg/s|jobs/s|per second)?\s*[(,;]?\s*"
-                           r"(?:normally|usually|normal|typically|baseline|avg|average|was|up from|from)\s*:?\s*~?"
+                           r"(?:normally|usually|normal|typically|typical|baseline|avg|average|was|up from|from)\s*:?\s*~?"
                            r"(\d[\d,.]*)\s*(k)?", re.I)
+_TRAFFIC_PLUS = re.compile(r"(traffic|requests?|rps|qps|sign-?ups?|orders|users|sessions|checkouts|load|volume|"
+                           r"throughput|demand|visits|page ?views)[^\n.;]{0,15}\+\s?(\d{2,4})\s?%", re.I)
 _FROM_TO_CONTEXT = re.compile(r"(rps|qps|requests?|traffic|throughput|rate|load|msg/s|messages|jobs|orders|sessions|"
                               r"users|connections)\b[^\n;]{0,30}?from\s*~?(\d[\d,.]*)\s*(k)?\s*\S*\s*to\s*~?"
                               r"(\d[\d,.]*)\s*(k)?", re.I)
@@ -72,7 +78,11 @@ _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|th
                          r"sessions|checkouts)[^\n.;]{0,25}\b(surg\w*|spik\w*|doubl\w*|tripl\w*|increas\w*|ris(e|es|ing)|"
                          r"grow\w*|climb\w*|jump\w*|up \d|soar\w*|ramp\w*)|(surge|spike|jump|increase|growth) in "
                          r"(traffic|requests|load|demand|users|orders)|(flash sale|black friday|cyber monday|"
-                         r"went viral|product launch|launch(ed)? today)|(campaign|launch|promo\w*|push notification|"
+                         r"went viral|product launch|launch(ed)? today)|record (traffic|load|users|requests|volume|high|peak)|"
+                         r"(all-time|record) high|(users|connections|sessions|viewers|players|visitors)[^\n.;]{0,25}\brecord\b|"
+                         r"previous (high|record|peak)|(heavy|high|peak|unusual|unusually high|higher than usual|above[- ]normal|"
+                         r"seasonal|holiday) (traffic|load|demand|volume)|influx|(busier|more (users|traffic|requests|"
+                         r"orders)) than (usual|normal)|(campaign|launch|promo\w*|push notification|"
                          r"newsletter|email blast|tv (ad|spot))[^\n.;]{0,40}(went out|started|began|went live|aired|sent)",
                          re.I)
 _VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|jobs|rpm|produce rate|"
@@ -168,13 +178,17 @@ def deploy_age(text: str) -> tuple[float | None, str]:
     return min(ages, key=lambda a: a[0])
 
 
+_THEN = re.compile(r"\s*(?:->|→|=>|to|now)\s*(\d+(?:\.\d+)?)\s?%")
+
+
 def _percent(pattern: re.Pattern[str], text: str, limit: float = 100.0) -> tuple[float | None, str]:
     best: tuple[float | None, str] = (None, "")
     for m in pattern.finditer(text):
         raw = m.group(2) or m.group(3)
         if raw is None:
             continue
-        value = float(raw)
+        then = _THEN.match(text, m.end())  # "35% -> 99%": the figure now is the later one
+        value = float(then.group(1)) if then else float(raw)
         if value <= limit and (best[0] is None or value > best[0]):
             best = (value, m.group(0).strip())
     return best
@@ -188,6 +202,21 @@ def _cpu_cores(text: str) -> tuple[float | None, str]:
             pct = 100.0 * used / limit
             if best[0] is None or pct > best[0]:
                 best = (pct, m.group(0).strip())
+    return best
+
+
+def _load_or_pct_cpu(text: str) -> tuple[float | None, str]:
+    best: tuple[float | None, str] = (None, "")
+    for m in _LOAD.finditer(text):
+        load, cores = float(m.group(2)), int(m.group(3))
+        if 0 < cores <= 1024:
+            pct = 100.0 * load / cores
+            if best[0] is None or pct > best[0]:
+                best = (pct, m.group(0).strip())
+    for m in _PCT_CPU_FIRST.finditer(text):
+        value = float(m.group(1))
+        if value <= 6400 and (best[0] is None or value > best[0]):
+            best = (value, m.group(0).strip())
     return best
 
 
@@ -229,6 +258,8 @@ def _demand_ratio(text: str) -> tuple[float | None, str]:
         a, b = _number(m.group(1), m.group(2)), _number(m.group(4), m.group(5))
         if a and b:
             found.append((b / a, m.group(0)))
+    for m in _TRAFFIC_PLUS.finditer(text):
+        found.append((1 + float(m.group(2)) / 100, m.group(0)))
     for m in _PAREN_NORMAL.finditer(text):
         window = text[max(0, m.start() - 40):m.end()].lower()
         if any(w in window for w in ("rps", "qps", "req", "rate", "traffic", "/s", "publish", "incoming", "msg",
@@ -281,9 +312,9 @@ def read(text: str, deployed_minutes_ago: float | None = None) -> Readings:
             lines["low_memory"] = f"memory only at {memory:g}% (“{memory_line}”)"
 
     cpu, cpu_line = _percent(_CPU_PCT, text, limit=6400.0)  # top prints 398% for four busy cores
-    cores, cores_line = _cpu_cores(text)
-    if cores is not None and (cpu is None or cores > cpu):
-        cpu, cpu_line = cores, f"{cores_line} ({cores:.0f}%)"
+    for other, other_line in (_cpu_cores(text), _load_or_pct_cpu(text)):
+        if other is not None and (cpu is None or other > cpu):
+            cpu, cpu_line = other, f"{other_line} ({other:.0f}%)"
     if cpu is not None:
         if cpu >= 85:
             features.add("high_cpu")
@@ -343,4 +374,7 @@ def read(text: str, deployed_minutes_ago: float | None = None) -> Readings:
     if trouble:
         features.add("trouble")
         lines["trouble"] = f"failure signs (“{trouble.group(0)}”)"
+    elif features & {"high_cpu", "high_memory"}:  # a resource gone wrong is trouble even without an error word
+        features.add("trouble")
+        lines["trouble"] = lines.get("high_cpu") or lines["high_memory"]
     return Readings(frozenset(features), lines, memory, cpu, replicas, ratio, age)
