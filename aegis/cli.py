@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from aegis import bench_cli, eval_cli, history_cli, read_cli
+from aegis import bench_cli, eval_cli, history_cli, read_cli, silence_cli
 from aegis.client import add_gateway_args, auth_headers, call
 from aegis.output import console, emit_json, table
 from aegis.replay import checked_id
@@ -199,7 +199,7 @@ COMMANDS = {
     "up": _up, "setup": _setup, "executor": _executor, "runbook": _runbook, "approve": _decide, "reject": _decide,
     "notify": _notify, "chaos": _chaos, "status": read_cli.status, "incidents": read_cli.incidents,
     "show": read_cli.show, "replay": history_cli.replay_command, "whatif": history_cli.whatif_command,
-    "bench": bench_cli.bench_command, "eval": eval_cli.eval_command,
+    "bench": bench_cli.bench_command, "eval": eval_cli.eval_command, "silence": silence_cli.silence_command,
 }
 
 
@@ -218,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     history_cli.add_parsers(sub)
     bench_cli.add_parser(sub)
     eval_cli.add_parser(sub)
+    silence_cli.add_parser(sub)
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)

@@ -10,7 +10,6 @@ from aegis.output import console, emit_json, table
 from aegis.replay import checked_id
 from shared.errors import ValidationError
 
-TERMINAL = ("RESOLVED", "FAILED")
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -18,8 +17,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--json", action="store_true", help="print JSON")
     add_gateway_args(p)
     p = sub.add_parser("incidents", help="list incidents, newest first")
-    p.add_argument("--status", help="only this status (e.g. FAILED, AWAITING_APPROVAL), or 'open'")
-    p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    p.add_argument("--status", help="only this status (e.g. FAILED, AWAITING_APPROVAL, JOINED), or 'open'")
+    p.add_argument("--target", help="only incidents about this target")
+    p.add_argument("--severity", help="CRITICAL, WARNING or INFO")
+    p.add_argument("--source", help="webhook, alertmanager, prober, nats")
+    p.add_argument("--since", help="an ISO time, or an age such as 30m, 2h, 7d")
+    p.add_argument("--limit", type=int, default=50, help="at most this many (default 50, at most 1000)")
     p.add_argument("--json", action="store_true", help="print JSON")
     add_gateway_args(p)
     p = sub.add_parser("show", help="one incident: analysis, council, timeline")
@@ -55,11 +58,11 @@ def _received(incident: dict[str, Any]) -> str:
 def incidents(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise ValidationError("--limit must be at least 1")
-    listed = sorted(call(args, "GET", "/incidents"), key=_received, reverse=True)
-    if args.status:
-        wanted = args.status.upper()
-        listed = [i for i in listed if (i["status"] not in TERMINAL if wanted == "OPEN" else i["status"] == wanted)]
-    listed = listed[:args.limit]
+    if args.limit > 1000:
+        raise ValidationError("--limit is at most 1000")
+    params = {"limit": args.limit} | ({"status": args.status.upper()} if args.status else {}) | \
+        {k: v for k in ("target", "severity", "source", "since") if (v := getattr(args, k, None))}
+    listed = call(args, "GET", "/incidents", params=params)  # filtered and newest first by the gateway
     if args.json:
         emit_json(listed)
         return 0

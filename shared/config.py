@@ -101,6 +101,9 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     auth_failures_per_minute: int = 30  # failed sign-ins per client address before 429
     # intake
     body_limit_bytes: int = 1024 * 1024
+    correlation: bool = True  # an alert about a target with an open incident joins it instead of starting another
+    correlation_window_seconds: float = 60.0  # …also one whose incident ended this recently (a late alert)
+    correlation_group_labels: list[str] = []  # Alertmanager alerts correlate by these labels instead of the target
     log_truncate_chars: int = 2000
     # council policy
     max_replicas: int = 5
@@ -181,6 +184,8 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError(f"unknown service(s) {', '.join(unknown)}; known: {', '.join(SERVICE_NAMES)}")
         if not 1 <= self.executors <= 16:
             raise ValueError("executors must be between 1 and 16")
+        if self.correlation_window_seconds < 0:
+            raise ValueError("correlation_window_seconds must be 0 or more")
         if self.health_check_attempts < 1:
             raise ValueError("health_check_attempts must be at least 1")
         if not 0.0 <= self.min_confidence <= 1.0:
@@ -231,7 +236,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 _ENV_FIELDS = {f for f in Settings.__struct_fields__ if f != "targets"}
-_LIST_FIELDS = {"llm_fallback_models", "email_recipients", "notify_webhook_urls", "services"}
+_LIST_FIELDS = {"llm_fallback_models", "email_recipients", "notify_webhook_urls", "services", "correlation_group_labels"}
 SEED_000_ALIASES = {"EMAIL_SENDER": "email_sender", "EMAIL_APP_PASSWORD": "smtp_password",
                     "EMAIL_RECIPIENTS": "email_recipients"}
 

@@ -14,6 +14,8 @@ from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 
 from shared.errors import ConcurrencyError, EventStoreError, NotFoundError, StoreFullError, StoreUnavailableError
+from shared.events.correlation import CORRELATION_STREAM
+from shared.events.silences import SILENCES_STREAM
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.knowledge import EVALUATIONS_STREAM, RUNBOOK_STREAM
 from shared.events.security import AUDIT_STREAM, AUTH_STREAM
@@ -121,6 +123,12 @@ def stream_configs(replicas: int = 1) -> list[StreamConfig]:
                      description="Users, API key digests and role grants, auth.<users|keys>.<id>.<event>", **common),
         StreamConfig(name=AUDIT_STREAM, subjects=["audit.>"], duplicate_window=DUPLICATE_WINDOW,
                      max_age=365 * DAY, description="Every mutating API call and every refused one", **common),
+        StreamConfig(name=CORRELATION_STREAM, subjects=["correlation.>"], duplicate_window=DUPLICATE_WINDOW,
+                     max_age=7 * DAY, description="Which incident each alert key belongs to, and the alerts that "
+                     "joined it or were silenced, correlation.<key token>.<event>", **common),
+        StreamConfig(name=SILENCES_STREAM, subjects=["silences.>"], duplicate_window=DUPLICATE_WINDOW,
+                     max_age=90 * DAY, description="Silences: matchers and a time range, silences.<id>.<event>",
+                     **common),
         StreamConfig(name=SAMPLES_STREAM, subjects=["samples.>"], duplicate_window=10.0,
                      max_age=3600.0, max_msgs_per_subject=1000,
                      description="High-volume probe results and metrics, aged out after an hour", **common),

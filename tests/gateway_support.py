@@ -55,6 +55,7 @@ async def serve_gateway(store: EventStore, settings: Settings, data_dir: Path):
     auth = await start_auth(store, settings, settings.jwt_secret)
     gateway = Gateway(settings, store, view, projector, hub, auth=auth)
     gateway.evaluations, gateway.evaluations_projector = await start_evaluations(store.nc)
+    await gateway.start_projections()
     app = create_app(gateway)
     port = free_port()
     server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
@@ -68,4 +69,5 @@ async def serve_gateway(store: EventStore, settings: Settings, data_dir: Path):
         await task
         await auth.stop()
         await gateway.evaluations_projector.stop()
+        await gateway.stop_projections()
         await projector.stop()

@@ -47,7 +47,7 @@ async def test_webhook_answers_the_seed_shape_and_reads_its_own_write(api):
     assert {k: body[k] for k in seed} == seed  # seed 001's fields, then ours beside them
     assert {k: body[k] for k in set(body) - set(seed)} == {
         "outcome": None, "needs_human": False, "container_name": PAYLOAD["container_name"], "severity": "CRITICAL",
-        "source": "webhook", "received_at": body["received_at"]}
+        "source": "webhook", "received_at": body["received_at"], "joined": None, "silenced": None, "correlated": {"count": 0}}
     got = await api.get(f"/incidents/{PAYLOAD['incident_id']}")
     assert got.status_code == 200 and got.json()["status"] == "RECEIVED"
     listing = (await api.get("/incidents")).json()

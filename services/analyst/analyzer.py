@@ -115,9 +115,10 @@ def cross_check(llm: AIAnalysis, offline: AIAnalysis, min_confidence: float) -> 
     both = (f"LLM: {llm.action} ({llm.confidence:.2f}) — {llm.root_cause}. Offline evidence: {offline.action} "
             f"[{outcome_of(offline)}] ({offline.confidence:.2f}) — {offline.root_cause}.")
     supported = {h.action for h in offline.hypotheses if h.score >= 0.3}
+    same = offline.action == llm.action
     base = msgspec.structs.replace(llm, evidence=offline.evidence, hypotheses=offline.hypotheses,
-                                   situation=offline.situation if offline.action == llm.action else "",
-                                   escalation=offline.escalation)
+                                   situation=offline.situation if same else "", escalation=offline.escalation,
+                                   precheck=offline.precheck and same)
     if llm.action == "NOOP":
         benign = outcome_of(offline) == "benign" or (llm.confidence >= min_confidence and
                                                       not (outcome_of(offline) != "benign"

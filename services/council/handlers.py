@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from services.common import fail_incident
 from services.council.domain import Facts, approval_wait, deliberate, on_deadline
 from services.council.policy import Policy
 from shared.aggregate import decide_and_append, load_incident
+from shared.budget import Budgets, Reservation
 from shared.consumer import ConsumerSpec, Delivery
 from shared.errors import RetryLater
 from shared.events import Envelope, now
+from shared.events.models import outcome_of
 from shared.events.incident import INCIDENTS_STREAM
 from shared.projections.inventory import InventoryView
 from shared.projections.target_history import TargetHistory
@@ -23,19 +26,37 @@ def consumers(ctx: ServiceContext, inventory: InventoryView, policy: Policy, his
               ) -> list[ConsumerSpec]:
     """The council's durable consumers."""
 
-    def facts_for(state) -> Facts:  # type: ignore[no-untyped-def]
+    budgets = Budgets(ctx.nc, replicas=ctx.settings.stream_replicas)
+
+    def facts_for(state, reserved: Reservation | None = None) -> Facts:  # type: ignore[no-untyped-def]
         target = inventory.get(state.container_name) if state is not None else None
         at = now()
         restarts = 0
         if target is not None:
-            window = policy.effective(target, target.name).restart_budget.window_minutes
-            restarts = history.count(target.name, "RESTART", at - timedelta(minutes=window),
+            budget = policy.effective(target, target.name).restart_budget
+            restarts = history.count(target.name, "RESTART", at - timedelta(minutes=budget.window_minutes),
                                      exclude=state.incident_id)
+            if reserved is not None:  # the atomic count wins over the projection, which may lag a storm
+                restarts = max(restarts, reserved.used - 1) if reserved.granted else max(restarts, budget.max)
         return Facts(ctx.settings, target, policy, restarts, at)
 
+    async def reserve(state) -> Reservation | None:  # type: ignore[no-untyped-def]
+        """A slot of the target's restart budget, taken atomically before an automatic RESTART is approved."""
+        if state is None or state.status != "COUNCIL_REVIEW" or state.analysis is None \
+                or state.analysis.action != "RESTART" or outcome_of(state.analysis) != "act":
+            return None
+        target = inventory.get(state.container_name)
+        if target is None:
+            return None
+        budget = policy.effective(target, target.name).restart_budget
+        return await budgets.reserve("RESTART", target.name, state.incident_id, time.time(),
+                                     budget.window_minutes * 60, budget.max)
+
     async def on_analysis(env: Envelope, delivery: Delivery) -> None:
-        await decide_and_append(ctx.store, env.incident_id, lambda s: deliberate(s, facts_for(s)),  # type: ignore[arg-type]
-                                causation=env)
+        state, _ = await load_incident(ctx.store, env.incident_id)  # type: ignore[arg-type]
+        reserved = await reserve(state)
+        await decide_and_append(ctx.store, env.incident_id,  # type: ignore[arg-type]
+                                lambda s: deliberate(s, facts_for(s, reserved)), causation=env)
 
     async def on_approval_requested(env: Envelope, delivery: Delivery) -> None:
         state, _ = await load_incident(ctx.store, env.incident_id)  # type: ignore[arg-type]

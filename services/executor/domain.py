@@ -48,6 +48,19 @@ def claim(state: IncidentState, target: TargetConfig, node: str) -> list[Event]:
                              replica_count=state.analysis.replica_count, situation=state.analysis.situation)]
 
 
+def recovered_before_action(target: str, detail: str):  # type: ignore[no-untyped-def]
+    """A decider: the target answers its health check right before the action, so nothing runs (once)."""
+
+    def decide(state: IncidentState | None) -> list[Event]:
+        if state is None or state.status != "APPROVED" or state.action is not None:
+            return []
+        action = state.analysis.action if state.analysis else "the action"
+        return [ev.IncidentRecovered(reason=f"{target} was healthy right before {action} ({detail}); nothing was run",
+                                     by="executor")]
+
+    return decide
+
+
 def resolve_noop(target: str | None, healthy: bool | None, detail: str = ""):  # type: ignore[no-untyped-def]
     """A decider for a benign NOOP: resolved only when the target's health check just passed (`healthy` None: no
     known target to check — closed, but not verified); an unhealthy target fails it for a human."""

@@ -24,6 +24,7 @@ from shared.projections.inventory import InventoryView
 from shared.service import ServiceContext
 
 log = get_logger("executor")
+PRECHECK_TIMEOUT = 0.5  # a hung target must not delay its own restart by more than this
 
 
 class Executor:
@@ -73,6 +74,8 @@ class Executor:
                     return
                 if step.kind != "act":
                     return
+                if state.analysis.precheck and await self.healthy_now(iid, step.target, env):  # type: ignore[union-attr]
+                    return
                 try:  # the claim: only the executor whose append lands acts
                     await store.append(iid, domain.claim(state, step.target, self.ctx.actor),  # type: ignore[arg-type]
                                        expected_seq=seq, causation=env)
@@ -81,6 +84,19 @@ class Executor:
                 await self.act(iid, state.analysis.action, state.analysis.replica_count,  # type: ignore[union-attr]
                                step.target, env)
                 return
+
+    async def healthy_now(self, iid: str, target: TargetConfig, cause: Envelope) -> bool:
+        """The pre-action check: a target whose failing health check was the symptom, healthy again right before the
+        action (another incident's fix, or it recovered), closes as recovered-before-action and nothing runs."""
+        s = self.ctx.settings
+        async with httpx.AsyncClient(timeout=min(s.health_check_timeout, PRECHECK_TIMEOUT)) as client:
+            result = await check_once(client, target, 0.05)  # a port that is closed now is an answer: no wait
+        if not result.healthy:
+            return False
+        log.info("target healthy before the action: nothing runs", extra={"incident_id": iid, "target": target.name})
+        await decide_and_append(self.ctx.store, iid, domain.recovered_before_action(target.name, result.detail),
+                                causation=cause)
+        return True
 
     async def close_benign(self, iid: str, target: TargetConfig | None, cause: Envelope) -> None:
         """A benign NOOP closes only after the target answers its health check now; unhealthy → a human."""

@@ -65,6 +65,7 @@ async def build(ctx: ServiceContext):
         log.warning("authentication is OFF (--no-auth): anyone who can reach the gateway may act on your services")
     gateway.system_projector = Projector(ctx.nc, SYSTEM_STREAM, "system.>", gateway.system.apply, "system")
     await gateway.system_projector.start()
+    await gateway.start_projections()
 
     async def on_sample(msg) -> None:  # type: ignore[no-untyped-def]
         parts = msg.subject.split(".", 2)
@@ -110,6 +111,8 @@ async def build(ctx: ServiceContext):
         await runbook_projector.stop()
         await gateway.auth.stop()  # type: ignore[union-attr]
         await gateway.evaluations_projector.stop()
+        await gateway.stop_projections()
+        await gateway.system_projector.stop()
 
     return [], [run_http]
 

@@ -17,17 +17,21 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from aegis import __version__
-from services.gateway import alertmanager, approvals, errors, operations, prometheus
+from services.gateway import alertmanager, approvals, errors, listing, operations, prometheus
 from services.gateway.auth.api import Auth, build_auth_router, principal_of
 from services.gateway.auth.middleware import SecurityMiddleware
 from services.gateway.auth.view import rank
 from services.gateway.cockpit import build_cockpit_router
+from services.gateway.correlations import CorrelationView, result_of
 from services.gateway.evaluations_api import build_evaluations_router
 from services.gateway.feed import Hub
+from services.gateway.frames import correlation_frames
 from services.gateway.limits import BodyLimit
 from services.gateway.schemas import AlertmanagerPayload, Decision, DraftEdit, IncidentPayload
+from services.gateway.silences_api import build_silences_router
 from services.gateway.system_api import build_router
 from services.gateway.topology import build_topology
+from shared import correlation
 from shared.aggregate import decide_and_append
 from shared.config import Settings
 from shared.errors import (
@@ -38,7 +42,9 @@ from shared.errors import (
     StoreUnavailableError,
     ValidationError,
 )
-from shared.events import deterministic_id, iso, now
+from shared.events import Envelope, deterministic_id, iso, now
+from shared.events.correlation import CORRELATION_STREAM, AlertSilenced
+from shared.events.silences import SILENCES_STREAM
 from shared.events import incident as ev
 from shared.events.incident import IncidentReceived
 from shared.eventstore import EventStore
@@ -50,6 +56,7 @@ from shared.projections.projector import Projector
 from shared.projections.runbook import RunbookView
 from shared.projections.evaluations import EvaluationsView
 from shared.projections.system_view import SystemView
+from shared.silences import SilenceView
 
 
 @dataclass
@@ -71,6 +78,41 @@ class Gateway:
     auth: Auth | None = None  # None only in tests of the bare API; the gateway process always secures it
     evaluations: EvaluationsView = field(default_factory=EvaluationsView)
     evaluations_projector: Projector | None = None
+    correlations: CorrelationView = field(default_factory=CorrelationView)
+    correlation_projector: Projector | None = None
+    silences: SilenceView = field(default_factory=SilenceView)
+    silences_projector: Projector | None = None
+
+    async def start_projections(self) -> None:
+        """Follow the CORRELATION and SILENCES streams (the incidents projector is started by the caller)."""
+        self.correlation_projector = Projector(self.store.nc, CORRELATION_STREAM, "correlation.>",
+                                               self.on_correlation, "correlation")
+        self.silences_projector = Projector(self.store.nc, SILENCES_STREAM, "silences.>", self.silences.apply,
+                                            "silences")
+        for projector in (self.correlation_projector, self.silences_projector):
+            await projector.start()
+            await projector.catch_up()
+
+    async def stop_projections(self) -> None:
+        """Stop what start_projections() started."""
+        for projector in (self.correlation_projector, self.silences_projector):
+            if projector is not None:
+                await projector.stop()
+
+    async def wait_silences(self, seq: int) -> None:
+        """Read-your-writes for silences."""
+        if self.silences_projector is not None:
+            await self.silences_projector.wait_for(seq)
+
+    def on_correlation(self, seq: int, env: Envelope) -> None:
+        """Fold a correlation event and tell /ws clients (alert.joined / alert.silenced frames)."""
+        self.correlations.apply(seq, env)
+        for item in correlation_frames(env, self.correlations):
+            self.hub.broadcast(item)
+
+    def result(self, state: IncidentState) -> dict[str, Any]:
+        """The REST shape of one incident (a joined alert ends with its primary's outcome)."""
+        return result_of(state, self.view, self.correlations)
 
     async def sample_performance(self, stopping: asyncio.Event, interval: float) -> None:
         """Every `interval` seconds: totals and the stream's last sequence (for /api/system/performance)."""
@@ -91,7 +133,7 @@ class Gateway:
             raise NotFoundError(f"Incident {incident_id} not found")
         _, seq = await decide_and_append(self.store, incident_id, decider)
         await self.projector.wait_for(seq)
-        return self.view.get(incident_id).to_result()  # type: ignore[union-attr]
+        return self.result(self.view.get(incident_id))  # type: ignore[arg-type]
 
     async def wait_terminal(self, incident_id: str, timeout: float) -> IncidentState:
         """The incident once RESOLVED or FAILED (the view is fed by the stream)."""
@@ -104,25 +146,60 @@ class Gateway:
                 raise StoreUnavailableError(f"{incident_id} did not finish within {timeout:g}s")
             await asyncio.sleep(0.02)
 
-    async def receive(self, payload: IncidentPayload, source: str = "webhook",
-                      fingerprint: str | None = None) -> dict[str, Any]:
-        """Append IncidentReceived once per incident id; answer only after JetStream acknowledged it."""
+    async def receive(self, payload: IncidentPayload, source: str = "webhook", fingerprint: str | None = None,
+                      labels: dict[str, str] | None = None) -> dict[str, Any]:
+        """Append IncidentReceived once per incident id; answer only after JetStream acknowledged it. An alert about
+        an outage another incident handles joins it (recorded under its own id, starting nothing)."""
         iid = payload.incident_id
         existing = self.view.get(iid)
         if existing is not None:
-            return existing.to_result()
+            return self.result(existing)
+        s = self.settings
+        at = now()
+        silence = self.silences.matching(payload.container_name, payload.alert_type, labels, at)
+        if silence is not None:
+            return await self._silenced(payload, source, fingerprint, silence.created.silence_id)
+        key = correlation.key_for(payload.container_name, source, labels, s.correlation_group_labels)
+        primary = None
+        if s.correlation and key is not None:
+            primary = await correlation.correlate(self.store, key, iid, self.view.get, at,
+                                                  s.correlation_window_seconds)
         event = IncidentReceived(alert_type=payload.alert_type, logs=payload.logs,
                                  container_name=payload.container_name, severity=payload.severity,
-                                 timestamp=payload.timestamp, source=source, fingerprint=fingerprint)
+                                 timestamp=payload.timestamp, source=source, fingerprint=fingerprint, joined=primary)
         env = self.store.envelope(iid, event, event_id=deterministic_id("received", iid))
         try:
             ack = await self.store.publish(env, expected_seq=0)
         except ConcurrencyError:
             return await self._existing(iid)  # a racing request created it first
+        if primary is not None and key is not None and not ack.duplicate:
+            await correlation.record_join(self.store, key, primary, iid, source, payload.alert_type,
+                                          payload.severity, env.time)
         await self.projector.wait_for(ack.seq)
         if ack.duplicate:
             return await self._existing(iid)
-        return evolve(None, env, ack.seq).to_result()
+        return self.result(evolve(None, env, ack.seq))
+
+    async def _silenced(self, payload: IncidentPayload, source: str, fingerprint: str | None,
+                        silence_id: str) -> dict[str, Any]:
+        """Record an alert a silence caught (queryable, countable) without starting anything."""
+        iid = payload.incident_id
+        event = IncidentReceived(alert_type=payload.alert_type, logs=payload.logs,
+                                 container_name=payload.container_name, severity=payload.severity,
+                                 timestamp=payload.timestamp, source=source, fingerprint=fingerprint,
+                                 silenced=silence_id)
+        env = self.store.envelope(iid, event, event_id=deterministic_id("received", iid))
+        try:
+            ack = await self.store.publish(env, expected_seq=0)
+        except ConcurrencyError:
+            return await self._existing(iid)
+        if not ack.duplicate:
+            await self.store.publish(self.store.envelope(None, AlertSilenced(
+                token=correlation.token(f"silence:{silence_id}"), key=f"silence:{silence_id}", alert_id=iid,
+                silence_id=silence_id, source=source, alert_type=payload.alert_type[:200], at=env.time,
+                container_name=payload.container_name), event_id=deterministic_id("silenced", iid)), None)
+        await self.projector.wait_for(ack.seq)
+        return self.result(self.view.get(iid) or evolve(None, env, ack.seq))
 
     async def receive_alertmanager(self, payload: AlertmanagerPayload) -> dict[str, Any]:
         """Each firing alert opens (or finds) its incident; a resolved one closes it if nothing acted yet."""
@@ -130,7 +207,8 @@ class Gateway:
         for alert in payload.alerts:
             incident = alertmanager.to_incident(alert, self.settings.alertmanager_target_label)
             if alert.status == "firing":
-                results.append(await self.receive(incident, source="alertmanager", fingerprint=alert.fingerprint))
+                results.append(await self.receive(incident, source="alertmanager", fingerprint=alert.fingerprint,
+                                                  labels=alert.labels))
                 continue
             if self.view.get(incident.incident_id) is None:
                 continue
@@ -138,7 +216,7 @@ class Gateway:
                 reason="Alertmanager reports the alert resolved", by="alertmanager")]
                 if s is not None and s.status in PRE_ACTION else [])
             await self.projector.wait_for(seq)
-            results.append(self.view.get(incident.incident_id).to_result())  # type: ignore[union-attr]
+            results.append(self.result(self.view.get(incident.incident_id)))  # type: ignore[arg-type]
         return {"received": len(payload.alerts), "incidents": results}
 
     async def _existing(self, iid: str) -> dict[str, Any]:
@@ -146,7 +224,7 @@ class Gateway:
         if not stored:
             raise NotFoundError(f"Incident {iid} not found")
         await self.projector.wait_for(stored[-1].seq)
-        return self.view.get(iid).to_result()  # type: ignore[union-attr]
+        return self.result(self.view.get(iid))  # type: ignore[arg-type]
 
 
 def seed_container(c: dict[str, Any]) -> dict[str, Any]:
@@ -190,16 +268,29 @@ def create_app(gw: Gateway) -> FastAPI:
         except PydanticValidationError as exc:
             raise RequestValidationError(exc.errors(include_url=False)) from None
 
-    @app.get("/incidents", summary="List all incidents")
-    async def list_incidents() -> list[dict[str, Any]]:
-        return [s.to_result() for s in gw.view.all()]
+    @app.get("/incidents", summary="List incidents, newest first, filtered and paginated (X-Total-Count: all matches)")
+    async def list_incidents(
+            response: Response,
+            status: str | None = Query(default=None, max_length=40, pattern=r"^[A-Z_]+$",
+                                       description="RECEIVED … RESOLVED, FAILED, JOINED; OPEN = not terminal"),
+            target: str | None = Query(default=None, max_length=128, description="container_name"),
+            severity: str | None = Query(default=None, max_length=40),
+            source: str | None = Query(default=None, max_length=40, description="webhook, alertmanager, prober, nats"),
+            since: str | None = Query(default=None, max_length=40,
+                                      description="ISO time, or an age such as 30m, 2h, 7d"),
+            limit: int = Query(default=100, ge=1, le=1000), offset: int = Query(default=0, ge=0),
+    ) -> list[dict[str, Any]]:
+        chosen = listing.select(gw.view.all(), status=status, target=target, severity=severity, source=source,
+                                since=listing.parse_since(since, now()) if since else None)
+        response.headers["X-Total-Count"] = str(len(chosen))
+        return [gw.result(s) for s in chosen[offset:offset + limit]]
 
     @app.get("/incidents/{incident_id}", summary="Get one incident")
     async def get_incident(incident_id: str) -> dict[str, Any]:
         state = gw.view.get(incident_id)
         if state is None:
             raise NotFoundError(f"Incident {incident_id} not found")
-        return state.to_result()
+        return gw.result(state)
 
     async def decide(incident_id: str, body: Decision, request: Request, verdict) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         by = acting_as(request, body.by)
@@ -345,6 +436,8 @@ def create_app(gw: Gateway) -> FastAPI:
 
     app.include_router(build_router(gw))
     app.include_router(build_cockpit_router())
+    app.include_router(build_silences_router(gw.store, gw.silences, lambda sid: gw.correlations.silenced[sid],
+                                             lambda request: acting_as(request, None), gw.wait_silences))
     if gw.evaluations_projector is not None:
         app.include_router(build_evaluations_router(gw.evaluations, gw.store, gw.evaluations_projector))
     app.add_middleware(BodyLimit, limit=gw.settings.body_limit_bytes)

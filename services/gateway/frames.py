@@ -16,6 +16,22 @@ def frame(kind: str, incident_id: str | None, data: Any, timestamp: str | None =
     return {"type": kind, "incident_id": incident_id, "data": data, "timestamp": timestamp or iso(now())}
 
 
+def correlation_frames(env: Envelope, view: Any) -> list[dict[str, Any]]:
+    """alert.joined / alert.silenced frames for a correlation event (`view`: the gateway's CorrelationView)."""
+    from shared.events.correlation import AlertJoined, AlertSilenced
+
+    p, ts = env.payload, iso(env.time)
+    if isinstance(p, AlertJoined):
+        joined = view.joined.get(p.primary)
+        return [frame("alert.joined", p.primary, {"incident_id": p.primary, "alert_id": p.alert_id,
+                                                  "source": p.source, "alert_type": p.alert_type,
+                                                  "count": joined.count if joined else 1}, ts)]
+    if isinstance(p, AlertSilenced):
+        return [frame("alert.silenced", p.alert_id, {"incident_id": p.alert_id, "silence_id": p.silence_id,
+                                                     "source": p.source, "alert_type": p.alert_type}, ts)]
+    return []
+
+
 def frames_for(previous: IncidentState | None, state: IncidentState, env: Envelope) -> list[dict[str, Any]]:
     """The frames one applied event produces: its specific frame(s), then a status.update per timeline line."""
     p, iid, ts = env.payload, state.incident_id, iso(env.time)

@@ -68,11 +68,30 @@ class HealthCheck(msgspec.Struct):
 class Resolved(msgspec.Struct):
     incident_id: str
     resolved_at: str
+    outcome: str | None = None  # act | benign | recovered
+    verified: bool | None = None
 
 
 class Failed(msgspec.Struct):
     incident_id: str
     error: str
+    outcome: str | None = None  # human
+    needs_human: bool = True
+
+
+class AlertJoined(msgspec.Struct):
+    incident_id: str  # the primary incident the alert joined
+    alert_id: str
+    source: str
+    alert_type: str
+    count: int  # alerts joined to the primary so far
+
+
+class AlertSilenced(msgspec.Struct):
+    incident_id: str  # the silenced alert's own id
+    silence_id: str
+    source: str
+    alert_type: str
 
 
 class ApprovalRequested(msgspec.Struct):
@@ -161,6 +180,11 @@ FRAMES: list[tuple[str, str, str, Any, Any]] = [  # type, channel, description, 
     ("resolved", "incidents", "The incident is resolved", Resolved,
      {"incident_id": "inc-1", "resolved_at": "2026-02-21T03:15:08.000Z"}),
     ("failed", "incidents", "The incident failed", Failed, {"incident_id": "inc-1", "error": "…"}),
+    ("alert.joined", "incidents", "An alert about an outage another incident handles joined it (nothing new runs)",
+     AlertJoined, {"incident_id": "inc-1", "alert_id": "am-3f2a-20261130", "source": "alertmanager",
+                   "alert_type": "TargetDown", "count": 12}),
+    ("alert.silenced", "incidents", "An alert matched a silence: recorded, nothing runs", AlertSilenced,
+     {"incident_id": "deploy-42", "silence_id": "sil-1", "source": "webhook", "alert_type": "HighLatency"}),
     ("notification.updated", "notifications", "A notification was drafted, edited, reviewed, sent or failed",
      NotificationUpdate, {"incident_id": "inc-1", "draft_id": "alert-email", "channel": "email",
                           "status": "drafted", "subject": "[AegisOps] ALERT: buggy-app-v2"}),

@@ -13,6 +13,28 @@ INCIDENT_ID_PATTERN = INCIDENT_ID.pattern
 TARGET_NAME_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$"
 
 
+SEVERITY_WORDS = {
+    "CRITICAL": ("critical", "crit", "fatal", "emerg", "emergency", "alert", "page", "p0", "p1", "sev0", "sev1",
+                 "disaster", "high", "major", "urgent", "blocker"),
+    "WARNING": ("warning", "warn", "error", "err", "p2", "p3", "sev2", "sev3", "medium", "average", "minor",
+                "moderate", "alarm", "degraded"),
+    "INFO": ("info", "informational", "notice", "low", "p4", "p5", "sev4", "sev5", "none", "debug", "ok", "fyi"),
+}
+_SEVERITY = {word: level for level, words in SEVERITY_WORDS.items() for word in words}
+
+
+def normalise_severity(value: str) -> str | None:
+    """Seed 001's three severities from what real sources send (HIGH, P1, sev2, warning, …); an empty value is none,
+    a word no source uses is refused with the accepted ones."""
+    word = value.strip().lower().replace("-", "").replace(" ", "")
+    if not word:
+        return None
+    if word not in _SEVERITY:
+        raise ValueError(f"severity {value!r} is not one of CRITICAL, WARNING, INFO (or a usual synonym: "
+                         f"{', '.join(sorted(_SEVERITY))})")
+    return _SEVERITY[word]
+
+
 class IncidentPayload(BaseModel):
     """An alert sent to POST /webhook."""
 
@@ -23,13 +45,15 @@ class IncidentPayload(BaseModel):
     alert_type: str = Field(min_length=1, max_length=200, examples=["Memory Leak", "CPU Spike"])
     logs: str = Field(description="Raw application log snippet (stored whole)")
     container_name: str | None = Field(default=None, pattern=TARGET_NAME_PATTERN)
-    severity: Literal["CRITICAL", "WARNING", "INFO"] | None = None
+    severity: Literal["CRITICAL", "WARNING", "INFO"] | None = Field(
+        default=None, description="CRITICAL, WARNING or INFO; other words real sources send (HIGH, P1, sev2, "
+                                  "error, low, …) are mapped to these")
     timestamp: str | None = Field(default=None, description="ISO 8601")
 
     @field_validator("severity", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
-        return value.upper() if isinstance(value, str) else value
+        return normalise_severity(value) if isinstance(value, str) else value
 
     @field_validator("timestamp")
     @classmethod

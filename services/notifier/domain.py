@@ -17,6 +17,8 @@ def kind_for(payload: object, state: IncidentState | None) -> str | None:
     recovery notice: nothing was broken and nothing was done), an incident that needs a human is "human" (an alert,
     never a recovery), and "recovery" only follows a verified fix or a target that recovered on its own."""
     kind = KIND_BY_EVENT.get(type(payload))  # type: ignore[call-overload]
+    if state is not None and (state.joined or state.silenced):
+        return None  # one outage, one set of notices: a joined alert's incident speaks for it
     if state is None or kind is None:
         return kind
     if isinstance(payload, ev.IncidentResolved) and (state.outcome == "benign" or not state.verified):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.prober.handlers import Prober
 from shared.events.incident import INCIDENTS_STREAM
+from shared.events.silences import SILENCES_STREAM
 from shared.log import get_logger
 from shared.projections.incidents_view import IncidentsView
 from shared.projections.inventory import live_inventory
@@ -24,6 +25,9 @@ async def build(ctx: ServiceContext):
     await projector.start()
     await projector.catch_up(timeout=120)
     prober = Prober(ctx, inventory, view, projector)
+    silences = Projector(ctx.nc, SILENCES_STREAM, "silences.>", prober.silences.apply, "prober-silences")
+    await silences.start()
+    await silences.catch_up()
     await ctx.nc.subscribe("samples.metrics", cb=prober.on_metrics)
     return [], [prober.run]
 

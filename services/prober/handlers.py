@@ -14,10 +14,12 @@ from services.prober.checks import check
 from services.prober.domain import ProbeResult, TargetHealth, observe, probe_for, remediating, slot_offset
 from services.prober.processes import ProcessTable, wait_exit
 from services.prober.resources import ResourceState, observe_resources
+from shared import correlation
 from shared.aggregate import decide_and_append
 from shared.config import TargetConfig
 from shared.errors import AegisError
 from shared.events import incident as ev
+from shared.events import now
 from shared.events.incident import INCIDENTS_STREAM
 from shared.jetstream import js_call
 from shared.log import get_logger
@@ -25,6 +27,8 @@ from shared.projections.incident import PRE_ACTION
 from shared.projections.incidents_view import IncidentsView
 from shared.projections.inventory import InventoryView
 from shared.projections.projector import Projector
+from shared.silences import SilenceView
+from shared.events.correlation import AlertSilenced
 from shared.service import ServiceContext
 
 log = get_logger("prober")
@@ -56,6 +60,7 @@ class Prober:
         self.http: aiohttp.ClientSession | None = None  # made on the loop, in run()
         self.js = ctx.nc.jetstream()
         self.resources: dict[str, ResourceState] = {}
+        self.silences = SilenceView()  # fed by the wiring (silences.>): a silenced target's alerts start nothing
 
     async def on_metrics(self, msg) -> None:  # type: ignore[no-untyped-def]
         """Resource alerts from the executor's metrics samples (samples.metrics)."""
@@ -193,17 +198,44 @@ class Prober:
             log.info("incident view may lag", extra={"error": str(exc)})
 
     async def _open(self, iid: str, target: TargetConfig, alert_type: str, logs: str, fp: str) -> None:
-        """Append the IncidentReceived of a new prober incident and wait until our own view has it."""
-        event = ev.IncidentReceived(alert_type=alert_type, logs=logs, container_name=target.name,
-                                    severity="CRITICAL", source="prober", fingerprint=fp)
+        """Append the IncidentReceived of a new prober incident (joining the target's open incident, if another
+        source got there first) and wait until our own view has it."""
+        s, store = self.ctx.settings, self.ctx.store
+        key = correlation.key_for(target.name, "prober")
+        silence = self.silences.matching(target.name, alert_type, {}, now())
+        if silence is not None:
+            await self._silenced(iid, target, alert_type, logs, fp, silence.created.silence_id)
+            return
         try:
-            seq = await self.ctx.store.append(iid, [event], expected_seq=0)
+            primary = (await correlation.correlate(store, key, iid, self.view.get, now(), s.correlation_window_seconds)
+                       if s.correlation and key else None)
+            event = ev.IncidentReceived(alert_type=alert_type, logs=logs, container_name=target.name,
+                                        severity="CRITICAL", source="prober", fingerprint=fp, joined=primary)
+            seq = await store.append(iid, [event], expected_seq=0)
+            if primary is not None and key is not None:
+                await correlation.record_join(store, key, primary, iid, "prober", alert_type, "CRITICAL", now())
         except AegisError as exc:
             log.warning("could not open an incident", extra={"target": target.name, "error": str(exc)})
             return
         log.warning("incident opened by the prober", extra={"incident_id": iid, "target": target.name,
                                                            "alert_type": alert_type})
         await self.projector.wait_for(seq)
+
+    async def _silenced(self, iid: str, target: TargetConfig, alert_type: str, logs: str, fp: str,
+                        silence_id: str) -> None:
+        """A silenced prober alert: recorded and counted, nothing starts."""
+        store = self.ctx.store
+        try:
+            await store.append(iid, [ev.IncidentReceived(alert_type=alert_type, logs=logs, container_name=target.name,
+                                                         severity="CRITICAL", source="prober", fingerprint=fp,
+                                                         silenced=silence_id)], expected_seq=0)
+            await store.publish(store.envelope(None, AlertSilenced(
+                token=correlation.token(f"silence:{silence_id}"), key=f"silence:{silence_id}", alert_id=iid,
+                silence_id=silence_id, source="prober", alert_type=alert_type, at=now(),
+                container_name=target.name)), None)
+        except AegisError as exc:
+            log.warning("could not record a silenced alert", extra={"target": target.name, "error": str(exc)})
+        log.info("prober alert silenced", extra={"incident_id": iid, "silence": silence_id})
 
     async def recover(self, target: TargetConfig, result: ProbeResult) -> None:
         """Close the open incident without action if no action has started."""

@@ -9,6 +9,8 @@ import msgspec
 
 from shared.errors import DecodeError
 from shared.events.base import Event
+from shared.events.correlation import CORRELATION_EVENTS
+from shared.events.silences import SILENCE_EVENTS
 from shared.events.incident import INCIDENT_EVENTS
 from shared.events.knowledge import KNOWLEDGE_EVENTS
 from shared.events.legacy import LEGACY_EVENTS, UPCASTERS
@@ -16,7 +18,7 @@ from shared.events.security import AUDIT_EVENTS, AUTH_EVENTS
 from shared.events.system import INVENTORY_EVENTS, SYSTEM_EVENTS
 
 ALL_EVENTS: tuple[type[Event], ...] = (INCIDENT_EVENTS + SYSTEM_EVENTS + INVENTORY_EVENTS + KNOWLEDGE_EVENTS
-                                       + AUTH_EVENTS + AUDIT_EVENTS)  # what is written today
+                                       + AUTH_EVENTS + AUDIT_EVENTS + CORRELATION_EVENTS + SILENCE_EVENTS)  # what is written today
 AnyEvent = Union[ALL_EVENTS + LEGACY_EVENTS]  # type: ignore[valid-type]  # what may be read
 EVENTS_BY_TAG: dict[str, type[Event]] = {cls.type_tag(): cls for cls in ALL_EVENTS}
 

@@ -21,7 +21,8 @@ class IncidentEvent(Event, frozen=True, kw_only=True):
 
 
 class IncidentReceived(IncidentEvent, frozen=True, kw_only=True, tag="incident.received.v1"):
-    """An alert arrived (webhook, prober, Alertmanager, chaos); the incident exists from here."""
+    """An alert arrived (webhook, prober, Alertmanager, chaos); the incident exists from here. `joined`: the alert is
+    about an outage another incident already handles — it is recorded (queryable by its own id) and starts nothing."""
 
     alert_type: str
     logs: str
@@ -30,6 +31,8 @@ class IncidentReceived(IncidentEvent, frozen=True, kw_only=True, tag="incident.r
     timestamp: str | None = None
     source: str = "webhook"
     fingerprint: str | None = None
+    joined: str | None = None
+    silenced: str | None = None  # the silence it matched: recorded, and nothing starts
 
 
 class RetrievalCompleted(IncidentEvent, frozen=True, kw_only=True, tag="incident.retrieval_completed.v1"):

@@ -44,6 +44,7 @@ class AIAnalysis(msgspec.Struct, frozen=True, gc=False):
     hypotheses: list[Hypothesis] = []
     hold: str = ""  # why a human must approve this action even if the council would not hold it
     escalation: str = ""  # the remediation ladder's note ("the fix did not hold …")
+    precheck: bool = False  # a health check shows the problem: a passing one right before acting closes it instead
 
 
 def outcome_of(analysis: AIAnalysis) -> str:

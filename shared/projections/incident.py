@@ -14,7 +14,8 @@ from shared.events import incident as ev
 from shared.events.models import (AIAnalysis, CouncilDecision, CouncilVote, RetrievedIncident, ScaleEvent, TimelineEntry,
                                   outcome_of)
 
-TERMINAL = frozenset({"RESOLVED", "FAILED"})
+# JOINED: an alert that joined another incident's outage; SILENCED: one that matched a silence
+TERMINAL = frozenset({"RESOLVED", "FAILED", "JOINED", "SILENCED"})
 SCALE_ACTIONS = frozenset({"SCALE_UP", "SCALE_DOWN"})
 _ACTION_DONE_STATUS = {"RESTART": "RESTARTED", "ROLLBACK": "ROLLED_BACK", "SCALE_UP": "SCALED", "SCALE_DOWN": "SCALED"}
 
@@ -68,6 +69,8 @@ class IncidentState(msgspec.Struct, frozen=True, gc=False):
     notifications: tuple[Notification, ...] = ()
     outcome: str | None = None  # act | benign | human (None until diagnosed); FAILED always ends as human
     platform_facts: dict[str, Any] = {}  # what the platform knew of the target when it was diagnosed
+    joined: str | None = None  # the incident this alert joined (its outage is handled there)
+    silenced: str | None = None  # the silence this alert matched
     verified: bool = False  # RESOLVED after a passing health check of the target
     version: int = 0
     last_seq: int = 0
@@ -100,6 +103,8 @@ class IncidentState(msgspec.Struct, frozen=True, gc=False):
             "severity": self.severity,
             "source": self.source,
             "received_at": iso(self.created_at),
+            "joined": self.joined,
+            "silenced": self.silenced,
         }
 
 
@@ -137,10 +142,20 @@ def _received(state: IncidentState | None, env: Envelope, p: ev.IncidentReceived
     assert env.incident_id is not None
     via = {"webhook": "via webhook", "prober": "by the prober", "alertmanager": "from Alertmanager"}
     message = f"Incident received {via.get(p.source, 'via ' + p.source)}."
+    timeline = (_entry(env, "RECEIVED", message),)
+    status = "RECEIVED"
+    if p.silenced:
+        status = "SILENCED"
+        timeline += (_entry(env, "SILENCED", f"Silenced by {p.silenced}: recorded, nothing runs."),)
+    elif p.joined:
+        status = "JOINED"
+        timeline += (_entry(env, "JOINED", f"Joined incident {p.joined}: the same outage "
+                                           f"({p.container_name or 'same alert group'}) is handled there."),)
     return IncidentState(
-        incident_id=env.incident_id, alert_type=p.alert_type, logs=p.logs, status="RECEIVED", created_at=env.time,
-        container_name=p.container_name, severity=p.severity, source=p.source, fingerprint=p.fingerprint,
-        timeline=(_entry(env, "RECEIVED", message),), version=1, last_seq=seq)
+        incident_id=env.incident_id, alert_type=p.alert_type, logs=p.logs, status=status,
+        created_at=env.time, container_name=p.container_name, severity=p.severity, source=p.source,
+        fingerprint=p.fingerprint, timeline=timeline, version=1, last_seq=seq, joined=p.joined,
+        silenced=p.silenced)
 
 
 def _retrieval(state, env, p: ev.RetrievalCompleted, seq):

@@ -24,7 +24,7 @@ FEATURES = frozenset({
     "probe_down", "probe_slow", "probe_healthy", "version_changed", "restarts_recent",
 })
 _ESCAPE = re.compile(r"\\.")
-_SITUATION_KEYS = {"action", "outcome", "root_cause", "remedy", "overrides"}
+_SITUATION_KEYS = {"action", "outcome", "root_cause", "remedy", "overrides", "precheck"}
 _READING_KEYS = {"name", "any", "unless", "examples", "counter_examples"}
 _SIGNATURE_KEYS = {"name", "situation", "weight", "any", "features", "unless", "unless_features", "examples",
                    "counter_examples"}
@@ -40,6 +40,7 @@ class Situation:
     root_cause: str
     remedy: str
     overrides: tuple[str, ...]
+    precheck: bool = False  # its symptom is a failing health check: a passing one right before acting means recovered
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def load_situations(path: Path = SITUATIONS_FILE) -> dict[str, Situation]:
         if (body["outcome"] == "act") == (body["action"] == "NOOP"):
             raise _fail(path, text, where, f"{where}: outcome 'act' needs an action and NOOP needs benign/human")
         out[name] = Situation(name, body["action"], body["outcome"], body["root_cause"], body["remedy"],
-                              tuple(body.get("overrides", ())))
+                              tuple(body.get("overrides", ())), bool(body.get("precheck", False)))
     for s in out.values():
         unknown = set(s.overrides) - set(out)
         if unknown:

@@ -46,6 +46,7 @@ class Diagnosis:
     replica_count: int = 2
     escalation: str = ""  # the remediation ladder's note, when it changed the decision
     hold: str = ""  # why a human must confirm this action before it runs
+    precheck: bool = False  # the executor checks the target's health right before acting
 
 
 def _noisy_or(weights: Sequence[float]) -> float:
@@ -197,5 +198,6 @@ def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), m
                   evidence=top.evidence, hypotheses=tuple(ranked), replica_count=_replicas(evidence, top.action, precedents),
                   hold=(f"two actions fit: {top.situation} → {top.action} ({top.score:.2f}) and {rival.situation} → "
                         f"{rival.action} ({rival.score:.2f}); a human confirms" if both_act and close_call and rival
-                        else ""))
+                        else ""),
+                  precheck=bool(situation and situation.precheck))
     return _ladder(d, evidence)
