@@ -28,7 +28,7 @@ ALERT_MIX = {
 TERMINAL = ("resolved", "recovered", "failed")
 
 
-async def deliver(nc, body: bytes, attempts: int = 20) -> None:  # type: ignore[no-untyped-def]
+async def deliver(nc, body: bytes, attempts: int = 20) -> dict:  # type: ignore[no-untyped-def]
     """Hand one alert to a gateway and wait for its answer; retried (the incident id makes it idempotent), so a
     gateway restarting or a NATS node failing over does not lose it the way a fire-and-forget publish would."""
     problem = "no answer"
@@ -36,7 +36,7 @@ async def deliver(nc, body: bytes, attempts: int = 20) -> None:  # type: ignore[
         try:
             reply = json.loads((await nc.request(INTAKE_ALERTS, body, timeout=5)).data)
             if "incident_id" in reply:  # the incident as stored (its own "error" field is the incident's)
-                return
+                return reply
             problem = reply.get("error", "unexpected answer")  # e.g. the event store failing over: try again
         except (nats.errors.TimeoutError, nats.errors.NoRespondersError, nats.errors.ConnectionReconnectingError):
             problem = "no gateway answered"
@@ -44,10 +44,12 @@ async def deliver(nc, body: bytes, attempts: int = 20) -> None:  # type: ignore[
     raise RuntimeStartError(f"an alert was not accepted on intake.alerts after {attempts} attempts: {problem}")
 
 
-async def reconcile(store: EventStore, sent: dict[str, float], done: dict[str, tuple[float, str]]) -> None:
-    """Terminal events this client did not see live (it reconnected meanwhile) are read from the stream."""
+async def reconcile(store: EventStore, sent: dict[str, float], done: dict[str, tuple[float, str]],
+                    joined: dict[str, str]) -> None:
+    """Terminal events this client did not see live (it reconnected meanwhile, or an alert joined an incident that
+    had ended already) are read from the stream; a joined alert ends with its primary."""
     for iid in [i for i in sent if i not in done][:200]:
-        for stored in reversed(await store.load(iid)):
+        for stored in reversed(await store.load(joined.get(iid, iid))):
             kind = stored.envelope.type.split(".")[1]
             if kind in TERMINAL:
                 done[iid] = (time.perf_counter(), kind)  # latency unknown: counted as seen now
@@ -62,11 +64,20 @@ async def run_chaos(nats_url: str, url: str, count: int, rate: float, via: str, 
     nc = await connect(nats_url, "aegis-chaos")
     sent: dict[str, float] = {}
     done: dict[str, tuple[float, str]] = {}
+    joined: dict[str, str] = {}  # alert → the incident it joined (one outage, one incident)
+    waiting: dict[str, list[str]] = {}  # primary → alerts that joined it
+
+    def joined_to(iid: str, reply: dict) -> None:
+        if reply.get("joined"):
+            joined[iid] = reply["joined"]
+            waiting.setdefault(reply["joined"], []).append(iid)
 
     async def on_terminal(msg) -> None:  # type: ignore[no-untyped-def]
         iid = msg.subject.split(".")[1]
-        if iid in sent and iid not in done:
-            done[iid] = (time.perf_counter(), msg.subject.rsplit(".", 1)[1])
+        seen = (time.perf_counter(), msg.subject.rsplit(".", 1)[1])
+        for alert in ([iid] if iid in sent else []) + waiting.get(iid, []):
+            if alert not in done:
+                done[alert] = seen
 
     subs = [await nc.subscribe(f"incidents.*.{kind}", cb=on_terminal) for kind in TERMINAL]
     client = httpx.AsyncClient(timeout=30, headers=headers or {})
@@ -80,13 +91,17 @@ async def run_chaos(nats_url: str, url: str, count: int, rate: float, via: str, 
             alert_type = rng.choice(types)
             iid = f"chaos-{run_id}-{n}"
             body = {"incident_id": iid, "alert_type": alert_type, "logs": ALERT_MIX.get(alert_type, "chaos alert"),
-                    "container_name": rng.choice(targets) if targets else f"chaos-{rng.randrange(1000)}",
+                    "container_name": rng.choice(targets) if targets else f"chaos-{run_id}-{n}",  # unrelated alerts
                     "severity": rng.choice(["CRITICAL", "WARNING", "INFO"])}
             sent[iid] = time.perf_counter()
             if via == "nats":
-                deliveries.append(asyncio.create_task(deliver(nc, json.dumps(body).encode())))
+                async def handed(i: str = iid, b: bytes = json.dumps(body).encode()) -> None:
+                    joined_to(i, await deliver(nc, b))
+                deliveries.append(asyncio.create_task(handed()))
             else:
-                (await client.post(f"{url}/webhook", json=body)).raise_for_status()
+                response = await client.post(f"{url}/webhook", json=body)
+                response.raise_for_status()
+                joined_to(iid, response.json())
             if time.perf_counter() - last_report >= 1.0:
                 last_report = time.perf_counter()
                 print(f"  sent {n + 1}/{count}, terminal {len(done)}", file=sys.stderr, flush=True)
@@ -98,7 +113,7 @@ async def run_chaos(nats_url: str, url: str, count: int, rate: float, via: str, 
             if time.perf_counter() - last_report >= 1.0:
                 last_report = time.perf_counter()
                 print(f"  terminal {len(done)}/{count}", file=sys.stderr, flush=True)
-                await reconcile(store, sent, done)
+                await reconcile(store, sent, done, joined)
     finally:
         await client.aclose()
         for sub in subs:
@@ -107,7 +122,8 @@ async def run_chaos(nats_url: str, url: str, count: int, rate: float, via: str, 
     elapsed = time.perf_counter() - started
     latencies = [(done[i][0] - sent[i]) * 1000 for i in done]
     outcomes = {k: sum(1 for _, o in done.values() if o == k) for k in TERMINAL}
-    print(json.dumps({"sent": count, "terminal": len(done), "lost": count - len(done), "outcomes": outcomes,
+    print(json.dumps({"sent": count, "terminal": len(done), "lost": count - len(done), "joined": len(joined),
+                      "outcomes": outcomes,
                       "elapsed_s": round(elapsed, 2), "p50_ms": round(percentile(latencies, 50), 1) if latencies else None,
                       "p99_ms": round(percentile(latencies, 99), 1) if latencies else None, "via": via, "run": run_id}))
     return 0 if len(done) == count else 1

@@ -48,8 +48,10 @@ def ended_at(state: IncidentState) -> datetime | None:
 
 
 def decide(opened: CorrelationOpened | None, primary: IncidentState | None, at: datetime,
-           window_seconds: float) -> str | None:
-    """The incident an alert with this key joins now, or None when it must open a new one (pure)."""
+           window_seconds: float, alert_type: str | None = None) -> str | None:
+    """The incident an alert with this key joins now, or None when it must open a new one (pure). While the primary
+    is open every alert with the key joins; once it ended, only a late copy of the same alert does — a different
+    alert right after a fix is a new problem (and the pre-action check closes it if the target is fine)."""
     if opened is None:
         return None
     if primary is None:  # created by another writer moments ago, or never (its writer died after the claim)
@@ -57,7 +59,8 @@ def decide(opened: CorrelationOpened | None, primary: IncidentState | None, at: 
     end = ended_at(primary)
     if end is None:
         return opened.primary
-    return opened.primary if (at - end).total_seconds() <= window_seconds else None
+    late_copy = alert_type is None or alert_type == primary.alert_type
+    return opened.primary if late_copy and (at - end).total_seconds() <= window_seconds else None
 
 
 async def last_opened(store: EventStore, key: str) -> tuple[CorrelationOpened | None, int]:
@@ -71,13 +74,13 @@ async def last_opened(store: EventStore, key: str) -> tuple[CorrelationOpened | 
 
 
 async def correlate(store: EventStore, key: str, incident_id: str, lookup: Lookup, at: datetime,
-                    window_seconds: float) -> str | None:
+                    window_seconds: float, alert_type: str | None = None) -> str | None:
     """None: `incident_id` is (now) the key's primary and runs the pipeline; else the primary it joins."""
     for _ in range(CLAIM_ATTEMPTS):
         opened, seq = await last_opened(store, key)
         if opened is not None and opened.primary == incident_id:
             return None  # a retried request: this incident already holds the key
-        join = decide(opened, lookup(opened.primary) if opened else None, at, window_seconds)
+        join = decide(opened, lookup(opened.primary) if opened else None, at, window_seconds, alert_type)
         if join is not None:
             return join
         claim = CorrelationOpened(token=token(key), key=key, primary=incident_id, at=at)

@@ -49,6 +49,9 @@ def test_an_open_primary_takes_alerts_and_an_ended_one_only_within_the_window():
     assert correlation.decide(opened(), ended, end + timedelta(seconds=30), 60) == "p"
     assert correlation.decide(opened(), ended, end + timedelta(seconds=90), 60) is None
     assert correlation.decide(opened(), ended, end + timedelta(seconds=1), 0) is None
+    assert correlation.decide(opened(), ended, end + timedelta(seconds=5), 60, ended.alert_type) == "p"
+    assert correlation.decide(opened(), ended, end + timedelta(seconds=5), 60, "CPU Spike") is None  # new problem
+    assert correlation.decide(opened(), open_state, T0, 60, "CPU Spike") == "p"  # while open: any alert joins
 
 
 def test_a_primary_nobody_has_seen_is_joined_only_while_fresh():

@@ -76,6 +76,7 @@ email_sender = "aegis@example.org"
 email_recipients = ["sre@example.org", "oncall@example.org"]
 notify_webhook_urls = ["{receiver.url}"]
 notify_review = "email=human,webhook=auto"
+correlation = false  # each alert its own incident: these tests follow one incident's notifications each
 """
     plat = Platform(tmp_path_factory.mktemp("notify"), demo=True, config=config)
     smtp = {"controller": controller, "port": smtp_port, "mailbox": mailbox}

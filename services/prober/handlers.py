@@ -207,8 +207,8 @@ class Prober:
             await self._silenced(iid, target, alert_type, logs, fp, silence.created.silence_id)
             return
         try:
-            primary = (await correlation.correlate(store, key, iid, self.view.get, now(), s.correlation_window_seconds)
-                       if s.correlation and key else None)
+            primary = (await correlation.correlate(store, key, iid, self.view.get, now(), s.correlation_window_seconds,
+                                                   alert_type) if s.correlation and key else None)
             event = ev.IncidentReceived(alert_type=alert_type, logs=logs, container_name=target.name,
                                         severity="CRITICAL", source="prober", fingerprint=fp, joined=primary)
             seq = await store.append(iid, [event], expected_seq=0)

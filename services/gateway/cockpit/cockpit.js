@@ -3,7 +3,8 @@
 
 const KEY_STORAGE = "aegis.apiKey";
 const ROLES = ["viewer", "operator", "approver", "admin"];
-const TERMINAL = new Set(["RESOLVED", "FAILED"]);
+const PAGE = 1000; // incidents per /incidents request
+const TERMINAL = new Set(["RESOLVED", "FAILED", "JOINED", "SILENCED"]);
 const HISTORY = 40; // metric points kept per target (two minutes at 3 s)
 const COLORS = ["#58a6ff", "#3fb950", "#d29922", "#f85149", "#a371f7", "#39c5cf", "#ff7b72", "#e3b341"];
 
@@ -104,7 +105,13 @@ function signOut(message = "") {
 async function snapshot() {
   if (state.snapshotPending) return state.snapshotPending;
   state.snapshotPending = (async () => {
-    const incidents = await api("/incidents");
+    const incidents = [];
+    for (let offset = 0; ; offset += PAGE) {  // newest first, a page at a time; upserted oldest first below
+      const page = await api(`/incidents?limit=${PAGE}&offset=${offset}`);
+      incidents.push(...page);
+      if (page.length < PAGE) break;
+    }
+    incidents.reverse();
     for (const incident of incidents) upsertIncident(incident);
     state.approvals.clear();
     for (const incident of incidents) {
@@ -195,7 +202,11 @@ function renderDetail() {
   const incident = state.incidents.get(state.selected);
   if (!incident) return;
   $("detail-title").textContent = incident.incident_id;
-  $("detail-summary").textContent = `${incident.alert_type} · ${outcomeLabel(incident)}` +
+  const joined = incident.correlated?.count
+    ? ` · ${incident.correlated.count} more alert(s) joined (` +
+      Object.entries(incident.correlated.sources || {}).map(([s, n]) => `${n} ${s}`).join(", ") + ")"
+    : (incident.joined ? ` · joined ${incident.joined}` : "");
+  $("detail-summary").textContent = `${incident.alert_type} · ${outcomeLabel(incident)}${joined}` +
     (incident.error ? ` · ${incident.error}` : "") + (incident.resolved_at ? ` · resolved ${incident.resolved_at}` : "");
   const analysis = incident.analysis;
   const streamed = state.aiText.get(incident.incident_id);
@@ -462,6 +473,17 @@ function onFrame(frame) {
     case "notification.updated":
       refreshDrafts().catch(() => {});
       return;
+    case "alert.joined": {
+      const primary = state.incidents.get(id);
+      if (primary) {
+        const sources = { ...(primary.correlated?.sources || {}) };
+        sources[data.source] = (sources[data.source] || 0) + 1;
+        upsertIncident({ ...primary, correlated: { ...(primary.correlated || {}), count: data.count, sources } });
+      }
+      break;
+    }
+    case "alert.silenced":
+      return;
     case "metrics":
       onMetrics(frame.data || []);
       return;
@@ -477,7 +499,7 @@ function onFrame(frame) {
 
 // The timeline line's status is the incident status for most lines; a few are moments, not states.
 const MOMENTS = new Set(["RAG_RETRIEVAL", "AI_COMPLETE", "COUNCIL_VOTE", "COUNCIL_DECISION", "RESTARTED", "SCALED",
-  "ROLLED_BACK", "ACTION_FAILED", "NOTIFIED", "RECOVERED"]);
+  "ROLLED_BACK", "ACTION_FAILED", "NOTIFIED", "RECOVERED", "CORRELATED"]);
 function statusAfter(current, line) {
   if (current && TERMINAL.has(current)) return current;
   return MOMENTS.has(line) ? (current || "RECEIVED") : line;
