@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -54,7 +55,16 @@ def alertmanager(batch: list[dict]) -> dict:
             "alerts": [{"status": "firing", "labels": {"alertname": a["alert_type"], "container": a["container_name"],
                                                        "severity": "critical"},
                         "annotations": {"summary": a["logs"]}, "startsAt": "2026-11-30T12:00:00Z",
-                        "fingerprint": a["incident_id"].replace("storm-", "fp")} for a in batch]}
+                        "fingerprint": fingerprint(a)} for a in batch]}
+
+
+def fingerprint(a: dict) -> str:
+    return "fp" + a["incident_id"].replace("storm-", "").replace("-", "")
+
+
+def alertmanager_id(a: dict) -> str:
+    """The id the gateway gives an Alertmanager alert (services/gateway/alertmanager.py)."""
+    return f"am-{fingerprint(a)}-20261130T12000"
 
 
 async def storm(platform: Platform, names: list[str], total: int, seconds: float) -> dict:
@@ -77,7 +87,7 @@ async def storm(platform: Platform, names: list[str], total: int, seconds: float
                     ok = r.status_code == 200
                 else:
                     reply = await nc.request("intake.alerts", json.dumps(batch[0]).encode(), timeout=60)
-                    ok = "error" not in json.loads(reply.data)
+                    ok = "incident_id" in json.loads(reply.data)  # else {"error": reason}
                 if not ok:
                     errors.append(f"{kind}: refused")
             except Exception as exc:  # noqa: BLE001 - counted, the storm goes on
@@ -89,8 +99,7 @@ async def storm(platform: Platform, names: list[str], total: int, seconds: float
             kind = ("webhook", "alertmanager", "nats")[i % 3]
             size = 10 if kind == "alertmanager" else 1
             batch = alerts[i:i + size]
-            ids += [a["incident_id"] if kind != "alertmanager" else
-                    f"am-{a['incident_id'].replace('storm-', 'fp')}-20261130T12000" for a in batch]
+            ids += [a["incident_id"] if kind != "alertmanager" else alertmanager_id(a) for a in batch]
             delay = start + seconds * i / total - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -128,6 +137,9 @@ async def storm(platform: Platform, names: list[str], total: int, seconds: float
                                                                                   or "?", 0) + 1
         await nc.close()
     primaries = [s for s in states.values() if not s["joined"] and not s["silenced"]]
+    real_detail = {s["incident_id"]: [s.get("container_name"), s["status"], (s.get("analysis") or {}).get("action"),
+                                      (s.get("error") or "")[:100]]
+                   for s in primaries if (s.get("container_name") or "").startswith("storm-real")}
     storm_primaries = [s for s in primaries if s.get("container_name") in names]
     return {
         "alerts": total, "alerts_posted_ids": len(ids), "targets": len(names),
@@ -140,7 +152,7 @@ async def storm(platform: Platform, names: list[str], total: int, seconds: float
         "intake_p50_ms": round(percentile(sorted(latencies), 50), 1),
         "intake_p99_ms": round(percentile(sorted(latencies), 99), 1),
         "intake_seconds": round(intake_done, 2), "absorbed_seconds": round(absorbed, 2) if absorbed else None,
-        "incidents_stream_messages": info.state.messages,
+        "incidents_stream_messages": info.state.messages, "real_target_incidents": real_detail,
         "samples": {"intake request": [round(v, 2) for v in sorted(latencies)[::max(1, len(latencies) // 2000)]]},
     }
 
@@ -169,11 +181,15 @@ def main() -> None:
     real = [(f"storm-real-{n}", free_port()) for n in range(args.real)]
     names = [n for n, _ in real] + [f"storm-name-{n}" for n in range(args.targets - args.real)]
     tmp = Path(tempfile.mkdtemp(prefix="aegis-bench-storm-"))
+    for _, port in real:  # the user's services, running before AegisOps starts watching them
+        subprocess.Popen([sys.executable, "-m", "aegis.demo.calculator", "addition", "--port", str(port)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not all(pids_listening_on(p) for _, p in real):
+        time.sleep(0.2)
     platform = Platform(tmp, demo=False, config=targets_config(real), probes=True)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not all(pids_listening_on(p) for _, p in real):
-            time.sleep(0.2)
+        time.sleep(3)  # the prober sees every real target up once
         for _, port in real[:args.down]:
             for pid in pids_listening_on(port):
                 os.kill(pid, signal.SIGKILL)

@@ -80,3 +80,22 @@ class Budgets:
                 if exc.err_code != 10071:
                     raise
         raise StoreUnavailableError(f"budget {key}: no settled reservation after {ATTEMPTS} attempts")
+
+    async def release(self, action: str, target: str, incident_id: str) -> None:
+        """Give back the slot of an action that did not run (closed by the pre-action check)."""
+        kv = await self.kv()
+        key = f"{action}.{target}"
+        for _ in range(ATTEMPTS):
+            try:
+                entry = await kv.get(key)
+            except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
+                return
+            slots = [tuple(s) for s in json.loads(entry.value or b"[]")]
+            kept = [s for s in slots if s[1] != incident_id]
+            if kept == slots:
+                return
+            try:
+                await kv.update(key, json.dumps(kept).encode(), last=entry.revision)
+                return
+            except (nats.js.errors.KeyWrongLastSequenceError, nats.js.errors.BadRequestError):
+                continue

@@ -33,6 +33,7 @@ class ProbeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     timeout: float = 2.0
     failure_threshold: int = 3
     success_threshold: int = 1
+    startup_grace: float = 10.0  # a target never seen up yet (just started) gets this long before failures count
     expect_status: int = 200
     expect_body: str = ""  # substring the body must contain
     expect_json: dict[str, str | int | float | bool] = {}  # top-level fields the JSON body must have

@@ -48,10 +48,11 @@ def ended_at(state: IncidentState) -> datetime | None:
 
 
 def decide(opened: CorrelationOpened | None, primary: IncidentState | None, at: datetime,
-           window_seconds: float, alert_type: str | None = None) -> str | None:
+           window_seconds: float, alert_type: str | None = None, source: str = "") -> str | None:
     """The incident an alert with this key joins now, or None when it must open a new one (pure). While the primary
-    is open every alert with the key joins; once it ended, only a late copy of the same alert does — a different
-    alert right after a fix is a new problem (and the pre-action check closes it if the target is fine)."""
+    is open every alert with the key joins, and within the window after it ended too: the tail of a storm. One
+    exception: after a fix, the prober's own alert of another kind (it fires once per new condition, e.g. a CPU
+    spike right after a memory restart) is a new problem."""
     if opened is None:
         return None
     if primary is None:  # created by another writer moments ago, or never (its writer died after the claim)
@@ -59,7 +60,9 @@ def decide(opened: CorrelationOpened | None, primary: IncidentState | None, at: 
     end = ended_at(primary)
     if end is None:
         return opened.primary
-    late_copy = alert_type is None or alert_type == primary.alert_type
+    new_condition = (primary.status == "RESOLVED" and source == "prober" and alert_type is not None
+                     and alert_type != primary.alert_type)
+    late_copy = not new_condition
     return opened.primary if late_copy and (at - end).total_seconds() <= window_seconds else None
 
 
@@ -74,13 +77,13 @@ async def last_opened(store: EventStore, key: str) -> tuple[CorrelationOpened | 
 
 
 async def correlate(store: EventStore, key: str, incident_id: str, lookup: Lookup, at: datetime,
-                    window_seconds: float, alert_type: str | None = None) -> str | None:
+                    window_seconds: float, alert_type: str | None = None, source: str = "") -> str | None:
     """None: `incident_id` is (now) the key's primary and runs the pipeline; else the primary it joins."""
     for _ in range(CLAIM_ATTEMPTS):
         opened, seq = await last_opened(store, key)
         if opened is not None and opened.primary == incident_id:
             return None  # a retried request: this incident already holds the key
-        join = decide(opened, lookup(opened.primary) if opened else None, at, window_seconds, alert_type)
+        join = decide(opened, lookup(opened.primary) if opened else None, at, window_seconds, alert_type, source)
         if join is not None:
             return join
         claim = CorrelationOpened(token=token(key), key=key, primary=incident_id, at=at)

@@ -50,7 +50,12 @@ def test_an_open_primary_takes_alerts_and_an_ended_one_only_within_the_window():
     assert correlation.decide(opened(), ended, end + timedelta(seconds=90), 60) is None
     assert correlation.decide(opened(), ended, end + timedelta(seconds=1), 0) is None
     assert correlation.decide(opened(), ended, end + timedelta(seconds=5), 60, ended.alert_type) == "p"
-    assert correlation.decide(opened(), ended, end + timedelta(seconds=5), 60, "CPU Spike") is None  # new problem
+    assert correlation.decide(opened(), ended, end + timedelta(seconds=5), 60, "CPU Spike") == "p"  # failed: a human's
+    fixed = run(*__import__("tests.test_incident_fold", fromlist=["happy_path"]).happy_path())
+    after = correlation.ended_at(fixed) + timedelta(seconds=5)
+    assert correlation.decide(opened(), fixed, after, 60, "TargetDown", "webhook") == "p"  # a storm's tail
+    assert correlation.decide(opened(), fixed, after, 60, "CPU Spike", "prober") is None  # a new condition seen
+    assert correlation.decide(opened(), fixed, after, 60, fixed.alert_type, "prober") == "p"
     assert correlation.decide(opened(), open_state, T0, 60, "CPU Spike") == "p"  # while open: any alert joins
 
 
@@ -275,3 +280,14 @@ def test_an_expired_or_pending_silence_silences_nothing():
     assert s.state(T0 - timedelta(seconds=1)) == "pending" and s.state(T0 + timedelta(hours=2)) == "expired"
     assert s.state(T0) == "active" and s.matches("api-1", "Service DOWN", {})
     assert not s.matches("web", "Service DOWN", {}) and not s.matches("api-1", "Latency", {})
+
+
+@pytest.mark.integration
+async def test_a_budget_slot_is_given_back_when_nothing_ran(nc):
+    from shared.budget import Budgets
+
+    budgets = Budgets(nc)
+    assert (await budgets.reserve("RESTART", "api", "a", 100.0, 600, 1)).granted
+    assert not (await budgets.reserve("RESTART", "api", "b", 101.0, 600, 1)).granted
+    await budgets.release("RESTART", "api", "a")
+    assert (await budgets.reserve("RESTART", "api", "b", 102.0, 600, 1)).granted

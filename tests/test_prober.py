@@ -18,7 +18,7 @@ from shared.config import ProbeConfig, TargetConfig
 from tests.helpers import eventually, free_port, wait_sync
 from tests.platform import Platform
 
-PROBE = ProbeConfig(failure_threshold=3, success_threshold=2)
+PROBE = ProbeConfig(failure_threshold=3, success_threshold=2, startup_grace=0)
 
 
 def feed(health, oks, start=0.0, probe=PROBE, window=300.0, limit=6):
@@ -33,6 +33,15 @@ def test_opens_after_n_consecutive_failures_only():
     assert feed(h, [True, False, False, True, False, False]) == []
     assert feed(h, [False]) == ["open"] and h.status == "down"
     assert feed(h, [False, False]) == []  # still the same outage
+
+
+def test_a_target_never_seen_up_gets_its_startup_grace_but_a_crash_counts_at_once():
+    h, probe = TargetHealth("t"), ProbeConfig(failure_threshold=2, startup_grace=10)
+    assert [observe(h, ProbeResult(False, "refused", 0, t), probe, 300, 6) for t in (0, 1, 2, 9)] == [[], [], [], []]
+    assert observe(h, ProbeResult(False, "refused", 0, 10.5), probe, 300, 6) == ["open"]  # grace over: an outage
+    booting = TargetHealth("b")
+    observe(booting, ProbeResult(False, "refused", 0, 0), probe, 300, 6)
+    assert observe(booting, ProbeResult(False, "exited", 0, 1), probe, 300, 6, certain=True) == ["open"]
 
 
 def test_recovers_after_the_success_threshold():

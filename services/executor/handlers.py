@@ -18,6 +18,7 @@ from shared.errors import ActionError, ConcurrencyError
 from shared.events import Envelope
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.system import TargetRegistered
+from shared.budget import Budgets
 from shared.lease import Leases, keep_alive
 from shared.log import get_logger
 from shared.projections.inventory import InventoryView
@@ -35,6 +36,7 @@ class Executor:
         self.inventory = inventory
         self.actions = Actions(ctx.settings, inventory)
         self.leases = Leases(ctx.nc, ctx.settings.lease_ttl, replicas=ctx.settings.stream_replicas)
+        self.budgets = Budgets(ctx.nc, replicas=ctx.settings.stream_replicas)
 
     @contextlib.asynccontextmanager
     async def lease(self, target: TargetConfig, delivery: Delivery):  # type: ignore[no-untyped-def]
@@ -96,6 +98,7 @@ class Executor:
         log.info("target healthy before the action: nothing runs", extra={"incident_id": iid, "target": target.name})
         await decide_and_append(self.ctx.store, iid, domain.recovered_before_action(target.name, result.detail),
                                 causation=cause)
+        await self.budgets.release("RESTART", target.name, iid)  # nothing ran: the slot goes back
         return True
 
     async def close_benign(self, iid: str, target: TargetConfig | None, cause: Envelope) -> None:

@@ -163,7 +163,7 @@ class Gateway:
         primary = None
         if s.correlation and key is not None:
             primary = await correlation.correlate(self.store, key, iid, self.view.get, at,
-                                                  s.correlation_window_seconds, payload.alert_type)
+                                                  s.correlation_window_seconds, payload.alert_type, source)
         event = IncidentReceived(alert_type=payload.alert_type, logs=payload.logs,
                                  container_name=payload.container_name, severity=payload.severity,
                                  timestamp=payload.timestamp, source=source, fingerprint=fingerprint, joined=primary)

@@ -35,6 +35,7 @@ class TargetHealth:
     transitions: deque[float] = field(default_factory=lambda: deque(maxlen=64))
     last: ProbeResult | None = None
     checks: int = 0
+    first_at: float | None = None  # when it was first checked (the start of its startup grace)
 
     def flapping(self, now: float, window: float, limit: int) -> bool:
         """Changed state at least `limit` times within the last `window` seconds."""
@@ -56,13 +57,16 @@ def observe(h: TargetHealth, r: ProbeResult, probe: ProbeConfig, flap_window: fl
             certain: bool = False) -> list[Decision]:
     """Fold one result in; `certain` (the process exited) skips the failure threshold."""
     h.last, h.checks = r, h.checks + 1
+    h.first_at = r.at if h.first_at is None else h.first_at
+    starting = h.status == "unknown" and r.at - h.first_at < probe.startup_grace  # like a startup probe
     if r.ok:
         h.consecutive_successes += 1
         h.consecutive_failures = 0
     else:
         h.consecutive_failures += 1
         h.consecutive_successes = 0
-    if h.status != "down" and not r.ok and (certain or h.consecutive_failures >= probe.failure_threshold):
+    if h.status != "down" and not r.ok and (certain or (h.consecutive_failures >= probe.failure_threshold
+                                                         and not starting)):
         was_known = h.status != "unknown"
         h.status = "down"
         if was_known:

@@ -208,7 +208,7 @@ class Prober:
             return
         try:
             primary = (await correlation.correlate(store, key, iid, self.view.get, now(), s.correlation_window_seconds,
-                                                   alert_type) if s.correlation and key else None)
+                                                   alert_type, "prober") if s.correlation and key else None)
             event = ev.IncidentReceived(alert_type=alert_type, logs=logs, container_name=target.name,
                                         severity="CRITICAL", source="prober", fingerprint=fp, joined=primary)
             seq = await store.append(iid, [event], expected_seq=0)

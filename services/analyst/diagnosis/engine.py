@@ -152,6 +152,8 @@ def _ladder(d: Diagnosis, evidence: Evidence) -> Diagnosis:
     prev = evidence.platform.previous_fix
     if prev is None or d.outcome != "act" or (prev.situation and prev.situation != d.situation):
         return d  # a different failure after a fix is a new problem, not the fix failing
+    if evidence.platform.probe == "healthy":
+        return d  # the fix is holding: a stale alert, which the pre-action check closes
     note = (f"the fix did not hold: {prev.action} in incident {prev.incident_id} {prev.minutes_ago:.0f} min ago "
             f"was verified, and {evidence.container_name or 'the target'} failed again")
     if prev.action == "RESTART" and d.action == "RESTART" and evidence.platform.rollback_available:

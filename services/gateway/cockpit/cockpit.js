@@ -121,7 +121,7 @@ async function snapshot() {
       }
     }
     renderApprovals();
-    await Promise.allSettled([refreshDrafts(), refreshTopology(), refreshSystem(),
+    await Promise.allSettled([refreshDrafts(), refreshTopology(), refreshSystem(), refreshSilences(),
       api("/metrics").then((samples) => state.metrics.size || onMetrics(samples || []))]);
     if (state.selected) await selectIncident(state.selected);
   })();
@@ -261,6 +261,33 @@ async function decide(id, verdict) {
   } catch (error) {
     toast(`${verdict} refused: ${error.message}`);
   }
+}
+
+// ---- silences (create and expire with `aegis silence` or the API; operators may expire here) ---------
+async function refreshSilences() {
+  const silences = (await api("/silences")).filter((s) => s.state !== "expired");
+  const box = $("silences");
+  box.replaceChildren();
+  $("silence-count").textContent = silences.length;
+  for (const s of silences) {
+    const m = s.matchers;
+    const what = [m.target !== "*" ? `target ${m.target}` : "", m.alert_name ? `alert /${m.alert_name}/` : "",
+      ...Object.entries(m.labels || {}).map(([k, v]) => `${k}=~${v}`)].filter(Boolean).join(", ");
+    const expire = async () => {
+      try {
+        await api(`/silences/${encodeURIComponent(s.id)}`, { method: "DELETE" });
+        await refreshSilences();
+      } catch (error) {
+        toast(error.message);
+      }
+    };
+    box.append(el("div", { class: "draft" },
+      el("strong", { text: `${s.id} · ${s.state} · ${s.silenced_alerts} silenced` }),
+      el("div", { text: `${what} until ${s.ends_at.slice(0, 16)} — ${s.comment} (${s.created_by})` }),
+      can("operator") ? el("div", { class: "actions" },
+        el("button", { class: "reject", text: "Expire", onclick: expire })) : null));
+  }
+  if (!silences.length) box.append(el("div", { class: "empty", text: "no active silences" }));
 }
 
 async function refreshDrafts() {
@@ -483,6 +510,7 @@ function onFrame(frame) {
       break;
     }
     case "alert.silenced":
+      refreshSilences().catch(() => {});
       return;
     case "metrics":
       onMetrics(frame.data || []);
@@ -514,6 +542,7 @@ function start() {
   $("sign-out").addEventListener("click", () => signOut());
   $("filter").addEventListener("input", applyFilter);
   setInterval(() => state.me && refreshSystem().catch(() => {}), 5000);
+  setInterval(() => state.me && refreshSilences().catch(() => {}), 10000);
   setInterval(() => state.ws?.readyState === WebSocket.OPEN && state.ws.send("ping"), 30000);
   if (state.key) signIn(state.key).then((ok) => ok || signOut("Sign in again."));
   else $("sign-in").hidden = false;
