@@ -77,18 +77,31 @@ async def last_opened(store: EventStore, key: str) -> tuple[CorrelationOpened | 
 
 
 async def correlate(store: EventStore, key: str, incident_id: str, lookup: Lookup, at: datetime,
-                    window_seconds: float, alert_type: str | None = None, source: str = "") -> str | None:
-    """None: `incident_id` is (now) the key's primary and runs the pipeline; else the primary it joins."""
+                    window_seconds: float, alert_type: str | None = None, source: str = "",
+                    known: dict[str, str] | None = None) -> str | None:
+    """None: `incident_id` is (now) the key's primary and runs the pipeline; else the primary it joins.
+
+    `known` (key → primary, kept by the caller) skips the stream read while that primary is still open in the
+    caller's view: joining an open primary is right whoever claimed it, so only the moment a primary ends needs the
+    read and the compare-and-set."""
+    if known is not None and key in known:
+        cached = lookup(known[key])
+        if cached is not None and not cached.terminal and known[key] != incident_id:
+            return known[key]
     for _ in range(CLAIM_ATTEMPTS):
         opened, seq = await last_opened(store, key)
         if opened is not None and opened.primary == incident_id:
             return None  # a retried request: this incident already holds the key
         join = decide(opened, lookup(opened.primary) if opened else None, at, window_seconds, alert_type, source)
         if join is not None:
+            if known is not None:
+                known[key] = join
             return join
         claim = CorrelationOpened(token=token(key), key=key, primary=incident_id, at=at)
         try:
             await store.publish(store.envelope(None, claim, event_id=f"corr-{token(key)}-{incident_id}"), seq)
+            if known is not None:
+                known[key] = incident_id
             return None
         except ConcurrencyError:
             continue  # another writer claimed it first: read again and join theirs

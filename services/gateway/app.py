@@ -81,6 +81,7 @@ class Gateway:
     correlations: CorrelationView = field(default_factory=CorrelationView)
     correlation_projector: Projector | None = None
     silences: SilenceView = field(default_factory=SilenceView)
+    primaries: dict[str, str] = field(default_factory=dict)  # correlation key → its primary last seen (a cache)
     silences_projector: Projector | None = None
 
     async def start_projections(self) -> None:
@@ -163,7 +164,8 @@ class Gateway:
         primary = None
         if s.correlation and key is not None:
             primary = await correlation.correlate(self.store, key, iid, self.view.get, at,
-                                                  s.correlation_window_seconds, payload.alert_type, source)
+                                                  s.correlation_window_seconds, payload.alert_type, source,
+                                                  self.primaries)
         event = IncidentReceived(alert_type=payload.alert_type, logs=payload.logs,
                                  container_name=payload.container_name, severity=payload.severity,
                                  timestamp=payload.timestamp, source=source, fingerprint=fingerprint, joined=primary)
