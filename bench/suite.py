@@ -80,7 +80,7 @@ def largest_service_rss(result: dict[str, Any]) -> float | None:
 
 def tuned_accuracy(result: dict[str, Any]) -> float | None:
     """Acceptable outcomes over every tuning split together (weighted by cases)."""
-    splits = [result[k] for k in ("dev", "dev2", "dev3") if isinstance(result.get(k), dict)]
+    splits = [result[k] for k in ("dev", "dev2", "dev3", "dev4") if isinstance(result.get(k), dict)]
     cases = sum(s["cases"] for s in splits)
     return round(sum(s["accuracy"] * s["cases"] for s in splits) / cases, 4) if cases else None
 
@@ -161,10 +161,13 @@ SECTIONS: tuple[Section, ...] = (
         Figure("held-out test split: unsafe choices (an action where NOOP or a human was right)",
                at("test", "unsafe"), "", "0", at_most(0)),
         Figure("held-out test split: closed as NOOP where something was needed", at("test", "silently_closed"), ""),
+        Figure("second held-out split (test2, written after all tuning): acceptable", at("test2", "accuracy"), "",
+               "≥ 0.90", at_least(0.9)),
+        Figure("second held-out split: unsafe choices", at("test2", "unsafe"), "", "0", at_most(0)),
         Figure("held-out test split, the first-match regex analyzer it replaced", at("test", "old", "accuracy"), "",
                "(old)"),
         Figure("held-out test split, old analyzer's unsafe choices", at("test", "old", "unsafe"), "", "(old)"),
-        Figure("tuning splits dev + dev2 + dev3: acceptable (tuned on)", tuned_accuracy, ""),
+        Figure("tuning splits (dev, dev2, dev3; dev4 when present): acceptable (tuned on)", tuned_accuracy, ""),
         Figure("one diagnosis, full signature set, p50", at("diagnosis_p50_ms"), "ms"),
         Figure("one diagnosis, full signature set, p99", at("diagnosis_p99_ms"), "ms", "≤ 5 ms", at_most(5)),
     ), plot="one diagnosis (ms)"),
