@@ -53,49 +53,45 @@ class Budgets:
                 self._kv = await js_call(self.js.create_key_value(bucket=BUCKET, history=1, replicas=self.replicas))
         return self._kv
 
-    async def reserve(self, action: str, target: str, incident_id: str, at: float, window_s: float,
-                      limit: int) -> Reservation:
-        """Take a slot for `incident_id` unless `limit` slots are taken within `window_s` (idempotent per incident)."""
+    async def _change(self, key: str, change) -> list[tuple[float, str]]:  # type: ignore[no-untyped-def]
+        """Apply `change(slots) -> slots` to a key with compare-and-set, re-reading on every conflict."""
         kv = await self.kv()
-        key = f"{action}.{target}"
         for _ in range(ATTEMPTS):
             try:
                 entry = await kv.get(key)
                 slots, revision = [tuple(s) for s in json.loads(entry.value or b"[]")], entry.revision
             except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
                 slots, revision = [], 0
-            granted, kept = admit(slots, incident_id, at, window_s, limit)  # type: ignore[arg-type]
+            kept = change(slots)
             if kept == slots:
-                return Reservation(granted, len(kept))
+                return kept
             value = json.dumps(kept).encode()
             try:
                 if revision:
                     await kv.update(key, value, last=revision)
                 else:
                     await kv.create(key, value)
-                return Reservation(granted, len(kept))
+                return kept
             except (nats.js.errors.KeyWrongLastSequenceError, nats.js.errors.BadRequestError):
                 continue  # another decision wrote first: read its slots and decide again
             except nats.js.errors.APIError as exc:
                 if exc.err_code != 10071:
                     raise
-        raise StoreUnavailableError(f"budget {key}: no settled reservation after {ATTEMPTS} attempts")
+        raise StoreUnavailableError(f"budget {key}: no settled change after {ATTEMPTS} attempts")
+
+    async def reserve(self, action: str, target: str, incident_id: str, at: float, window_s: float,
+                      limit: int) -> Reservation:
+        """Take a slot for `incident_id` unless `limit` slots are taken within `window_s` (idempotent per incident)."""
+        granted = False
+
+        def take(slots: list[tuple[float, str]]) -> list[tuple[float, str]]:
+            nonlocal granted
+            granted, kept = admit(slots, incident_id, at, window_s, limit)
+            return kept
+
+        kept = await self._change(f"{action}.{target}", take)
+        return Reservation(granted, len(kept))
 
     async def release(self, action: str, target: str, incident_id: str) -> None:
         """Give back the slot of an action that did not run (closed by the pre-action check)."""
-        kv = await self.kv()
-        key = f"{action}.{target}"
-        for _ in range(ATTEMPTS):
-            try:
-                entry = await kv.get(key)
-            except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
-                return
-            slots = [tuple(s) for s in json.loads(entry.value or b"[]")]
-            kept = [s for s in slots if s[1] != incident_id]
-            if kept == slots:
-                return
-            try:
-                await kv.update(key, json.dumps(kept).encode(), last=entry.revision)
-                return
-            except (nats.js.errors.KeyWrongLastSequenceError, nats.js.errors.BadRequestError):
-                continue
+        await self._change(f"{action}.{target}", lambda slots: [s for s in slots if s[1] != incident_id])

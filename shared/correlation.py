@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from shared.errors import ConcurrencyError, NotFoundError, StoreUnavailableError
 from shared.events import decode, deterministic_id
-from shared.events.correlation import CORRELATION_STREAM, AlertJoined, CorrelationOpened
+from shared.events.correlation import CORRELATION_STREAM, AlertJoined, AlertSilenced, CorrelationOpened
 from shared.eventstore import EventStore
 from shared.jetstream import js_call
 from shared.projections.incident import IncidentState
@@ -114,3 +114,13 @@ async def record_join(store: EventStore, key: str, primary: str, alert_id: str, 
     await store.publish(store.envelope(None, AlertJoined(
         token=token(key), key=key, primary=primary, alert_id=alert_id, source=source, alert_type=alert_type[:200],
         severity=severity, at=at), event_id=deterministic_id("joined", alert_id)), None)
+
+
+async def record_silenced(store: EventStore, silence_id: str, alert_id: str, source: str, alert_type: str,
+                          container_name: str | None, at: datetime) -> None:
+    """Count an alert a silence caught, once per alert."""
+    key = f"silence:{silence_id}"
+    await store.publish(store.envelope(None, AlertSilenced(
+        token=token(key), key=key, alert_id=alert_id, silence_id=silence_id, source=source,
+        alert_type=alert_type[:200], at=at, container_name=container_name),
+        event_id=deterministic_id("silenced", alert_id)), None)

@@ -53,8 +53,11 @@ def consumers(ctx: ServiceContext, inventory: InventoryView, policy: Policy, his
                                      budget.window_minutes * 60, budget.max)
 
     async def on_analysis(env: Envelope, delivery: Delivery) -> None:
-        state, _ = await load_incident(ctx.store, env.incident_id)  # type: ignore[arg-type]
-        reserved = await reserve(state)
+        reserved = None
+        analysis = env.payload.analysis  # only an automatic RESTART needs the incident read twice
+        if analysis.action == "RESTART" and outcome_of(analysis) == "act":
+            state, _ = await load_incident(ctx.store, env.incident_id)  # type: ignore[arg-type]
+            reserved = await reserve(state)
         await decide_and_append(ctx.store, env.incident_id,  # type: ignore[arg-type]
                                 lambda s: deliberate(s, facts_for(s, reserved)), causation=env)
 

@@ -43,7 +43,7 @@ from shared.errors import (
     ValidationError,
 )
 from shared.events import Envelope, deterministic_id, iso, now
-from shared.events.correlation import CORRELATION_STREAM, AlertSilenced
+from shared.events.correlation import CORRELATION_STREAM
 from shared.events.silences import SILENCES_STREAM
 from shared.events import incident as ev
 from shared.events.incident import IncidentReceived
@@ -158,50 +158,32 @@ class Gateway:
         s = self.settings
         at = now()
         silence = self.silences.matching(payload.container_name, payload.alert_type, labels, at)
-        if silence is not None:
-            return await self._silenced(payload, source, fingerprint, silence.created.silence_id)
+        silenced = silence.created.silence_id if silence is not None else None
         key = correlation.key_for(payload.container_name, source, labels, s.correlation_group_labels)
         primary = None
-        if s.correlation and key is not None:
+        if s.correlation and key is not None and silenced is None:
             primary = await correlation.correlate(self.store, key, iid, self.view.get, at,
                                                   s.correlation_window_seconds, payload.alert_type, source,
                                                   self.primaries)
         event = IncidentReceived(alert_type=payload.alert_type, logs=payload.logs,
                                  container_name=payload.container_name, severity=payload.severity,
-                                 timestamp=payload.timestamp, source=source, fingerprint=fingerprint, joined=primary)
+                                 timestamp=payload.timestamp, source=source, fingerprint=fingerprint, joined=primary,
+                                 silenced=silenced)
         env = self.store.envelope(iid, event, event_id=deterministic_id("received", iid))
         try:
             ack = await self.store.publish(env, expected_seq=0)
         except ConcurrencyError:
             return await self._existing(iid)  # a racing request created it first
-        if primary is not None and key is not None and not ack.duplicate:
+        if silenced is not None and not ack.duplicate:
+            await correlation.record_silenced(self.store, silenced, iid, source, payload.alert_type,
+                                              payload.container_name, env.time)
+        elif primary is not None and key is not None and not ack.duplicate:
             await correlation.record_join(self.store, key, primary, iid, source, payload.alert_type,
                                           payload.severity, env.time)
         await self.projector.wait_for(ack.seq)
         if ack.duplicate:
             return await self._existing(iid)
         return self.result(evolve(None, env, ack.seq))
-
-    async def _silenced(self, payload: IncidentPayload, source: str, fingerprint: str | None,
-                        silence_id: str) -> dict[str, Any]:
-        """Record an alert a silence caught (queryable, countable) without starting anything."""
-        iid = payload.incident_id
-        event = IncidentReceived(alert_type=payload.alert_type, logs=payload.logs,
-                                 container_name=payload.container_name, severity=payload.severity,
-                                 timestamp=payload.timestamp, source=source, fingerprint=fingerprint,
-                                 silenced=silence_id)
-        env = self.store.envelope(iid, event, event_id=deterministic_id("received", iid))
-        try:
-            ack = await self.store.publish(env, expected_seq=0)
-        except ConcurrencyError:
-            return await self._existing(iid)
-        if not ack.duplicate:
-            await self.store.publish(self.store.envelope(None, AlertSilenced(
-                token=correlation.token(f"silence:{silence_id}"), key=f"silence:{silence_id}", alert_id=iid,
-                silence_id=silence_id, source=source, alert_type=payload.alert_type[:200], at=env.time,
-                container_name=payload.container_name), event_id=deterministic_id("silenced", iid)), None)
-        await self.projector.wait_for(ack.seq)
-        return self.result(self.view.get(iid) or evolve(None, env, ack.seq))
 
     async def receive_alertmanager(self, payload: AlertmanagerPayload) -> dict[str, Any]:
         """Each firing alert opens (or finds) its incident; a resolved one closes it if nothing acted yet."""

@@ -28,7 +28,6 @@ from shared.projections.incidents_view import IncidentsView
 from shared.projections.inventory import InventoryView
 from shared.projections.projector import Projector
 from shared.silences import SilenceView
-from shared.events.correlation import AlertSilenced
 from shared.service import ServiceContext
 
 log = get_logger("prober")
@@ -203,16 +202,18 @@ class Prober:
         s, store = self.ctx.settings, self.ctx.store
         key = correlation.key_for(target.name, "prober")
         silence = self.silences.matching(target.name, alert_type, {}, now())
-        if silence is not None:
-            await self._silenced(iid, target, alert_type, logs, fp, silence.created.silence_id)
-            return
+        silenced = silence.created.silence_id if silence is not None else None
         try:
             primary = (await correlation.correlate(store, key, iid, self.view.get, now(), s.correlation_window_seconds,
-                                                   alert_type, "prober") if s.correlation and key else None)
+                                                   alert_type, "prober")
+                       if s.correlation and key and silenced is None else None)
             event = ev.IncidentReceived(alert_type=alert_type, logs=logs, container_name=target.name,
-                                        severity="CRITICAL", source="prober", fingerprint=fp, joined=primary)
+                                        severity="CRITICAL", source="prober", fingerprint=fp, joined=primary,
+                                        silenced=silenced)
             seq = await store.append(iid, [event], expected_seq=0)
-            if primary is not None and key is not None:
+            if silenced is not None:
+                await correlation.record_silenced(store, silenced, iid, "prober", alert_type, target.name, now())
+            elif primary is not None and key is not None:
                 await correlation.record_join(store, key, primary, iid, "prober", alert_type, "CRITICAL", now())
         except AegisError as exc:
             log.warning("could not open an incident", extra={"target": target.name, "error": str(exc)})
@@ -220,22 +221,6 @@ class Prober:
         log.warning("incident opened by the prober", extra={"incident_id": iid, "target": target.name,
                                                            "alert_type": alert_type})
         await self.projector.wait_for(seq)
-
-    async def _silenced(self, iid: str, target: TargetConfig, alert_type: str, logs: str, fp: str,
-                        silence_id: str) -> None:
-        """A silenced prober alert: recorded and counted, nothing starts."""
-        store = self.ctx.store
-        try:
-            await store.append(iid, [ev.IncidentReceived(alert_type=alert_type, logs=logs, container_name=target.name,
-                                                         severity="CRITICAL", source="prober", fingerprint=fp,
-                                                         silenced=silence_id)], expected_seq=0)
-            await store.publish(store.envelope(None, AlertSilenced(
-                token=correlation.token(f"silence:{silence_id}"), key=f"silence:{silence_id}", alert_id=iid,
-                silence_id=silence_id, source="prober", alert_type=alert_type, at=now(),
-                container_name=target.name)), None)
-        except AegisError as exc:
-            log.warning("could not record a silenced alert", extra={"target": target.name, "error": str(exc)})
-        log.info("prober alert silenced", extra={"incident_id": iid, "silence": silence_id})
 
     async def recover(self, target: TargetConfig, result: ProbeResult) -> None:
         """Close the open incident without action if no action has started."""

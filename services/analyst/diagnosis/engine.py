@@ -135,7 +135,7 @@ def _replicas(evidence: Evidence, action: str, precedents: Sequence[RetrievedInc
             and p.similarity_score >= MIN_PRECEDENT_SIMILARITY]
     if used:
         return max(used)  # what fixed a close precedent
-    ratio = read(evidence.text()).demand_ratio or 2.0
+    ratio = read(evidence.text()).demand_ratio or 2.0  # only for SCALE_UP: one more read of the text
     return 3 if ratio >= 2.5 else 2  # replicas beside the target; more than 3 is held for a human by default
 
 
