@@ -137,3 +137,32 @@ def test_process_targets_scale_behind_nginx_too(nginx_binary, tmp_path):
             stop_pids(pids_listening_on(p), 1)
         stop_pids(pids_listening_on(port), 1)
         actions.balancer.stop()
+
+
+def test_a_replica_is_never_given_the_balancer_port_even_before_nginx_listens(monkeypatch):
+    """The balancer starts after the replicas, so its port is free when they are placed; it must still be avoided
+    (a replica that took it died on bind and scale-down found one replica of two)."""
+    from services.executor import replicas
+
+    target = TargetConfig(name="calc", port=free_port(), lb_port=free_port(), command=["x", "{port}"])
+    assert replicas.ports_of(target) == {target.port, target.lb_port}
+    handed = iter([target.lb_port, target.port, 5])
+    monkeypatch.setattr(replicas.socket, "socket", lambda: _FixedPortSocket(next(handed)))
+    assert replicas.free_ports(1, replicas.ports_of(target)) == [5]
+
+
+class _FixedPortSocket:
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def __enter__(self) -> "_FixedPortSocket":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def bind(self, address: tuple[str, int]) -> None:
+        return None
+
+    def getsockname(self) -> tuple[str, int]:
+        return ("127.0.0.1", self.port)

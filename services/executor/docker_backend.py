@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from services.executor.replicas import command_for, free_ports, replica_name
+from services.executor.replicas import command_for, free_ports, ports_of, replica_name
 from shared.config import NAME_PATTERN, TargetConfig
 from shared.errors import ActionError, ValidationError
 
@@ -75,7 +75,7 @@ class DockerBackend:
         image = base.image.tags[0] if base.image.tags else base.image.id
         env = dict(e.split("=", 1) for e in base.attrs["Config"].get("Env") or [] if "=" in e)
         existing = {c.name: c for c in self.replicas(target)}
-        used = {int(c.labels.get("aegis.port", "0")) for c in existing.values()} | {target.port}
+        used = {int(c.labels.get("aegis.port", "0")) for c in existing.values()} | ports_of(target)
         out = []
         for index in range(1, count + 1):
             name = replica_name(target.name, index)

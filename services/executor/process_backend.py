@@ -135,13 +135,13 @@ def process_replicas(target: TargetConfig) -> list[tuple[int, str, int]]:
 
 def scale_up(target: TargetConfig, count: int, log_dir: Path | None) -> list[tuple[str, int]]:
     """Make sure replicas 1..count run, each on its own free port (`{port}` in the command)."""
-    from services.executor.replicas import PORT_TOKEN, free_ports, replica_name
+    from services.executor.replicas import PORT_TOKEN, free_ports, ports_of, replica_name
 
     if not any(PORT_TOKEN in part for part in target.command):
         raise ActionError(f"{target.name}: a process target needs {PORT_TOKEN} in its command to scale",
                           target=target.name)
     existing = {name: port for _, name, port in process_replicas(target)}
-    used = set(existing.values()) | {target.port}
+    used = set(existing.values()) | ports_of(target)
     out = []
     for index in range(1, count + 1):
         name = replica_name(target.name, index)

@@ -18,6 +18,12 @@ def replica_name(base: str, index: int) -> str:
     return name
 
 
+def ports_of(target: TargetConfig) -> set[int]:
+    """Ports the target owns even while nothing listens on them (its own and its balancer's):
+    a replica must never be handed one of them, or it and the balancer fight over the port."""
+    return {p for p in (target.port, target.lb_port) if p}
+
+
 def free_ports(count: int, avoid: set[int] = frozenset()) -> list[int]:  # type: ignore[assignment]
     """`count` loopback TCP ports nothing listens on now."""
     ports: list[int] = []
