@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from services.analyst.diagnosis import Platform
-from services.analyst.offline import analyze
+from services.analyst.diagnosis.casebook import Casebook
+from services.analyst.offline import analyze, casebook_for
 from services.council.domain import Facts, deliberate
 from services.council.policy import Policy
 from shared.config import NAME_PATTERN, Settings, TargetConfig
@@ -127,10 +128,19 @@ def _target(name: str | None) -> TargetConfig:
 Analyse = Callable[[Case, str, Settings], AIAnalysis]
 
 
-def offline_analysis(case: Case, logs: str, settings: Settings) -> AIAnalysis:
-    """The analyst's offline diagnosis, with the case's platform facts."""
-    return analyze(case.alert_type, logs, (), settings.min_confidence, _platform(case.context), case.severity,
-                   case.container_name)
+def offline_analysis(casebook: Casebook | None) -> Analyse:
+    """The analyst's offline diagnosis, with the case's platform facts and the given casebook."""
+    def analyse(case: Case, logs: str, settings: Settings) -> AIAnalysis:
+        return analyze(case.alert_type, logs, (), settings.min_confidence, _platform(case.context), case.severity,
+                       case.container_name, casebook)
+    return analyse
+
+
+def casebook_without(cases: list[Case], settings: Settings) -> Casebook | None:
+    """The analyst's casebook minus any reference case being evaluated: a case never finds itself there, so a
+    tuning split measured here is measured like a held-out one."""
+    casebook = casebook_for(settings)
+    return casebook.without({c.id for c in cases}) if casebook is not None else None
 
 
 def case_logs(case: Case, settings: Settings) -> str:
@@ -141,7 +151,7 @@ def case_logs(case: Case, settings: Settings) -> str:
     return logs[:settings.log_truncate_chars]
 
 
-def decide(case: Case, settings: Settings, policy: Policy, analyse: Analyse = offline_analysis) -> Outcome:
+def decide(case: Case, settings: Settings, policy: Policy, analyse: Analyse) -> Outcome:
     """The analyst's diagnosis and the council's decision for one case, exactly as the services make them."""
     logs = case_logs(case, settings)
     analysis = analyse(case, logs, settings)
@@ -161,10 +171,13 @@ def decide(case: Case, settings: Settings, policy: Policy, analyse: Analyse = of
 
 
 def evaluate(cases: Iterable[Case], settings: Settings | None = None, policy: Policy | None = None,
-             analyse: Analyse = offline_analysis) -> list[Outcome]:
-    """Every case through diagnosis and council."""
+             analyse: Analyse | None = None) -> list[Outcome]:
+    """Every case through diagnosis and council (by default the offline analysis with the casebook minus these
+    cases)."""
     s, p = settings or Settings(), policy or Policy()
-    return [decide(c, s, p, analyse) for c in cases]
+    chosen = list(cases)
+    run = analyse or offline_analysis(casebook_without(chosen, s))
+    return [decide(c, s, p, run) for c in chosen]
 
 
 def report(outcomes: list[Outcome]) -> dict[str, Any]:

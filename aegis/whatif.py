@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from services.analyst.offline import analyze, platform_from
+from services.analyst.offline import analyze, casebook_for, platform_from
 from services.council.domain import Facts, deliberate
 from services.council.policy import Policy
 from shared.config import Settings
@@ -105,7 +105,7 @@ def offline_reanalysis(settings: Settings) -> Reanalyse:
     async def run(state: IncidentState) -> tuple[AIAnalysis, str]:
         analysis = analyze(state.alert_type, state.logs[:settings.log_truncate_chars], state.retrieval or (),
                            settings.min_confidence, platform_from(state.platform_facts), state.severity,
-                           state.container_name)  # the platform facts the recorded analysis used
+                           state.container_name, casebook_for(settings))  # the facts the recorded analysis used
         return analysis, OFFLINE
     return run
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from aegis.judgment import CORPUS_DIR, Case, evaluate, load_corpus, offline_analysis, report
+from aegis.judgment import CORPUS_DIR, Case, evaluate, load_corpus, report
 from bench import baseline_analyzer
 from bench.common import percentile, report as emit
 from services.analyst.diagnosis import Evidence, diagnose, shipped

@@ -9,7 +9,7 @@ from services.analyst.llm import Chunk, Completion, LLMCallError, stream_complet
 import msgspec
 
 from services.analyst.diagnosis import Platform
-from services.analyst.offline import analyze
+from services.analyst.offline import analyze, casebook_for
 from services.analyst.prompt import InvalidAnswer, build_messages, parse_answer
 from shared.breaker import CircuitBreaker
 from shared.config import Settings
@@ -46,7 +46,7 @@ class Analyzer:
         """The offline, evidence-based diagnosis."""
         s = self.settings
         return analyze(state.alert_type, state.logs[:s.log_truncate_chars], precedents, s.min_confidence,
-                       platform, state.severity, state.container_name)
+                       platform, state.severity, state.container_name, casebook_for(s))
 
     def offline(self, state: IncidentState, precedents: Sequence[RetrievedIncident], note: str = "",
                 platform: Platform | None = None) -> Verdict:

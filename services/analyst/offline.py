@@ -7,6 +7,8 @@ from dataclasses import asdict
 from typing import Any
 
 from services.analyst.diagnosis import Diagnosis, Evidence, Platform, PreviousFix, diagnose
+from services.analyst.diagnosis.casebook import Casebook, reference_text, shipped_casebook
+from shared.config import Settings
 from shared.events.models import AIAnalysis, Hypothesis, RetrievedIncident
 
 MAX_HYPOTHESES = 4
@@ -40,10 +42,17 @@ def platform_record(platform: Platform) -> dict[str, Any]:
     return {k: v for k, v in asdict(platform).items() if v not in (None, False, 0, "")}
 
 
+def casebook_for(settings: Settings) -> Casebook | None:
+    """The shipped casebook when the settings use it (`casebook`, default on), else None."""
+    return shipped_casebook() if settings.casebook else None
+
+
 def analyze(alert_type: str, logs: str, precedents: Sequence[RetrievedIncident] = (), min_confidence: float = 0.5,
             platform: Platform | None = None, severity: str | None = None,
-            container_name: str | None = None) -> AIAnalysis:
-    """Diagnose from the alert, the platform's facts and precedents; unknown or unclear → a human, never NOOP."""
+            container_name: str | None = None, casebook: Casebook | None = None) -> AIAnalysis:
+    """Diagnose from the alert, the platform's facts, the casebook's opinion and precedents; unknown or unclear →
+    a human, never NOOP."""
     evidence = Evidence(alert_type=alert_type, logs=logs, severity=severity, container_name=container_name,
                         platform=platform or Platform())
-    return to_analysis(diagnose(evidence, precedents, min_confidence))
+    opinion = casebook.opinion(reference_text(alert_type, logs)) if casebook is not None else None
+    return to_analysis(diagnose(evidence, precedents, min_confidence, opinion=opinion))

@@ -8,6 +8,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from services.analyst.diagnosis.casebook import Opinion
 from services.analyst.diagnosis.catalog import Knowledge, Situation, shipped
 from services.analyst.diagnosis.evidence import Evidence
 from services.analyst.diagnosis.readings import read
@@ -18,6 +19,8 @@ NOOP_PRECEDENT_SIMILARITY = 0.9  # a learned NOOP only counts when it is nearly 
 OVERRIDE_AT = 0.6  # a situation this confident demotes the ones it overrides
 AMBIGUOUS_RATIO = 0.9  # a rival with another action this close makes the call a human's
 SYMPTOMS_ONLY = frozenset({"unknown_errors"})  # consistent with every cause: never a rival explanation
+CASEBOOK_WEIGHT = 0.7  # the casebook's probability, scaled: alone it can just carry a clear call
+CASEBOOK_MIN_PROBABILITY = 0.45  # below this the casebook has no opinion worth showing
 
 
 @dataclass(frozen=True)
@@ -96,11 +99,19 @@ def _precedent_votes(precedents: Sequence[RetrievedIncident]) -> dict[str, list[
     return votes
 
 
+def _casebook_vote(hits: dict[str, list[tuple[float, str]]], opinion: Opinion | None, k: Knowledge) -> None:
+    """The casebook's opinion joins the signature hits of its situation as one more weighted piece of evidence."""
+    if opinion is None or opinion.probability < CASEBOOK_MIN_PROBABILITY or opinion.situation not in k.situations:
+        return
+    hits.setdefault(opinion.situation, []).append((CASEBOOK_WEIGHT * opinion.probability, opinion.line()))
+
+
 def rank(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (),
-         knowledge: Knowledge | None = None) -> tuple[list[Hypothesis], dict[str, str]]:
-    """Every situation with any support, best first, after overrides and precedent votes."""
+         knowledge: Knowledge | None = None, opinion: Opinion | None = None) -> tuple[list[Hypothesis], dict[str, str]]:
+    """Every situation with any support, best first, after overrides, the casebook's opinion and precedent votes."""
     k = knowledge or shipped()
     hits, lines = _hits(evidence, k)
+    _casebook_vote(hits, opinion, k)
     scores = {name: _noisy_or([w for w, _ in found]) for name, found in hits.items()}
     demoted = {victim for name, score in scores.items() if score >= OVERRIDE_AT
                for victim in k.situations[name].overrides if victim != name}
@@ -168,10 +179,10 @@ def _ladder(d: Diagnosis, evidence: Evidence) -> Diagnosis:
 
 
 def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), min_confidence: float = 0.5,
-             knowledge: Knowledge | None = None) -> Diagnosis:
+             knowledge: Knowledge | None = None, opinion: Opinion | None = None) -> Diagnosis:
     """The one outcome for an incident: act on a confident diagnosis, NOOP benign noise, else a human."""
     k = knowledge or shipped()
-    ranked, _ = rank(evidence, precedents, k)
+    ranked, _ = rank(evidence, precedents, k, opinion)
     if not ranked:
         return _human("No failure signature, reading or precedent matched this alert; nothing is run without a "
                       "diagnosis.", f"Unrecognised alert: {evidence.alert_type}", ranked, 0.0)

@@ -41,7 +41,8 @@ _RECENT_DEPLOY_WORDS = re.compile(
 _NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|nothing (was )?"
                         r"(deployed|released|changed)|(deploy|release|rollout)s? (are )?frozen|code freeze|"
                         r"unchanged (since|for)|not (related to|caused by) (the |a )?(deploy|release)", re.I)
-_MEMORY_PCT = re.compile(r"(mem(?:ory)?|rss|heap|working[ _]set|ram)\b[^\n%;]{0,40}?(\d{1,3}(?:\.\d+)?)\s?%|"
+_MEMORY_PCT = re.compile(r"(mem(?:ory)?|rss|heap|working[ _]set|ram)\b(?:(?!swap|cpu|disk|load|inode)[^\n%;,]){0,40}?"
+                         r"(\d{1,3}(?:\.\d+)?)\s?%|"
                          r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:the\s*)?(?:\w+\s)?(mem(?:ory)?|heap|ram|rss)\b", re.I)
 _CPU_PCT = re.compile(r"(cpu|processor|load|utili[sz]ation|usage)\b[^\n%;]{0,30}?(\d{1,3}(?:\.\d+)?)\s?%|"
                       r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:\w+\s)?(cpu|processor)\b", re.I)
@@ -49,7 +50,7 @@ _CPU_CORES = re.compile(r"(cpu|cores?|vcpu|process_cpu|cpu_usage|container_cpu)[
                         r"\s*(?:of|/|out of|\(limit:?|limit:?|of a limit of)\s*(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?", re.I)
 _LOAD = re.compile(r"(load(?: ?average)?s?|node_load1|load1)\b\D{0,15}?(\d+(?:\.\d+)?)[^\n]{0,30}?\b(?:on|with|/|of)\s*"
                    r"(\d+)\s*(?:v?cpus?|cores?|processors?)", re.I)
-_PCT_CPU_FIRST = re.compile(r"%\s?cpu\b\s*[:=]?\s*(\d+(?:\.\d+)?)", re.I)
+_PCT_CPU_FIRST = re.compile(r"%\s?(?:cpu|processor time|processor utility|user time)\b\s*[:=]?\s*(\d+(?:\.\d+)?)", re.I)
 _MEMORY_RATIO = re.compile(r"(\d+(?:\.\d+)?)\s*(gi|mi|gb|mb|g|m)i?b?\s*(?:/|of|out of)\s*(?:the\s*)?(?:limit\s*(?:of\s*)?)?"
                            r"(\d+(?:\.\d+)?)\s*(gi|mi|gb|mb|g|m)i?b?", re.I)
 _REPLICAS = re.compile(r"(\d+)\s*(?:/\s*(\d+)\s*)?(?:running |ready |healthy |idle |active )?(replicas?|pods?|"

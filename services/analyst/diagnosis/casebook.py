@@ -1,0 +1,121 @@
+"""The casebook: labeled reference incidents as a learned second opinion beside the signatures.
+
+Signatures recognise what they were written for; real alerts say the same thing in words nobody wrote a pattern
+for ("Private Bytes 6.8 GB (Monday: 612 MB)", a py-spy profile pinned in one function). The casebook reads the
+reference incidents in `corpus/judgment/dev*.jsonl` (reviewed data, labeled with their situation; the held-out
+`test*.jsonl` splits are never in it) and learns character n-grams → situation with a multinomial logistic
+regression. Deterministic (same files → same model → same opinion, so replay and what-if agree), explainable (the
+opinion names the nearest reference case), pure once built.
+
+The engine uses the opinion as one more piece of evidence, never as the decision on its own: see engine.rank."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.errors import ConfigError
+
+REFERENCE_DIR = Path(__file__).resolve().parents[3] / "corpus" / "judgment"
+REFERENCE_GLOB = "dev*.jsonl"
+SITUATION_ALIASES = {"unknown": "unknown_errors"}  # the corpora's name → the knowledge's name
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One labeled reference incident."""
+
+    id: str
+    situation: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Opinion:
+    """The casebook's view of one incident: the likeliest situation, its probability, and the closest case."""
+
+    situation: str
+    probability: float
+    runner_up: str
+    runner_up_probability: float
+    nearest_id: str
+    nearest_situation: str
+    nearest_similarity: float
+
+    def line(self) -> str:
+        """The evidence line shown in the justification."""
+        return (f"casebook: {self.probability:.0%} {self.situation} (closest reference {self.nearest_id}, "
+                f"{self.nearest_situation}, {self.nearest_similarity:.0%} similar)")
+
+
+def reference_text(alert_type: str, logs: str, labels: dict[str, str] | None = None) -> str:
+    """What the casebook reads of an incident: the alert name, its labels and its logs, lower case."""
+    shown = " ".join(f"{k}={v}" for k, v in sorted((labels or {}).items()))
+    return f"{alert_type}\n{shown}\n{logs}".lower()
+
+
+def load_references(directory: Path = REFERENCE_DIR, pattern: str = REFERENCE_GLOB) -> list[Reference]:
+    """Every labeled case in the reference files; ConfigError naming the file and line when one is malformed."""
+    out: list[Reference] = []
+    for path in sorted(directory.glob(pattern)):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                logs = row["logs"] if isinstance(row["logs"], str) else "\n".join(row["logs"])
+                situation = SITUATION_ALIASES.get(str(row["situation"]), str(row["situation"]))
+                out.append(Reference(str(row["id"]), situation,
+                                     reference_text(str(row["alert_type"]), logs, row.get("labels") or {})))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ConfigError(f"{path.name}:{number}: not a reference case ({exc})") from None
+    return out
+
+
+class Casebook:
+    """Character n-gram TF-IDF + logistic regression over the reference cases."""
+
+    def __init__(self, references: list[Reference]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        if len({r.situation for r in references}) < 2:
+            raise ConfigError("the casebook needs reference cases of at least two situations")
+        self.references = references
+        self._vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+        self._matrix = self._vectorizer.fit_transform([r.text for r in references])
+        self._model = LogisticRegression(C=20.0, max_iter=5000)
+        self._model.fit(self._matrix, [r.situation for r in references])
+        self.situations: tuple[str, ...] = tuple(self._model.classes_)
+
+    def without(self, ids: set[str]) -> Casebook:
+        """The same casebook without the given reference cases (an evaluation must not find its own cases here)."""
+        kept = [r for r in self.references if r.id not in ids]
+        return self if len(kept) == len(self.references) else Casebook(kept)
+
+    def opinion(self, text: str) -> Opinion:
+        """The casebook's opinion of one incident's text (as `reference_text` builds it)."""
+        vector = self._vectorizer.transform([text])
+        probabilities = self._model.predict_proba(vector)[0]
+        order = probabilities.argsort()[::-1]
+        similarities = (self._matrix @ vector.T).toarray().ravel()
+        nearest = int(similarities.argmax())
+        best, second = int(order[0]), int(order[1])
+        return Opinion(str(self.situations[best]), float(probabilities[best]), str(self.situations[second]),
+                       float(probabilities[second]), self.references[nearest].id,
+                       self.references[nearest].situation, float(similarities[nearest]))
+
+
+_SHIPPED: Casebook | None = None
+_LOCK = threading.Lock()
+
+
+def shipped_casebook() -> Casebook:
+    """The casebook built from the shipped reference cases (built once per process, ~1 s)."""
+    global _SHIPPED
+    with _LOCK:
+        if _SHIPPED is None:
+            _SHIPPED = Casebook(load_references())
+        return _SHIPPED

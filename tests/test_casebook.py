@@ -1,0 +1,84 @@
+"""The casebook: the labeled reference incidents as a learned second opinion — what it is built from, what it says,
+how the engine weighs it, and that an evaluation never finds its own cases in it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from aegis.judgment import Case, casebook_without, evaluate
+from services.analyst.diagnosis import Evidence, diagnose, shipped
+from services.analyst.diagnosis.casebook import (
+    REFERENCE_DIR, Casebook, Opinion, Reference, load_references, reference_text, shipped_casebook)
+from shared.config import Settings
+from shared.errors import ConfigError
+
+CASEBOOK = shipped_casebook()
+
+
+def test_the_casebook_is_built_from_the_tuning_splits_only():
+    ids = {r.id for r in CASEBOOK.references}
+    assert ids and not any(i.startswith("test") for i in ids)  # the held-out splits stay held out
+    held_out = {json.loads(line)["id"] for p in REFERENCE_DIR.glob("test*.jsonl") for line in p.read_text().splitlines()
+                if line.strip()}
+    assert held_out and not ids & held_out
+
+
+def test_every_reference_situation_is_a_known_situation():
+    assert {r.situation for r in CASEBOOK.references} <= set(shipped().situations)
+
+
+def test_a_malformed_reference_file_names_the_file_and_line(tmp_path):
+    (tmp_path / "dev-x.jsonl").write_text('{"id": "a", "situation": "crash", "alert_type": "x", "logs": "y"}\n'
+                                          '{"id": "b", "situation": "crash"}\n')
+    with pytest.raises(ConfigError, match=r"dev-x.jsonl:2: not a reference case"):
+        load_references(tmp_path)
+    with pytest.raises(ConfigError, match="at least two situations"):
+        Casebook([Reference("a", "crash", "x"), Reference("b", "crash", "y")])
+
+
+def test_the_opinion_is_deterministic_and_names_the_closest_reference():
+    text = reference_text("RSSHigh", "tracemalloc: size=2.1 GiB (+310 MiB since last snapshot); RSS keeps growing")
+    first, second = CASEBOOK.opinion(text), Casebook(load_references()).opinion(text)
+    assert first == second
+    assert first.situation == "memory_leak" and first.probability > first.runner_up_probability
+    assert first.nearest_id in {r.id for r in CASEBOOK.references} and "casebook:" in first.line()
+
+
+def _opinion(situation: str, probability: float) -> Opinion:
+    return Opinion(situation, probability, "crash", 0.05, "dev-001", situation, 0.4)
+
+
+def test_a_clear_opinion_carries_an_alert_no_signature_matched():
+    evidence = Evidence("PerfCounterThreshold", "ResidentBytes 6,812,004,352 (Monday 612,331,520), files/hour unchanged")
+    assert diagnose(evidence).outcome == "human"  # nothing matched: a human
+    d = diagnose(evidence, opinion=_opinion("memory_leak", 0.9))
+    assert (d.action, d.outcome) == ("RESTART", "act") and any(e.startswith("casebook:") for e in d.evidence)
+
+
+def test_a_weak_opinion_is_not_evidence():
+    evidence = Evidence("PerfCounterThreshold", "ResidentBytes 6,812,004,352 (Monday 612,331,520)")
+    d = diagnose(evidence, opinion=_opinion("memory_leak", 0.3))
+    assert d.outcome == "human" and not any("casebook" in e for e in d.evidence)
+
+
+def test_the_opinion_never_overrules_a_signature_that_says_a_human_is_needed():
+    evidence = Evidence("CertExpiry", "x509: certificate has expired or is not yet valid")
+    d = diagnose(evidence, opinion=_opinion("crash", 0.9))
+    assert d.outcome == "human"
+
+
+def test_an_evaluation_does_not_find_its_own_cases_in_the_casebook():
+    reference = CASEBOOK.references[0]
+    case = Case(reference.id, "memory_leak", "RESTART", ("RESTART",), "a", "b")
+    without = casebook_without([case], Settings())
+    assert without is not None and reference.id not in {r.id for r in without.references}
+    assert len(without.references) == len(CASEBOOK.references) - 1
+    assert casebook_without([case], Settings(casebook=False)) is None
+    assert evaluate([case], Settings(casebook=False))[0].decision in {"HUMAN", "RESTART"}
+
+
+def test_the_reference_directory_is_the_shipped_corpus():
+    assert REFERENCE_DIR == Path(__file__).resolve().parent.parent / "corpus" / "judgment"
