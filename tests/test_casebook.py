@@ -60,7 +60,7 @@ def test_a_clear_opinion_carries_an_alert_no_signature_matched():
 
 def test_a_weak_opinion_is_not_evidence():
     evidence = Evidence("PerfCounterThreshold", "ResidentBytes 6,812,004,352 (Monday 612,331,520)")
-    d = diagnose(evidence, opinion=_opinion("memory_leak", 0.3))
+    d = diagnose(evidence, opinion=_opinion("memory_leak", 0.2))
     assert d.outcome == "human" and not any("casebook" in e for e in d.evidence)
 
 

@@ -96,7 +96,8 @@ _TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|
                            r"did not (change|increase)|not (increased|changed|up))|no (increase|change|spike|surge|rise)"
                            r" in (traffic|requests|load|demand)|(traffic|load) (is )?(not|no) (higher|up)", re.I)
 _LONG_WINDOW = re.compile(rf"(over|for|in|across|during|past|last|since)\s*(the\s*)?(last\s*|past\s*)?{_NUM}\s*"
-                          r"(?:consecutive\s*|straight\s*|full\s*|whole\s*)?(days?|weeks?|months?|d)\b|since last "
+                          r"(?:consecutive\s*|straight\s*|full\s*|whole\s*)?(days?|weeks?|months?)\b|"
+                          r"(over|for|in|across|during|past|last)\s*(the\s*)?(last\s*|past\s*)?\d+\s?d\b|since last "
                           r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(all|past|last|whole|entire) (week|month|quarter)|for weeks|"
                           r"since last (week|month)|\b(\d+)d (avg|average|window|p95|mean)", re.I)
 _UTILISATION = re.compile(r"(utili[sz]ation|usage|cpu|load|busy|util)[^\n%;]{0,30}?(\d{1,2}(?:\.\d+)?)\s?%|"
@@ -164,9 +165,6 @@ def _deploy_clock_gap(text: str) -> tuple[float | None, str]:
 def deploy_age(text: str) -> tuple[float | None, str]:
     """Minutes since the deploy the text mentions (smallest stated), with the phrase; None if not stated."""
     ages: list[tuple[float, str]] = []
-    gap, gap_line = _deploy_clock_gap(text)
-    if gap is not None:
-        ages.append((gap, gap_line))
     for m in _DEPLOY_THEN_AGE.finditer(text):
         ages.append((_minutes(m.group(2), m.group(3)), m.group(0)))
     for m in _AGE_THEN_DEPLOY.finditer(text):
@@ -174,6 +172,10 @@ def deploy_age(text: str) -> tuple[float | None, str]:
     for m in _DEPLOY_AGO_WORDS.finditer(text):
         word = m.group(2).lower()
         ages.append((43200.0 if "month" in word else 10080.0 if "week" in word else 1440.0, m.group(0)))
+    if not ages:  # only when no age is stated: a clock time near the deploy and the failures after it
+        gap, gap_line = _deploy_clock_gap(text)
+        if gap is not None:
+            ages.append((gap, gap_line))
     if not ages:
         return None, ""
     return min(ages, key=lambda a: a[0])
@@ -195,9 +197,12 @@ def _percent(pattern: re.Pattern[str], text: str, limit: float = 100.0) -> tuple
     return best
 
 
+_CORES_OF = re.compile(r"()(\d+(?:\.\d+)?)\s*(?:of|/|out of)\s*(\d+(?:\.\d+)?)\s*(?:v?cpus?|cores?)\b", re.I)
+
+
 def _cpu_cores(text: str) -> tuple[float | None, str]:
     best: tuple[float | None, str] = (None, "")
-    for m in _CPU_CORES.finditer(text):
+    for m in (*_CPU_CORES.finditer(text), *_CORES_OF.finditer(text)):
         used, limit = float(m.group(2)), float(m.group(3))
         if 0 < limit <= 256 and used <= limit * 1.05:
             pct = 100.0 * used / limit
