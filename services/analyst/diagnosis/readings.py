@@ -65,8 +65,8 @@ _PCT_ABOVE = re.compile(r"(\d{2,4})\s?%\s*(above|over|more than|higher than|up (
 _FROM_TO = re.compile(r"from\s*~?(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests|qps|rpm|msg/s|messages|jobs|/s)?\s*to\s*~?"
                       r"(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests?|qps|rpm|msg/s|messages|jobs|/s)", re.I)
 _PAREN_NORMAL = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(?:/s|/min|rps|qps|req/s|rpm|msg/s|jobs/s|per second)?\s*[(,;]?\s*"
-                           r"(?:normally|usually|normal|typically|typical|baseline|avg|average|was|up from|from)\s*:?\s*~?"
-                           r"(\d[\d,.]*)\s*(k)?", re.I)
+                           r"(?:\d+[- ]?(?:day|d|week|w)\s*)?(?:normally|usually|normal|typically|typical|baseline|avg|average|was|up from|from)\s*:?\s*~?"
+                           r"(?:for (?:this|the same) (?:hour|day|time)\s*:?\s*)?(\d[\d,.]*)\s*(k)?", re.I)
 _TRAFFIC_PLUS = re.compile(r"(traffic|requests?|rps|qps|sign-?ups?|orders|users|sessions|checkouts|load|volume|"
                            r"throughput|demand|visits|page ?views)[^\n.;]{0,15}\+\s?(\d{2,4})\s?%", re.I)
 _FROM_TO_CONTEXT = re.compile(r"(rps|qps|requests?|traffic|throughput|rate|load|msg/s|messages|jobs|orders|sessions|"
@@ -149,9 +149,13 @@ _DEPLOY_AT = re.compile(rf"{_DEPLOY}[^\n]{{0,60}}?\b(\d{{1,2}}):(\d{{2}})\b|\b(\
 _CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})\b")
 
 
-def _deploy_clock_gap(text: str) -> tuple[float | None, str]:
-    """A deploy stamped with a clock time and a later clock time (the failures) within two hours of it."""
+def _deploy_clock_gap(text: str, stated: list[tuple[int, int]]) -> tuple[float | None, str]:
+    """A deploy stamped with a clock time and a later clock time (the failures) within two hours of it — unless
+    its line also states the deploy's age (then the time is the line's own stamp: "10:24 deploy was 2 days ago")."""
     for m in _DEPLOY_AT.finditer(text):
+        line_start, line_end = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end()) % (len(text) + 1)
+        if any(line_start <= start < (line_end or len(text)) for start, _ in stated):
+            continue
         h, mnt = (m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5))
         deployed = int(h) * 60 + int(mnt)
         later = [int(c.group(1)) * 60 + int(c.group(2)) for c in _CLOCK.finditer(text)
@@ -165,17 +169,20 @@ def _deploy_clock_gap(text: str) -> tuple[float | None, str]:
 def deploy_age(text: str) -> tuple[float | None, str]:
     """Minutes since the deploy the text mentions (smallest stated), with the phrase; None if not stated."""
     ages: list[tuple[float, str]] = []
+    stated: list[tuple[int, int]] = []
     for m in _DEPLOY_THEN_AGE.finditer(text):
         ages.append((_minutes(m.group(2), m.group(3)), m.group(0)))
+        stated.append(m.span())
     for m in _AGE_THEN_DEPLOY.finditer(text):
         ages.append((_minutes(m.group(1), m.group(2)), m.group(0)))
+        stated.append(m.span())
     for m in _DEPLOY_AGO_WORDS.finditer(text):
         word = m.group(2).lower()
         ages.append((43200.0 if "month" in word else 10080.0 if "week" in word else 1440.0, m.group(0)))
-    if not ages:  # only when no age is stated: a clock time near the deploy and the failures after it
-        gap, gap_line = _deploy_clock_gap(text)
-        if gap is not None:
-            ages.append((gap, gap_line))
+        stated.append(m.span())
+    gap, gap_line = _deploy_clock_gap(text, stated)
+    if gap is not None:
+        ages.append((gap, gap_line))
     if not ages:
         return None, ""
     return min(ages, key=lambda a: a[0])
@@ -224,6 +231,19 @@ def _load_or_pct_cpu(text: str) -> tuple[float | None, str]:
         if value <= 6400 and (best[0] is None or value > best[0]):
             best = (value, m.group(0).strip())
     return best
+
+
+_ALARM_METRIC = re.compile(r"metric ?name\s*[:=]\s*\"?([\w./-]+)", re.I)
+_ALARM_THRESHOLD = re.compile(r"(?:greater than|above|exceed\w*)\s*(?:or equal to\s*)?(?:the\s*)?threshold\s*\(?\s*"
+                              r"(\d+(?:\.\d+)?)", re.I)
+
+
+def _alarm_threshold(text: str, kind: str) -> tuple[float | None, str]:
+    """A cloud alarm's own statement (CloudWatch style): MetricName CPUUtilization crossed 'the threshold (95.0)'."""
+    metric, crossed = _ALARM_METRIC.search(text), _ALARM_THRESHOLD.search(text)
+    if metric and crossed and kind in metric.group(1).lower():
+        return float(crossed.group(1)), f"{metric.group(1)} {crossed.group(0)}"
+    return None, ""
 
 
 def _memory_ratio(text: str) -> tuple[float | None, str]:
@@ -306,7 +326,8 @@ def read(text: str, deployed_minutes_ago: float | None = None) -> Readings:
     lines: dict[str, str] = {}
 
     memory, memory_line = _percent(_MEMORY_PCT, text)
-    ratio_pct, ratio_line = _memory_ratio(text)
+    ratio_pct, ratio_line = max((_memory_ratio(text), _alarm_threshold(text, "mem")),
+                                key=lambda r: -1.0 if r[0] is None else r[0])
     if ratio_pct is not None and (memory is None or ratio_pct > memory):
         memory, memory_line = ratio_pct, f"{ratio_line} ({ratio_pct:.0f}%)"
     if memory is not None:
@@ -318,7 +339,7 @@ def read(text: str, deployed_minutes_ago: float | None = None) -> Readings:
             lines["low_memory"] = f"memory only at {memory:g}% (“{memory_line}”)"
 
     cpu, cpu_line = _percent(_CPU_PCT, text, limit=6400.0)  # top prints 398% for four busy cores
-    for other, other_line in (_cpu_cores(text), _load_or_pct_cpu(text)):
+    for other, other_line in (_cpu_cores(text), _load_or_pct_cpu(text), _alarm_threshold(text, "cpu")):
         if other is not None and (cpu is None or other > cpu):
             cpu, cpu_line = other, f"{other_line} ({other:.0f}%)"
     if cpu is not None:
