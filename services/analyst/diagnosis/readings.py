@@ -99,12 +99,13 @@ _LONG_WINDOW = re.compile(rf"(over|for|in|across|during|past|last|since)\s*(the\
                           r"(?:consecutive\s*|straight\s*|full\s*|whole\s*)?(days?|weeks?|months?)\b|"
                           r"(over|for|in|across|during|past|last)\s*(the\s*)?(last\s*|past\s*)?\d+\s?d\b|since last "
                           r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(all|past|last|whole|entire) (week|month|quarter)|for weeks|"
-                          r"since last (week|month)|\b(\d+)d (avg|average|window|p95|mean)", re.I)
+                          r"since last (week|month)|\b(\d+)d (avg|average|window|p95|mean)|"
+                          r"since (?:the \w+ (?:test |migration |launch )?on )?(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}\b)", re.I)
 _UTILISATION = re.compile(r"(utili[sz]ation|usage|cpu|load|busy|util)[^\n%;]{0,30}?(\d{1,2}(?:\.\d+)?)\s?%|"
                           r"(\d{1,2}(?:\.\d+)?)\s?%\s*(avg|average|mean|p95|peak)?\s*(utili[sz]ation|usage|cpu|util)", re.I)
 _TROUBLE = re.compile(r"error|exception|fail|5xx|crash|panic|fatal|5\d\d\b|refused|timeout|timed out|unavailable|down\b|"
                       r"unhealthy|degraded|latency|slow|oom|killed|restart|not responding|broken|regress|rejected|"
-                      r"abort|segfault|traceback|stack ?trace|nil pointer|undefined|cannot|can.t|unable", re.I)
+                      r"abort|segfault|traceback|stack ?trace|nil pointer|undefined|cannot|can.t|unable|throttl", re.I)
 _TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b")
 
 
