@@ -20,7 +20,8 @@ _DURATION = re.compile(rf"{_NUM}\s*{_UNIT}\b(?:\s*(\d+)\s*(m|min|mins|minutes)\b
 _DEPLOY = (r"(deploy(?:ed|ment|s)?|roll(?:ed)?[- ]?out|rollout|releas(?:e|ed)|upgrad(?:e|ed)|helm|argo ?cd|sync(?:ed)?|"
            r"image(?: tag)?|new version|version|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
            r"feature flag|flag|config ?map|migration|cutover|revision \d+|shipped|went out|pushed|terraform|(?:kubectl |helm )?apply|"
-           r"ansible|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux)")
+           r"ansible|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
+           r"growthbook|statsig|toggle)")
 _DEPLOY_THEN_AGE = re.compile(rf"{_DEPLOY}[^\n;]{{0,60}}?\b{_NUM}\s*{_UNIT}\s*(ago|before|earlier|prior)", re.I)
 _AGE_THEN_DEPLOY = re.compile(rf"\b{_NUM}\s*{_UNIT}\s*(after|since|following|post)[- ](?:the |a |our |its |this )?"
                               rf"(?:\w+ )?{_DEPLOY}", re.I)
@@ -35,7 +36,7 @@ _RECENT_DEPLOY_WORDS = re.compile(
     r"completed) |coincid\w* with (the )?(deploy|release|rollout)|began with (the )?(deploy|release|rollout|new)|"
     r"after (the )?(deploy|release|rollout|upgrade) (of|to) |(deployed|rolled out|released|upgraded|shipped|pushed) "
     r"(at|@) \d{1,2}:\d{2}|new (image|version|release|build) (v?\d|rolled|deployed|went)|(feature flag|flag|config ?map|"
-    r"config(uration)?|setting|toggle|env(ironment)? var\w*)\b[^\n]{0,60}\b(changed|updated|flipped|toggled|enabled|"
+    r"config(uration)?|setting|toggle|feature|env(ironment)? var\w*)\b[^\n]{0,60}\b(changed|updated|flipped|toggled|enabled|"
     r"switched|turned on|rolled out|applied|edited)|(changed|updated|flipped|toggled|enabled) [^\n]{0,30}(feature flag|"
     r"config ?map|configuration)", re.I)
 _NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|nothing (was )?"
@@ -72,6 +73,9 @@ _TRAFFIC_PLUS = re.compile(r"(traffic|requests?|rps|qps|sign-?ups?|orders|users|
 _FROM_TO_CONTEXT = re.compile(r"(rps|qps|requests?|traffic|throughput|rate|load|msg/s|messages|jobs|orders|sessions|"
                               r"users|connections)\b[^\n;]{0,30}?from\s*~?(\d[\d,.]*)\s*(k)?\s*\S*\s*to\s*~?"
                               r"(\d[\d,.]*)\s*(k)?", re.I)
+_COUNT_VS = re.compile(r"(\d[\d,.]*)\s*(k)?\s+(?:concurrent\s+|active\s+|open\s+)?(?:[\w-]+\s+)?(conns|connections|users|"
+                       r"sessions|requests|viewers|players|clients|jobs|messages|orders|checkouts|sign-?ups|websockets?)"
+                       r"\s+(?:vs\.?|versus|compared (?:to|with)|against)\s+~?(\d[\d,.]*)\s*(k)?", re.I)
 _VS_BASELINE = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests/s|qps|rpm|msg/s)[^\n;]{0,40}?(baseline|normal|usual|"
                           r"typical|avg|average)[^\d\n]{0,15}(\d[\d,.]*)\s*(k)?", re.I)
 _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|orders|sign-?ups|users|"
@@ -146,7 +150,7 @@ def _number(text: str, kilo: str | None = None) -> float | None:
     return value * 1000 if kilo else value
 
 
-_DEPLOY_AT = re.compile(rf"{_DEPLOY}[^\n]{{0,60}}?\b(\d{{1,2}}):(\d{{2}})\b|\b(\d{{1,2}}):(\d{{2}})\b[^\n]{{0,30}}?{_DEPLOY}", re.I)
+_DEPLOY_AT = re.compile(rf"{_DEPLOY}[^\n]{{0,80}}?\b(\d{{1,2}}):(\d{{2}})\b|\b(\d{{1,2}}):(\d{{2}})\b[^\n]{{0,30}}?{_DEPLOY}", re.I)
 _CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})\b")
 
 
@@ -239,6 +243,10 @@ _ALARM_THRESHOLD = re.compile(r"(?:greater than|above|exceed\w*)\s*(?:or equal t
                               r"(\d+(?:\.\d+)?)", re.I)
 
 
+_ALARM_BELOW = re.compile(r"less than (?:or equal to\s*)?(?:the\s*)?threshold\s*\(?\s*(\d+(?:\.\d+)?)", re.I)
+_DAILY_PERIOD = re.compile(r"period:?\s*(86400|604800)\s*s?\b", re.I)
+
+
 def _alarm_threshold(text: str, kind: str) -> tuple[float | None, str]:
     """A cloud alarm's own statement (CloudWatch style): MetricName CPUUtilization crossed 'the threshold (95.0)'."""
     metric, crossed = _ALARM_METRIC.search(text), _ALARM_THRESHOLD.search(text)
@@ -300,6 +308,10 @@ def _demand_ratio(text: str) -> tuple[float | None, str]:
             found.append((b / a, m.group(0)))
     for m in _VS.finditer(text):
         now, base = _number(m.group(2), m.group(3)), _number(m.group(4), m.group(5))
+        if now and base:
+            found.append((now / base, m.group(0)))
+    for m in _COUNT_VS.finditer(text):
+        now, base = _number(m.group(1), m.group(2)), _number(m.group(4), m.group(5))
         if now and base:
             found.append((now / base, m.group(0)))
     for m in _VS_BASELINE.finditer(text):
@@ -372,7 +384,10 @@ def read(text: str, deployed_minutes_ago: float | None = None) -> Readings:
         lines["traffic_flat"] = f"demand near its baseline (“{ratio_line}”)"
 
     low, low_line = _low_utilisation(text)
-    window = _LONG_WINDOW.search(text)
+    below = _ALARM_BELOW.search(text)
+    if low is None and below and float(below.group(1)) <= 15 and re.search(r"cpu|utili[sz]ation", text, re.I):
+        low, low_line = float(below.group(1)), below.group(0)
+    window = _LONG_WINDOW.search(text) or _DAILY_PERIOD.search(text)
     if low is not None:
         features.add("low_utilisation")
         lines["low_utilisation"] = f"utilisation {low:g}% (“{low_line}”)"
