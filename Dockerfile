@@ -16,8 +16,9 @@ COPY pyproject.toml README.md ./
 COPY shared shared
 COPY services services
 COPY aegis aegis
+COPY corpus corpus
 RUN pip install ".[analyst]"
 
 USER aegis
-ENV AEGIS_DATA_DIR=/data AEGIS_HOST=127.0.0.1
+ENV AEGIS_DATA_DIR=/data AEGIS_HOST=127.0.0.1 AEGIS_CASEBOOK_DIR=/app/corpus/judgment
 CMD ["aegis", "--help"]

@@ -130,6 +130,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rag_hnsw_threshold: int = 200_000  # above this many entries the index is approximate (HNSW)
     rag_fresh_wait: float = 5.0  # seconds a query waits for the index to hold the runbook it must see
     casebook: bool = True  # the reference incidents' learned opinion joins the offline diagnosis's evidence
+    casebook_dir: str = ""  # where its dev*.jsonl reference cases are (default: the repository's corpus/judgment)
     model_dir: str = ""  # where the exported embedding model is cached (default ~/.cache/aegisops/models)
     # analyst: LLM through litellm (empty model: offline analyzer only)
     llm_model: str = ""

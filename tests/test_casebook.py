@@ -82,3 +82,11 @@ def test_an_evaluation_does_not_find_its_own_cases_in_the_casebook():
 
 def test_the_reference_directory_is_the_shipped_corpus():
     assert REFERENCE_DIR == Path(__file__).resolve().parent.parent / "corpus" / "judgment"
+
+
+def test_a_missing_reference_directory_leaves_the_signatures_alone(tmp_path, caplog):
+    from services.analyst.offline import casebook_for
+
+    assert casebook_for(Settings(casebook_dir=str(tmp_path / "nowhere"))) is None
+    assert "no reference cases" in caplog.text
+    assert casebook_for(Settings(casebook_dir=str(REFERENCE_DIR))) is not None

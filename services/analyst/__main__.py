@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from services.analyst.offline import casebook_for
 from services.analyst.embedder import Embedder
 from services.analyst.handlers import Analyst, consumers
 from services.analyst.retrieval import Retriever
@@ -34,6 +35,7 @@ async def build(ctx: ServiceContext):
 
     async def warm_model() -> None:
         await asyncio.to_thread(retriever.embedder.warm)
+        await asyncio.to_thread(casebook_for, s)  # built before the first incident needs it
         await ctx.stopping.wait()
 
     return consumers(ctx, analyst), [keep_index, warm_model]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from services.analyst.diagnosis import Diagnosis, Evidence, Platform, PreviousFix, diagnose
@@ -43,8 +44,11 @@ def platform_record(platform: Platform) -> dict[str, Any]:
 
 
 def casebook_for(settings: Settings) -> Casebook | None:
-    """The shipped casebook when the settings use it (`casebook`, default on), else None."""
-    return shipped_casebook() if settings.casebook else None
+    """The casebook when the settings use it (`casebook`, default on; `casebook_dir`, default the repository's
+    corpus/judgment), else None."""
+    if not settings.casebook:
+        return None
+    return shipped_casebook(Path(settings.casebook_dir)) if settings.casebook_dir else shipped_casebook()
 
 
 def analyze(alert_type: str, logs: str, precedents: Sequence[RetrievedIncident] = (), min_confidence: float = 0.5,

@@ -48,7 +48,8 @@ _MEMORY_PCT = re.compile(r"(mem(?:ory)?|rss|heap|working[ _]set|ram)\b(?:(?!swap
 _CPU_PCT = re.compile(r"(cpu|processor|load|utili[sz]ation|usage)\b[^\n%;]{0,30}?(\d{1,3}(?:\.\d+)?)\s?%|"
                       r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:\w+\s)?(cpu|processor)\b", re.I)
 _CPU_CORES = re.compile(r"(cpu|cores?|vcpu|process_cpu|cpu_usage|container_cpu)[^\n;]{0,50}?(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?"
-                        r"\s*(?:of|/|out of|\(limit:?|limit:?|of a limit of)\s*(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?", re.I)
+                        r"\s*(?:of|/|out of|\(limit:?|limit:?|of a limit of)\s*(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?"
+                        r"(?!\s*(?:hosts?|nodes?|servers?|instances?|pods?|replicas?|machines?|vms?|members?)\b)", re.I)
 _LOAD = re.compile(r"(load(?: ?average)?s?|node_load1|load1)\b\D{0,15}?(\d+(?:\.\d+)?)[^\n]{0,30}?\b(?:on|with|/|of)\s*"
                    r"(\d+)\s*(?:v?cpus?|cores?|processors?)", re.I)
 _PCT_CPU_FIRST = re.compile(r"%\s?(?:cpu|processor time|processor utility|user time)\b\s*[:=]?\s*(\d+(?:\.\d+)?)", re.I)
@@ -63,16 +64,16 @@ _PCT_ABOVE = re.compile(r"(\d{2,4})\s?%\s*(above|over|more than|higher than|up (
                         r"compared to|on)\s*(the\s*)?(same \w+ )?(baseline|normal|usual|average|typical|last week|"
                         r"yesterday|forecast|week|day|hour)|\+(\d{2,4})\s?%\s*(vs\.?|versus|compared|over|above|wow|dod|on)",
                         re.I)
-_FROM_TO = re.compile(r"from\s*~?(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests|qps|rpm|msg/s|messages|jobs|/s)?\s*to\s*~?"
-                      r"(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests?|qps|rpm|msg/s|messages|jobs|/s)", re.I)
+_FROM_TO = re.compile(r"from\s*~?(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(rps|req/s|requests|qps|rpm|msg/s|messages|jobs|/s)?\s*to\s*~?"
+                      r"(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(rps|req/s|requests?|qps|rpm|msg/s|messages|jobs|/s)", re.I)
 _PAREN_NORMAL = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(?:/s|/min|rps|qps|req/s|rpm|msg/s|jobs/s|per second)?\s*[(,;]?\s*"
                            r"(?:\d+[- ]?(?:day|d|week|w)\s*)?(?:normally|usually|normal|typically|typical|baseline|avg|average|was|up from|from)\s*:?\s*~?"
                            r"(?:for (?:this|the same) (?:hour|day|time)\s*:?\s*)?(\d[\d,.]*)\s*(k)?", re.I)
 _TRAFFIC_PLUS = re.compile(r"(traffic|requests?|rps|qps|sign-?ups?|orders|users|sessions|checkouts|load|volume|"
                            r"throughput|demand|visits|page ?views)[^\n.;]{0,15}\+\s?(\d{2,4})\s?%", re.I)
 _FROM_TO_CONTEXT = re.compile(r"(rps|qps|requests?|traffic|throughput|rate|load|msg/s|messages|jobs|orders|sessions|"
-                              r"users|connections)\b[^\n;]{0,30}?from\s*~?(\d[\d,.]*)\s*(k)?\s*\S*\s*to\s*~?"
-                              r"(\d[\d,.]*)\s*(k)?", re.I)
+                              r"users|connections)\b[^\n;]{0,30}?from\s*~?(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*\S*\s*to\s*~?"
+                              r"(\d[\d,.]*)\s*(k|m(?![a-z/]))?", re.I)
 _COUNT_VS = re.compile(r"(\d[\d,.]*)\s*(k)?\s+(?:concurrent\s+|active\s+|open\s+)?(?:[\w-]+\s+)?(conns|connections|users|"
                        r"sessions|requests|viewers|players|clients|jobs|messages|orders|checkouts|sign-?ups|websockets?)"
                        r"\s+(?:vs\.?|versus|compared (?:to|with)|against)\s+~?(\d[\d,.]*)\s*(k)?", re.I)
@@ -104,7 +105,7 @@ _LONG_WINDOW = re.compile(rf"(over|for|in|across|during|past|last|since)\s*(the\
                           r"(over|for|in|across|during|past|last)\s*(the\s*)?(last\s*|past\s*)?\d+\s?d\b|since last "
                           r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(all|past|last|whole|entire) (week|month|quarter)|for weeks|"
                           r"since last (week|month)|\b(\d+)d (avg|average|window|p95|mean)|"
-                          r"since (?:the \w+ (?:test |migration |launch )?on )?(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}\b)", re.I)
+                          r"\(\s*\d+\s*[dw]\s*\)|since (?:the \w+ (?:test |migration |launch )?on )?(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}\b)", re.I)
 _UTILISATION = re.compile(r"(utili[sz]ation|usage|cpu|load|busy|util)[^\n%;]{0,30}?(\d{1,2}(?:\.\d+)?)\s?%|"
                           r"(\d{1,2}(?:\.\d+)?)\s?%\s*(avg|average|mean|p95|peak)?\s*(utili[sz]ation|usage|cpu|util)", re.I)
 _TROUBLE = re.compile(r"error|exception|fail|5xx|crash|panic|fatal|5\d\d\b|refused|timeout|timed out|unavailable|down\b|"
@@ -147,7 +148,7 @@ def _number(text: str, kilo: str | None = None) -> float | None:
         value = float(text.replace(",", ""))
     except ValueError:
         return None
-    return value * 1000 if kilo else value
+    return value * {"k": 1_000, "m": 1_000_000}.get((kilo or "").lower(), 1)
 
 
 _DEPLOY_AT = re.compile(rf"{_DEPLOY}[^\n]{{0,80}}?\b(\d{{1,2}}):(\d{{2}})\b|\b(\d{{1,2}}):(\d{{2}})\b[^\n]{{0,30}}?{_DEPLOY}", re.I)
@@ -323,8 +324,15 @@ def _demand_ratio(text: str) -> tuple[float | None, str]:
     return max(found, key=lambda f: f[0])
 
 
+_UTIL_BELOW = re.compile(r"(cpu|util\w*)[^\n<>]{0,30}?<\s*(\d{1,2}(?:\.\d+)?)\b(?!\s*(?:ms|s|m|h|mb|gb|k))", re.I)
+
+
 def _low_utilisation(text: str) -> tuple[float | None, str]:
     low: tuple[float | None, str] = (None, "")
+    for m in _UTIL_BELOW.finditer(text):  # a trigger that fires below a threshold: "cpu.util.avg(21d)}<5"
+        value = float(m.group(2))
+        if value <= 15 and (low[0] is None or value < low[0]):
+            low = (value, m.group(0).strip())
     for m in _UTILISATION.finditer(text):
         raw = m.group(2) or m.group(3)
         value = float(raw)
@@ -379,7 +387,7 @@ def read(text: str, deployed_minutes_ago: float | None = None) -> Readings:
     if flat and "traffic_rising" not in features:
         features.add("traffic_flat")
         lines["traffic_flat"] = f"demand flat (“{flat.group(0)}”)"
-    elif ratio is not None and ratio < 1.2:
+    elif ratio is not None and 0.8 <= ratio < 1.2:  # a steep drop is not "flat" demand
         features.add("traffic_flat")
         lines["traffic_flat"] = f"demand near its baseline (“{ratio_line}”)"
 
