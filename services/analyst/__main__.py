@@ -23,6 +23,7 @@ async def build(ctx: ServiceContext):
     retriever = Retriever(embedder, Path(s.data_dir) / "runbook-index", s.rag_hnsw_threshold)
     await retriever.follow(ctx.nc, timeout=120)
     history = await live_target_history(ctx.nc)
+    await asyncio.to_thread(casebook_for, s)  # ~2 s, before the first incident: never inside an analysis
     analyst = Analyst(ctx, retriever, inventory, history=history)
     await analyst.restore_breaker()
     await ctx.nc.subscribe(RAG_QUERY, queue="analyst", cb=analyst.concurrently(analyst.on_rag_query))
@@ -35,7 +36,6 @@ async def build(ctx: ServiceContext):
 
     async def warm_model() -> None:
         await asyncio.to_thread(retriever.embedder.warm)
-        await asyncio.to_thread(casebook_for, s)  # built before the first incident needs it
         await ctx.stopping.wait()
 
     return consumers(ctx, analyst), [keep_index, warm_model]
