@@ -23,13 +23,13 @@ async def build(ctx: ServiceContext):
     retriever = Retriever(embedder, Path(s.data_dir) / "runbook-index", s.rag_hnsw_threshold)
     await retriever.follow(ctx.nc, timeout=120)
     history = await live_target_history(ctx.nc)
-    await asyncio.to_thread(casebook_for, s)  # ~2 s, before the first incident: never inside an analysis
     analyst = Analyst(ctx, retriever, inventory, history=history)
     await analyst.restore_breaker()
     await ctx.nc.subscribe(RAG_QUERY, queue="analyst", cb=analyst.concurrently(analyst.on_rag_query))
     await ctx.nc.subscribe(INDEX_STATUS, queue="analyst", cb=analyst.concurrently(analyst.on_index_status))
     await ctx.nc.subscribe(DRAFT_REQUEST, queue="analyst", cb=analyst.on_draft_request)
     await ctx.nc.subscribe("system.breakers.llm.state_changed", cb=analyst.on_breaker_event)
+    await asyncio.to_thread(casebook_for, s)  # ~2 s after retrieval answers, before the first incident is consumed
 
     async def keep_index() -> None:
         await retriever.run(ctx.stopping)
