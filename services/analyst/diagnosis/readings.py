@@ -4,6 +4,7 @@ the yes/no readings ("features") the signatures ask for. Pure; every reading say
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 _WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -197,58 +198,67 @@ def deploy_age(text: str) -> tuple[float | None, str]:
 _THEN = re.compile(r"\s*(?:->|→|=>|to|now)\s*(\d+(?:\.\d+)?)\s?%")
 
 
-def _percent(pattern: re.Pattern[str], text: str, limit: float = 100.0) -> tuple[float | None, str]:
-    best: tuple[float | None, str] = (None, "")
-    for m in pattern.finditer(text):
-        raw = m.group(2) or m.group(3)
-        if raw is None:
-            continue
-        then = _THEN.match(text, m.end())  # "35% -> 99%": the figure now is the later one
-        value = float(then.group(1)) if then else float(raw)
-        if value <= limit and (best[0] is None or value > best[0]):
-            best = (value, m.group(0).strip())
-    return best
-
-
 _CORES_OF = re.compile(r"()(\d+(?:\.\d+)?)\s*(?:of|/|out of)\s*(\d+(?:\.\d+)?)\s*(?:v?cpus?|cores?)\b", re.I)
-
-
-def _cpu_cores(text: str) -> tuple[float | None, str]:
-    best: tuple[float | None, str] = (None, "")
-    for m in (*_CPU_CORES.finditer(text), *_CORES_OF.finditer(text)):
-        used, limit = float(m.group(2)), float(m.group(3))
-        if 0 < limit <= 256 and used <= limit * 1.05:
-            pct = 100.0 * used / limit
-            if best[0] is None or pct > best[0]:
-                best = (pct, m.group(0).strip())
-    return best
-
-
-def _load_or_pct_cpu(text: str) -> tuple[float | None, str]:
-    best: tuple[float | None, str] = (None, "")
-    for m in _LOAD.finditer(text):
-        load, cores = float(m.group(2)), int(m.group(3))
-        if 0 < cores <= 1024:
-            pct = 100.0 * load / cores
-            if best[0] is None or pct > best[0]:
-                best = (pct, m.group(0).strip())
-    for m in _PCT_CPU_FIRST.finditer(text):
-        value = float(m.group(1))
-        if value <= 6400 and (best[0] is None or value > best[0]):
-            best = (value, m.group(0).strip())
-    return best
-
-
 _ALARM_METRIC = re.compile(r"metric ?name\s*[:=]\s*\"?([\w./-]+)", re.I)
 _ALARM_THRESHOLD = re.compile(r"(?:greater than|above|exceed\w*)\s*(?:or equal to\s*)?(?:the\s*)?threshold\s*\(?\s*"
                               r"(\d+(?:\.\d+)?)", re.I)
-
-
 _ALARM_BELOW = re.compile(r"less than (?:or equal to\s*)?(?:the\s*)?threshold\s*\(?\s*(\d+(?:\.\d+)?)", re.I)
 _DAILY_PERIOD = re.compile(r"period:?\s*(86400|604800)\s*s?\b", re.I)
+_UTIL_BELOW = re.compile(r"(cpu|util\w*)[^\n<>]{0,30}?<\s*(\d{1,2}(?:\.\d+)?)\b(?!\s*(?:ms|s|m|h|mb|gb|k))", re.I)
+_RATE_WORDS = ("rps", "qps", "req", "rate", "traffic", "/s", "publish", "incoming", "msg", "jobs", "orders",
+               "throughput", "load")
+
+Found = tuple[float | None, str]  # a figure and the phrase it was read from; (None, "") when nothing was
 
 
-def _alarm_threshold(text: str, kind: str) -> tuple[float | None, str]:
+def _highest(found: Iterable[tuple[float, str]]) -> Found:
+    """The highest figure found (the first of equals), or (None, "")."""
+    return max(found, key=lambda f: f[0], default=(None, ""))
+
+
+def _lowest(found: Iterable[tuple[float, str]]) -> Found:
+    """The lowest figure found (the first of equals), or (None, "")."""
+    return min(found, key=lambda f: f[0], default=(None, ""))
+
+
+def _stated(found: Found) -> list[tuple[float, str]]:
+    """A figure as the text states it (a percentage), if found."""
+    return [] if found[0] is None else [(found[0], found[1])]
+
+
+def _as_share(found: Found) -> list[tuple[float, str]]:
+    """A figure computed from the text (cores, load, sizes), its phrase followed by the share it makes, if found."""
+    value, phrase = found
+    return [] if value is None else [(value, f"{phrase} ({value:.0f}%)")]
+
+
+def _percent(pattern: re.Pattern[str], text: str, limit: float = 100.0) -> Found:
+    def found() -> Iterator[tuple[float, str]]:
+        for m in pattern.finditer(text):
+            raw = m.group(2) or m.group(3)
+            if raw is not None:
+                then = _THEN.match(text, m.end())  # "35% -> 99%": the figure now is the later one
+                yield float(then.group(1)) if then else float(raw), m.group(0).strip()
+    return _highest(f for f in found() if f[0] <= limit)
+
+
+def _share(used: float, limit: float, phrase: str) -> tuple[float, str]:
+    return 100.0 * used / limit, phrase
+
+
+def _cpu_cores(text: str) -> Found:
+    pairs = ((float(m.group(2)), float(m.group(3)), m.group(0).strip())
+             for m in (*_CPU_CORES.finditer(text), *_CORES_OF.finditer(text)))
+    return _highest(_share(*p) for p in pairs if 0 < p[1] <= 256 and p[0] <= p[1] * 1.05)
+
+
+def _load_or_pct_cpu(text: str) -> Found:
+    loads = ((float(m.group(2)), int(m.group(3)), m.group(0).strip()) for m in _LOAD.finditer(text))
+    percents = ((float(m.group(1)), m.group(0).strip()) for m in _PCT_CPU_FIRST.finditer(text))
+    return _highest([*(_share(*p) for p in loads if 0 < p[1] <= 1024), *(f for f in percents if f[0] <= 6400)])
+
+
+def _alarm_threshold(text: str, kind: str) -> Found:
     """A cloud alarm's own statement (CloudWatch style): MetricName CPUUtilization crossed 'the threshold (95.0)'."""
     metric, crossed = _ALARM_METRIC.search(text), _ALARM_THRESHOLD.search(text)
     if metric and crossed and kind in metric.group(1).lower():
@@ -256,89 +266,53 @@ def _alarm_threshold(text: str, kind: str) -> tuple[float | None, str]:
     return None, ""
 
 
-def _memory_ratio(text: str) -> tuple[float | None, str]:
-    scale = {"g": 1024.0, "gi": 1024.0, "gb": 1024.0, "m": 1.0, "mi": 1.0, "mb": 1.0}
-    best: tuple[float | None, str] = (None, "")
-    for m in _MEMORY_RATIO.finditer(text):
-        window = text[max(0, m.start() - 60):m.end() + 30].lower()
-        if not any(w in window for w in ("mem", "rss", "heap", "ram", "limit", "working set")):
-            continue
-        used = float(m.group(1)) * scale[m.group(2).lower()]
-        limit = float(m.group(3)) * scale[m.group(4).lower()]
-        if limit > 0 and used <= limit * 1.2:
-            pct = 100.0 * used / limit
-            if best[0] is None or pct > best[0]:
-                best = (pct, m.group(0))
-    return best
+_SIZE_MB = {"g": 1024.0, "gi": 1024.0, "gb": 1024.0, "m": 1.0, "mi": 1.0, "mb": 1.0}
+_MEMORY_WORDS = ("mem", "rss", "heap", "ram", "limit", "working set")
+
+
+def _memory_ratio(text: str) -> Found:
+    pairs = ((float(m.group(1)) * _SIZE_MB[m.group(2).lower()], float(m.group(3)) * _SIZE_MB[m.group(4).lower()],
+              m.group(0)) for m in _MEMORY_RATIO.finditer(text)
+             if any(w in text[max(0, m.start() - 60):m.end() + 30].lower() for w in _MEMORY_WORDS))
+    return _highest(_share(*p) for p in pairs if p[1] > 0 and p[0] <= p[1] * 1.2)
 
 
 def _replicas(text: str) -> tuple[int | None, str]:
-    best: tuple[int | None, str] = (None, "")
-    for m in _REPLICAS.finditer(text):
-        raw = m.group(2) or m.group(1) or m.group(5)
-        if raw is None:
+    counts = ((m.group(2) or m.group(1) or m.group(5), m.group(0)) for m in _REPLICAS.finditer(text))
+    value, phrase = _highest((int(raw), phrase) for raw, phrase in counts if raw is not None and 0 < int(raw) <= 1000)
+    return (int(value) if value is not None else None), phrase
+
+
+def _ratios(text: str, pattern: re.Pattern[str], now: tuple[int, int], base: tuple[int, int],
+            near: tuple[str, ...] = ()) -> Iterator[tuple[float, str]]:
+    """now / base for every match (groups: the figure and its k/M suffix); with `near`, only matches with one of
+    those words just before or inside them."""
+    for m in pattern.finditer(text):
+        if near and not any(w in text[max(0, m.start() - 40):m.end()].lower() for w in near):
             continue
-        value = int(raw)
-        if 0 < value <= 1000 and (best[0] is None or value > best[0]):
-            best = (value, m.group(0))
-    return best
-
-
-def _demand_ratio(text: str) -> tuple[float | None, str]:
-    found: list[tuple[float, str]] = []
-    for m in _RATIO.finditer(text):
-        found.append((float(m.group(1)), m.group(0)))
-    for m in _PCT_ABOVE.finditer(text):
-        found.append((1 + float(m.group(1) or m.group(7)) / 100, m.group(0)))
-    for m in _FROM_TO.finditer(text):
-        a, b = _number(m.group(1), m.group(2)), _number(m.group(4), m.group(5))
+        a, b = _number(m.group(now[0]), m.group(now[1])), _number(m.group(base[0]), m.group(base[1]))
         if a and b:
-            found.append((b / a, m.group(0)))
-    for m in _TRAFFIC_PLUS.finditer(text):
-        found.append((1 + float(m.group(2)) / 100, m.group(0)))
-    for m in _PAREN_NORMAL.finditer(text):
-        window = text[max(0, m.start() - 40):m.end()].lower()
-        if any(w in window for w in ("rps", "qps", "req", "rate", "traffic", "/s", "publish", "incoming", "msg",
-                                     "jobs", "orders", "throughput", "load")):
-            now, base = _number(m.group(1), m.group(2)), _number(m.group(3), m.group(4))
-            if now and base:
-                found.append((now / base, m.group(0)))
-    for m in _FROM_TO_CONTEXT.finditer(text):
-        a, b = _number(m.group(2), m.group(3)), _number(m.group(4), m.group(5))
-        if a and b:
-            found.append((b / a, m.group(0)))
-    for m in _VS.finditer(text):
-        now, base = _number(m.group(2), m.group(3)), _number(m.group(4), m.group(5))
-        if now and base:
-            found.append((now / base, m.group(0)))
-    for m in _COUNT_VS.finditer(text):
-        now, base = _number(m.group(1), m.group(2)), _number(m.group(4), m.group(5))
-        if now and base:
-            found.append((now / base, m.group(0)))
-    for m in _VS_BASELINE.finditer(text):
-        now, base = _number(m.group(1), m.group(2)), _number(m.group(5), m.group(6))
-        if now and base:
-            found.append((now / base, m.group(0)))
-    if not found:
-        return None, ""
-    return max(found, key=lambda f: f[0])
+            yield a / b, m.group(0)
 
 
-_UTIL_BELOW = re.compile(r"(cpu|util\w*)[^\n<>]{0,30}?<\s*(\d{1,2}(?:\.\d+)?)\b(?!\s*(?:ms|s|m|h|mb|gb|k))", re.I)
+def _demand_ratio(text: str) -> Found:
+    return _highest([
+        *((float(m.group(1)), m.group(0)) for m in _RATIO.finditer(text)),
+        *((1 + float(m.group(1) or m.group(7)) / 100, m.group(0)) for m in _PCT_ABOVE.finditer(text)),
+        *_ratios(text, _FROM_TO, (4, 5), (1, 2)),
+        *((1 + float(m.group(2)) / 100, m.group(0)) for m in _TRAFFIC_PLUS.finditer(text)),
+        *_ratios(text, _PAREN_NORMAL, (1, 2), (3, 4), near=_RATE_WORDS),
+        *_ratios(text, _FROM_TO_CONTEXT, (4, 5), (2, 3)),
+        *_ratios(text, _VS, (2, 3), (4, 5)),
+        *_ratios(text, _COUNT_VS, (1, 2), (4, 5)),
+        *_ratios(text, _VS_BASELINE, (1, 2), (5, 6)),
+    ])
 
 
-def _low_utilisation(text: str) -> tuple[float | None, str]:
-    low: tuple[float | None, str] = (None, "")
-    for m in _UTIL_BELOW.finditer(text):  # a trigger that fires below a threshold: "cpu.util.avg(21d)}<5"
-        value = float(m.group(2))
-        if value <= 15 and (low[0] is None or value < low[0]):
-            low = (value, m.group(0).strip())
-    for m in _UTILISATION.finditer(text):
-        raw = m.group(2) or m.group(3)
-        value = float(raw)
-        if value <= 15 and (low[0] is None or value < low[0]):
-            low = (value, m.group(0).strip())
-    return low
+def _low_utilisation(text: str) -> Found:
+    below = ((float(m.group(2)), m.group(0).strip()) for m in _UTIL_BELOW.finditer(text))  # "avg(21d)}<5"
+    stated = ((float(m.group(2) or m.group(3)), m.group(0).strip()) for m in _UTILISATION.finditer(text))
+    return _lowest(f for f in (*below, *stated) if f[0] <= 15)
 
 
 def read(text: str, deployed_minutes_ago: float | None = None) -> Readings:
@@ -346,11 +320,8 @@ def read(text: str, deployed_minutes_ago: float | None = None) -> Readings:
     features: set[str] = set()
     lines: dict[str, str] = {}
 
-    memory, memory_line = _percent(_MEMORY_PCT, text)
-    ratio_pct, ratio_line = max((_memory_ratio(text), _alarm_threshold(text, "mem")),
-                                key=lambda r: -1.0 if r[0] is None else r[0])
-    if ratio_pct is not None and (memory is None or ratio_pct > memory):
-        memory, memory_line = ratio_pct, f"{ratio_line} ({ratio_pct:.0f}%)"
+    memory, memory_line = _highest([*_stated(_percent(_MEMORY_PCT, text)), *_as_share(_memory_ratio(text)),
+                                     *_as_share(_alarm_threshold(text, "mem"))])
     if memory is not None:
         if memory >= 85:
             features.add("high_memory")
@@ -359,10 +330,9 @@ def read(text: str, deployed_minutes_ago: float | None = None) -> Readings:
             features.add("low_memory")
             lines["low_memory"] = f"memory only at {memory:g}% (“{memory_line}”)"
 
-    cpu, cpu_line = _percent(_CPU_PCT, text, limit=6400.0)  # top prints 398% for four busy cores
-    for other, other_line in (_cpu_cores(text), _load_or_pct_cpu(text), _alarm_threshold(text, "cpu")):
-        if other is not None and (cpu is None or other > cpu):
-            cpu, cpu_line = other, f"{other_line} ({other:.0f}%)"
+    cpu, cpu_line = _highest([*_stated(_percent(_CPU_PCT, text, limit=6400.0)),  # top prints 398% for 4 busy cores
+                              *_as_share(_cpu_cores(text)), *_as_share(_load_or_pct_cpu(text)),
+                              *_as_share(_alarm_threshold(text, "cpu"))])
     if cpu is not None:
         if cpu >= 85:
             features.add("high_cpu")
