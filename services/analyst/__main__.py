@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from services.analyst.offline import casebook_for
 from services.analyst.embedder import Embedder
 from services.analyst.handlers import Analyst, consumers
+from services.analyst.offline import casebook_for
 from services.analyst.retrieval import Retriever
 from shared.live import DRAFT_REQUEST, INDEX_STATUS, RAG_QUERY
 from shared.projections.inventory import live_inventory

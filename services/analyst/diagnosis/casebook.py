@@ -93,7 +93,6 @@ class Casebook:
         self._by_feature = self._matrix.T.tocsr()  # vector @ this: similarity to every reference, ~0.04 ms
         self._model = LogisticRegression(C=20.0, max_iter=5000)
         self._model.fit(self._matrix, [r.situation for r in references])
-        self._limit = MAX_CHARS
         self.situations: tuple[str, ...] = tuple(self._model.classes_)
 
     def without(self, ids: set[str]) -> Casebook:
@@ -103,7 +102,7 @@ class Casebook:
 
     def opinion(self, text: str) -> Opinion:
         """The casebook's opinion of one incident's text (as `reference_text` builds it)."""
-        vector = self._vectorizer.transform([text[:self._limit]])
+        vector = self._vectorizer.transform([text[:MAX_CHARS]])
         probabilities = self._model.predict_proba(vector)[0]
         order = probabilities.argsort()[::-1]
         similarities = (vector @ self._by_feature).toarray().ravel()
