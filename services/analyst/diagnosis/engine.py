@@ -19,8 +19,8 @@ NOOP_PRECEDENT_SIMILARITY = 0.9  # a learned NOOP only counts when it is nearly 
 OVERRIDE_AT = 0.6  # a situation this confident demotes the ones it overrides
 AMBIGUOUS_RATIO = 0.9  # a rival with another action this close makes the call a human's
 SYMPTOMS_ONLY = frozenset({"unknown_errors"})  # consistent with every cause: never a rival explanation
-CASEBOOK_WEIGHT = 1.0  # the casebook's probability is its weight: alone it carries a call only above min_confidence
-CASEBOOK_MIN_PROBABILITY = 0.35  # below this the casebook has no opinion worth showing (measured on dev5 + dev6)
+CASEBOOK_MIN_PROBABILITY = 0.35  # below this the casebook's opinion is no evidence (measured on dev5 + dev6)
+CASEBOOK_ALONE = 0.6  # a situation nothing else supports needs this much: resemblance alone is weak evidence
 
 
 @dataclass(frozen=True)
@@ -100,12 +100,14 @@ def _precedent_votes(precedents: Sequence[RetrievedIncident]) -> dict[str, list[
 
 
 def _casebook_vote(hits: dict[str, list[tuple[float, str]]], opinion: Opinion | None, k: Knowledge) -> None:
-    """The casebook's opinion joins the signature hits of its situation as one more weighted piece of evidence."""
+    """The casebook's opinion joins the signature hits of its situation as one more piece of evidence, weighted by
+    its probability; for a situation no signature supports, only from CASEBOOK_ALONE (a sentry TypeError once
+    looked 51% like a bad deploy)."""
     if opinion is None or opinion.situation not in k.situations:
         return
-    if opinion.probability < CASEBOOK_MIN_PROBABILITY:
-        return
-    hits.setdefault(opinion.situation, []).append((CASEBOOK_WEIGHT * opinion.probability, opinion.line()))
+    floor = CASEBOOK_MIN_PROBABILITY if opinion.situation in hits else CASEBOOK_ALONE
+    if opinion.probability >= floor:
+        hits.setdefault(opinion.situation, []).append((opinion.probability, opinion.line()))
 
 
 def rank(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (),
