@@ -78,33 +78,31 @@ def largest_service_rss(result: dict[str, Any]) -> float | None:
     return max(rss.values()) if rss else None
 
 
-def _pooled(result: dict[str, Any], names: tuple[str, ...], key: str) -> float | None:
-    splits = [result[k] for k in names if isinstance(result.get(k), dict)]
+def _splits(result: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    """The judgment bench's splits whose name starts with `prefix` ("dev": tuning, "test": held out)."""
+    return [v for k, v in result.items() if k.startswith(prefix) and isinstance(v, dict) and "cases" in v]
+
+
+def _pooled_accuracy(result: dict[str, Any], prefix: str) -> float | None:
+    splits = _splits(result, prefix)
     cases = sum(s["cases"] for s in splits)
-    if not cases:
-        return None
-    if key == "unsafe":
-        return sum(s["unsafe"] for s in splits)
-    return round(sum(s[key] * s["cases"] for s in splits) / cases, 4)
-
-
-TUNING = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8")
-HELD_OUT = ("test", "test2", "test3")
+    return round(sum(s["accuracy"] * s["cases"] for s in splits) / cases, 4) if cases else None
 
 
 def tuned_accuracy(result: dict[str, Any]) -> float | None:
     """Acceptable outcomes over every tuning split together (weighted by cases)."""
-    return _pooled(result, TUNING, "accuracy")
+    return _pooled_accuracy(result, "dev")
 
 
 def held_out_accuracy(result: dict[str, Any]) -> float | None:
     """Acceptable outcomes over every held-out split together (weighted by cases)."""
-    return _pooled(result, HELD_OUT, "accuracy")
+    return _pooled_accuracy(result, "test")
 
 
 def held_out_unsafe(result: dict[str, Any]) -> float | None:
     """Unsafe choices over every held-out split together."""
-    return _pooled(result, HELD_OUT, "unsafe")
+    splits = _splits(result, "test")
+    return sum(s["unsafe"] for s in splits) if splits else None
 
 
 def at_most(limit: float) -> Callable[[float], bool]:
@@ -189,13 +187,13 @@ SECTIONS: tuple[Section, ...] = (
         Figure("third held-out split (test3, written after all tuning, read once): acceptable",
                at("test3", "accuracy"), "", "≥ 0.90", at_least(0.9)),
         Figure("third held-out split: unsafe choices", at("test3", "unsafe"), "", "0", at_most(0)),
-        Figure("all held-out splits together (202 incidents): acceptable", held_out_accuracy, "", "≥ 0.90",
+        Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
         Figure("all held-out splits together: unsafe choices", held_out_unsafe, "", "0", at_most(0)),
         Figure("held-out test split, the first-match regex analyzer it replaced", at("test", "old", "accuracy"), "",
                "(old)"),
         Figure("held-out test split, old analyzer's unsafe choices", at("test", "old", "unsafe"), "", "(old)"),
-        Figure("tuning splits (dev … dev8; each without itself in the casebook): acceptable (tuned on)",
+        Figure("tuning splits (dev*; each without itself in the casebook): acceptable (tuned on)",
                tuned_accuracy, ""),
         Figure("one diagnosis (casebook opinion + full signature set), p50", at("diagnosis_p50_ms"), "ms"),
         Figure("one diagnosis (casebook opinion + full signature set), p99", at("diagnosis_p99_ms"), "ms", "≤ 5 ms",
