@@ -97,6 +97,8 @@ def test_a_malformed_situation_file_is_refused_with_the_reason(tmp_path):
     ("image v2.3.1 rolled out 6 minutes ago", "recent_deploy"),
     ("v4.2 went live 14:02; errors from 14:05", "recent_deploy"),
     ("no deploy in 10 days", "old_deploy"),
+    ("Memory usage at 55.0% of 80 MB (41.0 MB resident; threshold 50%)", "high_memory"),  # the operator's own bar
+    ("CPU at 62% for 5.0s (threshold 60% for 3s)", "high_cpu"),
     ("last deployed 3 weeks ago", "old_deploy"),
 ])
 def test_numbers_and_phrases_become_readings(text, feature):
@@ -107,6 +109,9 @@ def test_memory_stable_is_not_high_memory_and_an_old_deploy_is_not_recent():
     assert "high_memory" not in read("CPU 99% on one core; memory stable at 41%").features
     assert deploy_age("no errors since the 3.2.0 deploy two weeks ago")[0] >= 10080
     assert "recent_deploy" not in read("deployed 2 weeks ago; errors now").features
+    # a threshold the figure has not reached, or one too low to mean "too much", is no alarm
+    assert "high_memory" not in read("memory at 55% (threshold 80%)").features
+    assert "high_memory" not in read("memory at 35% (threshold 30%)").features
 
 
 @pytest.mark.parametrize("alert, logs, action, outcome", [

@@ -281,7 +281,8 @@ async def test_memory_and_cpu_hogs_open_incidents_that_end_in_a_restart(hog_plat
     memory = await eventually(lambda: (resource_incidents(plat, "Memory Leak") or [None])[0], timeout=30,
                               what="Memory Leak incident")
     result = await asyncio.to_thread(plat.wait_terminal, memory["incident_id"], 60)
-    assert result["status"] == "RESOLVED" and result["analysis"]["action"] == "RESTART"
+    assert result["status"] == "RESOLVED" and result["analysis"]["action"] == "RESTART", (
+        result.get("error"), result.get("analysis"), result.get("timeline"))
     await eventually(lambda: pids_listening_on(plat.hog_port), timeout=20, what="hog back")
     # the restart AegisOps did itself is not a new outage: no health-check incident for it
     assert not [i for i in plat.get("/incidents").json() if i["incident_id"].startswith("probe-hog-app-")]

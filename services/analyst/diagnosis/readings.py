@@ -208,6 +208,7 @@ _UTIL_BELOW = re.compile(r"(cpu|util\w*)[^\n<>]{0,30}?<\s*(\d{1,2}(?:\.\d+)?)\b(
 _RATE_WORDS = ("rps", "qps", "req", "rate", "traffic", "/s", "publish", "incoming", "msg", "jobs", "orders",
                "throughput", "load")
 
+_STATED_THRESHOLD = re.compile(r"threshold\s*(?:is\s*|of\s*|=\s*|:\s*|at\s*)?(\d{1,3}(?:\.\d+)?)\s?%", re.I)
 Found = tuple[float | None, str]  # a figure and the phrase it was read from; (None, "") when nothing was
 
 
@@ -230,6 +231,19 @@ def _as_share(found: Found) -> list[tuple[float, str]]:
     """A figure computed from the text (cores, load, sizes), its phrase followed by the share it makes, if found."""
     value, phrase = found
     return [] if value is None else [(value, f"{phrase} ({value:.0f}%)")]
+
+
+def _over_its_threshold(text: str, phrase: str, value: float) -> float | None:
+    """The alert's own threshold, stated on the same line right after the figure ("at 55.2% of 80 MB (threshold
+    50%)"), when the figure is at or over it and the threshold is a real alarm level (≥ 50%): the operator has said
+    this much is too much."""
+    at = text.find(phrase)
+    if at < 0:
+        return None
+    end = text.find("\n", at)
+    stated = _STATED_THRESHOLD.search(text, at, min(at + 200, end if end >= 0 else len(text)))
+    threshold = float(stated.group(1)) if stated else None
+    return threshold if threshold is not None and 50 <= threshold <= value else None
 
 
 def _percent(pattern: re.Pattern[str], text: str, limit: float = 100.0) -> Found:
@@ -323,9 +337,11 @@ def read(text: str, deployed_minutes_ago: float | None = None) -> Readings:
     memory, memory_line = _highest([*_stated(_percent(_MEMORY_PCT, text)), *_as_share(_memory_ratio(text)),
                                      *_as_share(_alarm_threshold(text, "mem"))])
     if memory is not None:
-        if memory >= 85:
+        over = _over_its_threshold(text, memory_line, memory)
+        if memory >= 85 or over:
             features.add("high_memory")
-            lines["high_memory"] = f"memory at {memory:g}% (“{memory_line}”)"
+            lines["high_memory"] = f"memory at {memory:g}% (“{memory_line}”)" + (
+                f", over its alert threshold of {over:g}%" if over and memory < 85 else "")
         elif memory < 70:
             features.add("low_memory")
             lines["low_memory"] = f"memory only at {memory:g}% (“{memory_line}”)"
@@ -334,9 +350,11 @@ def read(text: str, deployed_minutes_ago: float | None = None) -> Readings:
                               *_as_share(_cpu_cores(text)), *_as_share(_load_or_pct_cpu(text)),
                               *_as_share(_alarm_threshold(text, "cpu"))])
     if cpu is not None:
-        if cpu >= 85:
+        over = _over_its_threshold(text, cpu_line, cpu)
+        if cpu >= 85 or over:
             features.add("high_cpu")
-            lines["high_cpu"] = f"CPU at {cpu:g}% (“{cpu_line}”)"
+            lines["high_cpu"] = f"CPU at {cpu:g}% (“{cpu_line}”)" + (
+                f", over its alert threshold of {over:g}%" if over and cpu < 85 else "")
         elif cpu <= 30:
             features.add("low_cpu")
 
