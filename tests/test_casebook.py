@@ -47,6 +47,23 @@ def test_the_opinion_is_deterministic_and_names_the_closest_reference():
     assert first.nearest_id in {r.id for r in CASEBOOK.references} and "casebook:" in first.line()
 
 
+@pytest.mark.parametrize("text", [
+    reference_text("KubePodCrashLooping", "Back-off restarting failed container; exit code 137"),
+    reference_text("Ünïcödé ☃", "İstanbul ß ﬁ " * 50),  # lower case longer than the text itself
+    "", "zzzz qqqq",  # nothing the vocabulary knows: the model's prior, no similarity
+])
+def test_the_opinion_is_the_fitted_models_own_probability_and_cosine_similarity(text):
+    import numpy as np
+    vector = CASEBOOK._vectorizer.transform([text[:4000]])
+    expected = CASEBOOK._model.predict_proba(vector)[0]
+    opinion = CASEBOOK.opinion(text)
+    best = int(expected.argmax())
+    assert opinion.situation == CASEBOOK.situations[best]
+    assert opinion.probability == pytest.approx(float(expected[best]), abs=1e-12)
+    similarities = (vector @ CASEBOOK._matrix.T).toarray().ravel()
+    assert opinion.nearest_similarity == pytest.approx(float(np.max(similarities)), abs=1e-12)
+
+
 def _opinion(situation: str, probability: float) -> Opinion:
     return Opinion(situation, probability, "crash", 0.05, "dev-001", situation, 0.4)
 

@@ -105,6 +105,12 @@ def test_numbers_and_phrases_become_readings(text, feature):
     assert feature in read(text).features
 
 
+def test_readings_quote_the_text_in_its_own_case():
+    found = read("Container RSS 7.6GiB/8GiB; Image v2.3.1 ROLLED OUT 6 minutes ago")
+    assert "“7.6GiB/8GiB (95%)”" in found.lines["high_memory"]
+    assert "“Image v2.3.1 ROLLED OUT 6 minutes ago”" in found.lines["recent_deploy"]
+
+
 def test_memory_stable_is_not_high_memory_and_an_old_deploy_is_not_recent():
     assert "high_memory" not in read("CPU 99% on one core; memory stable at 41%").features
     assert deploy_age("no errors since the 3.2.0 deploy two weeks ago")[0] >= 10080
