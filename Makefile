@@ -4,9 +4,9 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: setup up test unit integration e2e bench clean
+.PHONY: setup up test unit integration e2e bench clean lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	bash scripts/debian-packages.sh
 	bash scripts/setup.sh $(PY) $(VENV)
 	touch $(STAMP)
@@ -21,6 +21,9 @@ test: $(STAMP)
 
 bench: $(STAMP)  # every bench/ script, several runs each (bench/suite.py); rewrites BENCHMARKS.md and docs/bench/
 	$(BIN)/aegis bench --report BENCHMARKS.md
+
+lock:  # re-resolve the dependency set into constraints.txt (then run make test and commit it)
+	bash scripts/lock.sh $(PY)
 
 clean:
 	rm -rf .aegis $(VENV) *.egg-info

@@ -1,3 +1,3 @@
 """AegisOps runtime: the `aegis` command line, the embedded nats-server, the process supervisor, demo targets."""
 
-__version__ = "2.0.0"
+from shared.version import __version__  # noqa: F401 - `aegis --version` and old imports read it here

@@ -122,8 +122,20 @@ async def run_chaos(nats_url: str, url: str, count: int, rate: float, via: str, 
     elapsed = time.perf_counter() - started
     latencies = [(done[i][0] - sent[i]) * 1000 for i in done]
     outcomes = {k: sum(1 for _, o in done.values() if o == k) for k in TERMINAL}
-    print(json.dumps({"sent": count, "terminal": len(done), "lost": count - len(done), "joined": len(joined),
-                      "outcomes": outcomes,
-                      "elapsed_s": round(elapsed, 2), "p50_ms": round(percentile(latencies, 50), 1) if latencies else None,
-                      "p99_ms": round(percentile(latencies, 99), 1) if latencies else None, "via": via, "run": run_id}))
+    print(
+        json.dumps(
+            {
+                "sent": count,
+                "terminal": len(done),
+                "lost": count - len(done),
+                "joined": len(joined),
+                "outcomes": outcomes,
+                "elapsed_s": round(elapsed, 2),
+                "p50_ms": round(percentile(latencies, 50), 1) if latencies else None,
+                "p99_ms": round(percentile(latencies, 99), 1) if latencies else None,
+                "via": via,
+                "run": run_id,
+            }
+        )
+    )
     return 0 if len(done) == count else 1

@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def eval_command(args: argparse.Namespace) -> int:
     """Exit 0 when no choice was unsafe, 1 otherwise (a bad corpus file: 2, with the line and reason)."""
-    from services.council.policy import load_policy
+    from shared.policy import load_policy
 
     settings = load_settings(args.config)
     cases = load_corpus(args.corpus)

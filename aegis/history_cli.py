@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -90,7 +90,7 @@ def whatif_command(args: argparse.Namespace) -> int:
     settings = load_settings(args.config, nats_url=args.nats_url)
     if args.incident_id:
         checked_id(args.incident_id)
-    since = parse_since(args.since, datetime.now(timezone.utc)) if args.all else None
+    since = parse_since(args.since, datetime.now(UTC)) if args.all else None
     results = asyncio.run(_whatif(settings, args, since))
     if args.json:
         emit_json({"summary": summary(results), "incidents": [r.to_json() for r in results]} if args.all
@@ -119,8 +119,8 @@ def whatif_command(args: argparse.Namespace) -> int:
 
 
 async def _whatif(settings: Settings, args: argparse.Namespace, since: datetime | None) -> list[Comparison]:
-    from services.council.policy import load_policy
     from shared.events.system import INVENTORY_STREAM
+    from shared.policy import load_policy
     from shared.projections.inventory import InventoryView
     from shared.projections.projector import fold_stream
     from shared.projections.target_history import TargetHistory

@@ -9,7 +9,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +17,11 @@ from services.analyst.diagnosis import Platform
 from services.analyst.diagnosis.casebook import Casebook
 from services.analyst.offline import analyze, casebook_for
 from services.council.domain import Facts, deliberate
-from services.council.policy import Policy
 from shared.config import NAME_PATTERN, Settings, TargetConfig
 from shared.errors import ValidationError
 from shared.events import incident as ev
 from shared.events.models import ACTIONS, AIAnalysis, outcome_of
+from shared.policy import Policy
 from shared.projections.incident import IncidentState
 
 DECISIONS = (*ACTIONS, "HUMAN")
@@ -29,7 +29,7 @@ SAFE_ANSWERS = ("NOOP", "HUMAN")  # choosing an action where the answer is one o
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus" / "judgment"
 DEFAULT_CORPUS = CORPUS_DIR / "test.jsonl"
 REQUIRED = ("id", "situation", "expected", "alert_type", "logs")
-AT = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

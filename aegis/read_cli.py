@@ -11,7 +11,6 @@ from aegis.replay import checked_id
 from shared.errors import ValidationError
 
 
-
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("status", help="health of every part, workers, degradation mode, incidents in flight")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -40,7 +40,7 @@ class Cutoff:
             at = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise ValidationError(f"--at {text!r} is neither a stream sequence nor an ISO 8601 time") from None
-        return cls(time=at if at.tzinfo else at.replace(tzinfo=timezone.utc))
+        return cls(time=at if at.tzinfo else at.replace(tzinfo=UTC))
 
     def keeps(self, event: StoredEvent) -> bool:
         if self.seq is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import sys
@@ -125,7 +124,7 @@ async def wait_until_indexed(nc: NATS, target: int, seqs: list[int], bound: floa
                   "the entries are stored and an analyst indexes them when it starts (its queries wait for them)",
                   file=out, flush=True)
             return False
-        except asyncio.TimeoutError:
+        except TimeoutError:
             reply = {}
         if "error" in reply:  # an analyst of another version; not worth failing an import that is stored
             print(f"warning: the analyst refused the index check: {reply['error']}", file=out, flush=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 from pathlib import Path
 
@@ -25,7 +24,7 @@ def _say(text: str) -> None:
 
 async def run_up(settings: Settings, config_file: str | None = None) -> int:
     """Run the platform until SIGINT/SIGTERM; leaves no process behind."""
-    from services.council.policy import load_policy
+    from shared.policy import load_policy
 
     load_policy(settings.policy_file, settings.max_replicas)  # a bad policy stops here, with its reason
     data_dir = Path(settings.data_dir).resolve()
@@ -140,7 +139,7 @@ async def run_setup(settings: Settings) -> int:
     its own container (docker-compose.yml): streams with `stream_replicas`, the configured targets, the admin
     key. Waits for a new cluster to elect its JetStream leader; safe to run again."""
     from aegis.inventory import register_targets
-    from services.council.policy import load_policy
+    from shared.policy import load_policy
 
     load_policy(settings.policy_file, settings.max_replicas)
     data_dir = Path(settings.data_dir).resolve()

@@ -15,12 +15,12 @@ from typing import Any
 
 from services.analyst.offline import analyze, casebook_for, platform_from
 from services.council.domain import Facts, deliberate
-from services.council.policy import Policy
 from shared.config import Settings
 from shared.events import Envelope, Event, iso
 from shared.events import incident as ev
 from shared.events.models import AIAnalysis
 from shared.eventstore import StoredEvent
+from shared.policy import Policy
 from shared.projections.incident import IncidentState, evolve, fold
 from shared.projections.inventory import InventoryView
 from shared.projections.target_history import TargetHistory

@@ -10,7 +10,6 @@ from pathlib import Path
 from aegis.nats_server import EmbeddedNats
 from shared.stats import percentile  # noqa: F401 - re-exported for the bench scripts
 
-
 # One load generator signs in with one key from one address: lift the per-principal and per-address limits
 # (the defaults protect a gateway from a runaway client, which is what a bench is).
 BENCH_LIMITS = "rate_limit_per_minute = 10000000\nrate_limit_per_address_per_minute = 10000000\n"

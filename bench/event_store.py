@@ -6,23 +6,22 @@ Usage: python bench/event_store.py [--incidents 17000]   (12 events per incident
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import report, start_nats  # noqa: E402
-from shared.events import encode, now  # noqa: E402
-from shared.events import incident as ev  # noqa: E402
-from shared.events.incident import INCIDENTS_STREAM  # noqa: E402
-from shared.events.models import AIAnalysis, CouncilDecision, CouncilVote  # noqa: E402
-from shared.eventstore import EventStore  # noqa: E402
-from shared.jetstream import connect, ensure_streams  # noqa: E402
-from shared.service import freeze_startup_heap, run  # noqa: E402
-from shared.projections.incidents_view import IncidentsView  # noqa: E402
-from shared.projections.projector import Projector  # noqa: E402
+from bench.common import report, start_nats
+from shared.events import encode, now
+from shared.events import incident as ev
+from shared.events.incident import INCIDENTS_STREAM
+from shared.events.models import AIAnalysis, CouncilDecision, CouncilVote
+from shared.eventstore import EventStore
+from shared.jetstream import connect, ensure_streams
+from shared.projections.incidents_view import IncidentsView
+from shared.projections.projector import Projector
+from shared.service import freeze_startup_heap, run
 
 CHUNK = 4000
 
@@ -60,7 +59,7 @@ async def append_all(store: EventStore, incidents: int) -> tuple[int, float, flo
             if lo == 0:
                 sizes.append(len(encode(items[0][0])))
             acks = await store.publish_pipelined(items)
-            for i, ack in zip(ids, acks):
+            for i, ack in zip(ids, acks, strict=True):
                 last_seq[i] = ack.seq
     elapsed = time.perf_counter() - started
     return incidents * len(events), elapsed, sum(sizes) / len(sizes)

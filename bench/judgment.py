@@ -14,13 +14,13 @@ import time
 
 from aegis.judgment import CORPUS_DIR, Case, evaluate, load_corpus, report
 from bench import baseline_analyzer
-from bench.common import percentile, report as emit
+from bench.common import percentile
+from bench.common import report as emit
 from services.analyst.diagnosis import Evidence, diagnose, shipped
 from services.analyst.diagnosis.casebook import reference_text
 from services.analyst.offline import casebook_for
 from shared.config import Settings
 from shared.events.models import AIAnalysis
-
 
 
 def old_analysis(case: Case, logs: str, settings: Settings) -> AIAnalysis:
@@ -41,9 +41,12 @@ def timing(cases: list[Case], repeat: int) -> dict[str, object]:
             diagnose(Evidence(c.alert_type, logs, c.severity, c.container_name), opinion=opinion)
             samples.append((time.perf_counter() - started) * 1000)
     samples.sort()
-    return {"diagnosis_p50_ms": round(percentile(samples, 50), 3), "diagnosis_p99_ms": round(percentile(samples, 99), 3),
-            "diagnosis_max_ms": round(samples[-1], 3),
-            "samples": {"diagnosis": [round(s, 3) for s in samples[::max(1, len(samples) // 2000)]]}}
+    return {
+        "diagnosis_p50_ms": round(percentile(samples, 50), 3),
+        "diagnosis_p99_ms": round(percentile(samples, 99), 3),
+        "diagnosis_max_ms": round(samples[-1], 3),
+        "samples": {"diagnosis": [round(s, 3) for s in samples[:: max(1, len(samples) // 2000)]]},
+    }
 
 
 def main() -> None:
@@ -51,7 +54,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     casebook = casebook_for(Settings())
-    result: dict = {"signatures": len(shipped().signatures), "casebook_references": len(casebook.references) if casebook else 0}
+    result: dict = {
+        "signatures": len(shipped().signatures),
+        "casebook_references": len(casebook.references) if casebook else 0,
+    }
     everything: list[Case] = []
     for path in sorted(CORPUS_DIR.glob("*.jsonl")):  # test*: held out, dev*: tuned on (bench/suite.py pools them)
         split = path.stem

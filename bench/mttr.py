@@ -230,7 +230,7 @@ probe = {probe}
             wait(lambda: healthy(port), 30)
             back.append(time.perf_counter() - killed)
 
-            def done() -> bool:
+            def done(before: set[str] = before) -> bool:
                 new = [i for i in httpx.get(f"{base}/incidents", headers=headers).json()
                        if i["incident_id"] not in before and i["status"] in ("RESOLVED", "FAILED")]
                 return bool(new)

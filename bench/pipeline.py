@@ -23,9 +23,12 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import percentile, report  # noqa: E402
-from bench.common import BENCH_LIMITS  # noqa: E402
-from tests.platform import Platform  # noqa: E402
+from bench.common import (
+    BENCH_LIMITS,
+    percentile,
+    report,
+)
+from tests.platform import Platform
 
 NOOP_ALERT = {"alert_type": "Synthetic check", "logs": "bench: nothing is wrong", "severity": "INFO"}
 

@@ -10,7 +10,7 @@ import shutil
 import statistics
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -152,7 +152,7 @@ def machine_facts(now: datetime | None = None) -> dict[str, str]:
         pass
     nats = shutil.which("nats-server", path=str(Path(sys.executable).parent)) or shutil.which("nats-server")
     nats_version = subprocess.run([nats, "--version"], capture_output=True, text=True).stdout.strip() if nats else "?"
-    return {"date": (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
+    return {"date": (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC"),
             "CPU": f"{cpu}, {os.cpu_count()} cores", "memory": memory, "OS": os_name,
             "Python": platform.python_version(), "nats-server": nats_version, "GPU": "none"}
 

@@ -20,12 +20,12 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import percentile, report  # noqa: E402
-from services.analyst.embedder import DIMENSIONS, Embedder  # noqa: E402
-from services.analyst.tfidf import TfidfRetriever  # noqa: E402
-from services.analyst.vector_index import VectorIndex  # noqa: E402
-from shared.events.knowledge import RunbookEntry  # noqa: E402
-from tests.data.paraphrases import INCIDENTS, REWORDED  # noqa: E402
+from bench.common import percentile, report
+from services.analyst.embedder import DIMENSIONS, Embedder
+from services.analyst.tfidf import TfidfRetriever
+from services.analyst.vector_index import VectorIndex
+from shared.events.knowledge import RunbookEntry
+from tests.data.paraphrases import INCIDENTS, REWORDED
 
 SERVICES = ["orders", "checkout", "search", "billing", "auth", "inventory", "payments", "notifier", "ledger",
             "gateway", "profile", "catalog", "shipping", "reviews", "media", "reports"]
@@ -85,7 +85,7 @@ def recall(rankings: list[tuple[str, list[str]]], k: int) -> float:
 def rrf(rankings: list[list[str]], weights: list[float], k: int = 60) -> list[str]:
     """Reciprocal-rank fusion: each id scores sum(weight / (k + rank)) over the rankings it appears in."""
     scores: dict[str, float] = {}
-    for ranking, weight in zip(rankings, weights):
+    for ranking, weight in zip(rankings, weights, strict=True):
         for rank, entry_id in enumerate(ranking, 1):
             scores[entry_id] = scores.get(entry_id, 0.0) + weight / (k + rank)
     return sorted(scores, key=scores.__getitem__, reverse=True)
@@ -128,7 +128,7 @@ def compare(embedder: Embedder, ids: list[str], vectors: np.ndarray, texts: list
                 dense = [h for h, _ in index.search(embedder.encode([query])[0], 50)]
                 docs, scores = bm25.retrieve(bm25s.tokenize([query], stopwords="en", show_progress=False), k=50,
                                              show_progress=False)
-                lexical = [ids[d] for d, score in zip(docs[0], scores[0]) if score > 0]
+                lexical = [ids[d] for d, score in zip(docs[0], scores[0], strict=True) if score > 0]
                 fused = {f: rrf([dense, lexical], [1.0, w], k) for f, (w, k) in FUSIONS.items()}
                 latencies.append((time.perf_counter() - t0) * 1000)
                 for method, ranked in {"dense": dense, "bm25": lexical, **fused}.items():

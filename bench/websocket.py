@@ -18,9 +18,12 @@ import httpx
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import percentile, report  # noqa: E402
-from bench.common import BENCH_LIMITS  # noqa: E402
-from tests.platform import Platform  # noqa: E402
+from bench.common import (
+    BENCH_LIMITS,
+    percentile,
+    report,
+)
+from tests.platform import Platform
 
 NOOP_ALERT = {"alert_type": "Synthetic check", "logs": "nothing is wrong", "container_name": "bench-ws"}
 
@@ -35,7 +38,7 @@ async def client(url: str, lags: dict[str, list[float]], seen: dict[tuple[str, i
         while not stop.is_set():
             try:
                 text = await asyncio.wait_for(ws.recv(), 1.0)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
             received = time.time()
             frame = json.loads(text)

@@ -7,5 +7,5 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet -e ".[dev,analyst]"
+"$VENV/bin/python" -m pip install --quiet -c constraints.txt -e ".[dev,analyst]"  # the tested set
 echo "installed into $VENV"

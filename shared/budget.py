@@ -4,7 +4,9 @@ simultaneous decisions about one target can never approve more automatic actions
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import nats.js.errors
 from nats.aio.client import Client as NATS
@@ -53,7 +55,7 @@ class Budgets:
                 self._kv = await js_call(self.js.create_key_value(bucket=BUCKET, history=1, replicas=self.replicas))
         return self._kv
 
-    async def _change(self, key: str, change) -> list[tuple[float, str]]:  # type: ignore[no-untyped-def]
+    async def _change(self, key: str, change: Callable[[list[Any]], list[Any]]) -> list[Any]:
         """Apply `change(slots) -> slots` to a key with compare-and-set, re-reading on every conflict."""
         kv = await self.kv()
         for _ in range(ATTEMPTS):

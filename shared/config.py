@@ -110,7 +110,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     max_replicas: int = 5
     min_confidence: float = 0.5
     fix_hold_window_minutes: float = 30.0  # a target failing again this soon after a verified fix escalates
-    policy_file: str = ""  # TOML policy (services/council/policy.py); empty: built-in defaults
+    policy_file: str = ""  # TOML policy (shared/policy.py); empty: built-in defaults
     # executor (seed 000's verification defaults; restart delay 0)
     health_check_attempts: int = 10
     health_check_wait: float = 3.0
@@ -239,9 +239,13 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 _ENV_FIELDS = {f for f in Settings.__struct_fields__ if f != "targets"}
-_LIST_FIELDS = {"llm_fallback_models", "email_recipients", "notify_webhook_urls", "services", "correlation_group_labels"}
-SEED_000_ALIASES = {"EMAIL_SENDER": "email_sender", "EMAIL_APP_PASSWORD": "smtp_password",
-                    "EMAIL_RECIPIENTS": "email_recipients"}
+_LIST_FIELDS = {"llm_fallback_models", "email_recipients", "notify_webhook_urls", "services",
+                "correlation_group_labels"}
+SEED_000_ALIASES = {
+    "EMAIL_SENDER": "email_sender",
+    "EMAIL_APP_PASSWORD": "smtp_password",
+    "EMAIL_RECIPIENTS": "email_recipients",
+}
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import nats.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.client import JetStreamContext
 
 from shared.errors import AegisError, DecodeError, EventStoreError, RetryLater
 from shared.events import Envelope, decode
@@ -78,7 +79,7 @@ class ConsumerRunner:
         self.js = nc.jetstream()
         self.spec = spec
         self._stopping = asyncio.Event()
-        self._sub = None
+        self._sub: JetStreamContext.PullSubscription | None = None
         self._reconnects_seen = 0
         self._inflight: set[asyncio.Task[None]] = set()
 
@@ -112,9 +113,10 @@ class ConsumerRunner:
             try:
                 if self._sub is None or self.nc.stats.get("reconnects", 0) != self._reconnects_seen:
                     await self._bind()
-                msgs = await self._sub.fetch(self.spec.batch, timeout=1.0)  # type: ignore[union-attr]
+                assert self._sub is not None  # bound just above
+                msgs = await self._sub.fetch(self.spec.batch, timeout=1.0)
                 failures = 0
-            except (nats.errors.TimeoutError, asyncio.TimeoutError):
+            except (TimeoutError, nats.errors.TimeoutError):
                 continue  # nothing pending: normal
             except asyncio.CancelledError:
                 raise
@@ -132,7 +134,7 @@ class ConsumerRunner:
     async def _sleep(self, seconds: float) -> None:
         try:
             await asyncio.wait_for(self._stopping.wait(), seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     async def _handle_batch(self, msgs: list[Msg]) -> None:

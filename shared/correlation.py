@@ -72,8 +72,8 @@ async def last_opened(store: EventStore, key: str) -> tuple[CorrelationOpened | 
         msg = await js_call(store.js.get_last_msg(CORRELATION_STREAM, f"correlation.{token(key)}.opened"))
     except NotFoundError:
         return None, 0
-    payload = decode(msg.data).payload
-    return (payload if isinstance(payload, CorrelationOpened) else None), msg.seq
+    payload = decode(msg.data or b"").payload
+    return (payload if isinstance(payload, CorrelationOpened) else None), msg.seq or 0
 
 
 async def correlate(store: EventStore, key: str, incident_id: str, lookup: Lookup, at: datetime,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import nats
 import nats.errors
@@ -15,10 +15,10 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 
 from shared.errors import ConcurrencyError, EventStoreError, NotFoundError, StoreFullError, StoreUnavailableError
 from shared.events.correlation import CORRELATION_STREAM
-from shared.events.silences import SILENCES_STREAM
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.knowledge import EVALUATIONS_STREAM, RUNBOOK_STREAM
 from shared.events.security import AUDIT_STREAM, AUTH_STREAM
+from shared.events.silences import SILENCES_STREAM
 from shared.events.system import INVENTORY_STREAM, SYSTEM_STREAM
 from shared.log import get_logger
 from shared.natsfast import install as _install_fast_headers
@@ -76,7 +76,7 @@ async def js_call(awaitable: Awaitable[T]) -> T:
         return await awaitable
     except asyncio.CancelledError:
         raise
-    except Exception as exc:  # noqa: BLE001 - translated, never swallowed
+    except Exception as exc:
         translated = translate(exc)
         if translated is exc:
             raise
@@ -106,7 +106,7 @@ async def connect(url: str, name: str, *, connect_timeout: float = 5.0) -> NATS:
 
 def stream_configs(replicas: int = 1) -> list[StreamConfig]:
     """Every stream AegisOps uses, with explicit limits (the contract of docs/architecture.md)."""
-    common = dict(storage=StorageType.FILE, num_replicas=replicas, retention=RetentionPolicy.LIMITS,
+    common: dict[str, Any] = dict(storage=StorageType.FILE, num_replicas=replicas, retention=RetentionPolicy.LIMITS,
                   discard=DiscardPolicy.OLD, allow_direct=True)
     return [
         StreamConfig(name=INCIDENTS_STREAM, subjects=["incidents.>"], duplicate_window=DUPLICATE_WINDOW,

@@ -8,6 +8,7 @@ import itertools
 import msgspec
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 
 from shared.errors import ConcurrencyError, EventStoreError, StoreFullError, StoreUnavailableError
 from shared.jetstream import ERR_INSUFFICIENT_RESOURCES, ERR_WRONG_LAST_SEQUENCE
@@ -55,7 +56,7 @@ class Publisher:
         self._prefix = nc.new_inbox() + "."
         self._futures: dict[str, asyncio.Future[Ack]] = {}
         self._tokens = itertools.count()
-        self._sub = None
+        self._sub: Subscription | None = None
         self._lock = asyncio.Lock()
 
     async def _ensure(self) -> None:

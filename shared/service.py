@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from nats.aio.client import Client as NATS
 
@@ -52,7 +53,8 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
-Build = Callable[[ServiceContext], Awaitable[tuple[Sequence[ConsumerSpec], Sequence[Callable[[], Awaitable[None]]]]]]
+Task = Callable[[], Coroutine[Any, Any, None]]  # a long-running task a service starts beside its consumers
+Build = Callable[[ServiceContext], Awaitable[tuple[Sequence[ConsumerSpec], Sequence[Task]]]]
 
 
 async def serve(name: str, build: Build, settings: Settings | None = None) -> None:

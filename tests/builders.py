@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
+from shared.consumer import Delivery
 from shared.events import Envelope, Event
 from shared.events import incident as ev
-from shared.events.models import AIAnalysis, CouncilDecision, CouncilVote
+from shared.events.models import AIAnalysis, CouncilDecision, CouncilVote, RetrievedIncident
+from shared.projections.incident import evolve
 
-T0 = datetime(2026, 2, 21, 3, 15, tzinfo=timezone.utc)
+T0 = datetime(2026, 2, 21, 3, 15, tzinfo=UTC)
 
 
 class Given:
@@ -55,3 +57,41 @@ def decided(verdict: str = "APPROVED", requires_approval: bool = False) -> ev.Co
 
 def council_approved() -> list[Event]:
     return [vote("SRE_AGENT"), vote("SECURITY_OFFICER"), vote("AUDITOR"), decided()]
+
+
+def run(*payloads):
+    """The state after these payloads, folded as one incident's envelopes."""
+    given = Given()
+    state = None
+    for p in payloads:
+        state = evolve(state, given.env(p), given.n)
+    return state
+
+
+def happy_path(action: str = "RESTART"):
+    """A whole incident that ends RESOLVED by `action`."""
+    return [
+        received(),
+        ev.RetrievalCompleted(matches=[RetrievedIncident(incident_id="old", alert_type="Memory Leak",
+                                                         root_cause="leak", action="RESTART", similarity_score=0.912)]),
+        ev.AnalysisStarted(analyzer="offline"),
+        analysis(action),
+        *council_approved(),
+        ev.ActionStarted(action=action, target="addition-api"),
+        ev.ActionCompleted(action=action, target="addition-api", detail="Process status: running"),
+        ev.VerificationStarted(target="addition-api"),
+        ev.HealthChecked(attempt=1, healthy=True),
+        ev.IncidentResolved(resolved_at=T0),
+    ]
+
+
+DRAFT = ev.NotificationDrafted(draft_id="recovery-email", channel="email", kind="recovery", subject="s", body="b",
+                               recipients=["sre@example.org"], review="human")
+
+
+class _Msg:
+    async def in_progress(self):
+        pass
+
+
+DELIVERY = Delivery(msg=_Msg(), attempt=1, last_attempt=False)  # type: ignore[arg-type]

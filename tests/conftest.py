@@ -6,11 +6,18 @@ import os
 import shutil
 from pathlib import Path
 
+import httpx
 import pytest
 
 from aegis.nats_server import EmbeddedNats, nats_server_binary
+from services.gateway.app import Gateway, create_app
+from services.gateway.feed import Hub
+from shared.config import load_settings
+from shared.events.incident import INCIDENTS_STREAM
 from shared.eventstore import EventStore
 from shared.jetstream import connect, ensure_streams
+from shared.projections.incidents_view import IncidentsView
+from shared.projections.projector import Projector
 from tests.helpers import free_port
 
 
@@ -90,3 +97,18 @@ def nginx_binary():
     found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     _require(found is not None, "nginx is not installed (Debian package nginx)")
     return found
+
+
+@pytest.fixture
+async def api(nc, store):
+    """The gateway in process (httpx ASGI transport) over a real nats-server, without a supervisor."""
+    view = IncidentsView()
+    hub = Hub()
+    view.listeners.append(hub.on_event)
+    projector = Projector(nc, INCIDENTS_STREAM, "incidents.>", view.apply)
+    await projector.start()
+    settings = load_settings(environ={}, body_limit_bytes=4096)
+    app = create_app(Gateway(settings, store, view, projector, hub))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
+        yield client
+    await projector.stop()

@@ -14,6 +14,9 @@ import httpx
 import psutil
 
 from aegis.nats_server import port_free
+from services.executor.process_backend import pids_listening_on
+from shared.eventstore import EventStore
+from shared.jetstream import connect
 from tests.helpers import free_port, wait_sync
 
 DEMO_PORTS = (8000, 8002, 8003, 8004)
@@ -181,3 +184,24 @@ def wait_gone(pids: list[int], timeout: float = 10) -> None:
 
 def now() -> float:
     return time.monotonic()
+
+
+def alert(incident_id: str, target: str, **extra) -> dict:
+    return {"incident_id": incident_id, "alert_type": "Health check failing", "severity": "CRITICAL",
+            "logs": "GET /health: connection refused", "container_name": target, **extra}
+
+
+async def stored_types(platform: Platform, incident_id: str) -> list[str]:
+    nc = await connect(platform.nats_url, "test-inspect")
+    try:
+        return [s.envelope.type for s in await EventStore(nc, "test").load(incident_id)]
+    finally:
+        await nc.close()
+
+
+def kill_target(port: int) -> list[int]:
+    pids = pids_listening_on(port)
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    wait_gone(pids)
+    return pids

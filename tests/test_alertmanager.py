@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_gateway_api import api  # noqa: F401 - the in-process gateway fixture
-
 pytestmark = pytest.mark.integration
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aegis.bench_cli import ROOT, scripts
+from bench.cli import ROOT, scripts
 from bench.report import SectionRuns, aggregate, plot, render
 from bench.suite import SECTIONS, Figure, Section, at, at_least, at_most, section
 
@@ -100,7 +100,7 @@ def test_aegis_bench_report_runs_the_scripts_and_writes_the_report(tmp_path):
 
 
 def test_a_report_of_some_scripts_keeps_the_last_figures_of_the_others(tmp_path):
-    from aegis.bench_cli import write_report
+    from bench.cli import write_report
 
     out = tmp_path / "BENCHMARKS.md"
     intake = {"ok": True, "error": None, "figures": {"accepted_per_s": 1600, "p99_ms": 16.0, "errors": 0,

@@ -11,7 +11,14 @@ import pytest
 from aegis.judgment import Case, casebook_without, evaluate
 from services.analyst.diagnosis import Evidence, diagnose, shipped
 from services.analyst.diagnosis.casebook import (
-    REFERENCE_DIR, Casebook, Opinion, Reference, load_references, reference_text, shipped_casebook)
+    REFERENCE_DIR,
+    Casebook,
+    Opinion,
+    Reference,
+    load_references,
+    reference_text,
+    shipped_casebook,
+)
 from shared.config import Settings
 from shared.errors import ConfigError
 
@@ -69,7 +76,9 @@ def _opinion(situation: str, probability: float) -> Opinion:
 
 
 def test_a_clear_opinion_carries_an_alert_no_signature_matched():
-    evidence = Evidence("PerfCounterThreshold", "ResidentBytes 6,812,004,352 (Monday 612,331,520), files/hour unchanged")
+    evidence = Evidence(
+        "PerfCounterThreshold", "ResidentBytes 6,812,004,352 (Monday 612,331,520), files/hour unchanged"
+    )
     assert diagnose(evidence).outcome == "human"  # nothing matched: a human
     d = diagnose(evidence, opinion=_opinion("memory_leak", 0.9))
     assert (d.action, d.outcome) == ("RESTART", "act") and any(e.startswith("casebook:") for e in d.evidence)

@@ -15,8 +15,7 @@ from shared.events.knowledge import EVALUATIONS_STREAM
 from shared.eventstore import EventStore
 from shared.jetstream import connect
 from tests.helpers import wait_sync
-from tests.platform import Platform, demo_ports_free
-from tests.test_e2e_pipeline import alert, kill_target
+from tests.platform import Platform, alert, demo_ports_free, kill_target
 
 pytestmark = pytest.mark.e2e
 HOLD_RESTARTS = """

@@ -16,8 +16,7 @@ import pytest
 
 from tests.conftest import _require
 from tests.helpers import wait_sync
-from tests.platform import Platform, demo_ports_free
-from tests.test_e2e_pipeline import alert, kill_target
+from tests.platform import Platform, alert, demo_ports_free, kill_target
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).parent / "artifacts"

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.config import SERVICE_NAMES
-from shared.config import load_settings
+from shared.config import SERVICE_NAMES, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,15 +44,19 @@ def test_one_container_per_service_on_the_cluster_with_three_replicas(compose):
     running = {re.sub(r"^services\.", "", s["command"][-1]): name for name, s in services.items()
                if s.get("command", [])[:2] == ["python", "-m"]}
     assert set(running) == set(SERVICE_NAMES) and all(running[n] == n for n in SERVICE_NAMES)
-    nats_ports = sorted(flag(s["command"], "--port") for s in services.values() if s.get("image", "").startswith("nats:"))
+    nats_ports = sorted(
+        flag(s["command"], "--port") for s in services.values() if s.get("image", "").startswith("nats:")
+    )
     for name in [*SERVICE_NAMES, "setup"]:
         env = services[name]["environment"]
         urls = env["AEGIS_NATS_URL"].split(",")
         assert sorted(u.rsplit(":", 1)[1] for u in urls) == nats_ports, name
         settings = load_settings(environ={k: str(v) for k, v in env.items()})
         assert settings.stream_replicas == 3 and settings.host == "127.0.0.1"
-        assert services[name]["depends_on"] == {"setup": {"condition": "service_completed_successfully"}} \
+        assert (
+            services[name]["depends_on"] == {"setup": {"condition": "service_completed_successfully"}}
             or name == "setup"
+        )
     assert services["setup"]["command"] == ["aegis", "setup"] and services["setup"]["restart"] == "no"
     executor = services["executor"]
     assert "container_name" not in executor and "ports" not in executor  # `--scale executor=N` works

@@ -93,7 +93,7 @@ async def test_long_handler_keeps_the_message_with_in_progress(nc, store):
         await asyncio.sleep(2.5)  # simulated long work, longer than ack_wait
 
     await store.append("inc-1", [received()], expected_seq=0)
-    async with running(nc, spec(handler, ack_wait=1.0)) as runner:
+    async with running(nc, spec(handler, ack_wait=1.0)):
         await eventually(lambda: calls, what="first call")
         info = await eventually(lambda: _acked(nc), timeout=10, what="ack")
     assert calls == [1] and info

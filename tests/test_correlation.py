@@ -4,7 +4,7 @@ nats-server — only one alert opens the incident, every other one joins it and 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -19,11 +19,10 @@ from shared.events.incident import INCIDENTS_STREAM
 from shared.eventstore import EventStore
 from shared.projections.incidents_view import IncidentsView
 from shared.projections.projector import Projector
-from tests.builders import received
+from tests.builders import received, run
 from tests.helpers import eventually
-from tests.test_incident_fold import run
 
-T0 = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 def opened(primary: str = "p", at: datetime = T0) -> CorrelationOpened:
@@ -176,9 +175,9 @@ def test_budget_admission_is_idempotent_per_incident_and_forgets_the_old():
 @pytest.mark.integration
 async def test_twenty_simultaneous_restarts_of_one_target_stay_within_a_budget_of_three(nc, store, tmp_path):
     from services.council.handlers import consumers
-    from services.council.policy import Budget, Policy
     from shared.config import TargetConfig
     from shared.consumer import Delivery
+    from shared.policy import Budget, Policy
     from shared.projections.inventory import InventoryView
     from shared.projections.target_history import TargetHistory
     from shared.service import ServiceContext

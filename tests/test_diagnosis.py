@@ -4,6 +4,7 @@ honest outcomes, the remediation ladder, and the LLM cross-check."""
 from __future__ import annotations
 
 import shutil
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -208,13 +209,13 @@ def test_probe_samples_read_as_down_slow_healthy_or_unknown_when_stale():
 
 
 def test_target_history_knows_verified_fixes_whatever_order_its_two_feeds_arrive_in():
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from shared.events import Envelope
     from shared.events import incident as ev
     from shared.projections.target_history import TargetHistory
 
-    t0 = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
     def env(iid, payload, minutes):
         return Envelope(event_id=f"{iid}-{minutes}", incident_id=iid, payload=payload,
@@ -235,14 +236,13 @@ def test_target_history_knows_verified_fixes_whatever_order_its_two_feeds_arrive
 
 
 def test_only_verified_fixes_and_checked_benign_closes_are_learned():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from services.analyst import domain
     from shared.events import incident as ev
-    from tests.builders import analysis, council_approved, received
-    from tests.test_incident_fold import happy_path, run
+    from tests.builders import analysis, council_approved, happy_path, received, run
 
-    at = datetime(2026, 11, 30, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 30, tzinfo=UTC)
     assert domain.runbook_entry(run(*happy_path())) is not None
     checked = run(received(), ev.AnalysisStarted(analyzer="offline"), analysis("NOOP"), *council_approved(),
                   ev.IncidentResolved(resolved_at=at))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 
 import docker
 import httpx
@@ -13,7 +12,6 @@ from services.executor.actions import Actions
 from services.executor.process_backend import pids_listening_on, process_replicas, stop_pids
 from shared.config import TargetConfig, load_settings
 from shared.errors import ActionError
-from shared.events import now
 from shared.events.system import TargetRegistered
 from shared.projections.inventory import InventoryView
 from tests.builders import Given
@@ -155,7 +153,7 @@ class _FixedPortSocket:
     def __init__(self, port: int) -> None:
         self.port = port
 
-    def __enter__(self) -> "_FixedPortSocket":
+    def __enter__(self) -> _FixedPortSocket:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 
-import httpx
 import pytest
 import websockets
 
@@ -15,8 +14,7 @@ from shared.events.knowledge import EVALUATIONS_STREAM
 from shared.eventstore import EventStore
 from shared.jetstream import connect
 from tests.helpers import eventually, wait_sync
-from tests.platform import Platform, demo_ports_free
-from tests.test_e2e_pipeline import alert, kill_target, stored_types
+from tests.platform import Platform, alert, demo_ports_free, kill_target, stored_types
 
 pytestmark = pytest.mark.e2e
 
@@ -52,12 +50,12 @@ async def test_llm_tokens_stream_to_the_websocket_and_the_resolution_is_learned(
     assert [e["status"] for e in result["timeline"]][:4] == ["RECEIVED", "RAG_RETRIEVAL", "ANALYSING", "AI_COMPLETE"]
 
     runbook = await eventually(lambda: (lambda r: r if r["total"] >= 1 else None)(
-        platform.get(f"/runbook").json()), timeout=20, what="runbook entry")
+        platform.get("/runbook").json()), timeout=20, what="runbook entry")
     entry = next(e for e in runbook["entries"] if e["incident_id"] == "llm-1")
     assert entry["action"] == "RESTART" and entry["council_approved"] and entry["resolved_at"]
 
     async def retrieved():
-        body = platform.get(f"/rag/test", params={"logs": "memory keeps growing until out of memory"},
+        body = platform.get("/rag/test", params={"logs": "memory keeps growing until out of memory"},
                          timeout=20).json()
         return body if body.get("count") else None
 
@@ -81,7 +79,7 @@ async def test_llm_tokens_stream_to_the_websocket_and_the_resolution_is_learned(
 
 
 def test_rag_test_without_logs_is_422(platform):
-    assert platform.get(f"/rag/test").status_code == 422
+    assert platform.get("/rag/test").status_code == 422
 
 
 async def test_analyst_killed_mid_stream_still_analyses_exactly_once(platform, llm):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import json
+import os
 import subprocess
 import sys
 
@@ -13,9 +13,8 @@ import pytest
 import websockets
 
 from services.executor.process_backend import pids_listening_on
-from tests.helpers import eventually, wait_sync
-from tests.platform import Platform, demo_ports_free
-from tests.test_e2e_pipeline import alert, kill_target, stored_types
+from tests.helpers import wait_sync
+from tests.platform import Platform, alert, demo_ports_free, kill_target, stored_types
 
 pytestmark = pytest.mark.e2e
 POLICY = """
@@ -80,7 +79,7 @@ async def test_rejected_by_a_human_fails_and_nothing_runs(platform):
     assert response.json()["error"] == "Rejected by bob@example.com: not during the sale"
     assert "incident.action_started.v1" not in await stored_types(platform, "appr-2")
     assert pids_listening_on(8003) == before
-    again = platform.post(f"/incidents/appr-2/approve", json={})
+    again = platform.post("/incidents/appr-2/approve", json={})
     assert again.status_code == 409 and "not awaiting approval" in again.json()["detail"]
 
 
@@ -96,9 +95,9 @@ async def test_nobody_decides_and_the_approval_expires(platform):
 
 
 def test_bad_decisions_are_refused(platform):
-    assert platform.post(f"/incidents/nope/approve", json={}).status_code == 404
-    assert platform.post(f"/incidents/appr-2/approve", json={"by": "a b; rm"}).status_code == 422
-    assert platform.post(f"/incidents/appr-2/approve", json={"sneaky": 1}).status_code == 422
+    assert platform.post("/incidents/nope/approve", json={}).status_code == 404
+    assert platform.post("/incidents/appr-2/approve", json={"by": "a b; rm"}).status_code == 422
+    assert platform.post("/incidents/appr-2/approve", json={"sneaky": 1}).status_code == 422
     proc = subprocess.run([sys.executable, "-m", "aegis.cli", "reject", "nope", "--url", platform.url,
                            "--data-dir", str(platform.data_dir)], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 1 and "reject refused (404): Incident nope not found" in proc.stderr

@@ -11,13 +11,11 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
 from tests.helpers import eventually, free_port, wait_sync
-from tests.platform import Platform, demo_ports_free
-from tests.test_e2e_pipeline import alert, kill_target, stored_types
+from tests.platform import Platform, alert, demo_ports_free, kill_target, stored_types
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +42,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 outer.bodies.append(json.loads(self.rfile.read(length)))
                 self.send_response(200)
@@ -87,7 +85,7 @@ correlation = false  # each alert its own incident: these tests follow one incid
 
 
 def drafts(plat, iid):
-    return {n["draft_id"]: n for n in plat.get(f"/notifications").json() if n["incident_id"] == iid}
+    return {n["draft_id"]: n for n in plat.get("/notifications").json() if n["incident_id"] == iid}
 
 
 async def test_alert_and_recovery_arrive_once_each(setup):
@@ -121,17 +119,17 @@ async def test_an_edit_before_approval_sends_the_edited_text(setup):
     plat, mailbox, _, _ = setup
     plat.webhook(alert("note-2", "no-such-target"))
     await eventually(lambda: "alert-email" in drafts(plat, "note-2"), timeout=20, what="draft")
-    edited = plat.post(f"/notifications/note-2/alert-email/edit",
+    edited = plat.post("/notifications/note-2/alert-email/edit",
                         json={"subject": "Edited by a human", "body": "Short and to the point.", "by": "bea"})
     assert edited.status_code == 200
-    assert plat.post(f"/notifications/note-2/alert-email/approve", json={"by": "bea"}).status_code == 200
+    assert plat.post("/notifications/note-2/alert-email/approve", json={"by": "bea"}).status_code == 200
     await eventually(lambda: mailbox.for_incident("note-2"), timeout=20, what="edited mail")
     (mail,) = mailbox.for_incident("note-2")
     assert "Subject: Edited by a human" in mail and "Short and to the point." in mail
-    again = plat.post(f"/notifications/note-2/alert-email/approve", json={})
+    again = plat.post("/notifications/note-2/alert-email/approve", json={})
     assert again.status_code == 409 and "not awaiting review" in again.json()["detail"]
-    assert plat.post(f"/notifications/note-2/nope/approve", json={}).status_code == 404
-    assert plat.post(f"/notifications/note-2/alert-email/edit", json={}).status_code == 400
+    assert plat.post("/notifications/note-2/nope/approve", json={}).status_code == 404
+    assert plat.post("/notifications/note-2/alert-email/edit", json={}).status_code == 400
 
 
 async def test_notifier_killed_between_draft_and_send_sends_once(setup):
@@ -141,7 +139,7 @@ async def test_notifier_killed_between_draft_and_send_sends_once(setup):
     victim = plat.service_pid("notifier")
     os.kill(victim, signal.SIGKILL)
     cy = plat.user_key("cy@example.com", "operator")  # operators review notifications
-    plat.post(f"/notifications/note-3/alert-email/approve", json={"by": "not-cy"}, headers={"X-API-Key": cy})
+    plat.post("/notifications/note-3/alert-email/approve", json={"by": "not-cy"}, headers={"X-API-Key": cy})
     await eventually(lambda: len(mailbox.for_incident("note-3")) == 1, timeout=30, what="mail after restart")
     assert plat.service_pid("notifier") != victim
 
@@ -164,7 +162,7 @@ async def test_smtp_down_retries_then_fails_and_the_pipeline_goes_on(setup):
         result = await asyncio.to_thread(plat.wait_terminal, "note-4")
         assert result["status"] == "FAILED"  # the pipeline finished regardless of mail
         await eventually(lambda: "alert-email" in drafts(plat, "note-4"), timeout=20, what="draft")
-        plat.post(f"/notifications/note-4/alert-email/approve", json={"by": "dee"})
+        plat.post("/notifications/note-4/alert-email/approve", json={"by": "dee"})
         note = await eventually(lambda: (lambda n: n if n and n["status"] == "failed" else None)(
             drafts(plat, "note-4").get("alert-email")), timeout=30, what="notification failed after retries")
         assert "SMTP 127.0.0.1" in note["error"] and "password" not in note["error"].lower()

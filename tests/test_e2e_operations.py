@@ -33,7 +33,7 @@ def test_three_executor_processes_run(platform):
 
 
 async def test_scale_up_and_down_through_nginx(platform):
-    response = platform.post(f"/scale/up", params={"count": 2}, timeout=60)
+    response = platform.post("/scale/up", params={"count": 2}, timeout=60)
     assert response.status_code == 200, response.text
     body = response.json()
     assert set(body) == {"container_base", "replica_count", "replicas", "lb_configured", "timestamp"}
@@ -46,15 +46,15 @@ async def test_scale_up_and_down_through_nginx(platform):
     listing = await eventually(lambda: _names(platform) if {"buggy-app-v2-replica-1", "buggy-app-v2-replica-2"}
                                <= _names(platform) else None, timeout=20, what="replicas in /containers")
     assert "addition-api" in listing
-    topology = platform.get(f"/topology").json()
+    topology = platform.get("/topology").json()
     kinds = {n["id"]: n["type"] for n in topology["nodes"]}
     assert kinds["aegis-agent"] == "agent" and kinds["buggy-app-v2-replica-1"] == "replica"
     assert kinds["buggy-app-v2-lb"] == "loadbalancer"
     assert {"from": "buggy-app-v2-lb", "to": "buggy-app-v2-replica-2", "label": "routes"} in topology["edges"]
-    down = platform.post(f"/scale/down", timeout=60)
+    down = platform.post("/scale/down", timeout=60)
     assert down.status_code == 200 and sorted(down.json()["removed"]) == body["replicas"]
     await eventually(lambda: process_replicas(_target(platform)) == [], timeout=15, what="replicas stopped")
-    scale_incidents = [i for i in platform.get(f"/incidents").json() if i["incident_id"].startswith("scale-")]
+    scale_incidents = [i for i in platform.get("/incidents").json() if i["incident_id"].startswith("scale-")]
     assert len(scale_incidents) == 2 and all(i["status"] == "RESOLVED" for i in scale_incidents)
 
 
@@ -65,7 +65,7 @@ def _target(platform):
 
 
 def _names(platform) -> set[str]:
-    return {c["name"] for c in platform.get(f"/containers").json()}
+    return {c["name"] for c in platform.get("/containers").json()}
 
 
 @pytest.mark.parametrize("path, params, status, detail", [
@@ -80,7 +80,7 @@ def test_bad_scale_requests(platform, path, params, status, detail):
 
 
 async def test_metrics_endpoint_and_frames(platform):
-    metrics = await eventually(lambda: platform.get(f"/metrics").json(), timeout=20, what="metrics")
+    metrics = await eventually(lambda: platform.get("/metrics").json(), timeout=20, what="metrics")
     assert {m["name"] for m in metrics} >= {"addition-api", "buggy-app-v2"}
     assert all(set(m) == SEED_METRICS for m in metrics)
     assert all(m["memory_mb"] > 0 and m["status"] == "running" for m in metrics)

@@ -14,15 +14,26 @@ import pytest
 import websockets
 
 from services.executor.process_backend import pids_listening_on, target_pids
-from shared.eventstore import EventStore
-from shared.jetstream import connect
 from tests.helpers import eventually, wait_sync
-from tests.platform import Platform, demo_ports_free, dump, wait_gone
+from tests.platform import Platform, alert, demo_ports_free, dump, kill_target, stored_types
 
 pytestmark = pytest.mark.e2e
 
-SEED_TIMELINE = ["RECEIVED", "RAG_RETRIEVAL", "ANALYSING", "AI_COMPLETE", "COUNCIL_VOTE", "COUNCIL_VOTE", "COUNCIL_VOTE",
-                 "COUNCIL_DECISION", "APPROVED", "EXECUTING", "RESTARTED", "VERIFYING", "RESOLVED"]
+SEED_TIMELINE = [
+    "RECEIVED",
+    "RAG_RETRIEVAL",
+    "ANALYSING",
+    "AI_COMPLETE",
+    "COUNCIL_VOTE",
+    "COUNCIL_VOTE",
+    "COUNCIL_VOTE",
+    "COUNCIL_DECISION",
+    "APPROVED",
+    "EXECUTING",
+    "RESTARTED",
+    "VERIFYING",
+    "RESOLVED",
+]
 SLOW_TARGET = f"""
 executor_ack_wait = 2.0
 [[targets]]
@@ -54,27 +65,6 @@ def _slow_target():
     return TargetConfig(**tomllib.loads(SLOW_TARGET)["targets"][0])
 
 
-def alert(incident_id: str, target: str, **extra) -> dict:
-    return {"incident_id": incident_id, "alert_type": "Health check failing", "severity": "CRITICAL",
-            "logs": "GET /health: connection refused", "container_name": target, **extra}
-
-
-async def stored_types(platform: Platform, incident_id: str) -> list[str]:
-    nc = await connect(platform.nats_url, "test-inspect")
-    try:
-        return [s.envelope.type for s in await EventStore(nc, "test").load(incident_id)]
-    finally:
-        await nc.close()
-
-
-def kill_target(port: int) -> list[int]:
-    pids = pids_listening_on(port)
-    for pid in pids:
-        os.kill(pid, signal.SIGKILL)
-    wait_gone(pids)
-    return pids
-
-
 def test_killed_api_is_restarted_verified_and_resolved(platform):
     old = kill_target(8002)
     with pytest.raises(httpx.ConnectError):
@@ -103,23 +93,40 @@ async def test_websocket_client_sees_the_frames_in_order(platform):
         await ws.send("ping")
         pong = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert pong["type"] == "heartbeat" and pong["data"] == {"status": "alive"}
-        assert platform.get(f"/health").json()["ws_clients"] >= 1
+        assert platform.get("/health").json()["ws_clients"] >= 1
         await asyncio.to_thread(platform.webhook, alert("e2e-ws-1", "multiply-api"))
         frames = []
-        while not frames or frames[-1]["type"] != "status.update" or \
-                frames[-1]["data"]["status"] not in ("RESOLVED", "FAILED"):
+        while (
+            not frames
+            or frames[-1]["type"] != "status.update"
+            or frames[-1]["data"]["status"] not in ("RESOLVED", "FAILED")
+        ):
             item = json.loads(await asyncio.wait_for(ws.recv(), 30))
             if item["incident_id"] == "e2e-ws-1":
                 frames.append(item)
     kinds = [f["type"] for f in frames if f["type"] != "status.update"]
-    assert kinds == ["incident.new", "ai.thinking", "ai.thinking", "ai.complete", "council.vote", "council.vote", "council.vote",
-                     "council.decision", "docker.action", "health.check", "resolved"], kinds
+    assert kinds == [
+        "incident.new",
+        "ai.thinking",
+        "ai.thinking",
+        "ai.complete",
+        "council.vote",
+        "council.vote",
+        "council.vote",
+        "council.decision",
+        "docker.action",
+        "health.check",
+        "resolved",
+    ], kinds
     statuses = [f["data"]["status"] for f in frames if f["type"] == "status.update"]
     assert statuses == SEED_TIMELINE
     for f in frames:
         assert set(f) == {"type", "incident_id", "data", "timestamp"}
-    assert frames[0]["data"] == {"incident_id": "e2e-ws-1", "alert_type": "Health check failing",
-                                 "logs": "GET /health: connection refused"}
+    assert frames[0]["data"] == {
+        "incident_id": "e2e-ws-1",
+        "alert_type": "Health check failing",
+        "logs": "GET /health: connection refused",
+    }
     assert next(f for f in frames if f["type"] == "resolved")["data"]["resolved_at"]
 
 
@@ -138,8 +145,9 @@ async def test_two_concurrent_identical_webhooks_make_one_incident_and_one_resta
     old = kill_target(8003)
     payload = alert(f"e2e-dup-{uuid.uuid4().hex[:8]}", "division-api")
     async with httpx.AsyncClient(timeout=10, headers=platform.auth) as client:
-        first, second = await asyncio.gather(client.post(f"{platform.url}/webhook", json=payload),
-                                             client.post(f"{platform.url}/webhook", json=payload))
+        first, second = await asyncio.gather(
+            client.post(f"{platform.url}/webhook", json=payload), client.post(f"{platform.url}/webhook", json=payload)
+        )
     assert first.status_code == second.status_code == 200
     assert first.json()["incident_id"] == second.json()["incident_id"] == payload["incident_id"]
     result = await asyncio.to_thread(platform.wait_terminal, payload["incident_id"])
@@ -149,7 +157,7 @@ async def test_two_concurrent_identical_webhooks_make_one_incident_and_one_resta
     again = platform.webhook(payload)  # later duplicate: same incident back, nothing new
     assert again.json()["status"] == "RESOLVED"
     assert await stored_types(platform, payload["incident_id"]) == types
-    listing = platform.get(f"/incidents").json()
+    listing = platform.get("/incidents").json()
     assert sum(i["incident_id"] == payload["incident_id"] for i in listing) == 1
     assert len(pids_listening_on(8003)) == 1 and set(pids_listening_on(8003)).isdisjoint(old)
 
@@ -157,8 +165,11 @@ async def test_two_concurrent_identical_webhooks_make_one_incident_and_one_resta
 async def test_executor_killed_during_the_action_still_ends_exactly_once(platform):
     incident = "e2e-executor-kill-1"
     platform.webhook(alert(incident, "slow-api"))
-    await eventually(lambda: platform.incident(incident).get("status") in ("EXECUTING", "VERIFYING"),
-                     timeout=20, what="action in progress")
+    await eventually(
+        lambda: platform.incident(incident).get("status") in ("EXECUTING", "VERIFYING"),
+        timeout=20,
+        what="action in progress",
+    )
     executor = platform.service_pid("executor")
     os.kill(executor, signal.SIGKILL)
     await eventually(lambda: _restarted(platform, executor), timeout=20, what="supervisor restarted the executor")

@@ -20,7 +20,9 @@ def files_containing(root, secrets: list[str]) -> list[str]:  # type: ignore[no-
     for path in root.rglob("*"):
         if path.is_file() and path.name != "admin.key":
             data = path.read_bytes()
-            found += [f"{path.relative_to(root)} holds secret #{i}" for i, s in enumerate(secrets) if s.encode() in data]
+            found += [
+                f"{path.relative_to(root)} holds secret #{i}" for i, s in enumerate(secrets) if s.encode() in data
+            ]
     return found
 
 
@@ -40,12 +42,18 @@ def test_admin_key_once_auth_everywhere_and_no_secret_on_disk(tmp_path):
         assert plat.get("/incidents").status_code == 200
 
         password = "correct-horse-battery-staple"
-        assert plat.post("/auth/register", json={"email": "sre@example.com", "password": password,
-                                                 "role": "operator"}).status_code == 201
-        token = httpx.post(f"{plat.url}/auth/login", json={"email": "sre@example.com", "password": password}
-                           ).json()["access_token"]
-        user_key = httpx.post(f"{plat.url}/auth/api-keys", json={"name": "pager"},
-                              headers={"Authorization": f"Bearer {token}"}).json()["key"]
+        assert (
+            plat.post(
+                "/auth/register", json={"email": "sre@example.com", "password": password, "role": "operator"}
+            ).status_code
+            == 201
+        )
+        token = httpx.post(f"{plat.url}/auth/login", json={"email": "sre@example.com", "password": password}).json()[
+            "access_token"
+        ]
+        user_key = httpx.post(
+            f"{plat.url}/auth/api-keys", json={"name": "pager"}, headers={"Authorization": f"Bearer {token}"}
+        ).json()["key"]
         alert = {"incident_id": "sec-1", "alert_type": "CPU Spike", "logs": "cpu at 99%", "container_name": "nope"}
         assert httpx.post(f"{plat.url}/webhook", json=alert, headers={"X-API-Key": user_key}).status_code == 200
         plat.wait_terminal("sec-1")

@@ -17,7 +17,7 @@ from shared.events import incident as ev
 from shared.eventstore import EventStore
 from shared.jetstream import connect
 from tests.helpers import eventually, wait_sync
-from tests.platform import Platform, demo_ports_free, dump, wait_gone
+from tests.platform import Platform, demo_ports_free, wait_gone
 
 pytestmark = pytest.mark.e2e
 TARGETS = {"addition-api": 8002, "division-api": 8003}
@@ -107,7 +107,10 @@ async def test_two_outages_and_220_alerts_from_every_source_make_one_restart_per
             if isinstance(stored.envelope.payload, ev.ActionStarted):
                 starts[stored.envelope.payload.target] = starts.get(stored.envelope.payload.target, 0) + 1
     await nc.close()
-    assert starts == {"addition-api": 1, "division-api": 1}, (starts, [(s["incident_id"], s["status"], s.get("error")) for s in listing if not s.get("joined")])
+    assert starts == {"addition-api": 1, "division-api": 1}, (
+        starts,
+        [(s["incident_id"], s["status"], s.get("error")) for s in listing if not s.get("joined")],
+    )
     for name, port in TARGETS.items():
         await eventually(lambda p=port: pids_listening_on(p), timeout=20, what=f"{name} serving again")
         assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200

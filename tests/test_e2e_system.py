@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 
-import httpx
 import pytest
 
 from shared.events.system import BreakerStateChanged
@@ -13,7 +12,6 @@ from shared.eventstore import EventStore
 from shared.jetstream import connect
 from tests.helpers import eventually
 from tests.platform import Platform
-from tests.test_gateway_api import api  # noqa: F401 - in-process gateway without a supervisor
 
 WORKER_FIELDS = {"name", "status", "restart_count", "max_restarts", "last_started_at", "last_crashed_at", "error"}
 
@@ -122,8 +120,11 @@ async def test_circuit_breakers_listed_and_reset(platform):
     await EventStore(nc, "analyst@test").append_system(BreakerStateChanged(breaker="llm", state="open",
                                                                            previous="closed", reason="3 failures"))
     await nc.close()
-    body = await eventually(lambda: (lambda b: b if b["open"] == 1 else None)(get(platform, "/circuit-breakers").json()),
-                            timeout=10, what="open breaker listed")
+    body = await eventually(
+        lambda: (lambda b: b if b["open"] == 1 else None)(get(platform, "/circuit-breakers").json()),
+        timeout=10,
+        what="open breaker listed",
+    )
     assert body["breakers"] == {"llm": "open"}
     reset = post(platform, "/circuit-breakers/llm/reset")
     assert reset.status_code == 200 and get(platform, "/circuit-breakers").json()["breakers"] == {"llm": "closed"}

@@ -11,16 +11,21 @@ import pytest
 from fastapi import FastAPI, Request
 
 from services.analyst.handlers import Analyst, consumers, score_terminal
-from services.council.policy import Policy
 from services.gateway import errors
 from services.gateway.evaluations_api import build_evaluations_router, start_evaluations
 from shared.config import TargetConfig, load_settings
 from shared.consumer import ConsumerRunner
 from shared.events import Envelope, now
 from shared.events import incident as ev
-from shared.events.knowledge import (EVALUATIONS_STREAM, TEXT_LIMIT, EvaluationRecorded, EvaluationScored,
-                                     LLMCallEvaluated)
+from shared.events.knowledge import (
+    EVALUATIONS_STREAM,
+    TEXT_LIMIT,
+    EvaluationRecorded,
+    EvaluationScored,
+    LLMCallEvaluated,
+)
 from shared.events.models import AIAnalysis
+from shared.policy import Policy
 from shared.projections.evaluations import EvaluationsView
 from shared.projections.inventory import InventoryView
 from shared.projections.projector import Projector

@@ -33,8 +33,15 @@ def test_unknown_fields_are_tolerated_for_forward_compatibility():
     assert decode(data).payload.analyzer == "offline"
 
 
-@pytest.mark.parametrize("junk", [b"not json", b"{}", b'{"event_id":"x","incident_id":null,"time":"2026-01-01T00:00:00Z",'
-                                  b'"actor":"a","payload":{"type":"incident.unknown.v9"}}'])
+@pytest.mark.parametrize(
+    "junk",
+    [
+        b"not json",
+        b"{}",
+        b'{"event_id":"x","incident_id":null,"time":"2026-01-01T00:00:00Z",'
+        b'"actor":"a","payload":{"type":"incident.unknown.v9"}}',
+    ],
+)
 def test_undecodable_messages_raise_decode_error(junk):
     with pytest.raises(DecodeError):
         decode(junk)
@@ -44,13 +51,24 @@ def test_a_v1_event_is_upcast_on_decode_and_new_writers_write_v2():
     from shared.events.legacy import LEGACY_EVENTS, UPCASTERS, WorkerCrashedV1
     from shared.events.system import WorkerCrashed
 
-    killed = Envelope(event_id="e1", incident_id=None, time=now(), actor="supervisor@old",
-                      payload=WorkerCrashedV1(worker="executor", exit_code=-9, error="killed by SIGKILL", attempt=2))
-    exited = Envelope(event_id="e2", incident_id=None, time=now(), actor="supervisor@old",
-                      payload=WorkerCrashedV1(worker="analyst", exit_code=3, error="exited with code 3"))
+    killed = Envelope(
+        event_id="e1",
+        incident_id=None,
+        time=now(),
+        actor="supervisor@old",
+        payload=WorkerCrashedV1(worker="executor", exit_code=-9, error="killed by SIGKILL", attempt=2),
+    )
+    exited = Envelope(
+        event_id="e2",
+        incident_id=None,
+        time=now(),
+        actor="supervisor@old",
+        payload=WorkerCrashedV1(worker="analyst", exit_code=3, error="exited with code 3"),
+    )
     up = decode(encode(killed)).payload
-    assert up == WorkerCrashed(worker="executor", exit_code=None, signal="SIGKILL", error="killed by SIGKILL",
-                               attempt=2)
+    assert up == WorkerCrashed(
+        worker="executor", exit_code=None, signal="SIGKILL", error="killed by SIGKILL", attempt=2
+    )
     assert decode(encode(exited)).payload == WorkerCrashed(worker="analyst", exit_code=3, error="exited with code 3")
     assert b'"worker.crashed.v1"' in encode(killed)  # what old streams hold
     assert WorkerCrashed.type_tag() == "worker.crashed.v2" and set(LEGACY_EVENTS) == set(UPCASTERS)

@@ -12,11 +12,10 @@ from services.executor.handlers import Executor
 from services.executor.process_backend import pids_listening_on, start_detached, stop_pids
 from shared.aggregate import load_incident
 from shared.config import TargetConfig, load_settings
-from shared.consumer import Delivery
 from shared.eventstore import EventStore
 from shared.projections.inventory import InventoryView
 from shared.service import ServiceContext
-from tests.builders import analysis, council_approved, received
+from tests.builders import DELIVERY, analysis, council_approved, received
 from tests.helpers import eventually, free_port
 
 pytestmark = pytest.mark.integration
@@ -49,12 +48,6 @@ async def approved(store, incident_id, target, action="RESTART"):
     return (await store.load(incident_id))[-1].envelope
 
 
-class _Msg:
-    async def in_progress(self):
-        pass
-
-
-DELIVERY = Delivery(msg=_Msg(), attempt=1, last_attempt=False)  # type: ignore[arg-type]
 
 
 async def test_two_executors_and_a_redelivery_act_exactly_once(nc, store, target, tmp_path):

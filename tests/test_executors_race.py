@@ -19,9 +19,8 @@ from shared.eventstore import EventStore
 from shared.lease import Leases
 from shared.projections.inventory import InventoryView
 from shared.service import ServiceContext
-from tests.builders import analysis, council_approved, received
+from tests.builders import DELIVERY, analysis, council_approved, received
 from tests.helpers import eventually, free_port
-from tests.test_executor import DELIVERY
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +76,7 @@ async def test_executor_killed_holding_a_lease_is_taken_over(nats_server, nc, st
     env = {**os.environ, "AEGIS_NATS_URL": nats_server.url, "AEGIS_DATA_DIR": str(tmp_path),
            "AEGIS_LEASE_TTL": "2", "AEGIS_NODE": "doomed", "AEGIS_HEALTH_CHECK_WAIT": "0.5"}
     proc = subprocess.Popen([sys.executable, "-m", "services.executor"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=open(tmp_path / "executor.log", "wb"))
+                            stderr=open(tmp_path / "executor.log", "wb"))  # noqa: SIM115 - the child owns it
     try:
         decision = await decided(store, "lease-1", target)
         leases = Leases(nc, ttl=2)

@@ -6,8 +6,7 @@ from services.gateway.frames import frames_for
 from services.gateway.registry import FRAMES
 from shared.events import incident as ev
 from shared.projections.incident import evolve
-from tests.builders import Given
-from tests.test_incident_fold import DRAFT, happy_path
+from tests.builders import DRAFT, Given, happy_path
 
 REGISTERED = {kind for kind, *_ in FRAMES}
 

@@ -4,31 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
 
-from services.gateway.app import Gateway, create_app
-from services.gateway.feed import Hub
-from shared.config import load_settings
-from shared.events.incident import INCIDENTS_STREAM
-from shared.projections.incidents_view import IncidentsView
-from shared.projections.projector import Projector
-
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def api(nc, store):
-    view = IncidentsView()
-    hub = Hub()
-    view.listeners.append(hub.on_event)
-    projector = Projector(nc, INCIDENTS_STREAM, "incidents.>", view.apply)
-    await projector.start()
-    settings = load_settings(environ={}, body_limit_bytes=4096)
-    app = create_app(Gateway(settings, store, view, projector, hub))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
-        yield client
-    await projector.stop()
 
 
 PAYLOAD = {"incident_id": "550e8400-e29b-41d4-a716-446655440000", "alert_type": "Memory Leak",
@@ -46,8 +24,16 @@ async def test_webhook_answers_the_seed_shape_and_reads_its_own_write(api):
                                                  "message": "Incident received via webhook.", "agent": None}]}
     assert {k: body[k] for k in seed} == seed  # seed 001's fields, then ours beside them
     assert {k: body[k] for k in set(body) - set(seed)} == {
-        "outcome": None, "needs_human": False, "container_name": PAYLOAD["container_name"], "severity": "CRITICAL",
-        "source": "webhook", "received_at": body["received_at"], "joined": None, "silenced": None, "correlated": {"count": 0}}
+        "outcome": None,
+        "needs_human": False,
+        "container_name": PAYLOAD["container_name"],
+        "severity": "CRITICAL",
+        "source": "webhook",
+        "received_at": body["received_at"],
+        "joined": None,
+        "silenced": None,
+        "correlated": {"count": 0},
+    }
     got = await api.get(f"/incidents/{PAYLOAD['incident_id']}")
     assert got.status_code == 200 and got.json()["status"] == "RECEIVED"
     listing = (await api.get("/incidents")).json()
@@ -74,16 +60,19 @@ async def test_logs_are_stored_whole(api, store):
     assert len((await store.load("long-logs"))[0].envelope.payload.logs) == 3000
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"incident_id": None}, "incident_id"),
-    ({"incident_id": "has.dots"}, "incident_id"),
-    ({"incident_id": "a b"}, "incident_id"),
-    ({"alert_type": ""}, "alert_type"),
-    ({"logs": 5}, "logs"),
-    ({"severity": "APOCALYPTIC"}, "severity"),
-    ({"container_name": "x; rm -rf /"}, "container_name"),
-    ({"timestamp": "yesterday"}, "timestamp"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"incident_id": None}, "incident_id"),
+        ({"incident_id": "has.dots"}, "incident_id"),
+        ({"incident_id": "a b"}, "incident_id"),
+        ({"alert_type": ""}, "alert_type"),
+        ({"logs": 5}, "logs"),
+        ({"severity": "APOCALYPTIC"}, "severity"),
+        ({"container_name": "x; rm -rf /"}, "container_name"),
+        ({"timestamp": "yesterday"}, "timestamp"),
+    ],
+)
 async def test_bad_payload_is_422_with_field_errors_and_stores_nothing(api, store, change, field):
     payload = {k: v for k, v in (PAYLOAD | change).items() if v is not None}
     response = await api.post("/webhook", json=payload)
@@ -105,8 +94,12 @@ async def test_unknown_incident_is_404_with_detail(api):
 
 
 async def test_health_and_docs(api):
-    assert (await api.get("/health")).json() == {"status": "ok", "mode": "GOD_MODE", "version": "2.0.0",
-                                                 "ws_clients": 0}
+    assert (await api.get("/health")).json() == {
+        "status": "ok",
+        "mode": "GOD_MODE",
+        "version": "2.0.0",
+        "ws_clients": 0,
+    }
     assert (await api.get("/docs")).status_code == 200
     assert (await api.get("/redoc")).status_code == 200
     metrics = await api.get("/metrics/prometheus")

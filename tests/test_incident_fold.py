@@ -6,33 +6,8 @@ import pytest
 
 from shared.errors import IllegalTransitionError
 from shared.events import incident as ev
-from shared.events.models import RetrievedIncident
 from shared.projections.incident import evolve, fold
-from tests.builders import T0, Given, analysis, council_approved, decided, received, vote
-
-
-def run(*payloads):
-    given = Given()
-    state = None
-    for p in payloads:
-        state = evolve(state, given.env(p), given.n)
-    return state
-
-
-def happy_path(action: str = "RESTART"):
-    return [
-        received(),
-        ev.RetrievalCompleted(matches=[RetrievedIncident(incident_id="old", alert_type="Memory Leak",
-                                                         root_cause="leak", action="RESTART", similarity_score=0.912)]),
-        ev.AnalysisStarted(analyzer="offline"),
-        analysis(action),
-        *council_approved(),
-        ev.ActionStarted(action=action, target="addition-api"),
-        ev.ActionCompleted(action=action, target="addition-api", detail="Process status: running"),
-        ev.VerificationStarted(target="addition-api"),
-        ev.HealthChecked(attempt=1, healthy=True),
-        ev.IncidentResolved(resolved_at=T0),
-    ]
+from tests.builders import DRAFT, T0, Given, analysis, council_approved, decided, happy_path, received, run, vote
 
 
 def test_happy_path_gives_the_seed_timeline():
@@ -47,7 +22,11 @@ def test_happy_path_gives_the_seed_timeline():
     result = state.to_result()
     assert set(result) >= {"incident_id", "alert_type", "status", "analysis", "council_decision", "resolved_at",
                            "error", "replicas_spawned", "timeline"}  # seed 001's fields, and ours beside them
-    assert result["outcome"] == "act" and result["needs_human"] is False and result["container_name"] == state.container_name
+    assert (
+        result["outcome"] == "act"
+        and result["needs_human"] is False
+        and result["container_name"] == state.container_name
+    )
     assert result["council_decision"]["summary"] == "Council voted 3/3 APPROVED. Final: APPROVED"
     assert result["resolved_at"] == "2026-02-21T03:15:00.000Z"
     assert set(result["timeline"][0]) == {"ts", "status", "message", "agent"}
@@ -67,66 +46,108 @@ def test_noop_resolves_straight_after_approval():
 def test_scale_up_goes_through_scaling_and_counts_replicas():
     from shared.events.models import ScaleEvent
 
-    state = run(received(), analysis("SCALE_UP"), *council_approved(),
-                ev.ActionStarted(action="SCALE_UP", target="buggy-app-v2", replica_count=3))
+    state = run(
+        received(),
+        analysis("SCALE_UP"),
+        *council_approved(),
+        ev.ActionStarted(action="SCALE_UP", target="buggy-app-v2", replica_count=3),
+    )
     assert state.status == "SCALING"
-    state = evolve(state, Given().env(ev.ScaleCompleted(event=ScaleEvent(
-        container_base="buggy-app-v2", replica_count=3, replicas=["a", "b", "c"], lb_configured=True, timestamp="t"))))
+    state = evolve(
+        state,
+        Given().env(
+            ev.ScaleCompleted(
+                event=ScaleEvent(
+                    container_base="buggy-app-v2",
+                    replica_count=3,
+                    replicas=["a", "b", "c"],
+                    lb_configured=True,
+                    timestamp="t",
+                )
+            )
+        ),
+    )
     assert state.replicas_spawned == 3
 
 
 def test_rejected_council_then_failed():
-    state = run(received(), analysis(), vote("SRE_AGENT", "REJECTED"), decided("REJECTED"),
-                ev.IncidentFailed(error="Council rejected the action"))
+    state = run(
+        received(),
+        analysis(),
+        vote("SRE_AGENT", "REJECTED"),
+        decided("REJECTED"),
+        ev.IncidentFailed(error="Council rejected the action"),
+    )
     assert state.status == "FAILED" and state.error == "Council rejected the action"
     assert state.timeline[-1].status == "FAILED"
 
 
 def test_approval_hold_then_granted():
-    state = run(received(), analysis(), decided(requires_approval=True),
-                ev.ApprovalRequested(reason="restart of a critical target"),
-                ev.ApprovalGranted(by="alice"))
+    state = run(
+        received(),
+        analysis(),
+        decided(requires_approval=True),
+        ev.ApprovalRequested(reason="restart of a critical target"),
+        ev.ApprovalGranted(by="alice"),
+    )
     assert state.status == "APPROVED" and state.approved_by == "alice"
 
 
-@pytest.mark.parametrize("events, why", [
-    ([received(), received()], "already received"),
-    ([ev.AnalysisStarted(analyzer="x")], "before the incident was received"),
-    ([received(), vote("SRE_AGENT")], "not allowed in status RECEIVED"),
-    ([received(), analysis(), vote("AUDITOR"), vote("AUDITOR")], "already voted"),
-    ([received(), analysis(), ev.ActionStarted(action="RESTART", target="t")], "not allowed in status COUNCIL_REVIEW"),
-    ([received(), analysis(), *council_approved(), ev.IncidentResolved(resolved_at=T0)], "only a NOOP"),
-    ([received(), analysis(), decided(requires_approval=True), ev.ActionStarted(action="RESTART", target="t")],
-     "AWAITING_APPROVAL"),
-    ([*happy_path(), ev.IncidentFailed(error="late")], "not allowed in status RESOLVED"),
-    ([*happy_path(), ev.HealthChecked(attempt=2, healthy=True)], "not allowed in status RESOLVED"),
-])
+@pytest.mark.parametrize(
+    "events, why",
+    [
+        ([received(), received()], "already received"),
+        ([ev.AnalysisStarted(analyzer="x")], "before the incident was received"),
+        ([received(), vote("SRE_AGENT")], "not allowed in status RECEIVED"),
+        ([received(), analysis(), vote("AUDITOR"), vote("AUDITOR")], "already voted"),
+        (
+            [received(), analysis(), ev.ActionStarted(action="RESTART", target="t")],
+            "not allowed in status COUNCIL_REVIEW",
+        ),
+        ([received(), analysis(), *council_approved(), ev.IncidentResolved(resolved_at=T0)], "only a NOOP"),
+        (
+            [received(), analysis(), decided(requires_approval=True), ev.ActionStarted(action="RESTART", target="t")],
+            "AWAITING_APPROVAL",
+        ),
+        ([*happy_path(), ev.IncidentFailed(error="late")], "not allowed in status RESOLVED"),
+        ([*happy_path(), ev.HealthChecked(attempt=2, healthy=True)], "not allowed in status RESOLVED"),
+    ],
+)
 def test_illegal_transitions_are_rejected(events, why):
     with pytest.raises(IllegalTransitionError, match=why):
         run(*events)
 
 
-DRAFT = ev.NotificationDrafted(draft_id="recovery-email", channel="email", kind="recovery", subject="s", body="b",
-                               recipients=["sre@example.org"], review="human")
-
-
 def test_notification_lifecycle_after_resolution():
-    state = run(*happy_path(), DRAFT, ev.NotificationEdited(draft_id="recovery-email", subject="S2", body="B2", by="al"),
-                ev.NotificationApproved(draft_id="recovery-email", by="al"),
-                ev.NotificationSending(draft_id="recovery-email"),
-                ev.NotificationSent(draft_id="recovery-email", channel="email", recipients=["sre@example.org"]))
+    state = run(
+        *happy_path(),
+        DRAFT,
+        ev.NotificationEdited(draft_id="recovery-email", subject="S2", body="B2", by="al"),
+        ev.NotificationApproved(draft_id="recovery-email", by="al"),
+        ev.NotificationSending(draft_id="recovery-email"),
+        ev.NotificationSent(draft_id="recovery-email", channel="email", recipients=["sre@example.org"]),
+    )
     note = state.notification("recovery-email")
     assert state.status == "RESOLVED" and state.timeline[-1].status == "NOTIFIED"
     assert (note.status, note.subject, note.body, note.approved_by) == ("sent", "S2", "B2", "al")
 
 
-@pytest.mark.parametrize("events, why", [
-    ([DRAFT, DRAFT], "already drafted"),
-    ([ev.NotificationApproved(draft_id="nope", by="x")], "never drafted"),
-    ([DRAFT, ev.NotificationSent(draft_id="recovery-email", channel="email")], "is drafted"),
-    ([DRAFT, ev.NotificationRejected(draft_id="recovery-email", by="x"),
-      ev.NotificationApproved(draft_id="recovery-email", by="y")], "is rejected"),
-])
+@pytest.mark.parametrize(
+    "events, why",
+    [
+        ([DRAFT, DRAFT], "already drafted"),
+        ([ev.NotificationApproved(draft_id="nope", by="x")], "never drafted"),
+        ([DRAFT, ev.NotificationSent(draft_id="recovery-email", channel="email")], "is drafted"),
+        (
+            [
+                DRAFT,
+                ev.NotificationRejected(draft_id="recovery-email", by="x"),
+                ev.NotificationApproved(draft_id="recovery-email", by="y"),
+            ],
+            "is rejected",
+        ),
+    ],
+)
 def test_illegal_notification_moves(events, why):
     with pytest.raises(IllegalTransitionError, match=why):
         run(received(), *events)

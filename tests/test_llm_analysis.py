@@ -9,8 +9,7 @@ from services.analyst.prompt import InvalidAnswer, build_messages, parse_answer
 from shared.breaker import CircuitBreaker
 from shared.config import load_settings
 from shared.events.models import RetrievedIncident
-from tests.test_incident_fold import run
-from tests.builders import received
+from tests.builders import received, run
 
 MODEL = "openai/fake-sre"
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from services.notifier import domain
 from shared.events import incident as ev
-from tests.builders import received
-from tests.test_incident_fold import run
+from tests.builders import received, run
 
 
 def draft(channel: str, review: str) -> ev.NotificationDrafted:
@@ -44,13 +45,12 @@ def test_a_send_claimed_by_a_dead_process_is_failed_never_retried():
 
 
 def test_outcomes_get_distinct_notices_and_never_a_false_recovery():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from services.notifier import templates
-    from tests.builders import analysis, council_approved
-    from tests.test_incident_fold import happy_path
+    from tests.builders import analysis, council_approved, happy_path
 
-    at = datetime(2026, 11, 30, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 30, tzinfo=UTC)
     fixed = run(*happy_path())
     assert domain.kind_for(ev.IncidentResolved(resolved_at=at), fixed) == "recovery"
     benign = run(received(), ev.AnalysisStarted(analyzer="offline"), analysis("NOOP"), *council_approved(),

@@ -69,8 +69,7 @@ def test_flapping_suppresses_new_incidents():
 def test_a_target_under_remediation_is_not_reported_again():
     from services.prober.domain import remediating
     from shared.events import incident as ev
-    from tests.builders import T0, received
-    from tests.test_incident_fold import happy_path, run
+    from tests.builders import T0, happy_path, received, run
 
     path = [received(container_name="hog")] + happy_path()[1:]
     started = next(i for i, p in enumerate(path) if isinstance(p, ev.ActionStarted))
@@ -164,7 +163,7 @@ probe = {{ kind = "http", interval = 0.2, failure_threshold = 2, success_thresho
 
 
 def prober_incidents(platform, target):
-    return [i for i in platform.get(f"/incidents").json()
+    return [i for i in platform.get("/incidents").json()
             if i["incident_id"].startswith(f"probe-{target}-")]
 
 
@@ -179,14 +178,14 @@ async def test_killed_process_is_noticed_at_once_and_brought_back(platform):
     detected = time.monotonic() - killed
     result = await asyncio.to_thread(platform.wait_terminal, incident["incident_id"])
     assert result["status"] == "RESOLVED" and result["timeline"][0]["message"] == "Incident received by the prober."
-    first = next(i for i in platform.get(f"/incidents").json() if i["incident_id"] == incident["incident_id"])
+    first = next(i for i in platform.get("/incidents").json() if i["incident_id"] == incident["incident_id"])
     assert first["status"] == "RESOLVED"
     assert httpx.get(f"http://127.0.0.1:{platform.port}/addition?a=2&b=2").json()["result"] == 4
     print(f"\nkilled process target: incident opened after {detected * 1000:.0f} ms")
 
 
 def _status(platform, name):
-    found = [t for t in platform.get(f"/targets").json() if t["name"] == name]
+    found = [t for t in platform.get("/targets").json() if t["name"] == name]
     return found[0]["status"] if found else None
 
 
@@ -215,7 +214,7 @@ async def test_a_flapping_target_does_not_open_an_incident_storm(platform):
         platform.flag.unlink()
         await eventually(lambda: _status(platform, "flaky-api") == "up", timeout=10, what="up")
     opened = len(prober_incidents(platform, "flaky-api")) - before
-    target = next(t for t in platform.get(f"/targets").json() if t["name"] == "flaky-api")
+    target = next(t for t in platform.get("/targets").json() if t["name"] == "flaky-api")
     assert target["flapping"] is True
     assert opened <= 3, opened  # flap_limit 4: after the first cycles no new incidents
 
@@ -248,7 +247,8 @@ name = "hog-app"
 port = {port}
 command = {json_list(target.command)}
 health_url = "http://127.0.0.1:{port}/health"
-probe = {{ kind = "http", interval = 0.5, memory_percent = 50.0, memory_limit_mb = 80.0, cpu_percent = 60.0, cpu_seconds = 1.0 }}
+probe = {{ kind = "http", interval = 0.5, memory_percent = 50.0, memory_limit_mb = 80.0, cpu_percent = 60.0, \
+cpu_seconds = 1.0 }}
 """
     start_detached(target)
     wait_sync(lambda: pids_listening_on(port), timeout=20, what="hog up")
@@ -266,8 +266,11 @@ def json_list(items):
 
 
 def resource_incidents(platform, alert_type):
-    return [i for i in platform.get(f"/incidents").json()
-            if i["incident_id"].startswith("res-hog-app-") and i["alert_type"] == alert_type]
+    return [
+        i
+        for i in platform.get("/incidents").json()
+        if i["incident_id"].startswith("res-hog-app-") and i["alert_type"] == alert_type
+    ]
 
 
 @pytest.mark.e2e
@@ -278,17 +281,22 @@ async def test_memory_and_cpu_hogs_open_incidents_that_end_in_a_restart(hog_plat
             httpx.get(f"http://127.0.0.1:{plat.hog_port}/trigger_memory", timeout=5)
         except httpx.HTTPError:  # AegisOps already restarted it mid-trigger: the threshold was crossed
             break
-    memory = await eventually(lambda: (resource_incidents(plat, "Memory Leak") or [None])[0], timeout=30,
-                              what="Memory Leak incident")
+    memory = await eventually(
+        lambda: (resource_incidents(plat, "Memory Leak") or [None])[0], timeout=30, what="Memory Leak incident"
+    )
     result = await asyncio.to_thread(plat.wait_terminal, memory["incident_id"], 60)
     assert result["status"] == "RESOLVED" and result["analysis"]["action"] == "RESTART", (
-        result.get("error"), result.get("analysis"), result.get("timeline"))
+        result.get("error"),
+        result.get("analysis"),
+        result.get("timeline"),
+    )
     await eventually(lambda: pids_listening_on(plat.hog_port), timeout=20, what="hog back")
     # the restart AegisOps did itself is not a new outage: no health-check incident for it
     assert not [i for i in plat.get("/incidents").json() if i["incident_id"].startswith("probe-hog-app-")]
     httpx.get(f"http://127.0.0.1:{plat.hog_port}/trigger_cpu", timeout=5)
-    cpu = await eventually(lambda: (resource_incidents(plat, "CPU Spike") or [None])[0], timeout=30,
-                           what="CPU Spike incident")
+    cpu = await eventually(
+        lambda: (resource_incidents(plat, "CPU Spike") or [None])[0], timeout=30, what="CPU Spike incident"
+    )
     result = await asyncio.to_thread(plat.wait_terminal, cpu["incident_id"], 60)
     assert result["status"] == "RESOLVED" and result["analysis"]["action"] == "RESTART"
     assert result["analysis"]["situation"] == "cpu_runaway" and result["analysis"]["outcome"] == "act"

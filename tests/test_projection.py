@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from shared.errors import ConcurrencyError
 from shared.consumer import ConsumerRunner, ConsumerSpec
+from shared.errors import ConcurrencyError
 from shared.events import incident as ev
 from shared.events.incident import INCIDENTS_STREAM
 from shared.jetstream import connect, ensure_streams

@@ -145,7 +145,8 @@ async def test_queries_right_after_an_import_find_every_imported_entry(tmp_path,
         assert counts == {"added": 30, "updated": 0, "unchanged": 0, "indexed": 1}
         assert "indexed every entry (runbook seq 30, 30 entries)" in capsys.readouterr().err
         answers = await asyncio.gather(*(rag(nc, logs=query, k=3) for query in REWORDED.values()))
-    hits = sum(incident in [r["incident_id"] for r in a["retrieved"]] for incident, a in zip(REWORDED, answers))
+    hits = sum(incident in [r["incident_id"] for r in a["retrieved"]]
+               for incident, a in zip(REWORDED, answers, strict=True))
     assert hits / len(REWORDED) >= 0.95
     assert all(a["count"] == 3 and not a["stale"] and a["min_seq"] == a["indexed_seq"] == 30 for a in answers)
 
@@ -156,7 +157,9 @@ async def test_rag_query_sees_entries_appended_just_before_it_by_default(tmp_pat
             await store.append_system(RunbookEntryAdded(entry=RunbookEntry(**e)))
         # no min_seq: the analyst asks the stream for its last sequence, and (no background loop here) indexes
         answers = await asyncio.gather(*(rag(nc, logs=query, k=3) for query in REWORDED.values()))
-    hits = sum(incident in [r["incident_id"] for r in a["retrieved"]] for incident, a in zip(REWORDED, answers))
+    hits = sum(
+        incident in [r["incident_id"] for r in a["retrieved"]] for incident, a in zip(REWORDED, answers, strict=True)
+    )
     assert hits / len(REWORDED) >= 0.95 and not any(a["stale"] for a in answers)
 
 
@@ -175,10 +178,12 @@ async def test_a_min_seq_beyond_the_stream_answers_stale_with_the_reason(tmp_pat
 async def test_a_bad_min_seq_is_refused_with_the_reason(tmp_path, nc, store, embedder, min_seq):
     async with running_analyst(nc, store, embedder, tmp_path):
         answer = await rag(nc, logs="disk full", min_seq=min_seq)
-        status = json.loads((await nc.request(INDEX_STATUS, json.dumps({"min_seq": min_seq}).encode(),
-                                              timeout=30)).data)
-    assert answer == {"error": f"bad request: min_seq must be a runbook stream sequence (an integer >= 0), "
-                               f"got {min_seq!r}"}
+        status = json.loads(
+            (await nc.request(INDEX_STATUS, json.dumps({"min_seq": min_seq}).encode(), timeout=30)).data
+        )
+    assert answer == {
+        "error": f"bad request: min_seq must be a runbook stream sequence (an integer >= 0), got {min_seq!r}"
+    }
     assert status == answer
 
 

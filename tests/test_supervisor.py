@@ -30,8 +30,10 @@ async def test_sigkilled_worker_is_restarted_and_recorded(store):
     try:
         first = sup.workers["sleeper"].proc.pid
         os.kill(first, signal.SIGKILL)
-        await eventually(lambda: sup.workers["sleeper"].proc.pid != first and sup.workers["sleeper"].status == "running",
-                         what="restart")
+        await eventually(
+            lambda: sup.workers["sleeper"].proc.pid != first and sup.workers["sleeper"].status == "running",
+            what="restart",
+        )
         assert psutil.pid_exists(sup.workers["sleeper"].proc.pid)
         types = await eventually(lambda: _has(store, "sleeper", "worker.restarted.v1"), what="restart recorded")
         assert types == ["worker.started.v1", "worker.crashed.v2", "worker.restarted.v1"]

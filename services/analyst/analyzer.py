@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from services.analyst.llm import Chunk, Completion, LLMCallError, stream_completion
 import msgspec
 
 from services.analyst.diagnosis import Platform
+from services.analyst.llm import Chunk, Completion, LLMCallError, stream_completion
 from services.analyst.offline import analyze, casebook_for
 from services.analyst.prompt import InvalidAnswer, build_messages, parse_answer
 from shared.breaker import CircuitBreaker
@@ -130,7 +130,8 @@ def cross_check(llm: AIAnalysis, offline: AIAnalysis, min_confidence: float) -> 
     if offline.escalation and offline.action != llm.action:
         return msgspec.structs.replace(base, outcome="act", hold=f"the fix did not hold before; {both}")
     if outcome_of(offline) != "benign" and offline.confidence >= CONFIDENT and offline.action != llm.action:
-        return msgspec.structs.replace(base, outcome="act", hold=f"the LLM disagrees with a confident diagnosis: {both}")
+        return msgspec.structs.replace(base, outcome="act",
+                                       hold=f"the LLM disagrees with a confident diagnosis: {both}")
     if llm.action not in supported:
         return msgspec.structs.replace(base, outcome="act", hold=f"the evidence does not support {llm.action}: {both}")
     return msgspec.structs.replace(base, outcome="act")

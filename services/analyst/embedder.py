@@ -85,7 +85,7 @@ class Embedder:
             if misses:
                 if self._session is None:
                     self._load()
-                for text, vector in zip(misses, self._embed(misses)):
+                for text, vector in zip(misses, self._embed(misses), strict=True):
                     self._cache[text] = vector
             out = np.stack([self._cache[t] for t in texts])
             for text in texts:

@@ -12,20 +12,19 @@ from services.analyst import domain, platform_facts, scoring
 from services.analyst.analyzer import OFFLINE, Analyzer
 from services.analyst.llm import LLMCallError, stream_completion
 from services.analyst.retrieval import Retriever
-from services.common import fail_incident
-from services.council.policy import Policy, load_policy
 from shared.aggregate import decide_and_append, load_incident
 from shared.breaker import CircuitBreaker
 from shared.consumer import ConsumerSpec, Delivery
 from shared.errors import AegisError
-from shared.events import Envelope, decode, deterministic_id
+from shared.events import Envelope, decode, deterministic_id, now
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.knowledge import EVALUATIONS_STREAM, EvaluationScored, LLMCallEvaluated, RunbookEntryAdded
 from shared.events.system import SYSTEM_STREAM, BreakerStateChanged
+from shared.eventstore import EventStore
+from shared.give_up import fail_incident
 from shared.live import live_ai_subject
 from shared.log import get_logger
-from shared.eventstore import EventStore
-from shared.events import now
+from shared.policy import Policy, load_policy
 from shared.projections.inventory import InventoryView
 from shared.projections.target_history import TargetHistory
 from shared.service import ServiceContext

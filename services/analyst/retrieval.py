@@ -183,7 +183,7 @@ class Retriever:
             self._waiters += 1
             try:
                 await asyncio.wait_for(self._changed.wait(), min(remaining, RECHECK))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             finally:
                 self._waiters -= 1

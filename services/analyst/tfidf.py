@@ -35,6 +35,8 @@ class TfidfRetriever:
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """The k best (id, cosine) pairs."""
         q = self._vector(Counter(tokens(query)))
-        scored = [(i, sum(w * v.get(t, 0.0) for t, w in q.items())) for i, v in zip(self.ids, self.vectors)]
+        scored = [
+            (i, sum(w * v.get(t, 0.0) for t, w in q.items())) for i, v in zip(self.ids, self.vectors, strict=True)
+        ]
         scored.sort(key=lambda pair: pair[1], reverse=True)
         return scored[:k]

@@ -64,7 +64,7 @@ class VectorIndex:
         want = min(self.index.ntotal, k + stale)
         scores, positions = self.index.search(np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32), want)
         out: list[tuple[str, float]] = []
-        for score, pos in zip(scores[0], positions[0]):
+        for score, pos in zip(scores[0], positions[0], strict=True):
             if pos < 0:
                 continue
             entry_id = self.ids[pos]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.council.handlers import consumers
-from services.council.policy import load_policy
+from shared.policy import load_policy
 from shared.projections.inventory import live_inventory
 from shared.projections.target_history import live_target_history
 from shared.service import ServiceContext, run, serve

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from services.council.injection import injection_markers
-from services.council.policy import Effective, Policy
 from shared.config import NAME_PATTERN, SUPPORTED_ACTIONS, Settings, TargetConfig
 from shared.events import Event, iso, now
 from shared.events import incident as ev
 from shared.events.models import AIAnalysis, CouncilDecision, CouncilVote, outcome_of
+from shared.policy import Effective, Policy
 from shared.projections.incident import IncidentState
 
 ROLES = ("SRE_AGENT", "SECURITY_OFFICER", "AUDITOR")

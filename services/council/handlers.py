@@ -5,16 +5,16 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from services.common import fail_incident
 from services.council.domain import Facts, approval_wait, deliberate, on_deadline
-from services.council.policy import Policy
 from shared.aggregate import decide_and_append, load_incident
 from shared.budget import Budgets, Reservation
 from shared.consumer import ConsumerSpec, Delivery
 from shared.errors import RetryLater
 from shared.events import Envelope, now
-from shared.events.models import outcome_of
 from shared.events.incident import INCIDENTS_STREAM
+from shared.events.models import outcome_of
+from shared.give_up import fail_incident
+from shared.policy import Policy
 from shared.projections.inventory import InventoryView
 from shared.projections.target_history import TargetHistory
 from shared.service import ServiceContext

@@ -43,7 +43,7 @@ async def build(ctx: ServiceContext):
                     await js_call(js.publish(SAMPLES_METRICS, json.dumps(sample["metrics"]).encode()))
                     try:
                         await asyncio.wait_for(ctx.stopping.wait(), interval)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         pass
             except Exception as exc:  # noqa: BLE001 - sampling is best effort; retry next round
                 log.warning("metrics sampling failed", extra={"error": repr(exc)})

@@ -8,6 +8,7 @@ from typing import Any
 from services.executor.replicas import command_for, free_ports, ports_of, replica_name
 from shared.config import NAME_PATTERN, TargetConfig
 from shared.errors import ActionError, ValidationError
+from shared.inspection import Docker
 
 REPLICA_LABEL = "aegis.replica_of"
 
@@ -18,24 +19,8 @@ def _checked(name: str) -> str:
     return name
 
 
-class DockerBackend:
+class DockerBackend(Docker):
     """Acts on containers through the Docker SDK; every name is validated before it reaches Docker."""
-
-    def __init__(self, base_url: str = "") -> None:
-        self.base_url = base_url
-        self._client = None
-
-    @property
-    def client(self):  # type: ignore[no-untyped-def]
-        """A Docker client (DOCKER_HOST or the default socket unless docker_host is set)."""
-        if self._client is None:
-            import docker
-
-            try:
-                self._client = docker.DockerClient(base_url=self.base_url) if self.base_url else docker.from_env()
-            except docker.errors.DockerException as exc:
-                raise ActionError(f"Docker is not reachable: {exc}") from None
-        return self._client
 
     def _get(self, name: str):  # type: ignore[no-untyped-def]
         import docker

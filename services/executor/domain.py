@@ -8,8 +8,8 @@ from typing import Literal
 from shared.config import SUPPORTED_ACTIONS, TargetConfig
 from shared.decisions import fail as shared_fail
 from shared.events import Event, now
-from shared.events.models import ScaleEvent
 from shared.events import incident as ev
+from shared.events.models import ScaleEvent
 from shared.projections.incident import IncidentState
 
 StepKind = Literal["nothing", "resolve_noop", "fail", "act", "resume"]

@@ -7,18 +7,18 @@ import contextlib
 
 import httpx
 
-from services.common import fail_incident
 from services.executor import domain, process_backend
 from services.executor.actions import Actions
 from services.executor.verify import check_once
 from shared.aggregate import decide_and_append, load_incident
+from shared.budget import Budgets
 from shared.config import TargetConfig
 from shared.consumer import ConsumerSpec, Delivery
 from shared.errors import ActionError, ConcurrencyError
 from shared.events import Envelope
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.system import TargetRegistered
-from shared.budget import Budgets
+from shared.give_up import fail_incident
 from shared.lease import Leases, keep_alive
 from shared.log import get_logger
 from shared.projections.inventory import InventoryView

@@ -13,49 +13,14 @@ import psutil
 
 from shared.config import TargetConfig
 from shared.errors import ActionError
-
-
-def listening_pids() -> dict[int, list[int]]:
-    """PIDs with a listening TCP socket, by port."""
-    listening: dict[int, set[int]] = {}
-    for conn in psutil.net_connections(kind="tcp"):
-        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.pid:
-            listening.setdefault(conn.laddr.port, set()).add(conn.pid)
-    return {port: sorted(pids) for port, pids in listening.items()}
-
-
-def pids_listening_on(port: int) -> list[int]:
-    """PIDs of processes with a listening TCP socket on `port`."""
-    return listening_pids().get(port, [])
-
-
-class ProcessSnapshot(msgspec.Struct, frozen=True):
-    """Who listens on which TCP port and which command each process runs, read once for many targets."""
-
-    listening: dict[int, list[int]]
-    commands: list[tuple[int, list[str]]]
-
-
-def process_snapshot() -> ProcessSnapshot:
-    """One scan of the TCP sockets and the process table (tens of ms: share it between targets)."""
-    commands = [(p.info["pid"], p.info["cmdline"]) for p in psutil.process_iter(["pid", "cmdline"])
-                if p.info["cmdline"]]
-    return ProcessSnapshot(listening_pids(), commands)
-
-
-def pids_of(snapshot: ProcessSnapshot, target: TargetConfig) -> list[int]:
-    """Processes that are this target: listening on its port, or running exactly its command (still booting)."""
-    from services.executor.replicas import command_for
-
-    pids = set(snapshot.listening.get(target.port, ()))
-    command = command_for(target, target.port)
-    pids.update(pid for pid, cmdline in snapshot.commands if command and cmdline == command)
-    return sorted(pids)
-
-
-def target_pids(target: TargetConfig) -> list[int]:
-    """Processes that are this target, from a fresh scan."""
-    return pids_of(process_snapshot(), target)
+from shared.inspection import (  # noqa: F401 - the executor acts on what inspection finds; tests import them here
+    ProcessSnapshot,
+    listening_pids,
+    pids_listening_on,
+    pids_of,
+    process_snapshot,
+    target_pids,
+)
 
 
 def stop_pids(pids: list[int], grace: float) -> list[int]:
@@ -92,8 +57,15 @@ def start_detached(target: TargetConfig, log_dir: Path | None = None) -> int:
     try:
         from services.executor.replicas import command_for
 
-        proc = subprocess.Popen(command_for(target, target.port), cwd=target.cwd or None, env={**os.environ, **target.env},
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
+        proc = subprocess.Popen(
+            command_for(target, target.port),
+            cwd=target.cwd or None,
+            env={**os.environ, **target.env},
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
     except OSError as exc:
         raise ActionError(f"cannot start {target.name}: {exc}", target=target.name) from None
     finally:
@@ -138,8 +110,9 @@ def scale_up(target: TargetConfig, count: int, log_dir: Path | None) -> list[tup
     from services.executor.replicas import PORT_TOKEN, free_ports, ports_of, replica_name
 
     if not any(PORT_TOKEN in part for part in target.command):
-        raise ActionError(f"{target.name}: a process target needs {PORT_TOKEN} in its command to scale",
-                          target=target.name)
+        raise ActionError(
+            f"{target.name}: a process target needs {PORT_TOKEN} in its command to scale", target=target.name
+        )
     existing = {name: port for _, name, port in process_replicas(target)}
     used = set(existing.values()) | ports_of(target)
     out = []
@@ -150,8 +123,12 @@ def scale_up(target: TargetConfig, count: int, log_dir: Path | None) -> list[tup
             continue
         port = free_ports(1, used)[0]
         used.add(port)
-        replica = msgspec.structs.replace(target, name=name, port=port, env={
-            **target.env, REPLICA_ENV: target.name, "AEGIS_REPLICA_NAME": name, "AEGIS_REPLICA_PORT": str(port)})
+        replica = msgspec.structs.replace(
+            target,
+            name=name,
+            port=port,
+            env={**target.env, REPLICA_ENV: target.name, "AEGIS_REPLICA_NAME": name, "AEGIS_REPLICA_PORT": str(port)},
+        )
         start_detached(replica, log_dir)
         out.append((name, port))
     return out

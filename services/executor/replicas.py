@@ -6,8 +6,7 @@ import socket
 
 from shared.config import NAME_PATTERN, TargetConfig
 from shared.errors import ValidationError
-
-PORT_TOKEN = "{port}"
+from shared.inspection import PORT_TOKEN, command_for  # noqa: F401 - the backends read them here
 
 
 def replica_name(base: str, index: int) -> str:
@@ -34,8 +33,3 @@ def free_ports(count: int, avoid: set[int] = frozenset()) -> list[int]:  # type:
         if port not in avoid and port not in ports:
             ports.append(port)
     return ports
-
-
-def command_for(target: TargetConfig, port: int) -> list[str]:
-    """The target's command with `{port}` replaced (a replica listens on its own port)."""
-    return [part.replace(PORT_TOKEN, str(port)) for part in target.command]

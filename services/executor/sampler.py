@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC
 from typing import Any
 
 import psutil
@@ -78,25 +79,42 @@ class Sampler:
         for target in targets:
             if target.kind != "process":
                 continue
-            instances = [(target.name, target.port, None)] + [(n, p, target.name) for _, n, p in process_replicas(target)]
+            instances = [(target.name, target.port, None)] + [
+                (n, p, target.name) for _, n, p in process_replicas(target)
+            ]
             for name, port, replica_of in instances:
                 pids = pids_listening_on(port)
                 status = "running" if pids else "exited"
                 image = " ".join(target.command[:3])
-                listing.append({"name": name, "status": status, "image": image, "id": str(pids[0]) if pids else "",
-                                "replica_of": replica_of})
+                listing.append(
+                    {
+                        "name": name,
+                        "status": status,
+                        "image": image,
+                        "id": str(pids[0]) if pids else "",
+                        "replica_of": replica_of,
+                    }
+                )
                 if not pids:
                     continue
                 try:
                     proc = self._process(pids[0])
                     with proc.oneshot():
                         rss = proc.memory_info().rss / MB
-                        metrics.append({
-                            "name": name, "cpu_percent": round(proc.cpu_percent(None), 2),
-                            "memory_mb": round(rss, 2), "memory_limit_mb": round(total_mb, 2),
-                            "memory_percent": round(rss / total_mb * 100, 2), "net_rx_bytes": 0, "net_tx_bytes": 0,
-                            "status": status, "uptime_seconds": round(time.time() - proc.create_time(), 1),
-                            "image": image})
+                        metrics.append(
+                            {
+                                "name": name,
+                                "cpu_percent": round(proc.cpu_percent(None), 2),
+                                "memory_mb": round(rss, 2),
+                                "memory_limit_mb": round(total_mb, 2),
+                                "memory_percent": round(rss / total_mb * 100, 2),
+                                "net_rx_bytes": 0,
+                                "net_tx_bytes": 0,
+                                "status": status,
+                                "uptime_seconds": round(time.time() - proc.create_time(), 1),
+                                "image": image,
+                            }
+                        )
                 except psutil.Error:
                     continue
         return listing, metrics
@@ -109,10 +127,10 @@ class Sampler:
 
 
 def _uptime(started: str) -> float:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     try:
         ts = datetime.fromisoformat(started[:26].rstrip("Z") + "+00:00") if started else None
     except ValueError:
         return 0.0
-    return round((datetime.now(timezone.utc) - ts).total_seconds(), 1) if ts else 0.0
+    return round((datetime.now(UTC) - ts).total_seconds(), 1) if ts else 0.0

@@ -34,7 +34,7 @@ async def wait_port(port: int, timeout: float, host: str = "127.0.0.1") -> bool:
             _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 0.5)
             writer.close()
             return True
-        except (OSError, asyncio.TimeoutError):
+        except (TimeoutError, OSError):
             if time.monotonic() >= deadline:
                 return False
             await asyncio.sleep(0.005)

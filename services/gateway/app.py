@@ -12,11 +12,10 @@ from typing import Any
 import msgspec
 from fastapi import FastAPI, Header, Query, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError as PydanticValidationError
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import ValidationError as PydanticValidationError
 
-from aegis import __version__
 from services.gateway import alertmanager, approvals, errors, listing, operations, prometheus
 from services.gateway.auth.api import Auth, build_auth_router, principal_of
 from services.gateway.auth.middleware import SecurityMiddleware
@@ -43,20 +42,21 @@ from shared.errors import (
     ValidationError,
 )
 from shared.events import Envelope, deterministic_id, iso, now
-from shared.events.correlation import CORRELATION_STREAM
-from shared.events.silences import SILENCES_STREAM
 from shared.events import incident as ev
+from shared.events.correlation import CORRELATION_STREAM
 from shared.events.incident import IncidentReceived
+from shared.events.silences import SILENCES_STREAM
 from shared.eventstore import EventStore
-from shared.projections.incident import PRE_ACTION, IncidentState, evolve
 from shared.live import RAG_QUERY
+from shared.projections.evaluations import EvaluationsView
+from shared.projections.incident import PRE_ACTION, IncidentState, evolve
 from shared.projections.incidents_view import IncidentsView
 from shared.projections.inventory import InventoryView
 from shared.projections.projector import Projector
 from shared.projections.runbook import RunbookView
-from shared.projections.evaluations import EvaluationsView
 from shared.projections.system_view import SystemView
 from shared.silences import SilenceView
+from shared.version import __version__
 
 
 @dataclass
@@ -125,7 +125,7 @@ class Gateway:
                 "failed": sum(s.status == "FAILED" for s in states), "stream_seq": self.projector.applied_seq})
             try:
                 await asyncio.wait_for(stopping.wait(), interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def decide(self, incident_id: str, decider) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -244,7 +244,8 @@ def create_app(gw: Gateway) -> FastAPI:
         try:
             body = await request.json()
         except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested deeper than the parser goes
-            raise RequestValidationError([{"loc": ("body",), "msg": "body is not JSON", "type": "json_invalid"}])
+            raise RequestValidationError(
+                [{"loc": ("body",), "msg": "body is not JSON", "type": "json_invalid"}]) from None
         try:
             if isinstance(body, dict) and "alerts" in body:
                 return await gw.receive_alertmanager(AlertmanagerPayload.model_validate(body))
@@ -427,7 +428,8 @@ def create_app(gw: Gateway) -> FastAPI:
     app.add_middleware(BodyLimit, limit=gw.settings.body_limit_bytes)
     if gw.auth is not None:
         app.include_router(build_auth_router(gw.auth))
-        app.add_middleware(SecurityMiddleware, guard=gw.auth.guard, record=gw.auth.record)  # outermost: before bodies are read or limited
+        # outermost: before bodies are read or limited
+        app.add_middleware(SecurityMiddleware, guard=gw.auth.guard, record=gw.auth.record)
     return app
 
 

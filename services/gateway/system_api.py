@@ -14,7 +14,6 @@ import httpx
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from aegis import __version__
 from services.gateway import stats
 from services.gateway.registry import registry
 from shared.errors import NotFoundError, StoreUnavailableError, ValidationError
@@ -22,6 +21,7 @@ from shared.events import iso, now
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.system import BreakerStateChanged
 from shared.jetstream import js_call
+from shared.version import __version__
 
 WORKER_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
 STAGES = ("analyst", "analyst-learn", "analyst-scoring", "council", "council-approval-timer", "executor", "notifier")
@@ -148,10 +148,10 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
         """Docker and nginx: not critical (process targets work without them), reported as they are."""
 
         def docker_state() -> dict[str, Any]:
-            from services.executor.docker_backend import DockerBackend
+            from shared.inspection import Docker
 
             try:
-                DockerBackend(gw.settings.docker_host).client.ping()
+                Docker(gw.settings.docker_host).client.ping()
                 return {"name": "docker", "status": "healthy", "critical": False, "message": "engine answers"}
             except Exception as exc:  # noqa: BLE001 - no engine is a state, not an error
                 return {"name": "docker", "status": "unavailable", "critical": False, "message": str(exc)[:200]}
@@ -200,12 +200,21 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
         history = gw.performance_history
         rate = None
         if len(history) >= 2 and history[-1]["t"] > history[-2]["t"]:
-            rate = round((history[-1]["stream_seq"] - history[-2]["stream_seq"]) / (history[-1]["t"] - history[-2]["t"]), 2)
-        return {"stages": {name: stats.percentiles(v) for name, v in stats.stage_durations(states).items()},
-                "mttr": stats.percentiles(stats.mttr(states)),
-                "throughput": {"received_per_min_1m": received[60], "received_per_min_5m": round(received[300] / 5, 2),
-                               "resolved_per_min_1m": resolved[60], "resolved_per_min_5m": round(resolved[300] / 5, 2)},
-                "append_rate_per_s": rate, "incidents_total": len(states), "timestamp": iso(at)}
+            last, before = history[-1], history[-2]
+            rate = round((last["stream_seq"] - before["stream_seq"]) / (last["t"] - before["t"]), 2)
+        return {
+            "stages": {name: stats.percentiles(v) for name, v in stats.stage_durations(states).items()},
+            "mttr": stats.percentiles(stats.mttr(states)),
+            "throughput": {
+                "received_per_min_1m": received[60],
+                "received_per_min_5m": round(received[300] / 5, 2),
+                "resolved_per_min_1m": resolved[60],
+                "resolved_per_min_5m": round(resolved[300] / 5, 2),
+            },
+            "append_rate_per_s": rate,
+            "incidents_total": len(states),
+            "timestamp": iso(at),
+        }
 
     @router.get("/performance/history", summary="Periodic samples of totals and stream position")
     async def performance_history(limit: int = Query(default=100, ge=1, le=1000)) -> dict[str, Any]:
@@ -219,20 +228,33 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
             async with httpx.AsyncClient(timeout=5) as client:
                 body = (await client.get(f"{gw.settings.prometheus_url}/api/v1/targets")).json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise StoreUnavailableError(f"Prometheus unreachable at {gw.settings.prometheus_url}: "
-                                        f"{type(exc).__name__}") from None
-        return [{"job": t["labels"].get("job", ""), "instance": t["labels"].get("instance", ""),
-                 "health": t.get("health", "unknown"), "labels": t["labels"], "last_scrape": t.get("lastScrape"),
-                 "last_error": t.get("lastError") or None,
-                 "scrape_duration_seconds": t.get("lastScrapeDuration")}
-                for t in body.get("data", {}).get("activeTargets", [])]
+            raise StoreUnavailableError(
+                f"Prometheus unreachable at {gw.settings.prometheus_url}: {type(exc).__name__}"
+            ) from None
+        return [
+            {
+                "job": t["labels"].get("job", ""),
+                "instance": t["labels"].get("instance", ""),
+                "health": t.get("health", "unknown"),
+                "labels": t["labels"],
+                "last_scrape": t.get("lastScrape"),
+                "last_error": t.get("lastError") or None,
+                "scrape_duration_seconds": t.get("lastScrapeDuration"),
+            }
+            for t in body.get("data", {}).get("activeTargets", [])
+        ]
 
     @router.get("/monitoring/targets", summary="Prometheus scrape targets (503 when Prometheus is unreachable)")
     async def monitoring_targets() -> dict[str, Any]:
         targets = await prometheus_targets()
-        return {"targets": targets, "total": len(targets), "up": sum(t["health"] == "up" for t in targets),
-                "down": sum(t["health"] == "down" for t in targets),
-                "jobs": sorted({t["job"] for t in targets}), "timestamp": iso(now())}
+        return {
+            "targets": targets,
+            "total": len(targets),
+            "up": sum(t["health"] == "up" for t in targets),
+            "down": sum(t["health"] == "down" for t in targets),
+            "jobs": sorted({t["job"] for t in targets}),
+            "timestamp": iso(now()),
+        }
 
     @router.get("/monitoring/health", summary="Monitoring stack health")
     async def monitoring_health() -> JSONResponse:
@@ -249,11 +271,21 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
         up, down = sum(j["up"] for j in jobs.values()), sum(j["down"] for j in jobs.values())
         healthy = reachable and up >= down
         last = max((t["last_scrape"] for t in targets if t["last_scrape"]), default=None)
-        body = {"healthy": healthy, "prometheus_reachable": reachable, "prometheus_url": gw.settings.prometheus_url,
-                "targets_summary": list(jobs.values()), "exporters": [],
-                "metrics_collection": {"collecting": up > 0, "last_successful_scrape": last,
-                                       "scrape_interval_seconds": None, "total_series": None},
-                "issues": [] if reachable else [issue], "timestamp": iso(now())}
+        body = {
+            "healthy": healthy,
+            "prometheus_reachable": reachable,
+            "prometheus_url": gw.settings.prometheus_url,
+            "targets_summary": list(jobs.values()),
+            "exporters": [],
+            "metrics_collection": {
+                "collecting": up > 0,
+                "last_successful_scrape": last,
+                "scrape_interval_seconds": None,
+                "total_series": None,
+            },
+            "issues": [] if reachable else [issue],
+            "timestamp": iso(now()),
+        }
         return JSONResponse(body, status_code=200 if reachable else 503)
 
     return router

@@ -59,8 +59,9 @@ class Notifier:
             for channel in domain.missing(state, kind, list(self.channels)):
                 subject, body, by = await self.compose(state, kind)  # type: ignore[arg-type]
                 recipients = self.channels[channel].recipients()
-                state, _ = await decide_and_append(store, iid, lambda st, c=channel: domain.drafted(
-                    st, kind, c, subject, body, recipients, s.review_for(c), by), causation=env)
+                draft = (kind, channel, subject, body, recipients, s.review_for(channel), by)
+                state, _ = await decide_and_append(store, iid, lambda st, d=draft: domain.drafted(st, *d),
+                                                   causation=env)
         for note in [n for n in (state.notifications if state else ()) if n.status == "approved"]:
             await self.send(iid, note.draft_id, env)
 
@@ -88,14 +89,16 @@ class Notifier:
         try:
             attempts = await send_with_retries(channel, message, self.ctx.settings.notify_retries)
         except ChannelError as exc:
-            log.warning("notification failed", extra={"incident_id": iid, "draft_id": did, "error": exc.message})
-            await decide_and_append(store, iid, lambda st: [ev.NotificationFailed(
-                draft_id=did, channel=note.channel, error=exc.message, attempts=self.ctx.settings.notify_retries)],
-                causation=cause)
+            error = exc.message
+        else:
+            await decide_and_append(store, iid, lambda st: [ev.NotificationSent(
+                draft_id=did, channel=note.channel, recipients=list(note.recipients),
+                approved_by=note.approved_by or "", attempts=attempts)], causation=cause)
             return
-        await decide_and_append(store, iid, lambda st: [ev.NotificationSent(
-            draft_id=did, channel=note.channel, recipients=list(note.recipients), approved_by=note.approved_by or "",
-            attempts=attempts)], causation=cause)
+        log.warning("notification failed", extra={"incident_id": iid, "draft_id": did, "error": error})
+        await decide_and_append(store, iid, lambda st: [ev.NotificationFailed(
+            draft_id=did, channel=note.channel, error=error, attempts=self.ctx.settings.notify_retries)],
+            causation=cause)
 
 
 def consumers(ctx: ServiceContext) -> list[ConsumerSpec]:

@@ -8,8 +8,8 @@ import time
 
 import aiohttp
 
-from services.prober.processes import ProcessTable
 from services.prober.domain import ProbeResult
+from services.prober.processes import ProcessTable
 from shared.config import ProbeConfig, TargetConfig
 
 

@@ -9,7 +9,6 @@ import uuid
 
 import aiohttp
 
-from services.executor.docker_backend import DockerBackend
 from services.prober.checks import check
 from services.prober.domain import ProbeResult, TargetHealth, observe, probe_for, remediating, slot_offset
 from services.prober.processes import ProcessTable, wait_exit
@@ -21,14 +20,15 @@ from shared.errors import AegisError
 from shared.events import incident as ev
 from shared.events import now
 from shared.events.incident import INCIDENTS_STREAM
+from shared.inspection import Docker
 from shared.jetstream import js_call
 from shared.log import get_logger
 from shared.projections.incident import PRE_ACTION
 from shared.projections.incidents_view import IncidentsView
 from shared.projections.inventory import InventoryView
 from shared.projections.projector import Projector
-from shared.silences import SilenceView
 from shared.service import ServiceContext
+from shared.silences import SilenceView
 
 log = get_logger("prober")
 
@@ -54,7 +54,7 @@ class Prober:
         self.health: dict[str, TargetHealth] = {}
         self.loops: dict[str, list[asyncio.Task[None]]] = {}
         self.opening: dict[str, str] = {}
-        self.docker = DockerBackend(ctx.settings.docker_host)
+        self.docker = Docker(ctx.settings.docker_host)
         self.processes = ProcessTable()
         self.http: aiohttp.ClientSession | None = None  # made on the loop, in run()
         self.js = ctx.nc.jetstream()
@@ -109,7 +109,7 @@ class Prober:
                     task.cancel()
             try:
                 await asyncio.wait_for(self.ctx.stopping.wait(), 1.0)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         for tasks in self.loops.values():
             for task in tasks:

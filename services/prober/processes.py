@@ -7,8 +7,8 @@ import asyncio
 import os
 import time
 
-from services.executor.process_backend import ProcessSnapshot, pids_of, process_snapshot
 from shared.config import TargetConfig
+from shared.inspection import ProcessSnapshot, pids_of, process_snapshot
 
 
 class ProcessTable:

@@ -194,7 +194,7 @@ class EvaluationsView:
 
     def newest(self) -> Iterator[EvaluationRecord]:
         """Records, newest first."""
-        return reversed(self.records.values())  # type: ignore[return-value]
+        return reversed(self.records.values())
 
     def select(self, *, limit: int = 100, offset: int = 0, hallucinated: bool | None = None,
                model_name: str | None = None, agent_name: str | None = None, mode: str | None = None,

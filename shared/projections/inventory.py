@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+from nats.aio.client import Client as NATS
 
 from shared.config import TargetConfig
 from shared.events import Envelope
 from shared.events.system import TargetRegistered, TargetRemoved
+
+if TYPE_CHECKING:
+    from shared.projections.projector import Projector
 
 
 class InventoryView:
@@ -42,7 +48,7 @@ class InventoryView:
         return self.targets.get(name) if name else None
 
 
-async def live_inventory(nc) -> tuple[InventoryView, "Projector"]:  # type: ignore[no-untyped-def]
+async def live_inventory(nc: NATS) -> tuple[InventoryView, Projector]:
     """An inventory kept live from the INVENTORY stream, caught up before it is returned."""
     from shared.events.system import INVENTORY_STREAM
     from shared.projections.projector import Projector

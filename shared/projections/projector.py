@@ -10,9 +10,11 @@ from collections.abc import Callable
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
+from nats.js.client import JetStreamContext
 
 from shared.errors import AegisError, StoreUnavailableError
 from shared.events import Envelope, decode
+from shared.eventstore import EventStore
 from shared.jetstream import js_call
 from shared.log import get_logger
 from shared.natsfast import stream_seq_and_pending
@@ -35,7 +37,7 @@ class Projector:
         self.skipped = 0
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._counter = itertools.count()
-        self._sub = None
+        self._sub: JetStreamContext.PushSubscription | None = None
         self._caught_up = asyncio.Event()
 
     async def start(self) -> None:
@@ -89,7 +91,7 @@ class Projector:
         heapq.heappush(self._waiters, (seq, next(self._counter), fut))
         try:
             await asyncio.wait_for(fut, timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise StoreUnavailableError(f"{self.name} did not reach sequence {seq} in {timeout}s",
                                         applied=self.applied_seq) from None
 
@@ -102,12 +104,12 @@ class Projector:
         """Wait until the backlog that existed at start has been applied."""
         try:
             await asyncio.wait_for(self._caught_up.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise StoreUnavailableError(f"{self.name} did not catch up in {timeout}s",
                                         applied=self.applied_seq) from None
 
 
-async def fold_stream(store, stream: str, subject: str, apply: Apply) -> None:  # type: ignore[no-untyped-def]
+async def fold_stream(store: EventStore, stream: str, subject: str, apply: Apply) -> None:
     """Apply every stored event of `subject` once, now (for a CLI or a start-up check; services that keep a
     read model live use a Projector)."""
     for stored in await store.load_subject(subject, stream):

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+from nats.aio.client import Client as NATS
+
 from shared.events import Envelope
 from shared.events.incident import ActionStarted, IncidentResolved
 
@@ -58,7 +60,7 @@ class TargetHistory:
         return max(recent, default=None)
 
 
-async def live_target_history(nc) -> TargetHistory:  # type: ignore[no-untyped-def]
+async def live_target_history(nc: NATS) -> TargetHistory:
     """A TargetHistory kept live from the INCIDENTS stream (one projector per subject), caught up when returned."""
     from shared.events.incident import INCIDENTS_STREAM
     from shared.projections.projector import Projector

@@ -46,7 +46,7 @@ async def test_a_full_store_refuses_appends_with_the_reason_and_keeps_incidents_
                 try:
                     await store.append(f"fill-{n}", [IncidentReceived(alert_type="Disk", logs=logs)], expected_seq=0)
                     written += 1
-                except StoreFullError as exc:  # noqa
+                except StoreFullError as exc:
                     refused = exc
                     break
             assert refused is not None and "out of space" in refused.message and written > 10

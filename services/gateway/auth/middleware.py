@@ -88,10 +88,21 @@ class SecurityMiddleware:
 
     async def _audit(self, principal: Principal, method: str, route: str | None, scope: dict, status: int,
                      client: str, request_id: str) -> None:
-        event = CallAudited(principal=principal.id, principal_name=principal.name, role=principal.role, method=method, route=route or "", path=scope.get("path", "")[:512],
-                            status=status, client=client, request_id=request_id)
+        event = CallAudited(
+            principal=principal.id,
+            principal_name=principal.name,
+            role=principal.role,
+            method=method,
+            route=route or "",
+            path=scope.get("path", "")[:512],
+            status=status,
+            client=client,
+            request_id=request_id,
+        )
         try:
             await self.record(event)  # type: ignore[misc]
         except AegisError as exc:
-            log.error("audit event not recorded", extra={"error": exc.message, "request_id": request_id,
-                                                           "method": method, "path": event.path})
+            log.error(
+                "audit event not recorded",
+                extra={"error": exc.message, "request_id": request_id, "method": method, "path": event.path},
+            )

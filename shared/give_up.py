@@ -1,4 +1,4 @@
-"""Wiring helpers every service shares."""
+"""What a service does when a stage gives up on an incident: the incident FAILS with the reason."""
 
 from __future__ import annotations
 

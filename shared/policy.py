@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import tomllib
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Literal
 
@@ -59,9 +59,9 @@ class Window(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             return False
         if self.start is not None and self.end is not None:
             return self.start <= now < self.end
-        if self.days and now.astimezone(timezone.utc).strftime("%a").lower() not in self.days:
+        if self.days and now.astimezone(UTC).strftime("%a").lower() not in self.days:
             return False
-        clock = now.astimezone(timezone.utc).time()
+        clock = now.astimezone(UTC).time()
         lo, hi = time.fromisoformat(self.from_), time.fromisoformat(self.to)
         return lo <= clock < hi if lo <= hi else clock >= lo or clock < hi
 
@@ -81,8 +81,12 @@ class Policy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     maintenance: list[Window] = []
 
     def __post_init__(self) -> None:
-        for actions in [self.allowed_actions, self.approval_required,
-                        *[r.allowed_actions or [] for r in self.rules], *[r.approval_required or [] for r in self.rules]]:
+        for actions in [
+            self.allowed_actions,
+            self.approval_required,
+            *[r.allowed_actions or [] for r in self.rules],
+            *[r.approval_required or [] for r in self.rules],
+        ]:
             unknown = set(actions) - set(ACTIONS)
             if unknown:
                 raise ValueError(f"unknown action(s) {sorted(unknown)}; known: {', '.join(ACTIONS)}")
@@ -96,7 +100,7 @@ class Policy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
                     time.fromisoformat(t)
                 if set(w.days) - set(DAYS):
                     raise ValueError(f"maintenance days must be among {', '.join(DAYS)}")
-            elif w.start.tzinfo is None or w.end.tzinfo is None or w.end <= w.start:  # type: ignore[union-attr]
+            elif w.end is None or w.start.tzinfo is None or w.end.tzinfo is None or w.end <= w.start:
                 raise ValueError("maintenance start/end must be timezone-aware with end after start")
         if self.approval_ttl_seconds <= 0 or self.max_replicas < 1:
             raise ValueError("approval_ttl_seconds and max_replicas must be positive")
