@@ -99,13 +99,19 @@ def _precedent_votes(precedents: Sequence[RetrievedIncident]) -> dict[str, list[
     return votes
 
 
-def _casebook_vote(hits: dict[str, list[tuple[float, str]]], opinion: Opinion | None, k: Knowledge) -> None:
+def _casebook_vote(hits: dict[str, list[tuple[float, str]]], opinion: Opinion | None, k: Knowledge,
+                   readings: dict[str, str]) -> None:
     """The casebook's opinion joins the signature hits of its situation as one more piece of evidence, weighted by
     its probability; for a situation no signature supports, only from CASEBOOK_ALONE (a sentry TypeError once
-    looked 51% like a bad deploy)."""
+    looked 51% like a bad deploy), and only where the situation's required readings hold (no ROLLBACK without a
+    change in evidence: the same TypeError later looked 64% like one)."""
     if opinion is None or opinion.situation not in k.situations:
         return
-    floor = CASEBOOK_MIN_PROBABILITY if opinion.situation in hits else CASEBOOK_ALONE
+    alone = opinion.situation not in hits
+    needed = k.situations[opinion.situation].requires
+    if alone and needed and not any(r in readings for r in needed):
+        return
+    floor = CASEBOOK_ALONE if alone else CASEBOOK_MIN_PROBABILITY
     if opinion.probability >= floor:
         hits.setdefault(opinion.situation, []).append((opinion.probability, opinion.line()))
 
@@ -115,7 +121,7 @@ def rank(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (),
     """Every situation with any support, best first, after overrides, the casebook's opinion and precedent votes."""
     k = knowledge or shipped()
     hits, lines = _hits(evidence, k)
-    _casebook_vote(hits, opinion, k)
+    _casebook_vote(hits, opinion, k, lines)
     scores = {name: _noisy_or([w for w, _ in found]) for name, found in hits.items()}
     demoted = {victim for name, score in scores.items() if score >= OVERRIDE_AT
                for victim in k.situations[name].overrides if victim != name}

@@ -18,7 +18,8 @@ _UNIT_MINUTES = {"s": 1 / 60, "sec": 1 / 60, "secs": 1 / 60, "second": 1 / 60, "
 _NUM = r"(\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty|few|several|(?:a )?couple of)"
 _UNIT = r"(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w|months?)"
 _DURATION = re.compile(rf"{_NUM}\s*{_UNIT}\b(?:\s*(\d+)\s*(m|min|mins|minutes)\b)?")
-_DEPLOY = (r"(deploy(?:ed|ment|s)?|roll(?:ed)?[- ]?out|rollout|releas(?:e|ed)|upgrad(?:e|ed)|helm|argo ?cd|sync(?:ed)?|"
+_DEPLOY = (r"(deploy(?:ed|ment|s)?|roll(?:ed)?[- ]?out|rollout|releas(?:e|ed)|upgrad(?:e|ed)|helm|argo ?cd|"
+           r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
            r"image(?: tag)?|new version|version|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
            r"feature flag|flag|config ?map|migration|cutover|revision \d+|shipped|went out|pushed|terraform|(?:kubectl |helm )?apply|"
            r"ansible|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
@@ -91,13 +92,14 @@ _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|th
                          r"orders)) than (usual|normal)|(campaign|launch|promo\w*|push notification|"
                          r"newsletter|email blast|tv (ad|spot))[^\n.;]{0,40}(went out|started|began|went live|aired|sent)",)
 _VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|jobs|rpm|produce rate|"
-                 r"incoming|orders|load)\b[^\n;]{0,25}?~?(\d[\d,.]*)\s*(k)?\s*(?:rps|qps|req/s|rpm|msg/s|/s|/min)?\s*"
+                 r"incoming|orders|load|records?|events|rows|messages|writes|ingest\w*|input)\b[^\n;]{0,25}?~?(\d[\d,.]*)\s*(k)?\s*(?:rps|qps|req/s|rpm|msg/s|/s|/min)?\s*"
                  r"(?:vs\.?|versus|against|compared (?:to|with))\s*(?:the\s*|a\s*)?(?:\d+[- ]day\s*|weekly\s*|daily\s*)?"
                  r"(?:baseline|normal|usual|typical|avg|average|expected)?\s*(?:of\s*)?~?(\d[\d,.]*)\s*(k)?")
 _TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|"
                            r"produce rate|producer rate|publish rate|ingest rate|arrival rate|producers?)[^\n.;]{0,25}"
                            r"\b(flat|normal|steady|stable|unchanged|nominal|as usual|at baseline|within baseline|"
-                           r"did not (change|increase)|not (increased|changed|up))|no (increase|change|spike|surge|rise)"
+                           r"did not (change|increase)|not (increased|changed|up)|back to (?:the )?(?:[\w-]+ )?(?:baseline|normal|usual)|same as (every|usual|normal|yesterday|last|the same)|"
+                           r"as (every|any) (weekday|day|week))|no (increase|change|spike|surge|rise)"
                            r" in (traffic|requests|load|demand)|(traffic|load) (is )?(not|no) (higher|up)")
 _LONG_WINDOW = re.compile(rf"(over|for|in|across|during|past|last|since)\s*(the\s*)?(last\s*|past\s*)?{_NUM}\s*"
                           r"(?:consecutive\s*|straight\s*|full\s*|whole\s*)?(days?|weeks?|months?)\b|"
@@ -158,6 +160,8 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]]) -> tuple[float |
     """A deploy stamped with a clock time and a later clock time (the failures) within two hours of it — unless
     its line also states the deploy's age (then the time is the line's own stamp: "10:24 deploy was 2 days ago")."""
     for m in _DEPLOY_AT.finditer(text):
+        if _NO_DEPLOY.search(m.group(0)):  # "20:19 nothing deployed since Monday" dates a statement, not a deploy
+            continue
         line_start, line_end = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end()) % (len(text) + 1)
         if any(line_start <= start < (line_end or len(text)) for start, _ in stated):
             continue
@@ -165,7 +169,7 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]]) -> tuple[float |
         deployed = int(h) * 60 + int(mnt)
         later = [int(c.group(1)) * 60 + int(c.group(2)) for c in _CLOCK.finditer(text)
                  if c.start() < m.start() or c.start() >= m.end()]
-        gaps = [t - deployed for t in later if 0 < t - deployed <= 120]
+        gaps = [t - deployed for t in later if 0 <= t - deployed <= 120]  # the same minute: right after it
         if gaps:
             return float(min(gaps)), m.group(0).strip()
     return None, ""
@@ -202,6 +206,7 @@ _THEN = re.compile(r"\s*(?:->|→|=>|to|now)\s*(\d+(?:\.\d+)?)\s?%")
 
 _CORES_OF = re.compile(r"()(\d+(?:\.\d+)?)\s*(?:of|/|out of)\s*(\d+(?:\.\d+)?)\s*(?:v?cpus?|cores?)\b")
 _ALARM_METRIC = re.compile(r"metric ?name\s*[:=]\s*\"?([\w./-]+)")
+_ALARM_NAME = re.compile(r"alarm:?\s*\"([\w./-]+)\"")  # no MetricName: the alarm's own name says what it watches
 _ALARM_THRESHOLD = re.compile(r"(?:greater than|above|exceed\w*)\s*(?:or equal to\s*)?(?:the\s*)?threshold\s*\(?\s*"
                               r"(\d+(?:\.\d+)?)")
 _ALARM_BELOW = re.compile(r"less than (?:or equal to\s*)?(?:the\s*)?threshold\s*\(?\s*(\d+(?:\.\d+)?)")
@@ -276,7 +281,7 @@ def _load_or_pct_cpu(text: str) -> Found:
 
 def _alarm_threshold(text: str, kind: str) -> Found:
     """A cloud alarm's own statement (CloudWatch style): MetricName CPUUtilization crossed 'the threshold (95.0)'."""
-    metric, crossed = _ALARM_METRIC.search(text), _ALARM_THRESHOLD.search(text)
+    metric, crossed = _ALARM_METRIC.search(text) or _ALARM_NAME.search(text), _ALARM_THRESHOLD.search(text)
     if metric and crossed and kind in metric.group(1).lower():
         return float(crossed.group(1)), f"{metric.group(1)} {crossed.group(0)}"
     return None, ""
