@@ -27,8 +27,8 @@ import httpx
 import psutil
 
 from bench.common import BENCH_LIMITS, free_port, percentile, report
-from services.executor.process_backend import pids_listening_on
 from shared.events.incident import INCIDENTS_STREAM
+from shared.inspection import pids_listening_on
 from shared.jetstream import connect
 from tests.platform import Platform
 

@@ -76,7 +76,7 @@ async def js_call(awaitable: Awaitable[T]) -> T:
         return await awaitable
     except asyncio.CancelledError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # translated, never swallowed
         translated = translate(exc)
         if translated is exc:
             raise

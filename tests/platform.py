@@ -14,8 +14,8 @@ import httpx
 import psutil
 
 from aegis.nats_server import port_free
-from services.executor.process_backend import pids_listening_on
 from shared.eventstore import EventStore
+from shared.inspection import pids_listening_on
 from shared.jetstream import connect
 from tests.helpers import free_port, wait_sync
 

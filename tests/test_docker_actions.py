@@ -9,10 +9,11 @@ import httpx
 import pytest
 
 from services.executor.actions import Actions
-from services.executor.process_backend import pids_listening_on, process_replicas, stop_pids
+from services.executor.process_backend import process_replicas, stop_pids
 from shared.config import TargetConfig, load_settings
 from shared.errors import ActionError
 from shared.events.system import TargetRegistered
+from shared.inspection import pids_listening_on
 from shared.projections.inventory import InventoryView
 from tests.builders import Given
 from tests.docker_support import WEB_COMMAND

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import websockets
 
-from services.executor.process_backend import pids_listening_on
+from shared.inspection import pids_listening_on
 from tests.helpers import wait_sync
 from tests.platform import Platform, alert, demo_ports_free, kill_target, stored_types
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.executor.process_backend import pids_listening_on
+from shared.inspection import pids_listening_on
 from tests.helpers import wait_sync
 from tests.platform import Platform, demo_ports_free, dump
 

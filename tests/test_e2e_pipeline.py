@@ -13,7 +13,7 @@ import httpx
 import pytest
 import websockets
 
-from services.executor.process_backend import pids_listening_on, target_pids
+from shared.inspection import pids_listening_on, target_pids
 from tests.helpers import eventually, wait_sync
 from tests.platform import Platform, alert, demo_ports_free, dump, kill_target, stored_types
 

@@ -12,9 +12,9 @@ import signal
 import httpx
 import pytest
 
-from services.executor.process_backend import pids_listening_on
 from shared.events import incident as ev
 from shared.eventstore import EventStore
+from shared.inspection import pids_listening_on
 from shared.jetstream import connect
 from tests.helpers import eventually, wait_sync
 from tests.platform import Platform, demo_ports_free, wait_gone

@@ -9,10 +9,11 @@ import httpx
 import pytest
 
 from services.executor.handlers import Executor
-from services.executor.process_backend import pids_listening_on, start_detached, stop_pids
+from services.executor.process_backend import start_detached, stop_pids
 from shared.aggregate import load_incident
 from shared.config import TargetConfig, load_settings
 from shared.eventstore import EventStore
+from shared.inspection import pids_listening_on
 from shared.projections.inventory import InventoryView
 from shared.service import ServiceContext
 from tests.builders import DELIVERY, analysis, council_approved, received

@@ -11,11 +11,12 @@ import sys
 import pytest
 
 from services.executor.handlers import Executor
-from services.executor.process_backend import pids_listening_on, start_detached, stop_pids, target_pids
+from services.executor.process_backend import start_detached, stop_pids
 from shared.aggregate import load_incident
 from shared.config import TargetConfig, load_settings
 from shared.events.system import TargetRegistered
 from shared.eventstore import EventStore
+from shared.inspection import pids_listening_on, target_pids
 from shared.lease import Leases
 from shared.projections.inventory import InventoryView
 from shared.service import ServiceContext

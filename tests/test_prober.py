@@ -12,9 +12,10 @@ import time
 import httpx
 import pytest
 
-from services.executor.process_backend import pids_listening_on, start_detached, stop_pids, target_pids
+from services.executor.process_backend import start_detached, stop_pids
 from services.prober.domain import ProbeResult, TargetHealth, observe
 from shared.config import ProbeConfig, TargetConfig
+from shared.inspection import pids_listening_on, target_pids
 from tests.helpers import eventually, free_port, wait_sync
 from tests.platform import Platform
 

@@ -17,7 +17,7 @@ def serve(routes: dict[str, Route], port: int, host: str = "127.0.0.1") -> None:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:
+        def do_GET(self) -> None:  # http.server's naming
             url = urlparse(self.path)
             route = routes.get(url.path)
             if route is None:

@@ -6,14 +6,10 @@ import sys
 from pathlib import Path
 
 from aegis.nats_server import port_free, wait_for_port
-from services.executor.process_backend import (
-    pids_listening_on,
-    process_replicas,
-    start_detached,
-    stop_pids,
-)
+from services.executor.process_backend import process_replicas, start_detached, stop_pids
 from shared.config import TargetConfig
 from shared.errors import RuntimeStartError
+from shared.inspection import pids_listening_on
 
 
 def demo_targets() -> list[TargetConfig]:

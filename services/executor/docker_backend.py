@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from services.executor.replicas import command_for, free_ports, ports_of, replica_name
+from services.executor.replicas import free_ports, ports_of, replica_name
 from shared.config import NAME_PATTERN, TargetConfig
 from shared.errors import ActionError, ValidationError
-from shared.inspection import Docker
+from shared.inspection import Docker, command_for
 
 REPLICA_LABEL = "aegis.replica_of"
 

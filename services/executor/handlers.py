@@ -7,7 +7,7 @@ import contextlib
 
 import httpx
 
-from services.executor import domain, process_backend
+from services.executor import domain
 from services.executor.actions import Actions
 from services.executor.verify import check_once
 from shared.aggregate import decide_and_append, load_incident
@@ -19,6 +19,7 @@ from shared.events import Envelope
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.system import TargetRegistered
 from shared.give_up import fail_incident
+from shared.inspection import target_pids
 from shared.lease import Leases, keep_alive
 from shared.log import get_logger
 from shared.projections.inventory import InventoryView
@@ -122,7 +123,7 @@ class Executor:
             await self.verify(iid, target, cause)
             return
         if action == "RESTART" and target.kind == "process" and await asyncio.to_thread(
-                process_backend.target_pids, target):
+                target_pids, target):
             log.warning("resuming an interrupted restart: verifying without acting again",
                         extra={"incident_id": iid, "claimed_by": state.action_node})
             await decide_and_append(self.ctx.store, iid, domain.start_verification, causation=cause)

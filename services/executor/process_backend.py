@@ -13,14 +13,7 @@ import psutil
 
 from shared.config import TargetConfig
 from shared.errors import ActionError
-from shared.inspection import (  # noqa: F401 - the executor acts on what inspection finds; tests import them here
-    ProcessSnapshot,
-    listening_pids,
-    pids_listening_on,
-    pids_of,
-    process_snapshot,
-    target_pids,
-)
+from shared.inspection import PORT_TOKEN, command_for, pids_listening_on
 
 
 def stop_pids(pids: list[int], grace: float) -> list[int]:
@@ -55,17 +48,9 @@ def start_detached(target: TargetConfig, log_dir: Path | None = None) -> int:
         handle = open(log_dir / f"{target.name}.log", "ab")  # noqa: SIM115 - handed to the child
         out = handle  # type: ignore[assignment]
     try:
-        from services.executor.replicas import command_for
-
-        proc = subprocess.Popen(
-            command_for(target, target.port),
-            cwd=target.cwd or None,
-            env={**os.environ, **target.env},
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=out,
-            start_new_session=True,
-        )
+        proc = subprocess.Popen(command_for(target, target.port), cwd=target.cwd or None,
+                                env={**os.environ, **target.env}, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                start_new_session=True)
     except OSError as exc:
         raise ActionError(f"cannot start {target.name}: {exc}", target=target.name) from None
     finally:
@@ -107,12 +92,11 @@ def process_replicas(target: TargetConfig) -> list[tuple[int, str, int]]:
 
 def scale_up(target: TargetConfig, count: int, log_dir: Path | None) -> list[tuple[str, int]]:
     """Make sure replicas 1..count run, each on its own free port (`{port}` in the command)."""
-    from services.executor.replicas import PORT_TOKEN, free_ports, ports_of, replica_name
+    from services.executor.replicas import free_ports, ports_of, replica_name
 
     if not any(PORT_TOKEN in part for part in target.command):
-        raise ActionError(
-            f"{target.name}: a process target needs {PORT_TOKEN} in its command to scale", target=target.name
-        )
+        raise ActionError(f"{target.name}: a process target needs {PORT_TOKEN} in its command to scale",
+                          target=target.name)
     existing = {name: port for _, name, port in process_replicas(target)}
     used = set(existing.values()) | ports_of(target)
     out = []
@@ -123,12 +107,8 @@ def scale_up(target: TargetConfig, count: int, log_dir: Path | None) -> list[tup
             continue
         port = free_ports(1, used)[0]
         used.add(port)
-        replica = msgspec.structs.replace(
-            target,
-            name=name,
-            port=port,
-            env={**target.env, REPLICA_ENV: target.name, "AEGIS_REPLICA_NAME": name, "AEGIS_REPLICA_PORT": str(port)},
-        )
+        replica = msgspec.structs.replace(target, name=name, port=port, env={
+            **target.env, REPLICA_ENV: target.name, "AEGIS_REPLICA_NAME": name, "AEGIS_REPLICA_PORT": str(port)})
         start_detached(replica, log_dir)
         out.append((name, port))
     return out

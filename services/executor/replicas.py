@@ -6,7 +6,6 @@ import socket
 
 from shared.config import NAME_PATTERN, TargetConfig
 from shared.errors import ValidationError
-from shared.inspection import PORT_TOKEN, command_for  # noqa: F401 - the backends read them here
 
 
 def replica_name(base: str, index: int) -> str:

@@ -9,8 +9,9 @@ from typing import Any
 import psutil
 
 from services.executor.docker_backend import REPLICA_LABEL, DockerBackend
-from services.executor.process_backend import pids_listening_on, process_replicas
+from services.executor.process_backend import process_replicas
 from shared.config import TargetConfig
+from shared.inspection import pids_listening_on
 
 MB = 1024 * 1024
 
@@ -79,42 +80,25 @@ class Sampler:
         for target in targets:
             if target.kind != "process":
                 continue
-            instances = [(target.name, target.port, None)] + [
-                (n, p, target.name) for _, n, p in process_replicas(target)
-            ]
-            for name, port, replica_of in instances:
+            replicas = [(n, p, target.name) for _, n, p in process_replicas(target)]
+            for name, port, replica_of in [(target.name, target.port, None), *replicas]:
                 pids = pids_listening_on(port)
                 status = "running" if pids else "exited"
                 image = " ".join(target.command[:3])
-                listing.append(
-                    {
-                        "name": name,
-                        "status": status,
-                        "image": image,
-                        "id": str(pids[0]) if pids else "",
-                        "replica_of": replica_of,
-                    }
-                )
+                listing.append({"name": name, "status": status, "image": image, "id": str(pids[0]) if pids else "",
+                                "replica_of": replica_of})
                 if not pids:
                     continue
                 try:
                     proc = self._process(pids[0])
                     with proc.oneshot():
                         rss = proc.memory_info().rss / MB
-                        metrics.append(
-                            {
-                                "name": name,
-                                "cpu_percent": round(proc.cpu_percent(None), 2),
-                                "memory_mb": round(rss, 2),
-                                "memory_limit_mb": round(total_mb, 2),
-                                "memory_percent": round(rss / total_mb * 100, 2),
-                                "net_rx_bytes": 0,
-                                "net_tx_bytes": 0,
-                                "status": status,
-                                "uptime_seconds": round(time.time() - proc.create_time(), 1),
-                                "image": image,
-                            }
-                        )
+                        metrics.append({
+                            "name": name, "cpu_percent": round(proc.cpu_percent(None), 2),
+                            "memory_mb": round(rss, 2), "memory_limit_mb": round(total_mb, 2),
+                            "memory_percent": round(rss / total_mb * 100, 2), "net_rx_bytes": 0, "net_tx_bytes": 0,
+                            "status": status, "uptime_seconds": round(time.time() - proc.create_time(), 1),
+                            "image": image})
                 except psutil.Error:
                     continue
         return listing, metrics

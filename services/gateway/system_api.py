@@ -202,19 +202,11 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
         if len(history) >= 2 and history[-1]["t"] > history[-2]["t"]:
             last, before = history[-1], history[-2]
             rate = round((last["stream_seq"] - before["stream_seq"]) / (last["t"] - before["t"]), 2)
-        return {
-            "stages": {name: stats.percentiles(v) for name, v in stats.stage_durations(states).items()},
-            "mttr": stats.percentiles(stats.mttr(states)),
-            "throughput": {
-                "received_per_min_1m": received[60],
-                "received_per_min_5m": round(received[300] / 5, 2),
-                "resolved_per_min_1m": resolved[60],
-                "resolved_per_min_5m": round(resolved[300] / 5, 2),
-            },
-            "append_rate_per_s": rate,
-            "incidents_total": len(states),
-            "timestamp": iso(at),
-        }
+        return {"stages": {name: stats.percentiles(v) for name, v in stats.stage_durations(states).items()},
+                "mttr": stats.percentiles(stats.mttr(states)),
+                "throughput": {"received_per_min_1m": received[60], "received_per_min_5m": round(received[300] / 5, 2),
+                               "resolved_per_min_1m": resolved[60], "resolved_per_min_5m": round(resolved[300] / 5, 2)},
+                "append_rate_per_s": rate, "incidents_total": len(states), "timestamp": iso(at)}
 
     @router.get("/performance/history", summary="Periodic samples of totals and stream position")
     async def performance_history(limit: int = Query(default=100, ge=1, le=1000)) -> dict[str, Any]:
@@ -228,33 +220,20 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
             async with httpx.AsyncClient(timeout=5) as client:
                 body = (await client.get(f"{gw.settings.prometheus_url}/api/v1/targets")).json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise StoreUnavailableError(
-                f"Prometheus unreachable at {gw.settings.prometheus_url}: {type(exc).__name__}"
-            ) from None
-        return [
-            {
-                "job": t["labels"].get("job", ""),
-                "instance": t["labels"].get("instance", ""),
-                "health": t.get("health", "unknown"),
-                "labels": t["labels"],
-                "last_scrape": t.get("lastScrape"),
-                "last_error": t.get("lastError") or None,
-                "scrape_duration_seconds": t.get("lastScrapeDuration"),
-            }
-            for t in body.get("data", {}).get("activeTargets", [])
-        ]
+            raise StoreUnavailableError(f"Prometheus unreachable at {gw.settings.prometheus_url}: "
+                                        f"{type(exc).__name__}") from None
+        return [{"job": t["labels"].get("job", ""), "instance": t["labels"].get("instance", ""),
+                 "health": t.get("health", "unknown"), "labels": t["labels"], "last_scrape": t.get("lastScrape"),
+                 "last_error": t.get("lastError") or None,
+                 "scrape_duration_seconds": t.get("lastScrapeDuration")}
+                for t in body.get("data", {}).get("activeTargets", [])]
 
     @router.get("/monitoring/targets", summary="Prometheus scrape targets (503 when Prometheus is unreachable)")
     async def monitoring_targets() -> dict[str, Any]:
         targets = await prometheus_targets()
-        return {
-            "targets": targets,
-            "total": len(targets),
-            "up": sum(t["health"] == "up" for t in targets),
-            "down": sum(t["health"] == "down" for t in targets),
-            "jobs": sorted({t["job"] for t in targets}),
-            "timestamp": iso(now()),
-        }
+        return {"targets": targets, "total": len(targets), "up": sum(t["health"] == "up" for t in targets),
+                "down": sum(t["health"] == "down" for t in targets),
+                "jobs": sorted({t["job"] for t in targets}), "timestamp": iso(now())}
 
     @router.get("/monitoring/health", summary="Monitoring stack health")
     async def monitoring_health() -> JSONResponse:
@@ -271,21 +250,11 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
         up, down = sum(j["up"] for j in jobs.values()), sum(j["down"] for j in jobs.values())
         healthy = reachable and up >= down
         last = max((t["last_scrape"] for t in targets if t["last_scrape"]), default=None)
-        body = {
-            "healthy": healthy,
-            "prometheus_reachable": reachable,
-            "prometheus_url": gw.settings.prometheus_url,
-            "targets_summary": list(jobs.values()),
-            "exporters": [],
-            "metrics_collection": {
-                "collecting": up > 0,
-                "last_successful_scrape": last,
-                "scrape_interval_seconds": None,
-                "total_series": None,
-            },
-            "issues": [] if reachable else [issue],
-            "timestamp": iso(now()),
-        }
+        body = {"healthy": healthy, "prometheus_reachable": reachable, "prometheus_url": gw.settings.prometheus_url,
+                "targets_summary": list(jobs.values()), "exporters": [],
+                "metrics_collection": {"collecting": up > 0, "last_successful_scrape": last,
+                                       "scrape_interval_seconds": None, "total_series": None},
+                "issues": [] if reachable else [issue], "timestamp": iso(now())}
         return JSONResponse(body, status_code=200 if reachable else 503)
 
     return router

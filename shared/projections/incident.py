@@ -218,26 +218,14 @@ def _decided(state, env, p: ev.CouncilDecided, seq):
 
 def _approval_requested(state, env, p: ev.ApprovalRequested, seq):
     s = _require(state, p, {"AWAITING_APPROVAL"})
-    return _next(
-        s,
-        env,
-        seq,
-        _entry(env, "AWAITING_APPROVAL", f"Human approval required ({p.required_role}): {p.reason}"),
-        approval_expires_at=p.expires_at,
-        approval_role=p.required_role,
-    )
+    entry = _entry(env, "AWAITING_APPROVAL", f"Human approval required ({p.required_role}): {p.reason}")
+    return _next(s, env, seq, entry, approval_expires_at=p.expires_at, approval_role=p.required_role)
 
 
 def _approval_granted(state, env, p: ev.ApprovalGranted, seq):
     s = _require(state, p, {"AWAITING_APPROVAL"})
-    return _next(
-        s,
-        env,
-        seq,
-        _entry(env, "APPROVED", f"Approved by {p.by}." + (f" {p.comment}" if p.comment else ""), p.by),
-        status="APPROVED",
-        approved_by=p.by,
-    )
+    entry = _entry(env, "APPROVED", f"Approved by {p.by}." + (f" {p.comment}" if p.comment else ""), p.by)
+    return _next(s, env, seq, entry, status="APPROVED", approved_by=p.by)
 
 
 def _approval_closed(state, env, p, seq):
@@ -252,9 +240,8 @@ def _approval_closed(state, env, p, seq):
 def _action_started(state, env, p: ev.ActionStarted, seq):
     s = _require(state, p, {"APPROVED"})
     status = "SCALING" if p.action in SCALE_ACTIONS else "EXECUTING"
-    return _next(
-        s, env, seq, _entry(env, status, f"Executing: {p.action}"), status=status, action=p.action, action_node=p.node
-    )
+    return _next(s, env, seq, _entry(env, status, f"Executing: {p.action}"), status=status, action=p.action,
+                 action_node=p.node)
 
 
 def _action_completed(state, env, p: ev.ActionCompleted, seq):
@@ -287,15 +274,8 @@ def _resolved(state, env, p: ev.IncidentResolved, seq):
     s = _require(state, p, {"VERIFYING", "APPROVED"})
     if s.status == "APPROVED" and (s.analysis is None or s.analysis.action != "NOOP"):
         raise IllegalTransitionError("only a NOOP resolves without verification", incident_id=s.incident_id)
-    return _next(
-        s,
-        env,
-        seq,
-        _entry(env, "RESOLVED", p.message),
-        status="RESOLVED",
-        resolved_at=p.resolved_at,
-        verified=p.verified,
-    )
+    return _next(s, env, seq, _entry(env, "RESOLVED", p.message), status="RESOLVED", resolved_at=p.resolved_at,
+                 verified=p.verified)
 
 
 PRE_ACTION = frozenset({"RECEIVED", "ANALYSING", "COUNCIL_REVIEW", "AWAITING_APPROVAL", "APPROVED"})
@@ -303,17 +283,9 @@ PRE_ACTION = frozenset({"RECEIVED", "ANALYSING", "COUNCIL_REVIEW", "AWAITING_APP
 
 def _recovered(state, env, p: ev.IncidentRecovered, seq):
     s = _require(state, p, PRE_ACTION)
-    return _next(
-        s,
-        env,
-        seq,
-        _entry(env, "RECOVERED", f"Closed without action: {p.reason}"),
-        _entry(env, "RESOLVED", "Recovered before any action; incident closed."),
-        status="RESOLVED",
-        resolved_at=env.time,
-        verified=True,
-        outcome="recovered",
-    )
+    return _next(s, env, seq, _entry(env, "RECOVERED", f"Closed without action: {p.reason}"),
+                 _entry(env, "RESOLVED", "Recovered before any action; incident closed."), status="RESOLVED",
+                 resolved_at=env.time, verified=True, outcome="recovered")
 
 
 def _failed(state, env, p: ev.IncidentFailed, seq):
@@ -326,16 +298,8 @@ def _notification(state, env, p, seq):
     if isinstance(p, ev.NotificationDrafted):
         if s.notification(p.draft_id) is not None:
             raise IllegalTransitionError(f"notification {p.draft_id} already drafted", incident_id=s.incident_id)
-        note = Notification(
-            draft_id=p.draft_id,
-            channel=p.channel,
-            kind=p.kind,
-            subject=p.subject,
-            body=p.body,
-            recipients=tuple(p.recipients),
-            review=p.review,
-            drafted_by=p.drafted_by,
-        )
+        note = Notification(draft_id=p.draft_id, channel=p.channel, kind=p.kind, subject=p.subject, body=p.body,
+                            recipients=tuple(p.recipients), review=p.review, drafted_by=p.drafted_by)
         return _next(s, env, seq, notifications=s.notifications + (note,))
     current = s.notification(p.draft_id)
     if current is None:
@@ -354,13 +318,8 @@ def _notification(state, env, p, seq):
         note = msgspec.structs.replace(current, status="sending")
     elif isinstance(p, ev.NotificationSent):
         note = msgspec.structs.replace(current, status="sent")
-        entries = (
-            _entry(
-                env,
-                "NOTIFIED",
-                f"{current.kind} {p.channel} notification sent to {', '.join(p.recipients) or 'subscribers'}",
-            ),
-        )
+        entries = (_entry(env, "NOTIFIED", f"{current.kind} {p.channel} notification sent to "
+                                           f"{', '.join(p.recipients) or 'subscribers'}"),)
     else:
         note = msgspec.structs.replace(current, status="failed", error=p.error)
     notes = tuple(note if n.draft_id == p.draft_id else n for n in s.notifications)
@@ -368,57 +327,27 @@ def _notification(state, env, p, seq):
 
 
 _NOTIFICATION_MOVES = {
-    ev.NotificationEdited: {"drafted"},
-    ev.NotificationApproved: {"drafted"},
-    ev.NotificationRejected: {"drafted"},
-    ev.NotificationSending: {"approved"},
-    ev.NotificationSent: {"sending"},
+    ev.NotificationEdited: {"drafted"}, ev.NotificationApproved: {"drafted"}, ev.NotificationRejected: {"drafted"},
+    ev.NotificationSending: {"approved"}, ev.NotificationSent: {"sending"},
     ev.NotificationFailed: {"approved", "sending"},
 }
 
 
-NON_TERMINAL = frozenset(
-    {
-        "RECEIVED",
-        "ANALYSING",
-        "COUNCIL_REVIEW",
-        "AWAITING_APPROVAL",
-        "APPROVED",
-        "REJECTED",
-        "EXECUTING",
-        "SCALING",
-        "VERIFYING",
-    }
-)
+NON_TERMINAL = frozenset({"RECEIVED", "ANALYSING", "COUNCIL_REVIEW", "AWAITING_APPROVAL", "APPROVED", "REJECTED",
+                          "EXECUTING", "SCALING", "VERIFYING"})
 ALL_STATUSES = NON_TERMINAL | TERMINAL
 
 _HANDLERS: dict[type, Callable[..., IncidentState]] = {
-    ev.IncidentReceived: _received,
-    ev.RetrievalCompleted: _retrieval,
-    ev.AnalysisStarted: _analysis_started,
-    ev.AnalysisCompleted: _analysis_completed,
-    ev.VoteCast: _vote,
-    ev.CouncilDecided: _decided,
-    ev.ApprovalRequested: _approval_requested,
-    ev.ApprovalGranted: _approval_granted,
-    ev.ApprovalRejected: _approval_closed,
-    ev.ApprovalExpired: _approval_closed,
-    ev.ActionStarted: _action_started,
-    ev.ActionCompleted: _action_completed,
-    ev.ActionFailed: _action_failed,
-    ev.ScaleCompleted: _scaled,
-    ev.VerificationStarted: _verification,
-    ev.HealthChecked: _health,
-    ev.IncidentResolved: _resolved,
-    ev.IncidentRecovered: _recovered,
-    ev.IncidentFailed: _failed,
-    ev.NotificationDrafted: _notification,
-    ev.NotificationEdited: _notification,
-    ev.NotificationApproved: _notification,
-    ev.NotificationRejected: _notification,
-    ev.NotificationSending: _notification,
-    ev.NotificationSent: _notification,
-    ev.NotificationFailed: _notification,
+    ev.IncidentReceived: _received, ev.RetrievalCompleted: _retrieval, ev.AnalysisStarted: _analysis_started,
+    ev.AnalysisCompleted: _analysis_completed, ev.VoteCast: _vote, ev.CouncilDecided: _decided,
+    ev.ApprovalRequested: _approval_requested, ev.ApprovalGranted: _approval_granted,
+    ev.ApprovalRejected: _approval_closed, ev.ApprovalExpired: _approval_closed,
+    ev.ActionStarted: _action_started, ev.ActionCompleted: _action_completed, ev.ActionFailed: _action_failed,
+    ev.ScaleCompleted: _scaled, ev.VerificationStarted: _verification, ev.HealthChecked: _health,
+    ev.IncidentResolved: _resolved, ev.IncidentRecovered: _recovered, ev.IncidentFailed: _failed,
+    ev.NotificationDrafted: _notification, ev.NotificationEdited: _notification,
+    ev.NotificationApproved: _notification, ev.NotificationRejected: _notification,
+    ev.NotificationSending: _notification, ev.NotificationSent: _notification, ev.NotificationFailed: _notification,
 }
 
 

@@ -216,22 +216,12 @@ def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), m
     remedy = situation.remedy if situation else "Follows what fixed a nearly identical past incident."
     first = top.evidence[0].split(": ", 1)[-1] if top.evidence else ""
     justification = f"{remedy} Evidence: " + "; ".join(top.evidence) + "."
-    d = Diagnosis(
-        situation=top.situation,
-        action=top.action,
-        outcome=top.outcome,
-        confidence=round(confidence, 2),
-        root_cause=f"{root} ({first})" if first else root,
-        justification=justification,
-        evidence=top.evidence,
-        hypotheses=tuple(ranked),
-        replica_count=_replicas(evidence, top.action, precedents),
-        hold=(
-            f"two actions fit: {top.situation} → {top.action} ({top.score:.2f}) and {rival.situation} → "
-            f"{rival.action} ({rival.score:.2f}); a human confirms"
-            if both_act and close_call and rival
-            else ""
-        ),
-        precheck=bool(situation and situation.precheck),
-    )
+    d = Diagnosis(situation=top.situation, action=top.action, outcome=top.outcome, confidence=round(confidence, 2),
+                  root_cause=f"{root} ({first})" if first else root, justification=justification,
+                  evidence=top.evidence, hypotheses=tuple(ranked),
+                  replica_count=_replicas(evidence, top.action, precedents),
+                  hold=(f"two actions fit: {top.situation} → {top.action} ({top.score:.2f}) and {rival.situation} → "
+                        f"{rival.action} ({rival.score:.2f}); a human confirms" if both_act and close_call and rival
+                        else ""),
+                  precheck=bool(situation and situation.precheck))
     return _ladder(d, evidence)

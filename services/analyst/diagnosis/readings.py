@@ -129,7 +129,7 @@ class Readings:
 
 
 def _count(token: str) -> float:
-    token = token.lower().strip()
+    token = token.strip()
     if token in _WORD_NUMBERS:
         return float(_WORD_NUMBERS[token])
     try:
@@ -139,7 +139,6 @@ def _count(token: str) -> float:
 
 
 def _minutes(number: str, unit: str, extra_minutes: str | None = None) -> float:
-    unit = unit.lower()
     minutes = _count(number) * _UNIT_MINUTES.get(unit, 1.0)
     return minutes + (float(extra_minutes) if extra_minutes else 0.0)
 
@@ -149,7 +148,7 @@ def _number(text: str, kilo: str | None = None) -> float | None:
         value = float(text.replace(",", ""))
     except ValueError:
         return None
-    return value * {"k": 1_000, "m": 1_000_000}.get((kilo or "").lower(), 1)
+    return value * {"k": 1_000, "m": 1_000_000}.get(kilo or "", 1)
 
 
 _DEPLOY_AT = re.compile(rf"{_DEPLOY}[^\n]{{0,80}}?\b(\d{{1,2}}):(\d{{2}})\b|\b(\d{{1,2}}):(\d{{2}})\b[^\n]{{0,30}}?{_DEPLOY}")
@@ -190,7 +189,7 @@ def _deploy_age(text: str) -> tuple[float | None, str]:
         ages.append((_minutes(m.group(1), m.group(2)), m.group(0)))
         stated.append(m.span())
     for m in _DEPLOY_AGO_WORDS.finditer(text):
-        word = m.group(2).lower()
+        word = m.group(2)
         ages.append((43200.0 if "month" in word else 10080.0 if "week" in word else 1440.0, m.group(0)))
         stated.append(m.span())
     gap, gap_line = _deploy_clock_gap(text, stated)
@@ -253,6 +252,14 @@ def _over_its_threshold(text: str, phrase: str, value: float) -> float | None:
     return threshold if threshold is not None and 50 <= threshold <= value else None
 
 
+def _too_high(text: str, value: float, phrase: str) -> str | None:
+    """How a utilisation figure reads when it is too high — from 85%, or at the alert's own threshold — else None."""
+    over = None if value >= 85 else _over_its_threshold(text, phrase, value)
+    if value < 85 and over is None:
+        return None
+    return f"{value:g}% (“{phrase}”)" + (f", over its alert threshold of {over:g}%" if over is not None else "")
+
+
 def _percent(pattern: re.Pattern[str], text: str, limit: float = 100.0) -> Found:
     def found() -> Iterator[tuple[float, str]]:
         for m in pattern.finditer(text):
@@ -282,7 +289,7 @@ def _load_or_pct_cpu(text: str) -> Found:
 def _alarm_threshold(text: str, kind: str) -> Found:
     """A cloud alarm's own statement (CloudWatch style): MetricName CPUUtilization crossed 'the threshold (95.0)'."""
     metric, crossed = _ALARM_METRIC.search(text) or _ALARM_NAME.search(text), _ALARM_THRESHOLD.search(text)
-    if metric and crossed and kind in metric.group(1).lower():
+    if metric and crossed and kind in metric.group(1):
         return float(crossed.group(1)), f"{metric.group(1)} {crossed.group(0)}"
     return None, ""
 
@@ -292,9 +299,9 @@ _MEMORY_WORDS = ("mem", "rss", "heap", "ram", "limit", "working set")
 
 
 def _memory_ratio(text: str) -> Found:
-    pairs = ((float(m.group(1)) * _SIZE_MB[m.group(2).lower()], float(m.group(3)) * _SIZE_MB[m.group(4).lower()],
+    pairs = ((float(m.group(1)) * _SIZE_MB[m.group(2)], float(m.group(3)) * _SIZE_MB[m.group(4)],
               m.group(0)) for m in _MEMORY_RATIO.finditer(text)
-             if any(w in text[max(0, m.start() - 60):m.end() + 30].lower() for w in _MEMORY_WORDS))
+             if any(w in text[max(0, m.start() - 60):m.end() + 30] for w in _MEMORY_WORDS))
     return _highest(_share(*p) for p in pairs if p[1] > 0 and p[0] <= p[1] * 1.2)
 
 
@@ -309,7 +316,7 @@ def _ratios(text: str, pattern: re.Pattern[str], now: tuple[int, int], base: tup
     """now / base for every match (groups: the figure and its k/M suffix); with `near`, only matches with one of
     those words just before or inside them."""
     for m in pattern.finditer(text):
-        if near and not any(w in text[max(0, m.start() - 40):m.end()].lower() for w in near):
+        if near and not any(w in text[max(0, m.start() - 40):m.end()] for w in near):
             continue
         a, b = _number(m.group(now[0]), m.group(now[1])), _number(m.group(base[0]), m.group(base[1]))
         if a and b:
@@ -365,11 +372,9 @@ def read(text: str, deployed_minutes_ago: float | None = None) -> Readings:
     memory, memory_line = _highest([*_stated(_percent(_MEMORY_PCT, text)), *_as_share(_memory_ratio(text)),
                                      *_as_share(_alarm_threshold(text, "mem"))])
     if memory is not None:
-        over = _over_its_threshold(text, memory_line, memory)
-        if memory >= 85 or over:
+        if (high := _too_high(text, memory, memory_line)) is not None:
             features.add("high_memory")
-            lines["high_memory"] = f"memory at {memory:g}% (“{memory_line}”)" + (
-                f", over its alert threshold of {over:g}%" if over and memory < 85 else "")
+            lines["high_memory"] = f"memory at {high}"
         elif memory < 70:
             features.add("low_memory")
             lines["low_memory"] = f"memory only at {memory:g}% (“{memory_line}”)"
@@ -378,11 +383,9 @@ def read(text: str, deployed_minutes_ago: float | None = None) -> Readings:
                               *_as_share(_cpu_cores(text)), *_as_share(_load_or_pct_cpu(text)),
                               *_as_share(_alarm_threshold(text, "cpu"))])
     if cpu is not None:
-        over = _over_its_threshold(text, cpu_line, cpu)
-        if cpu >= 85 or over:
+        if (high := _too_high(text, cpu, cpu_line)) is not None:
             features.add("high_cpu")
-            lines["high_cpu"] = f"CPU at {cpu:g}% (“{cpu_line}”)" + (
-                f", over its alert threshold of {over:g}%" if over and cpu < 85 else "")
+            lines["high_cpu"] = f"CPU at {high}"
         elif cpu <= 30:
             features.add("low_cpu")
 
