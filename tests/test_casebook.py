@@ -15,6 +15,7 @@ from services.analyst.diagnosis.casebook import (
     Casebook,
     Opinion,
     Reference,
+    cache_key,
     load_references,
     reference_text,
     shipped_casebook,
@@ -69,6 +70,39 @@ def test_the_opinion_is_the_fitted_models_own_probability_and_cosine_similarity(
     assert opinion.probability == pytest.approx(float(expected[best]), abs=1e-12)
     similarities = (vector @ CASEBOOK._matrix.T).toarray().ravel()
     assert opinion.nearest_similarity == pytest.approx(float(np.max(similarities)), abs=1e-12)
+
+
+def test_a_fitted_casebook_is_kept_in_the_cache_and_read_back_unchanged(tmp_path, monkeypatch, caplog):
+    from services.analyst.diagnosis import casebook as module
+
+    references = CASEBOOK.references
+    first = module._fitted(references, tmp_path)
+    [saved] = tmp_path.glob("casebook-*.npz")
+    (tmp_path / "casebook-0000.npz").write_bytes(b"from references that changed since")
+    texts = [r.text for r in references[::40]] + [reference_text("OOMKilled", "exit code 137"), ""]
+
+    def no_fit(self, refs):  # the second start must read the file, not fit
+        raise AssertionError("fitted again")
+    with monkeypatch.context() as patch:
+        patch.setattr(Casebook, "__init__", no_fit)
+        second = module._fitted(references, tmp_path)
+    assert [second.opinion(t) for t in texts] == [first.opinion(t) for t in texts]
+
+    saved.write_bytes(b"not an npz file")  # a damaged cache costs a fit and a warning, nothing else
+    with caplog.at_level("WARNING"):
+        third = module._fitted(references, tmp_path)
+    assert "fitting again" in caplog.text and third.opinion(texts[0]) == first.opinion(texts[0])
+    assert [p.name for p in tmp_path.glob("casebook-*.npz")] == [saved.name]  # rewritten; the stale one is gone
+
+
+def test_the_cache_key_follows_the_references_and_a_file_for_others_is_refused(tmp_path):
+    references = CASEBOOK.references
+    changed = [Reference(references[0].id, "crash" if references[0].situation != "crash" else "hang",
+                         references[0].text), *references[1:]]
+    assert cache_key(references) != cache_key(changed) and cache_key(references) == cache_key(list(references))
+    CASEBOOK.save(tmp_path / "book.npz")
+    with pytest.raises(ValueError, match="other reference cases"):
+        Casebook.load(tmp_path / "book.npz", references[1:])
 
 
 def _opinion(situation: str, probability: float) -> Opinion:

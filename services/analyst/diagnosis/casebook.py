@@ -11,8 +11,10 @@ The engine uses the opinion as one more piece of evidence, never as the decision
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -28,6 +30,9 @@ REFERENCE_DIR = Path(__file__).resolve().parents[3] / "corpus" / "judgment"
 REFERENCE_GLOB = "dev*.jsonl"
 MAX_CHARS = 4000  # what the opinion reads of one incident (the analyst truncates logs before this anyway)
 SITUATION_ALIASES = {"unknown": "unknown_errors"}  # the corpora's name → the knowledge's name
+ANALYZER = {"analyzer": "char_wb", "ngram_range": (3, 5), "sublinear_tf": True}  # the TF-IDF features
+C = 20.0  # the logistic regression's inverse regularisation
+CACHE_FORMAT = 1  # bump when what `save` writes changes
 
 
 @dataclass(frozen=True)
@@ -91,10 +96,10 @@ class Casebook:
         if len({r.situation for r in references}) < 2:
             raise ConfigError("the casebook needs reference cases of at least two situations")
         self.references = references
-        self._vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+        self._vectorizer = TfidfVectorizer(**ANALYZER)
         self._matrix = self._vectorizer.fit_transform([r.text for r in references])
         self._by_feature = self._matrix.T.tocsr()  # features × references: a vector's similarity to each
-        self._model = model = LogisticRegression(C=20.0, max_iter=5000)
+        self._model = model = LogisticRegression(C=C, max_iter=5000)
         model.fit(self._matrix, [r.situation for r in references])
         self.situations: tuple[str, ...] = tuple(model.classes_)
         # the fitted parameters, applied directly in `opinion`: sklearn's per-call input validation cost 3× the maths
@@ -103,6 +108,35 @@ class Casebook:
         self._idf = self._vectorizer.idf_
         self._weights = np.ascontiguousarray(model.coef_.T)  # features × situations
         self._intercept = model.intercept_
+
+    def save(self, path: Path) -> None:
+        """The fitted parameters as one .npz (arrays only: loading runs no code), written atomically."""
+        terms = sorted(self._vocabulary, key=self._vocabulary.__getitem__)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # processes starting together never share one
+        with tmp.open("wb") as out:
+            np.savez(out, terms=np.array(terms), idf=self._idf, weights=self._weights, intercept=self._intercept,
+                     situations=np.array(self.situations), ids=np.array([r.id for r in self.references]),
+                     data=self._by_feature.data, indices=self._by_feature.indices, indptr=self._by_feature.indptr)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path, references: list[Reference]) -> Casebook:
+        """A casebook `save` wrote for exactly these references; ValueError when the file does not fit them."""
+        from scipy.sparse import csr_matrix
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        with np.load(path, allow_pickle=False) as saved:
+            if saved["ids"].tolist() != [r.id for r in references]:
+                raise ValueError(f"{path} was saved for other reference cases")
+            book = cls.__new__(cls)
+            book.references = references
+            book._analyzer = TfidfVectorizer(**ANALYZER).build_analyzer()  # char n-grams: nothing to fit
+            book._vocabulary = {term: i for i, term in enumerate(saved["terms"].tolist())}
+            book._idf, book._weights, book._intercept = saved["idf"], saved["weights"], saved["intercept"]
+            book.situations = tuple(saved["situations"].tolist())
+            book._by_feature = csr_matrix((saved["data"], saved["indices"], saved["indptr"]),
+                                          shape=(len(book._vocabulary), len(references)))
+        return book
 
     def without(self, ids: set[str]) -> Casebook:
         """The same casebook without the given reference cases (an evaluation must not find its own cases here)."""
@@ -137,13 +171,48 @@ _BUILT: dict[Path, Casebook | None] = {}
 _LOCK = threading.Lock()
 
 
-def shipped_casebook(directory: Path = REFERENCE_DIR) -> Casebook | None:
-    """The casebook built from the reference cases in `directory` (once per process, ~1 s); None, with a warning in
-    the log, where no reference files are installed (the diagnosis then stands on the signatures alone)."""
+def cache_key(references: list[Reference]) -> str:
+    """What the fitted casebook depends on: the reference cases, the model's settings and the scikit-learn release."""
+    import sklearn
+
+    digest = hashlib.sha256(f"{CACHE_FORMAT}|{sklearn.__version__}|{ANALYZER}|C={C}".encode())
+    for r in references:
+        digest.update(f"\0{r.id}\0{r.situation}\0{r.text}".encode())
+    return digest.hexdigest()[:20]
+
+
+def _fitted(references: list[Reference], cache_dir: Path | None) -> Casebook:
+    """Loaded from `cache_dir` when fitted before on the same references (fitting takes seconds), else fitted and
+    saved there; a cache that cannot be read or written only costs the fit."""
+    if cache_dir is None:
+        return Casebook(references)
+    path = cache_dir / f"casebook-{cache_key(references)}.npz"
+    try:
+        return Casebook.load(path, references)
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("casebook: cannot read %s (%s); fitting again", path, exc)
+    book = Casebook(references)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        book.save(path)
+        for stale in cache_dir.glob("casebook-*.npz"):  # fitted on references that have changed since
+            if stale != path:
+                stale.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("casebook: cannot save %s (%s)", path, exc)
+    return book
+
+
+def shipped_casebook(directory: Path = REFERENCE_DIR, cache_dir: Path | None = None) -> Casebook | None:
+    """The casebook of the reference cases in `directory`, once per process (fitting takes ~5 s with 664 cases;
+    with `cache_dir`, only the first start pays it); None, with a warning in the log, where no reference files are
+    installed (the diagnosis then stands on the signatures alone)."""
     with _LOCK:
         if directory not in _BUILT:
             references = load_references(directory)
             if not references:
                 log.warning("casebook: no reference cases in %s; diagnosing from the signatures alone", directory)
-            _BUILT[directory] = Casebook(references) if references else None
+            _BUILT[directory] = _fitted(references, cache_dir) if references else None
         return _BUILT[directory]
