@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import msgspec
 
 from shared.config import TargetConfig
-from shared.events.system import INVENTORY_STREAM, TargetRegistered
+from shared.events.system import INVENTORY_STREAM, TargetRegistered, TargetSpec
 from shared.eventstore import EventStore
 from shared.projections.inventory import InventoryView
 
@@ -26,8 +26,8 @@ async def register_targets(store: EventStore, targets: Iterable[TargetConfig]) -
     appended = 0
     for target in targets:
         known = current.targets.get(target.name)
-        if known is not None and msgspec.structs.asdict(known) == msgspec.structs.asdict(target):
+        if known is not None and msgspec.to_builtins(known) == msgspec.to_builtins(target):
             continue
-        await store.append_system(TargetRegistered(target=target))
+        await store.append_system(TargetRegistered(target=TargetSpec.of(target)))
         appended += 1
     return appended

@@ -47,6 +47,11 @@ def status(args: argparse.Namespace) -> int:
                     [(w["name"], "running" if w["running"] else "down", w["critical"]) for w in health["workers"]]))
     out.print(table("Pipeline stages", ["consumer", "pending", "ack pending", "redelivered"],
                     [(s["stage"], s["pending"], s["ack_pending"], s["redelivered"]) for s in pipeline["stages"]]))
+    skipped = health.get("skipped_events") or {}
+    if skipped:
+        out.print(table("Stored events a read model skipped (it does not show them)",
+                        ["read model", "skipped", "last error"],
+                        [(name, e["skipped"], e["last_error"]) for name, e in skipped.items()]))
     return 0 if health.get("status") != "unhealthy" else 1
 
 

@@ -40,6 +40,10 @@ def parse_runbook(text: str) -> list[RunbookEntry]:
         raise ValidationError('expected {"entries": [...]} or a JSON array of entries')
     entries, problems, seen = [], [], set()
     for n, item in enumerate(items):
+        unknown = sorted(set(item) - set(RunbookEntry.__struct_fields__)) if isinstance(item, dict) else []
+        if unknown:  # a typo would otherwise be dropped silently
+            problems.append(f"entry {n}: unknown field(s) {', '.join(map(repr, unknown))}")
+            continue
         try:
             entry = msgspec.convert(item, RunbookEntry)
         except msgspec.ValidationError as exc:

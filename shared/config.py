@@ -23,6 +23,7 @@ SUPPORTED_ACTIONS = {  # what each kind of target can undergo (the council check
 ENV_PREFIX = "AEGIS_"
 SERVICE_NAMES = ("gateway", "analyst", "council", "executor", "notifier", "prober")  # what `aegis up` supervises
 _PROCESS_SUFFIX = uuid.uuid4().hex[:6]
+PROBE_KINDS = ("http", "tcp", "process", "docker")
 
 
 class ProbeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -44,6 +45,12 @@ class ProbeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     cpu_seconds: float = 10.0  # CPU above cpu_percent this long
 
     def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Raise ValueError when a rule is broken (config load runs it; a stored record is checked when read)."""
+        if self.kind not in PROBE_KINDS:
+            raise ValueError(f"probe kind {self.kind!r} is not one of {', '.join(PROBE_KINDS)}")
         if self.interval < 0.2:
             raise ValueError("probe interval must be at least 0.2 s")
         if self.timeout <= 0 or self.failure_threshold < 1 or self.success_threshold < 1:
@@ -66,6 +73,14 @@ class TargetConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     probe: ProbeConfig | None = None  # None: an HTTP probe of health_url (or TCP on the port) with defaults
 
     def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Raise ValueError when a rule is broken (config load runs it; a stored record is checked when read)."""
+        if self.kind not in SUPPORTED_ACTIONS:
+            raise ValueError(f"target {self.name}: kind {self.kind!r} is not one of {', '.join(SUPPORTED_ACTIONS)}")
+        if self.probe is not None:
+            self.probe.check()
         if not NAME_PATTERN.match(self.name) or len(self.name) > 128:
             raise ValueError(f"target name {self.name!r} must match {NAME_PATTERN.pattern}")
         if not 1 <= self.port <= 65535:

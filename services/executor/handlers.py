@@ -17,7 +17,7 @@ from shared.consumer import ConsumerSpec, Delivery
 from shared.errors import ActionError, ConcurrencyError
 from shared.events import Envelope
 from shared.events.incident import INCIDENTS_STREAM
-from shared.events.system import TargetRegistered
+from shared.events.system import TargetRegistered, TargetSpec
 from shared.give_up import fail_incident
 from shared.inspection import target_pids
 from shared.lease import Leases, keep_alive
@@ -144,7 +144,7 @@ class Executor:
                                     causation=cause)
             return
         if outcome.registered is not None:
-            await self.ctx.store.append_system(TargetRegistered(target=outcome.registered))
+            await self.ctx.store.append_system(TargetRegistered(target=TargetSpec.of(outcome.registered)))
         detail = f"{outcome.detail}; {note}" if note else outcome.detail
         await decide_and_append(self.ctx.store, iid, domain.action_done(detail, outcome.scale), causation=cause)
         await self.verify(iid, outcome.registered or target, cause)

@@ -52,7 +52,7 @@ from shared.projections.evaluations import EvaluationsView
 from shared.projections.incident import PRE_ACTION, IncidentState, evolve
 from shared.projections.incidents_view import IncidentsView
 from shared.projections.inventory import InventoryView
-from shared.projections.projector import Projector
+from shared.projections.projector import Projector, skipped_events
 from shared.projections.runbook import RunbookView
 from shared.projections.system_view import SystemView
 from shared.silences import SilenceView
@@ -408,7 +408,9 @@ def create_app(gw: Gateway) -> FastAPI:
         checks = {"nats": gw.store.nc.is_connected, "incidents": gw.projector.caught_up,
                   "auth": gw.auth is None or gw.auth.projector.caught_up}
         ready = all(checks.values())
-        body = json.dumps({"status": "ready" if ready else "not ready", "checks": checks})
+        # skipped stored events do not make the gateway unready (it serves everything else) but are named here
+        body = json.dumps({"status": "ready" if ready else "not ready", "checks": checks,
+                           "skipped_events": skipped_events()})
         return Response(body, status_code=200 if ready else 503, media_type="application/json")
 
     @app.get("/metrics/prometheus", summary="Prometheus metrics of AegisOps itself")

@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from services.gateway import stats
+from shared.projections.projector import skipped_events
 
 BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -57,6 +58,12 @@ class _Snapshot:
         for name, b in sorted(self.gw.system.breakers.items()):
             breakers.add_metric([name], 0 if b["state"] == "closed" else 1)
         yield breakers
+        skipped = CounterMetricFamily("aegis_projection_skipped_events",
+                                      "Stored events a read model could not apply (data it does not show)",
+                                      labels=["projection"])
+        for name, entry in skipped_events().items():
+            skipped.add_metric([name], entry["skipped"])
+        yield skipped
         yield GaugeMetricFamily("aegis_ws_clients", "Connected WebSocket clients", value=len(self.gw.hub.clients))
         auth = getattr(self.gw, "auth", None)
         if auth is not None:

@@ -21,6 +21,7 @@ from shared.events import iso, now
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.system import BreakerStateChanged
 from shared.jetstream import js_call
+from shared.projections.projector import skipped_events
 from shared.version import __version__
 
 WORKER_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
@@ -187,7 +188,8 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
                 "circuit_breakers": await breakers(),
                 "workers": [{"name": n, "running": s == "running", "critical": n.split("_")[0] in CRITICAL}
                             for n, s in sorted((status or {}).items())],
-                "degradation": degr, "timestamp": iso(now()), "version": __version__}
+                "degradation": degr, "skipped_events": skipped_events(),
+                "timestamp": iso(now()), "version": __version__}
         return JSONResponse(body, status_code=503 if overall == "unhealthy" else 200)
 
     @router.get("/performance", summary="Stage latency percentiles, throughput, append rate")

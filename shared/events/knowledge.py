@@ -19,8 +19,9 @@ def clip(text: str, limit: int = TEXT_LIMIT) -> str:
     return text if len(data) <= limit else data[:limit].decode(errors="ignore")
 
 
-class RunbookEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True, gc=False):
-    """Seed 001's RunbookEntry: one resolved incident, kept for retrieval."""
+class RunbookEntry(msgspec.Struct, frozen=True, gc=False):
+    """Seed 001's RunbookEntry: one resolved incident, kept for retrieval. Lenient as stored (fields a later
+    release adds are ignored); `aegis runbook import` is where unknown fields are refused."""
 
     incident_id: str
     alert_type: str

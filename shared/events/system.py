@@ -5,7 +5,9 @@ from __future__ import annotations
 import signal
 from typing import ClassVar
 
-from shared.config import TargetConfig
+import msgspec
+
+from shared.config import ProbeConfig, TargetConfig
 from shared.events.base import Event
 
 SYSTEM_STREAM = "SYSTEM"
@@ -82,11 +84,39 @@ class BreakerStateChanged(Event, frozen=True, kw_only=True, tag="breaker.state_c
         return f"system.breakers.{self.breaker}.{self.name()}"
 
 
+# The inventory's record of a target is lenient: configuration is validated where it enters (config load), and a
+# stored record must stay readable after a release adds a field or tightens a rule — otherwise targets would vanish
+# from every read model. These keep the config structs' fields (and so their use everywhere a TargetConfig is read)
+# but ignore fields they do not know and never re-validate.
+class ProbeSpec(ProbeConfig, frozen=True, forbid_unknown_fields=False):
+    """ProbeConfig as the inventory stores it."""
+
+    kind: str = "http"  # type: ignore[assignment]  # a kind a later release adds must not make the record unreadable
+
+    def __post_init__(self) -> None:
+        pass
+
+
+class TargetSpec(TargetConfig, frozen=True, forbid_unknown_fields=False):
+    """TargetConfig as the inventory stores it."""
+
+    kind: str = "process"  # type: ignore[assignment]  # see ProbeSpec.kind
+    probe: ProbeSpec | None = None
+
+    def __post_init__(self) -> None:
+        pass
+
+    @classmethod
+    def of(cls, target: TargetConfig) -> TargetSpec:
+        """The stored form of a (validated) target."""
+        return target if isinstance(target, TargetSpec) else msgspec.convert(msgspec.to_builtins(target), cls)
+
+
 class TargetRegistered(Event, frozen=True, kw_only=True, tag="target.registered.v1"):
     """A target joined (or changed in) the inventory AegisOps may act on."""
 
     stream: ClassVar[str] = INVENTORY_STREAM
-    target: TargetConfig
+    target: TargetSpec
 
     def nats_subject(self, key: str) -> str:
         return f"inventory.{self.target.name}.{self.name()}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import weakref
 from collections.abc import Callable
 
 from nats.aio.client import Client as NATS
@@ -21,6 +22,19 @@ from shared.natsfast import stream_seq_and_pending
 
 log = get_logger("projector")
 Apply = Callable[[int, Envelope], None]
+_LIVE: weakref.WeakSet[Projector] = weakref.WeakSet()  # this process's projectors, for skipped_events()
+
+
+def skipped_events() -> dict[str, dict[str, object]]:
+    """Per read model of this process that skipped stored events: how many, and the last reason — for
+    /health/ready, the metrics and `aegis status` (a skipped event is data a read model does not show)."""
+    counts: dict[str, int] = {}
+    errors: dict[str, str] = {}
+    for p in _LIVE:
+        if p.skipped:
+            counts[p.name] = counts.get(p.name, 0) + p.skipped
+            errors[p.name] = p.last_skip_error
+    return {name: {"skipped": counts[name], "last_error": errors[name]} for name in sorted(counts)}
 
 
 class Projector:
@@ -35,10 +49,12 @@ class Projector:
         self.name = name
         self.applied_seq = 0
         self.skipped = 0
+        self.last_skip_error = ""
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._counter = itertools.count()
         self._sub: JetStreamContext.PushSubscription | None = None
         self._caught_up = asyncio.Event()
+        _LIVE.add(self)
 
     async def start(self) -> None:
         """Start consuming from the beginning of the stream."""
@@ -73,6 +89,7 @@ class Projector:
             self.apply(seq, decode(msg.data))
         except AegisError as exc:
             self.skipped += 1
+            self.last_skip_error = f"seq {seq}: {exc}"
             log.error("projection skipped an event", extra={"projection": self.name, "seq": seq, "error": str(exc)})
         self.applied_seq = seq
         if pending == 0:
