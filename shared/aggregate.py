@@ -23,8 +23,12 @@ async def load_incident(store: EventStore, incident_id: str) -> tuple[IncidentSt
 
 async def decide_and_append(store: EventStore, incident_id: str, decide: Decide, *,
                             causation: Envelope | None = None, attempts: int = 8) -> tuple[IncidentState | None, int]:
-    """Run `decide` on fresh state and append its events atomically w.r.t. other writers.
+    """Run `decide` on fresh state and append its events, each conditional on the incident's last sequence.
 
+    A writer that appended first is detected before our first event is stored (then we reload and decide again).
+    The events are not one transaction: if the store fails after the first of several, that prefix stays, and the
+    redelivered message decides again on a state that includes it (event ids are deterministic, so an event
+    written twice within the dedup window is stored once).
     Returns the incident's state after the append (folded locally, no reload) and its last sequence.
     """
     for attempt in range(attempts):

@@ -14,7 +14,7 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 
-from shared.errors import AegisError, DecodeError, EventStoreError, RetryLater
+from shared.errors import AegisError, DecodeError, EventStoreError, RetryLater, is_retryable
 from shared.events import Envelope, decode
 from shared.eventstore import READ_FLOOR
 from shared.jetstream import js_call
@@ -197,10 +197,11 @@ class ConsumerRunner:
     async def _failed(self, env: Envelope, delivery: Delivery, exc: BaseException) -> None:
         spec = self.spec
         known = isinstance(exc, AegisError)
+        retryable = is_retryable(exc)
         log.log(30 if known else 40, "handler failed",
                 extra={"durable": spec.durable, "event": env.type, "attempt": delivery.attempt,
-                       "error": repr(exc)}, exc_info=None if known else exc)
-        if delivery.last_attempt:
+                       "retryable": retryable, "error": repr(exc)}, exc_info=None if known else exc)
+        if delivery.last_attempt or not retryable:  # trying the same work again cannot help: give up now
             HANDLED.labels(spec.durable, "gave_up").inc()
             if spec.on_give_up is not None:
                 try:

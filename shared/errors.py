@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class AegisError(Exception):
-    """Root of every error AegisOps raises on purpose; carries structured fields."""
+    """Root of every error AegisOps raises on purpose; carries structured fields. `retryable` says whether the
+    same work may succeed later: a consumer gives up at once on a message that fails with a non-retryable error
+    (the incident fails with the reason) instead of redelivering it max_deliver times."""
+
+    retryable: ClassVar[bool] = True
 
     def __init__(self, message: str, **fields: Any) -> None:
         super().__init__(message)
@@ -22,14 +26,20 @@ class AegisError(Exception):
 class ConfigError(AegisError):
     """The configuration file or an AEGIS_* variable is invalid."""
 
+    retryable = False
+
 
 # --- input validation ------------------------------------------------------------------------
 class ValidationError(AegisError):
     """Input from outside (HTTP, CLI, config) does not fit its contract."""
 
+    retryable = False
+
 
 class NotFoundError(AegisError):
     """A named thing (incident, target, worker) does not exist."""
+
+    retryable = False
 
 
 class UnauthorizedError(ValidationError):
@@ -43,6 +53,8 @@ class ForbiddenError(ValidationError):
 class RateLimitedError(ValidationError):
     """Too many requests from one principal or address; try again after `retry_after` seconds (HTTP 429)."""
 
+    retryable = True
+
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message, retry_after=retry_after)
         self.retry_after = retry_after
@@ -50,7 +62,9 @@ class RateLimitedError(ValidationError):
 
 # --- domain ----------------------------------------------------------------------------------
 class DomainError(AegisError):
-    """A decision or fold refused an event."""
+    """A decision or fold refused an event (decided on fresh state, so the same message fails the same way)."""
+
+    retryable = False
 
 
 class IllegalTransitionError(DomainError):
@@ -77,6 +91,8 @@ class StoreFullError(StoreUnavailableError):
 class DecodeError(EventStoreError):
     """A stored message is not an event we can decode (poison message)."""
 
+    retryable = False
+
 
 # --- handlers ----------------------------------------------------------------------------------
 class TransientError(AegisError):
@@ -102,7 +118,17 @@ class RemoteError(AegisError):
         super().__init__(message, status=status)
         self.status = status
 
+    @property
+    def retryable(self) -> bool:  # type: ignore[override]  # per instance: a 5xx or 429 may pass, a 4xx will not
+        return self.status >= 500 or self.status == 429
+
 
 # --- runtime ------------------------------------------------------------------------------------
 class RuntimeStartError(AegisError):
     """A part of the runtime (nats-server, a service) could not be started."""
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether the work that raised `exc` may succeed if tried again (an unexpected exception may: it is treated
+    as transient, and bounded redelivery ends it)."""
+    return bool(getattr(exc, "retryable", True)) if isinstance(exc, AegisError) else True

@@ -9,6 +9,18 @@ import pytest
 
 from shared.aggregate import decide_and_append
 from shared.consumer import ConsumerRunner, ConsumerSpec
+from shared.errors import (
+    ConfigError,
+    DecodeError,
+    IllegalTransitionError,
+    NotFoundError,
+    RateLimitedError,
+    RemoteError,
+    StoreUnavailableError,
+    TransientError,
+    ValidationError,
+    is_retryable,
+)
 from shared.events import incident as ev
 from shared.events.incident import INCIDENTS_STREAM
 from tests.builders import received
@@ -129,3 +141,43 @@ async def test_changed_consumer_config_is_updated_in_place(nc):
     await ConsumerRunner(nc, spec(handler, ack_wait=7.0)).ensure_consumer()
     info = await nc.jetstream().consumer_info(INCIDENTS_STREAM, "test-analyst")
     assert info.config.ack_wait == 7.0
+
+
+@pytest.mark.parametrize("error", [ValidationError("container name 'a;b' is not valid"),
+                                   IllegalTransitionError("RESOLVED does not take a vote")])
+async def test_a_non_retryable_error_gives_up_at_once(nc, store, error):
+    attempts, given_up = [], []
+
+    async def handler(env, delivery):
+        attempts.append(delivery.attempt)
+        raise error
+
+    async def on_give_up(env, exc):
+        given_up.append(str(exc))
+
+    await store.append("inc-1", [received()], expected_seq=0)
+    async with running(nc, spec(handler, on_give_up=on_give_up, max_deliver=5, nak_delays=(0.05,))):
+        await eventually(lambda: given_up, what="give up")
+        await asyncio.sleep(0.3)  # a redelivery would have come within the nak delay
+    assert attempts == [1] and given_up == [str(error)]
+
+
+async def test_a_transient_error_is_retried_until_it_passes(nc, store):
+    attempts = []
+
+    async def handler(env, delivery):
+        attempts.append(delivery.attempt)
+        if delivery.attempt < 3:
+            raise StoreUnavailableError("JetStream did not answer")
+
+    await store.append("inc-1", [received()], expected_seq=0)
+    async with running(nc, spec(handler, max_deliver=5, nak_delays=(0.05,))):
+        await eventually(lambda: attempts == [1, 2, 3], what="third attempt")
+
+
+def test_errors_say_whether_a_retry_can_help():
+    assert not is_retryable(ValidationError("x")) and not is_retryable(DecodeError("x"))
+    assert not is_retryable(ConfigError("x")) and not is_retryable(NotFoundError("x"))
+    assert is_retryable(StoreUnavailableError("x")) and is_retryable(TransientError("x"))
+    assert is_retryable(RateLimitedError("slow down", retry_after=3)) and is_retryable(OSError("unexpected"))
+    assert is_retryable(RemoteError("bad gateway", 502)) and not is_retryable(RemoteError("bad input", 422))
