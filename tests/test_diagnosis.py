@@ -112,6 +112,43 @@ def test_readings_quote_the_text_in_its_own_case():
     assert "“Image v2.3.1 ROLLED OUT 6 minutes ago”" in found.lines["recent_deploy"]
 
 
+def test_a_deploy_of_another_service_is_not_this_ones():
+    text = ("error rate 6.3% on trip-history | Deployment driver-onboarding v3.8.0 rolled out 20m ago (team growth); "
+            "trip-history: no deploys in 11 days")
+    assert "recent_deploy" in read(text).features  # without knowing which service alerted, it reads as recent
+    assert "recent_deploy" not in read(text, service="trip-history").features
+    assert "old_deploy" in read(text, service="trip-history").features
+    own = "Deployment event 09:04: search-suggest:8.3.0 (from 8.2.4); CPU 30% -> 92% starting 09:06"
+    assert "recent_deploy" in read(own, service="search-suggest").features
+    assert "recent_deploy" in read("checkout v3.2.0 rolled out 6 minutes ago", service="checkout-api").features
+
+
+def test_an_email_that_went_out_is_not_a_deploy():
+    assert "recent_deploy" not in read("rps 9,400 vs 3,000 (summer sale email went out 18:00); p95 640ms at 18:02"
+                                       ).features
+    assert "recent_deploy" in read("release went out 18:00; 5xx from 18:02").features
+
+
+def test_the_reporters_uncertainty_needs_strong_evidence_to_act():
+    unsure = analyze("Support escalation - customers reporting slowness",
+                     '7 tickets: "invoices page hangs / spins forever" | No monitor firing, pods 6/6 Ready | '
+                     "could not reproduce from office VPN")
+    assert unsure.outcome == "human" and "unclear" in unsure.justification, unsure.justification
+    sure = analyze("KubePodCrashLooping", "OOMKilled exit code 137, Out of memory: Killed process 4121 (java); "
+                                          "not sure why the heap grows")
+    assert (sure.action, sure.outcome) == ("RESTART", "act"), sure.justification
+
+
+def test_a_cloud_provider_event_or_a_lost_backing_service_is_a_humans():
+    ebs = analyze("KubeDeploymentReplicasMismatch",
+                  "12 new pods stuck in ContainerCreating | Warning FailedAttachVolume AttachVolume.Attach failed | "
+                  "AWS Health Dashboard [Operational issue] Amazon EBS: increased API error rates")
+    assert ebs.outcome == "human", ebs.justification
+    redis = analyze("KubePodCrashLooping", "Error: connect ECONNREFUSED 10.0.4.12:6379 | process exited with code 1 | "
+                                           "sentinel: +sdown master sessions; no replica eligible for promotion")
+    assert redis.outcome == "human", redis.justification
+
+
 def test_memory_stable_is_not_high_memory_and_an_old_deploy_is_not_recent():
     assert "high_memory" not in read("CPU 99% on one core; memory stable at 41%").features
     assert deploy_age("no errors since the 3.2.0 deploy two weeks ago")[0] >= 10080

@@ -21,6 +21,9 @@ INJECTIONS = [
 ]
 
 BENIGN = [
+    "[0x00007f2a1c214360] flock() /srv/checkout/vendor/symfony/lock/Store/FlockStore.php:94",  # a path, not base64
+    "/var/www/releases/20240619103002/vendor/laravel/framework/src/Illuminate/Database/Connection.php:760",
+    'level=error msg="fetch failed" vendor=acme err="Get \\"https://api.acme.example/v2/stock\\": EOF"',
     "GET /health: connection refused",
     "ERROR: Memory usage at 98%. OOM imminent.",
     "CPU at 99% for 5 minutes; thread dump shows factorial loop",

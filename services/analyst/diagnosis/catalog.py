@@ -71,7 +71,12 @@ class Reading:
 
     def holds(self, lowered: str) -> bool:
         """True when the text says it (and nothing cancels it)."""
-        return self.any.search(lowered) is not None and not (self.unless and self.unless.search(lowered))
+        return self.find(lowered) is not None
+
+    def find(self, lowered: str) -> re.Match[str] | None:
+        """Where the text says it, or None (also when something cancels it)."""
+        match = self.any.search(lowered)
+        return None if match is None or (self.unless and self.unless.search(lowered)) else match
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ AMBIGUOUS_RATIO = 0.9  # a rival with another action this close makes the call a
 SYMPTOMS_ONLY = frozenset({"unknown_errors"})  # consistent with every cause: never a rival explanation
 CASEBOOK_MIN_PROBABILITY = 0.35  # below this the casebook's opinion is no evidence (measured on dev5 + dev6)
 CASEBOOK_ALONE = 0.6  # a situation nothing else supports needs this much: resemblance alone is weak evidence
+UNCERTAIN_ACT = 0.9  # when the reporters say they do not know the cause, acting needs this much confidence
 
 
 @dataclass(frozen=True)
@@ -63,13 +64,13 @@ def _snippet(text: str, start: int, end: int) -> str:
 def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[dict[str, list[tuple[float, str]]], dict[str, str]]:
     text = evidence.text()
     platform = evidence.platform
-    readings = read(text, platform.deployed_minutes_ago)
+    readings = read(text, platform.deployed_minutes_ago, evidence.container_name or "")
     lines = {**readings.lines, **platform.features()}
     lowered = text.lower()  # signatures are written in lower case: one lowering beats case-insensitive matching
     shown = text if len(lowered) == len(text) else lowered
-    said = {r.name for r in knowledge.readings if r.holds(lowered)}
-    lines |= {name: f"the text says {name}" for name in said}
-    present = frozenset(readings.features) | frozenset(platform.features()) | said
+    said = {r.name: m for r in knowledge.readings if (m := r.find(lowered)) is not None}
+    lines |= {name: f"the text says {name} (“{_snippet(shown, m.start(), m.end())}”)" for name, m in said.items()}
+    present = frozenset(readings.features) | frozenset(platform.features()) | frozenset(said)
     hits: dict[str, list[tuple[float, str]]] = {}
     for sig in knowledge.signatures:
         if not sig.features <= present or sig.unless_features & present:
@@ -192,7 +193,7 @@ def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), m
              knowledge: Knowledge | None = None, opinion: Opinion | None = None) -> Diagnosis:
     """The one outcome for an incident: act on a confident diagnosis, NOOP benign noise, else a human."""
     k = knowledge or shipped()
-    ranked, _ = rank(evidence, precedents, k, opinion)
+    ranked, lines = rank(evidence, precedents, k, opinion)
     if not ranked:
         return _human("No failure signature, reading or precedent matched this alert; nothing is run without a "
                       "diagnosis.", f"Unrecognised alert: {evidence.alert_type}", ranked, 0.0)
@@ -211,6 +212,12 @@ def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), m
         return _human(f"Ambiguous: {top.situation} → {top.action} ({top.score:.2f}) and {rival.situation} → "
                       f"{rival.action} ({rival.score:.2f}) are both supported; a human must choose.",
                       f"Ambiguous between {top.situation} and {rival.situation}", ranked, confidence)
+    if top.outcome == "act" and "uncertain" in lines and confidence < UNCERTAIN_ACT:
+        return _human(f"The people reporting this say its cause is unclear ({lines['uncertain']}); the best "
+                      f"hypothesis, {top.situation} → {top.action} ({confidence:.2f}), is not strong enough to act "
+                      f"on against that (≥ {UNCERTAIN_ACT:.2f} needed); a human must look.",
+                      f"Unclear: possibly {k.situations[top.situation].root_cause.lower()}"
+                      if top.situation in k.situations else f"Unclear: {evidence.alert_type}", ranked, confidence)
     situation = k.situations.get(top.situation)
     root = situation.root_cause if situation else "Same as a close precedent"
     remedy = situation.remedy if situation else "Follows what fixed a nearly identical past incident."

@@ -21,7 +21,7 @@ _DURATION = re.compile(rf"{_NUM}\s*{_UNIT}\b(?:\s*(\d+)\s*(m|min|mins|minutes)\b
 _DEPLOY = (r"(deploy(?:ed|ment|s)?|roll(?:ed)?[- ]?out|rollout|releas(?:e|ed)|upgrad(?:e|ed)|helm|argo ?cd|"
            r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
            r"image(?: tag)?|new version|version|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
-           r"feature flag|flag|config ?map|migration|cutover|revision \d+|shipped|went out|pushed|terraform|(?:kubectl |helm )?apply|"
+           r"feature flag|flag|config ?map|migration|cutover|revision \d+|shipped|(?:version|release|build|fix|patch|change) went out|pushed|terraform|(?:kubectl |helm )?apply|"
            r"ansible|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
            r"growthbook|statsig|toggle)")
 _DEPLOY_THEN_AGE = re.compile(rf"{_DEPLOY}[^\n;]{{0,60}}?\b{_NUM}\s*{_UNIT}\s*(ago|before|earlier|prior)")
@@ -155,11 +155,13 @@ _DEPLOY_AT = re.compile(rf"{_DEPLOY}[^\n]{{0,80}}?\b(\d{{1,2}}):(\d{{2}})\b|\b(\
 _CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})\b")
 
 
-def _deploy_clock_gap(text: str, stated: list[tuple[int, int]]) -> tuple[float | None, str]:
+def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "") -> tuple[float | None, str]:
     """A deploy stamped with a clock time and a later clock time (the failures) within two hours of it — unless
     its line also states the deploy's age (then the time is the line's own stamp: "10:24 deploy was 2 days ago")."""
     for m in _DEPLOY_AT.finditer(text):
         if _NO_DEPLOY.search(m.group(0)):  # "20:19 nothing deployed since Monday" dates a statement, not a deploy
+            continue
+        if _elsewhere(text, *m.span(), service):
             continue
         line_start, line_end = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end()) % (len(text) + 1)
         if any(line_start <= start < (line_end or len(text)) for start, _ in stated):
@@ -174,25 +176,59 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]]) -> tuple[float |
     return None, ""
 
 
-def deploy_age(text: str) -> tuple[float | None, str]:
-    """Minutes since the deploy the text mentions (smallest stated), with the phrase; None if not stated."""
-    return _deploy_age(text.lower())
+# What a deploy statement says was deployed: "deployment X", "X v1.2 rolled out", "X:1.2". Only hyphenated
+# identifiers count as names (service names are; "the new build" is not).
+_SERVICE_NAME = r"([a-z][a-z0-9]*(?:[-_][a-z0-9]+)+)"
+_DEPLOYED_NAME = re.compile(rf"(?:deploy(?:ment|ed)?|roll(?:ed)?[- ]?out|releas(?:e|ed)|upgrad(?:e|ed))\s+(?:of\s+)?"
+                            rf"{_SERVICE_NAME}|{_SERVICE_NAME}(?::v?\d|\s+v\d+\.\d)")
+_NOT_NAMES = frozenset({"roll-out", "re-deploy", "re-deployed", "on-call", "follow-up", "up-to-date", "built-in",
+                        "blue-green", "in-place", "hot-fix", "pre-release", "non-prod", "pre-prod"})
 
 
-def _deploy_age(text: str) -> tuple[float | None, str]:
+def _tokens(name: str) -> set[str]:
+    return {t for t in re.split(r"[-_.]", name) if len(t) > 2 and t not in ("svc", "api", "app", "service", "prod")}
+
+
+def _elsewhere(text: str, start: int, end: int, service: str) -> bool:
+    """Whether the deploy statement at text[start:end] is about another service than `service`: its clause names
+    a deployed service sharing no word with ours, and does not name ours."""
+    if not service:
+        return False
+    bounds = [i for i in (text.rfind(c, 0, start) for c in "\n;|") if i >= 0]
+    clause_start = max(bounds) + 1 if bounds else 0
+    ends = [i for i in (text.find(c, end) for c in "\n;|") if i >= 0]
+    clause = text[clause_start:min(ends) if ends else len(text)]
+    ours = service.lower()
+    if ours in clause:
+        return False
+    named = [m.group(1) or m.group(2) for m in _DEPLOYED_NAME.finditer(clause)]
+    named = [n for n in named if n not in _NOT_NAMES]
+    return bool(named) and not any(_tokens(n) & _tokens(ours) for n in named)
+
+
+def deploy_age(text: str, service: str = "") -> tuple[float | None, str]:
+    """Minutes since the deploy the text mentions (smallest stated), with the phrase; None if not stated.
+    A deploy the text attributes to another service than `service` does not count."""
+    return _deploy_age(text.lower(), service)
+
+
+def _deploy_age(text: str, service: str = "") -> tuple[float | None, str]:
     ages: list[tuple[float, str]] = []
     stated: list[tuple[int, int]] = []
     for m in _DEPLOY_THEN_AGE.finditer(text):
-        ages.append((_minutes(m.group(2), m.group(3)), m.group(0)))
         stated.append(m.span())
+        if not _elsewhere(text, *m.span(), service):
+            ages.append((_minutes(m.group(2), m.group(3)), m.group(0)))
     for m in _AGE_THEN_DEPLOY.finditer(text):
-        ages.append((_minutes(m.group(1), m.group(2)), m.group(0)))
         stated.append(m.span())
+        if not _elsewhere(text, *m.span(), service):
+            ages.append((_minutes(m.group(1), m.group(2)), m.group(0)))
     for m in _DEPLOY_AGO_WORDS.finditer(text):
         word = m.group(2)
-        ages.append((43200.0 if "month" in word else 10080.0 if "week" in word else 1440.0, m.group(0)))
         stated.append(m.span())
-    gap, gap_line = _deploy_clock_gap(text, stated)
+        if not _elsewhere(text, *m.span(), service):
+            ages.append((43200.0 if "month" in word else 10080.0 if "week" in word else 1440.0, m.group(0)))
+    gap, gap_line = _deploy_clock_gap(text, stated, service)
     if gap is not None:
         ages.append((gap, gap_line))
     if not ages:
@@ -361,8 +397,9 @@ def _as_written(lines: dict[str, str], original: str, lowered: str) -> dict[str,
     return {name: _QUOTED.sub(restore, line) for name, line in lines.items()}
 
 
-def read(text: str, deployed_minutes_ago: float | None = None) -> Readings:
-    """Every reading of one incident's text; `deployed_minutes_ago` is the platform's own record, if any.
+def read(text: str, deployed_minutes_ago: float | None = None, service: str = "") -> Readings:
+    """Every reading of one incident's text; `deployed_minutes_ago` is the platform's own record, if any; `service`
+    is the alert's target (a deploy the text attributes to another service is not this one's).
 
     The patterns are written in lower case and read the lowered text: 3× faster than case-insensitive matching."""
     original, text = text, text.lower()
@@ -422,7 +459,7 @@ def read(text: str, deployed_minutes_ago: float | None = None) -> Readings:
         features.add("long_window")
         lines["long_window"] = f"over a long window (“{window.group(0).strip()}”)"
 
-    age, age_line = _deploy_age(text)
+    age, age_line = _deploy_age(text, service)
     if deployed_minutes_ago is not None and (age is None or deployed_minutes_ago < age):
         age, age_line = deployed_minutes_ago, "the platform's inventory"
     no_deploy = _NO_DEPLOY.search(text)
