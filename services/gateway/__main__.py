@@ -57,7 +57,7 @@ async def build(ctx: ServiceContext):
         hub.broadcast(frame("ai.stream", data.get("incident_id"), data))
 
     await ctx.nc.subscribe(f"{LIVE_AI_PREFIX}.*", cb=on_token)
-    inventory, _ = await live_inventory(ctx.nc)
+    inventory, inventory_projector = await live_inventory(ctx.nc)
     gateway = Gateway(ctx.settings, ctx.store, view, projector, hub, runbook, inventory)
     gateway.auth = await start_auth(ctx.store, ctx.settings, jwt_secret(ctx.settings))
     gateway.evaluations, gateway.evaluations_projector = await start_evaluations(ctx.nc)
@@ -107,12 +107,12 @@ async def build(ctx: ServiceContext):
         server.should_exit = True
         await task
         sampler.cancel()
-        await projector.stop()
-        await runbook_projector.stop()
+        for owned in (projector, runbook_projector, inventory_projector, gateway.evaluations_projector,
+                      gateway.system_projector):  # every read model this process follows stops with it
+            if owned is not None:
+                await owned.stop()
         await gateway.auth.stop()  # type: ignore[union-attr]
-        await gateway.evaluations_projector.stop()
         await gateway.stop_projections()
-        await gateway.system_projector.stop()
 
     return [], [run_http]
 
