@@ -36,8 +36,9 @@ _RECENT_DEPLOY_WORDS = re.compile(
     r"|last )?(deploy|release|rollout|upgrade|cutover|config (change|push)|v\d)|(just|recently|newly) "
     r"(deployed|released|rolled out|upgraded|shipped)|(deploy|release|rollout|upgrade) (in progress|just finished|"
     r"completed) |coincid\w* with (the )?(deploy|release|rollout)|began with (the )?(deploy|release|rollout|new)|"
-    r"after (the )?(deploy|release|rollout|upgrade) (of|to) |(deployed|rolled out|released|upgraded|shipped|pushed) "
-    r"(at|@) \d{1,2}:\d{2}|new (image|version|release|build) (v?\d|rolled|deployed|went)|(feature flag|flag|config ?map|"
+    r"after (the )?(deploy|release|rollout|upgrade) (of|to) |(deployed|rolled out|released|upgraded|shipped|pushed)"
+    r"(?:(?!yesterday|last |ago|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{4}-\d\d-\d\d)[^\n.;]){0,50}?"
+    r"\b(at|@) \d{1,2}:\d{2}|new (image|version|release|build) (v?\d|rolled|deployed|went)|(feature flag|flag|config ?map|"
     r"config(uration)?|setting|toggle|feature|env(ironment)? var\w*)\b[^\n]{0,60}\b(changed|updated|flipped|toggled|enabled|"
     r"switched|turned on|rolled out|applied|edited)|(changed|updated|flipped|toggled|enabled) [^\n]{0,30}(feature flag|"
     r"config ?map|configuration)")
@@ -62,6 +63,11 @@ _REPLICAS = re.compile(r"(\d+)\s*(?:/\s*(\d+)\s*)?(?:running |ready |healthy |id
                        r"(\d+)")
 _RATIO = re.compile(r"(\d+(?:\.\d+)?)\s?[x×]\s*(?:the\s*|its\s*|their\s*)?(?:usual|normal|baseline|average|typical|"
                     r"weekly|daily|expected|regular|peak|forecast|last week)")
+# "3.4x vs last week", "4.1x same hour yesterday": a multiple of a past period, read only next to a rate word (a
+# latency three times last week's is no demand)
+_RATIO_VS_PERIOD = re.compile(r"(\d+(?:\.\d+)?)\s?[x×]\s*(?:vs\.?|versus|over|compared (?:to|with)|of)?\s*(?:the\s*)?"
+                              r"(?:same (?:hour|day|time|period|weekday|minute)(?: (?:last (?:week|year|month)|yesterday))?"
+                              r"|last (?:week|year|month)|yesterday|previous (?:week|day|period))")
 _PCT_ABOVE = re.compile(r"(\d{2,4})\s?%\s*(above|over|more than|higher than|up (on|from|vs\.?|over)|vs\.?|versus|"
                         r"compared to|on)\s*(the\s*)?(same \w+ )?(baseline|normal|usual|average|typical|last week|"
                         r"yesterday|forecast|week|day|hour)|\+(\d{2,4})\s?%\s*(vs\.?|versus|compared|over|above|wow|dod|on)")
@@ -92,11 +98,12 @@ _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|th
                          r"orders)) than (usual|normal)|(campaign|launch|promo\w*|push notification|"
                          r"newsletter|email blast|tv (ad|spot))[^\n.;]{0,40}(went out|started|began|went live|aired|sent)",)
 _VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|jobs|rpm|produce rate|"
-                 r"incoming|orders|load|records?|events|rows|messages|writes|ingest\w*|input)\b[^\n;]{0,25}?~?(\d[\d,.]*)\s*(k)?\s*(?:rps|qps|req/s|rpm|msg/s|/s|/min)?\s*"
+                 r"incoming|orders|load|records?|events|rows|messages|writes|ingest\w*|input)\w*\b[^\n;]{0,25}?~?(\d[\d,.]*)\s*(k)?\s*(?:rps|qps|req/s|rpm|msg/s|/s|/min)?\s*"
                  r"(?:vs\.?|versus|against|compared (?:to|with))\s*(?:the\s*|a\s*)?(?:\d+[- ]day\s*|weekly\s*|daily\s*)?"
                  r"(?:baseline|normal|usual|typical|avg|average|expected)?\s*(?:of\s*)?~?(\d[\d,.]*)\s*(k)?")
 _TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|"
-                           r"produce rate|producer rate|publish rate|ingest rate|arrival rate|producers?)[^\n.;]{0,25}"
+                           r"produce rate|producer rate|publish rate|ingest rate|arrival rate|producers?|"
+                           r"(?:messages?|msg|events?)(?: in/out| in| out)? rate)[^\n.;]{0,25}"
                            r"\b(flat|normal|steady|stable|unchanged|nominal|as usual|at baseline|within baseline|"
                            r"did not (change|increase)|not (increased|changed|up)|back to (?:the )?(?:[\w-]+ )?(?:baseline|normal|usual)|same as (every|usual|normal|yesterday|last|the same)|"
                            r"as (every|any) (weekday|day|week))|no (increase|change|spike|surge|rise)"
@@ -362,6 +369,8 @@ def _ratios(text: str, pattern: re.Pattern[str], now: tuple[int, int], base: tup
 def _demand_ratio(text: str) -> Found:
     return _highest([
         *((float(m.group(1)), m.group(0)) for m in _RATIO.finditer(text)),
+        *((float(m.group(1)), m.group(0)) for m in _RATIO_VS_PERIOD.finditer(text)
+          if any(w in text[max(0, m.start() - 40):m.end()] for w in _RATE_WORDS + ("sent", "messages", "events"))),
         *((1 + float(m.group(1) or m.group(7)) / 100, m.group(0)) for m in _PCT_ABOVE.finditer(text)),
         *_ratios(text, _FROM_TO, (4, 5), (1, 2)),
         *((1 + float(m.group(2)) / 100, m.group(0)) for m in _TRAFFIC_PLUS.finditer(text)),
