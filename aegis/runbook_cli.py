@@ -151,7 +151,7 @@ async def wait_until_indexed(nc: NATS, target: int, seqs: list[int], bound: floa
 
 
 async def export_runbook(settings: Settings) -> dict:
-    """The runbook as seed 001's {entries, total}."""
+    """The runbook as the Core API contract's {entries, total}."""
     nc = await connect(settings.nats_servers, "aegis-runbook-export")
     try:
         await ensure_streams(nc.jetstream(), settings.stream_replicas)

@@ -61,7 +61,7 @@ class Worker:
     error: str | None = None
 
     def to_json(self, max_restarts: int) -> dict:
-        """Seed 003's worker shape."""
+        """The System API contract's worker shape."""
         return {"name": self.spec.name, "status": self.status, "restart_count": self.restart_count,
                 "max_restarts": max_restarts, "last_started_at": self.last_started_at,
                 "last_crashed_at": self.last_crashed_at, "error": self.error}
@@ -200,7 +200,7 @@ class Supervisor:
             await self.start(name)
 
     def status(self) -> dict:
-        """Seed 003's supervisor status."""
+        """The System API contract's supervisor status."""
         return {"running": not self._stopping, "worker_count": len(self.workers),
                 "workers": [w.to_json(self.policy.give_up_restarts) for w in self.workers.values()],
                 "timestamp": iso(now())}

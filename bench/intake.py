@@ -1,4 +1,4 @@
-"""Webhook intake: how many seed-001 webhooks one gateway process accepts per second, and their latency.
+"""Webhook intake: how many Core API contract webhooks one gateway process accepts per second, and their latency.
 
 `aegis up --services gateway` (the embedded nats-server and the gateway only, so the downstream services do not
 compete for the two cores) with auth on; wrk (C, one thread) POSTs new incidents over `--connections` keep-alive

@@ -1,5 +1,5 @@
-"""MTTR: a process target SIGKILLed (or hung) → serving again, for AegisOps beside supervisord, Monit and seed
-000's loop in the same run.
+"""MTTR: a process target SIGKILLed (or hung) → serving again, for AegisOps beside supervisord, Monit and the
+monitor contract's loop in the same run.
 
 The same demo service (`python -m aegis.demo.calculator addition`) is run three ways and killed `--runs` times
 each. For every kill: seconds until its port answers /health again ("back"), and for AegisOps also until the
@@ -9,7 +9,7 @@ supervisord restarts its own child (autorestart); Monit polls every second (`set
 
 Hung: the process is SIGSTOPped — alive, port open, answering nothing. AegisOps (HTTP probe every 0.25 s, 0.25 s
 timeout, 2 failures) and Monit (HTTP check each 1 s cycle) are measured; supervisord has no health checks and
-never notices. Seed 000's loop (15 s checks, 30 s restart delay) is measured over `--seed-runs` kills.
+never notices. The monitor contract's loop (15 s checks, 30 s restart delay) is measured over `--seed-runs` kills.
 """
 
 from __future__ import annotations
@@ -137,11 +137,11 @@ check process calc with pidfile {pidfile}
 
 
 SEED000 = {"check_interval": 15, "restart_delay": 30, "health_check_attempts": 10, "health_check_wait": 3,
-           "health_check_timeout": 5}  # seed 000's MONITORING_CONFIG
+           "health_check_timeout": 5}  # the monitor contract's MONITORING_CONFIG
 
 
 def seed000_loop(port: int, stop: threading.Event, detected: list[float], config: dict = SEED000) -> None:
-    """Seed 000's monitor, as its README describes it, without the LLM and the human e-mail approval that come
+    """The monitor contract's loop, as its README describes it, without the LLM and the human e-mail approval that come
     before its restart (both would only add time): a health check every `check_interval` s; on failure wait
     `restart_delay` s, kill whatever holds the port, start the service detached, verify up to
     `health_check_attempts` times `health_check_wait` s apart."""
@@ -167,7 +167,7 @@ def seed000_loop(port: int, stop: threading.Event, detected: list[float], config
 
 
 def bench_seed000(work: Path, runs: int) -> dict:
-    """Kills at a random point of seed 000's 15 s cycle: → detected, and → serving again."""
+    """Kills at a random point of the monitor contract's 15 s cycle: → detected, and → serving again."""
     port = free_port()
     subprocess.Popen(CALC + [str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                      start_new_session=True)
@@ -257,7 +257,8 @@ def _ok(url: str) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--seed-runs", type=int, default=3, help="kills under seed 000's loop (≈ 50 s each)")
+    parser.add_argument("--seed-runs", type=int, default=3,
+                        help="kills under the monitor contract's loop (≈ 50 s each)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="aegis-mttr-"))
     result: dict = {"runs": args.runs}
@@ -287,7 +288,7 @@ def samples(result: dict) -> dict[str, list[float]]:
         if "values_ms" in result.get(name, {}):
             out[label] = result[name]["values_ms"]
     if "back" in result.get("seed000", {}):
-        out["seed 000 kill → back"] = result["seed000"]["back"]["values_ms"]
+        out["monitor contract loop kill → back"] = result["seed000"]["back"]["values_ms"]
     return out
 
 

@@ -138,7 +138,7 @@ SECTIONS: tuple[Section, ...] = (
         Figure("largest service RSS (not the analyst)", largest_service_rss, "MB", "≤ 150 MB", at_most(150)),
         Figure("analyst RSS, model loaded", at("rss_mb", "analyst"), "MB", "≤ 600 MB", at_most(600)),
     ), plot="webhook → RESOLVED at 20 incidents/s (ms)"),
-    Section("mttr", "MTTR beside supervisord, Monit and seed 000's loop", ("--runs", "10"), 1, (
+    Section("mttr", "MTTR beside supervisord, Monit and the monitor contract's loop", ("--runs", "10"), 1, (
         Figure("AegisOps, SIGKILL → RESOLVED (verified healthy)", at("aegisops", "resolved", "median_ms"), "ms",
                "median ≤ 500 ms", at_most(500), repetitions("aegisops", "resolved", "values_ms")),
         Figure("AegisOps, SIGKILL → serving again", at("aegisops", "back", "median_ms"), "ms",
@@ -151,10 +151,10 @@ SECTIONS: tuple[Section, ...] = (
                "median ≤ 2,000 ms", at_most(2000), repetitions("aegisops_hung", "resolved", "values_ms")),
         Figure("Monit (1 s cycle, HTTP check), hung → serving again", at("monit_hung", "median_ms"), "ms",
                "(peer)", within=repetitions("monit_hung", "values_ms")),
-        Figure("seed 000's loop, SIGKILL → failure detected", at("seed000", "detected", "median_ms"), "ms",
+        Figure("the monitor contract's loop, SIGKILL → failure detected", at("seed000", "detected", "median_ms"), "ms",
                "(peer)", within=repetitions("seed000", "detected", "values_ms")),
-        Figure("seed 000's loop, SIGKILL → serving again", at("seed000", "back", "median_ms"), "ms", "(peer)",
-               within=repetitions("seed000", "back", "values_ms")),
+        Figure("the monitor contract's loop, SIGKILL → serving again", at("seed000", "back", "median_ms"), "ms",
+               "(peer)", within=repetitions("seed000", "back", "values_ms")),
     ), plot="SIGKILL or hang → serving again / RESOLVED (ms, log scale)"),
     Section("retrieval", "Retrieval over the runbook", ("--sizes", "1000,10000,100000"), 3, (
         Figure("query p50 at 100k entries (embedding + search)", size_row(100_000, "query_p50_ms"), "ms",

@@ -39,7 +39,7 @@ class ProbeConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     expect_body: str = ""  # substring the body must contain
     expect_json: dict[str, str | int | float | bool] = {}  # top-level fields the JSON body must have
     latency_budget_ms: float = 0.0  # >0: slower answers count as failures
-    memory_percent: float = 85.0  # resource alerts (seed 001's 85%)
+    memory_percent: float = 85.0  # resource alerts (the Core API contract's 85%)
     memory_limit_mb: float = 0.0  # >0: memory_percent is of this; else of the container limit / system memory
     cpu_percent: float = 90.0
     cpu_seconds: float = 10.0  # CPU above cpu_percent this long
@@ -126,7 +126,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     min_confidence: float = 0.5
     fix_hold_window_minutes: float = 30.0  # a target failing again this soon after a verified fix escalates
     policy_file: str = ""  # TOML policy (shared/policy.py); empty: built-in defaults
-    # executor (seed 000's verification defaults; restart delay 0)
+    # executor (the monitor contract's verification defaults; restart delay 0)
     health_check_attempts: int = 10
     health_check_wait: float = 3.0
     health_check_timeout: float = 5.0
@@ -265,7 +265,7 @@ SEED_000_ALIASES = {
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for seed_name, field in SEED_000_ALIASES.items():  # seed 000's .env names, below their AEGIS_* twins
+    for seed_name, field in SEED_000_ALIASES.items():  # the monitor contract's .env names, below their AEGIS_* twins
         if seed_name in environ:
             value = environ[seed_name]
             out[field] = [v.strip() for v in value.split(",") if v.strip()] if field in _LIST_FIELDS else value

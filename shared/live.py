@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-LIVE_AI_PREFIX = "live.ai"  # live.ai.<incident_id>: {incident_id, chunk, full_text}, seed 001's ai.stream
-# request {logs, k, min_seq?} → reply seed 001's /rag/test {query, retrieved, count} + {min_seq, indexed_seq,
-# stale, waited_ms, reason if stale}, or {error}
+LIVE_AI_PREFIX = "live.ai"  # live.ai.<incident_id>: {incident_id, chunk, full_text}, the Core API contract's ai.stream
+# request {logs, k, min_seq?} → reply the Core API contract's /rag/test {query, retrieved, count} + {min_seq,
+# indexed_seq, stale, waited_ms, reason if stale}, or {error}
 RAG_QUERY = "rpc.analyst.rag"
 # request {min_seq?, wait?} → reply {min_seq, indexed_seq, stale, waited_ms, reason if stale, entries, analyst}
 INDEX_STATUS = "rpc.analyst.index"

@@ -1,5 +1,5 @@
 """Security at the gateway, against real NATS and a real uvicorn: the auth matrix of every route (generated
-from the one route table), seed 002's register/login/API keys, bad tokens, roles, rate limits and audit."""
+from the one route table), the AgentOps contract's register/login/API keys, bad tokens, roles, rate limits and audit."""
 
 from __future__ import annotations
 

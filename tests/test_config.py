@@ -70,3 +70,12 @@ def test_services_to_run_are_named_and_checked():
     assert load_settings(environ={}).services == []  # all of them
     with pytest.raises(ConfigError, match="unknown service.*nope.*known: gateway"):
         load_settings(environ={}, services=["gateway", "nope"])
+
+
+def test_the_monitor_contracts_env_names_are_read_below_their_aegis_twins():
+    s = load_settings(environ={"EMAIL_SENDER": "ops@example.org", "EMAIL_APP_PASSWORD": "app-pass",
+                               "EMAIL_RECIPIENTS": "a@example.org, b@example.org"})
+    assert (s.email_sender, s.smtp_password, s.email_recipients) == ("ops@example.org", "app-pass",
+                                                                      ["a@example.org", "b@example.org"])
+    both = load_settings(environ={"EMAIL_SENDER": "old@example.org", "AEGIS_EMAIL_SENDER": "new@example.org"})
+    assert both.email_sender == "new@example.org"

@@ -1,4 +1,4 @@
-"""Demo targets answer like seed 000's APIs and seed 001's buggy app."""
+"""Demo targets answer like the monitor contract's APIs and the Core API contract's buggy app."""
 
 from __future__ import annotations
 

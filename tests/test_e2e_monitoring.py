@@ -49,7 +49,7 @@ def test_prometheus_format_when_asked_seed_json_otherwise(stack):
     for name in ("aegis_incidents{status=\"RESOLVED\"} 1.0", "aegis_stage_seconds_bucket", "aegis_mttr_seconds_count",
                  "aegis_consumer_pending{consumer=\"analyst\"}", "aegis_ws_clients"):
         assert name in text, name
-    assert isinstance(plat.get("/metrics").json(), list)  # seed 001's JSON for everyone else
+    assert isinstance(plat.get("/metrics").json(), list)  # the Core API contract's JSON for everyone else
 
 
 async def test_monitoring_endpoints_read_a_real_prometheus(stack):

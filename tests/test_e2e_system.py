@@ -1,4 +1,4 @@
-"""Seed 003's system API against the real supervisor of `aegis up` and real NATS."""
+"""The System API contract's /api/system routes against the real supervisor of `aegis up` and real NATS."""
 
 from __future__ import annotations
 

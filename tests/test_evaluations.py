@@ -1,4 +1,4 @@
-"""Seed 002's evaluations API and the analyst's scoring consumer, in process against a real nats-server."""
+"""The AgentOps contract's evaluations API and the analyst's scoring consumer, in process against a real nats-server."""
 
 from __future__ import annotations
 

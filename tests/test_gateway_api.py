@@ -22,7 +22,7 @@ async def test_webhook_answers_the_seed_shape_and_reads_its_own_write(api):
             "analysis": None, "council_decision": None, "resolved_at": None, "error": None,
             "replicas_spawned": 0, "timeline": [{"ts": body["timeline"][0]["ts"], "status": "RECEIVED",
                                                  "message": "Incident received via webhook.", "agent": None}]}
-    assert {k: body[k] for k in seed} == seed  # seed 001's fields, then ours beside them
+    assert {k: body[k] for k in seed} == seed  # the Core API contract's fields, then ours beside them
     assert {k: body[k] for k in set(body) - set(seed)} == {
         "outcome": None,
         "needs_human": False,

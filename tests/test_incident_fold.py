@@ -1,4 +1,4 @@
-"""Given/when/then on the pure incident fold: statuses, the seed-001 timeline, illegal transitions."""
+"""Given/when/then on the pure incident fold: statuses, the Core API contract's timeline, illegal transitions."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def test_happy_path_gives_the_seed_timeline():
     assert state.health_checks == 1
     result = state.to_result()
     assert set(result) >= {"incident_id", "alert_type", "status", "analysis", "council_decision", "resolved_at",
-                           "error", "replicas_spawned", "timeline"}  # seed 001's fields, and ours beside them
+                           "error", "replicas_spawned", "timeline"}  # the Core API contract's fields, ours beside
     assert (
         result["outcome"] == "act"
         and result["needs_human"] is False

@@ -1,1 +1,2 @@
-"""Demo targets: seed 000's calculator APIs and seed 001's buggy app, as tiny stdlib HTTP services."""
+"""Demo targets: the monitor contract's calculator APIs and the Core API contract's buggy app, as tiny stdlib
+HTTP services."""

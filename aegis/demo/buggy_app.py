@@ -1,4 +1,4 @@
-"""Seed 001's buggy app (port 8000): /health and the /trigger_* routes that make it misbehave."""
+"""The Core API contract's buggy app (port 8000): /health and the /trigger_* routes that make it misbehave."""
 
 from __future__ import annotations
 

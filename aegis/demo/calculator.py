@@ -1,4 +1,5 @@
-"""Seed 000's calculator APIs: addition (8002), division (8003), multiply (8004); same routes and answers."""
+"""The monitor contract's calculator APIs: addition (8002), division (8003), multiply (8004); same routes and
+answers."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ def demo_targets() -> list[TargetConfig]:
         return TargetConfig(name=name, port=port, command=[py, "-m", *argv, "--port", "{port}"],
                             health_url=f"http://127.0.0.1:{port}/health", lb_port=lb_port.get(name, 0))
 
-    lb_port = {"buggy-app-v2": 8090}  # seed 001's nginx load balancer (port 80 there)
+    lb_port = {"buggy-app-v2": 8090}  # the Core API contract's nginx load balancer (port 80 there)
 
     return [
         target("buggy-app-v2", 8000, ["aegis.demo.buggy_app"]),

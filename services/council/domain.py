@@ -127,7 +127,7 @@ def policy_holds(state: IncidentState, a: AIAnalysis, facts: Facts) -> list[str]
 
 
 def tally(votes: Sequence[CouncilVote], holds: Sequence[str] = ()) -> CouncilDecision:
-    """≥ 2/3 APPROVED → APPROVED (seed 001); NEEDS_REVIEW counts toward going ahead, but held for a human.
+    """≥ 2/3 APPROVED → APPROVED (Core API contract); NEEDS_REVIEW counts toward going ahead, but held for a human.
 
     A SECURITY_OFFICER rejection is a veto: hard policy is never outvoted.
     """

@@ -1,4 +1,5 @@
-"""Container and process metrics, sampled every METRICS_INTERVAL_SECS into the SAMPLES stream (seed 001 shapes)."""
+"""Container and process metrics, sampled every METRICS_INTERVAL_SECS into the SAMPLES stream (Core API contract
+shapes)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ MB = 1024 * 1024
 
 
 class Sampler:
-    """Builds seed-001 ContainerMetrics for every docker container and process target (blocking; use a thread)."""
+    """Builds the Core API contract's ContainerMetrics for every docker container and process target (blocking; use
+    a thread)."""
 
     def __init__(self, docker: DockerBackend | None) -> None:
         self.docker = docker

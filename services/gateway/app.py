@@ -1,4 +1,4 @@
-"""The gateway's HTTP and WebSocket API (seed 001's contract), reading from projections of the stream."""
+"""The gateway's HTTP and WebSocket API (the Core API contract), reading from projections of the stream."""
 
 from __future__ import annotations
 
@@ -212,7 +212,7 @@ class Gateway:
 
 
 def seed_container(c: dict[str, Any]) -> dict[str, Any]:
-    """Seed 001's container shape (the sample also carries replica_of for the topology)."""
+    """The Core API contract's container shape (the sample also carries replica_of for the topology)."""
     return {k: c[k] for k in ("name", "status", "image", "id")}
 
 
@@ -236,7 +236,7 @@ def create_app(gw: Gateway) -> FastAPI:
                   description="Incident intake, status and live feed of the AegisOps remediation pipeline.")
     errors.install(app)
 
-    @app.post("/webhook", summary="Receive an incident alert (seed 001 IncidentPayload, or Alertmanager v4)",
+    @app.post("/webhook", summary="Receive an incident alert (Core API contract IncidentPayload, or Alertmanager v4)",
               openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"oneOf": [
                   IncidentPayload.model_json_schema(ref_template="#/components/schemas/{model}"),
                   AlertmanagerPayload.model_json_schema(ref_template="#/components/schemas/{model}")]}}}}})
@@ -332,7 +332,7 @@ def create_app(gw: Gateway) -> FastAPI:
     async def containers() -> list[dict[str, Any]]:
         return [seed_container(c) for c in gw.samples.get("containers", [])]
 
-    @app.get("/metrics", summary="Container metrics (seed 001 JSON), or Prometheus exposition when asked for it")
+    @app.get("/metrics", summary="Container metrics (Core API contract JSON), or Prometheus exposition if asked")
     async def metrics(accept: str = Header(default="*/*")) -> Any:
         if prometheus.wants_prometheus(accept):
             return Response(prometheus.exposition(gw, await consumer_lag(gw)), media_type=CONTENT_TYPE_LATEST)
@@ -393,7 +393,7 @@ def create_app(gw: Gateway) -> FastAPI:
     async def health() -> dict[str, Any]:
         return {"status": "ok", "mode": "GOD_MODE", "version": __version__, "ws_clients": len(gw.hub.clients)}
 
-    @app.get("/health/db", summary="JetStream (the event store) reachable, with its round trip (seed 002)")
+    @app.get("/health/db", summary="JetStream (the event store) reachable, with its round trip (AgentOps contract)")
     async def health_db() -> dict[str, Any]:
         started = asyncio.get_running_loop().time()
         try:
@@ -403,7 +403,7 @@ def create_app(gw: Gateway) -> FastAPI:
         return {"status": "ok", "database": "jetstream", "streams": info.streams,
                 "latency_ms": round((asyncio.get_running_loop().time() - started) * 1000, 2)}
 
-    @app.get("/health/ready", summary="Readiness: NATS connected and every read model caught up (seed 002)")
+    @app.get("/health/ready", summary="Readiness: NATS connected and every read model caught up (AgentOps contract)")
     async def health_ready() -> Response:
         checks = {"nats": gw.store.nc.is_connected, "incidents": gw.projector.caught_up,
                   "auth": gw.auth is None or gw.auth.projector.caught_up}

@@ -59,7 +59,8 @@ class CorrelationView:
 
 
 def result_of(state: IncidentState, incidents: IncidentsView, correlations: CorrelationView) -> dict[str, Any]:
-    """Seed 001's IncidentResult plus our fields; a joined alert ends with its primary's status and outcome."""
+    """The Core API contract's IncidentResult plus our fields; a joined alert ends with its primary's status and
+    outcome."""
     out = state.to_result()
     if state.joined:
         primary = incidents.get(state.joined)

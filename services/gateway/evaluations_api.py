@@ -1,4 +1,5 @@
-"""Seed 002's evaluations API: clients post LLM evaluations; the analyst's LLM calls appear beside them, scored."""
+"""The AgentOps contract's evaluations API: clients post LLM evaluations; the analyst's LLM calls appear beside
+them, scored."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ Name = Annotated[str, Field(min_length=1, max_length=128)]
 
 
 class EvaluationCreate(BaseModel):
-    """Seed 002's evaluation, as the agentops SDK posts it (retrieved_docs and session_id are optional)."""
+    """The AgentOps contract's evaluation, as the agentops SDK posts it (retrieved_docs and session_id are optional)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -84,7 +85,7 @@ def build_evaluations_router(view: EvaluationsView, store: EventStore, projector
     async def rendered(records: list[EvaluationRecord]) -> list[dict[str, Any]]:
         return list(await asyncio.gather(*(refill(r) for r in records)))
 
-    @router.post("/", status_code=201, summary="Record an evaluation (seed 002)")
+    @router.post("/", status_code=201, summary="Record an evaluation (AgentOps contract)")
     async def create_evaluation(body: EvaluationCreate, request: Request) -> dict[str, Any]:
         principal = getattr(getattr(request.state, "principal", None), "name", None) or "anonymous"
         rid = str(uuid.uuid4())

@@ -1,4 +1,4 @@
-"""Seed 001's WebSocket frames as a pure projection of incident events."""
+"""The Core API contract's WebSocket frames as a pure projection of incident events."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Manual operations (seed 001's POST /scale/{direction}) as incidents the operator decided, pure."""
+"""Manual operations (the Core API contract's POST /scale/{direction}) as incidents the operator decided, pure."""
 
 from __future__ import annotations
 
@@ -19,5 +19,5 @@ def manual_scale(direction: str, count: int, target: str, by: str) -> list[Event
                              analyzer="operator"),
         ev.CouncilDecided(decision=CouncilDecision(
             votes=[], final_verdict="APPROVED", consensus=True,
-            summary=f"Manual operation by {by}: no council vote (seed 001 /scale)")),
+            summary=f"Manual operation by {by}: no council vote (Core API contract /scale)")),
     ]

@@ -82,6 +82,7 @@ def exposition(gw: Any, lag: dict[str, int]) -> bytes:
 
 
 def wants_prometheus(accept: str) -> bool:
-    """Prometheus asks for openmetrics / text/plain; seed 001's clients (JSON or */*) keep the JSON body."""
+    """Prometheus asks for openmetrics / text/plain; the Core API contract's clients (JSON or */*) keep the JSON
+    body."""
     accept = accept.lower()
     return ("openmetrics" in accept or "text/plain" in accept) and "application/json" not in accept

@@ -1,5 +1,5 @@
-"""The WebSocket event registry (seed 003): every frame type with its channel, description, example and a JSON
-Schema generated from the msgspec types of its data — never written by hand."""
+"""The WebSocket event registry (System API contract): every frame type with its channel, description, example
+and a JSON Schema generated from the msgspec types of its data — never written by hand."""
 
 from __future__ import annotations
 
@@ -194,7 +194,7 @@ FRAMES: list[tuple[str, str, str, Any, Any]] = [  # type, channel, description, 
 
 
 def registry() -> dict[str, Any]:
-    """Seed 003's /api/system/websocket/events body."""
+    """The System API contract's /api/system/websocket/events body."""
     types = []
     for kind, channel, description, data_type, example in FRAMES:
         schema = msgspec.json.schema(data_type)

@@ -1,4 +1,4 @@
-"""Request models of the HTTP API (seed 001's IncidentPayload), validated at the edge."""
+"""Request models of the HTTP API (the Core API contract's IncidentPayload), validated at the edge."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ _SEVERITY = {word: level for level, words in SEVERITY_WORDS.items() for word in 
 
 
 def normalise_severity(value: str) -> str | None:
-    """Seed 001's three severities from what real sources send (HIGH, P1, sev2, warning, …); an empty value is none,
-    a word no source uses is refused with the accepted ones."""
+    """The Core API contract's three severities from what real sources send (HIGH, P1, sev2, warning, …); an empty
+    value is none, a word no source uses is refused with the accepted ones."""
     word = value.strip().lower().replace("-", "").replace(" ", "")
     if not word:
         return None

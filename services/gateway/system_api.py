@@ -1,5 +1,5 @@
-"""Seed 003's system API: supervisor control and history, pipeline lag and degradation, WS event registry,
-full health and circuit breakers."""
+"""The System API contract's /api/system routes: supervisor control and history, pipeline lag and degradation, WS
+event registry, full health and circuit breakers."""
 
 from __future__ import annotations
 

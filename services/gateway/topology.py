@@ -1,4 +1,4 @@
-"""Seed 001's topology graph from the latest container sample and the inventory, pure."""
+"""The Core API contract's topology graph from the latest container sample and the inventory, pure."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Deterministic drafts (seed 000's alert and recovery mails) for when no LLM answers."""
+"""Deterministic drafts (the monitor contract's alert and recovery mails) for when no LLM answers."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ def now() -> datetime:
 
 
 def iso(ts: datetime) -> str:
-    """ISO-8601 with milliseconds and a Z, as seed 001 writes timestamps."""
+    """ISO-8601 with milliseconds and a Z, as the Core API contract writes timestamps."""
     if ts.utcoffset():
         ts = ts.astimezone(UTC)
     return ts.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"

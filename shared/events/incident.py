@@ -1,4 +1,4 @@
-"""The incident event catalog: every fact of seed 001's pipeline, from intake to notification."""
+"""The incident event catalog: every fact of the Core API contract's pipeline, from intake to notification."""
 
 from __future__ import annotations
 

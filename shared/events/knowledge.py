@@ -20,8 +20,8 @@ def clip(text: str, limit: int = TEXT_LIMIT) -> str:
 
 
 class RunbookEntry(msgspec.Struct, frozen=True, gc=False):
-    """Seed 001's RunbookEntry: one resolved incident, kept for retrieval. Lenient as stored (fields a later
-    release adds are ignored); `aegis runbook import` is where unknown fields are refused."""
+    """The Core API contract's RunbookEntry: one resolved incident, kept for retrieval. Lenient as stored (fields
+    a later release adds are ignored); `aegis runbook import` is where unknown fields are refused."""
 
     incident_id: str
     alert_type: str
@@ -75,7 +75,7 @@ class LLMCallEvaluated(Event, frozen=True, kw_only=True, tag="evaluation.llm_cal
 
 
 class EvaluationRecorded(Event, frozen=True, kw_only=True, tag="evaluation.recorded.v1"):
-    """A client posted a seed-002 evaluation (POST /evaluations/); texts clipped to TEXT_LIMIT."""
+    """A client posted an AgentOps contract evaluation (POST /evaluations/); texts clipped to TEXT_LIMIT."""
 
     stream: ClassVar[str] = EVALUATIONS_STREAM
     id: str

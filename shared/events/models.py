@@ -1,4 +1,4 @@
-"""Value objects shared by events and read models; field names are seed 001's contract."""
+"""Value objects shared by events and read models; field names are the Core API contract's."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class Hypothesis(msgspec.Struct, frozen=True, gc=False):
 
 
 class AIAnalysis(msgspec.Struct, frozen=True, gc=False):
-    """The analyst's diagnosis and proposed action (seed 001's fields first).
+    """The analyst's diagnosis and proposed action (the Core API contract's fields first).
 
     `outcome` says what kind of answer this is: *act* (the action runs, through the council), *benign* (NOOP,
     closed only once the target's health check passes) or *human* (nothing runs; the incident fails and people
@@ -100,7 +100,7 @@ class RetrievedIncident(msgspec.Struct, frozen=True, gc=False):
 
 
 class TimelineEntry(msgspec.Struct, frozen=True, gc=False):
-    """One line of an incident's seed-001 timeline (ts is rendered to ISO text only when served)."""
+    """One line of an incident's timeline (Core API contract) (ts is rendered to ISO text only when served)."""
 
     ts: datetime
     status: str

@@ -59,7 +59,7 @@ class ApiKeyCreated(AuthEvent, frozen=True, kw_only=True, tag="auth.api_key_crea
 
     kind: ClassVar[str] = "keys"
     key_id: str
-    label: str  # the name its creator gave it (seed 002's "name")
+    label: str  # the name its creator gave it (the AgentOps contract's "name")
     owner: str  # a user id, or "bootstrap" for the admin key `aegis up` creates
     role: Role
     digest: str  # sha256 hex of the whole key

@@ -1,4 +1,4 @@
-"""Seed 002's evaluation statistics as sums and counts, so they can be kept per day and merged."""
+"""The AgentOps contract's evaluation statistics as sums and counts, so they can be kept per day and merged."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class Totals:
             self.counts[i] += other.counts[i]
 
     def to_json(self) -> dict[str, Any]:
-        """The seed-002 stats shape; the rate is over judged records; 0.0 where nothing counts."""
+        """The AgentOps contract's stats shape; the rate is over judged records; 0.0 where nothing counts."""
         out: dict[str, Any] = {
             "total_evaluations": self.total, "total_hallucinations": self.hallucinations,
             "hallucination_rate": round(self.hallucinations / self.judged, 4) if self.judged else 0.0}

@@ -1,4 +1,4 @@
-"""The evaluations read model (seed 002): records posted by clients and the analyst's scored LLM calls.
+"""The evaluations read model (AgentOps contract): records posted by clients and the analyst's scored LLM calls.
 
 Sources: `EvaluationRecorded` (as posted, `source` "api"); `LLMCallEvaluated` with an answer (`ok`), as
 mode "incident-analysis" by agent "analyst" (`source` "analyst"; provider failures have no answer to
@@ -32,7 +32,7 @@ SCORE_FIELDS = ("semantic_drift", "uncertainty", "factual_support", "hallucinati
 
 
 class EvaluationRecord(msgspec.Struct, kw_only=True, gc=False):
-    """One seed-002 evaluation, where it came from, and the stream sequence that holds it."""
+    """One AgentOps contract evaluation, where it came from, and the stream sequence that holds it."""
 
     id: str
     seq: int
@@ -65,7 +65,7 @@ class EvaluationRecord(msgspec.Struct, kw_only=True, gc=False):
         return len(self.prompt) + len(self.response) + docs
 
     def to_json(self) -> dict[str, Any]:
-        """The seed-002 evaluation shape plus incident_id, source, reasons and created_by."""
+        """The AgentOps contract's evaluation shape plus incident_id, source, reasons and created_by."""
         out = msgspec.to_builtins(self)
         for internal in ("seq", "scorable", "text_held"):
             out.pop(internal)
@@ -218,7 +218,7 @@ class EvaluationsView:
         return out
 
     def stats(self, now: datetime, days: int) -> dict[str, Any]:
-        """Seed 002's statistics over the evaluations of the last `days` days."""
+        """The AgentOps contract's statistics over the evaluations of the last `days` days."""
         cutoff = now - timedelta(days=days)
         totals = Totals()
         if self.evicted_until is not None and self.evicted_until >= cutoff:

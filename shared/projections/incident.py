@@ -44,7 +44,7 @@ class Notification(msgspec.Struct, frozen=True, gc=False):
 
 
 class IncidentState(msgspec.Struct, frozen=True, gc=False):
-    """Everything known about one incident; `to_result()` gives seed 001's IncidentResult."""
+    """Everything known about one incident; `to_result()` gives the Core API contract's IncidentResult."""
 
     incident_id: str
     alert_type: str
@@ -92,7 +92,7 @@ class IncidentState(msgspec.Struct, frozen=True, gc=False):
         return next((n for n in self.notifications if n.draft_id == draft_id), None)
 
     def to_result(self) -> dict[str, Any]:
-        """The seed-001 IncidentResult shape, field for field."""
+        """The Core API contract's IncidentResult shape, field for field."""
         return {
             "incident_id": self.incident_id,
             "alert_type": self.alert_type,

@@ -22,6 +22,6 @@ class RunbookView:
         self.applied_seq = max(self.applied_seq, seq)
 
     def to_json(self) -> dict:
-        """Seed 001's GET /runbook shape."""
+        """The Core API contract's GET /runbook shape."""
         entries = [msgspec.to_builtins(e) for e in self.entries.values()]
         return {"entries": entries, "total": len(entries)}

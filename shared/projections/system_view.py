@@ -1,4 +1,4 @@
-"""Read models of the SYSTEM stream: worker restart history (seed 003) and circuit breaker states."""
+"""Read models of the SYSTEM stream: worker restart history (System API contract) and circuit breaker states."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""/auth/* (seed 002's register, login and API keys, plus roles) and /audit, over the AUTH and AUDIT streams."""
+"""/auth/* (the AgentOps contract's register, login and API keys, plus roles) and /audit, over the AUTH and AUDIT
+streams."""
 
 from __future__ import annotations
 
@@ -131,7 +132,7 @@ def build_auth_router(auth: Auth) -> APIRouter:
             raise DomainError("a user with this email already exists") from None
         return auth.view.users[user_id].to_json()
 
-    @router.post("/auth/login", summary="Exchange email and password for a JWT (seed 002)")
+    @router.post("/auth/login", summary="Exchange email and password for a JWT (AgentOps contract)")
     async def login(body: Login, request: Request) -> dict[str, Any]:
         client = (request.client.host if request.client else "unknown")
         auth.guard.login_allowed(client)

@@ -10,7 +10,7 @@ import secrets
 
 from shared.errors import ValidationError
 
-KEY_PREFIX = "agops_"  # seed 002's key shape
+KEY_PREFIX = "agops_"  # the AgentOps contract's key shape
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,189}\.[A-Za-z]{2,24}$")
 MIN_PASSWORD, MAX_PASSWORD = 10, 256

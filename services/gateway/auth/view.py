@@ -46,7 +46,7 @@ class ApiKey:
         return self.revoked_at is None
 
     def to_json(self) -> dict:
-        """Seed 002's key shape, without the key (it was shown once) and with what it may do."""
+        """The AgentOps contract's key shape, without the key (it was shown once) and with what it may do."""
         return {"id": self.key_id, "name": self.label, "prefix": self.prefix, "owner": self.owner,
                 "role": self.role, "created_at": iso(self.created_at), "is_active": self.active,
                 "revoked_at": iso(self.revoked_at) if self.revoked_at else None}

@@ -1,4 +1,4 @@
-// The AegisOps cockpit: one page over the gateway's REST API and /ws (seed 001's frames).
+// The AegisOps cockpit: one page over the gateway's REST API and /ws (the Core API contract's frames).
 // No framework and no build step. Everything from the server is rendered with textContent, never as HTML.
 
 const KEY_STORAGE = "aegis.apiKey";
@@ -11,7 +11,7 @@ const COLORS = ["#58a6ff", "#3fb950", "#d29922", "#f85149", "#a371f7", "#39c5cf"
 const state = {
   key: localStorage.getItem(KEY_STORAGE) || "",
   me: null,
-  incidents: new Map(), // incident_id -> seed-001 IncidentResult
+  incidents: new Map(), // incident_id -> the Core API contract's IncidentResult
   rows: new Map(), // incident_id -> row element
   selected: null,
   aiText: new Map(), // incident_id -> streamed text so far
