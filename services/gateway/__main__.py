@@ -15,7 +15,7 @@ from services.gateway.auth.api import start_auth
 from services.gateway.auth.bootstrap import jwt_secret
 from services.gateway.evaluations_api import start_evaluations
 from services.gateway.feed import Hub
-from services.gateway.frames import frame
+from services.gateway.frames import AiStream, frame
 from services.gateway.schemas import IncidentPayload
 from services.gateway.system_api import PERFORMANCE_INTERVAL
 from shared.errors import AegisError
@@ -54,7 +54,8 @@ async def build(ctx: ServiceContext):
 
     async def on_token(msg) -> None:  # type: ignore[no-untyped-def]
         data = json.loads(msg.data)
-        hub.broadcast(frame("ai.stream", data.get("incident_id"), data))
+        iid = data.get("incident_id")
+        hub.broadcast(frame("ai.stream", iid, AiStream(iid or "", data.get("chunk", ""), data.get("full_text", ""))))
 
     await ctx.nc.subscribe(f"{LIVE_AI_PREFIX}.*", cb=on_token)
     inventory, inventory_projector = await live_inventory(ctx.nc)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from services.gateway.frames import frame, frames_for
+from services.gateway.frames import Frame, Heartbeat, encode, frame, frames_for
 from shared.events import Envelope
 from shared.log import get_logger
 from shared.projections.incident import IncidentState
@@ -29,9 +27,9 @@ class Hub:
             for item in frames_for(previous, state, env):
                 self.broadcast(item)
 
-    def broadcast(self, item: dict[str, Any]) -> None:
+    def broadcast(self, item: Frame) -> None:
         """Queue a frame for every client; a client too slow to keep a full queue is dropped."""
-        text = json.dumps(item)
+        text = encode(item)
         for queue in list(self.clients):
             try:
                 queue.put_nowait(text)
@@ -43,14 +41,14 @@ class Hub:
         """Run one client: heartbeat on connect and on "ping", frames as they come."""
         await ws.accept()
         queue: asyncio.Queue[str] = asyncio.Queue(CLIENT_QUEUE)
-        await ws.send_text(json.dumps(frame("heartbeat", None, {"status": "connected"})))
+        await ws.send_text(encode(frame("heartbeat", None, Heartbeat("connected"))))
         self.clients.add(queue)
         sender = asyncio.create_task(self._send(ws, queue))
         try:
             while True:
                 text = await ws.receive_text()
                 if text.strip().lower() == "ping":
-                    queue.put_nowait(json.dumps(frame("heartbeat", None, {"status": "alive"})))
+                    queue.put_nowait(encode(frame("heartbeat", None, Heartbeat("alive"))))
         except WebSocketDisconnect:
             pass
         finally:

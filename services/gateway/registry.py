@@ -1,5 +1,5 @@
 """The WebSocket event registry (System API contract): every frame type with its channel, description, example
-and a JSON Schema generated from the msgspec types of its data — never written by hand."""
+and a JSON Schema generated from the typed structs services/gateway/frames.py sends — never written by hand."""
 
 from __future__ import annotations
 
@@ -7,143 +7,29 @@ from typing import Any
 
 import msgspec
 
-from shared.events.models import AIAnalysis, CouncilDecision, CouncilVote, ScaleEvent
-
-
-class IncidentNew(msgspec.Struct):
-    incident_id: str
-    alert_type: str
-    logs: str
-
-
-class StatusUpdate(msgspec.Struct):
-    incident_id: str
-    status: str
-    message: str
-
-
-class AiThinking(msgspec.Struct):
-    incident_id: str
-    message: str
-
-
-class AiStream(msgspec.Struct):
-    incident_id: str
-    chunk: str
-    full_text: str
-
-
-class AiComplete(msgspec.Struct):
-    incident_id: str
-    analysis: AIAnalysis
-
-
-class Vote(msgspec.Struct):
-    incident_id: str
-    vote: CouncilVote
-
-
-class Decision(msgspec.Struct):
-    incident_id: str
-    decision: CouncilDecision
-
-
-class DockerAction(msgspec.Struct):
-    incident_id: str
-    action: str
-    container: str
-
-
-class Scale(msgspec.Struct):
-    incident_id: str
-    event: ScaleEvent
-
-
-class HealthCheck(msgspec.Struct):
-    incident_id: str
-    attempt: int
-    healthy: bool
-
-
-class Resolved(msgspec.Struct):
-    incident_id: str
-    resolved_at: str
-    outcome: str | None = None  # act | benign | recovered
-    verified: bool | None = None
-
-
-class Failed(msgspec.Struct):
-    incident_id: str
-    error: str
-    outcome: str | None = None  # human
-    needs_human: bool = True
-
-
-class AlertJoined(msgspec.Struct):
-    incident_id: str  # the primary incident the alert joined
-    alert_id: str
-    source: str
-    alert_type: str
-    count: int  # alerts joined to the primary so far
-
-
-class AlertSilenced(msgspec.Struct):
-    incident_id: str  # the silenced alert's own id
-    silence_id: str
-    source: str
-    alert_type: str
-
-
-class ApprovalRequested(msgspec.Struct):
-    incident_id: str
-    reason: str
-    required_role: str
-    expires_at: str | None
-
-
-class ApprovalDecided(msgspec.Struct):
-    incident_id: str
-    by: str
-    comment: str = ""
-    reason: str = ""
-
-
-class ApprovalExpired(msgspec.Struct):
-    incident_id: str
-    reason: str
-
-
-class NotificationUpdate(msgspec.Struct):
-    incident_id: str
-    draft_id: str
-    channel: str
-    status: str
-    subject: str
-
-
-class ContainerMetrics(msgspec.Struct):
-    name: str
-    cpu_percent: float
-    memory_mb: float
-    memory_limit_mb: float
-    memory_percent: float
-    net_rx_bytes: int
-    net_tx_bytes: int
-    status: str
-    uptime_seconds: float
-    image: str
-
-
-class Container(msgspec.Struct):
-    name: str
-    status: str
-    image: str
-    id: str
-
-
-class Heartbeat(msgspec.Struct):
-    status: str
-
+from services.gateway.frames import (
+    AiComplete,
+    AiStream,
+    AiThinking,
+    AlertJoined,
+    AlertSilenced,
+    ApprovalDecided,
+    ApprovalExpired,
+    ApprovalRequested,
+    Container,
+    ContainerMetrics,
+    Decision,
+    DockerAction,
+    Failed,
+    HealthCheck,
+    Heartbeat,
+    IncidentNew,
+    NotificationUpdate,
+    Resolved,
+    Scale,
+    StatusUpdate,
+    Vote,
+)
 
 FRAMES: list[tuple[str, str, str, Any, Any]] = [  # type, channel, description, data type, example
     ("heartbeat", "system", "On connect and on every 'ping'", Heartbeat, {"status": "connected"}),

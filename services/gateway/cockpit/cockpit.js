@@ -4,7 +4,6 @@
 const KEY_STORAGE = "aegis.apiKey";
 const ROLES = ["viewer", "operator", "approver", "admin"];
 const PAGE = 1000; // incidents per /incidents request
-const TERMINAL = new Set(["RESOLVED", "FAILED", "JOINED", "SILENCED"]);
 const HISTORY = 40; // metric points kept per target (two minutes at 3 s)
 const COLORS = ["#58a6ff", "#3fb950", "#d29922", "#f85149", "#a371f7", "#39c5cf", "#ff7b72", "#e3b341"];
 
@@ -470,7 +469,8 @@ function onFrame(frame) {
     case "status.update": {
       const known = state.incidents.get(id) || { incident_id: id, alert_type: "", timeline: [] };
       const entry = { ts: frame.timestamp, status: data.status, message: data.message, agent: null };
-      upsertIncident({ ...known, status: statusAfter(known.status, data.status),
+      // the gateway sends the incident's status after this line: the cockpit shows it, it does not fold events
+      upsertIncident({ ...known, status: data.incident_status || known.status,
         timeline: [...(known.timeline || []), entry] });
       if (data.status === "NOTIFIED") refreshDrafts().catch(() => {});
       break;
@@ -526,13 +526,6 @@ function onFrame(frame) {
 }
 
 // The timeline line's status is the incident status for most lines; a few are moments, not states.
-const MOMENTS = new Set(["RAG_RETRIEVAL", "AI_COMPLETE", "COUNCIL_VOTE", "COUNCIL_DECISION", "RESTARTED", "SCALED",
-  "ROLLED_BACK", "ACTION_FAILED", "NOTIFIED", "RECOVERED", "CORRELATED"]);
-function statusAfter(current, line) {
-  if (current && TERMINAL.has(current)) return current;
-  return MOMENTS.has(line) ? (current || "RECEIVED") : line;
-}
-
 // ---- start -----------------------------------------------------------------------------------
 function start() {
   $("sign-in-form").addEventListener("submit", (event) => {
