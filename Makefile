@@ -4,7 +4,7 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: setup up test unit integration e2e bench clean lock
+.PHONY: setup up test unit integration e2e bench clean lock docs
 
 $(STAMP): pyproject.toml constraints.txt
 	bash scripts/debian-packages.sh
@@ -27,3 +27,6 @@ lock:  # re-resolve the dependency set into constraints.txt (then run make test 
 
 clean:
 	rm -rf .aegis $(VENV) *.egg-info
+
+docs: $(STAMP)  # the generated section of docs/architecture.md (streams, consumers, subjects, frames)
+	$(PY) -m aegis.wiring_doc

@@ -13,10 +13,11 @@ import httpx
 import nats.errors
 
 from shared.errors import RuntimeStartError
+from shared.events.incident import IncidentFailed, IncidentRecovered, IncidentResolved
 from shared.eventstore import EventStore
 from shared.jetstream import connect
-from shared.live import INTAKE_ALERTS
 from shared.stats import percentile
+from shared.wiring import INTAKE_ALERTS, incident_subject
 
 ALERT_MIX = {
     "Memory Leak": "ERROR: Memory usage at 97%. OOM imminent.",
@@ -25,7 +26,8 @@ ALERT_MIX = {
     "DB Latency": "slow query: SELECT took 9000ms; connection pool waiting",
     "Synthetic check": "chaos: nothing is really wrong",
 }
-TERMINAL = ("resolved", "recovered", "failed")
+TERMINAL_EVENTS = (IncidentResolved, IncidentRecovered, IncidentFailed)
+TERMINAL = tuple(cls.name() for cls in TERMINAL_EVENTS)
 
 
 async def deliver(nc, body: bytes, attempts: int = 20) -> dict:  # type: ignore[no-untyped-def]
@@ -79,7 +81,7 @@ async def run_chaos(nats_url: str, url: str, count: int, rate: float, via: str, 
             if alert not in done:
                 done[alert] = seen
 
-    subs = [await nc.subscribe(f"incidents.*.{kind}", cb=on_terminal) for kind in TERMINAL]
+    subs = [await nc.subscribe(incident_subject(cls), cb=on_terminal) for cls in TERMINAL_EVENTS]
     client = httpx.AsyncClient(timeout=30, headers=headers or {})
     started = time.perf_counter()
     last_report = started

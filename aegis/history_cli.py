@@ -15,9 +15,10 @@ from aegis.replay import Cutoff, checked_id, replay
 from aegis.whatif import Comparison, compare, llm_reanalysis, offline_reanalysis, summary
 from shared.config import Settings, load_settings
 from shared.errors import NotFoundError, ValidationError
-from shared.events.incident import INCIDENTS_STREAM
+from shared.events.incident import INCIDENTS_STREAM, ActionStarted, IncidentReceived
 from shared.eventstore import EventStore
 from shared.jetstream import connect
+from shared.wiring import incident_subject
 
 SINCE = re.compile(r"^(\d+)([mhdw])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -131,7 +132,7 @@ async def _whatif(settings: Settings, args: argparse.Namespace, since: datetime 
         store = EventStore(nc, "aegis-whatif")
         inventory, history = InventoryView(), TargetHistory()
         await fold_stream(store, INVENTORY_STREAM, "inventory.>", inventory.apply)
-        await fold_stream(store, INCIDENTS_STREAM, "incidents.*.action_started", history.apply)
+        await fold_stream(store, INCIDENTS_STREAM, incident_subject(ActionStarted), history.apply)
         model = args.model
         if model is None:
             reanalyse = None
@@ -143,7 +144,7 @@ async def _whatif(settings: Settings, args: argparse.Namespace, since: datetime 
         if args.incident_id:
             ids = [args.incident_id]
         else:
-            received = await store.load_subject("incidents.*.received", INCIDENTS_STREAM)
+            received = await store.load_subject(incident_subject(IncidentReceived), INCIDENTS_STREAM)
             ids = [r.envelope.incident_id for r in received if r.envelope.time >= since]  # type: ignore[operator]
         results = []
         with progress() as bar:

@@ -20,9 +20,9 @@ from shared.events.knowledge import RUNBOOK_STREAM, RunbookEntry, RunbookEntryAd
 from shared.events.models import ACTIONS
 from shared.eventstore import EventStore
 from shared.jetstream import connect, ensure_streams
-from shared.live import INDEX_STATUS
 from shared.projections.projector import fold_stream
 from shared.projections.runbook import RunbookView
+from shared.wiring import INDEX_STATUS
 
 ID_PATTERN = INCIDENT_ID
 MAX_ERRORS_SHOWN = 20

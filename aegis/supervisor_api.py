@@ -8,8 +8,9 @@ from nats.aio.client import Client as NATS
 
 from aegis.supervisor import Supervisor
 from shared.log import get_logger
+from shared.wiring import SUPERVISOR_RPC
 
-SUBJECT = "rpc.supervisor"
+SUBJECT = SUPERVISOR_RPC
 log = get_logger("supervisor-api")
 
 

@@ -7,6 +7,7 @@ import json
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import nats.errors
 from nats.aio.client import Client as NATS
@@ -20,6 +21,7 @@ from shared.eventstore import READ_FLOOR
 from shared.jetstream import js_call
 from shared.log import get_logger, incident_id_var
 from shared.metrics import HANDLED, HANDLER_SECONDS
+from shared.wiring import consumer
 
 log = get_logger("consumer")
 MAX_RETRY_LATER = 3600.0  # a deadline further away is re-checked hourly
@@ -56,6 +58,13 @@ class ConsumerSpec:
     batch: int = 64
     concurrency: int = 32
     nak_delays: Sequence[float] = field(default_factory=lambda: (0.2, 1.0, 3.0, 10.0))
+
+    @classmethod
+    def wired(cls, durable: str, handler: Handler, **options: Any) -> ConsumerSpec:
+        """The spec of a consumer declared in shared/wiring.py (its stream and filter come from there)."""
+        declared = consumer(durable)
+        return cls(durable=declared.durable, stream=declared.stream, filter_subjects=declared.filter_subjects,
+                   handler=handler, **options)
 
     def config(self) -> ConsumerConfig:
         """The server-side consumer config this spec stands for."""

@@ -22,11 +22,11 @@ from shared.config import load_settings
 from shared.errors import ValidationError
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.knowledge import RUNBOOK_STREAM, RunbookEntry, RunbookEntryAdded
-from shared.live import INDEX_STATUS, RAG_QUERY
 from shared.projections.incidents_view import IncidentsView
 from shared.projections.inventory import InventoryView
 from shared.projections.projector import Projector
 from shared.service import ServiceContext
+from shared.wiring import INDEX_STATUS, RAG_QUERY
 from tests.data.paraphrases import INCIDENTS, REWORDED
 
 pytestmark = pytest.mark.integration

@@ -9,10 +9,10 @@ from services.analyst.embedder import Embedder
 from services.analyst.handlers import Analyst, consumers
 from services.analyst.offline import casebook_for
 from services.analyst.retrieval import Retriever
-from shared.live import DRAFT_REQUEST, INDEX_STATUS, RAG_QUERY
 from shared.projections.inventory import live_inventory
 from shared.projections.target_history import live_target_history
 from shared.service import ServiceContext, run, serve
+from shared.wiring import DRAFT_REQUEST, INDEX_STATUS, RAG_QUERY
 
 
 async def build(ctx: ServiceContext):

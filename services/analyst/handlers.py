@@ -17,17 +17,16 @@ from shared.breaker import CircuitBreaker
 from shared.consumer import ConsumerSpec, Delivery
 from shared.errors import AegisError
 from shared.events import Envelope, decode, deterministic_id, now
-from shared.events.incident import INCIDENTS_STREAM
 from shared.events.knowledge import EVALUATIONS_STREAM, EvaluationScored, LLMCallEvaluated, RunbookEntryAdded
 from shared.events.system import SYSTEM_STREAM, BreakerStateChanged
 from shared.eventstore import EventStore
 from shared.give_up import fail_incident
-from shared.live import live_ai_subject
 from shared.log import get_logger
 from shared.policy import Policy, load_policy
 from shared.projections.inventory import InventoryView
 from shared.projections.target_history import TargetHistory
 from shared.service import ServiceContext
+from shared.wiring import live_ai_subject
 
 log = get_logger("analyst")
 LLM_BREAKER = "llm"
@@ -238,12 +237,8 @@ def consumers(ctx: ServiceContext, analyst: Analyst) -> list[ConsumerSpec]:
     """The analyst's durable consumers."""
     s = ctx.settings
     return [
-        ConsumerSpec(durable="analyst", stream=INCIDENTS_STREAM, filter_subjects=["incidents.*.received"],
-                     handler=analyst.on_received, on_give_up=fail_incident(ctx, "analysis"),
-                     ack_wait=s.ack_wait, max_deliver=s.max_deliver, concurrency=8),
-        ConsumerSpec(durable="analyst-learn", stream=INCIDENTS_STREAM, filter_subjects=["incidents.*.resolved"],
-                     handler=analyst.on_resolved, ack_wait=s.ack_wait, max_deliver=s.max_deliver),
-    ] + ([ConsumerSpec(durable="analyst-scoring", stream=INCIDENTS_STREAM,  # no LLM, no LLM calls to score
-                       filter_subjects=["incidents.*.resolved", "incidents.*.recovered", "incidents.*.failed"],
-                       handler=analyst.on_terminal, ack_wait=s.ack_wait, max_deliver=s.max_deliver)]
-         if s.llm_model else [])
+        ConsumerSpec.wired("analyst", analyst.on_received, on_give_up=fail_incident(ctx, "analysis"),
+                           ack_wait=s.ack_wait, max_deliver=s.max_deliver, concurrency=8),
+        ConsumerSpec.wired("analyst-learn", analyst.on_resolved, ack_wait=s.ack_wait, max_deliver=s.max_deliver),
+    ] + ([ConsumerSpec.wired("analyst-scoring", analyst.on_terminal, ack_wait=s.ack_wait, max_deliver=s.max_deliver)]
+         if s.llm_model else [])  # no LLM, no LLM calls to score

@@ -11,7 +11,6 @@ from shared.budget import Budgets, Reservation
 from shared.consumer import ConsumerSpec, Delivery
 from shared.errors import RetryLater
 from shared.events import Envelope, now
-from shared.events.incident import INCIDENTS_STREAM
 from shared.events.models import outcome_of
 from shared.give_up import fail_incident
 from shared.policy import Policy
@@ -71,10 +70,8 @@ def consumers(ctx: ServiceContext, inventory: InventoryView, policy: Policy, his
 
     s = ctx.settings
     return [
-        ConsumerSpec(durable="council", stream=INCIDENTS_STREAM, filter_subjects=["incidents.*.analysis_completed"],
-                     handler=on_analysis, on_give_up=fail_incident(ctx, "council"), ack_wait=s.ack_wait,
-                     max_deliver=s.max_deliver),
-        ConsumerSpec(durable="council-approval-timer", stream=INCIDENTS_STREAM,
-                     filter_subjects=["incidents.*.approval_requested"], handler=on_approval_requested,
-                     ack_wait=s.ack_wait, max_deliver=APPROVAL_TIMER_DELIVERIES),
+        ConsumerSpec.wired("council", on_analysis, on_give_up=fail_incident(ctx, "council"), ack_wait=s.ack_wait,
+                           max_deliver=s.max_deliver),
+        ConsumerSpec.wired("council-approval-timer", on_approval_requested, ack_wait=s.ack_wait,
+                           max_deliver=APPROVAL_TIMER_DELIVERIES),
     ]

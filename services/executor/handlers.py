@@ -16,7 +16,6 @@ from shared.config import TargetConfig
 from shared.consumer import ConsumerSpec, Delivery
 from shared.errors import ActionError, ConcurrencyError
 from shared.events import Envelope
-from shared.events.incident import INCIDENTS_STREAM
 from shared.events.system import TargetRegistered, TargetSpec
 from shared.give_up import fail_incident
 from shared.inspection import target_pids
@@ -175,7 +174,5 @@ class Executor:
 def consumers(ctx: ServiceContext, inventory: InventoryView) -> list[ConsumerSpec]:
     """The executor's durable consumer (shared by every executor process)."""
     executor = Executor(ctx, inventory)
-    return [ConsumerSpec(durable="executor", stream=INCIDENTS_STREAM,
-                         filter_subjects=["incidents.*.council_decided", "incidents.*.approval_granted"],
-                         handler=executor.on_decision, on_give_up=fail_incident(ctx, "executor"),
-                         ack_wait=ctx.settings.executor_ack_wait, max_deliver=ctx.settings.max_deliver)]
+    return [ConsumerSpec.wired("executor", executor.on_decision, on_give_up=fail_incident(ctx, "executor"),
+                               ack_wait=ctx.settings.executor_ack_wait, max_deliver=ctx.settings.max_deliver)]

@@ -23,13 +23,13 @@ from shared.events.incident import INCIDENTS_STREAM
 from shared.events.knowledge import RUNBOOK_STREAM
 from shared.events.system import SYSTEM_STREAM
 from shared.jetstream import SAMPLES_STREAM
-from shared.live import INTAKE_ALERTS, LIVE_AI_PREFIX
 from shared.log import get_logger
 from shared.projections.incidents_view import IncidentsView
 from shared.projections.inventory import live_inventory
 from shared.projections.projector import Projector
 from shared.projections.runbook import RunbookView
 from shared.service import ServiceContext, run, serve
+from shared.wiring import INTAKE_ALERTS, LIVE_AI_PREFIX
 
 log = get_logger("gateway")
 

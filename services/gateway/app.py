@@ -47,7 +47,6 @@ from shared.events.correlation import CORRELATION_STREAM
 from shared.events.incident import IncidentReceived
 from shared.events.silences import SILENCES_STREAM
 from shared.eventstore import EventStore
-from shared.live import RAG_QUERY
 from shared.projections.evaluations import EvaluationsView
 from shared.projections.incident import PRE_ACTION, IncidentState, evolve
 from shared.projections.incidents_view import IncidentsView
@@ -57,6 +56,7 @@ from shared.projections.runbook import RunbookView
 from shared.projections.system_view import SystemView
 from shared.silences import SilenceView
 from shared.version import __version__
+from shared.wiring import RAG_QUERY
 
 
 @dataclass

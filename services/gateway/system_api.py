@@ -23,9 +23,10 @@ from shared.events.system import BreakerStateChanged
 from shared.jetstream import js_call
 from shared.projections.projector import skipped_events
 from shared.version import __version__
+from shared.wiring import DURABLES, SUPERVISOR_RPC
 
 WORKER_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
-STAGES = ("analyst", "analyst-learn", "analyst-scoring", "council", "council-approval-timer", "executor", "notifier")
+STAGES = DURABLES  # the pipeline's durable consumers, as shared/wiring.py declares them
 PERFORMANCE_INTERVAL = 10.0
 CRITICAL = {"gateway", "analyst", "council", "executor"}
 FEATURES = {"detection": "prober", "analysis": "analyst", "council": "council", "remediation": "executor",
@@ -38,7 +39,8 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
 
     async def supervisor(verb: str, name: str = "") -> JSONResponse:
         try:
-            reply = await gw.store.nc.request(f"rpc.supervisor.{verb}", json.dumps({"name": name}).encode(), timeout=15)
+            reply = await gw.store.nc.request(f"{SUPERVISOR_RPC}.{verb}", json.dumps({"name": name}).encode(),
+                                              timeout=15)
         except Exception:  # noqa: BLE001 - no supervisor answering (e.g. services run without aegis up)
             raise StoreUnavailableError("supervisor is not running or not reachable") from None
         body = json.loads(reply.data)
@@ -78,7 +80,7 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
 
     async def workers() -> dict[str, str] | None:
         try:
-            reply = await gw.store.nc.request("rpc.supervisor.status", b"{}", timeout=5)
+            reply = await gw.store.nc.request(f"{SUPERVISOR_RPC}.status", b"{}", timeout=5)
             return {w["name"]: w["status"] for w in json.loads(reply.data)["body"]["workers"]}
         except Exception:  # noqa: BLE001 - no supervisor: we cannot tell
             return None

@@ -11,14 +11,13 @@ from shared.aggregate import decide_and_append
 from shared.consumer import ConsumerSpec, Delivery
 from shared.events import Envelope
 from shared.events import incident as ev
-from shared.events.incident import INCIDENTS_STREAM
-from shared.live import DRAFT_REQUEST
 from shared.log import get_logger
 from shared.projections.incident import IncidentState, fold
 from shared.service import ServiceContext
+from shared.wiring import DRAFT_REQUEST, consumer
 
 log = get_logger("notifier")
-TRIGGERS = ("received", "approval_requested", "failed", "resolved", "recovered", "notification_approved")
+TRIGGERS = tuple(cls.name() for cls in consumer("notifier").reacts_to)
 
 
 class Notifier:
@@ -104,6 +103,5 @@ class Notifier:
 def consumers(ctx: ServiceContext) -> list[ConsumerSpec]:
     """The notifier's durable consumer (one notifier process: sends are claimed, not coordinated)."""
     notifier = Notifier(ctx)
-    return [ConsumerSpec(durable="notifier", stream=INCIDENTS_STREAM,
-                         filter_subjects=[f"incidents.*.{t}" for t in TRIGGERS], handler=notifier.on_event,
-                         ack_wait=ctx.settings.ack_wait, max_deliver=ctx.settings.max_deliver)]
+    return [ConsumerSpec.wired("notifier", notifier.on_event, ack_wait=ctx.settings.ack_wait,
+                               max_deliver=ctx.settings.max_deliver)]

@@ -10,9 +10,10 @@ from nats.aio.client import Client as NATS
 
 from shared.events import Envelope
 from shared.events.incident import ActionStarted, IncidentResolved
+from shared.wiring import incident_subject
 
 # the subjects that feed it (one projector each; they may interleave in any order)
-SUBJECTS = ("incidents.*.action_started", "incidents.*.resolved")
+SUBJECTS = (incident_subject(ActionStarted), incident_subject(IncidentResolved))
 
 
 class TargetHistory:

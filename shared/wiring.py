@@ -1,0 +1,145 @@
+"""Every wire contract between the parts, declared once: the streams and the events stored in them (derived from
+the event classes), the durable consumers that react to them, the plain subjects (streamed tokens, intake) and the
+request/reply subjects. Services, the gateway's system API, the tests and docs/architecture.md (`render_markdown`,
+checked by tests/test_wiring.py) all read this module; nothing repeats a subject or a durable name.
+
+WebSocket frames are the gateway's contract with its clients and are declared next to their structs
+(services/gateway/frames.py, registry.py); the docs table of frames is rendered from there too."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from shared.events import ALL_EVENTS, Event
+from shared.events import incident as ev
+from shared.events.incident import INCIDENTS_STREAM
+
+# ---------------------------------------------------------------- plain (not persisted) subjects
+LIVE_AI_PREFIX = "live.ai"  # live.ai.<incident_id>: {incident_id, chunk, full_text}, the Core API contract's ai.stream
+INTAKE_ALERTS = "intake.alerts"  # an IncidentPayload JSON per message; the gateway (queue "gateway") takes it in
+# request {logs, k, min_seq?} → reply the Core API contract's /rag/test {query, retrieved, count} + {min_seq,
+# indexed_seq, stale, waited_ms, reason if stale}, or {error}
+RAG_QUERY = "rpc.analyst.rag"
+# request {min_seq?, wait?} → reply {min_seq, indexed_seq, stale, waited_ms, reason if stale, entries, analyst}
+INDEX_STATUS = "rpc.analyst.index"
+DRAFT_REQUEST = "rpc.analyst.draft"  # request {kind, incident} → reply {subject, body, model} or {error}
+SUPERVISOR_RPC = "rpc.supervisor"  # rpc.supervisor.<verb> {name} → {code, body}; verbs: SUPERVISOR_VERBS
+SUPERVISOR_VERBS = ("status", "start", "stop", "restart", "reset")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A plain NATS subject: who publishes or asks, who answers or listens, and what it carries."""
+
+    subject: str
+    kind: str  # "publish" | "request/reply"
+    sender: str
+    receiver: str
+    carries: str
+
+
+SUBJECTS: tuple[Subject, ...] = (
+    Subject(f"{LIVE_AI_PREFIX}.<incident_id>", "publish", "analyst", "gateway (→ ai.stream frames)",
+            "LLM tokens as they stream"),
+    Subject(INTAKE_ALERTS, "publish", "aegis chaos, other producers", "gateway (queue group)",
+            "an alert (IncidentPayload) taken in like POST /webhook"),
+    Subject(RAG_QUERY, "request/reply", "gateway (/rag/test)", "analyst", "a retrieval query and its precedents"),
+    Subject(INDEX_STATUS, "request/reply", "aegis runbook import", "analyst",
+            "how far the retrieval index has read the RUNBOOK stream"),
+    Subject(DRAFT_REQUEST, "request/reply", "notifier", "analyst", "an LLM-written notification draft"),
+    Subject(f"{SUPERVISOR_RPC}.<verb>", "request/reply", "gateway (/api/system/supervisor)", "aegis up (supervisor)",
+            f"worker control: {', '.join(SUPERVISOR_VERBS)}"),
+)
+
+
+def live_ai_subject(incident_id: str) -> str:
+    """Where one incident's LLM tokens are published."""
+    return f"{LIVE_AI_PREFIX}.{incident_id}"
+
+
+def incident_subject(event: type[Event]) -> str:
+    """The subject filter of one incident event type across all incidents: incidents.*.<event name>."""
+    return f"incidents.*.{event.name()}"
+
+
+# ---------------------------------------------------------------- durable consumers
+@dataclass(frozen=True)
+class Consumer:
+    """A durable JetStream consumer of the INCIDENTS stream: the service that runs it and the events that wake it."""
+
+    durable: str
+    service: str
+    reacts_to: tuple[type[Event], ...]
+    on_give_up: str  # what happens when its handler gives up on a message (after retries, or at once if not retryable)
+    when: str = ""  # a condition under which the service runs it; empty: always
+
+    @property
+    def filter_subjects(self) -> list[str]:
+        """The subjects it is filtered on (incidents.<id>.<event name>)."""
+        return [incident_subject(cls) for cls in self.reacts_to]
+
+    @property
+    def stream(self) -> str:
+        return INCIDENTS_STREAM
+
+
+NOTIFIER_TRIGGERS: tuple[type[Event], ...] = (ev.IncidentReceived, ev.ApprovalRequested, ev.IncidentFailed,
+                                              ev.IncidentResolved, ev.IncidentRecovered, ev.NotificationApproved)
+CONSUMERS: tuple[Consumer, ...] = (
+    Consumer("analyst", "analyst", (ev.IncidentReceived,), "the incident FAILS (stage analysis)"),
+    Consumer("analyst-learn", "analyst", (ev.IncidentResolved,), "the runbook misses one entry"),
+    Consumer("analyst-scoring", "analyst", (ev.IncidentResolved, ev.IncidentRecovered, ev.IncidentFailed),
+             "that incident's LLM calls stay unscored", when="an LLM is configured"),
+    Consumer("council", "council", (ev.AnalysisCompleted,), "the incident FAILS (stage council)"),
+    Consumer("council-approval-timer", "council", (ev.ApprovalRequested,),
+             "nothing (each re-check of a distant deadline is one of its 1000 deliveries)"),
+    Consumer("executor", "executor", (ev.CouncilDecided, ev.ApprovalGranted), "the incident FAILS (stage executor)",
+             when="any number of processes share it"),
+    Consumer("notifier", "notifier", NOTIFIER_TRIGGERS,
+             "nothing is appended (a failed send is recorded on its draft by the notifier itself)"),
+)
+_BY_DURABLE = {c.durable: c for c in CONSUMERS}
+DURABLES: tuple[str, ...] = tuple(_BY_DURABLE)  # the pipeline's stages, in order
+
+
+def consumer(durable: str) -> Consumer:
+    """The declared consumer of that durable name (KeyError: a typo is a bug, not a runtime condition)."""
+    return _BY_DURABLE[durable]
+
+
+# ---------------------------------------------------------------- streams, derived from the event classes
+def streams() -> dict[str, list[str]]:
+    """Each stream and the versioned tags of the events stored in it."""
+    out: dict[str, list[str]] = {}
+    for cls in ALL_EVENTS:
+        out.setdefault(cls.stream, []).append(cls.type_tag())
+    return out
+
+
+# ---------------------------------------------------------------- the docs
+def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> list[str]:
+    header = list(header)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def render_markdown(frames: Iterable[tuple[str, str, str]] = ()) -> str:
+    """The wiring section of docs/architecture.md: streams, consumers, subjects and (given) WebSocket frames as
+    (type, channel, description)."""
+    out = ["### Streams (from the event classes)", ""]
+    out += _table(["stream", "events"], ((name, ", ".join(f"`{t}`" for t in tags))
+                                         for name, tags in sorted(streams().items())))
+    out += ["", "### Durable consumers", ""]
+    out += _table(["durable", "service", "wakes on", "runs", "on give-up"],
+                  ((f"`{c.durable}`", c.service, ", ".join(f"`{s}`" for s in c.filter_subjects), c.when or "always",
+                    c.on_give_up) for c in CONSUMERS))
+    out += ["", "### Plain subjects", ""]
+    out += _table(["subject", "kind", "sender", "receiver", "carries"],
+                  ((f"`{s.subject}`", s.kind, s.sender, s.receiver, s.carries) for s in SUBJECTS))
+    frames = list(frames)
+    if frames:
+        out += ["", "### WebSocket frames (/ws)", ""]
+        out += _table(["type", "channel", "what"], ((f"`{t}`", ch, d) for t, ch, d in frames))
+    return "\n".join(out) + "\n"
