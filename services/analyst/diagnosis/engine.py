@@ -130,8 +130,8 @@ def rank(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (),
     for name, found in hits.items():
         s: Situation = k.situations[name]
         score = scores[name] * (0.5 if name in demoted else 1.0)
-        if "probe_healthy" in lines and name in ("crash", "hang"):
-            score *= 0.7
+        if name in ("crash", "hang") and ("probe_healthy" in lines or "serving" in lines):
+            score *= 0.5 if "serving" in lines else 0.7  # the text shows it answering: stronger than a probe
         hypotheses.append(Hypothesis(name, s.action, s.outcome, score, tuple(why for _, why in found)))
     for action, votes in _precedent_votes(precedents).items():
         same = [h for h in hypotheses if h.action == action and h.score > 0]

@@ -20,7 +20,7 @@ _UNIT = r"(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w
 _DURATION = re.compile(rf"{_NUM}\s*{_UNIT}\b(?:\s*(\d+)\s*(m|min|mins|minutes)\b)?")
 _DEPLOY = (r"(deploy(?:ed|ment|s)?|roll(?:ed)?[- ]?out|rollout|releas(?:e|ed)|upgrad(?:e|ed)|helm|argo ?cd|"
            r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
-           r"image(?: tag)?|new version|version|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
+           r"image(?: tag)?(?![-_\w])|new version|version(?![=_-])|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
            r"feature flag|flag|config ?map|migration|cutover|revision \d+|shipped|(?:version|release|build|fix|patch|change) went out|pushed|terraform|(?:kubectl |helm )?apply|"
            r"ansible|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
            r"growthbook|statsig|toggle)")
@@ -67,7 +67,8 @@ _RATIO = re.compile(r"(\d+(?:\.\d+)?)\s?[x×]\s*(?:the\s*|its\s*|their\s*)?(?:us
 # latency three times last week's is no demand)
 _RATIO_VS_PERIOD = re.compile(r"(\d+(?:\.\d+)?)\s?[x×]\s*(?:vs\.?|versus|over|compared (?:to|with)|of)?\s*(?:the\s*)?"
                               r"(?:same (?:hour|day|time|period|weekday|minute)(?: (?:last (?:week|year|month)|yesterday))?"
-                              r"|last (?:week|year|month)|yesterday|previous (?:week|day|period))")
+                              r"|last (?:week|year|month)(?:end)?(?:.s)?(?: peak)?|yesterday|previous (?:week|day|period|peak)"
+                              r"|(?:last|previous) (?:season|launch|sale|event)(?:.s)? peak)")
 _PCT_ABOVE = re.compile(r"(\d{2,4})\s?%\s*(above|over|more than|higher than|up (on|from|vs\.?|over)|vs\.?|versus|"
                         r"compared to|on)\s*(the\s*)?(same \w+ )?(baseline|normal|usual|average|typical|last week|"
                         r"yesterday|forecast|week|day|hour)|\+(\d{2,4})\s?%\s*(vs\.?|versus|compared|over|above|wow|dod|on)")
@@ -187,7 +188,8 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "
 # identifiers count as names (service names are; "the new build" is not).
 _SERVICE_NAME = r"([a-z][a-z0-9]*(?:[-_][a-z0-9]+)+)"
 _DEPLOYED_NAME = re.compile(rf"(?:deploy(?:ment|ed)?|roll(?:ed)?[- ]?out|releas(?:e|ed)|upgrad(?:e|ed))\s+(?:of\s+)?"
-                            rf"{_SERVICE_NAME}|{_SERVICE_NAME}(?::v?\d|\s+v\d+\.\d)")
+                            rf"{_SERVICE_NAME}|{_SERVICE_NAME}(?::v?\d|\s+v\d+\.\d|\s+(?:was\s+)?(?:synced|deployed|"
+                            rf"rolled out|released|upgraded))")
 _NOT_NAMES = frozenset({"roll-out", "re-deploy", "re-deployed", "on-call", "follow-up", "up-to-date", "built-in",
                         "blue-green", "in-place", "hot-fix", "pre-release", "non-prod", "pre-prod"})
 
@@ -254,6 +256,7 @@ _ALARM_THRESHOLD = re.compile(r"(?:greater than|above|exceed\w*)\s*(?:or equal t
 _ALARM_BELOW = re.compile(r"less than (?:or equal to\s*)?(?:the\s*)?threshold\s*\(?\s*(\d+(?:\.\d+)?)")
 _DAILY_PERIOD = re.compile(r"period:?\s*(86400|604800)\s*s?\b")
 _UTIL_BELOW = re.compile(r"(cpu|util\w*)[^\n<>]{0,30}?<\s*(\d{1,2}(?:\.\d+)?)\b(?!\s*(?:ms|s|m|h|mb|gb|k))")
+_DEMAND_WORDS = ("sent", "messages", "events", "ccu", "concurrent", "players", "users", "sessions", "viewers")
 _RATE_WORDS = ("rps", "qps", "req", "rate", "traffic", "/s", "publish", "incoming", "msg", "jobs", "orders",
                "throughput", "load")
 
@@ -370,7 +373,7 @@ def _demand_ratio(text: str) -> Found:
     return _highest([
         *((float(m.group(1)), m.group(0)) for m in _RATIO.finditer(text)),
         *((float(m.group(1)), m.group(0)) for m in _RATIO_VS_PERIOD.finditer(text)
-          if any(w in text[max(0, m.start() - 40):m.end()] for w in _RATE_WORDS + ("sent", "messages", "events"))),
+          if any(w in text[max(0, m.start() - 40):m.end()] for w in _RATE_WORDS + _DEMAND_WORDS)),
         *((1 + float(m.group(1) or m.group(7)) / 100, m.group(0)) for m in _PCT_ABOVE.finditer(text)),
         *_ratios(text, _FROM_TO, (4, 5), (1, 2)),
         *((1 + float(m.group(2)) / 100, m.group(0)) for m in _TRAFFIC_PLUS.finditer(text)),
