@@ -136,3 +136,21 @@ async def test_supervisor_unreachable_is_503(api):
     response = await api.get("/api/system/supervisor")
     assert response.status_code == 503 and "supervisor is not running" in response.json()["detail"]
     assert (await api.get("/api/system/pipeline")).json()["degradation"]["mode"] == "offline"
+
+
+@pytest.mark.e2e
+async def test_restarting_the_gateway_through_its_own_api_answers_first(platform):
+    answer = post(platform, "/supervisor/workers/gateway/restart")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["success"] is True and body["worker_name"] == "gateway" and "restarting" in body["message"]
+
+    def restarted_and_back() -> list:
+        try:  # the restart happens after the answer; the new gateway then reports it
+            return get(platform, "/supervisor/restart-history", worker_name="gateway").json()["items"]
+        except Exception:  # noqa: BLE001 - the gateway is restarting
+            return []
+
+    items = await eventually(restarted_and_back, timeout=60, what="the gateway restarted and serving again")
+    assert items[0]["status"] == "manual"
+    assert get(platform, "/supervisor/status").json()["worker_count"] == 6

@@ -6,6 +6,13 @@ import asyncio
 
 import pytest
 
+from services.gateway.app import Gateway
+from services.gateway.feed import Hub
+from shared.config import load_settings
+from shared.errors import StoreUnavailableError
+from shared.projections.incidents_view import IncidentsView
+from tests.builders import Given, happy_path
+
 pytestmark = pytest.mark.integration
 
 
@@ -104,3 +111,20 @@ async def test_health_and_docs(api):
     assert (await api.get("/redoc")).status_code == 200
     metrics = await api.get("/metrics/prometheus")
     assert metrics.status_code == 200 and "# HELP aegis_incidents" in metrics.text
+
+
+async def test_waiting_for_an_incident_to_end_is_woken_by_the_view_not_by_polling():
+    view = IncidentsView()
+    gw = Gateway(load_settings(environ={}), store=None, view=view, projector=None, hub=Hub())  # type: ignore[arg-type]
+    given = Given("scale-1")
+    waiting = asyncio.create_task(gw.wait_terminal("scale-1", timeout=5))
+    for payload in happy_path():
+        await asyncio.sleep(0)
+        assert not waiting.done()  # nothing wakes it before the terminal event
+        view.apply(given.n + 1, given.env(payload))
+    state = await asyncio.wait_for(waiting, 1)
+    assert state.status == "RESOLVED" and gw._terminal_waiters == {}
+    assert (await gw.wait_terminal("scale-1", timeout=0.01)).status == "RESOLVED"  # already over: at once
+    with pytest.raises(StoreUnavailableError, match="did not finish"):
+        await gw.wait_terminal("never-ends", timeout=0.05)
+    assert gw._terminal_waiters == {}  # a timed-out waiter leaves nothing behind

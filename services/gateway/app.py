@@ -136,16 +136,33 @@ class Gateway:
         await self.projector.wait_for(seq)
         return self.result(self.view.get(incident_id))  # type: ignore[arg-type]
 
+    def __post_init__(self) -> None:
+        self._terminal_waiters: dict[str, list[asyncio.Future[IncidentState]]] = {}
+        self.view.listeners.append(self._on_applied)
+
+    def _on_applied(self, previous: IncidentState | None, state: IncidentState, env: Envelope) -> None:
+        if state.terminal and state.incident_id in self._terminal_waiters:
+            for fut in self._terminal_waiters.pop(state.incident_id):
+                if not fut.done():
+                    fut.set_result(state)
+
     async def wait_terminal(self, incident_id: str, timeout: float) -> IncidentState:
-        """The incident once RESOLVED or FAILED (the view is fed by the stream)."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            state = self.view.get(incident_id)
-            if state is not None and state.terminal:
-                return state
-            if asyncio.get_running_loop().time() > deadline:
-                raise StoreUnavailableError(f"{incident_id} did not finish within {timeout:g}s")
-            await asyncio.sleep(0.02)
+        """The incident once RESOLVED or FAILED: woken by the view when it folds the terminal event (no polling)."""
+        state = self.view.get(incident_id)
+        if state is not None and state.terminal:
+            return state
+        fut: asyncio.Future[IncidentState] = asyncio.get_running_loop().create_future()
+        self._terminal_waiters.setdefault(incident_id, []).append(fut)
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except TimeoutError:
+            raise StoreUnavailableError(f"{incident_id} did not finish within {timeout:g}s") from None
+        finally:
+            waiting = self._terminal_waiters.get(incident_id)
+            if waiting is not None and fut in waiting:
+                waiting.remove(fut)
+                if not waiting:
+                    del self._terminal_waiters[incident_id]
 
     async def receive(self, payload: IncidentPayload, source: str = "webhook", fingerprint: str | None = None,
                       labels: dict[str, str] | None = None) -> dict[str, Any]:
