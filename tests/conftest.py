@@ -10,15 +10,13 @@ import httpx
 import pytest
 
 from aegis.nats_server import EmbeddedNats, nats_server_binary
-from services.gateway.app import Gateway, create_app
-from services.gateway.feed import Hub
+from services.gateway.app import create_app, open_gateway
 from shared.config import load_settings
-from shared.events.incident import INCIDENTS_STREAM
 from shared.eventstore import EventStore
 from shared.jetstream import connect, ensure_streams
-from shared.projections.incidents_view import IncidentsView
-from shared.projections.projector import Projector
 from tests.helpers import free_port
+
+TEST_SECRET = "t" * 32  # the JWT secret of in-process gateways (none is written to a data dir)
 
 
 def _require(condition: bool, reason: str) -> None:
@@ -101,14 +99,10 @@ def nginx_binary():
 
 @pytest.fixture
 async def api(nc, store):
-    """The gateway in process (httpx ASGI transport) over a real nats-server, without a supervisor."""
-    view = IncidentsView()
-    hub = Hub()
-    view.listeners.append(hub.on_event)
-    projector = Projector(nc, INCIDENTS_STREAM, "incidents.>", view.apply)
-    await projector.start()
-    settings = load_settings(environ={}, body_limit_bytes=4096)
-    app = create_app(Gateway(settings, store, view, projector, hub))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
+    """The gateway in process (httpx ASGI transport) over a real nats-server, without a supervisor: built by the
+    production factory, with authentication off (the guard lets every caller in as the local admin)."""
+    settings = load_settings(environ={}, body_limit_bytes=4096, auth=False)
+    gw = await open_gateway(settings, store, secret=TEST_SECRET)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(gw)), base_url="http://gw") as client:
         yield client
-    await projector.stop()
+    await gw.close()

@@ -11,16 +11,10 @@ from typing import Any
 import httpx
 import uvicorn
 
-from services.gateway.app import Gateway, create_app
-from services.gateway.auth.api import start_auth
+from services.gateway.app import Gateway, create_app, open_gateway
 from services.gateway.auth.bootstrap import ensure_admin_key
-from services.gateway.evaluations_api import start_evaluations
-from services.gateway.feed import Hub
 from shared.config import Settings
-from shared.events.incident import INCIDENTS_STREAM
 from shared.eventstore import EventStore
-from shared.projections.incidents_view import IncidentsView
-from shared.projections.projector import Projector
 from tests.helpers import eventually, free_port
 
 SECRET = "s" * 40
@@ -48,14 +42,7 @@ class _Server(uvicorn.Server):
 async def serve_gateway(store: EventStore, settings: Settings, data_dir: Path):
     """Bootstrap the admin key, project incidents and auth, serve the app until the block ends."""
     key = await ensure_admin_key(store, data_dir)
-    view, hub = IncidentsView(), Hub()
-    view.listeners.append(hub.on_event)
-    projector = Projector(store.nc, INCIDENTS_STREAM, "incidents.>", view.apply)
-    await projector.start()
-    auth = await start_auth(store, settings, settings.jwt_secret)
-    gateway = Gateway(settings, store, view, projector, hub, auth=auth)
-    gateway.evaluations, gateway.evaluations_projector = await start_evaluations(store.nc)
-    await gateway.start_projections()
+    gateway = await open_gateway(settings, store, secret=settings.jwt_secret)
     app = create_app(gateway)
     port = free_port()
     server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
@@ -67,7 +54,4 @@ async def serve_gateway(store: EventStore, settings: Settings, data_dir: Path):
     finally:
         server.should_exit = True
         await task
-        await auth.stop()
-        await gateway.evaluations_projector.stop()
-        await gateway.stop_projections()
-        await projector.stop()
+        await gateway.close()

@@ -9,16 +9,12 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from services.gateway.app import Gateway, create_app
-from services.gateway.feed import Hub
+from services.gateway.app import create_app, open_gateway
 from shared import correlation
 from shared.config import load_settings
 from shared.events import incident as ev
 from shared.events.correlation import CorrelationOpened
-from shared.events.incident import INCIDENTS_STREAM
 from shared.eventstore import EventStore
-from shared.projections.incidents_view import IncidentsView
-from shared.projections.projector import Projector
 from tests.builders import received, run
 from tests.helpers import eventually
 
@@ -64,13 +60,8 @@ def test_a_primary_nobody_has_seen_is_joined_only_while_fresh():
 
 
 async def gateway(nc, **settings):
-    view, hub = IncidentsView(), Hub()
-    view.listeners.append(hub.on_event)
-    projector = Projector(nc, INCIDENTS_STREAM, "incidents.>", view.apply)
-    await projector.start()
-    gw = Gateway(load_settings(environ={}, **settings), EventStore(nc, "gateway@test"), view, projector, hub)
-    await gw.start_projections()
-    return gw
+    return await open_gateway(load_settings(environ={}, auth=False, **settings), EventStore(nc, "gateway@test"),
+                              secret="t" * 32)
 
 
 def alert(i: int, target: str = "orders-api", source_tag: str = "a") -> dict:
@@ -109,7 +100,7 @@ async def test_three_gateways_and_900_concurrent_alerts_about_one_target_make_on
             await c.aclose()
         for g in gateways:
             await g.projector.stop()
-            await g.stop_projections()
+            await g.close()
 
 
 @pytest.mark.integration
@@ -130,11 +121,11 @@ async def test_a_joined_alert_ends_with_its_primarys_outcome_and_correlation_can
                                        base_url="http://gw").post("/webhook", json=alert(3))
         assert lone.json()["joined"] is None
         await off.projector.stop()
-        await off.stop_projections()
+        await off.close()
     finally:
         await client.aclose()
         await gw.projector.stop()
-        await gw.stop_projections()
+        await gw.close()
 
 
 @pytest.mark.integration
@@ -158,7 +149,7 @@ async def test_incidents_list_filters_and_pages_newest_first_and_refuses_bad_fil
     finally:
         await client.aclose()
         await gw.projector.stop()
-        await gw.stop_projections()
+        await gw.close()
 
 
 def test_budget_admission_is_idempotent_per_incident_and_forgets_the_old():
@@ -240,7 +231,7 @@ async def test_silences_catch_matching_alerts_which_are_recorded_and_start_nothi
     finally:
         await client.aclose()
         await gw.projector.stop()
-        await gw.stop_projections()
+        await gw.close()
 
 
 @pytest.mark.integration
@@ -267,7 +258,7 @@ async def test_an_invalid_silence_is_refused_with_the_reason_and_nothing_is_stor
     finally:
         await client.aclose()
         await gw.projector.stop()
-        await gw.stop_projections()
+        await gw.close()
 
 
 def test_an_expired_or_pending_silence_silences_nothing():

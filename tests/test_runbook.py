@@ -16,15 +16,11 @@ from aegis.runbook_cli import import_runbook, parse_runbook
 from services.analyst.embedder import Embedder
 from services.analyst.handlers import Analyst
 from services.analyst.retrieval import Retriever
-from services.gateway.app import Gateway, create_app
-from services.gateway.feed import Hub
+from services.gateway.app import create_app, open_gateway
 from shared.config import load_settings
 from shared.errors import ValidationError
-from shared.events.incident import INCIDENTS_STREAM
 from shared.events.knowledge import RUNBOOK_STREAM, RunbookEntry, RunbookEntryAdded
-from shared.projections.incidents_view import IncidentsView
 from shared.projections.inventory import InventoryView
-from shared.projections.projector import Projector
 from shared.service import ServiceContext
 from shared.wiring import INDEX_STATUS, RAG_QUERY
 from tests.data.paraphrases import INCIDENTS, REWORDED
@@ -188,10 +184,8 @@ async def test_a_bad_min_seq_is_refused_with_the_reason(tmp_path, nc, store, emb
 
 
 async def test_gateway_rag_test_passes_min_seq_and_turns_bad_input_into_422(tmp_path, nc, store, embedder):
-    view = IncidentsView()
-    projector = Projector(nc, INCIDENTS_STREAM, "incidents.>", view.apply)
-    await projector.start()
-    app = create_app(Gateway(load_settings(environ={}), store, view, projector, Hub()))
+    gw = await open_gateway(load_settings(environ={}, auth=False), store, secret="t" * 32)
+    app = create_app(gw)
 
     async def refuse(msg) -> None:  # an analyst refusing the input (e.g. one of another version)
         await msg.respond(b'{"error": "bad request: min_seq must be a runbook stream sequence"}')
@@ -209,7 +203,7 @@ async def test_gateway_rag_test_passes_min_seq_and_turns_bad_input_into_422(tmp_
             refused = await api.get("/rag/test", params={"logs": "disk"})
             await stub.unsubscribe()
     finally:
-        await projector.stop()
+        await gw.close()
     assert fresh["count"] == 1 and fresh["retrieved"][0]["incident_id"] == "pp-04" and fresh["stale"] is False
     assert behind["stale"] is True and behind["reason"].startswith("min_seq 7 is beyond the runbook stream")
     assert all(r.status_code == 422 and "min_seq" in r.text for r in bad)

@@ -10,24 +10,14 @@ import uvicorn
 from nats.js.api import DeliverPolicy
 from pydantic import ValidationError as PydanticValidationError
 
-from services.gateway.app import Gateway, create_app, seed_container
-from services.gateway.auth.api import start_auth
-from services.gateway.auth.bootstrap import jwt_secret
-from services.gateway.evaluations_api import start_evaluations
-from services.gateway.feed import Hub
+from services.gateway.app import create_app, open_gateway
 from services.gateway.frames import AiStream, frame
 from services.gateway.schemas import IncidentPayload
 from services.gateway.system_api import PERFORMANCE_INTERVAL
+from services.gateway.topology import seed_container
 from shared.errors import AegisError
-from shared.events.incident import INCIDENTS_STREAM
-from shared.events.knowledge import RUNBOOK_STREAM
-from shared.events.system import SYSTEM_STREAM
 from shared.jetstream import SAMPLES_STREAM
 from shared.log import get_logger
-from shared.projections.incidents_view import IncidentsView
-from shared.projections.inventory import live_inventory
-from shared.projections.projector import Projector
-from shared.projections.runbook import RunbookView
 from shared.service import ServiceContext, run, serve
 from shared.wiring import INTAKE_ALERTS, LIVE_AI_PREFIX
 
@@ -41,16 +31,9 @@ class _Server(uvicorn.Server):
 
 
 async def build(ctx: ServiceContext):
-    """Catch the read model up, then serve HTTP until the service stops."""
-    view = IncidentsView()
-    hub = Hub()
-    view.listeners.append(hub.on_event)
-    projector = Projector(ctx.nc, INCIDENTS_STREAM, "incidents.>", view.apply, "incidents")
-    await projector.start()
-    await projector.catch_up(timeout=120)
-    runbook = RunbookView()
-    runbook_projector = Projector(ctx.nc, RUNBOOK_STREAM, "runbook.>", runbook.apply, "runbook")
-    await runbook_projector.start()
+    """Catch every read model up, then serve HTTP until the service stops."""
+    gateway = await open_gateway(ctx.settings, ctx.store)
+    hub = gateway.hub
 
     async def on_token(msg) -> None:  # type: ignore[no-untyped-def]
         data = json.loads(msg.data)
@@ -58,15 +41,8 @@ async def build(ctx: ServiceContext):
         hub.broadcast(frame("ai.stream", iid, AiStream(iid or "", data.get("chunk", ""), data.get("full_text", ""))))
 
     await ctx.nc.subscribe(f"{LIVE_AI_PREFIX}.*", cb=on_token)
-    inventory, inventory_projector = await live_inventory(ctx.nc)
-    gateway = Gateway(ctx.settings, ctx.store, view, projector, hub, runbook, inventory)
-    gateway.auth = await start_auth(ctx.store, ctx.settings, jwt_secret(ctx.settings))
-    gateway.evaluations, gateway.evaluations_projector = await start_evaluations(ctx.nc)
     if not ctx.settings.auth:
         log.warning("authentication is OFF (--no-auth): anyone who can reach the gateway may act on your services")
-    gateway.system_projector = Projector(ctx.nc, SYSTEM_STREAM, "system.>", gateway.system.apply, "system")
-    await gateway.system_projector.start()
-    await gateway.start_projections()
 
     async def on_sample(msg) -> None:  # type: ignore[no-untyped-def]
         parts = msg.subject.split(".", 2)
@@ -108,12 +84,7 @@ async def build(ctx: ServiceContext):
         server.should_exit = True
         await task
         sampler.cancel()
-        for owned in (projector, runbook_projector, inventory_projector, gateway.evaluations_projector,
-                      gateway.system_projector):  # every read model this process follows stops with it
-            if owned is not None:
-                await owned.stop()
-        await gateway.auth.stop()  # type: ignore[union-attr]
-        await gateway.stop_projections()
+        await gateway.close()  # every read model this process follows stops with it
 
     return [], [run_http]
 

@@ -32,3 +32,8 @@ def build_topology(containers: list[dict[str, Any]], inventory: InventoryView) -
                 if c.get("replica_of") == name:
                     edges.append({"from": lb, "to": c["name"], "label": "routes"})
     return {"nodes": nodes, "edges": edges}
+
+
+def seed_container(c: dict[str, Any]) -> dict[str, Any]:
+    """The Core API contract's container shape (the sample also carries replica_of for the topology)."""
+    return {k: c[k] for k in ("name", "status", "image", "id")}

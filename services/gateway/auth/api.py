@@ -221,3 +221,11 @@ async def start_auth(store: EventStore, settings: Settings, secret: str) -> Auth
     auth.audit_projector = Projector(store.nc, AUDIT_STREAM, "audit.>", auth.audit.apply, "audit")
     await auth.audit_projector.start()
     return auth
+
+def acting_as(request: Request, claimed: str | None) -> str:
+    """The name a decision is recorded under: the authenticated principal's. Only without auth (--no-auth,
+    bare tests) may a body's "by" or the X-Aegis-User header name someone."""
+    principal = principal_of(request)
+    if principal.kind in ("user", "key"):
+        return principal.name
+    return claimed or request.headers.get("x-aegis-user") or principal.name
