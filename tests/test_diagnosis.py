@@ -11,6 +11,7 @@ import pytest
 
 from services.analyst.analyzer import cross_check
 from services.analyst.diagnosis import Evidence, Platform, PreviousFix, diagnose, load, shipped
+from services.analyst.diagnosis.casebook import Opinion
 from services.analyst.diagnosis.catalog import SIGNATURES_FILE, SITUATIONS_FILE
 from services.analyst.diagnosis.engine import rank
 from services.analyst.diagnosis.readings import deploy_age, read
@@ -147,6 +148,16 @@ def test_a_cloud_provider_event_or_a_lost_backing_service_is_a_humans():
     redis = analyze("KubePodCrashLooping", "Error: connect ECONNREFUSED 10.0.4.12:6379 | process exited with code 1 | "
                                            "sentinel: +sdown master sessions; no replica eligible for promotion")
     assert redis.outcome == "human", redis.justification
+
+
+def test_the_casebooks_resemblance_joins_the_scores_but_never_demotes_what_the_text_shows():
+    evidence = Evidence("RabbitMQ queue ready > 10000", "8 consumers connected, ack rate 0/s for 40 min | "
+                                                       "publish rate 30/s flat | last log line 41 min ago")
+    alike = Opinion("saturation", 0.9, "hang", 0.05, "ref-1", "saturation", 0.4)
+    ranked, _ = rank(evidence, opinion=alike)
+    scores = {h.situation: h.score for h in ranked}
+    assert scores["hang"] >= 0.8  # not halved (0.4) by saturation's override, which only signatures may trigger
+    assert "saturation" in scores  # the resemblance is still weighed
 
 
 def test_memory_stable_is_not_high_memory_and_an_old_deploy_is_not_recent():

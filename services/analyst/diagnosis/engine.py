@@ -122,10 +122,13 @@ def rank(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (),
     """Every situation with any support, best first, after overrides, the casebook's opinion and precedent votes."""
     k = knowledge or shipped()
     hits, lines = _hits(evidence, k)
+    # only what the text itself shows overrides another situation: the casebook's resemblance joins the scores
+    # below but never demotes a situation the signatures support
+    shown = {name: _noisy_or([w for w, _ in found]) for name, found in hits.items()}
+    demoted = {victim for name, score in shown.items() if score >= OVERRIDE_AT
+               for victim in k.situations[name].overrides if victim != name}
     _casebook_vote(hits, opinion, k, lines)
     scores = {name: _noisy_or([w for w, _ in found]) for name, found in hits.items()}
-    demoted = {victim for name, score in scores.items() if score >= OVERRIDE_AT
-               for victim in k.situations[name].overrides if victim != name}
     hypotheses: list[Hypothesis] = []
     for name, found in hits.items():
         s: Situation = k.situations[name]

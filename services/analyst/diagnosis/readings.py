@@ -23,6 +23,7 @@ _DEPLOY = (r"(deploy(?:ed|ment|s)?|roll(?:ed)?[- ]?out|rollout|releas(?:e|ed)|up
            r"image(?: tag)?(?![-_\w])|new version|version(?![=_-])|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
            r"feature flag|flag|config ?map|migration|cutover|revision \d+|shipped|(?:version|release|build|fix|patch|change) went out|pushed|terraform|(?:kubectl |helm )?apply|"
            r"ansible|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
+           r"vcl\.(?:load|use)|remote config|"
            r"growthbook|statsig|toggle)")
 _DEPLOY_THEN_AGE = re.compile(rf"{_DEPLOY}[^\n;]{{0,60}}?\b{_NUM}\s*{_UNIT}\s*(ago|before|earlier|prior)")
 _AGE_THEN_DEPLOY = re.compile(rf"\b{_NUM}\s*{_UNIT}\s*(after|since|following|post)[- ](?:the |a |our |its |this )?"
@@ -40,7 +41,8 @@ _RECENT_DEPLOY_WORDS = re.compile(
     r"(?:(?!yesterday|last |ago|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{4}-\d\d-\d\d)[^\n.;]){0,50}?"
     r"\b(at|@) \d{1,2}:\d{2}|new (image|version|release|build) (v?\d|rolled|deployed|went)|(feature flag|flag|config ?map|"
     r"config(uration)?|setting|toggle|feature|env(ironment)? var\w*)\b[^\n]{0,60}\b(changed|updated|flipped|toggled|enabled|"
-    r"switched|turned on|rolled out|applied|edited)|(changed|updated|flipped|toggled|enabled) [^\n]{0,30}(feature flag|"
+    r"switched|turned on|rolled out|applied|edited|published)|\((?:was|previously|from) v?\d+\.\d+[\w.-]*\)|"
+    r"(changed|updated|flipped|toggled|enabled) [^\n]{0,30}(feature flag|"
     r"config ?map|configuration)")
 _NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|nothing (was )?"
                         r"(deployed|released|changed)|(deploy|release|rollout)s? (are )?frozen|code freeze|"
@@ -76,14 +78,15 @@ _FROM_TO = re.compile(r"from\s*~?(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(rps|req/s|req
                       r"(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(rps|req/s|requests?|qps|rpm|msg/s|messages|jobs|/s)")
 _PAREN_NORMAL = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(?:/s|/min|rps|qps|req/s|rpm|msg/s|jobs/s|per second)?\s*[(,;]?\s*"
                            r"(?:\d+[- ]?(?:day|d|week|w)\s*)?(?:normally|usually|normal|typically|typical|baseline|avg|average|was|up from|from)\s*:?\s*~?"
-                           r"(?:for (?:this|the same) (?:hour|day|time)\s*:?\s*)?(\d[\d,.]*)\s*(k)?")
+                           r"(?:(?:for )?(?:this|the same|same) (?:hour|day|time)\s*:?\s*)?(\d[\d,.]*)\s*(k)?")
 _TRAFFIC_PLUS = re.compile(r"(traffic|requests?|rps|qps|sign-?ups?|orders|users|sessions|checkouts|load|volume|"
                            r"throughput|demand|visits|page ?views)[^\n.;]{0,15}\+\s?(\d{2,4})\s?%")
 _FROM_TO_CONTEXT = re.compile(r"(rps|qps|requests?|traffic|throughput|rate|load|msg/s|messages|jobs|orders|sessions|"
                               r"users|connections)\b[^\n;]{0,30}?from\s*~?(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*\S*\s*to\s*~?"
                               r"(\d[\d,.]*)\s*(k|m(?![a-z/]))?")
 _COUNT_VS = re.compile(r"(\d[\d,.]*)\s*(k)?\s+(?:concurrent\s+|active\s+|open\s+)?(?:[\w-]+\s+)?(conns|connections|users|"
-                       r"sessions|requests|viewers|players|clients|jobs|messages|orders|checkouts|sign-?ups|websockets?)"
+                       r"sessions|requests|viewers|players|clients|jobs|messages|orders|checkouts|sign-?ups|websockets?|uploads|events)"
+                       r"(?:/s|/sec|/min|/h|/hr| per (?:second|minute|hour))?"
                        r"\s+(?:vs\.?|versus|compared (?:to|with)|against)\s+~?(\d[\d,.]*)\s*(k)?")
 _VS_BASELINE = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests/s|qps|rpm|msg/s)[^\n;]{0,40}?(baseline|normal|usual|"
                           r"typical|avg|average)[^\d\n]{0,15}(\d[\d,.]*)\s*(k)?")
@@ -98,7 +101,8 @@ _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|th
                          r"seasonal|holiday) (traffic|load|demand|volume)|influx|(busier|more (users|traffic|requests|"
                          r"orders)) than (usual|normal)|(campaign|launch|promo\w*|push notification|"
                          r"newsletter|email blast|tv (ad|spot))[^\n.;]{0,40}(went out|started|began|went live|aired|sent)",)
-_VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|jobs|rpm|produce rate|"
+_VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|jobs|rpm|produce rate|publish rate|calls|"
+                 r"attempts|caps|tps|"
                  r"incoming|orders|load|records?|events|rows|messages|writes|ingest\w*|input)\w*\b[^\n;]{0,25}?~?(\d[\d,.]*)\s*(k)?\s*(?:rps|qps|req/s|rpm|msg/s|/s|/min)?\s*"
                  r"(?:vs\.?|versus|against|compared (?:to|with))\s*(?:the\s*|a\s*)?(?:\d+[- ]day\s*|weekly\s*|daily\s*)?"
                  r"(?:baseline|normal|usual|typical|avg|average|expected)?\s*(?:of\s*)?~?(\d[\d,.]*)\s*(k)?")
@@ -178,7 +182,7 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "
         deployed = int(h) * 60 + int(mnt)
         later = [int(c.group(1)) * 60 + int(c.group(2)) for c in _CLOCK.finditer(text)
                  if c.start() < m.start() or c.start() >= m.end()]
-        gaps = [t - deployed for t in later if 0 <= t - deployed <= 120]  # the same minute: right after it
+        gaps = [t - deployed for t in later if 0 <= t - deployed <= 60]  # the same minute: right after it; an hour: no
         if gaps:
             return float(min(gaps)), m.group(0).strip()
     return None, ""
@@ -257,7 +261,8 @@ _ALARM_BELOW = re.compile(r"less than (?:or equal to\s*)?(?:the\s*)?threshold\s*
 _DAILY_PERIOD = re.compile(r"period:?\s*(86400|604800)\s*s?\b")
 _UTIL_BELOW = re.compile(r"(cpu|util\w*)[^\n<>]{0,30}?<\s*(\d{1,2}(?:\.\d+)?)\b(?!\s*(?:ms|s|m|h|mb|gb|k))")
 _DEMAND_WORDS = ("sent", "messages", "events", "ccu", "concurrent", "players", "users", "sessions", "viewers")
-_RATE_WORDS = ("rps", "qps", "req", "rate", "traffic", "/s", "publish", "incoming", "msg", "jobs", "orders",
+_RATE_WORDS = ("rps", "qps", "req", "rate", "traffic", "/s", "/min", "publish", "incoming", "msg", "jobs", "orders",
+               "uploads",
                "throughput", "load")
 
 _STATED_THRESHOLD = re.compile(r"threshold\s*(?:is\s*|of\s*|=\s*|:\s*|at\s*)?(\d{1,3}(?:\.\d+)?)\s?%")
