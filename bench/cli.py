@@ -18,7 +18,7 @@ from shared.errors import AegisError, ValidationError
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
-NOT_SCRIPTS = {"__init__", "cli", "common", "suite", "report", "baseline_analyzer"}
+NOT_SCRIPTS = {"__init__", "cli", "common", "suite", "report", "baseline_analyzer", "paraphrases"}
 
 
 def parser() -> argparse.ArgumentParser:

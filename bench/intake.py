@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from aegis.harness import Platform
 from bench.common import BENCH_LIMITS, report
 from shared.events.incident import INCIDENTS_STREAM
 from shared.jetstream import connect
-from tests.platform import Platform
 
 # wrk's Lua: a new incident id per request; the summary and latency percentiles as JSON at the end.
 WRK_SCRIPT = """

@@ -23,8 +23,8 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from aegis.harness import Platform
 from bench.common import BENCH_LIMITS, percentile, report
-from tests.platform import Platform
 
 NOOP_ALERT = {"alert_type": "Synthetic check", "logs": "bench: nothing is wrong", "severity": "INFO"}
 

@@ -26,9 +26,9 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from aegis.harness import Platform
 from bench.common import BENCH_LIMITS, free_port, percentile, report
 from shared.jetstream import connect
-from tests.platform import Platform
 
 NGINX_CONF = """worker_processes 1;
 pid {work}/nginx.pid;

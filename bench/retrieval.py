@@ -21,11 +21,11 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import percentile, report
+from bench.paraphrases import INCIDENTS, REWORDED
 from services.analyst.embedder import DIMENSIONS, Embedder
 from services.analyst.tfidf import TfidfRetriever
 from services.analyst.vector_index import VectorIndex
 from shared.events.knowledge import RunbookEntry
-from tests.data.paraphrases import INCIDENTS, REWORDED
 
 SERVICES = ["orders", "checkout", "search", "billing", "auth", "inventory", "payments", "notifier", "ledger",
             "gateway", "profile", "catalog", "shipping", "reviews", "media", "reports"]

@@ -26,11 +26,11 @@ from pathlib import Path
 import httpx
 import psutil
 
+from aegis.harness import Platform
 from bench.common import BENCH_LIMITS, free_port, percentile, report
 from shared.events.incident import INCIDENTS_STREAM
 from shared.inspection import pids_listening_on
 from shared.jetstream import connect
-from tests.platform import Platform
 
 ALERT_NAMES = ("TargetDown", "Health check failing", "HTTP 5xx rate high", "Latency SLO burn")
 

@@ -18,8 +18,8 @@ import httpx
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from aegis.harness import Platform
 from bench.common import BENCH_LIMITS, percentile, report
-from tests.platform import Platform
 
 NOOP_ALERT = {"alert_type": "Synthetic check", "logs": "nothing is wrong", "container_name": "bench-ws"}
 

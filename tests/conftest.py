@@ -9,12 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from aegis.harness import Platform, free_port
 from aegis.nats_server import EmbeddedNats, nats_server_binary
 from services.gateway.app import create_app, open_gateway
 from shared.config import load_settings
 from shared.eventstore import EventStore
 from shared.jetstream import connect, ensure_streams
-from tests.helpers import free_port
 
 TEST_SECRET = "t" * 32  # the JWT secret of in-process gateways (none is written to a data dir)
 
@@ -30,8 +30,8 @@ def _require(condition: bool, reason: str) -> None:
 
 @pytest.fixture(scope="module")
 def llm():
-    """A loopback OpenAI-compatible streaming server (tests/fake_llm.py) for one test module."""
-    from tests.fake_llm import FakeLLM
+    """A loopback OpenAI-compatible streaming server (tests/support/fake_llm.py) for one test module."""
+    from tests.support.fake_llm import FakeLLM
 
     server = FakeLLM().start()
     yield server
@@ -72,7 +72,7 @@ async def store(nc):
 @pytest.fixture(scope="session")
 def docker_url(tmp_path_factory):
     """A Docker engine URL with the aegis-test/web:v1 and :v2 images imported."""
-    from tests.docker_support import import_web_image, start_dockerd
+    from tests.support.docker import import_web_image, start_dockerd
 
     try:
         url, proc = start_dockerd(Path("/tmp") / f"aegis-dockerd-{os.getpid()}")
@@ -106,3 +106,20 @@ async def api(nc, store):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(gw)), base_url="http://gw") as client:
         yield client
     await gw.close()
+
+
+@pytest.fixture(scope="module")
+def start_platform(tmp_path_factory):
+    """The one factory of whole platforms (`aegis up` in a subprocess) for a test module: `start_platform(name or
+    data dir, demo=…, config=…, …)`; every platform it started is shut down when the module ends (a module that
+    needs it down earlier calls `shutdown()` itself)."""
+    started: list[Platform] = []
+
+    def start(where: str | Path, **options) -> Platform:  # type: ignore[no-untyped-def]
+        plat = Platform(tmp_path_factory.mktemp(where) if isinstance(where, str) else where, **options)
+        started.append(plat)
+        return plat
+
+    yield start
+    for plat in reversed(started):
+        plat.shutdown()

@@ -11,7 +11,7 @@ from services.council.domain import Facts, deliberate, tally
 from shared.config import TargetConfig, load_settings
 from shared.events import incident as ev
 from shared.events.models import AIAnalysis, CouncilVote
-from tests.builders import analysis, received, run
+from tests.support.builders import analysis, received, run
 
 SETTINGS = load_settings(environ={})
 TARGET = TargetConfig(name="addition-api", port=8002, command=["x"])
@@ -67,7 +67,7 @@ def test_offline_follows_a_close_precedent_only():
 
 
 def test_resolved_incident_teaches_a_seed_runbook_entry():
-    from tests.builders import happy_path
+    from tests.support.builders import happy_path
 
     entry = domain.runbook_entry(run(*happy_path()))
     assert entry.incident_id == "inc-1" and entry.action == "RESTART" and entry.council_approved

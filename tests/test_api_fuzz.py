@@ -9,7 +9,6 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from services.gateway.roles import ROUTE_ROLES
-from tests.platform import Platform
 
 pytestmark = pytest.mark.e2e
 SCHEMA_PAGES = ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
@@ -19,10 +18,9 @@ LIMITS = "rate_limit_per_minute = 1000000\nrate_limit_per_address_per_minute = 1
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory):
-    plat = Platform(tmp_path_factory.mktemp("fuzz"), demo=False, config=LIMITS)
+def platform(start_platform):
+    plat = start_platform("fuzz", demo=False, config=LIMITS)
     yield plat
-    plat.shutdown()
 
 
 def test_no_request_makes_the_gateway_fail(platform):

@@ -15,13 +15,13 @@ import pytest
 import websockets
 from fastapi.routing import APIWebSocketRoute
 
+from aegis.harness import eventually
 from services.gateway.auth import tokens
 from services.gateway.auth.view import ROLE_ORDER, rank
 from services.gateway.roles import PUBLIC, ROUTE_ROLES, required_role, route_for
 from shared.config import load_settings
 from shared.events.security import AUDIT_STREAM, AUTH_STREAM
-from tests.gateway_support import SECRET, serve_gateway
-from tests.helpers import eventually
+from tests.support.gateway import SECRET, serve_gateway
 
 pytestmark = pytest.mark.integration
 ROLES = ROLE_ORDER  # viewer < operator < approver < admin
@@ -322,7 +322,7 @@ async def test_secrets_never_reach_the_logs(gw, caplog):
 
 async def test_escalated_approval_needs_admin(gw, store):
     from shared.events import incident as ev
-    from tests.builders import analysis, decided, received
+    from tests.support.builders import analysis, decided, received
 
     await store.append("esc-1", [received(), analysis(), decided(requires_approval=True),
                                  ev.ApprovalRequested(reason="escalated", required_role="admin")], expected_seq=0)

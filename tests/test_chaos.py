@@ -8,16 +8,13 @@ import sys
 
 import pytest
 
-from tests.platform import Platform
-
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory):
-    plat = Platform(tmp_path_factory.mktemp("chaos"), demo=False)
+def platform(start_platform):
+    plat = start_platform("chaos", demo=False)
     yield plat
-    plat.shutdown()
 
 
 def chaos(platform, *args):

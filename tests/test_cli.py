@@ -10,12 +10,11 @@ import sys
 
 import pytest
 
+from aegis.harness import alert, demo_ports_free, kill_target, wait_sync
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.knowledge import EVALUATIONS_STREAM
 from shared.eventstore import EventStore
 from shared.jetstream import connect
-from tests.helpers import wait_sync
-from tests.platform import Platform, alert, demo_ports_free, kill_target
 
 pytestmark = pytest.mark.e2e
 HOLD_RESTARTS = """
@@ -26,16 +25,15 @@ approval_required = ["RESTART"]
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory):
+def platform(start_platform):
     wait_sync(demo_ports_free, timeout=15, what="demo ports free")
-    plat = Platform(tmp_path_factory.mktemp("cli"), demo=True)
+    plat = start_platform("cli", demo=True)
     kill_target(8002)
     assert plat.webhook(alert("cli-restart", "addition-api")).status_code == 200
     assert plat.webhook(alert("cli-unknown", "no-such-target")).status_code == 200
     assert plat.wait_terminal("cli-restart")["status"] == "RESOLVED"
     assert plat.wait_terminal("cli-unknown")["status"] == "FAILED"
     yield plat
-    plat.shutdown()
 
 
 def aegis(platform, *args: str) -> subprocess.CompletedProcess:  # type: ignore[no-untyped-def]

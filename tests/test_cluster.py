@@ -11,12 +11,11 @@ from collections import Counter
 
 import pytest
 
+from aegis.harness import eventually, free_port, wait_sync
 from aegis.nats_server import EmbeddedNats
 from shared.events.incident import INCIDENTS_STREAM
 from shared.eventstore import EventStore
 from shared.jetstream import connect, ensure_streams
-from tests.helpers import eventually, free_port, wait_sync
-from tests.platform import Platform
 
 pytestmark = pytest.mark.e2e
 COUNT = 150
@@ -66,9 +65,9 @@ async def _stream_state(url: str) -> tuple[str, int, list]:  # type: ignore[type
 
 
 @pytest.mark.timeout(420)
-def test_a_node_killed_under_load_loses_nothing(cluster, tmp_path):
+def test_a_node_killed_under_load_loses_nothing(cluster, start_platform, tmp_path):
     urls = ",".join(n.url for n in cluster)
-    plat = Platform(tmp_path, demo=False, env={"AEGIS_NATS_URL": urls, "AEGIS_STREAM_REPLICAS": "3"})
+    plat = start_platform(tmp_path, demo=False, env={"AEGIS_NATS_URL": urls, "AEGIS_STREAM_REPLICAS": "3"})
     try:
         leader, replicas, _ = asyncio.run(_stream_state(cluster[0].url))
         assert replicas == 3

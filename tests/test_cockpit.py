@@ -14,9 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from aegis.harness import alert, demo_ports_free, kill_target, wait_sync
 from tests.conftest import _require
-from tests.helpers import wait_sync
-from tests.platform import Platform, alert, demo_ports_free, kill_target
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -49,15 +48,14 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory, llm):
+def platform(start_platform, tmp_path_factory, llm):
     wait_sync(demo_ports_free, timeout=15, what="demo ports free")
     tmp = tmp_path_factory.mktemp("cockpit")
     (tmp / "policy.toml").write_text(POLICY)
     config = (f'policy_file = "{tmp / "policy.toml"}"\nllm_model = "openai/fake-sre"\n'
               f'llm_api_base = "{llm.api_base}"\nllm_api_key = "k"\n')
-    plat = Platform(tmp, demo=True, config=config)
+    plat = start_platform(tmp, demo=True, config=config)
     yield plat
-    plat.shutdown()
 
 
 def open_cockpit(browser, platform, key: str):  # type: ignore[no-untyped-def]

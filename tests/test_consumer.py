@@ -7,6 +7,7 @@ import contextlib
 
 import pytest
 
+from aegis.harness import eventually
 from shared.aggregate import decide_and_append
 from shared.consumer import ConsumerRunner, ConsumerSpec
 from shared.errors import (
@@ -23,8 +24,7 @@ from shared.errors import (
 )
 from shared.events import incident as ev
 from shared.events.incident import INCIDENTS_STREAM
-from tests.builders import received
-from tests.helpers import eventually
+from tests.support.builders import received
 
 pytestmark = pytest.mark.integration
 

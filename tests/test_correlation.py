@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from aegis.harness import eventually
 from services.gateway.app import create_app, open_gateway
 from shared import correlation
 from shared.config import load_settings
 from shared.events import incident as ev
 from shared.events.correlation import CorrelationOpened
 from shared.eventstore import EventStore
-from tests.builders import received, run
-from tests.helpers import eventually
+from tests.support.builders import received, run
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -172,7 +172,7 @@ async def test_twenty_simultaneous_restarts_of_one_target_stay_within_a_budget_o
     from shared.projections.inventory import InventoryView
     from shared.projections.target_history import TargetHistory
     from shared.service import ServiceContext
-    from tests.builders import analysis
+    from tests.support.builders import analysis
 
     target = TargetConfig(name="orders-api", port=9, command=["/bin/true"])
     inventory = InventoryView()

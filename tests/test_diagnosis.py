@@ -288,7 +288,7 @@ def test_only_verified_fixes_and_checked_benign_closes_are_learned():
 
     from services.analyst import domain
     from shared.events import incident as ev
-    from tests.builders import analysis, council_approved, happy_path, received, run
+    from tests.support.builders import analysis, council_approved, happy_path, received, run
 
     at = datetime(2026, 11, 30, tzinfo=UTC)
     assert domain.runbook_entry(run(*happy_path())) is not None

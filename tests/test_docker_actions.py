@@ -8,6 +8,7 @@ import docker
 import httpx
 import pytest
 
+from aegis.harness import free_port, wait_sync
 from services.executor.actions import Actions
 from services.executor.process_backend import process_replicas, stop_pids
 from shared.config import TargetConfig, load_settings
@@ -15,9 +16,8 @@ from shared.errors import ActionError
 from shared.events.system import TargetRegistered
 from shared.inspection import pids_listening_on
 from shared.projections.inventory import InventoryView
-from tests.builders import Given
-from tests.docker_support import WEB_COMMAND
-from tests.helpers import free_port, wait_sync
+from tests.support.builders import Given
+from tests.support.docker import WEB_COMMAND
 
 pytestmark = pytest.mark.integration
 

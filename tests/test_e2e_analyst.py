@@ -10,22 +10,20 @@ import signal
 import pytest
 import websockets
 
+from aegis.harness import alert, demo_ports_free, eventually, kill_target, stored_types, wait_sync
 from shared.events.knowledge import EVALUATIONS_STREAM
 from shared.eventstore import EventStore
 from shared.jetstream import connect
-from tests.helpers import eventually, wait_sync
-from tests.platform import Platform, alert, demo_ports_free, kill_target, stored_types
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory, llm):
+def platform(start_platform, llm):
     wait_sync(demo_ports_free, timeout=15, what="demo ports free")
     config = f'llm_model = "openai/fake-sre"\nllm_api_base = "{llm.api_base}"\nllm_api_key = "k"\nack_wait = 3.0\n'
-    plat = Platform(tmp_path_factory.mktemp("analyst"), demo=True, config=config)
+    plat = start_platform("analyst", demo=True, config=config)
     yield plat
-    plat.shutdown()
 
 
 async def test_llm_tokens_stream_to_the_websocket_and_the_resolution_is_learned(platform, llm):

@@ -12,9 +12,8 @@ import httpx
 import pytest
 import websockets
 
+from aegis.harness import alert, demo_ports_free, kill_target, stored_types, wait_sync
 from shared.inspection import pids_listening_on
-from tests.helpers import wait_sync
-from tests.platform import Platform, alert, demo_ports_free, kill_target, stored_types
 
 pytestmark = pytest.mark.e2e
 POLICY = """
@@ -26,13 +25,12 @@ approval_required = ["RESTART"]
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory):
+def platform(start_platform, tmp_path_factory):
     wait_sync(demo_ports_free, timeout=15, what="demo ports free")
     tmp = tmp_path_factory.mktemp("approval")
     (tmp / "policy.toml").write_text(POLICY)
-    plat = Platform(tmp, demo=True, config=f'policy_file = "{tmp / "policy.toml"}"\n')
+    plat = start_platform(tmp, demo=True, config=f'policy_file = "{tmp / "policy.toml"}"\n')
     yield plat
-    plat.shutdown()
 
 
 def awaiting(platform, incident_id):

@@ -6,21 +6,20 @@ from __future__ import annotations
 
 import pytest
 
+from aegis.harness import Platform, demo_ports_free, dump, wait_sync
 from shared.inspection import pids_listening_on
-from tests.helpers import wait_sync
-from tests.platform import Platform, demo_ports_free, dump
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory):
+def platform(start_platform):
     if not demo_ports_free():
         pytest.fail("demo ports 8000/8002-8004 are taken by something else")
     # no joining of an ended incident: the second leak alert below must be judged as a new failure
-    plat = Platform(tmp_path_factory.mktemp("platform"), demo=True, config="correlation_window_seconds = 0\n")
+    plat = start_platform("platform", demo=True, config="correlation_window_seconds = 0\n")
     yield plat
-    plat.shutdown()
+    plat.shutdown()  # before the factory's teardown: the demo ports must be free when this module ends
     wait_sync(demo_ports_free, timeout=10, what="demo targets stopped")
 
 

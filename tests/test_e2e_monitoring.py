@@ -8,20 +8,19 @@ import subprocess
 import httpx
 import pytest
 
+from aegis.harness import eventually, free_port
 from tests.conftest import _require
-from tests.helpers import eventually, free_port
-from tests.platform import Platform
 
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack(start_platform, tmp_path_factory):
     binary = shutil.which("prometheus")
     _require(binary is not None, "prometheus is not installed (Debian package prometheus)")
     tmp = tmp_path_factory.mktemp("prom")
     prom_port = free_port()
-    plat = Platform(tmp, demo=False, config=f'prometheus_url = "http://127.0.0.1:{prom_port}"\n')
+    plat = start_platform(tmp, demo=False, config=f'prometheus_url = "http://127.0.0.1:{prom_port}"\n')
     gateway_port = plat.port
     (tmp / "prometheus.yml").write_text(f"""
 global: {{scrape_interval: 1s, scrape_timeout: 1s}}

@@ -14,8 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.helpers import eventually, free_port, wait_sync
-from tests.platform import Platform, alert, demo_ports_free, kill_target, stored_types
+from aegis.harness import alert, demo_ports_free, eventually, free_port, kill_target, stored_types, wait_sync
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +59,7 @@ class Receiver:
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory):
+def setup(start_platform):
     wait_sync(demo_ports_free, timeout=15, what="demo ports free")
     mailbox, receiver = Mailbox(), Receiver()
     smtp_port = free_port()
@@ -76,10 +75,10 @@ notify_webhook_urls = ["{receiver.url}"]
 notify_review = "email=human,webhook=auto"
 correlation = false  # each alert its own incident: these tests follow one incident's notifications each
 """
-    plat = Platform(tmp_path_factory.mktemp("notify"), demo=True, config=config)
+    plat = start_platform("notify", demo=True, config=config)
     smtp = {"controller": controller, "port": smtp_port, "mailbox": mailbox}
     yield plat, mailbox, receiver, smtp
-    plat.shutdown()
+    plat.shutdown()  # before the SMTP server and the receiver it sends to
     smtp["controller"].stop()
     receiver.server.shutdown()
 

@@ -9,9 +9,8 @@ import httpx
 import pytest
 import websockets
 
+from aegis.harness import demo_ports_free, eventually, wait_sync
 from services.executor.process_backend import process_replicas
-from tests.helpers import eventually, wait_sync
-from tests.platform import Platform, demo_ports_free
 
 pytestmark = pytest.mark.e2e
 SEED_METRICS = {"name", "cpu_percent", "memory_mb", "memory_limit_mb", "memory_percent", "net_rx_bytes",
@@ -19,12 +18,11 @@ SEED_METRICS = {"name", "cpu_percent", "memory_mb", "memory_limit_mb", "memory_p
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory, nginx_binary):
+def platform(start_platform, nginx_binary):
     wait_sync(demo_ports_free, timeout=15, what="demo ports free")
-    plat = Platform(tmp_path_factory.mktemp("ops"), demo=True,
-                    config=f'executors = 3\nmetrics_interval_secs = 0.5\nnginx_binary = "{nginx_binary}"\n')
+    plat = start_platform("ops", demo=True,
+                          config=f'executors = 3\nmetrics_interval_secs = 0.5\nnginx_binary = "{nginx_binary}"\n')
     yield plat
-    plat.shutdown()
 
 
 def test_three_executor_processes_run(platform):

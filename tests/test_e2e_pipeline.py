@@ -13,9 +13,8 @@ import httpx
 import pytest
 import websockets
 
+from aegis.harness import Platform, alert, demo_ports_free, dump, eventually, kill_target, stored_types, wait_sync
 from shared.inspection import pids_listening_on, target_pids
-from tests.helpers import eventually, wait_sync
-from tests.platform import Platform, alert, demo_ports_free, dump, kill_target, stored_types
 
 pytestmark = pytest.mark.e2e
 
@@ -45,11 +44,11 @@ health_url = "http://127.0.0.1:8011/health"
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory):
+def platform(start_platform, tmp_path_factory):
     if not demo_ports_free():
         pytest.fail("demo ports 8000/8002-8004 are taken by something else")
     tmp = tmp_path_factory.mktemp("platform")
-    plat = Platform(tmp, demo=True, config=SLOW_TARGET)
+    plat = start_platform(tmp, demo=True, config=SLOW_TARGET)
     yield plat
     for pid in target_pids(_slow_target()):  # a user target: aegis up leaves those running, the test does not
         os.kill(pid, signal.SIGKILL)

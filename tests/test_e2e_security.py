@@ -9,8 +9,6 @@ import stat
 import httpx
 import pytest
 
-from tests.platform import Platform
-
 pytestmark = pytest.mark.e2e
 KEY = re.compile(r"admin API key (agops_[A-Za-z0-9_-]+)")
 
@@ -26,8 +24,8 @@ def files_containing(root, secrets: list[str]) -> list[str]:  # type: ignore[no-
     return found
 
 
-def test_admin_key_once_auth_everywhere_and_no_secret_on_disk(tmp_path):
-    plat = Platform(tmp_path, demo=False)
+def test_admin_key_once_auth_everywhere_and_no_secret_on_disk(start_platform, tmp_path):
+    plat = start_platform(tmp_path, demo=False)
     try:
         printed = KEY.findall(plat.output.read_text())
         key_file = plat.data_dir / "admin.key"
@@ -65,7 +63,7 @@ def test_admin_key_once_auth_everywhere_and_no_secret_on_disk(tmp_path):
     assert files_containing(plat.data_dir, secrets) == []
     assert files_containing(plat.data_dir, ["sre@example.com"]) != []  # the scan does see stored events
 
-    again = Platform(tmp_path, demo=False)  # same data dir: the key stands, nothing new is printed
+    again = start_platform(tmp_path, demo=False)  # same data dir: the key stands, nothing new is printed
     try:
         assert KEY.findall(again.output.read_text()) == []
         assert "the admin key is in" in again.output.read_text()
@@ -75,8 +73,8 @@ def test_admin_key_once_auth_everywhere_and_no_secret_on_disk(tmp_path):
         again.shutdown()
 
 
-def test_no_auth_warns_on_every_start(tmp_path):
-    plat = Platform(tmp_path, demo=False, args=("--no-auth",))
+def test_no_auth_warns_on_every_start(start_platform, tmp_path):
+    plat = start_platform(tmp_path, demo=False, args=("--no-auth",))
     try:
         assert "WARNING       authentication is OFF (--no-auth)" in plat.output.read_text()
         assert not (plat.data_dir / "admin.key").exists()

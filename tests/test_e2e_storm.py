@@ -12,24 +12,23 @@ import signal
 import httpx
 import pytest
 
+from aegis.harness import demo_ports_free, eventually, wait_gone, wait_sync
 from shared.events import incident as ev
 from shared.eventstore import EventStore
 from shared.inspection import pids_listening_on
 from shared.jetstream import connect
-from tests.helpers import eventually, wait_sync
-from tests.platform import Platform, demo_ports_free, wait_gone
 
 pytestmark = pytest.mark.e2e
 TARGETS = {"addition-api": 8002, "division-api": 8003}
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory):
+def platform(start_platform):
     if not demo_ports_free():
         pytest.fail("demo ports 8000/8002-8004 are taken by something else")
-    plat = Platform(tmp_path_factory.mktemp("platform"), demo=True, probes=True)
+    plat = start_platform("platform", demo=True, probes=True)
     yield plat
-    plat.shutdown()
+    plat.shutdown()  # before the factory's teardown: the demo ports must be free when this module ends
     wait_sync(demo_ports_free, timeout=10, what="demo targets stopped")
 
 

@@ -7,20 +7,18 @@ import signal
 
 import pytest
 
+from aegis.harness import eventually
 from shared.events.system import BreakerStateChanged
 from shared.eventstore import EventStore
 from shared.jetstream import connect
-from tests.helpers import eventually
-from tests.platform import Platform
 
 WORKER_FIELDS = {"name", "status", "restart_count", "max_restarts", "last_started_at", "last_crashed_at", "error"}
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory):
-    plat = Platform(tmp_path_factory.mktemp("system"), demo=False)
+def platform(start_platform):
+    plat = start_platform("system", demo=False)
     yield plat
-    plat.shutdown()
 
 
 def get(platform, path, **params):

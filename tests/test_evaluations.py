@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
+from aegis.harness import eventually
 from services.analyst.handlers import Analyst, consumers, score_terminal
 from services.gateway import errors
 from services.gateway.evaluations_api import build_evaluations_router, start_evaluations
@@ -30,8 +31,7 @@ from shared.projections.evaluations import EvaluationsView
 from shared.projections.inventory import InventoryView
 from shared.projections.projector import Projector
 from shared.service import ServiceContext
-from tests.builders import T0, council_approved, received
-from tests.helpers import eventually
+from tests.support.builders import T0, council_approved, received
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

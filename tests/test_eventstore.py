@@ -10,7 +10,7 @@ from shared.aggregate import decide_and_append, load_incident
 from shared.errors import ConcurrencyError
 from shared.events import incident as ev
 from shared.eventstore import EventStore
-from tests.builders import analysis, received
+from tests.support.builders import analysis, received
 
 pytestmark = pytest.mark.integration
 
@@ -111,7 +111,7 @@ async def test_a_load_never_returns_less_than_the_read_floor(store):
     The load retries, then fails as transient (redelivery) rather than deciding on a stale state."""
     from shared.errors import StoreUnavailableError
     from shared.eventstore import READ_FLOOR, raise_read_floor
-    from tests.builders import received
+    from tests.support.builders import received
 
     seq = await store.append("floor-1", [received()], expected_seq=0)
     token = READ_FLOOR.set(None)
@@ -128,7 +128,7 @@ async def test_a_load_never_returns_less_than_the_read_floor(store):
 
 async def test_appending_raises_the_read_floor_to_what_was_written(store):
     from shared.eventstore import READ_FLOOR
-    from tests.builders import analysis, received
+    from tests.support.builders import analysis, received
 
     token = READ_FLOOR.set(None)
     try:

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from aegis.harness import eventually, free_port
 from services.executor.handlers import Executor
 from services.executor.process_backend import start_detached, stop_pids
 from shared.aggregate import load_incident
@@ -20,8 +21,7 @@ from shared.inspection import pids_listening_on, target_pids
 from shared.lease import Leases
 from shared.projections.inventory import InventoryView
 from shared.service import ServiceContext
-from tests.builders import DELIVERY, analysis, council_approved, received
-from tests.helpers import eventually, free_port
+from tests.support.builders import DELIVERY, analysis, council_approved, received
 
 pytestmark = pytest.mark.integration
 

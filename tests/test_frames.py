@@ -8,7 +8,7 @@ from services.gateway.frames import encode, frames_for
 from services.gateway.registry import FRAMES
 from shared.events import incident as ev
 from shared.projections.incident import evolve
-from tests.builders import DRAFT, Given, happy_path
+from tests.support.builders import DRAFT, Given, happy_path
 
 REGISTERED = {kind for kind, *_ in FRAMES}
 DATA_TYPES = {kind: data_type for kind, _, _, data_type, _ in FRAMES}

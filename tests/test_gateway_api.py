@@ -11,7 +11,7 @@ from services.gateway.feed import Hub
 from shared.config import load_settings
 from shared.errors import StoreUnavailableError
 from shared.projections.incidents_view import IncidentsView
-from tests.builders import Given, happy_path
+from tests.support.builders import Given, happy_path
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,18 @@ import pytest
 from shared.errors import IllegalTransitionError
 from shared.events import incident as ev
 from shared.projections.incident import evolve, fold
-from tests.builders import DRAFT, T0, Given, analysis, council_approved, decided, happy_path, received, run, vote
+from tests.support.builders import (
+    DRAFT,
+    T0,
+    Given,
+    analysis,
+    council_approved,
+    decided,
+    happy_path,
+    received,
+    run,
+    vote,
+)
 
 
 def test_happy_path_gives_the_seed_timeline():

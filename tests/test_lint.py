@@ -48,8 +48,11 @@ def _imports(path: Path) -> list[str]:
 
 def layering_violations(root: Path = ROOT) -> list[str]:
     """shared/ imports no service and no CLI; a service imports only shared/ and itself; nothing shipped imports
-    bench/ or tests/."""
+    bench/ or tests/, and bench/ does not import tests/."""
     found = []
+    for path in sorted((root / "bench").rglob("*.py")) if (root / "bench").exists() else []:
+        found += [f"bench/{path.relative_to(root / 'bench')} imports {m}: bench/ drives aegis/harness.py, not tests/"
+                  for m in _imports(path) if m.split(".")[0] == "tests"]
     for package in SHIPPED:
         for path in sorted((root / package).rglob("*.py")):
             where = path.relative_to(root).parts
@@ -76,13 +79,15 @@ def test_the_layering_check_catches_a_violation(tmp_path):
     (tmp_path / "services" / "prober" / "x.py").write_text("from services.executor.replicas import ports_of\n")
     (tmp_path / "shared" / "y.py").write_text("def f():\n    import services.gateway.app\n")
     (tmp_path / "aegis" / "z.py").write_text("from bench.suite import SECTIONS\n")
-    assert len(layering_violations(tmp_path)) == 3
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "b.py").write_text("from tests.support.builders import run\n")
+    assert len(layering_violations(tmp_path)) == 4
 
 
 def test_no_test_module_imports_another_test_module():
     offenders = [f"{path.name} imports {module}" for path in sorted((ROOT / "tests").rglob("test_*.py"))
                  for module in _imports(path) if re.match(r"tests\.(\w+\.)*test_", module)]
-    assert offenders == [], "shared helpers live in tests/builders.py, tests/platform.py or conftest.py"
+    assert offenders == [], "shared helpers live in tests/support/, aegis/harness.py or conftest.py"
 
 
 def _requirements() -> dict[str, Requirement]:
@@ -133,3 +138,9 @@ def test_constraints_pin_versions_the_ranges_allow_and_the_venv_runs_them():
         assert name in pins, f"{name} is not pinned in constraints.txt (make lock)"
         assert req.specifier.contains(pins[name], prereleases=True), f"{name}=={pins[name]} is outside {req}"
         assert version(name) == pins[name], f"installed {name} {version(name)} is not the pinned {pins[name]}"
+
+
+def test_whole_platforms_are_started_only_by_the_one_factory_fixture():
+    builders = [f"{path.name}:{n}" for path in sorted((ROOT / "tests").glob("test_*.py"))
+                for n, line in enumerate(path.read_text().splitlines(), 1) if re.search(r"\bPlatform\(\s*tmp", line)]
+    assert builders == [], "use the start_platform fixture (conftest.py)"

@@ -9,7 +9,7 @@ from services.analyst.prompt import InvalidAnswer, build_messages, parse_answer
 from shared.breaker import CircuitBreaker
 from shared.config import load_settings
 from shared.events.models import RetrievedIncident
-from tests.builders import received, run
+from tests.support.builders import received, run
 
 MODEL = "openai/fake-sre"
 

@@ -6,7 +6,7 @@ from datetime import UTC
 
 from services.notifier import domain
 from shared.events import incident as ev
-from tests.builders import received, run
+from tests.support.builders import received, run
 
 
 def draft(channel: str, review: str) -> ev.NotificationDrafted:
@@ -48,7 +48,7 @@ def test_outcomes_get_distinct_notices_and_never_a_false_recovery():
     from datetime import datetime
 
     from services.notifier import templates
-    from tests.builders import analysis, council_approved, happy_path
+    from tests.support.builders import analysis, council_approved, happy_path
 
     at = datetime(2026, 11, 30, tzinfo=UTC)
     fixed = run(*happy_path())

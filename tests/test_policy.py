@@ -15,8 +15,8 @@ from shared.events import incident as ev
 from shared.events.models import AIAnalysis, RetrievedIncident
 from shared.policy import Policy, Rule, Window, load_policy
 from shared.projections.target_history import TargetHistory
-from tests.builders import Given, received, run
 from tests.data.injections import BENIGN, INJECTIONS
+from tests.support.builders import Given, received, run
 
 SETTINGS = load_settings(environ={})
 AT = datetime(2026, 2, 21, 3, 15, tzinfo=UTC)  # a Saturday

@@ -12,12 +12,11 @@ import time
 import httpx
 import pytest
 
+from aegis.harness import eventually, free_port, wait_sync
 from services.executor.process_backend import start_detached, stop_pids
 from services.prober.domain import ProbeResult, TargetHealth, observe
 from shared.config import ProbeConfig, TargetConfig
 from shared.inspection import pids_listening_on, target_pids
-from tests.helpers import eventually, free_port, wait_sync
-from tests.platform import Platform
 
 PROBE = ProbeConfig(failure_threshold=3, success_threshold=2, startup_grace=0)
 
@@ -70,7 +69,7 @@ def test_flapping_suppresses_new_incidents():
 def test_a_target_under_remediation_is_not_reported_again():
     from services.prober.domain import remediating
     from shared.events import incident as ev
-    from tests.builders import T0, happy_path, received, run
+    from tests.support.builders import T0, happy_path, received, run
 
     path = [received(container_name="hog")] + happy_path()[1:]
     started = next(i for i, p in enumerate(path) if isinstance(p, ev.ActionStarted))
@@ -126,7 +125,7 @@ def test_bad_probe_config_is_refused():
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory):
+def platform(start_platform, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("prober")
     port, flaky_port = free_port(), free_port()
     flag = tmp / "sick"
@@ -143,19 +142,20 @@ probe = {{ kind = "http", interval = 0.2, failure_threshold = 3 }}
 [[targets]]
 name = "flaky-api"
 port = {flaky_port}
-command = ["{sys.executable}", "-m", "tests.flaky_server", "--port", "{{port}}", "--flag", "{flag}"]
+command = ["{sys.executable}", "-m", "tests.support.flaky_server", "--port", "{{port}}", "--flag", "{flag}"]
 health_url = "http://127.0.0.1:{flaky_port}/health"
 probe = {{ kind = "http", interval = 0.2, failure_threshold = 2, success_threshold = 2 }}
 """
     targets = [TargetConfig(name="watched-api", port=port, command=[sys.executable, "-m", "aegis.demo.calculator",
                                                                       "addition", "--port", "{port}"]),
-               TargetConfig(name="flaky-api", port=flaky_port, command=[sys.executable, "-m", "tests.flaky_server",
-                                                                         "--port", "{port}", "--flag", str(flag)])]
+               TargetConfig(name="flaky-api", port=flaky_port,
+                            command=[sys.executable, "-m", "tests.support.flaky_server", "--port", "{port}", "--flag",
+                                     str(flag)])]
     for t in targets:
         start_detached(t)
     for t in targets:
         wait_sync(lambda t=t: pids_listening_on(t.port), timeout=20, what=f"{t.name} up")
-    plat = Platform(tmp, demo=False, config=config, probes=True)
+    plat = start_platform(tmp, demo=False, config=config, probes=True)
     plat.flag, plat.port, plat.flaky_port = flag, port, flaky_port
     yield plat
     plat.shutdown()  # first: a running prober would see the targets exit and have them restarted
@@ -236,7 +236,7 @@ def test_resource_alerts_fire_once_per_episode():
 
 
 @pytest.fixture(scope="module")
-def hog_platform(tmp_path_factory):
+def hog_platform(start_platform, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hog")
     port = free_port()
     target = TargetConfig(name="hog-app", port=port, command=[sys.executable, "-m", "aegis.demo.buggy_app",
@@ -253,7 +253,7 @@ cpu_seconds = 1.0 }}
 """
     start_detached(target)
     wait_sync(lambda: pids_listening_on(port), timeout=20, what="hog up")
-    plat = Platform(tmp, demo=False, config=config, probes=True)
+    plat = start_platform(tmp, demo=False, config=config, probes=True)
     plat.hog_port = port
     yield plat
     plat.shutdown()

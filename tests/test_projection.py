@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from aegis.harness import eventually
 from shared.consumer import ConsumerRunner, ConsumerSpec
 from shared.errors import ConcurrencyError
 from shared.events import incident as ev
@@ -13,8 +14,7 @@ from shared.events.incident import INCIDENTS_STREAM
 from shared.jetstream import connect, ensure_streams
 from shared.projections.incidents_view import IncidentsView
 from shared.projections.projector import Projector
-from tests.builders import T0, analysis, council_approved, received
-from tests.helpers import eventually
+from tests.support.builders import T0, analysis, council_approved, received
 
 pytestmark = pytest.mark.integration
 

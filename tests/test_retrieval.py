@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bench.paraphrases import INCIDENTS
 from services.analyst.embedder import DIMENSIONS, Embedder
 from services.analyst.retrieval import Retriever
 from services.analyst.tfidf import TfidfRetriever
 from services.analyst.vector_index import VectorIndex
 from shared.events.knowledge import RUNBOOK_STREAM, RunbookEntry, RunbookEntryAdded
 from shared.projections.projector import Projector
-from tests.data.paraphrases import INCIDENTS
 
 
 @pytest.fixture(scope="module")

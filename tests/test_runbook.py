@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from aegis.runbook_cli import import_runbook, parse_runbook
+from bench.paraphrases import INCIDENTS, REWORDED
 from services.analyst.embedder import Embedder
 from services.analyst.handlers import Analyst
 from services.analyst.retrieval import Retriever
@@ -23,7 +24,6 @@ from shared.events.knowledge import RUNBOOK_STREAM, RunbookEntry, RunbookEntryAd
 from shared.projections.inventory import InventoryView
 from shared.service import ServiceContext
 from shared.wiring import INDEX_STATUS, RAG_QUERY
-from tests.data.paraphrases import INCIDENTS, REWORDED
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ import pytest
 from services.analyst.scoring import ground, salient_terms, score, score_rejected
 from shared.events import incident as ev
 from shared.events.models import ACTIONS, AIAnalysis
-from tests.builders import T0, council_approved, decided, received, run
+from tests.support.builders import T0, council_approved, decided, received, run
 
 LOGS = "ERROR: Memory usage at 98%. Object count: 1,500,000. java.lang.OutOfMemoryError: Java heap space"
 ALL = list(ACTIONS)

@@ -10,9 +10,9 @@ import psutil
 import pytest
 
 from aegis.backoff import BackoffPolicy
+from aegis.harness import eventually
 from aegis.supervisor import Supervisor, WorkerSpec
 from shared.events.system import SYSTEM_STREAM
-from tests.helpers import eventually
 
 pytestmark = pytest.mark.integration
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]

@@ -11,17 +11,16 @@ import sys
 import psutil
 import pytest
 
+from aegis.harness import eventually, free_port, wait_gone
 from shared.events.system import SYSTEM_STREAM
 from shared.eventstore import EventStore
 from shared.jetstream import connect
-from tests.helpers import eventually, free_port
-from tests.platform import Platform, wait_gone
 
 pytestmark = pytest.mark.e2e
 
 
-def test_up_prints_what_it_started_and_ctrl_c_leaves_nothing(tmp_path):
-    plat = Platform(tmp_path, demo=False)
+def test_up_prints_what_it_started_and_ctrl_c_leaves_nothing(start_platform, tmp_path):
+    plat = start_platform(tmp_path, demo=False)
     children = plat.children()
     names = {" ".join(c.cmdline()[-2:]) for c in children}
     assert {f"-m services.{s}" for s in ("gateway", "analyst", "council", "executor", "notifier", "prober")} <= names
@@ -36,8 +35,8 @@ def test_up_prints_what_it_started_and_ctrl_c_leaves_nothing(tmp_path):
     assert (plat.data_dir / "jetstream").is_dir() and (plat.data_dir / "logs" / "gateway.log").exists()
 
 
-async def test_supervisor_under_up_restarts_a_killed_service_and_records_it(tmp_path, nats_server):
-    plat = Platform(tmp_path, demo=False, env={"AEGIS_NATS_URL": nats_server.url})
+async def test_supervisor_under_up_restarts_a_killed_service_and_records_it(start_platform, tmp_path, nats_server):
+    plat = start_platform(tmp_path, demo=False, env={"AEGIS_NATS_URL": nats_server.url})
     try:
         assert not any("nats-server" in c.name() for c in plat.children())  # external NATS used
         victim = plat.service_pid("analyst")

@@ -8,7 +8,7 @@ import pytest
 from services.gateway.roles import ROUTE_ROLES
 from shared.config import load_settings
 from shared.events.incident import INCIDENTS_STREAM
-from tests.gateway_support import SECRET, serve_gateway
+from tests.support.gateway import SECRET, serve_gateway
 
 pytestmark = pytest.mark.integration
 DEEP = b"[" * 100_000 + b"]" * 100_000

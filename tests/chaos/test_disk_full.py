@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from aegis.harness import free_port
 from aegis.nats_server import EmbeddedNats
 from shared.config import load_settings
 from shared.errors import StoreFullError
@@ -15,8 +16,7 @@ from shared.events.incident import IncidentReceived
 from shared.eventstore import EventStore
 from shared.jetstream import connect, ensure_streams
 from tests.conftest import _require
-from tests.gateway_support import SECRET, serve_gateway
-from tests.helpers import free_port
+from tests.support.gateway import SECRET, serve_gateway
 
 pytestmark = pytest.mark.integration
 

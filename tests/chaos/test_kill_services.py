@@ -16,12 +16,11 @@ from collections import Counter
 
 import pytest
 
+from aegis.harness import Platform, demo_ports_free, wait_sync
 from shared.config import SERVICE_NAMES
 from shared.events.incident import INCIDENTS_STREAM
 from shared.eventstore import EventStore
 from shared.jetstream import connect
-from tests.helpers import wait_sync
-from tests.platform import Platform, demo_ports_free
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 COUNT = 300

@@ -1,6 +1,7 @@
 """Thirty-two past incidents and, for each, the same problem described in other words.
 
-Used by tests/test_retrieval.py and bench/retrieval.py to measure recall@3 of retrieval against TF-IDF.
+The retrieval bench's data set (bench/retrieval.py: recall@3 of retrieval against TF-IDF), also used by
+tests/test_retrieval.py and tests/test_runbook.py.
 Each item: (incident_id, alert_type, logs as stored, root_cause, action, paraphrased query).
 """
 

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
-from tests.helpers import free_port, wait_sync
+from aegis.harness import free_port, wait_sync
 
 GOOD_ANSWER = json.dumps({"root_cause": "Memory leak in the request cache", "action": "RESTART",
                           "justification": "Heap grows without bound; a restart releases it.",

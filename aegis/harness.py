@@ -1,14 +1,19 @@
-"""Run the whole platform through `aegis up` for end-to-end tests."""
+"""Run a whole platform (`aegis up` in a subprocess, its own data dir and ports) and drive it: the harness of the
+end-to-end tests and of the benches, with the waiting helpers both use (never bare sleeps)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import psutil
@@ -17,7 +22,48 @@ from aegis.nats_server import port_free
 from shared.eventstore import EventStore
 from shared.inspection import pids_listening_on
 from shared.jetstream import connect
-from tests.helpers import free_port, wait_sync
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def eventually(check: Callable[[], Awaitable[T] | T], timeout: float = 10.0, interval: float = 0.02,
+                     what: str = "condition") -> T:
+    """Poll `check` until it returns something truthy; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while True:
+        try:
+            result = check()
+            if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+                result = await result
+            if result:
+                return result  # type: ignore[return-value]
+            last = result
+        except AssertionError as exc:
+            last = exc
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
+        await asyncio.sleep(interval)
+
+
+def wait_sync(check: Callable[[], T], timeout: float = 10.0, interval: float = 0.02, what: str = "condition") -> T:
+    """Synchronous twin of `eventually`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
 
 DEMO_PORTS = (8000, 8002, 8003, 8004)
 
@@ -28,6 +74,7 @@ class Platform:
     def __init__(self, tmp: Path, demo: bool = True, config: str | None = None, env: dict[str, str] | None = None,
                  probes: bool = False, args: tuple[str, ...] = ()):
         self.data_dir = tmp / "aegis-data"
+        self.stopped = False
         self.port = free_port()
         self.nats_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -91,9 +138,12 @@ class Platform:
     def shutdown(self) -> None:
         """Stop like Ctrl-C and wait until its services and NATS are gone. Targets run in sessions of their
         own (they must outlive whoever restarted them); the tests that start targets stop those themselves."""
+        if self.stopped:
+            return
         children = [p.pid for p in self.children() if _sid(p.pid) != p.pid]
         self.stop()
         wait_gone(children)
+        self.stopped = True
 
     def log(self, name: str) -> str:
         """A service's log file."""

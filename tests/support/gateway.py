@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import uvicorn
 
+from aegis.harness import eventually, free_port
 from services.gateway.app import Gateway, create_app, open_gateway
 from services.gateway.auth.bootstrap import ensure_admin_key
 from shared.config import Settings
 from shared.eventstore import EventStore
-from tests.helpers import eventually, free_port
 
 SECRET = "s" * 40
 
