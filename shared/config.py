@@ -119,6 +119,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     body_limit_bytes: int = 1024 * 1024
     correlation: bool = True  # an alert about a target with an open incident joins it instead of starting another
     correlation_window_seconds: float = 60.0  # …also one whose incident ended this recently (a late alert)
+    trusted_proxies: list[str] = []  # addresses whose X-Forwarded-For is believed; none: the socket's peer counts
     correlation_group_labels: list[str] = []  # Alertmanager alerts correlate by these labels instead of the target
     log_truncate_chars: int = 2000
     # council policy
@@ -255,7 +256,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 _ENV_FIELDS = {f for f in Settings.__struct_fields__ if f != "targets"}
 _LIST_FIELDS = {"llm_fallback_models", "email_recipients", "notify_webhook_urls", "services",
-                "correlation_group_labels"}
+                "correlation_group_labels", "trusted_proxies"}
 SEED_000_ALIASES = {
     "EMAIL_SENDER": "email_sender",
     "EMAIL_APP_PASSWORD": "smtp_password",

@@ -344,3 +344,28 @@ async def test_health_probes_are_public(gw):
         assert db.status_code == 200 and db.json()["database"] == "jetstream" and db.json()["streams"] >= 6
         ready = await anonymous.get("/health/ready")
         assert ready.status_code == 200 and ready.json()["checks"] == {"nats": True, "incidents": True, "auth": True}
+
+
+async def test_rotating_x_forwarded_for_does_not_dodge_the_failed_sign_in_limit(store, tmp_path):
+    async with serve_gateway(store, settings(auth_failures_per_minute=10), tmp_path) as gw:
+        async with gw.client("agops_wrong") as wrong:
+            statuses = [(await wrong.get("/incidents", headers={"X-Forwarded-For": f"203.0.113.{n}"})).status_code
+                        for n in range(40)]
+        assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}  # one address: the socket's
+
+
+async def test_a_trusted_proxy_may_name_the_client(store, tmp_path):
+    trusting = settings(auth_failures_per_minute=10, trusted_proxies=["127.0.0.1"])
+    async with serve_gateway(store, trusting, tmp_path) as gw:
+        async with gw.client("agops_wrong") as wrong:
+            statuses = [(await wrong.get("/incidents", headers={"X-Forwarded-For": f"203.0.113.{n}"})).status_code
+                        for n in range(12)]
+        assert set(statuses) == {401}  # each forwarded address has its own budget behind a proxy we trust
+
+
+async def test_malformed_ids_in_a_path_are_422_not_500(gw):
+    async with gw.client(gw.admin_key) as admin:
+        for path in ("/incidents/*/approve", "/incidents/a.b/reject", "/notifications/inc-1/bad%20id!/approve"):
+            answer = await admin.post(path, json={})
+            assert answer.status_code == 422, (path, answer.status_code, answer.text)
+        assert (await admin.get("/incidents/%20x")).status_code == 422

@@ -10,7 +10,7 @@ import uvicorn
 from nats.js.api import DeliverPolicy
 from pydantic import ValidationError as PydanticValidationError
 
-from services.gateway.app import create_app, open_gateway
+from services.gateway.app import create_app, open_gateway, server_config
 from services.gateway.frames import AiStream, frame
 from services.gateway.schemas import IncidentPayload
 from services.gateway.system_api import PERFORMANCE_INTERVAL
@@ -70,12 +70,7 @@ async def build(ctx: ServiceContext):
 
     await ctx.nc.subscribe(INTAKE_ALERTS, queue="gateway", cb=on_intake)
     app = create_app(gateway)
-    # sans-I/O websockets: lower per-frame cost for the fan-out; no deflate: frames are small and compressing
-    # each costs CPU per client
-    config = uvicorn.Config(app, host=ctx.settings.host, port=ctx.settings.port, log_config=None,
-                            access_log=False, lifespan="off", ws_max_size=1 << 20,
-                            ws="websockets-sansio", ws_per_message_deflate=False)
-    server = _Server(config)
+    server = _Server(server_config(app, ctx.settings, ctx.settings.host, ctx.settings.port))
 
     async def run_http() -> None:
         task = asyncio.create_task(server.serve())

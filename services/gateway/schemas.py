@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.config import INCIDENT_ID
 
 INCIDENT_ID_PATTERN = INCIDENT_ID.pattern
+DRAFT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+# ids in a path are checked like ids in a body: a malformed one is a 422 with the reason, never a 500
+IncidentId = Annotated[str, Path(pattern=INCIDENT_ID_PATTERN, description="An incident id")]
+DraftId = Annotated[str, Path(pattern=DRAFT_ID_PATTERN, description="A notification draft id, e.g. alert-email")]
 TARGET_NAME_PATTERN = r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$"
 
 

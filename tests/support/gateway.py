@@ -12,7 +12,7 @@ import httpx
 import uvicorn
 
 from aegis.harness import eventually, free_port
-from services.gateway.app import Gateway, create_app, open_gateway
+from services.gateway.app import Gateway, create_app, open_gateway, server_config
 from services.gateway.auth.bootstrap import ensure_admin_key
 from shared.config import Settings
 from shared.eventstore import EventStore
@@ -45,8 +45,7 @@ async def serve_gateway(store: EventStore, settings: Settings, data_dir: Path):
     gateway = await open_gateway(settings, store, secret=settings.jwt_secret)
     app = create_app(gateway)
     port = free_port()
-    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
-                                    lifespan="off"))
+    server = _Server(server_config(app, settings, "127.0.0.1", port))  # served as the gateway process serves it
     task = asyncio.create_task(server.serve())
     await eventually(lambda: server.started, timeout=10, what="uvicorn started")
     try:

@@ -12,7 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 from services.gateway import approvals, listing
 from services.gateway.auth.api import acting_as, principal_of
 from services.gateway.auth.view import rank
-from services.gateway.schemas import AlertmanagerPayload, Decision, IncidentPayload
+from services.gateway.schemas import AlertmanagerPayload, Decision, IncidentId, IncidentPayload
 from shared.errors import ForbiddenError, NotFoundError
 from shared.events import now
 
@@ -59,7 +59,7 @@ def build_router(gw: Gateway) -> APIRouter:
         return [gw.result(s) for s in chosen[offset:offset + limit]]
 
     @router.get("/incidents/{incident_id}", summary="Get one incident")
-    async def get_incident(incident_id: str) -> dict[str, Any]:
+    async def get_incident(incident_id: IncidentId) -> dict[str, Any]:
         state = gw.view.get(incident_id)
         if state is None:
             raise NotFoundError(f"Incident {incident_id} not found")
@@ -74,11 +74,13 @@ def build_router(gw: Gateway) -> APIRouter:
         return await gw.decide(incident_id, lambda s: verdict(s, incident_id, by, body.comment))
 
     @router.post("/incidents/{incident_id}/approve", summary="Approve a held action (approver role)")
-    async def approve_incident(incident_id: str, request: Request, body: Decision | None = None) -> dict[str, Any]:
+    async def approve_incident(incident_id: IncidentId, request: Request,
+                               body: Decision | None = None) -> dict[str, Any]:
         return await decide(incident_id, body or Decision(), request, approvals.approve)
 
     @router.post("/incidents/{incident_id}/reject", summary="Reject a held action (approver role)")
-    async def reject_incident(incident_id: str, request: Request, body: Decision | None = None) -> dict[str, Any]:
+    async def reject_incident(incident_id: IncidentId, request: Request,
+                              body: Decision | None = None) -> dict[str, Any]:
         return await decide(incident_id, body or Decision(), request, approvals.reject)
 
     return router
