@@ -16,8 +16,9 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(rx, 
                       r"\bsh\s+-c\b|\bchmod\s+[0-7]{3,4}\b|\bsudo\s+\S+|\bnc\s+-[el]|\$\([^)]*\)|`[^`\n]*\b(rm|curl|wget|bash|sh|nc|chmod|sudo|python3?|perl|cat|echo|kill|eval)\s[^`\n]*`|"
                       r"\bmkfifo\b|/etc/(passwd|shadow)|\bdd\s+if=)"),
     ("fetch a URL", r"(?-i:\b(fetch|download|visit|open|retrieve|load|pull|apply|install|run)\b)"
-                    r"(?!\W{0,3}(failed|failure|error|errored|timed out|timeout)\b)[^\n]{0,40}?"
-                    r"https?://"),  # lower-case verbs: an access log's "GET https://…" or "fetch failed" is telemetry
+                    r"(?!\W{0,3}(failed|failure|error|errored|timed out|timeout)\b)[^\n\"=]{0,40}?"
+                    # lower-case verbs, nothing quoted between: "GET https://…", msg="fetch rates" err=… are telemetry
+                    r"https?://"),
     ("encoded payload", r"(\bbase64\s+(-d|--decode)\b|\batob\(|\beval\(|\bexec\(|(\\x[0-9a-f]{2}){6,}|"
                         r"\b(?=[A-Za-z0-9+/]*\d)(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*[a-z])"
                         r"(?![A-Za-z0-9+]*/[A-Za-z0-9+]*/[A-Za-z0-9+]*/)"  # a file path is not a payload

@@ -21,7 +21,7 @@ AMBIGUOUS_RATIO = 0.9  # a rival with another action this close makes the call a
 SYMPTOMS_ONLY = frozenset({"unknown_errors"})  # consistent with every cause: never a rival explanation
 CASEBOOK_MIN_PROBABILITY = 0.35  # below this the casebook's opinion is no evidence (measured on dev5 + dev6)
 CASEBOOK_ALONE = 0.6  # a situation nothing else supports needs this much: resemblance alone is weak evidence
-UNCERTAIN_ACT = 0.9  # when the reporters say they do not know the cause, acting needs this much confidence
+UNCERTAIN_ACT = 0.9  # when the reporters say they do not know the cause, acting (or closing) needs this much
 
 
 @dataclass(frozen=True)
@@ -215,7 +215,7 @@ def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), m
         return _human(f"Ambiguous: {top.situation} → {top.action} ({top.score:.2f}) and {rival.situation} → "
                       f"{rival.action} ({rival.score:.2f}) are both supported; a human must choose.",
                       f"Ambiguous between {top.situation} and {rival.situation}", ranked, confidence)
-    if top.outcome == "act" and "uncertain" in lines and confidence < UNCERTAIN_ACT:
+    if top.outcome in ("act", "benign") and "uncertain" in lines and confidence < UNCERTAIN_ACT:
         return _human(f"The people reporting this say its cause is unclear ({lines['uncertain']}); the best "
                       f"hypothesis, {top.situation} → {top.action} ({confidence:.2f}), is not strong enough to act "
                       f"on against that (≥ {UNCERTAIN_ACT:.2f} needed); a human must look.",

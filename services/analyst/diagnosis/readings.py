@@ -23,7 +23,7 @@ _DEPLOY = (r"(deploy(?:ed|ment|s)?|roll(?:ed)?[- ]?out|rollout|releas(?:e|ed)|up
            r"image(?: tag)?(?![-_\w])|new version|version(?![=_-])|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
            r"feature flag|flag|config ?map|migration|cutover|revision \d+|shipped|(?:version|release|build|fix|patch|change) went out|pushed|terraform|(?:kubectl |helm )?apply|"
            r"ansible|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
-           r"vcl\.(?:load|use)|remote config|"
+           r"vcl\.(?:load|use)|remote config|applied|merged|gitops|"
            r"growthbook|statsig|toggle)")
 _DEPLOY_THEN_AGE = re.compile(rf"{_DEPLOY}[^\n;]{{0,60}}?\b{_NUM}\s*{_UNIT}\s*(ago|before|earlier|prior)")
 _AGE_THEN_DEPLOY = re.compile(rf"\b{_NUM}\s*{_UNIT}\s*(after|since|following|post)[- ](?:the |a |our |its |this )?"
@@ -41,7 +41,8 @@ _RECENT_DEPLOY_WORDS = re.compile(
     r"(?:(?!yesterday|last |ago|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{4}-\d\d-\d\d)[^\n.;]){0,50}?"
     r"\b(at|@) \d{1,2}:\d{2}|new (image|version|release|build) (v?\d|rolled|deployed|went)|(feature flag|flag|config ?map|"
     r"config(uration)?|setting|toggle|feature|env(ironment)? var\w*)\b[^\n]{0,60}\b(changed|updated|flipped|toggled|enabled|"
-    r"switched|turned on|rolled out|applied|edited|published)|\((?:was|previously|from) v?\d+\.\d+[\w.-]*\)|"
+    r"switched|turned on|rolled out|applied|edited|published)|\((?:was|previously|prev|from) v?\d+\.\d+[\w.-]*\)|"
+    r"\bv?\d+\.\d+[\w.-]* ?(?:->|→|=>) ?v?\d+\.\d+|"
     r"(changed|updated|flipped|toggled|enabled) [^\n]{0,30}(feature flag|"
     r"config ?map|configuration)")
 _NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|nothing (was )?"
@@ -89,7 +90,7 @@ _COUNT_VS = re.compile(r"(\d[\d,.]*)\s*(k)?\s+(?:concurrent\s+|active\s+|open\s+
                        r"(?:/s|/sec|/min|/h|/hr| per (?:second|minute|hour))?"
                        r"\s+(?:vs\.?|versus|compared (?:to|with)|against)\s+~?(\d[\d,.]*)\s*(k)?")
 _VS_BASELINE = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests/s|qps|rpm|msg/s)[^\n;]{0,40}?(baseline|normal|usual|"
-                          r"typical|avg|average)[^\d\n]{0,15}(\d[\d,.]*)\s*(k)?")
+                          r"typical|avg|average)[^\d\n,;)]{0,15}(\d[\d,.]*)\s*(k)?")  # "(normal), error rate 0.3" is no base
 _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|orders|sign-?ups|users|"
                          r"produce rate|producer rate|publish rate|ingest rate|arrival rate|incoming|"
                          r"sessions|checkouts)[^\n.;]{0,25}\b(surg\w*|spik\w*|doubl\w*|tripl\w*|increas\w*|ris(e|es|ing)|"
@@ -108,7 +109,7 @@ _VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|
                  r"(?:baseline|normal|usual|typical|avg|average|expected)?\s*(?:of\s*)?~?(\d[\d,.]*)\s*(k)?")
 _TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|"
                            r"produce rate|producer rate|publish rate|ingest rate|arrival rate|producers?|"
-                           r"(?:messages?|msg|events?)(?: in/out| in| out)? rate)[^\n.;]{0,25}"
+                           r"(?:messages?|msg|events?)(?: in/out| in| out)? rate)(?:[^\n.;]|\.\d){0,25}"
                            r"\b(flat|normal|steady|stable|unchanged|nominal|as usual|at baseline|within baseline|"
                            r"did not (change|increase)|not (increased|changed|up)|back to (?:the )?(?:[\w-]+ )?(?:baseline|normal|usual)|same as (every|usual|normal|yesterday|last|the same)|"
                            r"as (every|any) (weekday|day|week))|no (increase|change|spike|surge|rise)"
@@ -163,7 +164,7 @@ def _number(text: str, kilo: str | None = None) -> float | None:
     return value * {"k": 1_000, "m": 1_000_000}.get(kilo or "", 1)
 
 
-_DEPLOY_AT = re.compile(rf"{_DEPLOY}[^\n]{{0,80}}?\b(\d{{1,2}}):(\d{{2}})\b|\b(\d{{1,2}}):(\d{{2}})\b[^\n]{{0,30}}?{_DEPLOY}")
+_DEPLOY_AT = re.compile(rf"{_DEPLOY}[^\n]{{0,80}}?\b(\d{{1,2}}):(\d{{2}})\b|\b(\d{{1,2}}):(\d{{2}})\b[^\n]{{0,60}}?{_DEPLOY}")
 _CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})\b")
 
 
