@@ -89,7 +89,9 @@ class Supervisor:
         spec = worker.spec
         out = None
         if self.log_dir:
-            out = open(os.path.join(self.log_dir, f"{spec.name}.log"), "ab")  # noqa: SIM115 - child owns it
+            path = os.path.join(self.log_dir, f"{spec.name}.log")
+            out = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")  # the child owns it
+            os.chmod(path, 0o600)
         worker.proc = await asyncio.create_subprocess_exec(
             *spec.argv, env={**os.environ, **spec.env}, stdin=asyncio.subprocess.DEVNULL,
             stdout=out or asyncio.subprocess.DEVNULL, stderr=out or asyncio.subprocess.DEVNULL,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from pathlib import Path
 
@@ -28,7 +29,8 @@ async def run_up(settings: Settings, config_file: str | None = None) -> int:
 
     load_policy(settings.policy_file, settings.max_replicas)  # a bad policy stops here, with its reason
     data_dir = Path(settings.data_dir).resolve()
-    (data_dir / "logs").mkdir(parents=True, exist_ok=True)
+    (data_dir / "logs").mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(data_dir / "logs", 0o700)  # a data dir from an older release: logs are the operator's alone
     setup_logging("aegis-up", settings.log_level, log_file=data_dir / "logs" / "aegis-up.log")
     if not port_free(settings.host, settings.port):
         raise RuntimeStartError(f"gateway port {settings.port} is already in use; pass --port", port=settings.port)

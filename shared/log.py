@@ -6,6 +6,7 @@ import contextvars
 import json
 import logging
 import os
+import re
 import sys
 import time
 from typing import Any
@@ -14,6 +15,15 @@ incident_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("in
 _service = "aegis"
 
 _RESERVED = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+# credentials that may ride in a request line or an error (a WebSocket's ?api_key=, a bearer token, a key by its
+# prefix): replaced before a line is written, whoever logged it (our code, uvicorn, a library)
+_SECRETS = re.compile(r"(?i)((?:api_key|token|password|secret)=)[^&\s\"'\\]+|(bearer\s+)[A-Za-z0-9._~+/=-]{8,}|"
+                      r"\bagops_[A-Za-z0-9_-]{8,}")
+
+
+def redact(text: str) -> str:
+    """`text` with every credential it carries replaced by [redacted]."""
+    return _SECRETS.sub(lambda m: (m.group(1) or m.group(2) or "") + "[redacted]", text)
 
 
 class JsonFormatter(logging.Formatter):
@@ -25,7 +35,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "service": _service,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact(record.getMessage()),
         }
         incident = getattr(record, "incident_id", None) or incident_id_var.get()
         if incident:
@@ -35,13 +45,16 @@ class JsonFormatter(logging.Formatter):
                 doc[key] = value
         if record.exc_info:
             doc["exc"] = self.formatException(record.exc_info)
-        return json.dumps(doc, default=str)
+        return redact(json.dumps(doc, default=str))
 
 
 def setup_logging(service: str, level: str = "INFO", log_file: str | os.PathLike[str] | None = None) -> None:
     """Route every logger to stderr (or `log_file`) as JSON lines tagged with the service name."""
     global _service
     _service = service
+    if log_file:
+        os.close(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))  # created private
+        os.chmod(log_file, 0o600)
     handler: logging.Handler = logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

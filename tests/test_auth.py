@@ -17,9 +17,11 @@ from fastapi.routing import APIWebSocketRoute
 
 from aegis.harness import eventually
 from services.gateway.auth import tokens
+from services.gateway.auth.bootstrap import jwt_secret
 from services.gateway.auth.view import ROLE_ORDER, rank
 from services.gateway.roles import PUBLIC, ROUTE_ROLES, required_role, route_for
 from shared.config import load_settings
+from shared.errors import ConfigError
 from shared.events.security import AUDIT_STREAM, AUTH_STREAM
 from tests.support.gateway import SECRET, serve_gateway
 
@@ -107,6 +109,14 @@ async def test_websocket_needs_a_key_and_takes_it_in_the_query(gw):
         await ws.send("ping")
     async with websockets.connect(ws_url, additional_headers={"X-API-Key": gw.admin_key}) as ws:
         await ws.send("ping")
+    # what the cockpit does: the key in the subprotocol header, never in the URL; the gateway selects "aegis"
+    async with websockets.connect(ws_url, subprotocols=["aegis", gw.admin_key]) as ws:  # type: ignore[list-item]
+        assert ws.subprotocol == "aegis"
+        await ws.send("ping")
+    with pytest.raises(websockets.InvalidStatus) as wrong:
+        async with websockets.connect(ws_url, subprotocols=["aegis", "agops_not-a-key"]):  # type: ignore[list-item]
+            pass
+    assert wrong.value.response.status_code == 401
 
 
 async def test_register_login_and_keys_as_seed_002(gw):
@@ -369,3 +379,11 @@ async def test_malformed_ids_in_a_path_are_422_not_500(gw):
             answer = await admin.post(path, json={})
             assert answer.status_code == 422, (path, answer.status_code, answer.text)
         assert (await admin.get("/incidents/%20x")).status_code == 422
+
+
+def test_a_short_or_empty_secret_file_is_refused_at_start(tmp_path):
+    (tmp_path / "jwt.secret").write_text("\n")
+    with pytest.raises(ConfigError, match="at least 32"):
+        jwt_secret(load_settings(environ={}, data_dir=str(tmp_path)))
+    (tmp_path / "jwt.secret").write_text("x" * 40)
+    assert jwt_secret(load_settings(environ={}, data_dir=str(tmp_path))) == "x" * 40

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -162,3 +163,15 @@ def test_a_thousand_incidents_stay_usable(browser, platform):
     page.wait_for_selector("#timeline li")
     shot(page, "thousand")
     page.close()
+
+
+def test_after_cockpit_sessions_no_file_but_admin_key_holds_the_key(platform):
+    # runs after the module's sessions above (sign in, live frames, a gateway restart and reconnect, sign out)
+    key = platform.api_key.encode()  # type: ignore[union-attr]
+    holding = [str(p.relative_to(platform.data_dir)) for p in platform.data_dir.rglob("*")
+               if p.is_file() and p.name != "admin.key" and key in p.read_bytes()]
+    assert holding == []
+    logs = platform.data_dir / "logs"
+    assert stat.S_IMODE(logs.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in logs.glob("*.log")), \
+        {p.name: oct(p.stat().st_mode) for p in logs.glob("*.log")}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import stat
 import sys
 
 import httpx
 import pytest
 
-from aegis.harness import eventually, free_port
+from aegis.harness import eventually, free_port, wait_sync
 from services.executor.handlers import Executor
 from services.executor.process_backend import start_detached, stop_pids
 from shared.aggregate import load_incident
@@ -141,3 +143,17 @@ async def test_resume_after_a_lost_executor_starts_the_target_only_if_nothing_ru
     types = [s.envelope.type for s in await store.load("inc-6")]
     assert state.status == "RESOLVED" and "incident.action_completed.v1" not in types
     assert pids_listening_on(target.port) == running
+
+
+def test_a_target_starts_with_its_own_environment_never_the_platforms_secrets(tmp_path, monkeypatch):
+    monkeypatch.setenv("AEGIS_SMTP_PASSWORD", "smtp-secret-123")
+    monkeypatch.setenv("AEGIS_LLM_API_KEY", "llm-secret-456")
+    dump = tmp_path / "env.json"
+    target = TargetConfig(name="env-dump", port=9, env={"APP_MODE": "blue"}, command=[
+        sys.executable, "-c", f"import json, os; open({str(dump)!r}, 'w').write(json.dumps(dict(os.environ)))"])
+    start_detached(target, tmp_path / "logs")
+    seen = wait_sync(lambda: dump.exists() and dump.read_text() and json.loads(dump.read_text()), what="env dumped")
+    assert seen["APP_MODE"] == "blue" and "PATH" in seen
+    assert not [k for k in seen if k.startswith("AEGIS_")] and "smtp-secret-123" not in json.dumps(seen)
+    log = tmp_path / "logs" / "env-dump.log"
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600 and stat.S_IMODE(log.parent.stat().st_mode) == 0o700

@@ -37,6 +37,17 @@ def stop_pids(pids: list[int], grace: float) -> list[int]:
     return [p.pid for p in procs]
 
 
+BASE_ENVIRONMENT = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "PYTHONPATH",
+                    "VIRTUAL_ENV")  # what a process needs to run; nothing of the platform's own (secrets, AEGIS_*)
+
+
+def target_environment(target: TargetConfig, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a target starts with: a minimal base taken from ours, then its own `env` from the config —
+    never the platform's secrets (SMTP password, LLM key, JWT secret) a service was given."""
+    source = os.environ if environ is None else environ
+    return {**{k: source[k] for k in BASE_ENVIRONMENT if k in source}, **target.env}
+
+
 def start_detached(target: TargetConfig, log_dir: Path | None = None) -> int:
     """Start the target's command in its own session so it outlives whoever started it; returns the pid."""
     if not target.command:
@@ -44,12 +55,14 @@ def start_detached(target: TargetConfig, log_dir: Path | None = None) -> int:
     out = subprocess.DEVNULL
     handle = None
     if log_dir is not None:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(log_dir / f"{target.name}.log", "ab")  # noqa: SIM115 - handed to the child
+        log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = log_dir / f"{target.name}.log"
+        handle = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")  # handed to the child
+        os.chmod(path, 0o600)
         out = handle  # type: ignore[assignment]
     try:
         proc = subprocess.Popen(command_for(target, target.port), cwd=target.cwd or None,
-                                env={**os.environ, **target.env}, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                env=target_environment(target), stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                 start_new_session=True)
     except OSError as exc:
         raise ActionError(f"cannot start {target.name}: {exc}", target=target.name) from None

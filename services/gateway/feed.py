@@ -6,6 +6,7 @@ import asyncio
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from services.gateway.auth.guard import WS_SUBPROTOCOL
 from services.gateway.frames import Frame, Heartbeat, encode, frame, frames_for
 from shared.events import Envelope
 from shared.log import get_logger
@@ -39,7 +40,8 @@ class Hub:
 
     async def serve(self, ws: WebSocket) -> None:
         """Run one client: heartbeat on connect and on "ping", frames as they come."""
-        await ws.accept()
+        offered = [p.strip() for p in ws.headers.get("sec-websocket-protocol", "").split(",")]
+        await ws.accept(subprotocol=WS_SUBPROTOCOL if WS_SUBPROTOCOL in offered else None)
         queue: asyncio.Queue[str] = asyncio.Queue(CLIENT_QUEUE)
         await ws.send_text(encode(frame("heartbeat", None, Heartbeat("connected"))))
         self.clients.add(queue)

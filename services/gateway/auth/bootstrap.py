@@ -10,6 +10,7 @@ from pathlib import Path
 from services.gateway.auth.credentials import new_api_key
 from services.gateway.auth.view import AuthView
 from shared.config import Settings
+from shared.errors import ConfigError
 from shared.events.security import AUTH_STREAM, ApiKeyCreated
 from shared.eventstore import EventStore
 from shared.projections.projector import fold_stream
@@ -36,7 +37,11 @@ def jwt_secret(settings: Settings) -> str:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_text().strip()
+        secret = path.read_text().strip()
+        if len(secret) < 32:
+            raise ConfigError(f"{path} holds {len(secret)} characters; a JWT secret needs at least 32 (delete the "
+                              "file to have a new one generated, or set jwt_secret)", path=str(path)) from None
+        return secret
     with os.fdopen(fd, "w") as fh:
         secret = secrets.token_hex(32)
         fh.write(secret + "\n")

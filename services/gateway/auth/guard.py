@@ -47,7 +47,14 @@ class Credentials:
         scheme, _, value = headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             bearer = value.strip()
-        if websocket:
+        if websocket:  # a browser cannot set headers on a WebSocket: the cockpit sends ["aegis", <key or JWT>]
+            offered = [p.strip() for p in headers.get("sec-websocket-protocol", "").split(",") if p.strip()]
+            carried = [p for p in offered if p != WS_SUBPROTOCOL] if WS_SUBPROTOCOL in offered else []
+            if carried and looks_like_key(carried[0]):
+                api_key = api_key or carried[0]
+            elif carried:
+                bearer = bearer or carried[0]
+            # still read (older clients), but a URL is logged by proxies: the cockpit no longer sends it
             api_key = api_key or query.get("api_key") or None
             bearer = bearer or query.get("token") or None
         return cls(api_key, bearer)
@@ -55,6 +62,9 @@ class Credentials:
     @property
     def present(self) -> bool:
         return bool(self.api_key or self.bearer)
+
+
+WS_SUBPROTOCOL = "aegis"  # the subprotocol the gateway accepts a WebSocket under when credentials ride beside it
 
 
 class Guard:

@@ -440,7 +440,8 @@ function setConnection(status) {
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${scheme}://${location.host}/ws?api_key=${encodeURIComponent(state.key)}`);
+  // the key rides in the subprotocol header, never in the URL (which proxies and servers log)
+  const ws = new WebSocket(`${scheme}://${location.host}/ws`, ["aegis", state.key]);
   state.ws = ws;
   ws.onopen = async () => {
     const again = state.retry > 0;
