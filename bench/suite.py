@@ -190,6 +190,15 @@ SECTIONS: tuple[Section, ...] = (
         Figure("fourth held-out split (test4, written in session 6, totals read twice): acceptable",
                at("test4", "accuracy"), "", "≥ 0.90", at_least(0.9)),
         Figure("fourth held-out split: unsafe choices", at("test4", "unsafe"), "", "0", at_most(0)),
+        Figure("fifth held-out split (test5, written in session 7; 0.843 and 2 unsafe on arrival): acceptable",
+               at("test5", "accuracy"), "", "≥ 0.90", at_least(0.9)),
+        Figure("fifth held-out split: unsafe choices", at("test5", "unsafe"), "", "0", at_most(0)),
+        Figure("sixth held-out split (test6, written in session 7 after dev11-dev15; 0.886, 0 unsafe on arrival): "
+               "acceptable", at("test6", "accuracy"), "", "≥ 0.90", at_least(0.9)),
+        Figure("sixth held-out split: unsafe choices", at("test6", "unsafe"), "", "0", at_most(0)),
+        Figure("seventh held-out split (test7, written in session 7 after dev11-dev17; 0.886, 3 unsafe on arrival): "
+               "acceptable", at("test7", "accuracy"), "", "≥ 0.90", at_least(0.9)),
+        Figure("seventh held-out split: unsafe choices", at("test7", "unsafe"), "", "0", at_most(0)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
         Figure("all held-out splits together: unsafe choices", held_out_unsafe, "", "0", at_most(0)),
