@@ -119,6 +119,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     body_limit_bytes: int = 1024 * 1024
     correlation: bool = True  # an alert about a target with an open incident joins it instead of starting another
     correlation_window_seconds: float = 60.0  # …also one whose incident ended this recently (a late alert)
+    separation_of_duties: bool = True  # whoever posted an alert may not approve the action held for it
     trusted_proxies: list[str] = []  # addresses whose X-Forwarded-For is believed; none: the socket's peer counts
     correlation_group_labels: list[str] = []  # Alertmanager alerts correlate by these labels instead of the target
     log_truncate_chars: int = 2000

@@ -387,3 +387,25 @@ def test_a_short_or_empty_secret_file_is_refused_at_start(tmp_path):
         jwt_secret(load_settings(environ={}, data_dir=str(tmp_path)))
     (tmp_path / "jwt.secret").write_text("x" * 40)
     assert jwt_secret(load_settings(environ={}, data_dir=str(tmp_path))) == "x" * 40
+
+
+async def test_whoever_posted_an_alert_cannot_approve_its_action(gw, store):
+    from shared.events import incident as ev
+    from tests.support.builders import analysis, decided
+
+    keys = await keys_for_every_role(gw)
+    async with gw.client(keys["approver"]) as poster:
+        posted = await poster.post("/webhook", json={"incident_id": "sod-1", "alert_type": "Memory Leak",
+                                                     "logs": "OOMKilled", "container_name": "addition-api"})
+        assert posted.status_code == 200
+    await eventually(lambda: gw.gateway.view.get("sod-1") is not None, what="incident projected")
+    stored = await store.load("sod-1")
+    await store.append("sod-1", [analysis(), decided(requires_approval=True),
+                                 ev.ApprovalRequested(reason="policy", required_role="approver")],
+                       expected_seq=stored[-1].seq)
+    await eventually(lambda: gw.gateway.view.get("sod-1").status == "AWAITING_APPROVAL", what="held")
+    async with gw.client(keys["approver"]) as poster:
+        refused = await poster.post("/incidents/sod-1/approve", json={})
+        assert refused.status_code == 403 and "separation of duties" in refused.json()["detail"]
+    async with gw.client(keys["admin"]) as other:
+        assert (await other.post("/incidents/sod-1/approve", json={})).status_code == 200

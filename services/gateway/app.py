@@ -157,7 +157,7 @@ class Gateway:
                     del self._terminal_waiters[incident_id]
 
     async def receive(self, payload: IncidentPayload, source: str = "webhook", fingerprint: str | None = None,
-                      labels: dict[str, str] | None = None) -> dict[str, Any]:
+                      labels: dict[str, str] | None = None, posted_by: str | None = None) -> dict[str, Any]:
         """Append IncidentReceived once per incident id; answer only after JetStream acknowledged it. An alert about
         an outage another incident handles joins it (recorded under its own id, starting nothing)."""
         iid = payload.incident_id
@@ -177,7 +177,7 @@ class Gateway:
         event = IncidentReceived(alert_type=payload.alert_type, logs=payload.logs,
                                  container_name=payload.container_name, severity=payload.severity,
                                  timestamp=payload.timestamp, source=source, fingerprint=fingerprint, joined=primary,
-                                 silenced=silenced)
+                                 silenced=silenced, posted_by=posted_by)
         env = self.store.envelope(iid, event, event_id=deterministic_id("received", iid))
         try:
             ack = await self.store.publish(env, expected_seq=0)

@@ -33,6 +33,7 @@ class IncidentReceived(IncidentEvent, frozen=True, kw_only=True, tag="incident.r
     fingerprint: str | None = None
     joined: str | None = None
     silenced: str | None = None  # the silence it matched: recorded, and nothing starts
+    posted_by: str | None = None  # the authenticated principal who posted it (none for the prober, NATS intake)
 
 
 class RetrievalCompleted(IncidentEvent, frozen=True, kw_only=True, tag="incident.retrieval_completed.v1"):

@@ -55,6 +55,7 @@ class IncidentState(msgspec.Struct, frozen=True, gc=False):
     severity: str | None = None
     source: str = "webhook"
     fingerprint: str | None = None
+    posted_by: str | None = None
     retrieval: tuple[RetrievedIncident, ...] | None = None
     analysis: AIAnalysis | None = None
     analyzer: str | None = None
@@ -162,7 +163,7 @@ def _received(state: IncidentState | None, env: Envelope, p: ev.IncidentReceived
         incident_id=env.incident_id, alert_type=p.alert_type, logs=p.logs, status=status,
         created_at=env.time, container_name=p.container_name, severity=p.severity, source=p.source,
         fingerprint=p.fingerprint, timeline=timeline, version=1, last_seq=seq, joined=p.joined,
-        silenced=p.silenced)
+        silenced=p.silenced, posted_by=p.posted_by)
 
 
 def _retrieval(state, env, p: ev.RetrievalCompleted, seq):

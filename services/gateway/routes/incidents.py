@@ -37,7 +37,9 @@ def build_router(gw: Gateway) -> APIRouter:
         try:
             if isinstance(body, dict) and "alerts" in body:
                 return await gw.receive_alertmanager(AlertmanagerPayload.model_validate(body))
-            return await gw.receive(IncidentPayload.model_validate(body))
+            principal = principal_of(request)
+            poster = principal.name if principal.kind in ("user", "key") else None
+            return await gw.receive(IncidentPayload.model_validate(body), posted_by=poster)
         except PydanticValidationError as exc:
             raise RequestValidationError(exc.errors(include_url=False)) from None
 
@@ -71,6 +73,11 @@ def build_router(gw: Gateway) -> APIRouter:
         needed = state.approval_role if state is not None else None
         if needed and rank(principal_of(request).role) < rank(needed):
             raise ForbiddenError(f"this approval needs the {needed} role")
+        principal = principal_of(request)
+        if (gw.settings.separation_of_duties and state is not None and state.posted_by
+                and principal.kind in ("user", "key") and principal.name == state.posted_by):
+            raise ForbiddenError(f"{principal.name} posted this alert; another approver must decide "
+                                 "(separation of duties)")
         return await gw.decide(incident_id, lambda s: verdict(s, incident_id, by, body.comment))
 
     @router.post("/incidents/{incident_id}/approve", summary="Approve a held action (approver role)")
