@@ -112,6 +112,10 @@ async def test_alert_and_recovery_arrive_once_each(setup):
 
     await eventually(sent, timeout=10, what="four sent events")
     assert len(mailbox.for_incident("note-1")) == 2
+    # a webhook URL is a credential: events and every viewer answer name it by a label, never the URL
+    assert notes["alert-webhook"]["recipients"] == ["webhook 1 (127.0.0.1)"]
+    for path in ("/notifications", "/incidents/note-1", "/incidents"):
+        assert receiver.url not in plat.get(path).text
 
 
 async def test_an_edit_before_approval_sends_the_edited_text(setup):

@@ -7,6 +7,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -66,26 +67,40 @@ class EmailChannel:
 
 
 class WebhookChannel:
-    """POST the notification as JSON to each configured URL."""
+    """POST the notification as JSON to each configured URL. A webhook URL is a credential in itself, so events,
+    the API and errors name each one by a label ("webhook 1 (hooks.example.org)"); the URL is read from the
+    settings only when sending."""
 
     name = "webhook"
 
     def __init__(self, s: Settings) -> None:
         self.urls = list(s.notify_webhook_urls)
 
+    def label(self, index: int) -> str:
+        """What events and errors call the URL at `index`: the channel, its number and the host alone."""
+        return f"{self.name} {index + 1} ({urlsplit(self.urls[index]).hostname or '?'})"
+
     def recipients(self) -> tuple[str, ...]:
-        return tuple(self.urls)
+        return tuple(self.label(i) for i in range(len(self.urls)))
+
+    def _url(self, label: str) -> str:
+        for i, url in enumerate(self.urls):
+            if self.label(i) == label:
+                return url
+        raise ChannelError(f"{label} is no longer configured")
 
     def payload(self, m: Outgoing) -> dict:
         return {"incident_id": m.incident_id, "kind": m.kind, "subject": m.subject, "body": m.body}
 
     async def send(self, m: Outgoing) -> None:
         async with httpx.AsyncClient(timeout=10) as client:
-            for url in m.recipients:
+            for label in m.recipients:
                 try:
-                    (await client.post(url, json=self.payload(m))).raise_for_status()
-                except httpx.HTTPError as exc:
-                    raise ChannelError(f"webhook {url}: {type(exc).__name__}: {exc}") from None
+                    (await client.post(self._url(label), json=self.payload(m))).raise_for_status()
+                except httpx.HTTPStatusError as exc:
+                    raise ChannelError(f"{label}: HTTP {exc.response.status_code}") from None
+                except httpx.HTTPError as exc:  # its text may quote the URL
+                    raise ChannelError(f"{label}: {type(exc).__name__}") from None
 
 
 class SlackChannel(WebhookChannel):
