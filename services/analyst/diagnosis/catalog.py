@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from services.analyst.diagnosis.anchors import anchors, may_match
 from shared.errors import ConfigError
 from shared.events.models import ACTIONS
 
@@ -57,6 +58,8 @@ class Signature:
     unless_features: frozenset[str]
     examples: tuple[str, ...]
     counter_examples: tuple[str, ...]
+    any_anchors: tuple[str, ...] | None = None  # anchors.py: when none occurs in a text, `any` cannot match it
+    unless_anchors: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ class Reading:
     unless: re.Pattern[str] | None
     examples: tuple[str, ...]
     counter_examples: tuple[str, ...]
+    any_anchors: tuple[str, ...] | None = None
+    unless_anchors: tuple[str, ...] | None = None
 
     def holds(self, lowered: str) -> bool:
         """True when the text says it (and nothing cancels it)."""
@@ -75,8 +80,10 @@ class Reading:
 
     def find(self, lowered: str) -> re.Match[str] | None:
         """Where the text says it, or None (also when something cancels it)."""
-        match = self.any.search(lowered)
-        return None if match is None or (self.unless and self.unless.search(lowered)) else match
+        match = self.any.search(lowered) if may_match(self.any_anchors, lowered) else None
+        if match is None or (self.unless and may_match(self.unless_anchors, lowered) and self.unless.search(lowered)):
+            return None
+        return match
 
 
 @dataclass(frozen=True)
@@ -177,7 +184,8 @@ def load_readings(raw: dict, path: Path, text: str) -> tuple[Reading, ...]:
         if pattern is None:
             raise _fail(path, text, where, f"reading {name}: needs `any` patterns")
         out.append(Reading(name, pattern, _union(item.get("unless", []), path, text, where),
-                           tuple(item.get("examples", ())), tuple(item.get("counter_examples", ()))))
+                           tuple(item.get("examples", ())), tuple(item.get("counter_examples", ())),
+                           anchors(item.get("any") or []), anchors(item.get("unless") or [])))
     return tuple(out)
 
 
@@ -216,7 +224,8 @@ def load_signatures(situations: dict[str, Situation], path: Path = SIGNATURES_FI
             raise _fail(path, text, where, f"signature {name}: needs `any` patterns or `features`")
         out.append(Signature(name, item["situation"], float(weight), pattern, features,
                              _union(item.get("unless", []), path, text, where), unless_features,
-                             tuple(item.get("examples", ())), tuple(item.get("counter_examples", ()))))
+                             tuple(item.get("examples", ())), tuple(item.get("counter_examples", ())),
+                             anchors(item.get("any") or []), anchors(item.get("unless") or [])))
     return tuple(out)
 
 

@@ -8,6 +8,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from services.analyst.diagnosis.anchors import may_match
 from services.analyst.diagnosis.casebook import Opinion
 from services.analyst.diagnosis.catalog import Knowledge, Situation, shipped
 from services.analyst.diagnosis.evidence import Evidence
@@ -77,11 +78,11 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[dict[str, list[tupl
             continue
         why: list[str] = []
         if sig.any is not None:
-            m = sig.any.search(lowered)
+            m = sig.any.search(lowered) if may_match(sig.any_anchors, lowered) else None
             if m is None:
                 continue
             why.append(f"matched “{_snippet(shown, m.start(), m.end())}”")
-        if sig.unless is not None and sig.unless.search(lowered):
+        if sig.unless is not None and may_match(sig.unless_anchors, lowered) and sig.unless.search(lowered):
             continue
         why += [lines[f] for f in sorted(sig.features) if f in lines and f != "trouble"]
         hits.setdefault(sig.situation, []).append((sig.weight, f"{sig.name}: " + "; ".join(why)))
