@@ -189,8 +189,9 @@ class Platform:
         assert key.status_code == 201, key.text
         return key.json()["key"]
 
-    def webhook(self, payload: dict) -> httpx.Response:
-        return self.post("/webhook", json=payload)
+    def webhook(self, payload: dict, key: str | None = None) -> httpx.Response:
+        """POST an alert, as the admin or with `key` (an alert sender's own key, as Alertmanager would have)."""
+        return self.post("/webhook", json=payload, headers={"X-API-Key": key} if key else {})
 
     def incident(self, incident_id: str) -> dict:
         response = self.get(f"/incidents/{incident_id}")

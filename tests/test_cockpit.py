@@ -110,8 +110,9 @@ def test_approving_from_the_page_runs_the_action_and_viewers_see_no_buttons(brow
     viewer = open_cockpit(browser, platform, platform.user_key("viewer@example.com", "viewer"))
     admin = open_cockpit(browser, platform, platform.api_key)  # type: ignore[arg-type]
     kill_target(8002)
+    sender = platform.user_key("alertmanager@example.com", "operator")  # whoever posts may not approve it
     platform.webhook(alert("cockpit-approve-1", "addition-api", alert_type="Memory Leak",
-                           logs="heap at 98%, OOM imminent"))
+                           logs="heap at 98%, OOM imminent"), key=sender)
     card = ".approval[data-incident=cockpit-approve-1]"
     viewer.wait_for_selector(card, timeout=60_000)
     assert viewer.locator(f"{card} button").count() == 0 and "needs the approver role" in viewer.inner_text(card)

@@ -74,8 +74,8 @@ def build_router(gw: Gateway) -> APIRouter:
         if needed and rank(principal_of(request).role) < rank(needed):
             raise ForbiddenError(f"this approval needs the {needed} role")
         principal = principal_of(request)
-        if (gw.settings.separation_of_duties and state is not None and state.posted_by
-                and principal.kind in ("user", "key") and principal.name == state.posted_by):
+        if (gw.settings.separation_of_duties and state is not None and state.status == "AWAITING_APPROVAL"
+                and state.posted_by and principal.kind in ("user", "key") and principal.name == state.posted_by):
             raise ForbiddenError(f"{principal.name} posted this alert; another approver must decide "
                                  "(separation of duties)")
         return await gw.decide(incident_id, lambda s: verdict(s, incident_id, by, body.comment))
