@@ -22,112 +22,104 @@ class Frame(msgspec.Struct, frozen=True, gc=False):
     timestamp: str
 
 
-class IncidentNew(msgspec.Struct, frozen=True, gc=False):
+class IncidentFrame(msgspec.Struct, frozen=True, gc=False):
+    """The data of every frame about one incident starts with its id."""
+
     incident_id: str
+
+
+class IncidentNew(IncidentFrame, frozen=True, gc=False):
     alert_type: str
     logs: str
 
 
-class StatusUpdate(msgspec.Struct, frozen=True, gc=False):
-    incident_id: str
+class StatusUpdate(IncidentFrame, frozen=True, gc=False):
     status: str  # the timeline line's status (the Core API contract's field)
     message: str
     incident_status: str = ""  # the incident's status after this line: clients show it, they do not fold events
 
 
-class AiThinking(msgspec.Struct, frozen=True, gc=False):
-    incident_id: str
+class AiThinking(IncidentFrame, frozen=True, gc=False):
     message: str
 
 
-class AiStream(msgspec.Struct, frozen=True, gc=False):
-    incident_id: str
+class AiStream(IncidentFrame, frozen=True, gc=False):
     chunk: str
     full_text: str
 
 
-class AiComplete(msgspec.Struct, frozen=True, gc=False):
-    incident_id: str
+class AiComplete(IncidentFrame, frozen=True, gc=False):
     analysis: AIAnalysis
 
 
-class Vote(msgspec.Struct, frozen=True, gc=False):
-    incident_id: str
+class Vote(IncidentFrame, frozen=True, gc=False):
     vote: CouncilVote
 
 
-class Decision(msgspec.Struct, frozen=True, gc=False):
-    incident_id: str
+class Decision(IncidentFrame, frozen=True, gc=False):
     decision: CouncilDecision
 
 
-class DockerAction(msgspec.Struct, frozen=True, gc=False):
-    incident_id: str
+class DockerAction(IncidentFrame, frozen=True, gc=False):
     action: str
     container: str
 
 
-class Scale(msgspec.Struct, frozen=True, gc=False):
-    incident_id: str
+class Scale(IncidentFrame, frozen=True, gc=False):
     event: ScaleEvent
 
 
-class HealthCheck(msgspec.Struct, frozen=True, gc=False):
-    incident_id: str
+class HealthCheck(IncidentFrame, frozen=True, gc=False):
     attempt: int
     healthy: bool
 
 
-class Resolved(msgspec.Struct, frozen=True, gc=False):
-    incident_id: str
+class Resolved(IncidentFrame, frozen=True, gc=False):
     resolved_at: str
     outcome: str | None = None  # act | benign | recovered
     verified: bool | None = None
 
 
-class Failed(msgspec.Struct, frozen=True, gc=False):
-    incident_id: str
+class Failed(IncidentFrame, frozen=True, gc=False):
     error: str
     outcome: str | None = None  # human
     needs_human: bool = True
 
 
-class AlertJoined(msgspec.Struct, frozen=True, gc=False):
-    incident_id: str  # the primary incident the alert joined
+class AlertJoined(IncidentFrame, frozen=True, gc=False):
+    """incident_id: the primary incident the alert joined."""
+
     alert_id: str
     source: str
     alert_type: str
     count: int  # alerts joined to the primary so far
 
 
-class AlertSilenced(msgspec.Struct, frozen=True, gc=False):
-    incident_id: str  # the silenced alert's own id
+class AlertSilenced(IncidentFrame, frozen=True, gc=False):
+    """incident_id: the silenced alert's own id."""
+
     silence_id: str
     source: str
     alert_type: str
 
 
-class ApprovalRequested(msgspec.Struct, frozen=True, gc=False):
-    incident_id: str
+class ApprovalRequested(IncidentFrame, frozen=True, gc=False):
     reason: str
     required_role: str
     expires_at: str | None
 
 
-class ApprovalDecided(msgspec.Struct, frozen=True, gc=False):
-    incident_id: str
+class ApprovalDecided(IncidentFrame, frozen=True, gc=False):
     by: str
     comment: str = ""
     reason: str = ""
 
 
-class ApprovalExpired(msgspec.Struct, frozen=True, gc=False):
-    incident_id: str
+class ApprovalExpired(IncidentFrame, frozen=True, gc=False):
     reason: str
 
 
-class NotificationUpdate(msgspec.Struct, frozen=True, gc=False):
-    incident_id: str
+class NotificationUpdate(IncidentFrame, frozen=True, gc=False):
     draft_id: str
     channel: str
     status: str

@@ -71,9 +71,9 @@ def build_router(gw: Gateway) -> APIRouter:
         by = acting_as(request, body.by)
         state = gw.view.get(incident_id)
         needed = state.approval_role if state is not None else None
-        if needed and rank(principal_of(request).role) < rank(needed):
-            raise ForbiddenError(f"this approval needs the {needed} role")
         principal = principal_of(request)
+        if needed and rank(principal.role) < rank(needed):
+            raise ForbiddenError(f"this approval needs the {needed} role")
         if (gw.settings.separation_of_duties and state is not None and state.status == "AWAITING_APPROVAL"
                 and state.posted_by and principal.kind in ("user", "key") and principal.name == state.posted_by):
             raise ForbiddenError(f"{principal.name} posted this alert; another approver must decide "
