@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from services.analyst.diagnosis import shipped
 from services.analyst.embedder import Embedder
 from services.analyst.handlers import Analyst, consumers
 from services.analyst.offline import casebook_for
@@ -31,6 +32,7 @@ async def build(ctx: ServiceContext):
     await ctx.nc.subscribe("system.breakers.llm.state_changed", cb=analyst.on_breaker_event)
     # after retrieval answers, before the first incident is consumed: ~5 s to fit, ~0.03 s from <data_dir>/cache
     await asyncio.to_thread(casebook_for, s)
+    await asyncio.to_thread(lambda: shipped().prefilter)  # ~0.6 s to compile the signature patterns for one-pass scans
 
     async def keep_index() -> None:
         await retriever.run(ctx.stopping)

@@ -8,7 +8,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from services.analyst.diagnosis.anchors import may_match
 from services.analyst.diagnosis.casebook import Opinion
 from services.analyst.diagnosis.catalog import Knowledge, Situation, shipped
 from services.analyst.diagnosis.evidence import Evidence
@@ -69,7 +68,8 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[dict[str, list[tupl
     lines = {**readings.lines, **platform.features()}
     lowered = text.lower()  # signatures are written in lower case: one lowering beats case-insensitive matching
     shown = text if len(lowered) == len(text) else lowered
-    said = {r.name: m for r in knowledge.readings if (m := r.find(lowered)) is not None}
+    screen = knowledge.screen(lowered)
+    said = {r.name: m for r in knowledge.readings if (m := r.find(screen)) is not None}
     lines |= {name: f"the text says {name} (“{_snippet(shown, m.start(), m.end())}”)" for name, m in said.items()}
     present = frozenset(readings.features) | frozenset(platform.features()) | frozenset(said)
     hits: dict[str, list[tuple[float, str]]] = {}
@@ -78,11 +78,12 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[dict[str, list[tupl
             continue
         why: list[str] = []
         if sig.any is not None:
-            m = sig.any.search(lowered) if may_match(sig.any_anchors, lowered) else None
+            m = sig.any.search(lowered) if screen.may(("signature", sig.name, "any"), sig.any_anchors) else None
             if m is None:
                 continue
             why.append(f"matched “{_snippet(shown, m.start(), m.end())}”")
-        if sig.unless is not None and may_match(sig.unless_anchors, lowered) and sig.unless.search(lowered):
+        if (sig.unless is not None and screen.may(("signature", sig.name, "unless"), sig.unless_anchors)
+                and sig.unless.search(lowered)):
             continue
         why += [lines[f] for f in sorted(sig.features) if f in lines and f != "trouble"]
         hits.setdefault(sig.situation, []).append((sig.weight, f"{sig.name}: " + "; ".join(why)))

@@ -1,0 +1,77 @@
+"""The hyperscan prefilter spares regex scans only where a pattern cannot match: never a different answer, on every
+text we have, on those texts with typographic characters in them, and on every signature's own examples."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from aegis.judgment import load_corpus
+from services.analyst.diagnosis.catalog import shipped
+from services.analyst.diagnosis.prefilter import OTHER_STAND_IN, WORD_STAND_IN, Prefilter, ascii_stand_in
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "judgment"
+TYPOGRAPHY = str.maketrans({'"': "“", "'": "’", "-": "–", ">": "→", "e": "é", "u": "ü"})
+
+
+def _texts() -> list[str]:
+    knowledge = shipped()
+    texts = [f"{c.alert_type}\n{c.logs}".lower() for p in sorted(CORPUS.glob("*.jsonl")) for c in load_corpus(p)]
+    texts += [t.lower() for item in (*knowledge.signatures, *knowledge.readings)
+              for t in (*item.examples, *item.counter_examples)]
+    return texts + [t.translate(TYPOGRAPHY) for t in texts[::3]]
+
+
+def test_the_shipped_patterns_compile_and_almost_all_are_decided_by_the_scan():
+    knowledge = shipped()
+    assert knowledge.prefilter.active
+    assert len(knowledge.prefilter.screened) >= 0.9 * len(knowledge.patterns)
+
+
+def test_screening_never_hides_a_match_of_any_signature_or_reading():
+    knowledge = shipped()
+    groups = {key: re.compile("|".join(f"(?:{p})" for p in patterns)) for key, patterns in knowledge.patterns.items()}
+    anchors = {("signature", s.name, part): a for s in knowledge.signatures
+               for part, a in (("any", s.any_anchors), ("unless", s.unless_anchors))}
+    anchors |= {("reading", r.name, part): a for r in knowledge.readings
+                for part, a in (("any", r.any_anchors), ("unless", r.unless_anchors))}
+    matched = screened_out = 0
+    for text in _texts():
+        screen = knowledge.screen(text)
+        for key, pattern in groups.items():
+            if pattern.search(text):
+                matched += 1
+                assert screen.may(key, anchors[key]), (key, text[:120])
+            elif not screen.may(key, anchors[key]):
+                screened_out += 1
+    assert matched > 5000 and screened_out > 50000  # exercised, and the scan does spare most regexes
+
+
+def test_the_stand_in_text_keeps_every_character_class_a_pattern_can_ask_for():
+    assert ascii_stand_in("plain ascii") == "plain ascii"
+    assert ascii_stand_in("café “ok” → done") == f"caf{WORD_STAND_IN} {OTHER_STAND_IN}ok{OTHER_STAND_IN} " \
+                                                 f"{OTHER_STAND_IN} done"
+    assert ascii_stand_in("heap at ٩٠%") is None  # a non-ASCII digit: Python's \d matches it, hyperscan's does not
+    assert ascii_stand_in("no\u00a0space") is None  # a non-ASCII space, likewise \s
+    assert ascii_stand_in("field\x1cseparator") is None  # Python's \s matches \x1c-\x1f
+
+
+def test_a_pattern_whose_negated_class_holds_a_stand_in_is_left_to_its_anchors():
+    prefilter = Prefilter({"underscore": [r"a[^_]b"], "control": ["c[^\x00-\x1f]d"], "plain": [r"e[^x]f"],
+                           "typographic": ["g→h"]})
+    assert prefilter.screened == frozenset({"plain"})
+    screen = prefilter.screen("aéb c“d")  # both match in Python; neither group is decided by the scan
+    assert screen.may("underscore", ("a",)) and screen.may("control", ("c",))
+    assert not prefilter.screen("nothing here").may("plain", None)
+    assert prefilter.screen("e“f").may("plain", None)  # [^x] matches “ in Python, and its stand-in in the scan
+
+
+@pytest.mark.parametrize("bad", [r"(?<=a)b", r"x(?!y)", r"\bword\b"])
+def test_constructs_hyperscan_cannot_run_exactly_are_widened_not_refused(bad):
+    prefilter = Prefilter({"k": [bad]})
+    assert prefilter.screened == frozenset({"k"})
+    for text in ("ab", "xz", "a word here"):
+        if re.search(bad, text):
+            assert prefilter.screen(text).may("k", None)
