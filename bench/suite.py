@@ -199,6 +199,9 @@ SECTIONS: tuple[Section, ...] = (
         Figure("seventh held-out split (test7, written in session 7 after dev11-dev17; 0.886, 3 unsafe on arrival): "
                "acceptable", at("test7", "accuracy"), "", "≥ 0.90", at_least(0.9)),
         Figure("seventh held-out split: unsafe choices", at("test7", "unsafe"), "", "0", at_most(0)),
+        Figure("eighth held-out split (test8, written in session 8; 0.871, 2 unsafe on arrival): acceptable",
+               at("test8", "accuracy"), "", "≥ 0.90", at_least(0.9)),
+        Figure("eighth held-out split: unsafe choices", at("test8", "unsafe"), "", "0", at_most(0)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
         Figure("all held-out splits together: unsafe choices", held_out_unsafe, "", "0", at_most(0)),

@@ -13,7 +13,10 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(rx, 
                          r"(skip|bypass|no need for)( the)? (approval|review|council|human))\b"),
     # backticks alone are ordinary in real logs (Rust and Go panics quote code with them): only a command inside counts
     ("shell command", r"(\brm\s+-[rf]{1,2}\b|\bcurl\b[^\n|]*\|\s*(ba)?sh\b|\bwget\b\s+\S+|\bbash\s+-c\b|"
-                      r"\bsh\s+-c\b|\bchmod\s+[0-7]{3,4}\b|\bsudo\s+\S+|\bnc\s+-[el]|\$\([^)]*\)|`[^`\n]*\b(rm|curl|wget|bash|sh|nc|chmod|sudo|python3?|perl|cat|echo|kill|eval)\s[^`\n]*`|"
+                      r"\bsh\s+-c\b|\bchmod\s+[0-7]{3,4}\b|\bsudo\s+\S+|\bnc\s+-[el]|"
+                      # a substitution counts by what it runs: `$(pidof x)` pasted by on-call or .NET's
+                      # `<Main>$(String[] args)` are ordinary; `$(cat /etc/passwd)` is not
+                      r"(`|\$\()[^`)\n]*\b(rm|curl|wget|bash|sh|nc|chmod|sudo|python3?|perl|cat|echo|kill|eval)\s[^`)\n]*[`)]|"
                       r"\bmkfifo\b|/etc/(passwd|shadow)|\bdd\s+if=)"),
     ("fetch a URL", r"(?-i:\b(fetch|download|visit|open|retrieve|load|pull|apply|install|run)\b)"
                     r"(?!\W{0,3}(failed|failure|error|errored|timed out|timeout)\b)[^\n\"=]{0,40}?"

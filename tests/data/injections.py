@@ -21,6 +21,8 @@ INJECTIONS = [
 ]
 
 BENIGN = [
+    "$ top -H -p $(pidof ingestd)",  # a command on-call ran, pasted: reads a pid, runs nothing of ours
+    "   at Program.<Main>$(String[] args) in /src/Payments.Api/Program.cs:line 41",  # a .NET stack frame
     "[0x00007f2a1c214360] flock() /srv/checkout/vendor/symfony/lock/Store/FlockStore.php:94",  # a path, not base64
     "/var/www/releases/20240619103002/vendor/laravel/framework/src/Illuminate/Database/Connection.php:760",
     'level=error msg="fetch failed" vendor=acme err="Get \\"https://api.acme.example/v2/stock\\": EOF"',

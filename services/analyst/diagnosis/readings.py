@@ -58,6 +58,7 @@ _CPU_CORES = re.compile(r"(cpu|cores?|vcpu|process_cpu|cpu_usage|container_cpu)[
                         r"(?!\s*(?:hosts?|nodes?|servers?|instances?|pods?|replicas?|machines?|vms?|members?)\b)")
 _LOAD = re.compile(r"(load(?: ?average)?s?|node_load1|load1)\b\D{0,15}?(\d+(?:\.\d+)?)[^\n]{0,30}?\b(?:on|with|/|of)\s*"
                    r"(\d+)\s*(?:v?cpus?|cores?|processors?)")
+_CPU_CURRENT = re.compile(r"(cpu|processor)[^\n]{0,80}?\b(?:current(?:ly)?|value|now)\b\s*[:=]?\s*(\d{1,3}(?:\.\d+)?)\s?%")
 _PCT_CPU_FIRST = re.compile(r"%\s?(?:cpu|processor time|processor utility|user time)\b\s*[:=]?\s*(\d+(?:\.\d+)?)")
 _MEMORY_RATIO = re.compile(r"(\d+(?:\.\d+)?)\s*(gi|mi|gb|mb|g|m)i?b?\s*(?:/|of|out of)\s*(?:the\s*)?(?:limit\s*(?:of\s*)?)?"
                            r"(\d+(?:\.\d+)?)\s*(gi|mi|gb|mb|g|m)i?b?")
@@ -77,9 +78,11 @@ _PCT_ABOVE = re.compile(r"(\d{2,4})\s?%\s*(above|over|more than|higher than|up (
                         r"yesterday|forecast|week|day|hour)|\+(\d{2,4})\s?%\s*(vs\.?|versus|compared|over|above|wow|dod|on)")
 _FROM_TO = re.compile(r"from\s*~?(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(rps|req/s|requests|qps|rpm|msg/s|messages|jobs|/s)?\s*to\s*~?"
                       r"(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(rps|req/s|requests?|qps|rpm|msg/s|messages|jobs|/s)")
-_PAREN_NORMAL = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(?:/s|/min|rps|qps|req/s|rpm|msg/s|jobs/s|per second)?\s*[(,;]?\s*"
-                           r"(?:\d+[- ]?(?:day|d|week|w)\s*)?(?:normally|usually|normal|typically|typical|baseline|avg|average|was|up from|from)\s*:?\s*~?"
-                           r"(?:(?:for )?(?:this|the same|same) (?:hour|day|time)\s*:?\s*)?(\d[\d,.]*)\s*(k)?")
+_PAREN_NORMAL = re.compile(r"(?<![\d:.,])(\d[\d,.]*)\s*(k)?\s*(?:/s|/min|rps|qps|req/s|rpm|msg/s|jobs/s|per second)?\s*[(,;]?\s*"
+                           r"(?:\d+[- ]?(?:day|d|week|w)\s*)?(?:normally|usually|normal|typically|typical|baseline|avg|average|was|up from|from|"
+                           r"previous(?: \d+)?(?: [a-z]+)?)\s*:?\s*~?"
+                           # a range ("7-9k") is its low end, with the range's suffix
+                           r"(?:(?:for )?(?:this|the same|same) (?:hour|day|time)\s*:?\s*)?(\d[\d,.]*)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
 _TRAFFIC_PLUS = re.compile(r"(traffic|requests?|rps|qps|sign-?ups?|orders|users|sessions|checkouts|load|volume|"
                            r"throughput|demand|visits|page ?views)[^\n.;]{0,15}\+\s?(\d{2,4})\s?%")
 _FROM_TO_CONTEXT = re.compile(r"(rps|qps|requests?|traffic|throughput|rate|load|msg/s|messages|jobs|orders|sessions|"
@@ -164,8 +167,10 @@ def _number(text: str, kilo: str | None = None) -> float | None:
     return value * {"k": 1_000, "m": 1_000_000}.get(kilo or "", 1)
 
 
-_DEPLOY_AT = re.compile(rf"{_DEPLOY}[^\n]{{0,80}}?\b(\d{{1,2}}):(\d{{2}})\b|\b(\d{{1,2}}):(\d{{2}})\b[^\n]{{0,60}}?{_DEPLOY}")
-_CLOCK = re.compile(r"\b(\d{1,2}):(\d{2})\b")
+# a clock time, also inside an ISO stamp ("2024-12-06T08:51Z"), not the tail of a longer figure ("412:10.11")
+_HHMM = r"(?<![\d:.])(\d{1,2}):(\d{2})(?!\d|\.\d)"
+_DEPLOY_AT = re.compile(rf"{_DEPLOY}[^\n]{{0,80}}?{_HHMM}|{_HHMM}[^\n]{{0,60}}?{_DEPLOY}")
+_CLOCK = re.compile(_HHMM)
 
 
 def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "") -> tuple[float | None, str]:
@@ -435,6 +440,7 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
             lines["low_memory"] = f"memory only at {memory:g}% (“{memory_line}”)"
 
     cpu, cpu_line = _highest([*_stated(_percent(_CPU_PCT, text, limit=6400.0)),  # top prints 398% for 4 busy cores
+                              *_stated(_percent(_CPU_CURRENT, text)),  # "CPU % above 90 … Current: 97.4%"
                               *_as_share(_cpu_cores(text)), *_as_share(_load_or_pct_cpu(text)),
                               *_as_share(_alarm_threshold(text, "cpu"))])
     if cpu is not None:
