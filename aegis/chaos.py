@@ -59,11 +59,12 @@ async def reconcile(store: EventStore, sent: dict[str, float], done: dict[str, t
 
 
 async def run_chaos(nats_url: str, url: str, count: int, rate: float, via: str, targets: list[str],
-                    types: list[str], timeout: float, headers: dict[str, str] | None = None) -> int:
+                    types: list[str], timeout: float, headers: dict[str, str] | None = None,
+                    credentials: str | None = None) -> int:
     """Send `count` alerts at `rate`/s; wait up to `timeout` s for all to be terminal; 0 if they all were."""
     run_id = uuid.uuid4().hex[:8]
     rng = random.Random(run_id)
-    nc = await connect(nats_url, "aegis-chaos")
+    nc = await connect(nats_url, "aegis-chaos", credentials=credentials)
     sent: dict[str, float] = {}
     done: dict[str, tuple[float, str]] = {}
     joined: dict[str, str] = {}  # alert → the incident it joined (one outage, one incident)

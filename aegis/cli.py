@@ -7,7 +7,7 @@ import asyncio
 import sys
 
 from aegis import bench_cli, eval_cli, history_cli, read_cli, silence_cli
-from aegis.client import add_gateway_args, auth_headers, call
+from aegis.client import add_gateway_args, add_nats_args, auth_headers, call, nats_settings
 from aegis.output import console, emit_json, table
 from aegis.replay import checked_id
 from shared.config import load_settings
@@ -91,6 +91,8 @@ def _chaos_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--types", default=",".join(ALERT_MIX), help="comma-separated alert types to mix")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for terminal states")
     p.add_argument("--nats-url", help="env AEGIS_NATS_URL")
+    p.add_argument("--credentials", help="an alert producer's NATS credentials file (default: the data dir's "
+                                         "nats/intake.creds; env AEGIS_NATS_CREDENTIALS)")
     add_gateway_args(p)  # for --via webhook
 
 
@@ -102,19 +104,19 @@ def _chaos(args: argparse.Namespace) -> int:
     if args.count < 1 or args.rate <= 0:
         print("aegis: --count must be ≥ 1 and --rate > 0", file=sys.stderr)
         return 2
-    settings = load_settings(nats_url=args.nats_url)
+    settings = load_settings(nats_url=args.nats_url, data_dir=getattr(args, "data_dir", None),
+                             nats_credentials=args.credentials)
     url = args.url or os.environ.get("AEGIS_URL") or f"http://127.0.0.1:{settings.port}"
     targets = [t for t in args.targets.split(",") if t]
     types = [t for t in args.types.split(",") if t]
     return asyncio.run(run_chaos(settings.nats_servers, url, args.count, args.rate, args.via, targets, types,
-                                 args.timeout, auth_headers(args)))
+                                 args.timeout, auth_headers(args), settings.nats_credentials_for("intake")))
 
 
 def _executor_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("executor", help="run one more executor node against a running platform's NATS")
     p.add_argument("--node", required=True, help="this executor's node name (appears in every event it writes)")
-    p.add_argument("--nats-url", help="NATS of the platform (env AEGIS_NATS_URL)")
-    p.add_argument("--config", help="TOML config file (env AEGIS_CONFIG)")
+    add_nats_args(p, "executor")  # on another machine: --credentials, a copy of the platform's executor.creds
 
 
 def _runbook_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -125,8 +127,7 @@ def _runbook_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     exp = actions.add_parser("export", help="write the runbook as JSON")
     exp.add_argument("--output", "-o", help="file to write (default: standard output)")
     for q in (imp, exp):
-        q.add_argument("--nats-url", help="NATS of the running platform (env AEGIS_NATS_URL)")
-        q.add_argument("--config", help="TOML config file (env AEGIS_CONFIG)")
+        add_nats_args(q, "admin")
 
 
 def _runbook(args: argparse.Namespace) -> int:
@@ -135,7 +136,7 @@ def _runbook(args: argparse.Namespace) -> int:
 
     from aegis.runbook_cli import export_runbook, import_runbook
 
-    settings = load_settings(args.config, nats_url=args.nats_url)
+    settings = nats_settings(args)
     if args.runbook_command == "import":
         counts = asyncio.run(import_runbook(settings, Path(args.file)))
         print(f"runbook import: {counts['added']} added, {counts['updated']} updated, "
@@ -175,7 +176,7 @@ def _executor(args: argparse.Namespace) -> int:
 
     if not NAME_PATTERN.match(args.node):
         raise ValidationError(f"invalid node name {args.node!r}")
-    run(serve("executor", build, load_settings(args.config, node=args.node, nats_url=args.nats_url)))
+    run(serve("executor", build, nats_settings(args, node=args.node)))
     return 0
 
 

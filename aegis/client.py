@@ -1,4 +1,5 @@
-"""How CLI commands reach the gateway: its URL and the API key they sign in with."""
+"""How CLI commands reach the platform: the gateway's URL and the API key they sign in with, or NATS and the
+credentials they connect with."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from shared.config import Settings, load_settings
 from shared.errors import RemoteError, StoreUnavailableError
 
 DEFAULT_URL = "http://127.0.0.1:8001"
@@ -18,6 +20,22 @@ def add_gateway_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--url", help=f"gateway URL (env AEGIS_URL, default {DEFAULT_URL})")
     p.add_argument("--api-key", help="API key (env AEGIS_API_KEY; default: <data-dir>/admin.key)")
     p.add_argument("--data-dir", help="where `aegis up` keeps its data (env AEGIS_DATA_DIR, default ./.aegis)")
+
+
+def add_nats_args(p: argparse.ArgumentParser, role: str) -> None:
+    """--nats-url, --credentials, --data-dir and --config for a command that talks to NATS as `role`."""
+    p.add_argument("--nats-url", help="NATS of the platform, comma-separated for a cluster (env AEGIS_NATS_URL, "
+                                      "default nats://127.0.0.1:4222)")
+    p.add_argument("--credentials", help=f"NATS credentials file (env AEGIS_NATS_CREDENTIALS; default: "
+                                         f"<data-dir>/nats/{role}.creds when `aegis up` made it)")
+    p.add_argument("--data-dir", help="where `aegis up` keeps its data (env AEGIS_DATA_DIR, default ./.aegis)")
+    p.add_argument("--config", help="TOML config file (env AEGIS_CONFIG)")
+
+
+def nats_settings(args: argparse.Namespace, **overrides: Any) -> Settings:
+    """The settings of a command given add_nats_args' arguments."""
+    return load_settings(args.config, nats_url=args.nats_url, data_dir=args.data_dir,
+                         nats_credentials=args.credentials, **overrides)
 
 
 def gateway_url(args: argparse.Namespace) -> str:

@@ -107,6 +107,21 @@ class Platform:
         except httpx.HTTPError:
             return False
 
+    @property
+    def nats_credentials(self) -> str | None:
+        """The admin's NATS credentials (the platform's own server refuses anonymous clients); None when the
+        platform runs on an external NATS without authentication."""
+        return self.credentials("admin")
+
+    def credentials(self, role: str) -> str | None:
+        path = self.data_dir / "nats" / f"{role}.creds"
+        return str(path) if path.exists() else None
+
+    def chaos_args(self) -> list[str]:
+        """`aegis chaos` arguments that reach this platform's NATS as an alert producer."""
+        intake = self.credentials("intake")
+        return ["--nats-url", self.nats_url, *(["--credentials", intake] if intake else [])]
+
     def children(self) -> list[psutil.Process]:
         """Every process `aegis up` started and still has."""
         try:
@@ -144,6 +159,16 @@ class Platform:
         self.stop()
         wait_gone(children)
         self.stopped = True
+        refused = self.nats_violations()
+        if refused:  # every platform run also checks that the NATS permissions fit what the services really do
+            raise AssertionError("NATS refused a platform process (aegis/nats_auth.py permissions):\n"
+                                 + "\n".join(refused[:10]))
+
+    def nats_violations(self) -> list[str]:
+        """Lines of the embedded nats-server's log where it refused a publish or a subscription."""
+        path = self.data_dir / "nats-server.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return [line for line in text.splitlines() if "Violation" in line]
 
     def log(self, name: str) -> str:
         """A service's log file."""
@@ -243,7 +268,7 @@ def alert(incident_id: str, target: str, **extra) -> dict:
 
 
 async def stored_types(platform: Platform, incident_id: str) -> list[str]:
-    nc = await connect(platform.nats_url, "test-inspect")
+    nc = await connect(platform.nats_url, "test-inspect", credentials=platform.nats_credentials)
     try:
         return [s.envelope.type for s in await EventStore(nc, "test").load(incident_id)]
     finally:

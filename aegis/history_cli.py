@@ -10,10 +10,11 @@ from typing import Any
 
 import msgspec
 
+from aegis.client import add_nats_args, nats_settings
 from aegis.output import console, emit_json, progress, table
 from aegis.replay import Cutoff, checked_id, replay
 from aegis.whatif import Comparison, compare, llm_reanalysis, offline_reanalysis, summary
-from shared.config import Settings, load_settings
+from shared.config import Settings
 from shared.errors import NotFoundError, ValidationError
 from shared.events.incident import INCIDENTS_STREAM, ActionStarted, IncidentReceived
 from shared.eventstore import EventStore
@@ -42,8 +43,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 
 def _nats_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--nats-url", help="NATS of the platform (env AEGIS_NATS_URL, default nats://127.0.0.1:4222)")
-    p.add_argument("--config", help="TOML config file (env AEGIS_CONFIG)")
+    add_nats_args(p, "reader")
 
 
 def parse_since(text: str, now: datetime) -> datetime:
@@ -55,10 +55,10 @@ def parse_since(text: str, now: datetime) -> datetime:
 
 def replay_command(args: argparse.Namespace) -> int:
     cutoff = Cutoff.parse(args.at)
-    settings = load_settings(args.config, nats_url=args.nats_url)
+    settings = nats_settings(args)
 
     async def run():  # type: ignore[no-untyped-def]
-        nc = await connect(settings.nats_servers, "aegis-replay")
+        nc = await connect(settings.nats_servers, "aegis-replay", credentials=settings.nats_credentials_for("reader"))
         try:
             return await replay(EventStore(nc, "aegis-replay"), args.incident_id, cutoff)
         finally:
@@ -88,7 +88,7 @@ def _detail(payload: Any) -> str:
 def whatif_command(args: argparse.Namespace) -> int:
     if bool(args.all) == bool(args.incident_id):
         raise ValidationError("give one incident id, or --all")
-    settings = load_settings(args.config, nats_url=args.nats_url)
+    settings = nats_settings(args)
     if args.incident_id:
         checked_id(args.incident_id)
     since = parse_since(args.since, datetime.now(UTC)) if args.all else None
@@ -127,7 +127,7 @@ async def _whatif(settings: Settings, args: argparse.Namespace, since: datetime 
     from shared.projections.target_history import TargetHistory
 
     policy = load_policy(args.policy or settings.policy_file, settings.max_replicas)
-    nc = await connect(settings.nats_servers, "aegis-whatif")
+    nc = await connect(settings.nats_servers, "aegis-whatif", credentials=settings.nats_credentials_for("reader"))
     try:
         store = EventStore(nc, "aegis-whatif")
         inventory, history = InventoryView(), TargetHistory()

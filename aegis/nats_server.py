@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from aegis.nats_auth import NatsAuth
 from shared.errors import RuntimeStartError
 
 
@@ -47,7 +48,8 @@ class EmbeddedNats:
     """A nats-server child process with JetStream, bound to loopback."""
 
     def __init__(self, data_dir: Path, port: int, host: str = "127.0.0.1", server_name: str = "aegis",
-                 cluster_port: int = 0, routes: tuple[str, ...] = (), cluster_name: str = "aegis") -> None:
+                 cluster_port: int = 0, routes: tuple[str, ...] = (), cluster_name: str = "aegis",
+                 auth: NatsAuth | None = None) -> None:
         self.data_dir = data_dir
         self.port = port
         self.host = host
@@ -55,6 +57,7 @@ class EmbeddedNats:
         self.cluster_port = cluster_port  # >0: a JetStream cluster node routing to `routes`
         self.routes = routes
         self.cluster_name = cluster_name
+        self.auth = auth  # users with per-subject permissions, anonymous refused (aegis/nats_auth.py); None: open
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -72,7 +75,13 @@ class EmbeddedNats:
         log_path = self.data_dir / "nats-server.log"
         argv = [nats_server_binary(), "--jetstream", "--store_dir", str(store), "--addr", self.host,
                 "--port", str(self.port), "--server_name", self.server_name, "--log", str(log_path)]
-        if self.cluster_port:
+        if self.auth is not None:  # the cluster goes in the file too: its routes carry the route user's password
+            cluster = None
+            if self.cluster_port:
+                cluster = {"name": self.cluster_name, "listen": f"{self.host}:{self.cluster_port}",
+                           "routes": [self.auth.route_url(r.split("://", 1)[-1]) for r in self.routes]}
+            argv += ["--config", str(self.auth.write_server_config(cluster, name=self.server_name))]
+        elif self.cluster_port:
             argv += ["--cluster_name", self.cluster_name, "--cluster", f"nats://{self.host}:{self.cluster_port}",
                      "--routes", ",".join(self.routes)]
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

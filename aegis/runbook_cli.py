@@ -79,7 +79,8 @@ async def import_runbook(settings: Settings, path: Path, *, wait: bool = True) -
         entries = parse_runbook(path.read_text())
     except OSError as exc:
         raise ValidationError(f"cannot read {path}: {exc.strerror}") from None
-    nc = await connect(settings.nats_servers, "aegis-runbook-import")
+    nc = await connect(settings.nats_servers, "aegis-runbook-import",
+                       credentials=settings.nats_credentials_for("admin"))
     try:
         await ensure_streams(nc.jetstream(), settings.stream_replicas)
         store = EventStore(nc, f"runbook-import@{settings.node_name}")
@@ -152,7 +153,8 @@ async def wait_until_indexed(nc: NATS, target: int, seqs: list[int], bound: floa
 
 async def export_runbook(settings: Settings) -> dict:
     """The runbook as the Core API contract's {entries, total}."""
-    nc = await connect(settings.nats_servers, "aegis-runbook-export")
+    nc = await connect(settings.nats_servers, "aegis-runbook-export",
+                       credentials=settings.nats_credentials_for("admin"))
     try:
         await ensure_streams(nc.jetstream(), settings.stream_replicas)
         return (await _current(EventStore(nc, "runbook-export"))).to_json()

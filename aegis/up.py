@@ -8,6 +8,7 @@ import signal
 from pathlib import Path
 
 from aegis.backoff import BackoffPolicy
+from aegis.nats_auth import NatsAuth
 from aegis.nats_server import EmbeddedNats, port_free, wait_for_port
 from aegis.supervisor import Supervisor, WorkerSpec
 from shared.config import SERVICE_NAMES, Settings, settings_env
@@ -34,13 +35,16 @@ async def run_up(settings: Settings, config_file: str | None = None) -> int:
     setup_logging("aegis-up", settings.log_level, log_file=data_dir / "logs" / "aegis-up.log")
     if not port_free(settings.host, settings.port):
         raise RuntimeStartError(f"gateway port {settings.port} is already in use; pass --port", port=settings.port)
-    nats = None
+    nats = auth = None
     nats_url = settings.nats_url
     if not nats_url:
-        nats = EmbeddedNats(data_dir, settings.nats_port)
+        auth = NatsAuth.of(data_dir)
+        auth.ensure()
+        nats = EmbeddedNats(data_dir, settings.nats_port, auth=auth)
         await asyncio.to_thread(nats.start)
         nats_url = nats.url
-        _say(f"nats-server   {nats_url}  (JetStream in {data_dir / 'jetstream'})")
+        _say(f"nats-server   {nats_url}  (JetStream in {data_dir / 'jetstream'}; a user per service, "
+             f"credentials in {auth.directory})")
     else:
         _say(f"nats          {nats_url}  (external)")
     stop = asyncio.Event()
@@ -49,11 +53,15 @@ async def run_up(settings: Settings, config_file: str | None = None) -> int:
         loop.add_signal_handler(sig, stop.set)
     nc = supervisor = demo = None
     try:
-        nc = await connect(nats_url, name=f"aegis-up@{settings.node_name}")
+        nc = await connect(nats_url, name=f"aegis-up@{settings.node_name}",
+                           credentials=auth.path("admin") if auth else settings.nats_credentials or None)
         await ensure_streams(nc.jetstream(), settings.stream_replicas)
         store = EventStore(nc, f"supervisor@{settings.node_name}")
         await _announce_security(settings, store, data_dir)
         env = settings_env(settings) | {"AEGIS_NATS_URL": nats_url, "AEGIS_DATA_DIR": str(data_dir)}
+
+        def service_env(role: str) -> dict[str, str]:  # each service gets its own NATS user's credentials alone
+            return env | ({"AEGIS_NATS_CREDENTIALS": str(auth.path(role))} if auth else {})
         if config_file:
             env["AEGIS_CONFIG"] = str(Path(config_file).resolve())
         from aegis.inventory import register_targets
@@ -73,9 +81,10 @@ async def run_up(settings: Settings, config_file: str | None = None) -> int:
             if name == "executor" and settings.executors > 1:
                 for i in range(1, settings.executors + 1):
                     node = {"AEGIS_NODE": f"{settings.node_name}-{i}"}
-                    supervisor.add(WorkerSpec.python_module(f"executor_{i}", "services.executor", env | node))
+                    supervisor.add(WorkerSpec.python_module(f"executor_{i}", "services.executor",
+                                                            service_env("executor") | node))
                 continue
-            supervisor.add(WorkerSpec.python_module(name, f"services.{name}", env))
+            supervisor.add(WorkerSpec.python_module(name, f"services.{name}", service_env(name)))
         await supervisor.start_all()
         from aegis.supervisor_api import serve_supervisor_api
 
@@ -146,7 +155,8 @@ async def run_setup(settings: Settings) -> int:
     load_policy(settings.policy_file, settings.max_replicas)
     data_dir = Path(settings.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    nc = await connect(settings.nats_servers, name=f"aegis-setup@{settings.node_name}")
+    nc = await connect(settings.nats_servers, name=f"aegis-setup@{settings.node_name}",
+                       credentials=settings.nats_credentials_for("admin"))
     try:
         deadline = asyncio.get_running_loop().time() + 60
         while True:

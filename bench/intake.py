@@ -54,9 +54,9 @@ end
 """
 
 
-async def stored_incidents(nats_url: str, prefix: str) -> int:
+async def stored_incidents(nats_url: str, prefix: str, credentials: str | None = None) -> int:
     """Incidents of this run in the stream: one `received` subject each."""
-    nc = await connect(nats_url, "bench-intake")
+    nc = await connect(nats_url, "bench-intake", credentials=credentials)
     try:
         info = await nc.jetstream().stream_info(INCIDENTS_STREAM, subjects_filter="incidents.*.received")
         return sum(1 for subject in info.state.subjects or {} if subject.startswith(f"incidents.{prefix}-"))
@@ -88,7 +88,7 @@ def main() -> None:
     try:
         run_wrk(platform.url, platform.api_key, f"warm{prefix}", 2, 4, work)  # connections, caches, JIT-free warmup
         w = run_wrk(platform.url, platform.api_key, prefix, args.seconds, args.connections, work)
-        stored = asyncio.run(stored_incidents(platform.nats_url, prefix))
+        stored = asyncio.run(stored_incidents(platform.nats_url, prefix, platform.nats_credentials))
         gateway_rss = {c.cmdline()[-1]: round(c.memory_info().rss / 1e6) for c in platform.children()
                        if "services.gateway" in c.cmdline()}
     finally:

@@ -78,9 +78,9 @@ probe = {{ kind = "http", interval = 1.0, timeout = 1.0 }}
 """ for i in range(count))
 
 
-async def listen(nats_url: str, seconds: float) -> list[dict]:
+async def listen(nats_url: str, seconds: float, credentials: str | None = None) -> list[dict]:
     """Every probe sample published during `seconds` (after a warm-up of 5 s once all targets report)."""
-    nc = await connect(nats_url, "bench-prober")
+    nc = await connect(nats_url, "bench-prober", credentials=credentials)
     samples: list[dict] = []
     recording = False
 
@@ -116,7 +116,7 @@ def main() -> None:
             prober = prober_process(platform)
             time.sleep(3)  # inventory registered, loops created
             before, started = prober.cpu_times(), time.monotonic()
-            samples = asyncio.run(listen(platform.nats_url, args.seconds))
+            samples = asyncio.run(listen(platform.nats_url, args.seconds, platform.nats_credentials))
             after, elapsed = prober.cpu_times(), time.monotonic() - started
             cpu = (after.user + after.system - before.user - before.system) / elapsed * 100
             rss = round(prober.memory_info().rss / 1e6)

@@ -73,7 +73,7 @@ async def storm(platform: Platform, names: list[str], total: int, seconds: float
     latencies: list[float] = []
     errors: list[str] = []
     ids: list[str] = []
-    nc = await connect(platform.nats_url, "bench-storm")
+    nc = await connect(platform.nats_url, "bench-storm", credentials=platform.nats_credentials)
     limits = httpx.Limits(max_connections=300, max_keepalive_connections=300)
     async with httpx.AsyncClient(timeout=60, limits=limits, headers=platform.auth) as client:
         async def one(kind: str, batch: list[dict]) -> None:

@@ -99,6 +99,9 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     data_dir: str = ".aegis"
     nats_url: str = ""  # empty: `aegis up` starts an embedded nats-server
     nats_port: int = 4222
+    # the NATS user's credentials file (JSON {user, password}); empty: <data_dir>/nats/<role>.creds when `aegis up`
+    # made them (its embedded server refuses anonymous clients), else none
+    nats_credentials: str = ""
     stream_replicas: int = 1  # 3 on a 3-node JetStream cluster (docker-compose.yml); streams and the lease bucket
     host: str = "127.0.0.1"
     port: int = 8001
@@ -121,6 +124,8 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     correlation_window_seconds: float = 60.0  # …also one whose incident ended this recently (a late alert)
     separation_of_duties: bool = True  # whoever posted an alert may not approve the action held for it
     trusted_proxies: list[str] = []  # addresses whose X-Forwarded-For is believed; none: the socket's peer counts
+    ws_recheck_seconds: float = 10.0  # an open /ws session is checked again this often (revoked, expired)
+    ws_max_per_principal: int = 1000  # open /ws sessions one principal may hold (the bench's 500 clients share one key)
     correlation_group_labels: list[str] = []  # Alertmanager alerts correlate by these labels instead of the target
     log_truncate_chars: int = 2000
     # council policy
@@ -208,6 +213,8 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError("correlation_window_seconds must be 0 or more")
         if self.health_check_attempts < 1:
             raise ValueError("health_check_attempts must be at least 1")
+        if self.ws_recheck_seconds <= 0 or self.ws_max_per_principal < 1:
+            raise ValueError("ws_recheck_seconds must be positive and ws_max_per_principal at least 1")
         if not 0.0 <= self.min_confidence <= 1.0:
             raise ValueError("min_confidence must be within 0.0-1.0")
         if not 0.0 <= self.rag_similarity_threshold <= 1.0:
@@ -242,6 +249,13 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     def nats_servers(self) -> str:
         """The NATS URL services connect to."""
         return self.nats_url or f"nats://127.0.0.1:{self.nats_port}"
+
+    def nats_credentials_for(self, role: str) -> str | None:
+        """The credentials file a process of this role connects with (aegis/nats_auth.py names the roles)."""
+        if self.nats_credentials:
+            return self.nats_credentials
+        path = Path(self.data_dir) / "nats" / f"{role}.creds"
+        return str(path) if path.exists() else None
 
     def review_for(self, channel: str) -> str:
         """auto or human for one channel (notify_review is global or "email=human,webhook=auto")."""

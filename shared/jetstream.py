@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import nats
@@ -13,7 +15,14 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 
-from shared.errors import ConcurrencyError, EventStoreError, NotFoundError, StoreFullError, StoreUnavailableError
+from shared.errors import (
+    ConcurrencyError,
+    ConfigError,
+    EventStoreError,
+    NotFoundError,
+    StoreFullError,
+    StoreUnavailableError,
+)
 from shared.events.correlation import CORRELATION_STREAM
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.knowledge import EVALUATIONS_STREAM, RUNBOOK_STREAM
@@ -83,11 +92,29 @@ async def js_call(awaitable: Awaitable[T]) -> T:
         raise translated from exc
 
 
-async def connect(url: str, name: str, *, connect_timeout: float = 5.0) -> NATS:
+def read_credentials(path: str | Path) -> tuple[str, str]:
+    """(user, password) from a NATS credentials file (JSON {user, password}, aegis/nats_auth.py writes them);
+    ConfigError naming the file when it is unusable."""
+    try:
+        raw = json.loads(Path(path).read_text())
+        return str(raw["user"]), str(raw["password"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{path}: not a usable NATS credentials file ({type(exc).__name__})",
+                          path=str(path)) from None
+
+
+async def connect(url: str, name: str, *, connect_timeout: float = 5.0, credentials: str | Path | None = None) -> NATS:
     """Connect with unlimited reconnects so services ride out a NATS restart (or a cluster node's loss:
-    `url` may list every node, comma-separated, and the client fails over between them)."""
+    `url` may list every node, comma-separated, and the client fails over between them). `credentials`: the file
+    of the NATS user to connect as (a server started by `aegis up` refuses anonymous clients)."""
+    auth = {}
+    if credentials:
+        auth["user"], auth["password"] = read_credentials(credentials)
+    refused = asyncio.Event()
 
     async def on_error(exc: Exception) -> None:
+        if "authorization violation" in str(exc).lower():
+            refused.set()
         log.warning("nats connection error", extra={"error": str(exc)})
 
     async def on_disconnect() -> None:
@@ -97,11 +124,24 @@ async def connect(url: str, name: str, *, connect_timeout: float = 5.0) -> NATS:
         log.info("nats reconnected")
 
     servers = [u.strip() for u in url.split(",") if u.strip()]  # a cluster: "nats://a:4222,nats://b:4222"
-    return await js_call(nats.connect(
+    connecting = asyncio.ensure_future(js_call(nats.connect(
         servers, name=name, connect_timeout=connect_timeout, max_reconnect_attempts=-1,
         reconnect_time_wait=0.25, allow_reconnect=True, error_cb=on_error,
-        disconnected_cb=on_disconnect, reconnected_cb=on_reconnect, pending_size=64 * 1024 * 1024,
-    ))
+        disconnected_cb=on_disconnect, reconnected_cb=on_reconnect, pending_size=64 * 1024 * 1024, **auth,
+    )))
+    refusal = asyncio.ensure_future(refused.wait())
+    await asyncio.wait({connecting, refusal}, return_when=asyncio.FIRST_COMPLETED)
+    refusal.cancel()
+    if not connecting.done():  # retrying would never help: a refused user stays refused
+        connecting.cancel()
+        who = f"the user in {credentials}" if credentials else "an anonymous client"
+        raise ConfigError(f"NATS at {url} refused {who} (Authorization Violation); pass the credentials file "
+                          "of a NATS user (--credentials, AEGIS_NATS_CREDENTIALS, or the data dir's "
+                          "nats/<role>.creds)", url=url)
+    return connecting.result()
+
+
+AUDIT_MAX_BYTES = 1024**3  # the audit trail's cap: the oldest go first (refused anonymous calls are aggregated)
 
 
 def stream_configs(replicas: int = 1) -> list[StreamConfig]:
@@ -122,7 +162,8 @@ def stream_configs(replicas: int = 1) -> list[StreamConfig]:
         StreamConfig(name=AUTH_STREAM, subjects=["auth.>"], duplicate_window=DUPLICATE_WINDOW,
                      description="Users, API key digests and role grants, auth.<users|keys>.<id>.<event>", **common),
         StreamConfig(name=AUDIT_STREAM, subjects=["audit.>"], duplicate_window=DUPLICATE_WINDOW,
-                     max_age=365 * DAY, description="Every mutating API call and every refused one", **common),
+                     max_age=365 * DAY, max_bytes=AUDIT_MAX_BYTES,
+                     description="Every mutating API call and every refused one", **common),
         StreamConfig(name=CORRELATION_STREAM, subjects=["correlation.>"], duplicate_window=DUPLICATE_WINDOW,
                      max_age=7 * DAY, description="Which incident each alert key belongs to, and the alerts that "
                      "joined it or were silenced, correlation.<key token>.<event>", **common),

@@ -62,7 +62,8 @@ async def serve(name: str, build: Build, settings: Settings | None = None) -> No
     settings = settings or load_settings()
     setup_logging(name, settings.log_level)
     log = get_logger(name)
-    nc = await connect(settings.nats_servers, name=f"{name}@{settings.node_name}")
+    nc = await connect(settings.nats_servers, name=f"{name}@{settings.node_name}",
+                       credentials=settings.nats_credentials_for(name))
     ctx = ServiceContext(name=name, settings=settings, nc=nc, store=EventStore(nc, f"{name}@{settings.node_name}"))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -12,7 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from shared.events import ALL_EVENTS, Event
+from shared.events import correlation as corr
 from shared.events import incident as ev
+from shared.events import knowledge as kn
+from shared.events import security as sec
+from shared.events import silences as sil
+from shared.events import system as sys_ev
 from shared.events.incident import INCIDENTS_STREAM
 
 # ---------------------------------------------------------------- plain (not persisted) subjects
@@ -117,6 +122,49 @@ def streams() -> dict[str, list[str]]:
     return out
 
 
+# ---------------------------------------------------------------- who may write what (NATS permissions)
+# The events each service appends. aegis/nats_auth.py turns this into the server's per-user publish permissions, so
+# a service (or whoever holds its credentials) cannot append anything else: only the gateway approvals, keys and
+# audit records, only executors action outcomes, only the analyst runbook entries and evaluations. A consumer that
+# gives up on an incident fails it (IncidentFailed), hence `failed` for every incident-stage service.
+APPENDS: dict[str, tuple[type[Event], ...]] = {
+    "gateway": (ev.IncidentReceived, ev.AnalysisCompleted, ev.CouncilDecided, ev.ApprovalRequested,
+                ev.ApprovalGranted, ev.ApprovalRejected, ev.ApprovalExpired, ev.IncidentRecovered, ev.IncidentFailed,
+                ev.NotificationEdited, ev.NotificationApproved, ev.NotificationRejected,
+                sys_ev.BreakerStateChanged, kn.EvaluationRecorded,
+                sec.UserRegistered, sec.RoleGranted, sec.ApiKeyCreated, sec.ApiKeyRevoked, sec.CallAudited,
+                corr.CorrelationOpened, corr.AlertJoined, corr.AlertSilenced, sil.SilenceCreated, sil.SilenceExpired),
+    "analyst": (ev.RetrievalCompleted, ev.AnalysisStarted, ev.AnalysisCompleted, ev.IncidentFailed,
+                sys_ev.BreakerStateChanged, kn.RunbookEntryAdded, kn.LLMCallEvaluated, kn.EvaluationScored),
+    "council": (ev.VoteCast, ev.CouncilDecided, ev.ApprovalRequested, ev.ApprovalExpired, ev.IncidentFailed),
+    "executor": (ev.ActionStarted, ev.ActionCompleted, ev.ActionFailed, ev.ScaleCompleted, ev.VerificationStarted,
+                 ev.HealthChecked, ev.IncidentResolved, ev.IncidentRecovered, ev.IncidentFailed,
+                 sys_ev.TargetRegistered),
+    "notifier": (ev.NotificationDrafted, ev.NotificationApproved, ev.NotificationSending, ev.NotificationSent,
+                 ev.NotificationFailed),
+    "prober": (ev.IncidentReceived, ev.IncidentRecovered, corr.CorrelationOpened, corr.AlertJoined,
+               corr.AlertSilenced),
+}
+# Plain subjects and JetStream-but-not-event subjects each service publishes to or asks on (SUBJECTS says why), and
+# the request subjects only one service may answer (nobody else may subscribe there and take its requests).
+SENDS: dict[str, tuple[str, ...]] = {
+    "gateway": (RAG_QUERY, f"{SUPERVISOR_RPC}.*"),
+    "analyst": (f"{LIVE_AI_PREFIX}.*",),
+    "notifier": (DRAFT_REQUEST,),
+    "executor": ("samples.containers", "samples.metrics"),
+    "prober": ("samples.probes.*",),
+}
+ANSWERS: dict[str, tuple[str, ...]] = {"analyst": ("rpc.analyst.>",), "gateway": (INTAKE_ALERTS,)}
+KV_BUCKETS: dict[str, tuple[str, ...]] = {"executor": ("AEGIS_LEASES", "AEGIS_BUDGETS"), "council": ("AEGIS_BUDGETS",)}
+_SUBJECT_SHAPES = {"SYSTEM": "system.*.*.{name}", "AUTH": "auth.*.*.{name}", "AUDIT": "audit.*"}
+
+
+def event_subjects(event: type[Event]) -> str:
+    """The subject wildcard covering every instance of an event type, e.g. incidents.*.approval_granted."""
+    shape = _SUBJECT_SHAPES.get(event.stream, event.stream.lower() + ".*.{name}")
+    return shape.format(name=event.name())
+
+
 # ---------------------------------------------------------------- the docs
 def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> list[str]:
     header = list(header)
@@ -135,6 +183,9 @@ def render_markdown(frames: Iterable[tuple[str, str, str]] = ()) -> str:
     out += _table(["durable", "service", "wakes on", "runs", "on give-up"],
                   ((f"`{c.durable}`", c.service, ", ".join(f"`{s}`" for s in c.filter_subjects), c.when or "always",
                     c.on_give_up) for c in CONSUMERS))
+    out += ["", "### Who may append what (NATS publish permissions, aegis/nats_auth.py)", ""]
+    out += _table(["service", "appends"], ((service, ", ".join(f"`{event_subjects(e)}`" for e in events))
+                                           for service, events in APPENDS.items()))
     out += ["", "### Plain subjects", ""]
     out += _table(["subject", "kind", "sender", "receiver", "carries"],
                   ((f"`{s.subject}`", s.kind, s.sender, s.receiver, s.carries) for s in SUBJECTS))

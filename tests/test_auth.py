@@ -18,6 +18,7 @@ from fastapi.routing import APIWebSocketRoute
 from aegis.harness import eventually
 from services.gateway.auth import tokens
 from services.gateway.auth.bootstrap import jwt_secret
+from services.gateway.auth.middleware import RefusalWindow
 from services.gateway.auth.view import ROLE_ORDER, rank
 from services.gateway.roles import PUBLIC, ROUTE_ROLES, required_role, route_for
 from shared.config import load_settings
@@ -117,6 +118,31 @@ async def test_websocket_needs_a_key_and_takes_it_in_the_query(gw):
         async with websockets.connect(ws_url, subprotocols=["aegis", "agops_not-a-key"]):  # type: ignore[list-item]
             pass
     assert wrong.value.response.status_code == 401
+
+
+async def test_an_open_websocket_closes_when_its_key_is_revoked_and_sessions_per_principal_are_capped(store, tmp_path):
+    async with serve_gateway(store, settings(ws_recheck_seconds=0.2, ws_max_per_principal=2), tmp_path) as served:
+        ws_url = served.url.replace("http", "ws", 1) + "/ws"
+        async with served.client(served.admin_key) as admin:
+            issued = (await admin.post("/auth/api-keys", json={"name": "screen", "role": "viewer"})).json()
+            async with websockets.connect(ws_url, subprotocols=["aegis", issued["key"]]) as ws:  # type: ignore[list-item]
+                assert "connected" in await ws.recv()
+                assert (await admin.delete(f"/auth/api-keys/{issued['id']}")).status_code == 200
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    while True:  # frames may still arrive until the next re-check
+                        await asyncio.wait_for(ws.recv(), timeout=5)
+                assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+                assert "revoked" in closed.value.rcvd.reason
+        async with websockets.connect(ws_url, subprotocols=["aegis", served.admin_key]) as one, \
+                websockets.connect(ws_url, subprotocols=["aegis", served.admin_key]) as two:
+            for ws in (one, two):
+                assert "connected" in await ws.recv()
+            async with websockets.connect(ws_url, subprotocols=["aegis", served.admin_key]) as third:
+                with pytest.raises(websockets.ConnectionClosed) as capped:
+                    await asyncio.wait_for(third.recv(), timeout=5)
+                assert capped.value.rcvd.code == 1008 and "too many open WebSocket sessions" in capped.value.rcvd.reason
+        async with websockets.connect(ws_url, subprotocols=["aegis", served.admin_key]) as again:  # freed on close
+            assert "connected" in await again.recv()
 
 
 async def test_register_login_and_keys_as_seed_002(gw):
@@ -307,6 +333,25 @@ async def test_mutating_calls_are_audited_with_the_principal_and_no_secrets(gw, 
     raw = b"".join(m.data for m in await _all_messages(store, AUTH_STREAM) + await _all_messages(store, AUDIT_STREAM))
     for secret in (key, gw.admin_key, "secret-password-xyz"):
         assert secret.encode() not in raw
+
+
+def test_refused_anonymous_calls_are_audited_once_a_window_per_address_with_their_count():
+    window = RefusalWindow(window=60.0, max_addresses=2)
+    assert window.admit("10.0.0.1", 0.0) == 1  # the first refusal is recorded at once
+    assert [window.admit("10.0.0.1", t) for t in (1.0, 2.0, 3.0)] == [0, 0, 0]  # then counted, not recorded
+    assert window.admit("10.0.0.2", 5.0) == 1  # another address has its own window
+    assert window.admit("10.0.0.1", 61.0) == 4  # the next record carries the three it stood in for
+    assert window.admit("10.0.0.3", 130.0) == 1  # a full table forgets quiet addresses instead of growing
+    assert set(window.last) == {"10.0.0.3"}
+
+
+async def test_a_flood_of_anonymous_calls_costs_one_audit_record(gw):
+    async with gw.client() as anonymous:
+        for _ in range(40):
+            assert (await anonymous.post("/webhook", json={})).status_code == 401
+    await eventually(lambda: any(c["status"] == 401 for c in gw.gateway.auth.audit.calls), what="the refusal audited")
+    await asyncio.sleep(0.3)
+    assert len([c for c in gw.gateway.auth.audit.calls if c["status"] == 401]) == 1
 
 
 async def _all_messages(store, stream):  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ def platform(start_platform):
 
 
 def chaos(platform, *args):
-    proc = subprocess.run([sys.executable, "-m", "aegis.cli", "chaos", "--nats-url", platform.nats_url,
+    proc = subprocess.run([sys.executable, "-m", "aegis.cli", "chaos", *platform.chaos_args(),
                            "--url", platform.url, "--data-dir", str(platform.data_dir), *args],
                           capture_output=True, text=True, timeout=300)
     return proc, json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else {}

@@ -38,7 +38,7 @@ def platform(start_platform):
 
 def aegis(platform, *args: str) -> subprocess.CompletedProcess:  # type: ignore[no-untyped-def]
     gateway = ("--url", platform.url, "--data-dir", str(platform.data_dir))
-    nats = ("--nats-url", platform.nats_url)
+    nats = ("--nats-url", platform.nats_url, "--data-dir", str(platform.data_dir))  # its nats/reader.creds
     extra = nats if args[0] in ("replay", "whatif") else gateway if args[0] != "bench" else ()
     return subprocess.run([sys.executable, "-m", "aegis.cli", *args, *extra], capture_output=True, text=True,
                           timeout=120)
@@ -52,7 +52,7 @@ def as_json(proc: subprocess.CompletedProcess):  # type: ignore[no-untyped-def]
 def actors(platform) -> set[str]:  # type: ignore[no-untyped-def]
     """Every actor that ever appended to INCIDENTS or EVALUATIONS."""
     async def go() -> set[str]:
-        nc = await connect(platform.nats_url, "test-actors")
+        nc = await connect(platform.nats_url, "test-actors", credentials=platform.nats_credentials)
         try:
             store = EventStore(nc, "test")
             found = await store.load_subject("incidents.>", INCIDENTS_STREAM)

@@ -237,7 +237,7 @@ async def test_silences_catch_matching_alerts_which_are_recorded_and_start_nothi
 @pytest.mark.integration
 @pytest.mark.parametrize("body, reason", [
     ({"matchers": {"alert_name": "(unclosed"}, "duration": "1h", "comment": "c"}, "not a valid regular expression"),
-    ({"matchers": {"target": "api"}, "starts_at": "2026-12-01T10:00:00Z", "ends_at": "2026-12-01T09:00:00Z",
+    ({"matchers": {"target": "api"}, "starts_at": "2099-12-01T10:00:00Z", "ends_at": "2099-12-01T09:00:00Z",
       "comment": "c"}, "ends_at must be after starts_at"),
     ({"matchers": {"target": "api"}, "duration": "1h", "comment": "c", "colour": "red"}, "colour"),
     ({"matchers": {"target": "api"}, "comment": "c"}, "either ends_at or duration"),

@@ -61,7 +61,7 @@ async def test_llm_tokens_stream_to_the_websocket_and_the_resolution_is_learned(
     assert body["query"] == "memory keeps growing until out of memory"
     assert body["retrieved"][0]["incident_id"] == "llm-1" and 0 < body["retrieved"][0]["similarity_score"] <= 1
 
-    nc = await connect(platform.nats_url, "test")
+    nc = await connect(platform.nats_url, "test", credentials=platform.nats_credentials)
     evaluations = await EventStore(nc, "t").load_subject("evaluations.llm-1.>", EVALUATIONS_STREAM)
     await nc.close()
     assert evaluations and evaluations[0].envelope.payload.valid

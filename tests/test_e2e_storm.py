@@ -52,7 +52,7 @@ async def test_two_outages_and_220_alerts_from_every_source_make_one_restart_per
             os.kill(pid, signal.SIGKILL)
         wait_gone(pids)
     alerts = storm_alerts(220)
-    nc = await connect(platform.nats_url, "test-storm")
+    nc = await connect(platform.nats_url, "test-storm", credentials=platform.nats_credentials)
     posted: list[str] = []
     async with httpx.AsyncClient(timeout=60, headers=platform.auth) as client:
         calls = []

@@ -114,7 +114,7 @@ def test_websocket_event_registry_is_generated_from_the_types(platform):
 
 @pytest.mark.e2e
 async def test_circuit_breakers_listed_and_reset(platform):
-    nc = await connect(platform.nats_url, "test")
+    nc = await connect(platform.nats_url, "test", credentials=platform.nats_credentials)
     await EventStore(nc, "analyst@test").append_system(BreakerStateChanged(breaker="llm", state="open",
                                                                            previous="closed", reason="3 failures"))
     await nc.close()

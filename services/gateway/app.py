@@ -13,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from services.gateway import alertmanager, errors
+from services.gateway.api_docs import build_docs_router, hoist_nested_definitions
 from services.gateway.auth.api import Auth, acting_as, build_auth_router, start_auth
 from services.gateway.auth.bootstrap import jwt_secret
 from services.gateway.auth.middleware import SecurityMiddleware
@@ -224,7 +225,7 @@ async def open_gateway(settings: Settings, store: EventStore, secret: str | None
                        catch_up: float = 120.0) -> Gateway:
     """The one way a Gateway is built (the gateway process and the tests): every read model followed and caught
     up, the auth read models behind their guard (with `auth = false` the guard lets everyone in as local admin)."""
-    view, hub = IncidentsView(), Hub()
+    view, hub = IncidentsView(), Hub(settings.ws_recheck_seconds, settings.ws_max_per_principal)
     view.listeners.append(hub.on_event)
     projector = Projector(store.nc, INCIDENTS_STREAM, "incidents.>", view.apply, "incidents")
     gw = Gateway(settings, store, view, projector, hub)
@@ -246,7 +247,7 @@ def create_app(gw: Gateway) -> FastAPI:
     """The FastAPI application around a Gateway built by open_gateway (never an unsecured wiring of its own)."""
     if gw.auth is None:
         raise ValueError("the gateway's auth is not started: build the Gateway with open_gateway()")
-    app = FastAPI(title="AegisOps Core API", version=__version__,
+    app = FastAPI(title="AegisOps Core API", version=__version__, docs_url=None, redoc_url=None,  # api_docs/: no CDN
                   description="Incident intake, status and live feed of the AegisOps remediation pipeline.")
     errors.install(app)
     for module in (incidents, scale, inventory, notifications, knowledge, health):
@@ -254,6 +255,8 @@ def create_app(gw: Gateway) -> FastAPI:
     app.add_api_websocket_route("/ws", gw.hub.serve)  # the live feed (frames.py), on the app itself
     app.include_router(build_system_router(gw))
     app.include_router(build_cockpit_router())
+    app.include_router(build_docs_router())
+    hoist_nested_definitions(app)
     app.include_router(build_silences_router(gw.store, gw.silences, lambda sid: gw.correlations.silenced[sid],
                                              lambda request: acting_as(request, None), gw.wait_silences))
     if gw.evaluations_projector is not None:

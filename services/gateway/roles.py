@@ -26,7 +26,7 @@ ROUTE_ROLES: dict[tuple[str, str], Role] = {
     ("GET", "/health/ready"): "public",
     ("GET", "/openapi.json"): "public",
     ("GET", "/docs"): "public",
-    ("GET", "/docs/oauth2-redirect"): "public",
+    ("GET", "/docs-assets/{asset}"): "public",  # Swagger UI and ReDoc, served from this host (api_docs/)
     ("GET", "/redoc"): "public",
     ("POST", "/auth/login"): "public",
     ("POST", "/auth/register"): "admin",  # public as a viewer when open_registration = true

@@ -93,6 +93,8 @@ class CallAudited(Event, frozen=True, kw_only=True, tag="audit.call.v1"):
     status: int
     client: str
     request_id: str
+    # refused anonymous calls from one address are recorded once per window: this one and those since the last record
+    count: int = 1
 
     def nats_subject(self, key: str) -> str:
         return f"audit.{self.method.lower()}"

@@ -29,7 +29,7 @@ REAL_TARGETS = "addition-api,division-api,multiply-api"  # real restarts (bounde
 
 def chaos_run(platform: Platform, count: int, rate: float, targets: str = "",
               types: str = "Synthetic check,Health Check") -> subprocess.Popen:
-    argv = [sys.executable, "-m", "aegis.cli", "chaos", "--nats-url", platform.nats_url, "--count", str(count),
+    argv = [sys.executable, "-m", "aegis.cli", "chaos", *platform.chaos_args(), "--count", str(count),
             "--rate", str(rate), "--types", types, "--timeout", "240"]
     if targets:
         argv += ["--targets", targets]
@@ -43,11 +43,11 @@ def report_of(proc: subprocess.Popen) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def audit(nats_url: str, prefix: str, expected: int) -> dict:
+def audit(nats_url: str, prefix: str, expected: int, credentials: str | None = None) -> dict:
     """From the stream: one received and one terminal event per incident, at most one action each, nothing
     doubled (event ids and sequences unique)."""
     async def load():  # type: ignore[no-untyped-def]
-        nc = await connect(nats_url, "chaos-audit")
+        nc = await connect(nats_url, "chaos-audit", credentials=credentials)
         try:
             return await EventStore(nc, "audit").load_subject("incidents.>", INCIDENTS_STREAM)
         finally:
@@ -118,7 +118,7 @@ def test_services_sigkilled_at_random_lose_nothing(platform):
         stuck = [(i["incident_id"], i["status"], [e["status"] for e in i["timeline"]][-4:])
                  for i in platform.get("/incidents").json() if i["status"] not in ("RESOLVED", "FAILED")]
         pytest.fail(f"{reports}\nkills {kills}\nnot terminal: {stuck[:12]}")
-    result = audit(platform.nats_url, "chaos-", COUNT)
+    result = audit(platform.nats_url, "chaos-", COUNT, platform.nats_credentials)
     assert result["actions"] >= 3  # real restarts happened under fire, each at most once
 
 

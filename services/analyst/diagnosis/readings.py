@@ -93,7 +93,8 @@ _COUNT_VS = re.compile(r"(\d[\d,.]*)\s*(k)?\s+(?:concurrent\s+|active\s+|open\s+
                        r"(?:/s|/sec|/min|/h|/hr| per (?:second|minute|hour))?"
                        r"\s+(?:vs\.?|versus|compared (?:to|with)|against)\s+~?(\d[\d,.]*)\s*(k)?")
 _VS_BASELINE = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests/s|qps|rpm|msg/s)[^\n;]{0,40}?(baseline|normal|usual|"
-                          r"typical|avg|average)[^\d\n,;)]{0,15}(\d[\d,.]*)\s*(k)?")  # "(normal), error rate 0.3" is no base
+                          # "(normal), error rate 0.3" is no base; a range ("2.2-2.5k") is its low end, with its suffix
+                          r"typical|avg|average)[^\d\n,;)]{0,15}(\d[\d,.]*)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
 _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|orders|sign-?ups|users|"
                          r"produce rate|producer rate|publish rate|ingest rate|arrival rate|incoming|"
                          r"sessions|checkouts)[^\n.;]{0,25}\b(surg\w*|spik\w*|doubl\w*|tripl\w*|increas\w*|ris(e|es|ing)|"

@@ -107,6 +107,17 @@ class Guard:
             raise ForbiddenError(f"{method} {route} needs the {needed} role; {principal.name} is {principal.role}")
         return principal
 
+    def recheck(self, method: str, route: str | None, creds: Credentials) -> Principal:
+        """For a session already admitted (a WebSocket): the same credentials still name a principal allowed this
+        route — not revoked, not expired, not demoted. No rate limit: it is the server asking, not the client."""
+        needed = self.required(method, route)
+        if needed == PUBLIC or not self.settings.auth:
+            return ANONYMOUS if needed == PUBLIC else LOCAL
+        principal = self.authenticate(creds)
+        if rank(principal.role) < rank(needed):
+            raise ForbiddenError(f"{method} {route} needs the {needed} role; {principal.name} is {principal.role}")
+        return principal
+
     def authenticate(self, creds: Credentials) -> Principal:
         """The principal behind the credentials, or UnauthorizedError (which never repeats them)."""
         key = creds.api_key or (creds.bearer if creds.bearer and looks_like_key(creds.bearer) else None)
