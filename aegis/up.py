@@ -58,10 +58,12 @@ async def run_up(settings: Settings, config_file: str | None = None) -> int:
         await ensure_streams(nc.jetstream(), settings.stream_replicas)
         store = EventStore(nc, f"supervisor@{settings.node_name}")
         await _announce_security(settings, store, data_dir)
-        env = settings_env(settings) | {"AEGIS_NATS_URL": nats_url, "AEGIS_DATA_DIR": str(data_dir)}
+        env = {"AEGIS_NATS_URL": nats_url, "AEGIS_DATA_DIR": str(data_dir)}
 
-        def service_env(role: str) -> dict[str, str]:  # each service gets its own NATS user's credentials alone
-            return env | ({"AEGIS_NATS_CREDENTIALS": str(auth.path(role))} if auth else {})
+        def service_env(role: str) -> dict[str, str]:
+            """Its settings with only its own secrets (settings_env) and its own NATS user's credentials."""
+            own = settings_env(settings, role) | env
+            return own | ({"AEGIS_NATS_CREDENTIALS": str(auth.path(role))} if auth else {})
         if config_file:
             env["AEGIS_CONFIG"] = str(Path(config_file).resolve())
         from aegis.inventory import register_targets

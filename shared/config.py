@@ -322,11 +322,25 @@ def load_settings(
         raise ConfigError(f"invalid configuration: {exc}", source=str(path or "environment")) from None
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The AEGIS_* variables that reproduce these settings' scalars in a child process."""
+# The service that may hold each secret: `aegis up` hands every other service an empty value instead (settings_env
+# with a service), which also overrides what the config file says.
+SECRET_HOLDERS: dict[str, tuple[str, ...]] = {
+    "llm_api_key": ("analyst",),
+    "smtp_password": ("notifier",),
+    "notify_webhook_urls": ("notifier",),
+    "slack_webhook_url": ("notifier",),
+    "jwt_secret": ("gateway",),
+}
+
+
+def settings_env(settings: Settings, service: str | None = None) -> dict[str, str]:
+    """The AEGIS_* variables that reproduce these settings' scalars in a child process; for `service`, the secrets
+    of other services (SECRET_HOLDERS) are set empty."""
     out = {}
     for field in _ENV_FIELDS:
         value = getattr(settings, field)
+        if service is not None and service not in SECRET_HOLDERS.get(field, (service,)):
+            value = [] if isinstance(value, list) else ""
         if isinstance(value, list):
             text = ",".join(value)
         else:

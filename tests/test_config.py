@@ -5,9 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import msgspec
 import pytest
 
-from shared.config import load_settings, settings_env
+from shared.config import SERVICE_NAMES, load_settings, settings_env
 from shared.errors import ConfigError
 
 
@@ -29,6 +30,23 @@ def test_file_then_env_then_flags(tmp_path):
 def test_settings_env_round_trips():
     s = load_settings(environ={}, port=9005, demo=True)
     assert load_settings(environ=settings_env(s)) == s
+
+
+def test_each_service_is_handed_only_its_own_secrets_even_over_the_config_file(tmp_path):
+    cfg = tmp_path / "aegis.toml"
+    cfg.write_text('llm_api_key = "sk-llm"\nsmtp_password = "smtp-pw"\nslack_webhook_url = "https://hooks.example/x"\n'
+                   'notify_webhook_urls = ["https://hooks.example/y"]\njwt_secret = "' + "j" * 40 + '"\n')
+    s = load_settings(cfg, environ={})
+    seen = {name: load_settings(cfg, environ=settings_env(s, name)) for name in SERVICE_NAMES}
+    assert seen["analyst"].llm_api_key == "sk-llm" and seen["gateway"].llm_api_key == ""
+    assert seen["notifier"].smtp_password == "smtp-pw" and seen["executor"].smtp_password == ""
+    assert seen["notifier"].notify_webhook_urls and not seen["prober"].notify_webhook_urls
+    assert seen["gateway"].jwt_secret == "j" * 40 and seen["council"].jwt_secret == ""
+    for name, held in seen.items():  # nothing else differs
+        assert msgspec.structs.replace(held, llm_api_key="", smtp_password="", slack_webhook_url="",
+                                       notify_webhook_urls=[], jwt_secret="") == \
+            msgspec.structs.replace(s, llm_api_key="", smtp_password="", slack_webhook_url="",
+                                    notify_webhook_urls=[], jwt_secret=""), name
 
 
 @pytest.mark.parametrize("text, needle", [
