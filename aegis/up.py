@@ -45,8 +45,11 @@ async def run_up(settings: Settings, config_file: str | None = None) -> int:
         nats_url = nats.url
         _say(f"nats-server   {nats_url}  (JetStream in {data_dir / 'jetstream'}; a user per service, "
              f"credentials in {auth.directory})")
-    else:
-        _say(f"nats          {nats_url}  (external)")
+    else:  # an external NATS (a cluster): per-service users when the operator put their files in the data dir
+        found = NatsAuth.of(data_dir)
+        auth = found if found.path("admin").exists() else None
+        _say(f"nats          {nats_url}  (external; " + (f"a user per service from {found.directory})" if auth
+                                                         else "credentials: nats_credentials, or none)"))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

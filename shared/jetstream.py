@@ -141,7 +141,10 @@ async def connect(url: str, name: str, *, connect_timeout: float = 5.0, credenti
     return connecting.result()
 
 
-AUDIT_MAX_BYTES = 1024**3  # the audit trail's cap: the oldest go first (refused anonymous calls are aggregated)
+# The audit trail's cap: the oldest records go first (refused anonymous calls are aggregated, so a flood costs one
+# record a minute per address). A count, not max_bytes: JetStream reserves a stream's max_bytes on disk up front,
+# which a small data volume cannot give (measured: a 16 MB store refused the stream). ~300 bytes a record: ~600 MB.
+AUDIT_MAX_RECORDS = 2_000_000
 
 
 def stream_configs(replicas: int = 1) -> list[StreamConfig]:
@@ -162,7 +165,7 @@ def stream_configs(replicas: int = 1) -> list[StreamConfig]:
         StreamConfig(name=AUTH_STREAM, subjects=["auth.>"], duplicate_window=DUPLICATE_WINDOW,
                      description="Users, API key digests and role grants, auth.<users|keys>.<id>.<event>", **common),
         StreamConfig(name=AUDIT_STREAM, subjects=["audit.>"], duplicate_window=DUPLICATE_WINDOW,
-                     max_age=365 * DAY, max_bytes=AUDIT_MAX_BYTES,
+                     max_age=365 * DAY, max_msgs=AUDIT_MAX_RECORDS,
                      description="Every mutating API call and every refused one", **common),
         StreamConfig(name=CORRELATION_STREAM, subjects=["correlation.>"], duplicate_window=DUPLICATE_WINDOW,
                      max_age=7 * DAY, description="Which incident each alert key belongs to, and the alerts that "

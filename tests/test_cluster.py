@@ -12,6 +12,7 @@ from collections import Counter
 import pytest
 
 from aegis.harness import eventually, free_port, wait_sync
+from aegis.nats_auth import NatsAuth
 from aegis.nats_server import EmbeddedNats
 from shared.events.incident import INCIDENTS_STREAM
 from shared.eventstore import EventStore
@@ -22,24 +23,33 @@ COUNT = 150
 
 
 @pytest.fixture
-def cluster(tmp_path):
+def auth(tmp_path):
+    """The cluster's users, in the data dir the platform will use: `aegis up` on an external NATS finds them there
+    and gives each service its own (anonymous clients are refused, routes authenticate)."""
+    found = NatsAuth.of(tmp_path / "aegis-data")
+    found.ensure()
+    return found
+
+
+@pytest.fixture
+def cluster(tmp_path, auth):
     ports, cluster_ports = [free_port() for _ in range(3)], [free_port() for _ in range(3)]
     nodes = []
     for i in range(3):
         routes = tuple(f"nats://127.0.0.1:{cluster_ports[j]}" for j in range(3) if j != i)
         node = EmbeddedNats(tmp_path / f"node{i}", ports[i], server_name=f"node{i}", cluster_port=cluster_ports[i],
-                            routes=routes)
+                            routes=routes, auth=auth)
         node.start()
         nodes.append(node)
-    asyncio.run(_until_streams_replicate(",".join(n.url for n in nodes)))
+    asyncio.run(_until_streams_replicate(",".join(n.url for n in nodes), str(auth.path("admin"))))
     yield nodes
     for node in nodes:
         node.stop()
 
 
-async def _until_streams_replicate(urls: str) -> None:
+async def _until_streams_replicate(urls: str, credentials: str) -> None:
     """A new cluster elects its JetStream meta leader first; R3 streams can be created after that."""
-    nc = await connect(urls, "test-cluster")
+    nc = await connect(urls, "test-cluster", credentials=credentials)
 
     async def ready() -> bool:
         try:
@@ -54,8 +64,8 @@ async def _until_streams_replicate(urls: str) -> None:
         await nc.close()
 
 
-async def _stream_state(url: str) -> tuple[str, int, list]:  # type: ignore[type-arg]
-    nc = await connect(url, "test-cluster-info")
+async def _stream_state(url: str, credentials: str) -> tuple[str, int, list]:  # type: ignore[type-arg]
+    nc = await connect(url, "test-cluster-info", credentials=credentials)
     try:
         info = await nc.jetstream().stream_info(INCIDENTS_STREAM)
         return info.cluster.leader, info.config.num_replicas, await EventStore(nc, "t").load_subject(
@@ -65,14 +75,15 @@ async def _stream_state(url: str) -> tuple[str, int, list]:  # type: ignore[type
 
 
 @pytest.mark.timeout(420)
-def test_a_node_killed_under_load_loses_nothing(cluster, start_platform, tmp_path):
+def test_a_node_killed_under_load_loses_nothing(cluster, auth, start_platform, tmp_path):
     urls = ",".join(n.url for n in cluster)
     plat = start_platform(tmp_path, demo=False, env={"AEGIS_NATS_URL": urls, "AEGIS_STREAM_REPLICAS": "3"})
     try:
-        leader, replicas, _ = asyncio.run(_stream_state(cluster[0].url))
+        leader, replicas, _ = asyncio.run(_stream_state(cluster[0].url, str(auth.path("admin"))))
         assert replicas == 3
         victim = next(n for n in cluster[1:] if n.server_name == leader) if leader != "node0" else cluster[1]
         chaos = subprocess.Popen([sys.executable, "-m", "aegis.cli", "chaos", "--nats-url", cluster[0].url,
+                                  "--credentials", str(auth.path("intake")),
                                   "--count", str(COUNT), "--rate", "25", "--types", "Synthetic check",
                                   "--timeout", "240"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wait_sync(lambda: len(plat.get("/incidents").json()) >= COUNT // 4, timeout=60, what="load under way")
@@ -88,7 +99,7 @@ def test_a_node_killed_under_load_loses_nothing(cluster, start_platform, tmp_pat
             pytest.fail(f"{report}\nnot terminal by status: {Counter(s for _, s in stuck)}\n{err[-800:]}")
 
         survivor = next(n for n in cluster if n is not victim)
-        _, _, stored = asyncio.run(_stream_state(survivor.url))
+        _, _, stored = asyncio.run(_stream_state(survivor.url, str(auth.path("admin"))))
         by_incident: dict[str, list[str]] = {}
         for item in stored:
             by_incident.setdefault(item.envelope.incident_id, []).append(item.envelope.type)  # type: ignore[arg-type]
