@@ -133,6 +133,39 @@ def test_each_service_appends_only_its_own_events_and_nobody_but_the_admin_rewri
     assert 'Publish Violation - Subject "$JS.API.STREAM.PURGE.INCIDENTS"' in refused
 
 
+FORBIDDEN = {  # one publish per service that its permissions must refuse, and one they must let through
+    "gateway": ("incidents.f1.action_started", "incidents.f1.approval_granted"),
+    "analyst": ("incidents.f1.approval_granted", "incidents.f1.analysis_completed"),
+    "council": ("incidents.f1.action_completed", "incidents.f1.council_decided"),
+    "executor": ("auth.keys.k9.api_key_created", "incidents.f1.action_started"),
+    "notifier": ("incidents.f1.resolved", "incidents.f1.notification_sent"),
+    "prober": ("incidents.f1.council_decided", "incidents.f1.received"),
+}
+
+
+def test_every_service_is_refused_outside_its_permissions_and_allowed_inside(secured):
+    server, auth = secured
+    assert set(FORBIDDEN) == set(APPENDS)
+
+    async def run() -> dict[str, tuple[bool, bool]]:
+        admin = await connect(server.url, "admin", credentials=auth.path("admin"))
+        await ensure_streams(admin.jetstream())
+        out = {}
+        try:
+            for role, (forbidden, allowed) in FORBIDDEN.items():
+                nc = await connect(server.url, role, credentials=auth.path(role))
+                out[role] = (await _appends(nc, forbidden), await _appends(nc, allowed))
+                await nc.close()
+        finally:
+            await admin.close()
+        return out
+
+    assert asyncio.run(run()) == {role: (False, True) for role in FORBIDDEN}
+    refused = "\n".join(_refused(server))
+    for role, (forbidden, _) in FORBIDDEN.items():
+        assert f'user:{role}" - Publish Violation - Subject "{forbidden}"' in refused, role
+
+
 def test_a_three_node_cluster_runs_with_authenticated_routes(tmp_path):
     auth = NatsAuth.of(tmp_path / "shared")
     auth.ensure()
