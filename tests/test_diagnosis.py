@@ -15,6 +15,7 @@ from services.analyst.diagnosis.casebook import Opinion
 from services.analyst.diagnosis.catalog import SIGNATURES_FILE, SITUATIONS_FILE
 from services.analyst.diagnosis.engine import rank
 from services.analyst.diagnosis.readings import deploy_age, read
+from services.analyst.diagnosis.references import blank, reference_spans
 from services.analyst.offline import analyze
 from shared.errors import ConfigError
 from shared.events.models import AIAnalysis, RetrievedIncident
@@ -308,3 +309,22 @@ def test_a_different_failure_after_a_fix_is_a_new_problem_not_the_fix_failing():
     oom = analyze("Memory Leak", "java.lang.OutOfMemoryError: Java heap space",
                   platform=Platform(known_target=True, previous_fix=prev))
     assert oom.outcome == "human" and "inc-9" in oom.escalation
+
+
+def test_references_are_blanked_but_what_the_line_said_before_them_still_counts():
+    text = ("p99 latency 1.9s, nothing else\nrunbook: 1. Check for OOMKilled or CrashLoopBackOff pods\n"
+            "container api OOMKilled 3 times; related incident INC-12 'OOMKilled after deploy' resolved\n"
+            "Ticket auto-linked: OPS-3318 'geo-lookup OOMKilled' -- Resolved 2024-02-27.")
+    lowered = text.lower()
+    masked = blank(lowered, reference_spans(lowered))
+    assert len(masked) == len(lowered)  # evidence snippets keep their places
+    assert masked.count("oomkilled") == 1 and "container api oomkilled 3 times;" in masked
+    assert "p99 latency 1.9s" in masked and "crashloopbackoff" not in masked
+    assert reference_spans("heap at 97%, oomkilled twice today") == []
+
+
+def test_an_oom_named_only_in_a_runbook_or_a_resolved_ticket_is_not_acted_on():
+    for logs in ("runbook: 1. Check for OOMKilled or CrashLoopBackOff pods. 2. Escalate.",
+                 "Related incidents suggested: INC-1180 'CrashLoopBackOff after deploy' (2 months ago, resolved)."):
+        d = diagnose(Evidence("ErrorBudgetBurn", logs, "warning", "search-frontend"))
+        assert d.outcome == "human" and d.action == "NOOP", (logs, d.situation)

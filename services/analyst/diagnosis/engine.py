@@ -12,6 +12,7 @@ from services.analyst.diagnosis.casebook import Opinion
 from services.analyst.diagnosis.catalog import Knowledge, Situation, shipped
 from services.analyst.diagnosis.evidence import Evidence
 from services.analyst.diagnosis.readings import read
+from services.analyst.diagnosis.references import blank, reference_spans
 from shared.events.models import RetrievedIncident
 
 MIN_PRECEDENT_SIMILARITY = 0.6
@@ -63,10 +64,14 @@ def _snippet(text: str, start: int, end: int) -> str:
 
 def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[dict[str, list[tuple[float, str]]], dict[str, str]]:
     text = evidence.text()
+    lowered = text.lower()  # signatures are written in lower case: one lowering beats case-insensitive matching
+    spans = reference_spans(lowered)  # a runbook's steps, a linked past incident: not observations (references.py)
+    if spans:
+        lowered = blank(lowered, spans)
+        text = blank(text, spans) if len(text) == len(lowered) else lowered
     platform = evidence.platform
     readings = read(text, platform.deployed_minutes_ago, evidence.container_name or "")
     lines = {**readings.lines, **platform.features()}
-    lowered = text.lower()  # signatures are written in lower case: one lowering beats case-insensitive matching
     shown = text if len(lowered) == len(text) else lowered
     screen = knowledge.screen(lowered)
     said = {r.name: m for r in knowledge.readings if (m := r.find(screen)) is not None}
