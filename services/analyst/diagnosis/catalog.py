@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -82,8 +82,8 @@ class Reading:
     def find(self, screen: Screen) -> re.Match[str] | None:
         """Where the screened text says it, or None (also when something cancels it)."""
         lowered = screen.lowered
-        match = self.any.search(lowered) if screen.may(("reading", self.name, "any"), self.any_anchors) else None
-        if match is None or (self.unless and screen.may(("reading", self.name, "unless"), self.unless_anchors)
+        match = self.any.search(lowered) if screen.may(self.any, self.any_anchors) else None
+        if match is None or (self.unless and screen.may(self.unless, self.unless_anchors)
                              and self.unless.search(lowered)):
             return None
         return match
@@ -96,12 +96,12 @@ class Knowledge:
     situations: dict[str, Situation]
     signatures: tuple[Signature, ...]
     readings: tuple[Reading, ...] = ()
-    patterns: dict[tuple[str, str, str], tuple[str, ...]] = field(default_factory=dict)  # (kind, name, field) → source
 
     @cached_property
     def prefilter(self) -> Prefilter:
         """Built on first use (~0.6 s for the shipped files): a loaded file that is never diagnosed with costs none."""
-        return Prefilter(self.patterns)
+        return Prefilter(p for item in (*self.signatures, *self.readings) for p in (item.any, item.unless)
+                         if p is not None)
 
     def screen(self, lowered: str) -> Screen:
         """Which signature and reading patterns may match this lowered text (prefilter.py)."""
@@ -247,9 +247,7 @@ def load(situations_file: Path = SITUATIONS_FILE, signatures_file: Path = SIGNAT
     situations = load_situations(situations_file)
     raw, text = _parse(signatures_file)
     readings = load_readings(raw, signatures_file, text)
-    patterns = {(kind, item["name"], part): tuple(item[part]) for kind in ("reading", "signature")
-                for item in raw.get(kind, []) for part in ("any", "unless") if item.get(part)}
-    return Knowledge(situations, load_signatures(situations, signatures_file, readings), readings, patterns)
+    return Knowledge(situations, load_signatures(situations, signatures_file, readings), readings)
 
 
 @lru_cache(maxsize=1)

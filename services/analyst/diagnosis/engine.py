@@ -83,11 +83,11 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[dict[str, list[tupl
             continue
         why: list[str] = []
         if sig.any is not None:
-            m = sig.any.search(lowered) if screen.may(("signature", sig.name, "any"), sig.any_anchors) else None
+            m = sig.any.search(lowered) if screen.may(sig.any, sig.any_anchors) else None
             if m is None:
                 continue
             why.append(f"matched “{_snippet(shown, m.start(), m.end())}”")
-        if (sig.unless is not None and screen.may(("signature", sig.name, "unless"), sig.unless_anchors)
+        if (sig.unless is not None and screen.may(sig.unless, sig.unless_anchors)
                 and sig.unless.search(lowered)):
             continue
         why += [lines[f] for f in sorted(sig.features) if f in lines and f != "trouble"]

@@ -1,17 +1,16 @@
-"""The prefilter: one pass over a text tells which pattern groups may match it, so only those regexes run.
+"""The prefilter: one pass over a text tells which regexes may match it, so only those run.
 
-Hyperscan compiles every signature and reading pattern into one database in *prefilter* mode: for each pattern it
+Hyperscan compiles every signature and reading regex into one database in *prefilter* mode: for each regex it
 matches a superset of what the Python regex matches (constructs it cannot run, such as look-behind negations, are
-widened, never narrowed). A group none of whose patterns the scan reports cannot match, and its regex is not run;
-a reported group is still decided by its own Python regex, so the prefilter never changes an answer, only how
-many scans are made. One scan of a 2 kB text takes ~10 µs against ~1 ms for the regexes it spares
-(bench/notes/judgment.md).
+widened, never narrowed). A regex the scan does not report cannot match, and is not run; a reported one still
+decides by itself, so the prefilter never changes an answer, only how many scans are made. One scan of a 2 kB
+text takes ~10 µs against ~1 ms for the regexes it spares (bench/notes/judgment.md).
 
-The database works on bytes without UTF-8 mode (compiling the ~1,000 patterns with it takes 4.4 s instead of
+The database works on bytes without UTF-8 mode (compiling ~1,000 alternatives with it takes 4.4 s instead of
 0.6 s), so the scan reads an ASCII stand-in of the text: each other character becomes one that every pattern
 element matching the original also matches — `_` for a word character (`\w`, `\b` and `.` agree), \x01 for any
-other (`.`, `\W`, `\S`, negated classes). A group whose negated class holds `_` or \x01 itself, or that has a
-non-ASCII pattern, is not decided by the scan; a text with a non-ASCII digit or space (Python's `\d`/`\s` match
+other (`.`, `\W`, `\S`, negated classes). A regex whose negated class holds `_` or \x01 itself, or that is not
+ASCII, is not decided by the scan; a text with a non-ASCII digit or space (Python's `\d`/`\s` match
 those, hyperscan's do not), or with \x1c-\x1f (Python's `\s` matches those too), is not scanned. Whatever is not
 decided by the scan is screened by its anchors (anchors.py), as is everything when hyperscan is not installed.
 `tests/test_prefilter.py` checks that no regex match is ever screened out, on every corpus text and example."""
@@ -21,7 +20,7 @@ from __future__ import annotations
 import re
 import re._parser as sre
 import threading
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from services.analyst.diagnosis.anchors import may_match
@@ -93,38 +92,32 @@ def _negated_classes_hold_stand_ins(pattern: str) -> bool:
 
 @dataclass(frozen=True)
 class Screen:
-    """For one lowered text: may this group's regex match it? The scan decides the groups it covered; any other
-    group (a non-ASCII pattern, a non-ASCII text, no hyperscan) is screened by its anchors."""
+    """For one lowered text: may this regex match it? The scan decides the regexes it covered; any other (not ASCII,
+    a text it could not scan, no hyperscan) is screened by its anchors."""
 
     lowered: str
-    found: frozenset[Hashable] = frozenset()
-    covered: frozenset[Hashable] = frozenset()
+    found: frozenset[re.Pattern[str]] = frozenset()
+    covered: frozenset[re.Pattern[str]] = frozenset()
 
-    def may(self, key: Hashable, anchor_set: tuple[str, ...] | None) -> bool:
-        if key in self.covered:
-            return key in self.found
+    def may(self, pattern: re.Pattern[str], anchor_set: tuple[str, ...] | None) -> bool:
+        if pattern in self.covered:
+            return pattern in self.found
         return may_match(anchor_set, self.lowered)
 
 
 class Prefilter:
-    """One hyperscan database over pattern groups (key → its patterns); `screen(lowered)` per text."""
+    """One hyperscan database over compiled regexes; `screen(lowered)` per text."""
 
-    def __init__(self, groups: Mapping[Hashable, Sequence[str]]) -> None:
-        usable = {key: list(patterns) for key, patterns in groups.items()
-                  if patterns and all(p.isascii() and not _negated_classes_hold_stand_ins(p) for p in patterns)}
-        self._keys: list[Hashable] = []
-        expressions: list[bytes] = []
-        for key, patterns in usable.items():
-            for pattern in patterns:
-                self._keys.append(key)
-                expressions.append(pattern.encode())
-        self.screened = frozenset(usable)  # the groups the scan decides; any other group is screened by its anchors
+    def __init__(self, patterns: Iterable[re.Pattern[str]]) -> None:
+        self._patterns = [p for p in dict.fromkeys(patterns)
+                          if p.pattern.isascii() and not _negated_classes_hold_stand_ins(p.pattern)]
+        self.screened = frozenset(self._patterns)  # what the scan decides; any other regex is screened by its anchors
         self._db = None
         self._local = threading.local()  # hyperscan scratch space is per thread
-        if hyperscan is not None and expressions:
+        if hyperscan is not None and self._patterns:
             self._db = hyperscan.Database()
-            self._db.compile(expressions=expressions, ids=list(range(len(expressions))),
-                             flags=[_FLAGS] * len(expressions))
+            self._db.compile(expressions=[p.pattern.encode() for p in self._patterns],
+                             ids=list(range(len(self._patterns))), flags=[_FLAGS] * len(self._patterns))
 
     @property
     def active(self) -> bool:
@@ -139,7 +132,7 @@ class Prefilter:
         if scratch is None:
             scratch = self._local.scratch = hyperscan.Scratch(self._db)
         self._db.scan(scanned.encode(), match_event_handler=_collect, context=hits, scratch=scratch)
-        return Screen(lowered, frozenset(self._keys[i] for i in hits), self.screened)
+        return Screen(lowered, frozenset(self._patterns[i] for i in hits), self.screened)
 
 
 def _collect(pattern_id: int, start: int, end: int, flags: int, hits: set[int]) -> None:
