@@ -19,6 +19,7 @@ import httpx
 import psutil
 
 from aegis.nats_server import port_free
+from shared.config import nats_credentials_file
 from shared.eventstore import EventStore
 from shared.inspection import pids_listening_on
 from shared.jetstream import connect
@@ -114,7 +115,7 @@ class Platform:
         return self.credentials("admin")
 
     def credentials(self, role: str) -> str | None:
-        path = self.data_dir / "nats" / f"{role}.creds"
+        path = nats_credentials_file(self.data_dir, role)
         return str(path) if path.exists() else None
 
     def chaos_args(self) -> list[str]:

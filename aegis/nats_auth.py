@@ -17,10 +17,9 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
-from shared.config import SERVICE_NAMES
+from shared.config import SERVICE_NAMES, nats_credentials_file
 from shared.errors import ConfigError
 from shared.jetstream import read_credentials
 from shared.wiring import ANSWERS, APPENDS, INTAKE_ALERTS, KV_BUCKETS, SENDS, SUPERVISOR_RPC, event_subjects
@@ -62,30 +61,15 @@ def permissions(role: str) -> dict:
             "allow_responses": True}
 
 
-@dataclass(frozen=True)
-class Credentials:
-    """One user's name and password, as read from its file."""
-
-    user: str
-    password: str
-
-    @classmethod
-    def read(cls, path: str | Path) -> Credentials:
-        return cls(*read_credentials(path))
-
-
 class NatsAuth:
-    """The credentials directory of one deployment: <data_dir>/nats (0700), a <role>.creds file (0600) per user."""
+    """The NATS users of one deployment: <data_dir>/nats (0700), a <role>.creds file (0600) per user."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-
-    @classmethod
-    def of(cls, data_dir: str | Path) -> NatsAuth:
-        return cls(Path(data_dir) / "nats")
+    def __init__(self, data_dir: str | Path) -> None:
+        self.data_dir = Path(data_dir)
+        self.directory = nats_credentials_file(data_dir, ROUTE_USER).parent
 
     def path(self, role: str) -> Path:
-        return self.directory / f"{role}.creds"
+        return nats_credentials_file(self.data_dir, role)
 
     def ensure(self) -> None:
         """Create the missing users' passwords; existing ones are kept (running clients keep working)."""
@@ -99,13 +83,14 @@ class NatsAuth:
                     json.dump({"user": role, "password": secrets.token_urlsafe(32)}, f)
             os.chmod(path, 0o600)
 
-    def credentials(self, role: str) -> Credentials:
-        return Credentials.read(self.path(role))
+    def credentials(self, role: str) -> tuple[str, str]:
+        """(user, password) of one role."""
+        return read_credentials(self.path(role))
 
     def route_url(self, host_port: str) -> str:
         """A route to another node, authenticated (the URL only ever appears in the 0600 server config)."""
-        route = self.credentials(ROUTE_USER)
-        return f"nats://{route.user}:{route.password}@{host_port}"
+        user, password = self.credentials(ROUTE_USER)
+        return f"nats://{user}:{password}@{host_port}"
 
     def server_config(self, cluster: dict | None = None) -> str:
         """The nats-server config: users with hashed passwords and their permissions; no anonymous access."""
@@ -116,12 +101,12 @@ class NatsAuth:
 
         users = []
         for role in ROLES:
-            creds = self.credentials(role)
-            users.append({"user": creds.user, "password": hashed(creds.password), "permissions": permissions(role)})
+            user, password = self.credentials(role)
+            users.append({"user": user, "password": hashed(password), "permissions": permissions(role)})
         config = {"authorization": {"users": users}}
         if cluster is not None:
-            route = self.credentials(ROUTE_USER)
-            config["cluster"] = {**cluster, "authorization": {"user": route.user, "password": hashed(route.password)}}
+            user, password = self.credentials(ROUTE_USER)
+            config["cluster"] = {**cluster, "authorization": {"user": user, "password": hashed(password)}}
         return json.dumps(config, indent=1)
 
     def write_server_config(self, cluster: dict | None = None, name: str = "aegis") -> Path:

@@ -38,7 +38,7 @@ async def run_up(settings: Settings, config_file: str | None = None) -> int:
     nats = auth = None
     nats_url = settings.nats_url
     if not nats_url:
-        auth = NatsAuth.of(data_dir)
+        auth = NatsAuth(data_dir)
         auth.ensure()
         nats = EmbeddedNats(data_dir, settings.nats_port, auth=auth)
         await asyncio.to_thread(nats.start)
@@ -46,7 +46,7 @@ async def run_up(settings: Settings, config_file: str | None = None) -> int:
         _say(f"nats-server   {nats_url}  (JetStream in {data_dir / 'jetstream'}; a user per service, "
              f"credentials in {auth.directory})")
     else:  # an external NATS (a cluster): per-service users when the operator put their files in the data dir
-        found = NatsAuth.of(data_dir)
+        found = NatsAuth(data_dir)
         auth = found if found.path("admin").exists() else None
         _say(f"nats          {nats_url}  (external; " + (f"a user per service from {found.directory})" if auth
                                                          else "credentials: nats_credentials, or none)"))

@@ -93,6 +93,11 @@ class TargetConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError(f"target {self.name}: lb_port {self.lb_port} out of range")
 
 
+def nats_credentials_file(data_dir: str | os.PathLike[str], role: str) -> Path:
+    """Where `aegis up` keeps a NATS user's credentials: <data_dir>/nats/<role>.creds (aegis/nats_auth.py)."""
+    return Path(data_dir) / "nats" / f"{role}.creds"
+
+
 class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Every tunable of the platform, with production-sane defaults."""
 
@@ -254,7 +259,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         """The credentials file a process of this role connects with (aegis/nats_auth.py names the roles)."""
         if self.nats_credentials:
             return self.nats_credentials
-        path = Path(self.data_dir) / "nats" / f"{role}.creds"
+        path = nats_credentials_file(self.data_dir, role)
         return str(path) if path.exists() else None
 
     def review_for(self, channel: str) -> str:

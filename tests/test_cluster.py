@@ -26,7 +26,7 @@ COUNT = 150
 def auth(tmp_path):
     """The cluster's users, in the data dir the platform will use: `aegis up` on an external NATS finds them there
     and gives each service its own (anonymous clients are refused, routes authenticate)."""
-    found = NatsAuth.of(tmp_path / "aegis-data")
+    found = NatsAuth(tmp_path / "aegis-data")
     found.ensure()
     return found
 

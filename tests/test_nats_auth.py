@@ -26,7 +26,7 @@ ADMIN_ONLY = {"WorkerStarted", "WorkerCrashed", "WorkerRestarted", "WorkerGaveUp
 
 @pytest.fixture
 def secured(tmp_path):
-    auth = NatsAuth.of(tmp_path)
+    auth = NatsAuth(tmp_path)
     auth.ensure()
     server = EmbeddedNats(tmp_path, free_port(), auth=auth)
     server.start()
@@ -167,7 +167,7 @@ def test_every_service_is_refused_outside_its_permissions_and_allowed_inside(sec
 
 
 def test_a_three_node_cluster_runs_with_authenticated_routes(tmp_path):
-    auth = NatsAuth.of(tmp_path / "shared")
+    auth = NatsAuth(tmp_path / "shared")
     auth.ensure()
     ports = [(free_port(), free_port()) for _ in range(3)]
     routes = tuple(f"nats://127.0.0.1:{cp}" for _, cp in ports)
