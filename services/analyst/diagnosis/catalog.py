@@ -147,7 +147,30 @@ def _union(patterns: object, path: Path, text: str, where: str) -> re.Pattern[st
         if _ESCAPE.sub("", p) != _ESCAPE.sub("", p).lower():
             raise _fail(path, text, p[:40], f"{where}: write {p!r} in lower case (text is lowered once before "
                                             "matching, which is 3× faster than case-insensitive regexes)")
-    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in _renumbered(patterns))) if patterns else None
+    except re.error as exc:
+        raise _fail(path, text, where, f"{where}: {exc}") from None
+
+
+_BACKREF = re.compile(r"(?<!\\)\\([1-9])")
+
+
+def _shifted(group: int) -> str:
+    if group > 99:
+        raise re.error(f"a backreference would be group {group}: Python names only the first 99; move the pattern "
+                       "nearer the start of its list")
+    return f"\\{group}"
+
+
+def _renumbered(patterns: list[str]) -> list[str]:
+    """The patterns with their backreferences shifted past the groups of the patterns before them, so that `\\1`
+    still names the pattern's own first group once all are joined into one alternation."""
+    out, before = [], 0
+    for p in patterns:
+        out.append(_BACKREF.sub(lambda m, n=before: _shifted(int(m.group(1)) + n), p) if before else p)
+        before += re.compile(p).groups
+    return out
 
 
 def load_situations(path: Path = SITUATIONS_FILE) -> dict[str, Situation]:

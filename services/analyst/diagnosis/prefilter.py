@@ -40,6 +40,15 @@ _PY_ONLY_SPACE = re.compile("[\x1c-\x1f]")
 _WORD, _DIGIT_OR_SPACE = re.compile(r"\w"), re.compile(r"[\d\s]")
 
 
+# hyperscan reads `\8` and above as an octal escape, not as a backreference: for the scan, which only has to find
+# a superset of the matches, a backreference becomes "anything"
+_BACKREFERENCE = re.compile(r"(?<!\\)\\[1-9]\d?")
+
+
+def _scannable(pattern: str) -> str:
+    return _BACKREFERENCE.sub(lambda _: r"(?:[\s\S]*)", pattern)
+
+
 class _NotScannable(Exception):
     pass
 
@@ -116,7 +125,7 @@ class Prefilter:
         self._local = threading.local()  # hyperscan scratch space is per thread
         if hyperscan is not None and self._patterns:
             self._db = hyperscan.Database()
-            self._db.compile(expressions=[p.pattern.encode() for p in self._patterns],
+            self._db.compile(expressions=[_scannable(p.pattern).encode() for p in self._patterns],
                              ids=list(range(len(self._patterns))), flags=[_FLAGS] * len(self._patterns))
 
     @property
