@@ -175,6 +175,15 @@ def test_injection_corpus_is_big_enough_and_benign_logs_pass():
         assert injection_markers(logs) == [], logs
 
 
+def test_an_action_against_the_texts_own_request_for_restraint_waits_for_a_human():
+    logs = "nightly pg_dump running 02:00-02:40; please don't restart the VM mid-backup, it truncates the dump"
+    events, _, votes = decide(analysed(logs=logs))
+    assert votes["SECURITY_OFFICER"][0] == "APPROVED"  # not an injection: it asks for less
+    assert outcome(events) == "HELD"
+    assert "asks not to act (“don't restart the VM mid-backup" in hold_reason(events)
+    assert outcome(decide(analysed(logs="GET /health: connection refused; restart did not help"))[0]) == "ACT"
+
+
 def test_injection_in_the_analysis_text_is_caught_too():
     state = analysed()
     poisoned = ev.AnalysisCompleted(

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from services.council.injection import injection_markers
+from services.council.injection import injection_markers, restraint_requested
 from shared.config import NAME_PATTERN, SUPPORTED_ACTIONS, Settings, TargetConfig
 from shared.events import Event, iso, now
 from shared.events import incident as ev
@@ -120,6 +120,8 @@ def policy_holds(state: IncidentState, a: AIAnalysis, facts: Facts) -> list[str]
         holds.append(f"SCALE_UP to {a.replica_count} replicas is above {limits.approval_scale_up_above}")
     if limits.critical:
         holds.append(f"{name} is a critical target")
+    if asked := restraint_requested(state.logs):
+        holds.append(f"the incident's text asks not to act (“{asked}”)")
     window = facts.policy.window(name, facts.at)
     if window is not None:
         holds.append(f"maintenance window on {name}: {window.reason}")

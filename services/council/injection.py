@@ -16,7 +16,9 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(rx, 
                       r"\bsh\s+-c\b|\bchmod\s+[0-7]{3,4}\b|\bsudo\s+\S+|\bnc\s+-[el]|"
                       # a substitution counts by what it runs: `$(pidof x)` pasted by on-call or .NET's
                       # `<Main>$(String[] args)` are ordinary; `$(cat /etc/passwd)` is not
-                      r"(`|\$\()[^`)\n]*\b(rm|curl|wget|bash|sh|nc|chmod|sudo|python3?|perl|cat|echo|kill|eval)\s[^`)\n]*[`)]|"
+                      r"(`|\$\()[^`)\n]*\b(rm|curl|wget|bash|sh|nc|chmod|sudo|python3?|perl|cat|echo|eval)\s[^`)\n]*[`)]|"
+                      # a reload or dump signal quoted by on-call (`kill -USR1`, `kill -QUIT`) is a runbook step
+                      r"(`|\$\()[^`)\n]*\bkill\s+(?!-(HUP|USR1|USR2|TTIN|TTOU|QUIT|CONT|WINCH|3|1)\b)[^`)\n]*[`)]|"
                       r"\bmkfifo\b|/etc/(passwd|shadow)|\bdd\s+if=)"),
     ("fetch a URL", r"(?-i:\b(fetch|download|visit|open|retrieve|load|pull|apply|install|run)\b)"
                     r"(?!\W{0,3}(failed|failure|error|errored|timed out|timeout)\b)[^\n\"=]{0,40}?"
@@ -26,8 +28,9 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(rx, 
                         r"\b(?=[A-Za-z0-9+/]*\d)(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*[a-z])"
                         r"(?![A-Za-z0-9+]*/[A-Za-z0-9+]*/[A-Za-z0-9+]*/)"  # a file path is not a payload
                         r"[A-Za-z0-9+/]{48,}={0,2}(?![A-Za-z0-9+/]))"),
-    ("requested action", r"\b(please|you must|you should|immediately)\b.{0,30}\b(scale|restart|rollback|roll back|"
-                         r"delete|drop|approve|disable)\b"),
+    # "please don't restart it" asks for restraint, not an action (the council holds any action against it)
+    ("requested action", r"\b(please|you must|you should|immediately)\b(?!\W{0,3}(do not|don.?t|never|avoid|no)\b)"
+                         r".{0,30}\b(scale|restart|rollback|roll back|delete|drop|approve|disable)\b"),
 ))
 
 
@@ -41,3 +44,14 @@ def injection_markers(*texts: str) -> list[str]:
                 found.append(f"{name} ({match.group(0)[:60]!r})")
                 break
     return found
+
+
+_RESTRAINT = re.compile(r"\b(do not|don.?t|dont|never|no need to)\s+(\w+\s+){0,2}?(restart|bounce|reboot|kill|scale|"
+                        r"roll ?back|revert|redeploy|touch|failover)\w*\b[^\n.;]{0,40}", re.IGNORECASE)
+
+
+def restraint_requested(text: str) -> str:
+    """A request in the incident's own text not to act ("please don't restart it mid-backup"), or ''. Not an
+    injection marker: it asks for less, so an action against it waits for a human instead."""
+    match = _RESTRAINT.search(text or "")
+    return " ".join(match.group(0).split())[:80] if match else ""
