@@ -70,6 +70,9 @@ def _copy(tmp_path: Path) -> tuple[Path, Path]:
     (lambda t: t.replace('name = "kernel_oom_killer"', 'name = "kernel_oom_killer"\nfavourite = 1', 1),
      "unknown field"),
     (lambda t: t + "\n[[signature\n", "not valid TOML"),
+    # joined into one alternation, a late pattern's `\1` would have to name a group beyond Python's 99
+    (lambda t: t.replace("any = ['kubehpamaxedout',", "any = [" + "'(a)', " * 99 + "'(b)\\1', 'kubehpamaxedout',", 1),
+     "backreference would be group"),
 ])
 def test_a_malformed_signature_file_names_the_file_line_and_reason(tmp_path, break_it, reason):
     situations, signatures = _copy(tmp_path)
@@ -103,9 +106,23 @@ def test_a_malformed_situation_file_is_refused_with_the_reason(tmp_path):
     ("Memory usage at 55.0% of 80 MB (41.0 MB resident; threshold 50%)", "high_memory"),  # the operator's own bar
     ("CPU at 62% for 5.0s (threshold 60% for 3s)", "high_cpu"),
     ("last deployed 3 weeks ago", "old_deploy"),
+    ("request rate 14.2k/s (expected band 4.6k-5.8k)", "traffic_rising"),
+    ("catalog-read rps 4.1k -> 11.2k", "traffic_rising"),
+    ("deploys: nothing today. so it's just load", "old_deploy"),
+    ("hotfix v3.8.3 went out at 12:40, after it started", "old_deploy"),  # the deploy came after the failures
+    ("13:52 ships v7.3.1 | 13:55 crash rate identical before and after 13:52", "old_deploy"),
+    ("v8.12 has been out since May 28 and it was fine for a week", "old_deploy"),
+    ("Activity log 16:05:12Z Swap Web App Slots staging -> production | 5xx since 16:06", "recent_deploy"),
+    ("upgrade 15.5 -> 15.6 at 02:00; errors since", "recent_deploy"),  # a version bump
 ])
 def test_numbers_and_phrases_become_readings(text, feature):
     assert feature in read(text).features
+
+
+@pytest.mark.parametrize("text", ["rps 3.2k -> 10.8k in 4 min", "cpu per pod 0.35 -> 1.9 cores",
+                                  "13:52 ships v7.3.1; crash rate identical before and after 13:52"])
+def test_rates_moving_or_a_cleared_deploy_are_not_a_recent_deploy(text):
+    assert "recent_deploy" not in read(text).features
 
 
 def test_readings_quote_the_text_in_its_own_case():

@@ -24,7 +24,7 @@ _DEPLOY = (r"(deploy(?:ed|ment|s)?|roll(?:ed)?[- ]?out|rollout|releas(?:e|ed)|up
            r"feature flag|flag|config ?map|migration|cutover|revision \d+|shipped|(?:version|release|build|fix|patch|change) went out|pushed|terraform|(?:kubectl |helm )?apply|"
            r"ansible|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
            r"vcl\.(?:load|use)|remote config|applied|merged|gitops|"
-           r"growthbook|statsig|toggle)")
+           r"growthbook|statsig|toggle|swap(?:ped)? (?:web app )?slots?|slot swap)")
 _DEPLOY_THEN_AGE = re.compile(rf"{_DEPLOY}[^\n;]{{0,60}}?\b{_NUM}\s*{_UNIT}\s*(ago|before|earlier|prior)")
 _AGE_THEN_DEPLOY = re.compile(rf"\b{_NUM}\s*{_UNIT}\s*(after|since|following|post)[- ](?:the |a |our |its |this )?"
                               rf"(?:\w+ )?{_DEPLOY}")
@@ -42,12 +42,31 @@ _RECENT_DEPLOY_WORDS = re.compile(
     r"\b(at|@) \d{1,2}:\d{2}|new (image|version|release|build) (v?\d|rolled|deployed|went)|(feature flag|flag|config ?map|"
     r"config(uration)?|setting|toggle|feature|env(ironment)? var\w*)\b[^\n]{0,60}\b(changed|updated|flipped|toggled|enabled|"
     r"switched|turned on|rolled out|applied|edited|published)|\((?:was|previously|prev|from) v?\d+\.\d+[\w.-]*\)|"
-    r"\bv?\d+\.\d+[\w.-]* ?(?:->|→|=>) ?v?\d+\.\d+|"
+    r"\bv?\d+\.\d+(?:\.\d+)*(?:[-+][\w.]+)?(?![\w%]) ?(?:->|→|=>) ?v?\d+\.\d+(?![\w%])"
+    r"(?!\s*(?:cores?|cpus?|ms|s|sec|seconds|x|rps|qps|req/s|/s|gi?b?|mi?b?)\b)|"
     r"(changed|updated|flipped|toggled|enabled) [^\n]{0,30}(feature flag|"
     r"config ?map|configuration)")
 _NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|nothing (was )?"
                         r"(deployed|released|changed)|(deploy|release|rollout)s? (are )?frozen|code freeze|"
-                        r"unchanged (since|for)|not (related to|caused by) (the |a )?(deploy|release)")
+                        r"unchanged (since|for)|not (related to|caused by) (the |a )?(deploy|release)|"
+                        r"(deploy|release|rollout|change)s?:? (none|nothing)\b")
+# A deploy the text itself clears: it went out after the failures began, they look the same before and after it,
+# or the previous version fails the same way
+_DEPLOY_CLEARED = re.compile(
+    r"(went out|shipped|ships|deployed|rolled out|released|landed|merged|pushed)[^\n.;]{0,40}\bafter (it|this|that|the "
+    r"(errors?|problems?|issues?|slowdown|crash(es)?|spikes?|incident|alerts?|outage|latency|failures?|symptoms?)|"
+    r"they|errors|failures)( had)? (started|began|fired|was already|were already)|"
+    r"(started|began) (well |already |\d+ ?(min|minutes|m|h|hours) )?before (the |our |this |that )?(deploy|release|rollout|"
+    r"hotfix|change|push|upgrade|new version|v?\d+\.\d)|"
+    r"(predates?|pre-dates?|preceded?s?) (the |our |this |that )?(deploy|release|rollout|hotfix|change|upgrade)|"
+    r"(identical|the same|same|unchanged|no different|no change|not changed)[^\n.;]{0,25}before (and|&|/) ?after|"
+    r"before ?/ ?after[^\n.;]{0,15}(identical|the same|unchanged)|"
+    r"(old|previous|prior)[- ](version|release|build|image|revision)[- ]?(pods?|instances?|hosts?|replicas?|containers?)?"
+    r"[^\n.;]{0,30}(the )?same (way|errors?|crash\w*|symptoms?)")
+# a release that has been out for days: its age stated in words ("v8.12 has been out since May 28")
+_OUT_SINCE = re.compile(r"(has been|had been|was|been) (out|live|running|deployed|in prod\w*) (since (mon|tue|wed|thu|fri|"
+                        r"sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|last|\d{4}-)|for (a|\d+|several|two|three|"
+                        r"many) (days?|weeks?|months?))")
 _MEMORY_PCT = re.compile(r"(mem(?:ory)?|rss|heap|working[ _]set|ram)\b(?:(?!swap|cpu|disk|load|inode)[^\n%;,]){0,40}?"
                          r"(\d{1,3}(?:\.\d+)?)\s?%|"
                          r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:the\s*)?(?:\w+\s)?(mem(?:ory)?|heap|ram|rss)\b")
@@ -79,7 +98,7 @@ _PCT_ABOVE = re.compile(r"(\d{2,4})\s?%\s*(above|over|more than|higher than|up (
 _FROM_TO = re.compile(r"from\s*~?(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(rps|req/s|requests|qps|rpm|msg/s|messages|jobs|/s)?\s*to\s*~?"
                       r"(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(rps|req/s|requests?|qps|rpm|msg/s|messages|jobs|/s)")
 _PAREN_NORMAL = re.compile(r"(?<![\d:.,])(\d[\d,.]*)\s*(k)?\s*(?:/s|/min|rps|qps|req/s|rpm|msg/s|jobs/s|per second)?\s*[(,;]?\s*"
-                           r"(?:\d+[- ]?(?:day|d|week|w)\s*)?(?:normally|usually|normal|typically|typical|baseline|avg|average|was|up from|from|"
+                           r"(?:\d+[- ]?(?:day|d|week|w)\s*)?(?:normally|usually|normal|typically|typical|baseline|avg|average|was|up from|from|expected(?: band| range)?|"
                            r"previous(?: \d+)?(?: [a-z]+)?)\s*:?\s*~?"
                            # a range ("7-9k") is its low end, with the range's suffix
                            r"(?:(?:for )?(?:this|the same|same) (?:hour|day|time)\s*:?\s*)?(\d[\d,.]*)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
@@ -88,6 +107,9 @@ _TRAFFIC_PLUS = re.compile(r"(traffic|requests?|rps|qps|sign-?ups?|orders|users|
 _FROM_TO_CONTEXT = re.compile(r"(rps|qps|requests?|traffic|throughput|rate|load|msg/s|messages|jobs|orders|sessions|"
                               r"users|connections)\b[^\n;]{0,30}?from\s*~?(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*\S*\s*to\s*~?"
                               r"(\d[\d,.]*)\s*(k|m(?![a-z/]))?")
+_ARROW = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages|sessions|orders|users|connections|"
+                    r"rpm|tps)\b[^\n;]{0,20}?~?(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(?:rps|qps|req/s|rpm|/s|/min)?\s*(?:->|→|=>)\s*~?"
+                    r"(\d[\d,.]*)\s*(k|m(?![a-z/]))?")
 _COUNT_VS = re.compile(r"(\d[\d,.]*)\s*(k)?\s+(?:concurrent\s+|active\s+|open\s+)?(?:[\w-]+\s+)?(conns|connections|users|"
                        r"sessions|requests|viewers|players|clients|jobs|messages|orders|checkouts|sign-?ups|websockets?|uploads|events)"
                        r"(?:/s|/sec|/min|/h|/hr| per (?:second|minute|hour))?"
@@ -112,8 +134,8 @@ _VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|
                  r"(?:vs\.?|versus|against|compared (?:to|with))\s*(?:the\s*|a\s*)?(?:\d+[- ]day\s*|weekly\s*|daily\s*)?"
                  r"(?:baseline|normal|usual|typical|avg|average|expected)?\s*(?:of\s*)?~?(\d[\d,.]*)\s*(k)?")
 _TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|"
-                           r"produce rate|producer rate|publish rate|ingest rate|arrival rate|producers?|"
-                           r"(?:messages?|msg|events?)(?: in/out| in| out)? rate)(?:[^\n.;]|\.\d){0,25}"
+                           r"produce rate|producer rate|publish rate|ingest rate|arrival rate|producers?|enqueue(?:d|s)?(?: rate)?|"
+                           r"(?:messages?|msg|events?|jobs?|tasks?)(?: in/out| in| out)? rate)(?:[^\n.;]|\.\d){0,25}"
                            r"\b(flat|normal|steady|stable|unchanged|nominal|as usual|at baseline|within baseline|"
                            r"did not (change|increase)|not (increased|changed|up)|back to (?:the )?(?:[\w-]+ )?(?:baseline|normal|usual)|same as (every|usual|normal|yesterday|last|the same)|"
                            r"as (every|any) (weekday|day|week))|no (increase|change|spike|surge|rise)"
@@ -248,6 +270,10 @@ def _deploy_age(text: str, service: str = "") -> tuple[float | None, str]:
         stated.append(m.span())
         if not _elsewhere(text, *m.span(), service):
             ages.append((43200.0 if "month" in word else 10080.0 if "week" in word else 1440.0, m.group(0)))
+    for m in _OUT_SINCE.finditer(text):
+        stated.append(m.span())
+        if not _elsewhere(text, *m.span(), service):
+            ages.append((1440.0, m.group(0)))  # days, at least
     gap, gap_line = _deploy_clock_gap(text, stated, service)
     if gap is not None:
         ages.append((gap, gap_line))
@@ -391,6 +417,7 @@ def _demand_ratio(text: str) -> Found:
         *((1 + float(m.group(2)) / 100, m.group(0)) for m in _TRAFFIC_PLUS.finditer(text)),
         *_ratios(text, _PAREN_NORMAL, (1, 2), (3, 4), near=_RATE_WORDS),
         *_ratios(text, _FROM_TO_CONTEXT, (4, 5), (2, 3)),
+        *_ratios(text, _ARROW, (4, 5), (2, 3)),
         *_ratios(text, _VS, (2, 3), (4, 5)),
         *_ratios(text, _COUNT_VS, (1, 2), (4, 5)),
         *_ratios(text, _VS_BASELINE, (1, 2), (5, 6)),
@@ -489,7 +516,11 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
         age, age_line = deployed_minutes_ago, "the platform's inventory"
     no_deploy = _NO_DEPLOY.search(text)
     recent_words = _RECENT_DEPLOY_WORDS.search(text)
-    if age is not None and age <= 180:
+    cleared = _DEPLOY_CLEARED.search(text)
+    if cleared:
+        features.add("old_deploy")
+        lines["old_deploy"] = f"the text clears the deploy (“{cleared.group(0).strip()}”)"
+    elif age is not None and age <= 180:
         features.add("recent_deploy")
         lines["recent_deploy"] = f"deployed {age:g} min before the alert (“{age_line}”)"
     elif age is not None and age >= 720:
