@@ -114,6 +114,9 @@ def test_a_malformed_situation_file_is_refused_with_the_reason(tmp_path):
     ("v8.12 has been out since May 28 and it was fine for a week", "old_deploy"),
     ("Activity log 16:05:12Z Swap Web App Slots staging -> production | 5xx since 16:06", "recent_deploy"),
     ("upgrade 15.5 -> 15.6 at 02:00; errors since", "recent_deploy"),  # a version bump
+    # a rate beside an unrelated baseline is no 1,578x surge
+    ("throughput 1,420 rpm (normal for weekday), error rate 1.8% (baseline 0.9%)", "traffic_flat"),
+    ("rps 1,950 vs 7d baseline 820", "traffic_rising"),  # 2.4x, not 1,950 over the 7 of "7d"
 ])
 def test_numbers_and_phrases_become_readings(text, feature):
     assert feature in read(text).features
@@ -171,11 +174,11 @@ def test_a_cloud_provider_event_or_a_lost_backing_service_is_a_humans():
 def test_the_casebooks_resemblance_joins_the_scores_but_never_demotes_what_the_text_shows():
     evidence = Evidence("RabbitMQ queue ready > 10000", "8 consumers connected, ack rate 0/s for 40 min | "
                                                        "publish rate 30/s flat | last log line 41 min ago")
-    alike = Opinion("saturation", 0.9, "hang", 0.05, "ref-1", "saturation", 0.4)
+    alike = Opinion("pool_exhaustion", 0.9, "hang", 0.05, "ref-1", "pool_exhaustion", 0.4)
     ranked, _ = rank(evidence, opinion=alike)
     scores = {h.situation: h.score for h in ranked}
-    assert scores["hang"] >= 0.8  # not halved (0.4) by saturation's override, which only signatures may trigger
-    assert "saturation" in scores  # the resemblance is still weighed
+    assert scores["hang"] >= 0.8  # not halved (0.4) by the pool's override, which only signatures may trigger
+    assert "pool_exhaustion" in scores  # the resemblance is still weighed
 
 
 def test_memory_stable_is_not_high_memory_and_an_old_deploy_is_not_recent():

@@ -114,7 +114,7 @@ _COUNT_VS = re.compile(r"(\d[\d,.]*)\s*(k)?\s+(?:concurrent\s+|active\s+|open\s+
                        r"sessions|requests|viewers|players|clients|jobs|messages|orders|checkouts|sign-?ups|websockets?|uploads|events)"
                        r"(?:/s|/sec|/min|/h|/hr| per (?:second|minute|hour))?"
                        r"\s+(?:vs\.?|versus|compared (?:to|with)|against)\s+~?(\d[\d,.]*)\s*(k)?")
-_VS_BASELINE = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests/s|qps|rpm|msg/s)[^\n;]{0,40}?(baseline|normal|usual|"
+_VS_BASELINE = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests/s|qps|rpm|msg/s)[^\n;,)]{0,40}?(baseline|normal|usual|"
                           # "(normal), error rate 0.3" is no base; a range ("2.2-2.5k") is its low end, with its suffix
                           r"typical|avg|average)[^\d\n,;)]{0,15}(\d[\d,.]*)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
 _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|orders|sign-?ups|users|"
@@ -131,7 +131,7 @@ _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|th
 _VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|jobs|rpm|produce rate|publish rate|calls|"
                  r"attempts|caps|tps|"
                  r"incoming|orders|load|records?|events|rows|messages|writes|ingest\w*|input)\w*\b[^\n;]{0,25}?~?(\d[\d,.]*)\s*(k)?\s*(?:rps|qps|req/s|rpm|msg/s|/s|/min)?\s*"
-                 r"(?:vs\.?|versus|against|compared (?:to|with))\s*(?:the\s*|a\s*)?(?:\d+[- ]day\s*|weekly\s*|daily\s*)?"
+                 r"(?:vs\.?|versus|against|compared (?:to|with))\s*(?:the\s*|a\s*)?(?:\d+[- ]?(?:days?|d|weeks?|w|hours?|h)\s+|weekly\s*|daily\s*)?"
                  r"(?:baseline|normal|usual|typical|avg|average|expected)?\s*(?:of\s*)?~?(\d[\d,.]*)\s*(k)?")
 _TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|"
                            r"produce rate|producer rate|publish rate|ingest rate|arrival rate|producers?|enqueue(?:d|s)?(?: rate)?|"
@@ -407,8 +407,11 @@ def _ratios(text: str, pattern: re.Pattern[str], now: tuple[int, int], base: tup
             yield a / b, m.group(0)
 
 
+MAX_DEMAND_RATIO = 100.0  # past this a "ratio" is two unrelated figures read as one (1,420 rpm over a 0.9% rate)
+
+
 def _demand_ratio(text: str) -> Found:
-    return _highest([
+    return _highest(f for f in [
         *((float(m.group(1)), m.group(0)) for m in _RATIO.finditer(text)),
         *((float(m.group(1)), m.group(0)) for m in _RATIO_VS_PERIOD.finditer(text)
           if any(w in text[max(0, m.start() - 40):m.end()] for w in _RATE_WORDS + _DEMAND_WORDS)),
@@ -421,7 +424,7 @@ def _demand_ratio(text: str) -> Found:
         *_ratios(text, _VS, (2, 3), (4, 5)),
         *_ratios(text, _COUNT_VS, (1, 2), (4, 5)),
         *_ratios(text, _VS_BASELINE, (1, 2), (5, 6)),
-    ])
+    ] if f[0] <= MAX_DEMAND_RATIO)
 
 
 def _low_utilisation(text: str) -> Found:
