@@ -205,6 +205,9 @@ SECTIONS: tuple[Section, ...] = (
         Figure("ninth held-out split (test9, written in session 9; 0.957, 0 unsafe on arrival): acceptable",
                at("test9", "accuracy"), "", "≥ 0.90", at_least(0.9)),
         Figure("ninth held-out split: unsafe choices", at("test9", "unsafe"), "", "0", at_most(0)),
+        Figure("tenth held-out split (test10, written in session 9 after dev25-dev27; 0.971, 0 unsafe on arrival): "
+               "acceptable", at("test10", "accuracy"), "", "≥ 0.90", at_least(0.9)),
+        Figure("tenth held-out split: unsafe choices", at("test10", "unsafe"), "", "0", at_most(0)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
         Figure("all held-out splits together: unsafe choices", held_out_unsafe, "", "0", at_most(0)),
