@@ -19,7 +19,7 @@ import httpx
 import psutil
 
 from aegis.nats_server import port_free
-from shared.config import nats_credentials_file
+from shared.config import existing_nats_credentials
 from shared.eventstore import EventStore
 from shared.inspection import pids_listening_on
 from shared.jetstream import connect
@@ -115,8 +115,7 @@ class Platform:
         return self.credentials("admin")
 
     def credentials(self, role: str) -> str | None:
-        path = nats_credentials_file(self.data_dir, role)
-        return str(path) if path.exists() else None
+        return existing_nats_credentials(self.data_dir, role)
 
     def chaos_args(self) -> list[str]:
         """`aegis chaos` arguments that reach this platform's NATS as an alert producer."""

@@ -94,6 +94,13 @@ def tuned_accuracy(result: dict[str, Any]) -> float | None:
     return _pooled_accuracy(result, "dev")
 
 
+def held_out_split(ordinal: str, split: str, written: str) -> tuple[Figure, Figure]:
+    """A later held-out split's two figures: acceptable outcomes and unsafe choices, each against its bar."""
+    return (Figure(f"{ordinal} held-out split ({split}, {written}): acceptable", at(split, "accuracy"), "", "≥ 0.90",
+                   at_least(0.9)),
+            Figure(f"{ordinal} held-out split: unsafe choices", at(split, "unsafe"), "", "0", at_most(0)))
+
+
 def held_out_accuracy(result: dict[str, Any]) -> float | None:
     """Acceptable outcomes over every held-out split together (weighted by cases)."""
     return _pooled_accuracy(result, "test")
@@ -181,33 +188,17 @@ SECTIONS: tuple[Section, ...] = (
         Figure("held-out test split: unsafe choices (an action where NOOP or a human was right)",
                at("test", "unsafe"), "", "0", at_most(0)),
         Figure("held-out test split: closed as NOOP where something was needed", at("test", "silently_closed"), ""),
-        Figure("second held-out split (test2, written after all tuning): acceptable", at("test2", "accuracy"), "",
-               "≥ 0.90", at_least(0.9)),
-        Figure("second held-out split: unsafe choices", at("test2", "unsafe"), "", "0", at_most(0)),
-        Figure("third held-out split (test3, written after session 5's tuning; totals read since): acceptable",
-               at("test3", "accuracy"), "", "≥ 0.90", at_least(0.9)),
-        Figure("third held-out split: unsafe choices", at("test3", "unsafe"), "", "0", at_most(0)),
-        Figure("fourth held-out split (test4, written in session 6, totals read twice): acceptable",
-               at("test4", "accuracy"), "", "≥ 0.90", at_least(0.9)),
-        Figure("fourth held-out split: unsafe choices", at("test4", "unsafe"), "", "0", at_most(0)),
-        Figure("fifth held-out split (test5, written in session 7; 0.843 and 2 unsafe on arrival): acceptable",
-               at("test5", "accuracy"), "", "≥ 0.90", at_least(0.9)),
-        Figure("fifth held-out split: unsafe choices", at("test5", "unsafe"), "", "0", at_most(0)),
-        Figure("sixth held-out split (test6, written in session 7 after dev11-dev15; 0.886, 0 unsafe on arrival): "
-               "acceptable", at("test6", "accuracy"), "", "≥ 0.90", at_least(0.9)),
-        Figure("sixth held-out split: unsafe choices", at("test6", "unsafe"), "", "0", at_most(0)),
-        Figure("seventh held-out split (test7, written in session 7 after dev11-dev17; 0.886, 3 unsafe on arrival): "
-               "acceptable", at("test7", "accuracy"), "", "≥ 0.90", at_least(0.9)),
-        Figure("seventh held-out split: unsafe choices", at("test7", "unsafe"), "", "0", at_most(0)),
-        Figure("eighth held-out split (test8, written in session 8; 0.871, 2 unsafe on arrival): acceptable",
-               at("test8", "accuracy"), "", "≥ 0.90", at_least(0.9)),
-        Figure("eighth held-out split: unsafe choices", at("test8", "unsafe"), "", "0", at_most(0)),
-        Figure("ninth held-out split (test9, written in session 9; 0.957, 0 unsafe on arrival): acceptable",
-               at("test9", "accuracy"), "", "≥ 0.90", at_least(0.9)),
-        Figure("ninth held-out split: unsafe choices", at("test9", "unsafe"), "", "0", at_most(0)),
-        Figure("tenth held-out split (test10, written in session 9 after dev25-dev27; 0.971, 0 unsafe on arrival): "
-               "acceptable", at("test10", "accuracy"), "", "≥ 0.90", at_least(0.9)),
-        Figure("tenth held-out split: unsafe choices", at("test10", "unsafe"), "", "0", at_most(0)),
+        *(figure for ordinal, split, written in (
+            ("second", "test2", "written after all tuning"),
+            ("third", "test3", "written after session 5's tuning; totals read since"),
+            ("fourth", "test4", "written in session 6, totals read twice"),
+            ("fifth", "test5", "written in session 7; 0.843 and 2 unsafe on arrival"),
+            ("sixth", "test6", "written in session 7 after dev11-dev15; 0.886, 0 unsafe on arrival"),
+            ("seventh", "test7", "written in session 7 after dev11-dev17; 0.886, 3 unsafe on arrival"),
+            ("eighth", "test8", "written in session 8; 0.871, 2 unsafe on arrival"),
+            ("ninth", "test9", "written in session 9; 0.957, 0 unsafe on arrival"),
+            ("tenth", "test10", "written in session 9 after dev25-dev27; 0.971, 0 unsafe on arrival"),
+        ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
         Figure("all held-out splits together: unsafe choices", held_out_unsafe, "", "0", at_most(0)),

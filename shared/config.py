@@ -98,6 +98,12 @@ def nats_credentials_file(data_dir: str | os.PathLike[str], role: str) -> Path:
     return Path(data_dir) / "nats" / f"{role}.creds"
 
 
+def existing_nats_credentials(data_dir: str | os.PathLike[str], role: str) -> str | None:
+    """That file's path when `aegis up` made it, else None (an external NATS without users)."""
+    path = nats_credentials_file(data_dir, role)
+    return str(path) if path.exists() else None
+
+
 class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Every tunable of the platform, with production-sane defaults."""
 
@@ -257,10 +263,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     def nats_credentials_for(self, role: str) -> str | None:
         """The credentials file a process of this role connects with (aegis/nats_auth.py names the roles)."""
-        if self.nats_credentials:
-            return self.nats_credentials
-        path = nats_credentials_file(self.data_dir, role)
-        return str(path) if path.exists() else None
+        return self.nats_credentials or existing_nats_credentials(self.data_dir, role)
 
     def review_for(self, channel: str) -> str:
         """auto or human for one channel (notify_review is global or "email=human,webhook=auto")."""

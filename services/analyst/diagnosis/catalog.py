@@ -11,7 +11,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from services.analyst.diagnosis.anchors import anchors
-from services.analyst.diagnosis.prefilter import Prefilter, Screen
+from services.analyst.diagnosis.prefilter import BACKREFERENCE, Prefilter, Screen
 from shared.errors import ConfigError
 from shared.events.models import ACTIONS
 
@@ -153,9 +153,6 @@ def _union(patterns: object, path: Path, text: str, where: str) -> re.Pattern[st
         raise _fail(path, text, where, f"{where}: {exc}") from None
 
 
-_BACKREF = re.compile(r"(?<!\\)\\([1-9])")
-
-
 def _shifted(group: int) -> str:
     if group > 99:
         raise re.error(f"a backreference would be group {group}: Python names only the first 99; move the pattern "
@@ -168,7 +165,7 @@ def _renumbered(patterns: list[str]) -> list[str]:
     still names the pattern's own first group once all are joined into one alternation."""
     out, before = [], 0
     for p in patterns:
-        out.append(_BACKREF.sub(lambda m, n=before: _shifted(int(m.group(1)) + n), p) if before else p)
+        out.append(BACKREFERENCE.sub(lambda m, n=before: _shifted(int(m.group(1)) + n), p) if before else p)
         before += re.compile(p).groups
     return out
 

@@ -40,13 +40,13 @@ _PY_ONLY_SPACE = re.compile("[\x1c-\x1f]")
 _WORD, _DIGIT_OR_SPACE = re.compile(r"\w"), re.compile(r"[\d\s]")
 
 
-# hyperscan reads `\8` and above as an octal escape, not as a backreference: for the scan, which only has to find
-# a superset of the matches, a backreference becomes "anything"
-_BACKREFERENCE = re.compile(r"(?<!\\)\\[1-9]\d?")
+# A backreference (`\1` … `\99`). Hyperscan reads `\8` and above as an octal escape, not as one: for the scan, which
+# only has to find a superset of the matches, a backreference becomes "anything" (catalog.py renumbers them too).
+BACKREFERENCE = re.compile(r"(?<!\\)\\([1-9]\d?)")
 
 
 def _scannable(pattern: str) -> str:
-    return _BACKREFERENCE.sub(lambda _: r"(?:[\s\S]*)", pattern)
+    return BACKREFERENCE.sub(lambda _: r"(?:[\s\S]*)", pattern)
 
 
 class _NotScannable(Exception):

@@ -4,7 +4,7 @@ the yes/no readings ("features") the signatures ask for. Pure; every reading say
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 _WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -254,26 +254,28 @@ def deploy_age(text: str, service: str = "") -> tuple[float | None, str]:
     return _deploy_age(text.lower(), service)
 
 
+def _stated_age_words(m: re.Match[str]) -> float:
+    word = m.group(2)
+    return 43200.0 if "month" in word else 10080.0 if "week" in word else 1440.0
+
+
+# Each way a text states a deploy's age, with how many minutes a match says
+_STATED_AGES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], float]], ...] = (
+    (_DEPLOY_THEN_AGE, lambda m: _minutes(m.group(2), m.group(3))),
+    (_AGE_THEN_DEPLOY, lambda m: _minutes(m.group(1), m.group(2))),
+    (_DEPLOY_AGO_WORDS, _stated_age_words),
+    (_OUT_SINCE, lambda m: 1440.0),  # "has been out since May 28": days, at least
+)
+
+
 def _deploy_age(text: str, service: str = "") -> tuple[float | None, str]:
     ages: list[tuple[float, str]] = []
-    stated: list[tuple[int, int]] = []
-    for m in _DEPLOY_THEN_AGE.finditer(text):
-        stated.append(m.span())
-        if not _elsewhere(text, *m.span(), service):
-            ages.append((_minutes(m.group(2), m.group(3)), m.group(0)))
-    for m in _AGE_THEN_DEPLOY.finditer(text):
-        stated.append(m.span())
-        if not _elsewhere(text, *m.span(), service):
-            ages.append((_minutes(m.group(1), m.group(2)), m.group(0)))
-    for m in _DEPLOY_AGO_WORDS.finditer(text):
-        word = m.group(2)
-        stated.append(m.span())
-        if not _elsewhere(text, *m.span(), service):
-            ages.append((43200.0 if "month" in word else 10080.0 if "week" in word else 1440.0, m.group(0)))
-    for m in _OUT_SINCE.finditer(text):
-        stated.append(m.span())
-        if not _elsewhere(text, *m.span(), service):
-            ages.append((1440.0, m.group(0)))  # days, at least
+    stated: list[tuple[int, int]] = []  # every stated age, ours or another service's: no clock gap read inside one
+    for pattern, minutes in _STATED_AGES:
+        for m in pattern.finditer(text):
+            stated.append(m.span())
+            if not _elsewhere(text, *m.span(), service):
+                ages.append((minutes(m), m.group(0)))
     gap, gap_line = _deploy_clock_gap(text, stated, service)
     if gap is not None:
         ages.append((gap, gap_line))

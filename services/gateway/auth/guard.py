@@ -103,9 +103,7 @@ class Guard:
             self.failures.take(f"fail:{client}")
             raise
         _limit(self.per_principal.take(f"principal:{principal.id}"), "too many requests for this principal")
-        if rank(principal.role) < rank(needed):
-            raise ForbiddenError(f"{method} {route} needs the {needed} role; {principal.name} is {principal.role}")
-        return principal
+        return _permitted(principal, method, route, needed)
 
     def recheck(self, method: str, route: str | None, creds: Credentials) -> Principal:
         """For a session already admitted (a WebSocket): the same credentials still name a principal allowed this
@@ -113,10 +111,7 @@ class Guard:
         needed = self.required(method, route)
         if needed == PUBLIC or not self.settings.auth:
             return ANONYMOUS if needed == PUBLIC else LOCAL
-        principal = self.authenticate(creds)
-        if rank(principal.role) < rank(needed):
-            raise ForbiddenError(f"{method} {route} needs the {needed} role; {principal.name} is {principal.role}")
-        return principal
+        return _permitted(self.authenticate(creds), method, route, needed)
 
     def authenticate(self, creds: Credentials) -> Principal:
         """The principal behind the credentials, or UnauthorizedError (which never repeats them)."""
@@ -146,3 +141,10 @@ class Guard:
 def _limit(retry_after: int, message: str) -> None:
     if retry_after:
         raise RateLimitedError(message, retry_after=retry_after)
+
+
+def _permitted(principal: Principal, method: str, route: str | None, needed: str) -> Principal:
+    """The principal, when its role is at least the route's; ForbiddenError otherwise."""
+    if rank(principal.role) < rank(needed):
+        raise ForbiddenError(f"{method} {route} needs the {needed} role; {principal.name} is {principal.role}")
+    return principal
