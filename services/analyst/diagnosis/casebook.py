@@ -146,7 +146,9 @@ class Casebook:
     def _vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The text's TF-IDF vector as (feature indices, values): what the fitted vectorizer's transform gives
         (sublinear tf × idf, l2-normalised), without its per-call validation."""
-        counts = Counter(i for i in map(self._vocabulary.get, self._analyzer(text)) if i is not None)
+        vocabulary = self._vocabulary
+        # count the n-grams first (in C), then look up each distinct one once: a text repeats most of its n-grams
+        counts = {i: n for gram, n in Counter(self._analyzer(text)).items() if (i := vocabulary.get(gram)) is not None}
         features = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
         values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * self._idf[features]
         norm = np.linalg.norm(values)
