@@ -23,7 +23,7 @@ def _up_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--nats-url", help="use this NATS instead of starting one (env AEGIS_NATS_URL)")
     p.add_argument("--demo", action="store_true", default=None,
                    help="also start and monitor the demo targets (env AEGIS_DEMO)")
-    p.add_argument("--executors", type=int, help="executor processes to run (env AEGIS_EXECUTORS, default 1)")
+    p.add_argument("--executors", type=int, help="executors on this node (env AEGIS_EXECUTORS, default 1; 0: none)")
     p.add_argument("--services", help="comma-separated services to run here, e.g. gateway,prober (env AEGIS_SERVICES,"
                                       " default all)")
     p.add_argument("--no-auth", action="store_true",
@@ -114,9 +114,12 @@ def _chaos(args: argparse.Namespace) -> int:
 
 
 def _executor_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("executor", help="run one more executor node against a running platform's NATS")
-    p.add_argument("--node", required=True, help="this executor's node name (appears in every event it writes)")
-    add_nats_args(p, "executor")  # on another machine: --credentials, a copy of the platform's executor.creds
+    p = sub.add_parser("executor", help="run a node agent: it acts on its node's targets (docs/fleet.md)")
+    p.add_argument("--node", required=True, help="this node's name: the agent acts only on targets placed on it")
+    p.add_argument("--instance", default="", help="tells apart several agents of one node (default: none)")
+    # --config: its [[targets]] are registered here, on this node (those that name another node are refused);
+    # on another machine: --credentials, a copy of the platform's executor.creds
+    add_nats_args(p, "executor")
 
 
 def _runbook_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -171,12 +174,19 @@ def _decide(args: argparse.Namespace) -> int:
 
 def _executor(args: argparse.Namespace) -> int:
     from services.executor.__main__ import build
-    from shared.config import NAME_PATTERN
+    from shared.config import NODE_PATTERN
     from shared.service import run, serve
 
-    if not NAME_PATTERN.match(args.node):
-        raise ValidationError(f"invalid node name {args.node!r}")
-    run(serve("executor", build, nats_settings(args, node=args.node)))
+    if not NODE_PATTERN.match(args.node):
+        raise ValidationError(f"invalid node name {args.node!r}: must match {NODE_PATTERN.pattern}")
+    if args.instance and not NODE_PATTERN.match(args.instance):
+        raise ValidationError(f"invalid instance {args.instance!r}: must match {NODE_PATTERN.pattern}")
+    settings = nats_settings(args, node=args.node, instance=args.instance)
+    elsewhere = [t.name for t in settings.targets if t.node and t.node != args.node]
+    if elsewhere:
+        raise ValidationError(f"the config places {', '.join(elsewhere)} on another node than {args.node}: a node "
+                              "agent registers only its own targets")
+    run(serve("executor", build, settings))
     return 0
 
 

@@ -33,8 +33,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 def status(args: argparse.Namespace) -> int:
     health = call(args, "GET", "/api/system/health/full", ok=(200, 503))
     pipeline = call(args, "GET", "/api/system/pipeline")
+    nodes = call(args, "GET", "/api/system/nodes")
     if args.json:
-        emit_json({"health": health, "pipeline": pipeline})
+        emit_json({"health": health, "pipeline": pipeline, "nodes": nodes})
         return 0 if health.get("status") != "unhealthy" else 1
     out = console()
     mode = pipeline["degradation"]["mode"]
@@ -45,6 +46,10 @@ def status(args: argparse.Namespace) -> int:
                     [(d["name"], d["status"], d.get("critical", True), d.get("message", "")) for d in parts]))
     out.print(table("Workers", ["worker", "running", "critical"],
                     [(w["name"], "running" if w["running"] else "down", w["critical"]) for w in health["workers"]]))
+    out.print(table("Nodes", ["node", "live", "executors", "last beat", "targets"],
+                    [(n["node"], "yes" if n["live"] else "no", ", ".join(a["agent"] for a in n["agents"] if a["live"]),
+                      "never" if n["last_beat_s"] is None else f"{n['last_beat_s']:.0f}s ago",
+                      ", ".join(n["targets"])) for n in nodes["nodes"]]))
     out.print(table("Pipeline stages", ["consumer", "pending", "ack pending", "redelivered"],
                     [(s["stage"], s["pending"], s["ack_pending"], s["redelivered"]) for s in pipeline["stages"]]))
     skipped = health.get("skipped_events") or {}

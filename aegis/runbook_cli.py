@@ -83,7 +83,7 @@ async def import_runbook(settings: Settings, path: Path, *, wait: bool = True) -
                        credentials=settings.nats_credentials_for("admin"))
     try:
         await ensure_streams(nc.jetstream(), settings.stream_replicas)
-        store = EventStore(nc, f"runbook-import@{settings.node_name}")
+        store = EventStore(nc, f"runbook-import@{settings.actor_name}")
         view = await _current(store)
         counts = {"added": 0, "updated": 0, "unchanged": 0}
         seqs: list[int] = []

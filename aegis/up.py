@@ -56,10 +56,10 @@ async def run_up(settings: Settings, config_file: str | None = None) -> int:
         loop.add_signal_handler(sig, stop.set)
     nc = supervisor = demo = None
     try:
-        nc = await connect(nats_url, name=f"aegis-up@{settings.node_name}",
+        nc = await connect(nats_url, name=f"aegis-up@{settings.actor_name}",
                            credentials=auth.path("admin") if auth else settings.nats_credentials or None)
         await ensure_streams(nc.jetstream(), settings.stream_replicas)
-        store = EventStore(nc, f"supervisor@{settings.node_name}")
+        store = EventStore(nc, f"supervisor@{settings.actor_name}")
         await _announce_security(settings, store, data_dir)
         env = {"AEGIS_NATS_URL": nats_url, "AEGIS_DATA_DIR": str(data_dir)}
 
@@ -69,7 +69,7 @@ async def run_up(settings: Settings, config_file: str | None = None) -> int:
             return own | ({"AEGIS_NATS_CREDENTIALS": str(auth.path(role))} if auth else {})
         if config_file:
             env["AEGIS_CONFIG"] = str(Path(config_file).resolve())
-        from aegis.inventory import register_targets
+        from shared.registration import register_targets
 
         targets = list(settings.targets)
         if settings.demo:
@@ -80,12 +80,12 @@ async def run_up(settings: Settings, config_file: str | None = None) -> int:
             await asyncio.to_thread(demo.start_all)
             for target in demo.targets:
                 _say(f"demo target   {target.name:<14} http://127.0.0.1:{target.port}{_path(target.health_url)}")
-        await register_targets(store, targets)
+        await register_targets(store, targets, settings.node_name)
         supervisor = Supervisor(store, BackoffPolicy.from_settings(settings), log_dir=str(data_dir / "logs"))
         for name in settings.services or SERVICE_NAMES:
-            if name == "executor" and settings.executors > 1:
+            if name == "executor" and settings.executors != 1:
                 for i in range(1, settings.executors + 1):
-                    node = {"AEGIS_NODE": f"{settings.node_name}-{i}"}
+                    node = {"AEGIS_INSTANCE": str(i)}
                     supervisor.add(WorkerSpec.python_module(f"executor_{i}", "services.executor",
                                                             service_env("executor") | node))
                 continue
@@ -154,13 +154,13 @@ async def run_setup(settings: Settings) -> int:
     """`aegis setup`: what `aegis up` does before starting services, for deployments that run each service in
     its own container (docker-compose.yml): streams with `stream_replicas`, the configured targets, the admin
     key. Waits for a new cluster to elect its JetStream leader; safe to run again."""
-    from aegis.inventory import register_targets
     from shared.policy import load_policy
+    from shared.registration import register_targets
 
     load_policy(settings.policy_file, settings.max_replicas)
     data_dir = Path(settings.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    nc = await connect(settings.nats_servers, name=f"aegis-setup@{settings.node_name}",
+    nc = await connect(settings.nats_servers, name=f"aegis-setup@{settings.actor_name}",
                        credentials=settings.nats_credentials_for("admin"))
     try:
         deadline = asyncio.get_running_loop().time() + 60
@@ -172,8 +172,8 @@ async def run_setup(settings: Settings) -> int:
                 if asyncio.get_running_loop().time() > deadline:
                     raise RuntimeStartError(f"could not create the streams: {exc.message}") from None
                 await asyncio.sleep(1.0)
-        store = EventStore(nc, f"setup@{settings.node_name}")
-        await register_targets(store, list(settings.targets))
+        store = EventStore(nc, f"setup@{settings.actor_name}")
+        await register_targets(store, list(settings.targets), settings.node_name)
         await _announce_security(settings, store, data_dir)
         _say(f"streams       {settings.stream_replicas} replica(s) on {settings.nats_servers}")
         return 0

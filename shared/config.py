@@ -15,6 +15,8 @@ import msgspec
 from shared.errors import ConfigError
 
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+# a node's name: it becomes part of a consumer name and a KV key, so no dots and a bounded length
+NODE_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$")
 INCIDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")  # ids name NATS subjects: no dots, no wildcards
 SUPPORTED_ACTIONS = {  # what each kind of target can undergo (the council checks it, the executor does it)
     "process": frozenset({"RESTART", "SCALE_UP", "SCALE_DOWN", "ROLLBACK", "NOOP"}),
@@ -71,6 +73,7 @@ class TargetConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     tags: list[str] = []
     lb_port: int = 0  # >0: nginx balances this port over the target and its replicas
     probe: ProbeConfig | None = None  # None: an HTTP probe of health_url (or TCP on the port) with defaults
+    node: str = ""  # the node whose executors act on it (docs/fleet.md); empty: the node that registers it
 
     def __post_init__(self) -> None:
         self.check()
@@ -91,6 +94,8 @@ class TargetConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError(f"target {self.name}: a docker target needs an image")
         if not 0 <= self.lb_port <= 65535:
             raise ValueError(f"target {self.name}: lb_port {self.lb_port} out of range")
+        if self.node and not NODE_PATTERN.match(self.node):
+            raise ValueError(f"target {self.name}: node {self.node!r} must match {NODE_PATTERN.pattern}")
 
 
 def nats_credentials_file(data_dir: str | os.PathLike[str], role: str) -> Path:
@@ -119,7 +124,12 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     demo: bool = False
     executors: int = 1
     services: list[str] = []  # which services `aegis up` runs here (empty: all of SERVICE_NAMES)
+    # placement (docs/fleet.md): the node this process runs on; a target's actions run only on its node's executors.
+    # Empty: this machine's hostname. "auto" (kept for old compose files): the hostname, with a per-process instance.
     node: str = ""
+    instance: str = ""  # tells apart several processes of one service on one node ("auto": a random suffix)
+    executor_wait_seconds: float = 300.0  # an action for a node with no live executor fails after this long
+    node_heartbeat_seconds: float = 5.0  # how often a node agent says it is alive; 3 missed beats: not live
     log_level: str = "INFO"
     # security (docs/security.md)
     auth: bool = True  # False only for local experiments (`aegis up --no-auth`); every start warns
@@ -218,8 +228,8 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         unknown = [name for name in self.services if name not in SERVICE_NAMES]
         if unknown:
             raise ValueError(f"unknown service(s) {', '.join(unknown)}; known: {', '.join(SERVICE_NAMES)}")
-        if not 1 <= self.executors <= 16:
-            raise ValueError("executors must be between 1 and 16")
+        if not 0 <= self.executors <= 16:
+            raise ValueError("executors must be between 0 (node agents elsewhere: `aegis executor`) and 16")
         if self.correlation_window_seconds < 0:
             raise ValueError("correlation_window_seconds must be 0 or more")
         if self.health_check_attempts < 1:
@@ -247,14 +257,27 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         names = [t.name for t in self.targets]
         if len(names) != len(set(names)):
             raise ValueError("target names must be unique")
+        for value, what in ((self.node, "node"), (self.instance, "instance")):
+            if value and not NODE_PATTERN.match(value):
+                raise ValueError(f"{what} {value!r} must match {NODE_PATTERN.pattern}")
+        if self.executor_wait_seconds <= 0 or self.node_heartbeat_seconds <= 0:
+            raise ValueError("executor_wait_seconds and node_heartbeat_seconds must be positive")
 
     @property
     def node_name(self) -> str:
-        """This machine's name as used in event actors. `node = "auto"` adds a per-process suffix, for replicas
-        that share a hostname (docker compose --scale executor=N with host networking)."""
-        if self.node == "auto":
-            return f"{socket.gethostname()}-{_PROCESS_SUFFIX}"
-        return self.node or socket.gethostname()
+        """The node this process runs on (placement): `node`, else this machine's hostname made a valid node name
+        (`ip-10-0-0-1.ec2.internal` → `ip-10-0-0-1`: a node name has no dots)."""
+        if self.node and self.node != "auto":
+            return self.node
+        host = re.sub(r"[^a-zA-Z0-9_-]", "-", socket.gethostname().split(".")[0]).strip("-_")[:63]
+        return host or "localhost"
+
+    @property
+    def actor_name(self) -> str:
+        """This process's name in event actors: the node, and the instance when several processes of one service
+        share it (`aegis up --executors N`, `docker compose --scale executor=N`)."""
+        instance = _PROCESS_SUFFIX if "auto" in (self.node, self.instance) else self.instance
+        return f"{self.node_name}-{instance}" if instance else self.node_name
 
     @property
     def nats_servers(self) -> str:

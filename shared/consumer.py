@@ -17,11 +17,12 @@ from nats.js.client import JetStreamContext
 
 from shared.errors import AegisError, DecodeError, EventStoreError, RetryLater, is_retryable
 from shared.events import Envelope, decode
+from shared.events.incident import INCIDENTS_STREAM
 from shared.eventstore import READ_FLOOR
 from shared.jetstream import js_call
 from shared.log import get_logger, incident_id_var
 from shared.metrics import HANDLED, HANDLER_SECONDS
-from shared.wiring import consumer
+from shared.wiring import CONSUMERS, consumer
 
 log = get_logger("consumer")
 MAX_RETRY_LATER = 3600.0  # a deadline further away is re-checked hourly
@@ -58,18 +59,24 @@ class ConsumerSpec:
     batch: int = 64
     concurrency: int = 32
     nak_delays: Sequence[float] = field(default_factory=lambda: (0.2, 1.0, 3.0, 10.0))
+    # None: a new durable starts at the stream's first message; else at this time (RFC 3339) — a node's executor
+    # consumer starts where an action could still be waiting for it, not at the beginning of history
+    start_time: str | None = None
 
     @classmethod
-    def wired(cls, durable: str, handler: Handler, **options: Any) -> ConsumerSpec:
-        """The spec of a consumer declared in shared/wiring.py (its stream and filter come from there)."""
+    def wired(cls, durable: str, handler: Handler, node: str = "", **options: Any) -> ConsumerSpec:
+        """The spec of a consumer declared in shared/wiring.py (its stream and filter come from there); a per-node
+        consumer is named for `node`."""
         declared = consumer(durable)
-        return cls(durable=declared.durable, stream=declared.stream, filter_subjects=declared.filter_subjects,
-                   handler=handler, **options)
+        return cls(durable=declared.durable_for(node), stream=declared.stream,
+                   filter_subjects=declared.filter_subjects, handler=handler, **options)
 
     def config(self) -> ConsumerConfig:
         """The server-side consumer config this spec stands for."""
+        start = {"deliver_policy": DeliverPolicy.BY_START_TIME, "opt_start_time": self.start_time} \
+            if self.start_time else {"deliver_policy": DeliverPolicy.ALL}
         return ConsumerConfig(
-            durable_name=self.durable, name=self.durable, deliver_policy=DeliverPolicy.ALL,
+            durable_name=self.durable, name=self.durable, **start,
             ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait, max_deliver=self.max_deliver,
             filter_subjects=list(self.filter_subjects), max_ack_pending=10_000,
         )
@@ -94,14 +101,21 @@ class ConsumerRunner:
 
     async def ensure_consumer(self) -> None:
         """Create the durable, or update it explicitly when its config changed (creating does not)."""
-        config = self.spec.config()
+        config = self.spec.config().as_dict()
         subject = f"$JS.API.CONSUMER.CREATE.{self.spec.stream}.{self.spec.durable}"
         for action in ("create", "update"):
-            body = json.dumps({"stream_name": self.spec.stream, "config": config.as_dict(), "action": action})
+            body = json.dumps({"stream_name": self.spec.stream, "config": config, "action": action})
             reply = await js_call(self.nc.request(subject, body.encode(), timeout=5.0))
             resp = json.loads(reply.data)
             if "error" not in resp:
                 return
+            if action == "create" and resp["error"].get("err_code") == 10148 and self.spec.start_time:
+                # where an existing durable starts cannot change (and must not: it keeps its place)
+                kept = (await js_call(self.js.consumer_info(self.spec.stream, self.spec.durable))).config
+                config = {k: v for k, v in config.items() if k != "opt_start_time"}
+                config["deliver_policy"] = DeliverPolicy(kept.deliver_policy).value
+                if kept.opt_start_time is not None:
+                    config["opt_start_time"] = ConsumerConfig._to_utc_iso(kept.opt_start_time)
             if action == "update" or resp["error"].get("err_code") != 10148:  # 10148: exists with other config
                 raise EventStoreError(f"cannot create consumer {self.spec.durable}: {resp['error']}",
                                       err_code=resp["error"].get("err_code"))
@@ -232,3 +246,13 @@ class ConsumerRunner:
             except Exception:  # noqa: BLE001 - connection trouble; redelivery is the fallback
                 return
 
+
+
+async def stage_durables(js: JetStreamContext) -> list[str]:
+    """The pipeline's durables as they exist on the server, in pipeline order: a per-node consumer once per node
+    (`executor-alpha`, `executor-beta`), every other one by its declared name."""
+    names = {c.name for c in await js_call(js.consumers_info(INCIDENTS_STREAM))}
+    out: list[str] = []
+    for c in CONSUMERS:
+        out += sorted(n for n in names if n.startswith(f"{c.durable}-")) if c.per_node else [c.durable]
+    return out

@@ -62,9 +62,13 @@ async def serve(name: str, build: Build, settings: Settings | None = None) -> No
     settings = settings or load_settings()
     setup_logging(name, settings.log_level)
     log = get_logger(name)
-    nc = await connect(settings.nats_servers, name=f"{name}@{settings.node_name}",
-                       credentials=settings.nats_credentials_for(name))
-    ctx = ServiceContext(name=name, settings=settings, nc=nc, store=EventStore(nc, f"{name}@{settings.node_name}"))
+    try:
+        nc = await connect(settings.nats_servers, name=f"{name}@{settings.actor_name}",
+                           credentials=settings.nats_credentials_for(name))
+    except AegisError as exc:  # e.g. a nats-server older than the event store's floor: the reason, no traceback
+        log.error("service cannot start", extra=exc.to_dict())
+        raise SystemExit(1) from exc
+    ctx = ServiceContext(name=name, settings=settings, nc=nc, store=EventStore(nc, f"{name}@{settings.actor_name}"))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, ctx.stopping.set)

@@ -78,6 +78,18 @@ class Consumer:
     reacts_to: tuple[type[Event], ...]
     on_give_up: str  # what happens when its handler gives up on a message (after retries, or at once if not retryable)
     when: str = ""  # a condition under which the service runs it; empty: always
+    per_node: bool = False  # one durable per node (`<durable>-<node>`), shared by that node's processes
+
+    def durable_for(self, node: str = "") -> str:
+        """The durable's name on the server: per node for a per-node consumer."""
+        if self.per_node != bool(node):
+            raise ValueError(f"consumer {self.durable} is {'' if self.per_node else 'not '}per node")
+        return f"{self.durable}-{node}" if node else self.durable
+
+    @property
+    def durable_pattern(self) -> str:
+        """The durable's name as the docs show it."""
+        return f"{self.durable}-<node>" if self.per_node else self.durable
 
     @property
     def filter_subjects(self) -> list[str]:
@@ -100,7 +112,10 @@ CONSUMERS: tuple[Consumer, ...] = (
     Consumer("council-approval-timer", "council", (ev.ApprovalRequested,),
              "nothing (each re-check of a distant deadline is one of its 1000 deliveries)"),
     Consumer("executor", "executor", (ev.CouncilDecided, ev.ApprovalGranted), "the incident FAILS (stage executor)",
-             when="any number of processes share it"),
+             when="one per node (`executor-<node>`), shared by that node's executors; each acts only on its "
+                  "node's targets", per_node=True),
+    Consumer("council-executor-timer", "council", (ev.CouncilDecided, ev.ApprovalGranted),
+             "nothing (each re-check of a waiting action is one of its deliveries)"),
     Consumer("notifier", "notifier", NOTIFIER_TRIGGERS,
              "nothing is appended (a failed send is recorded on its draft by the notifier itself)"),
 )
@@ -136,7 +151,8 @@ APPENDS: dict[str, tuple[type[Event], ...]] = {
                 corr.CorrelationOpened, corr.AlertJoined, corr.AlertSilenced, sil.SilenceCreated, sil.SilenceExpired),
     "analyst": (ev.RetrievalCompleted, ev.AnalysisStarted, ev.AnalysisCompleted, ev.IncidentFailed,
                 sys_ev.BreakerStateChanged, kn.RunbookEntryAdded, kn.LLMCallEvaluated, kn.EvaluationScored),
-    "council": (ev.VoteCast, ev.CouncilDecided, ev.ApprovalRequested, ev.ApprovalExpired, ev.IncidentFailed),
+    "council": (ev.VoteCast, ev.CouncilDecided, ev.ApprovalRequested, ev.ApprovalExpired, ev.ExecutorAwaited,
+                ev.IncidentFailed),
     "executor": (ev.ActionStarted, ev.ActionCompleted, ev.ActionFailed, ev.ScaleCompleted, ev.VerificationStarted,
                  ev.HealthChecked, ev.IncidentResolved, ev.IncidentRecovered, ev.IncidentFailed,
                  sys_ev.TargetRegistered),
@@ -151,11 +167,12 @@ SENDS: dict[str, tuple[str, ...]] = {
     "gateway": (RAG_QUERY, f"{SUPERVISOR_RPC}.*"),
     "analyst": (f"{LIVE_AI_PREFIX}.*",),
     "notifier": (DRAFT_REQUEST,),
-    "executor": ("samples.containers", "samples.metrics"),
+    "executor": ("samples.containers.*", "samples.metrics.*", "samples.exits.*"),
     "prober": ("samples.probes.*",),
 }
 ANSWERS: dict[str, tuple[str, ...]] = {"analyst": ("rpc.analyst.>",), "gateway": (INTAKE_ALERTS,)}
-KV_BUCKETS: dict[str, tuple[str, ...]] = {"executor": ("AEGIS_LEASES", "AEGIS_BUDGETS"), "council": ("AEGIS_BUDGETS",)}
+KV_BUCKETS: dict[str, tuple[str, ...]] = {"executor": ("AEGIS_LEASES", "AEGIS_BUDGETS", "AEGIS_NODES"),
+                                          "council": ("AEGIS_BUDGETS",)}
 _SUBJECT_SHAPES = {"SYSTEM": "system.*.*.{name}", "AUTH": "auth.*.*.{name}", "AUDIT": "audit.*"}
 
 
@@ -181,8 +198,8 @@ def render_markdown(frames: Iterable[tuple[str, str, str]] = ()) -> str:
                                          for name, tags in sorted(streams().items())))
     out += ["", "### Durable consumers", ""]
     out += _table(["durable", "service", "wakes on", "runs", "on give-up"],
-                  ((f"`{c.durable}`", c.service, ", ".join(f"`{s}`" for s in c.filter_subjects), c.when or "always",
-                    c.on_give_up) for c in CONSUMERS))
+                  ((f"`{c.durable_pattern}`", c.service, ", ".join(f"`{s}`" for s in c.filter_subjects),
+                    c.when or "always", c.on_give_up) for c in CONSUMERS))
     out += ["", "### Who may append what (NATS publish permissions, aegis/nats_auth.py)", ""]
     out += _table(["service", "appends"], ((service, ", ".join(f"`{event_subjects(e)}`" for e in events))
                                            for service, events in APPENDS.items()))

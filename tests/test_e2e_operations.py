@@ -11,6 +11,7 @@ import websockets
 
 from aegis.harness import demo_ports_free, eventually, wait_sync
 from services.executor.process_backend import process_replicas
+from shared.config import Settings
 
 pytestmark = pytest.mark.e2e
 SEED_METRICS = {"name", "cpu_percent", "memory_mb", "memory_limit_mb", "memory_percent", "net_rx_bytes",
@@ -47,6 +48,9 @@ async def test_scale_up_and_down_through_nginx(platform):
     topology = platform.get("/topology").json()
     kinds = {n["id"]: n["type"] for n in topology["nodes"]}
     assert kinds["aegis-agent"] == "agent" and kinds["buggy-app-v2-replica-1"] == "replica"
+    here = f"aegis-agent@{Settings().node_name}"  # the node's agents, placed by the control plane
+    assert kinds[here] == "agent" and {"from": "aegis-agent", "to": here, "label": "places"} in topology["edges"]
+    assert {"from": here, "to": "buggy-app-v2-replica-1", "label": "spawned"} in topology["edges"]
     assert kinds["buggy-app-v2-lb"] == "loadbalancer"
     assert {"from": "buggy-app-v2-lb", "to": "buggy-app-v2-replica-2", "label": "routes"} in topology["edges"]
     down = platform.post("/scale/down", timeout=60)

@@ -8,6 +8,7 @@ import signal
 import pytest
 
 from aegis.harness import eventually
+from shared.config import Settings
 from shared.events.system import BreakerStateChanged
 from shared.eventstore import EventStore
 from shared.jetstream import connect
@@ -89,7 +90,9 @@ async def test_a_crash_shows_in_the_restart_history_with_pagination(platform):
 @pytest.mark.e2e
 async def test_pipeline_reports_every_stage_and_a_critical_loss(platform):
     body = get(platform, "/pipeline").json()
-    assert {s["stage"] for s in body["stages"]} >= {"analyst", "council", "executor", "notifier"}
+    stages = {s["stage"] for s in body["stages"]}
+    assert stages >= {"analyst", "council", "council-executor-timer", "notifier"}
+    assert {s for s in stages if s.startswith("executor-")} == {f"executor-{Settings().node_name}"}  # one node
     assert all(s["pending"] == 0 for s in body["stages"] if s["pending"] is not None)
     post(platform, "/supervisor/workers/executor/stop")
     try:

@@ -90,7 +90,7 @@ def test_targets_are_spread_over_the_interval():
 
 
 async def test_exit_waits_hold_no_thread_so_many_process_targets_do_not_starve_the_pool():
-    from services.prober.processes import wait_exit
+    from shared.process_watch import wait_exit
 
     sleepers = [subprocess.Popen(["sleep", "60"]) for _ in range(12)]  # more than the default pool's threads
     try:
@@ -108,7 +108,7 @@ async def test_exit_waits_hold_no_thread_so_many_process_targets_do_not_starve_t
 
 
 async def test_one_process_scan_serves_every_target(monkeypatch):
-    from services.prober import processes
+    from shared import process_watch as processes
 
     scans = []
     real = processes.process_snapshot

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from aegis import wiring_doc
 from services.gateway.system_api import STAGES
 from shared.consumer import ConsumerSpec
@@ -33,9 +35,13 @@ def test_no_shipped_module_spells_a_subject_or_filter_the_registry_owns():
 
 def test_consumers_are_built_from_the_registry_and_the_system_api_lists_them_all():
     assert STAGES == DURABLES == tuple(c.durable for c in CONSUMERS)
-    spec = ConsumerSpec.wired("executor", handler=None, ack_wait=5.0)  # type: ignore[arg-type]
+    spec = ConsumerSpec.wired("executor", handler=None, node="alpha", ack_wait=5.0)  # type: ignore[arg-type]
     assert (spec.durable, spec.stream, list(spec.filter_subjects)) == \
-        ("executor", "INCIDENTS", ["incidents.*.council_decided", "incidents.*.approval_granted"])
+        ("executor-alpha", "INCIDENTS", ["incidents.*.council_decided", "incidents.*.approval_granted"])
+    with pytest.raises(ValueError, match="is per node"):  # a node's executors never share another node's work
+        ConsumerSpec.wired("executor", handler=None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="is not per node"):
+        ConsumerSpec.wired("council", handler=None, node="alpha")  # type: ignore[arg-type]
     assert consumer("notifier").filter_subjects[-1] == "incidents.*.notification_approved"
 
 

@@ -12,6 +12,7 @@ from nats.js import JetStreamContext
 from services.analyst.diagnosis import Platform, PreviousFix
 from shared.jetstream import SAMPLES_STREAM
 from shared.log import get_logger
+from shared.nodes import samples_subject
 from shared.projections.inventory import InventoryView
 from shared.projections.target_history import TargetHistory
 
@@ -54,7 +55,7 @@ async def gather(js: JetStreamContext, name: str | None, inventory: InventoryVie
     if isinstance(sample, dict):
         probe, detail = probe_state(sample, at)
     cpu = memory = None
-    metrics = await _last_json(js, "samples.metrics")
+    metrics = await _last_json(js, samples_subject("metrics", target.node)) if target.node else None
     if isinstance(metrics, list):
         mine = next((m for m in metrics if isinstance(m, dict) and m.get("name") == name), None)
         if mine is not None:

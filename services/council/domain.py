@@ -214,3 +214,23 @@ def on_deadline(state: IncidentState | None, policy: Policy, at: datetime) -> li
     reason = f"no {state.approval_role or 'approver'} decided within {policy.approval_ttl_seconds:g}s"
     return [ev.ApprovalExpired(reason=reason),
             ev.IncidentFailed(error=f"Approval expired: {reason}", stage="approval")]
+
+
+
+def executor_wait(state: IncidentState | None, node: str, node_live: bool, deadline: datetime, at: datetime,
+                  recheck: float) -> tuple[list[Event], float | None]:
+    """The watch over an approved action whose target lives on `node` (docs/fleet.md): the events to append now
+    (the timeline says it waits for the node; at the deadline, with still no live executor there, it fails for a
+    human) and when to look again (None: nothing more to watch — the action was taken, or the incident ended)."""
+    if state is None or state.status != "APPROVED" or state.analysis is None or state.analysis.action == "NOOP":
+        return [], None
+    if node_live:
+        return [], recheck  # its executor takes it; look again in case that agent dies before acting
+    left = (deadline - at).total_seconds()
+    if left <= 0:
+        return [ev.IncidentFailed(
+            error=f"No executor on node {node} took the {state.analysis.action} of {state.container_name} by "
+                  f"{deadline:%H:%M:%S} UTC: none was live. Manual intervention may be needed (start `aegis executor "
+                  f"--node {node}` there, or act by hand).", stage="executor", needs_human=True)], None
+    events: list[Event] = [] if state.awaiting_node == node else [ev.ExecutorAwaited(node=node, until=deadline)]
+    return events, min(recheck, left)

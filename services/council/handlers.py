@@ -5,14 +5,16 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from services.council.domain import Facts, approval_wait, deliberate, on_deadline
+from services.council.domain import Facts, approval_wait, deliberate, executor_wait, on_deadline
 from shared.aggregate import decide_and_append, load_incident
 from shared.budget import Budgets, Reservation
 from shared.consumer import ConsumerSpec, Delivery
 from shared.errors import RetryLater
 from shared.events import Envelope, now
+from shared.events import incident as ev
 from shared.events.models import outcome_of
 from shared.give_up import fail_incident
+from shared.nodes import Nodes
 from shared.policy import Policy
 from shared.projections.inventory import InventoryView
 from shared.projections.target_history import TargetHistory
@@ -68,10 +70,31 @@ def consumers(ctx: ServiceContext, inventory: InventoryView, policy: Policy, his
         await decide_and_append(ctx.store, env.incident_id, lambda s: on_deadline(s, policy, now()),  # type: ignore[arg-type]
                                 causation=env)
 
+    nodes = Nodes(ctx.nc, replicas=ctx.settings.stream_replicas)
+
+    async def on_approved(env: Envelope, delivery: Delivery) -> None:
+        """Watch an approved action until an executor of its target's node takes it (or it fails for a human)."""
+        state, _ = await load_incident(ctx.store, env.incident_id)  # type: ignore[arg-type]
+        target = inventory.get(state.container_name) if state is not None else None
+        if state is None or state.status != "APPROVED" or target is None or not target.node:
+            return
+        s = ctx.settings
+        live = bool(await nodes.live_agents(target.node))
+        deadline = env.time + timedelta(seconds=s.executor_wait_seconds)
+        events, again = executor_wait(state, target.node, live, deadline, now(), s.node_heartbeat_seconds * 3)
+        if events:
+            await decide_and_append(ctx.store, env.incident_id,  # type: ignore[arg-type]
+                                    lambda fresh: executor_wait(fresh, target.node, live, deadline, now(),
+                                                                s.node_heartbeat_seconds * 3)[0], causation=env)
+        if again is not None and not any(isinstance(e, ev.IncidentFailed) for e in events):
+            raise RetryLater(again, f"waiting for node {target.node}'s executor to take the action")
+
     s = ctx.settings
     return [
         ConsumerSpec.wired("council", on_analysis, on_give_up=fail_incident(ctx, "council"), ack_wait=s.ack_wait,
                            max_deliver=s.max_deliver),
         ConsumerSpec.wired("council-approval-timer", on_approval_requested, ack_wait=s.ack_wait,
+                           max_deliver=APPROVAL_TIMER_DELIVERIES),
+        ConsumerSpec.wired("council-executor-timer", on_approved, ack_wait=s.ack_wait,
                            max_deliver=APPROVAL_TIMER_DELIVERIES),
     ]

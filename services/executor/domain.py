@@ -41,11 +41,16 @@ def next_step(state: IncidentState | None, target: TargetConfig | None) -> Step:
     return Step("nothing")
 
 
-def claim(state: IncidentState, target: TargetConfig, node: str) -> list[Event]:
-    """The event whose successful append makes this executor the only one to act."""
+def claim(state: IncidentState, target: TargetConfig, node: str, agent: str) -> list[Event]:
+    """The event whose successful append makes this executor (`agent`, on `node`) the only one to act."""
     assert state.analysis is not None
-    return [ev.ActionStarted(action=state.analysis.action, target=target.name, node=node,
+    return [ev.ActionStarted(action=state.analysis.action, target=target.name, node=node, agent=agent,
                              replica_count=state.analysis.replica_count, situation=state.analysis.situation)]
+
+
+def placed_here(target: TargetConfig, node: str) -> bool:
+    """Whether this node's executors act on the target (one registered before placement has no node: any)."""
+    return not target.node or target.node == node
 
 
 def recovered_before_action(target: str, detail: str):  # type: ignore[no-untyped-def]

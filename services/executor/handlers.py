@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -34,6 +35,7 @@ class Executor:
     def __init__(self, ctx: ServiceContext, inventory: InventoryView) -> None:
         self.ctx = ctx
         self.inventory = inventory
+        self.node = ctx.settings.node_name
         self.actions = Actions(ctx.settings, inventory)
         self.leases = Leases(ctx.nc, ctx.settings.lease_ttl, replicas=ctx.settings.stream_replicas)
         self.budgets = Budgets(ctx.nc, replicas=ctx.settings.stream_replicas)
@@ -57,6 +59,8 @@ class Executor:
         store = self.ctx.store
         state, _ = await load_incident(store, iid)
         target = self.inventory.get(state.container_name) if state else None
+        if target is not None and not domain.placed_here(target, self.node):
+            return  # another node's target: that node's executors act on it (the council waits for them)
         step = domain.next_step(state, target)
         if step.kind == "nothing":
             return
@@ -79,7 +83,7 @@ class Executor:
                 if state.analysis.precheck and await self.healthy_now(iid, step.target, env):  # type: ignore[union-attr]
                     return
                 try:  # the claim: only the executor whose append lands acts
-                    await store.append(iid, domain.claim(state, step.target, self.ctx.actor),  # type: ignore[arg-type]
+                    await store.append(iid, domain.claim(state, step.target, self.node, self.ctx.actor),  # type: ignore[arg-type]
                                        expected_seq=seq, causation=env)
                 except ConcurrencyError:
                     continue
@@ -174,5 +178,10 @@ class Executor:
 def consumers(ctx: ServiceContext, inventory: InventoryView) -> list[ConsumerSpec]:
     """The executor's durable consumer (shared by every executor process)."""
     executor = Executor(ctx, inventory)
-    return [ConsumerSpec.wired("executor", executor.on_decision, on_give_up=fail_incident(ctx, "executor"),
-                               ack_wait=ctx.settings.executor_ack_wait, max_deliver=ctx.settings.max_deliver)]
+    s = ctx.settings
+    # a node's consumer, made by its first executor, starts where an action may still wait for the node (the council
+    # fails it after executor_wait_seconds), not at the beginning of history
+    start = datetime.now(UTC) - timedelta(seconds=s.executor_wait_seconds)
+    return [ConsumerSpec.wired("executor", executor.on_decision, node=executor.node,
+                               on_give_up=fail_incident(ctx, "executor"), ack_wait=s.executor_ack_wait,
+                               max_deliver=s.max_deliver, start_time=start.isoformat().replace("+00:00", "Z"))]

@@ -50,7 +50,11 @@ async def build(ctx: ServiceContext):
         if parts[1] == "probes":
             gateway.probes[parts[2]] = data
             return
-        kind = parts[1]
+        if parts[1] not in ("containers", "metrics") or len(parts) < 3:
+            return  # process exits (samples.exits.<target>) are the prober's
+        kind, node = parts[1], parts[2]
+        gateway.node_samples.setdefault(kind, {})[node] = data  # each node's agent samples its own targets
+        data = [item for _, items in sorted(gateway.node_samples[kind].items()) for item in items]
         gateway.samples[kind] = data
         if kind == "metrics":
             hub.broadcast(frame("metrics", None, data))

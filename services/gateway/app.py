@@ -61,7 +61,8 @@ class Gateway:
     hub: Hub
     runbook: RunbookView = field(default_factory=RunbookView)
     inventory: InventoryView = field(default_factory=InventoryView)
-    samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # every node's latest, by kind
+    node_samples: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)  # kind → node → latest
     probes: dict[str, dict[str, Any]] = field(default_factory=dict)
     system: SystemView = field(default_factory=SystemView)
     system_projector: Projector | None = None

@@ -8,9 +8,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from services.gateway import stats
+from shared.consumer import stage_durables
 from shared.events.incident import INCIDENTS_STREAM
 from shared.projections.projector import skipped_events
-from shared.wiring import DURABLES
 
 BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -93,7 +93,7 @@ def wants_prometheus(accept: str) -> bool:
 async def consumer_lag(gw: Any) -> dict[str, int]:
     """Pending messages per durable consumer of the pipeline."""
     out = {}
-    for durable in DURABLES:
+    for durable in await stage_durables(gw.store.js):
         try:
             out[durable] = (await gw.store.js.consumer_info(INCIDENTS_STREAM, durable)).num_pending
         except Exception:  # noqa: BLE001 - a consumer not created yet has no lag to report

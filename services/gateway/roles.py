@@ -65,6 +65,7 @@ ROUTE_ROLES: dict[tuple[str, str], Role] = {
     ("POST", "/api/system/supervisor/reset/{name}"): "admin",
     ("GET", "/api/system/supervisor/restart-history"): "viewer",
     ("GET", "/api/system/pipeline"): "viewer",
+    ("GET", "/api/system/nodes"): "viewer",
     ("GET", "/api/system/websocket/events"): "viewer",
     ("GET", "/api/system/health/websocket"): "viewer",
     ("GET", "/api/system/circuit-breakers"): "viewer",

@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,13 @@ from fastapi.responses import JSONResponse
 
 from services.gateway import stats
 from services.gateway.registry import registry
+from shared.consumer import stage_durables
 from shared.errors import NotFoundError, StoreUnavailableError, ValidationError
 from shared.events import iso, now
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.system import BreakerStateChanged
 from shared.jetstream import js_call
+from shared.nodes import UNPLACED, Nodes, summary
 from shared.projections.projector import skipped_events
 from shared.version import __version__
 from shared.wiring import DURABLES, SUPERVISOR_RPC
@@ -50,6 +53,20 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
         if not WORKER_NAME.match(name):
             raise ValidationError(f"invalid worker name {name!r}: must match {WORKER_NAME.pattern}")
         return name
+
+    @router.get("/nodes", summary="Nodes: their executors (node agents) with their last heartbeat, and their targets")
+    async def nodes() -> dict[str, Any]:
+        at = time.time()
+        listed = {n["node"]: n for n in summary(await Nodes(gw.store.nc, gw.settings.stream_replicas).beats(), at)}
+        placed: dict[str, list[str]] = {}
+        for target in gw.inventory.targets.values():
+            placed.setdefault(target.node or UNPLACED, []).append(target.name)
+        for node, names in placed.items():  # the inventory says where targets live, even with no agent there
+            listed.setdefault(node, {"node": node, "live": False, "agents": [], "last_beat_s": None})
+            listed[node]["targets"] = sorted(names)
+        out = [{**n, "targets": n.get("targets", []) if n["node"] in placed else []}
+               for _, n in sorted(listed.items())]
+        return {"nodes": out, "count": len(out), "timestamp": iso(now())}
 
     @router.get("/supervisor", summary="Supervisor status")
     async def supervisor_status() -> JSONResponse:
@@ -106,7 +123,7 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
     async def pipeline() -> dict[str, Any]:
         js = gw.store.nc.jetstream()
         stages = []
-        for durable in STAGES:
+        for durable in await stage_durables(js):
             try:
                 info = await js_call(js.consumer_info(INCIDENTS_STREAM, durable))
                 stages.append({"stage": durable, "pending": info.num_pending, "ack_pending": info.num_ack_pending,

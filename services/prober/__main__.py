@@ -28,7 +28,8 @@ async def build(ctx: ServiceContext):
     silences = Projector(ctx.nc, SILENCES_STREAM, "silences.>", prober.silences.apply, "prober-silences")
     await silences.start()
     await silences.catch_up()
-    await ctx.nc.subscribe("samples.metrics", cb=prober.on_metrics)
+    await ctx.nc.subscribe("samples.metrics.*", cb=prober.on_metrics)  # from each node's agent
+    await ctx.nc.subscribe("samples.exits.*", cb=prober.on_exit)  # from the node agents (services/executor)
     return [], [prober.run]
 
 

@@ -9,8 +9,8 @@ import time
 import aiohttp
 
 from services.prober.domain import ProbeResult
-from services.prober.processes import ProcessTable
 from shared.config import ProbeConfig, TargetConfig
+from shared.process_watch import ProcessTable
 
 
 async def check(target: TargetConfig, probe: ProbeConfig, client: aiohttp.ClientSession,  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""The prober: one loop per inventory target, exit watches for processes, incidents opened and closed."""
+"""The prober: one loop per inventory target, process exits as node agents report them, incidents opened and closed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import aiohttp
 
 from services.prober.checks import check
 from services.prober.domain import ProbeResult, TargetHealth, observe, probe_for, remediating, slot_offset
-from services.prober.processes import ProcessTable, wait_exit
 from services.prober.resources import ResourceState, observe_resources
 from shared import correlation
 from shared.aggregate import decide_and_append
@@ -23,6 +22,7 @@ from shared.events.incident import INCIDENTS_STREAM
 from shared.inspection import Docker
 from shared.jetstream import js_call
 from shared.log import get_logger
+from shared.process_watch import ProcessTable
 from shared.projections.incident import PRE_ACTION
 from shared.projections.incidents_view import IncidentsView
 from shared.projections.inventory import InventoryView
@@ -62,7 +62,7 @@ class Prober:
         self.silences = SilenceView()  # fed by the wiring (silences.>): a silenced target's alerts start nothing
 
     async def on_metrics(self, msg) -> None:  # type: ignore[no-untyped-def]
-        """Resource alerts from the executor's metrics samples (samples.metrics)."""
+        """Resource alerts from the executor's metrics samples (samples.metrics.<node>)."""
         now = time.monotonic()
         for sample in json.loads(msg.data):
             target = self.inventory.get(sample.get("name"))
@@ -102,8 +102,6 @@ class Prober:
                 if name not in self.loops:
                     self.health[name] = TargetHealth(name)
                     self.loops[name] = [asyncio.create_task(self.probe_loop(target))]
-                    if target.kind == "process":
-                        self.loops[name].append(asyncio.create_task(self.exit_watch(target)))
             for name in [n for n in self.loops if n not in self.inventory.targets]:
                 for task in self.loops.pop(name):
                     task.cancel()
@@ -132,19 +130,21 @@ class Prober:
                 delay = 0
             await asyncio.sleep(delay)
 
-    async def exit_watch(self, target: TargetConfig) -> None:
-        """Notice a process target's exit the moment it happens, not at the next probe."""
-        probe = probe_for(target)
-        while True:
-            pids = await self.processes.pids(target)
-            if not pids:
-                await asyncio.sleep(probe.interval)
-                continue
-            if not await wait_exit(pids[0]):
-                await asyncio.sleep(self.processes.max_age)  # a scan older than that exit: look again
-                continue
-            result = ProbeResult(False, f"process {pids[0]} exited", 0.0, time.monotonic())
-            await self.on_result(target, result, certain=True)
+    async def on_exit(self, msg) -> None:  # type: ignore[no-untyped-def]
+        """A process target's exit, reported the moment it happens by its node's agent (samples.exits.<target>),
+        not at the next probe: the process lives on that node, where only its agent can watch it."""
+        try:
+            body = json.loads(msg.data)
+            target = self.inventory.get(str(body["target"]))
+            pid, node = int(body["pid"]), str(body.get("node", ""))
+        except (ValueError, KeyError, TypeError):
+            log.warning("unreadable exit report ignored", extra={"subject": msg.subject})
+            return
+        if target is None or target.kind != "process" or (target.node and node and target.node != node):
+            return  # not a process target of the reporting node
+        where = f" on node {node}" if node else ""
+        await self.on_result(target, ProbeResult(False, f"process {pid} exited{where}", 0.0, time.monotonic()),
+                             certain=True)
 
     async def on_result(self, target: TargetConfig, result: ProbeResult, certain: bool = False,
                         late: float = 0.0) -> None:

@@ -99,14 +99,22 @@ class ApprovalExpired(IncidentEvent, frozen=True, kw_only=True, tag="incident.ap
     reason: str = "approval window elapsed"
 
 
+class ExecutorAwaited(IncidentEvent, frozen=True, kw_only=True, tag="incident.executor_awaited.v1"):
+    """The approved action's target lives on a node with no live executor: the action waits for one (docs/fleet.md)."""
+
+    node: str
+    until: datetime  # the incident fails at this time unless an executor of the node takes the action
+
+
 class ActionStarted(IncidentEvent, frozen=True, kw_only=True, tag="incident.action_started.v1"):
     """An executor claimed the decided action; whoever appends this first is the only one to run it."""
 
     action: str
     target: str
-    node: str = ""
+    node: str = ""  # the node whose executor acts (before placement: the acting executor's actor name)
     replica_count: int = 0
     situation: str = ""  # what the diagnosis said it fixes (the ladder compares it with the next failure)
+    agent: str = ""  # the executor process that claimed it (its actor name)
 
 
 class ActionCompleted(IncidentEvent, frozen=True, kw_only=True, tag="incident.action_completed.v1"):
@@ -236,9 +244,9 @@ class NotificationFailed(IncidentEvent, frozen=True, kw_only=True, tag="incident
 
 INCIDENT_EVENTS: tuple[type[IncidentEvent], ...] = (
     IncidentReceived, RetrievalCompleted, AnalysisStarted, AnalysisCompleted, VoteCast, CouncilDecided,
-    ApprovalRequested, ApprovalGranted, ApprovalRejected, ApprovalExpired, ActionStarted, ActionCompleted,
-    ActionFailed, ScaleCompleted, VerificationStarted, HealthChecked, IncidentResolved, IncidentRecovered,
-    IncidentFailed,
+    ApprovalRequested, ApprovalGranted, ApprovalRejected, ApprovalExpired, ExecutorAwaited, ActionStarted,
+    ActionCompleted, ActionFailed, ScaleCompleted, VerificationStarted, HealthChecked, IncidentResolved,
+    IncidentRecovered, IncidentFailed,
     NotificationDrafted, NotificationEdited, NotificationApproved, NotificationRejected, NotificationSending,
     NotificationSent, NotificationFailed,
 )

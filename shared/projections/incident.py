@@ -67,6 +67,7 @@ class IncidentState(msgspec.Struct, frozen=True, gc=False):
     approved_by: str | None = None
     action: str | None = None
     action_node: str | None = None
+    awaiting_node: str | None = None  # the node whose executor the approved action waits for (ExecutorAwaited)
     action_done: bool = False
     health_checks: int = 0
     resolved_at: datetime | None = None
@@ -238,22 +239,37 @@ def _approval_closed(state, env, p, seq):
     return _next(s, env, seq, _entry(env, "REJECTED", msg), status="REJECTED")
 
 
+def _executor_awaited(state, env, p: ev.ExecutorAwaited, seq):
+    s = _require(state, p, {"APPROVED"})
+    entry = _entry(env, "WAITING_FOR_EXECUTOR",
+                   f"Waiting for an executor on node {p.node}: none is live. The action runs when one appears; "
+                   f"the incident fails at {p.until:%H:%M:%S} UTC otherwise.")
+    return _next(s, env, seq, entry, awaiting_node=p.node)
+
+
+def _on(s: IncidentState) -> str:
+    """Where the action ran, for its timeline lines."""
+    return f" (node {s.action_node})" if s.action_node else ""
+
+
 def _action_started(state, env, p: ev.ActionStarted, seq):
     s = _require(state, p, {"APPROVED"})
     status = "SCALING" if p.action in SCALE_ACTIONS else "EXECUTING"
-    return _next(s, env, seq, _entry(env, status, f"Executing: {p.action}"), status=status, action=p.action,
-                 action_node=p.node)
+    where = f" on node {p.node}" if p.node else ""
+    by = f" ({p.agent})" if p.agent and p.agent != p.node else ""
+    return _next(s, env, seq, _entry(env, status, f"Executing: {p.action}{where}{by}"), status=status,
+                 action=p.action, action_node=p.node)
 
 
 def _action_completed(state, env, p: ev.ActionCompleted, seq):
     s = _require(state, p, {"EXECUTING", "SCALING"})
     status = _ACTION_DONE_STATUS.get(p.action, "EXECUTED")
-    return _next(s, env, seq, _entry(env, status, p.detail or f"{p.action} done"), action_done=True)
+    return _next(s, env, seq, _entry(env, status, f"{p.detail or f'{p.action} done'}{_on(s)}"), action_done=True)
 
 
 def _action_failed(state, env, p: ev.ActionFailed, seq):
     s = _require(state, p, {"EXECUTING", "SCALING", "VERIFYING"})
-    return _next(s, env, seq, _entry(env, "ACTION_FAILED", f"{p.action} on {p.target} failed: {p.error}"))
+    return _next(s, env, seq, _entry(env, "ACTION_FAILED", f"{p.action} on {p.target} failed{_on(s)}: {p.error}"))
 
 
 def _scaled(state, env, p: ev.ScaleCompleted, seq):
@@ -343,6 +359,7 @@ _HANDLERS: dict[type, Callable[..., IncidentState]] = {
     ev.AnalysisCompleted: _analysis_completed, ev.VoteCast: _vote, ev.CouncilDecided: _decided,
     ev.ApprovalRequested: _approval_requested, ev.ApprovalGranted: _approval_granted,
     ev.ApprovalRejected: _approval_closed, ev.ApprovalExpired: _approval_closed,
+    ev.ExecutorAwaited: _executor_awaited,
     ev.ActionStarted: _action_started, ev.ActionCompleted: _action_completed, ev.ActionFailed: _action_failed,
     ev.ScaleCompleted: _scaled, ev.VerificationStarted: _verification, ev.HealthChecked: _health,
     ev.IncidentResolved: _resolved, ev.IncidentRecovered: _recovered, ev.IncidentFailed: _failed,

@@ -383,7 +383,7 @@ async function refreshTopology() {
   });
   const children = [];
   for (const edge of graph.edges || []) {
-    const a = pos.get(edge.source), b = pos.get(edge.target);
+    const a = pos.get(edge.from ?? edge.source), b = pos.get(edge.to ?? edge.target);  // the contract says from/to
     if (!a || !b) continue;
     const line = document.createElementNS(ns, "line");
     Object.entries({ x1: a.x, y1: a.y, x2: b.x, y2: b.y, stroke: "#263241" }).forEach(([k, v]) => line.setAttribute(k, v));

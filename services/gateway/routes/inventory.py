@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from services.gateway import prometheus
 from services.gateway.prometheus import consumer_lag
 from services.gateway.topology import build_topology, seed_container
+from shared.nodes import Nodes
 
 if TYPE_CHECKING:
     from services.gateway.app import Gateway
@@ -44,6 +45,7 @@ def build_router(gw: Gateway) -> APIRouter:
 
     @router.get("/topology", summary="Service topology: agent, apps, replicas, load balancers")
     async def topology() -> dict[str, Any]:
-        return build_topology(gw.samples.get("containers", []), gw.inventory)
+        beats = await Nodes(gw.store.nc, gw.settings.stream_replicas).live_agents_by_node()
+        return build_topology(gw.samples.get("containers", []), gw.inventory, beats)
 
     return router

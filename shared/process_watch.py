@@ -48,7 +48,7 @@ async def wait_exit(pid: int) -> bool:
         return False
     loop = asyncio.get_running_loop()
     exited: asyncio.Future[None] = loop.create_future()
-    loop.add_reader(fd, lambda: exited.done() or exited.set_result(None))
+    loop.add_reader(fd, lambda: None if exited.done() else exited.set_result(None))
     try:
         await exited
         return True

@@ -20,11 +20,17 @@ async def load_inventory(store: EventStore) -> InventoryView:
     return view
 
 
-async def register_targets(store: EventStore, targets: Iterable[TargetConfig]) -> int:
-    """Append TargetRegistered for every new or changed target; returns how many were appended."""
+def placed(target: TargetConfig, node: str) -> TargetConfig:
+    """The target with its node filled in: a target that names none lives on the node that registers it."""
+    return target if target.node else msgspec.structs.replace(target, node=node)
+
+
+async def register_targets(store: EventStore, targets: Iterable[TargetConfig], node: str) -> int:
+    """Append TargetRegistered for every new or changed target (placed on `node` unless it names its own);
+    returns how many were appended."""
     current = await load_inventory(store)
     appended = 0
-    for target in targets:
+    for target in (placed(t, node) for t in targets):
         known = current.targets.get(target.name)
         if known is not None and msgspec.to_builtins(known) == msgspec.to_builtins(target):
             continue
