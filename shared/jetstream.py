@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,6 +45,11 @@ ERR_STREAM_NOT_FOUND = 10059
 SAMPLES_STREAM = "SAMPLES"
 DUPLICATE_WINDOW = 120.0
 DAY = 86400.0
+# The oldest nats-server the event store works with: 2.11 brought Nats-Expected-Last-Subject-Sequence-Subject (one
+# incident's optimistic concurrency over incidents.<id>.>) and batched direct gets (EventStore.load).
+# docker-compose.yml's NATS image must be at least this (tests/test_compose.py); connect() refuses an older server.
+NATS_SERVER_FLOOR = (2, 11, 0)
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
 
 _TRANSIENT = (
     nats.errors.TimeoutError,
@@ -138,7 +144,36 @@ async def connect(url: str, name: str, *, connect_timeout: float = 5.0, credenti
         raise ConfigError(f"NATS at {url} refused {who} (Authorization Violation); pass the credentials file "
                           "of a NATS user (--credentials, AEGIS_NATS_CREDENTIALS, or the data dir's "
                           "nats/<role>.creds)", url=url)
-    return connecting.result()
+    nc = connecting.result()
+    try:
+        require_server_version(server_version(nc), url)
+    except ConfigError:
+        await nc.close()
+        raise
+    return nc
+
+
+def server_version(nc: NATS) -> str:
+    """The version the connected nats-server announced, e.g. "2.11.4" ("" when it is not a semantic version)."""
+    announced = nc.connected_server_version
+    try:
+        return f"{announced.major}.{announced.minor}.{announced.patch}" + (f"-{announced.dev}" if announced.dev else "")
+    except ValueError:
+        return ""
+
+
+def require_server_version(version: str, url: str = "") -> None:
+    """Refuse a nats-server older than NATS_SERVER_FLOOR (or one whose version cannot be read): ConfigError naming
+    both versions. `connect` runs it on every connection it opens, so every service, `aegis up` and `aegis setup`
+    stop at start-up with this reason instead of failing later on a header the server ignores."""
+    floor = ".".join(map(str, NATS_SERVER_FLOOR))
+    found = _VERSION.match(version or "")
+    if found and tuple(int(g) for g in found.groups()) >= NATS_SERVER_FLOOR:
+        return
+    where = f" at {url}" if url else ""
+    raise ConfigError(f"nats-server{where} is version {version or 'unknown'}; AegisOps needs nats-server {floor} or "
+                      f"newer (Nats-Expected-Last-Subject-Sequence-Subject, batched direct get): upgrade the server",
+                      server_version=version, floor=floor)
 
 
 # The audit trail's cap: the oldest records go first (refused anonymous calls are aggregated, so a flood costs one
