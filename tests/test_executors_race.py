@@ -26,18 +26,18 @@ from tests.support.builders import DELIVERY, analysis, council_approved, receive
 pytestmark = pytest.mark.integration
 
 
-def calculator(boot_delay: float = 0.0) -> TargetConfig:
+def calculator(boot_delay: float = 0.0, node: str = "") -> TargetConfig:
     port = free_port()
-    return TargetConfig(name=f"calc-{port}", port=port, health_url=f"http://127.0.0.1:{port}/health",
+    return TargetConfig(name=f"calc-{port}", port=port, health_url=f"http://127.0.0.1:{port}/health", node=node,
                         command=[sys.executable, "-m", "aegis.demo.calculator", "addition", "--port", "{port}",
                                  "--boot-delay", str(boot_delay)])
 
 
-def executor(nc, tmp_path, targets, node, **settings):
+def executor(nc, tmp_path, targets, actor, **settings):
     inventory = InventoryView()
     inventory.targets.update({t.name: t for t in targets})
     s = load_settings(environ={}, data_dir=str(tmp_path), **({"lease_ttl": 10.0, "health_check_wait": 0.5} | settings))
-    return Executor(ServiceContext(name="executor", settings=s, nc=nc, store=EventStore(nc, f"executor@{node}")),
+    return Executor(ServiceContext(name="executor", settings=s, nc=nc, store=EventStore(nc, f"executor@{actor}")),
                     inventory)
 
 
@@ -47,14 +47,15 @@ async def decided(store, incident_id, target):
     return (await store.load(incident_id))[-1].envelope
 
 
-async def test_three_executors_racing_on_50_actions_run_each_once(nc, store, tmp_path):
-    targets = [calculator() for _ in range(5)]
+async def test_three_executors_of_one_node_racing_on_50_actions_run_each_once(nc, store, tmp_path):
+    targets = [calculator(node="one") for _ in range(5)]
     for t in targets:
         start_detached(t)
     try:
         decisions = [await decided(store, f"race-{i}", targets[i % 5]) for i in range(50)]
-        executors = [executor(nc, tmp_path, targets, node) for node in ("a", "b", "c")]
-        await asyncio.gather(*(ex.on_decision(d, DELIVERY) for d in decisions for ex in executors))
+        executors = [executor(nc, tmp_path, targets, f"one-{x}", node="one", instance=x) for x in "abc"]
+        outsider = executor(nc, tmp_path, targets, "two", node="two")  # sees every decision, owns none of them
+        await asyncio.gather(*(ex.on_decision(d, DELIVERY) for d in decisions for ex in [*executors, outsider]))
         per_target: dict[str, int] = {}
         for i in range(50):
             state, _ = await load_incident(store, f"race-{i}")
@@ -65,7 +66,7 @@ async def test_three_executors_racing_on_50_actions_run_each_once(nc, store, tmp
         assert sorted(per_target.values()) == [10] * 5
         actors = {s.envelope.actor for i in range(50) for s in await store.load(f"race-{i}")
                   if s.envelope.type == "incident.action_started.v1"}
-        assert len(actors) >= 2  # the work really was split
+        assert len(actors) >= 2 and "executor@two" not in actors  # split within node one, never taken by two
     finally:
         for t in targets:
             stop_pids(pids_listening_on(t.port), 1)
