@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from aegis import bench_cli, eval_cli, history_cli, read_cli, silence_cli
+from aegis import bench_cli, eval_cli, history_cli, read_cli, report_cli, silence_cli
 from aegis.client import add_gateway_args, add_nats_args, auth_headers, call, nats_settings
 from aegis.output import console, emit_json, table
 from aegis.replay import checked_id
@@ -209,7 +209,8 @@ def _setup(args: argparse.Namespace) -> int:
 COMMANDS = {
     "up": _up, "setup": _setup, "executor": _executor, "runbook": _runbook, "approve": _decide, "reject": _decide,
     "notify": _notify, "chaos": _chaos, "status": read_cli.status, "incidents": read_cli.incidents,
-    "show": read_cli.show, "replay": history_cli.replay_command, "whatif": history_cli.whatif_command,
+    "show": read_cli.show, "postmortem": report_cli.postmortem, "report": report_cli.report,
+    "replay": history_cli.replay_command, "whatif": history_cli.whatif_command,
     "eval": eval_cli.eval_command, "silence": silence_cli.silence_command,
 }
 
@@ -226,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     _chaos_parser(sub)
     _notify_parser(sub)
     read_cli.add_parsers(sub)
+    report_cli.add_parsers(sub)
     history_cli.add_parsers(sub)
     bench_cli.add_parser(sub)
     eval_cli.add_parser(sub)

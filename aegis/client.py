@@ -56,15 +56,21 @@ def auth_headers(args: argparse.Namespace) -> dict[str, str]:
 def call(args: argparse.Namespace, method: str, path: str, ok: tuple[int, ...] = (200,), **kwargs: Any) -> Any:
     """One gateway call for a CLI command: its JSON body, StoreUnavailableError when the gateway cannot be
     reached, RemoteError (status and reason) when it refuses."""
+    return respond(args, method, path, ok, **kwargs).json()
+
+
+def respond(args: argparse.Namespace, method: str, path: str, ok: tuple[int, ...] = (200,),
+            timeout: float = 30, **kwargs: Any) -> httpx.Response:
+    """One gateway call's response (for a body that is not JSON, e.g. a Markdown report); errors as `call`."""
     url = gateway_url(args)
     try:
-        response = httpx.request(method, url + path, headers=auth_headers(args), timeout=30, **kwargs)
+        response = httpx.request(method, url + path, headers=auth_headers(args), timeout=timeout, **kwargs)
     except httpx.HTTPError as exc:
         raise StoreUnavailableError(f"cannot reach the gateway at {url}: {exc}") from None
     if response.status_code not in ok:
         raise RemoteError(f"{method} {path} refused ({response.status_code}): {detail(response)}",
                           response.status_code)
-    return response.json()
+    return response
 
 
 def detail(response: httpx.Response) -> str:

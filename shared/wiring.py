@@ -52,7 +52,8 @@ SUBJECTS: tuple[Subject, ...] = (
     Subject(RAG_QUERY, "request/reply", "gateway (/rag/test)", "analyst", "a retrieval query and its precedents"),
     Subject(INDEX_STATUS, "request/reply", "aegis runbook import", "analyst",
             "how far the retrieval index has read the RUNBOOK stream"),
-    Subject(DRAFT_REQUEST, "request/reply", "notifier", "analyst", "an LLM-written notification draft"),
+    Subject(DRAFT_REQUEST, "request/reply", "notifier, gateway (postmortem ?polish=true)", "analyst",
+            "an LLM-written notification draft, or a post-incident report's narrative"),
     Subject(f"{SUPERVISOR_RPC}.<verb>", "request/reply", "gateway (/api/system/supervisor)", "aegis up (supervisor)",
             f"worker control: {', '.join(SUPERVISOR_VERBS)}"),
 )
@@ -164,7 +165,7 @@ APPENDS: dict[str, tuple[type[Event], ...]] = {
 # Plain subjects and JetStream-but-not-event subjects each service publishes to or asks on (SUBJECTS says why), and
 # the request subjects only one service may answer (nobody else may subscribe there and take its requests).
 SENDS: dict[str, tuple[str, ...]] = {
-    "gateway": (RAG_QUERY, f"{SUPERVISOR_RPC}.*"),
+    "gateway": (RAG_QUERY, DRAFT_REQUEST, f"{SUPERVISOR_RPC}.*"),
     "analyst": (f"{LIVE_AI_PREFIX}.*",),
     "notifier": (DRAFT_REQUEST,),
     "executor": ("samples.containers.*", "samples.metrics.*", "samples.exits.*"),

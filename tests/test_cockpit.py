@@ -119,6 +119,24 @@ def test_a_chaos_run_appears_live_with_metrics_topology_and_workers(browser, pla
     page.wait_for_selector("#topology g[data-node]")
     page.wait_for_selector("#workers tr[data-worker=gateway]")
     assert page.inner_text("#who").endswith("admin")
+    page.wait_for_selector("#topology line", state="attached")  # edges are drawn (the contract's from/to)
+    # the judgment chart counts the run (refreshed every 30 s, or on a reload)
+    page.reload()
+    page.wait_for_selector(LIVE, timeout=20_000)
+    page.wait_for_selector("#judgment-chart rect[data-kind]", timeout=20_000)
+    assert "decided" in page.inner_text("#judgment-summary")
+    # the post-incident report of one of them, shown and downloadable
+    chosen = page.evaluate("() => [...document.querySelectorAll('.incident')].find(r => r.dataset.id.startsWith("
+                           "'chaos-')).dataset.id")
+    page.click(f".incident[data-id='{chosen}']")
+    page.wait_for_selector("#report-button:not([hidden])")
+    page.click("#report-button")
+    page.wait_for_selector(f"#report:has-text('# Post-incident report: {chosen}')")
+    with page.expect_download() as download:
+        page.click("#report-download")
+    saved = download.value
+    assert saved.suggested_filename == f"postmortem-{chosen}.md"
+    assert Path(saved.path()).read_text() == platform.get(f"/incidents/{chosen}/postmortem").text
     shot(page, "chaos")
     page.close()
 

@@ -23,7 +23,7 @@ from services.gateway.evaluations_api import build_evaluations_router, start_eva
 from services.gateway.feed import Hub
 from services.gateway.frames import correlation_frames
 from services.gateway.limits import BodyLimit
-from services.gateway.routes import health, incidents, inventory, knowledge, notifications, scale
+from services.gateway.routes import health, incidents, inventory, knowledge, notifications, reports, scale
 from services.gateway.schemas import AlertmanagerPayload, IncidentPayload
 from services.gateway.silences_api import build_silences_router
 from services.gateway.system_api import build_router as build_system_router
@@ -251,7 +251,7 @@ def create_app(gw: Gateway) -> FastAPI:
     app = FastAPI(title="AegisOps Core API", version=__version__, docs_url=None, redoc_url=None,  # api_docs/: no CDN
                   description="Incident intake, status and live feed of the AegisOps remediation pipeline.")
     errors.install(app)
-    for module in (incidents, scale, inventory, notifications, knowledge, health):
+    for module in (incidents, scale, inventory, notifications, knowledge, health, reports):
         app.include_router(module.build_router(gw))
     app.add_api_websocket_route("/ws", gw.hub.serve)  # the live feed (frames.py), on the app itself
     app.include_router(build_system_router(gw))

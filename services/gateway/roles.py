@@ -66,6 +66,8 @@ ROUTE_ROLES: dict[tuple[str, str], Role] = {
     ("GET", "/api/system/supervisor/restart-history"): "viewer",
     ("GET", "/api/system/pipeline"): "viewer",
     ("GET", "/api/system/nodes"): "viewer",
+    ("GET", "/incidents/{incident_id}/postmortem"): "viewer",
+    ("GET", "/reports/judgment"): "viewer",
     ("GET", "/api/system/websocket/events"): "viewer",
     ("GET", "/api/system/health/websocket"): "viewer",
     ("GET", "/api/system/circuit-breakers"): "viewer",

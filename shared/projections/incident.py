@@ -65,6 +65,7 @@ class IncidentState(msgspec.Struct, frozen=True, gc=False):
     approval_expires_at: datetime | None = None
     approval_role: str | None = None
     approved_by: str | None = None
+    rejected_by: str | None = None  # the human who said no to the action put to them (overruled the council)
     action: str | None = None
     action_node: str | None = None
     awaiting_node: str | None = None  # the node whose executor the approved action waits for (ExecutorAwaited)
@@ -234,9 +235,8 @@ def _approval_closed(state, env, p, seq):
     s = _require(state, p, {"AWAITING_APPROVAL"})
     if isinstance(p, ev.ApprovalRejected):
         msg = f"Rejected by {p.by}." + (f" {p.reason}" if p.reason else "")
-    else:
-        msg = f"Approval expired: {p.reason}"
-    return _next(s, env, seq, _entry(env, "REJECTED", msg), status="REJECTED")
+        return _next(s, env, seq, _entry(env, "REJECTED", msg, p.by), status="REJECTED", rejected_by=p.by)
+    return _next(s, env, seq, _entry(env, "REJECTED", f"Approval expired: {p.reason}"), status="REJECTED")
 
 
 def _executor_awaited(state, env, p: ev.ExecutorAwaited, seq):

@@ -120,7 +120,7 @@ async function snapshot() {
       }
     }
     renderApprovals();
-    await Promise.allSettled([refreshDrafts(), refreshTopology(), refreshSystem(), refreshSilences(),
+    await Promise.allSettled([refreshDrafts(), refreshTopology(), refreshSystem(), refreshSilences(), refreshJudgment(),
       api("/metrics").then((samples) => state.metrics.size || onMetrics(samples || []))]);
     if (state.selected) await selectIncident(state.selected);
   })();
@@ -200,7 +200,9 @@ async function selectIncident(id) {
 function renderDetail() {
   const incident = state.incidents.get(state.selected);
   if (!incident) return;
+  if ($("detail-title").textContent !== incident.incident_id) hideReport();
   $("detail-title").textContent = incident.incident_id;
+  $("report-button").hidden = false;
   const joined = incident.correlated?.count
     ? ` · ${incident.correlated.count} more alert(s) joined (` +
       Object.entries(incident.correlated.sources || {}).map(([s, n]) => `${n} ${s}`).join(", ") + ")"
@@ -228,6 +230,70 @@ function renderDetail() {
     el("time", { text: (entry.ts || "").slice(11, 19) }),
     el("span", { class: `status status-${entry.status}`, text: entry.status }),
     el("span", { text: entry.message }))));
+}
+
+// ---- reports: the post-incident report of the selected incident, the judgment chart ----------
+function hideReport() {
+  $("report").hidden = true;
+  $("report-download").hidden = true;
+  const old = $("report-download").getAttribute("href");
+  if (old) URL.revokeObjectURL(old);
+  $("report-download").removeAttribute("href");
+}
+
+async function showReport() {
+  const id = state.selected;
+  if (!id) return;
+  const response = await fetch(`/incidents/${encodeURIComponent(id)}/postmortem`, { headers: { "X-API-Key": state.key } });
+  if (!response.ok) {
+    toast(`report: ${(await response.json().catch(() => ({}))).detail || `HTTP ${response.status}`}`);
+    return;
+  }
+  const text = await response.text();
+  hideReport();
+  $("report").textContent = text;
+  $("report").hidden = false;
+  const link = $("report-download");
+  link.href = URL.createObjectURL(new Blob([text], { type: "text/markdown" }));
+  link.download = `postmortem-${id}.md`;
+  link.hidden = false;
+}
+
+async function refreshJudgment() {
+  const body = await api("/reports/judgment?since=30d");
+  const rows = Object.entries(body.by_situation || {});
+  const svg = $("judgment-chart");
+  const ns = "http://www.w3.org/2000/svg";
+  const most = Math.max(1, ...rows.map(([, r]) => r.decisions));
+  const height = Math.min(22, 150 / Math.max(1, rows.length));
+  const bars = [];
+  rows.forEach(([name, r], i) => {
+    const y = 4 + i * height;
+    const parts = [["resolved", r.resolved_verified, "#3fb950"], ["human", r.needed_human, "#d29922"],
+      ["other", Math.max(0, r.decisions - r.resolved_verified - r.needed_human), "#6e7681"]];
+    let x = 130;
+    for (const [kind, count, colour] of parts) {
+      const width = (count / most) * 270;
+      if (width <= 0) continue;
+      const rect = document.createElementNS(ns, "rect");
+      Object.entries({ x, y, width, height: height - 4, fill: colour, "data-situation": name, "data-kind": kind })
+        .forEach(([k, v]) => rect.setAttribute(k, v));
+      const title = document.createElementNS(ns, "title");
+      title.textContent = `${name}: ${count} ${kind}`;
+      rect.append(title);
+      bars.push(rect);
+      x += width;
+    }
+    const label = document.createElementNS(ns, "text");
+    label.setAttribute("x", 0);
+    label.setAttribute("y", y + height - 8);
+    label.textContent = `${name} (${r.decisions})`;
+    bars.push(label);
+  });
+  svg.replaceChildren(...bars);
+  const t = body.time || {};
+  $("judgment-summary").textContent = `${body.incidents} decided · resolved without a human ${t.resolved_without_a_human ?? 0}` +
+    ` · overruled ${(body.overruled || []).length} · fixes that did not hold ${(body.fix_did_not_hold || []).length}`;
 }
 
 // ---- approvals and drafts --------------------------------------------------------------------
@@ -534,9 +600,11 @@ function start() {
     signIn($("api-key").value.trim());
   });
   $("sign-out").addEventListener("click", () => signOut());
+  $("report-button").addEventListener("click", () => showReport().catch((error) => toast(error.message)));
   $("filter").addEventListener("input", applyFilter);
   setInterval(() => state.me && refreshSystem().catch(() => {}), 5000);
   setInterval(() => state.me && refreshSilences().catch(() => {}), 10000);
+  setInterval(() => state.me && refreshJudgment().catch(() => {}), 30000);
   setInterval(() => state.ws?.readyState === WebSocket.OPEN && state.ws.send("ping"), 30000);
   if (state.key) signIn(state.key).then((ok) => ok || signOut("Sign in again."));
   else $("sign-in").hidden = false;
