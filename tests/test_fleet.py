@@ -106,6 +106,8 @@ def test_the_control_plane_runs_no_executor_and_lists_both_nodes_with_their_targ
     nodes = _nodes(platform)
     assert nodes["alpha"]["targets"] == [alpha.name] and nodes["beta"]["targets"] == [beta.name], dump(nodes)
     assert [a["agent"] for a in nodes["alpha"]["agents"]] == ["executor@alpha"]
+    # remediation is available through the node agents though no executor is supervised here
+    assert "remediation" in platform.get("/api/system/health/full").json()["degradation"]["available_features"]
 
 
 def test_a_target_is_fixed_by_its_own_nodes_executor_and_the_timeline_names_the_node(fleet):

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from services.gateway import stats
 from services.gateway.registry import registry
 from shared.consumer import stage_durables
-from shared.errors import NotFoundError, StoreUnavailableError, ValidationError
+from shared.errors import AegisError, NotFoundError, StoreUnavailableError, ValidationError
 from shared.events import iso, now
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.system import BreakerStateChanged
@@ -102,7 +102,15 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
         except Exception:  # noqa: BLE001 - no supervisor: we cannot tell
             return None
 
-    def degradation(status: dict[str, str] | None) -> dict[str, Any]:
+    async def agents_live() -> bool:
+        """Whether any node agent (`aegis executor --node`, docs/fleet.md) beats: remediation works without a
+        supervised executor here (`aegis up --executors 0`)."""
+        try:
+            return any((await Nodes(gw.store.nc, gw.settings.stream_replicas).live_agents_by_node()).values())
+        except AegisError:
+            return False
+
+    def degradation(status: dict[str, str] | None, node_agents: bool = False) -> dict[str, Any]:
         open_breakers = [b for b in gw.system.breakers.values() if b["state"] != "closed"]
         if status is None:
             mode = "offline"
@@ -110,7 +118,8 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
             down = {n.split("_")[0] for n, s in status.items() if s != "running"}
             mode = "minimal" if down & CRITICAL else "degraded" if down or open_breakers else "normal"
         running = {n.split("_")[0] for n, s in (status or {}).items() if s == "running"}
-        features = [f for f, service in FEATURES.items() if service in running]
+        features = [f for f, service in FEATURES.items() if service in running
+                    or (service == "executor" and node_agents)]
         if gw.settings.llm_model and "analysis" in features and not open_breakers:
             features.append("llm_analysis")
         services = [{"name": n, "status": "healthy" if s == "running" else "unhealthy", "last_check": iso(now()),
@@ -135,8 +144,8 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
         for state in gw.view.incidents.values():
             if not state.terminal:
                 in_flight[state.status] = in_flight.get(state.status, 0) + 1
-        return {"stages": stages, "incidents_in_flight": in_flight, "degradation": degradation(await workers()),
-                "timestamp": iso(now())}
+        degraded = degradation(await workers(), await agents_live())
+        return {"stages": stages, "incidents_in_flight": in_flight, "degradation": degraded, "timestamp": iso(now())}
 
     @router.get("/websocket/events", summary="Every WebSocket frame type with its JSON Schema")
     async def websocket_events() -> dict[str, Any]:
@@ -190,7 +199,7 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
     async def health_full() -> JSONResponse:
         status = await workers()
         nats_ok = gw.store.nc.is_connected
-        degr = degradation(status)
+        degr = degradation(status, await agents_live())
         critical_down = degr["mode"] in ("minimal", "offline") or not nats_ok
         overall = "unhealthy" if critical_down else ("degraded" if degr["is_degraded"] else "healthy")
         body = {"status": overall, "ready": not critical_down,
