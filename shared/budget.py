@@ -13,7 +13,7 @@ from nats.aio.client import Client as NATS
 from nats.js.kv import KeyValue
 
 from shared.errors import StoreUnavailableError
-from shared.jetstream import js_call
+from shared.jetstream import open_bucket
 
 BUCKET = "AEGIS_BUDGETS"
 ATTEMPTS = 50  # CAS rounds before giving up (each loser re-reads the winner's write)
@@ -49,10 +49,7 @@ class Budgets:
     async def kv(self) -> KeyValue:
         """The bucket (created on first use)."""
         if self._kv is None:
-            try:
-                self._kv = await js_call(self.js.key_value(BUCKET))
-            except Exception:  # noqa: BLE001 - not there yet
-                self._kv = await js_call(self.js.create_key_value(bucket=BUCKET, history=1, replicas=self.replicas))
+            self._kv = await open_bucket(self.js, BUCKET, replicas=self.replicas)
         return self._kv
 
     async def _change(self, key: str, change: Callable[[list[Any]], list[Any]]) -> list[Any]:

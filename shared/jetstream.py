@@ -15,6 +15,7 @@ import nats.js.errors
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.kv import KeyValue
 
 from shared.errors import (
     ConcurrencyError,
@@ -83,6 +84,14 @@ def translate(exc: BaseException) -> BaseException:
     if isinstance(exc, nats.errors.Error):
         return StoreUnavailableError(f"nats error: {type(exc).__name__} {exc}")
     return exc
+
+
+async def open_bucket(js: JetStreamContext, name: str, *, replicas: int, ttl: float = 0.0) -> KeyValue:
+    """A KV bucket, created on first use (`ttl` 0: entries never age out)."""
+    try:
+        return await js_call(js.key_value(name))
+    except Exception:  # noqa: BLE001 - not there yet
+        return await js_call(js.create_key_value(bucket=name, ttl=ttl or None, history=1, replicas=replicas))
 
 
 async def js_call(awaitable: Awaitable[T]) -> T:

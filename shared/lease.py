@@ -11,7 +11,7 @@ from nats.aio.client import Client as NATS
 from nats.js.kv import KeyValue
 
 from shared.errors import TransientError
-from shared.jetstream import js_call
+from shared.jetstream import js_call, open_bucket
 from shared.log import get_logger
 
 BUCKET = "AEGIS_LEASES"
@@ -52,11 +52,7 @@ class Leases:
     async def kv(self) -> KeyValue:
         """The bucket (created on first use; its max age is the lease TTL)."""
         if self._kv is None:
-            try:
-                self._kv = await js_call(self.js.key_value(self.bucket))
-            except Exception:  # noqa: BLE001 - not there yet
-                self._kv = await js_call(self.js.create_key_value(bucket=self.bucket, ttl=self.ttl, history=1,
-                                                                         replicas=self.replicas))
+            self._kv = await open_bucket(self.js, self.bucket, replicas=self.replicas, ttl=self.ttl)
         return self._kv
 
     async def holder(self, key: str) -> str | None:

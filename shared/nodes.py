@@ -14,13 +14,14 @@ import nats.js.errors
 from nats.aio.client import Client as NATS
 from nats.js.kv import KeyValue
 
-from shared.jetstream import js_call, translate
+from shared.jetstream import js_call, open_bucket, translate
 from shared.log import get_logger
 
 BUCKET = "AEGIS_NODES"
 FORGET_AFTER_SECONDS = 24 * 3600  # a stopped agent's last beat stays listed (as not live) this long
 UNPLACED = "(any)"  # how a target registered before placement (no node: every node's executors may act) is listed
 LIVE_AFTER_BEATS = 3  # an agent whose last beat is older than this many intervals is not live
+READ_MAX_AGE = 1.0  # how old a read polled readers accept (the council's timer, health pages, the topology)
 log = get_logger("nodes")
 
 
@@ -68,15 +69,11 @@ class Nodes:
         self.js = nc.jetstream()
         self.replicas = replicas
         self._kv: KeyValue | None = None
-        self._read: tuple[float, list[Beat]] | None = None  # (monotonic time, beats): live_agents' short cache
+        self._read: tuple[float, list[Beat]] | None = None  # (monotonic time, beats): the last read, for max_age
 
     async def kv(self) -> KeyValue:
         if self._kv is None:
-            try:
-                self._kv = await js_call(self.js.key_value(BUCKET))
-            except Exception:  # noqa: BLE001 - not there yet
-                self._kv = await js_call(self.js.create_key_value(bucket=BUCKET, ttl=FORGET_AFTER_SECONDS, history=1,
-                                                                  replicas=self.replicas))
+            self._kv = await open_bucket(self.js, BUCKET, replicas=self.replicas, ttl=FORGET_AFTER_SECONDS)
         return self._kv
 
     async def beat(self, beat: Beat) -> None:
@@ -92,8 +89,13 @@ class Nodes:
         except Exception as exc:  # noqa: BLE001 - its beats age out anyway
             log.info("node agent left without purging its beat", extra={"node": node, "error": repr(exc)})
 
-    async def beats(self) -> list[Beat]:
-        """Every agent's latest beat (live or not), by node then agent."""
+    async def beats(self, max_age: float = 0.0) -> list[Beat]:
+        """Every agent's latest beat (live or not), by node then agent. With `max_age`, a read at most that many
+        seconds old answers: a storm of approved actions or a polled health page costs one read a second, not one
+        each."""
+        if max_age > 0 and self._read is not None and time.monotonic() - self._read[0] <= max_age:
+            return self._read[1]
+        started = time.monotonic()
         kv = await self.kv()
         try:
             keys = await kv.keys()
@@ -114,22 +116,19 @@ class Nodes:
                     out.append(Beat.from_json(entry.value))
                 except (ValueError, KeyError, TypeError):
                     log.warning("unreadable node beat ignored", extra={"key": key})
-        return sorted(out, key=lambda b: (b.node, b.agent))
-
-    async def live_agents_by_node(self) -> dict[str, bool]:
-        """Every node that has beaten within FORGET_AFTER_SECONDS → whether one of its agents is live now."""
-        at, out = time.time(), dict[str, bool]()
-        for b in await self.beats():
-            out[b.node] = out.get(b.node, False) or b.live(at)
+        out.sort(key=lambda b: (b.node, b.agent))
+        self._read = (started, out)
         return out
 
-    async def live_agents(self, node: str, max_age: float = 1.0) -> list[Beat]:
-        """The node's agents that beat recently (the registry read at most `max_age` seconds ago: a storm of
-        approved actions costs one read a second, not one each)."""
-        if self._read is None or time.monotonic() - self._read[0] > max_age:
-            self._read = (time.monotonic(), await self.beats())
+    async def live_agents(self, node: str, max_age: float = READ_MAX_AGE) -> list[Beat]:
+        """The node's agents that beat recently (the registry read at most `max_age` seconds ago)."""
         at = time.time()
-        return [b for b in self._read[1] if b.node == node and b.live(at)]
+        return [b for b in await self.beats(max_age) if b.node == node and b.live(at)]
+
+
+def live_nodes(beats: list[Beat], now: float) -> dict[str, bool]:
+    """Every node that has beaten within FORGET_AFTER_SECONDS → whether one of its agents is live now."""
+    return {n["node"]: n["live"] for n in summary(beats, now)}
 
 
 def summary(beats: list[Beat], now: float) -> list[dict]:

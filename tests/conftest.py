@@ -72,7 +72,7 @@ async def store(nc):
 @pytest.fixture(scope="session")
 def docker_url(tmp_path_factory):
     """A Docker engine URL with the aegis-test/web:v1 and :v2 images imported."""
-    from tests.support.docker import import_web_image, start_dockerd
+    from tests.support.docker import import_web_image, start_dockerd, stop_dockerd
 
     try:
         url, proc = start_dockerd(Path("/tmp") / f"aegis-dockerd-{os.getpid()}")
@@ -81,12 +81,7 @@ def docker_url(tmp_path_factory):
     except Exception as exc:  # noqa: BLE001
         _require(False, f"no Docker engine: {exc}")
     yield url
-    if proc is not None:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except Exception:  # noqa: BLE001
-            proc.kill()
+    stop_dockerd(proc, 30)
 
 
 @pytest.fixture(scope="session")

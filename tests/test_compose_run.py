@@ -21,6 +21,7 @@ from shared.events.incident import INCIDENTS_STREAM
 from shared.eventstore import EventStore
 from shared.jetstream import connect
 from tests.support import compose as support
+from tests.support.docker import stop_dockerd
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
@@ -82,12 +83,7 @@ def deployment(tmp_path_factory):
     finally:
         if deployment is not None:
             deployment.down()
-        if dockerd is not None:
-            dockerd.terminate()
-            try:
-                dockerd.wait(60)
-            except Exception:  # noqa: BLE001
-                dockerd.kill()
+        stop_dockerd(dockerd, 60)
     assert all(port_free("127.0.0.1", p) for p in ports), "ports still held after docker-compose down"
 
 

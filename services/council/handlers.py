@@ -11,10 +11,9 @@ from shared.budget import Budgets, Reservation
 from shared.consumer import ConsumerSpec, Delivery
 from shared.errors import RetryLater
 from shared.events import Envelope, now
-from shared.events import incident as ev
 from shared.events.models import outcome_of
 from shared.give_up import fail_incident
-from shared.nodes import Nodes
+from shared.nodes import LIVE_AFTER_BEATS, Nodes
 from shared.policy import Policy
 from shared.projections.inventory import InventoryView
 from shared.projections.target_history import TargetHistory
@@ -81,12 +80,13 @@ def consumers(ctx: ServiceContext, inventory: InventoryView, policy: Policy, his
         s = ctx.settings
         live = bool(await nodes.live_agents(target.node))
         deadline = env.time + timedelta(seconds=s.executor_wait_seconds)
-        events, again = executor_wait(state, target.node, live, deadline, now(), s.node_heartbeat_seconds * 3)
+        recheck = s.node_heartbeat_seconds * LIVE_AFTER_BEATS  # by then a dead agent is known as dead
+        events, again = executor_wait(state, target.node, live, deadline, now(), recheck)
         if events:
             await decide_and_append(ctx.store, env.incident_id,  # type: ignore[arg-type]
-                                    lambda fresh: executor_wait(fresh, target.node, live, deadline, now(),
-                                                                s.node_heartbeat_seconds * 3)[0], causation=env)
-        if again is not None and not any(isinstance(e, ev.IncidentFailed) for e in events):
+                                    lambda fresh: executor_wait(fresh, target.node, live, deadline, now(), recheck)[0],
+                                    causation=env)
+        if again is not None:  # None once the action was taken, the incident ended, or it failed just now
             raise RetryLater(again, f"waiting for node {target.node}'s executor to take the action")
 
     s = ctx.settings

@@ -107,21 +107,21 @@ async def build(ctx: ServiceContext):
                 log.warning("exit report failed", extra={"target": target.name, "error": str(exc)})
 
     async def watch_forever() -> None:
-        watches: dict[str, asyncio.Task[None]] = {}
+        watches: dict[str, tuple[TargetConfig, asyncio.Task[None]]] = {}
         try:
             while not ctx.stopping.is_set():
                 wanted = {t.name: t for t in mine() if t.kind == "process"}
+                for name in [n for n, (t, _) in watches.items() if wanted.get(n) != t]:
+                    watches.pop(name)[1].cancel()  # gone, or changed (a rollback's command): watch it anew
                 for name, target in wanted.items():
                     if name not in watches:
-                        watches[name] = asyncio.create_task(watch_exits(target))
-                for name in [n for n in watches if n not in wanted]:
-                    watches.pop(name).cancel()
+                        watches[name] = (target, asyncio.create_task(watch_exits(target)))
                 try:
                     await asyncio.wait_for(ctx.stopping.wait(), 1.0)
                 except TimeoutError:
                     pass
         finally:
-            for task in watches.values():
+            for _, task in watches.values():
                 task.cancel()
 
     return specs, [beat_forever, sample_forever, watch_forever]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import uvicorn
@@ -39,6 +40,7 @@ from shared.events.knowledge import RUNBOOK_STREAM
 from shared.events.silences import SILENCES_STREAM
 from shared.events.system import INVENTORY_STREAM, SYSTEM_STREAM
 from shared.eventstore import EventStore
+from shared.nodes import Nodes
 from shared.projections.evaluations import EvaluationsView
 from shared.projections.incident import PRE_ACTION, IncidentState, evolve
 from shared.projections.incidents_view import IncidentsView
@@ -104,6 +106,11 @@ class Gateway:
         self.correlations.apply(seq, env)
         for item in correlation_frames(env, self.correlations):
             self.hub.broadcast(item)
+
+    @cached_property
+    def nodes(self) -> Nodes:
+        """The node registry (docs/fleet.md), one per gateway so that its short read cache is shared."""
+        return Nodes(self.store.nc, self.settings.stream_replicas)
 
     def result(self, state: IncidentState) -> dict[str, Any]:
         """The REST shape of one incident (a joined alert ends with its primary's outcome)."""

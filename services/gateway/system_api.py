@@ -23,7 +23,7 @@ from shared.events import iso, now
 from shared.events.incident import INCIDENTS_STREAM
 from shared.events.system import BreakerStateChanged
 from shared.jetstream import js_call
-from shared.nodes import UNPLACED, Nodes, summary
+from shared.nodes import READ_MAX_AGE, UNPLACED, live_nodes, summary
 from shared.projections.projector import skipped_events
 from shared.version import __version__
 from shared.wiring import DURABLES, SUPERVISOR_RPC
@@ -57,7 +57,7 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
     @router.get("/nodes", summary="Nodes: their executors (node agents) with their last heartbeat, and their targets")
     async def nodes() -> dict[str, Any]:
         at = time.time()
-        listed = {n["node"]: n for n in summary(await Nodes(gw.store.nc, gw.settings.stream_replicas).beats(), at)}
+        listed = {n["node"]: n for n in summary(await gw.nodes.beats(), at)}
         placed: dict[str, list[str]] = {}
         for target in gw.inventory.targets.values():
             placed.setdefault(target.node or UNPLACED, []).append(target.name)
@@ -106,7 +106,7 @@ def build_router(gw) -> APIRouter:  # type: ignore[no-untyped-def]
         """Whether any node agent (`aegis executor --node`, docs/fleet.md) beats: remediation works without a
         supervised executor here (`aegis up --executors 0`)."""
         try:
-            return any((await Nodes(gw.store.nc, gw.settings.stream_replicas).live_agents_by_node()).values())
+            return any(live_nodes(await gw.nodes.beats(max_age=READ_MAX_AGE), time.time()).values())
         except AegisError:
             return False
 

@@ -49,6 +49,17 @@ def start_dockerd(root: Path) -> tuple[str, subprocess.Popen[bytes] | None]:
     raise RuntimeError("dockerd did not answer within 60 s")
 
 
+def stop_dockerd(proc: subprocess.Popen[bytes] | None, timeout: float) -> None:
+    """Stop a dockerd start_dockerd started (None: the system's, left alone); killed if it does not exit in time."""
+    if proc is None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def import_web_image(base_url: str, tag: str, version: str) -> str:
     """A tiny image from a busybox-static rootfs (no registry needed); /version says which one it is."""
     import docker

@@ -66,6 +66,9 @@ DURATIONS = (  # (key, label): each measured from the moment AegisOps received t
 )
 
 
+ENDINGS = (ev.IncidentResolved, ev.IncidentRecovered, ev.IncidentFailed)
+
+
 def _alert_time(text: str | None) -> datetime | None:
     if not text:
         return None
@@ -91,7 +94,7 @@ def _durations(events: list[Envelope]) -> dict[str, float | None]:
         "diagnosis": _first(events, ev.AnalysisCompleted), "decision": _first(events, ev.CouncilDecided),
         "action": _first(events, ev.ActionStarted),
         "verified": _first(events, ev.IncidentResolved, ev.IncidentRecovered),
-        "ended": _first(events, ev.IncidentResolved, ev.IncidentRecovered, ev.IncidentFailed)}.items()}
+        "ended": _first(events, *ENDINGS)}.items()}
     asked = _first(events, ev.ApprovalRequested)
     answered = _first(events, ev.ApprovalGranted, ev.ApprovalRejected, ev.ApprovalExpired)
     awaited = _first(events, ev.ExecutorAwaited)
@@ -175,12 +178,11 @@ def build(events: list[Envelope], correlated: dict[str, Any] | None = None) -> R
     a = state.analysis
     received: ev.IncidentReceived = events[0].payload
     retrieval = _first(events, ev.RetrievalCompleted)
+    ended = _first(events, *ENDINGS)
     summary = {"target": state.container_name, "alert": state.alert_type, "severity": state.severity,
                "source": state.source, "status": state.status, "outcome": state.outcome,
                "action": state.action or (a.action if a is not None else None), "node": state.action_node,
-               "received_at": iso(events[0].time), "ended_at": next(
-                   (iso(e.time) for e in events if isinstance(e.payload, (ev.IncidentResolved, ev.IncidentRecovered,
-                                                                          ev.IncidentFailed))), None),
+               "received_at": iso(events[0].time), "ended_at": iso(ended.time) if ended else None,
                "joined": received.joined}
     diagnosis = ({"situation": a.situation, "root_cause": a.root_cause, "action": a.action,
                   "confidence": a.confidence, "outcome": a.outcome, "evidence": list(a.evidence),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Header
@@ -11,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from services.gateway import prometheus
 from services.gateway.prometheus import consumer_lag
 from services.gateway.topology import build_topology, seed_container
-from shared.nodes import Nodes
+from shared.nodes import READ_MAX_AGE, live_nodes
 
 if TYPE_CHECKING:
     from services.gateway.app import Gateway
@@ -45,7 +46,7 @@ def build_router(gw: Gateway) -> APIRouter:
 
     @router.get("/topology", summary="Service topology: agent, apps, replicas, load balancers")
     async def topology() -> dict[str, Any]:
-        beats = await Nodes(gw.store.nc, gw.settings.stream_replicas).live_agents_by_node()
-        return build_topology(gw.samples.get("containers", []), gw.inventory, beats)
+        live = live_nodes(await gw.nodes.beats(max_age=READ_MAX_AGE), time.time())
+        return build_topology(gw.samples.get("containers", []), gw.inventory, live)
 
     return router
