@@ -190,6 +190,17 @@ def test_memory_stable_is_not_high_memory_and_an_old_deploy_is_not_recent():
     assert "high_memory" not in read("memory at 35% (threshold 30%)").features
 
 
+@pytest.mark.parametrize("text, minutes", [
+    ("deploy of encode-orchestrator 5.1.0 completed 3h 10m ago; problem started 45 min ago", 190),
+    ("deployed 1 hour and 20 minutes ago", 80),
+    ("rollout 2d 4h ago", 3120),
+    ("deployed 10m ago", 10),
+    ("errors began 2h 5m after the deploy", 125),
+])
+def test_a_compound_age_is_read_whole_not_as_its_last_part(text, minutes):
+    assert deploy_age(text)[0] == minutes
+
+
 @pytest.mark.parametrize("alert, logs, action, outcome", [
     ("KubePodCrashLooping", "Back-off restarting failed container api; panic: nil pointer dereference; "
                             "no deploy in 9 days", "RESTART", "act"),

@@ -17,16 +17,23 @@ _UNIT_MINUTES = {"s": 1 / 60, "sec": 1 / 60, "secs": 1 / 60, "second": 1 / 60, "
                  "weeks": 10080, "month": 43200, "months": 43200}
 _NUM = r"(\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty|few|several|(?:a )?couple of)"
 _UNIT = r"(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w|months?)"
-_DURATION = re.compile(rf"{_NUM}\s*{_UNIT}\b(?:\s*(\d+)\s*(m|min|mins|minutes)\b)?")
+# an age, also compound ("3h 10m", "1 hour and 20 minutes", "2d 4h"): read whole, never as its last part
+_AGE = rf"(?P<age>{_NUM}\s*{_UNIT}(?:,?\s*(?:and\s+)?\d+(?:\.\d+)?\s*{_UNIT}\b)*)"
+_AGE_FIRST = re.compile(rf"{_NUM}\s*{_UNIT}\b")
+_AGE_MORE = re.compile(rf"(\d+(?:\.\d+)?)\s*{_UNIT}\b")
 _DEPLOY = (r"(deploy(?:ed|ment|s)?|roll(?:ed)?[- ]?out|rollout|releas(?:e|ed)|upgrad(?:e|ed)|helm|argo ?cd|"
            r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
            r"image(?: tag)?(?![-_\w])|new version|version(?![=_-])|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
            r"feature flag|flag|config ?map|migration|cutover|revision \d+|shipped|(?:version|release|build|fix|patch|change) went out|pushed|terraform|(?:kubectl |helm )?apply|"
            r"ansible|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
            r"vcl\.(?:load|use)|remote config|applied|merged|gitops|"
-           r"growthbook|statsig|toggle|swap(?:ped)? (?:web app )?slots?|slot swap)")
-_DEPLOY_THEN_AGE = re.compile(rf"{_DEPLOY}[^\n;]{{0,60}}?\b{_NUM}\s*{_UNIT}\s*(ago|before|earlier|prior)")
-_AGE_THEN_DEPLOY = re.compile(rf"\b{_NUM}\s*{_UNIT}\s*(after|since|following|post)[- ](?:the |a |our |its |this )?"
+           r"growthbook|statsig|toggle|swap(?:ped)? (?:web app )?slots?|slot swap|"
+           # configuration management and package managers change a host as much as a deploy does
+           r"chef(?: infra)? client|chef-client|puppet(?:[- ]agent)?|applied catalog|salt-call|highstate|"
+           r"resources? (?:updated|changed)|packages? (?:upgraded|updated|installed|altered)|"
+           r"(?:dnf|yum|apt(?:-get)?|zypper) (?:-y )?(?:upgrade|update|install)|unattended-upgrades?|capistrano)")
+_DEPLOY_THEN_AGE = re.compile(rf"{_DEPLOY}[^\n;]{{0,60}}?\b{_AGE}\s*(ago|before|earlier|prior)")
+_AGE_THEN_DEPLOY = re.compile(rf"\b{_AGE}\s*(after|since|following|post)[- ](?:the |a |our |its |this )?"
                               rf"(?:\w+ )?{_DEPLOY}")
 _DEPLOY_AGO_WORDS = re.compile(rf"{_DEPLOY}[^\n;]{{0,40}}?\b(yesterday|last (?:week|month)|days ago|weeks ago|"
                                rf"months ago|last night)")
@@ -49,7 +56,10 @@ _RECENT_DEPLOY_WORDS = re.compile(
 _NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|nothing (was )?"
                         r"(deployed|released|changed)|(deploy|release|rollout)s? (are )?frozen|code freeze|"
                         r"unchanged (since|for)|not (related to|caused by) (the |a )?(deploy|release)|"
-                        r"(deploy|release|rollout|change)s?:? (none|nothing)\b")
+                        r"(deploy|release|rollout|change)s?:? (none|nothing)\b|"
+                        r"\b(no|0|zero) (resources?|packages?|files?) (changed|updated|altered)\b|\bchanged[=:] ?0\b")
+# a configuration run that changed nothing: "Applied catalog in 9 s (02:40, 0 resources changed)"
+_NOTHING_CHANGED = re.compile(r"\b(no|0|zero) (resources?|packages?|files?) (changed|updated|altered)\b|\bchanged[=:] ?0\b")
 # A deploy the text itself clears: it went out after the failures began, they look the same before and after it,
 # or the previous version fails the same way
 _DEPLOY_CLEARED = re.compile(
@@ -64,7 +74,8 @@ _DEPLOY_CLEARED = re.compile(
     r"(old|previous|prior)[- ](version|release|build|image|revision)[- ]?(pods?|instances?|hosts?|replicas?|containers?)?"
     r"[^\n.;]{0,30}(the )?same (way|errors?|crash\w*|symptoms?)")
 # a release that has been out for days: its age stated in words ("v8.12 has been out since May 28")
-_OUT_SINCE = re.compile(r"(has been|had been|was|been) (out|live|running|deployed|in prod\w*) (since (mon|tue|wed|thu|fri|"
+_OUT_SINCE = re.compile(r"(has been|had been|was|been) (out|live|running|deployed|in prod\w*)"
+                        r"(?: (?:on|in|across) [^\n.;(]{0,25}?)? (since (mon|tue|wed|thu|fri|"
                         r"sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|last|\d{4}-)|for (a|\d+|several|two|three|"
                         r"many) (days?|weeks?|months?))")
 _MEMORY_PCT = re.compile(r"(mem(?:ory)?|rss|heap|working[ _]set|ram)\b(?:(?!swap|cpu|disk|load|inode)[^\n%;,]){0,40}?"
@@ -114,9 +125,9 @@ _COUNT_VS = re.compile(r"(\d[\d,.]*)\s*(k)?\s+(?:concurrent\s+|active\s+|open\s+
                        r"sessions|requests|viewers|players|clients|jobs|messages|orders|checkouts|sign-?ups|websockets?|uploads|events)"
                        r"(?:/s|/sec|/min|/h|/hr| per (?:second|minute|hour))?"
                        r"\s+(?:vs\.?|versus|compared (?:to|with)|against)\s+~?(\d[\d,.]*)\s*(k)?")
-_VS_BASELINE = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests/s|qps|rpm|msg/s)[^\n;,)]{0,40}?(baseline|normal|usual|"
+_VS_BASELINE = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests/s|qps|rpm|msg/s|/s)[^\n;,)]{0,40}?(baseline|normal|"
                           # "(normal), error rate 0.3" is no base; a range ("2.2-2.5k") is its low end, with its suffix
-                          r"typical|avg|average)[^\d\n,;)]{0,15}(\d[\d,.]*)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
+                          r"usual|typical|avg|average|yesterday|last week)[^\d\n,;)]{0,15}(\d[\d,.]*)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
 _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|orders|sign-?ups|users|"
                          r"produce rate|producer rate|publish rate|ingest rate|arrival rate|incoming|"
                          r"sessions|checkouts)[^\n.;]{0,25}\b(surg\w*|spik\w*|doubl\w*|tripl\w*|increas\w*|ris(e|es|ing)|"
@@ -177,9 +188,17 @@ def _count(token: str) -> float:
         return 1.0
 
 
-def _minutes(number: str, unit: str, extra_minutes: str | None = None) -> float:
-    minutes = _count(number) * _UNIT_MINUTES.get(unit, 1.0)
-    return minutes + (float(extra_minutes) if extra_minutes else 0.0)
+def _minutes(number: str, unit: str) -> float:
+    return _count(number) * _UNIT_MINUTES.get(unit, 1.0)
+
+
+def _age_minutes(age: str) -> float:
+    """Minutes in an age as written, summing a compound one's parts ("3h 10m" → 190)."""
+    first = _AGE_FIRST.match(age)
+    if first is None:
+        return 0.0
+    more = _AGE_MORE.finditer(age, first.end())
+    return _minutes(first.group(1), first.group(2)) + sum(_minutes(part.group(1), part.group(2)) for part in more)
 
 
 def _number(text: str, kilo: str | None = None) -> float | None:
@@ -200,11 +219,13 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "
     """A deploy stamped with a clock time and a later clock time (the failures) within two hours of it — unless
     its line also states the deploy's age (then the time is the line's own stamp: "10:24 deploy was 2 days ago")."""
     for m in _DEPLOY_AT.finditer(text):
-        if _NO_DEPLOY.search(m.group(0)):  # "20:19 nothing deployed since Monday" dates a statement, not a deploy
+        line_start, line_end = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end()) % (len(text) + 1)
+        # "20:19 nothing deployed since Monday" dates a statement, not a deploy; "Applied catalog (02:40, 0 resources
+        # changed)" dates a run that changed nothing
+        if _NO_DEPLOY.search(m.group(0)) or _NOTHING_CHANGED.search(text, line_start, line_end or len(text)):
             continue
         if _elsewhere(text, *m.span(), service):
             continue
-        line_start, line_end = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end()) % (len(text) + 1)
         if any(line_start <= start < (line_end or len(text)) for start, _ in stated):
             continue
         h, mnt = (m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5))
@@ -261,8 +282,8 @@ def _stated_age_words(m: re.Match[str]) -> float:
 
 # Each way a text states a deploy's age, with how many minutes a match says
 _STATED_AGES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], float]], ...] = (
-    (_DEPLOY_THEN_AGE, lambda m: _minutes(m.group(2), m.group(3))),
-    (_AGE_THEN_DEPLOY, lambda m: _minutes(m.group(1), m.group(2))),
+    (_DEPLOY_THEN_AGE, lambda m: _age_minutes(m.group("age"))),
+    (_AGE_THEN_DEPLOY, lambda m: _age_minutes(m.group("age"))),
     (_DEPLOY_AGO_WORDS, _stated_age_words),
     (_OUT_SINCE, lambda m: 1440.0),  # "has been out since May 28": days, at least
 )
@@ -494,7 +515,7 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     if ratio is not None and ratio >= 1.5:
         features.add("traffic_rising")
         lines["traffic_rising"] = f"demand at {ratio:.1f}× its baseline (“{ratio_line}”)"
-    elif up and not flat:
+    elif up and not flat and ratio is None:  # a measured ratio outweighs a word ("requests … rising")
         features.add("traffic_rising")
         lines["traffic_rising"] = f"demand rising (“{up.group(0)}”)"
     if flat and "traffic_rising" not in features:
