@@ -37,5 +37,8 @@ BENIGN = [
     "worker restarted by systemd at 03:15 (exit code 137)",
     "kernel: Out of memory: Killed process 4121 (recommender) total-vm:8GB",
     "logrotate postrotate lost the `kill -USR1` in the last config refactor",  # a reload signal, quoted
+    # TorchServe's own warning when every worker is busy: telemetry, not a request to us
+    'WorkLoadManager - Model "sentiment" has no worker to serve inference request. Please use scale workers API to '
+    'add workers.',
     "load test 14:00-15:00, please don't scale it up or restart anything",  # asks for less, not more
 ]

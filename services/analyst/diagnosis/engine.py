@@ -62,7 +62,11 @@ def _snippet(text: str, start: int, end: int) -> str:
     return " ".join(text[start:end].split())[:90]
 
 
-def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[dict[str, list[tuple[float, str]]], dict[str, str]]:
+Hits = dict[str, list[tuple[float, str]]]
+
+
+def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[Hits, dict[str, str]]:
+    """Each situation's supporting signatures and the readings' lines."""
     text = evidence.text()
     lowered = text.lower()  # signatures are written in lower case: one lowering beats case-insensitive matching
     spans = reference_spans(lowered)  # a runbook's steps, a linked past incident: not observations (references.py)
@@ -77,7 +81,7 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[dict[str, list[tupl
     said = {r.name: m for r in knowledge.readings if (m := r.find(screen)) is not None}
     lines |= {name: f"the text says {name} (“{_snippet(shown, m.start(), m.end())}”)" for name, m in said.items()}
     present = frozenset(readings.features) | frozenset(platform.features()) | frozenset(said)
-    hits: dict[str, list[tuple[float, str]]] = {}
+    hits: Hits = {}
     for sig in knowledge.signatures:
         if not sig.features <= present or sig.unless_features & present:
             continue
@@ -107,8 +111,7 @@ def _precedent_votes(precedents: Sequence[RetrievedIncident]) -> dict[str, list[
     return votes
 
 
-def _casebook_vote(hits: dict[str, list[tuple[float, str]]], opinion: Opinion | None, k: Knowledge,
-                   readings: dict[str, str]) -> None:
+def _casebook_vote(hits: Hits, opinion: Opinion | None, k: Knowledge, readings: dict[str, str]) -> None:
     """The casebook's opinion joins the signature hits of its situation as one more piece of evidence, weighted by
     its probability; for a situation no signature supports, only from CASEBOOK_ALONE (a sentry TypeError once
     looked 51% like a bad deploy), and only where the situation's required readings hold (no ROLLBACK without a
@@ -218,6 +221,11 @@ def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), m
                       f"{min_confidence:.2f}; a human must look.",
                       f"Unclear: possibly {k.situations[top.situation].root_cause.lower()}"
                       if top.situation in k.situations else f"Unclear: {evidence.alert_type}", ranked, confidence)
+    if both_act and rival is not None and confidence < min_confidence:  # two actions fit, neither is confident
+        return _human(f"Low confidence: {top.situation} → {top.action} ({top.score:.2f}) and {rival.situation} → "
+                      f"{rival.action} ({rival.score:.2f}) both fit, so neither is confident "
+                      f"({confidence:.2f} < {min_confidence:.2f}); a human must look.",
+                      f"Unclear: {top.situation} or {rival.situation}", ranked, confidence)
     if close_call and not both_act and top.outcome != "human":
         return _human(f"Ambiguous: {top.situation} → {top.action} ({top.score:.2f}) and {rival.situation} → "
                       f"{rival.action} ({rival.score:.2f}) are both supported; a human must choose.",

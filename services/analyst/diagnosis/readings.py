@@ -27,7 +27,7 @@ _DEPLOY = (r"(deploy(?:ed|ment|s)?|roll(?:ed)?[- ]?out|rollout|releas(?:e|ed)|up
            r"feature flag|flag|config ?map|migration|cutover|revision \d+|shipped|(?:version|release|build|fix|patch|change) went out|pushed|terraform|(?:kubectl |helm )?apply|"
            r"ansible|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
            r"vcl\.(?:load|use)|remote config|applied|merged|gitops|"
-           r"growthbook|statsig|toggle|swap(?:ped)? (?:web app )?slots?|slot swap|"
+           r"growthbook|statsig|toggle|swap(?:ped)? (?:web app )?slots?|slot swap|promot(?:ed|ion) to (?:prod\w*|stable|live)|"
            # configuration management and package managers change a host as much as a deploy does
            r"chef(?: infra)? client|chef-client|puppet(?:[- ]agent)?|applied catalog|salt-call|highstate|"
            r"resources? (?:updated|changed)|packages? (?:upgraded|updated|installed|altered)|"
@@ -35,8 +35,8 @@ _DEPLOY = (r"(deploy(?:ed|ment|s)?|roll(?:ed)?[- ]?out|rollout|releas(?:e|ed)|up
 _DEPLOY_THEN_AGE = re.compile(rf"{_DEPLOY}[^\n;]{{0,60}}?\b{_AGE}\s*(ago|before|earlier|prior)")
 _AGE_THEN_DEPLOY = re.compile(rf"\b{_AGE}\s*(after|since|following|post)[- ](?:the |a |our |its |this )?"
                               rf"(?:\w+ )?{_DEPLOY}")
-_DEPLOY_AGO_WORDS = re.compile(rf"{_DEPLOY}[^\n;]{{0,40}}?\b(yesterday|last (?:week|month)|days ago|weeks ago|"
-                               rf"months ago|last night)")
+_DEPLOY_AGO_WORDS = re.compile(rf"{_DEPLOY}[^\n;]{{0,40}}?\b(yesterday|last (?:week|month)|(?<!\d )days ago|"
+                               rf"(?<!\d )weeks ago|(?<!\d )months ago|last night)")
 _RECENT_DEPLOY_WORDS = re.compile(
     r"(right|just|immediately|shortly|minutes|seconds|directly|soon) after (?:the |a |our |its |this |today.s )?"
     r"(?:\w+ )?(deploy|release|rollout|roll-out|upgrade|helm upgrade|sync|cutover|config change|image (bump|update)|"
@@ -47,7 +47,7 @@ _RECENT_DEPLOY_WORDS = re.compile(
     r"after (the )?(deploy|release|rollout|upgrade) (of|to) |(deployed|rolled out|released|upgraded|shipped|pushed)"
     r"(?:(?!yesterday|last |ago|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{4}-\d\d-\d\d)[^\n.;]){0,50}?"
     r"\b(at|@) \d{1,2}:\d{2}|new (image|version|release|build) (v?\d|rolled|deployed|went)|(feature flag|flag|config ?map|"
-    r"config(uration)?|setting|toggle|feature|env(ironment)? var\w*)\b[^\n]{0,60}\b(changed|updated|flipped|toggled|enabled|"
+    r"config(uration)?|setting|toggle|feature|env(ironment)? var\w*)\b[^\n]{0,60}(?<!last )\b(changed|updated|flipped|toggled|enabled|"
     r"switched|turned on|rolled out|applied|edited|published)|\((?:was|previously|prev|from) v?\d+\.\d+[\w.-]*\)|"
     r"\bv?\d+\.\d+(?:\.\d+)*(?:[-+][\w.]+)?(?![\w%]) ?(?:->|→|=>) ?v?\d+\.\d+(?![\w%])"
     r"(?!\s*(?:cores?|cpus?|ms|s|sec|seconds|x|rps|qps|req/s|/s|gi?b?|mi?b?)\b)|"
@@ -95,7 +95,8 @@ _MEMORY_RATIO = re.compile(r"(\d+(?:\.\d+)?)\s*(gi|mi|gb|mb|g|m)i?b?\s*(?:/|of|o
 _REPLICAS = re.compile(r"(\d+)\s*(?:/\s*(\d+)\s*)?(?:running |ready |healthy |idle |active )?(replicas?|pods?|"
                        r"instances?|tasks?|containers?|nodes?|workers?|copies)\b|(replicas?|pods?|instances?)\s*[:=]\s*"
                        r"(\d+)")
-_RATIO = re.compile(r"(\d+(?:\.\d+)?)\s?[x×]\s*(?:the\s*|its\s*|their\s*)?(?:usual|normal|baseline|average|typical|"
+_RATIO = re.compile(r"(\d+(?:\.\d+)?)\s?[x×]\s*(?:the\s*|its\s*|their\s*)?(?:\d+[- ]?(?:days?|d|weeks?|w|hours?|h)\s*)?"
+                    r"(?:usual|normal|baseline|average|typical|"
                     r"weekly|daily|expected|regular|peak|forecast|last week)")
 # "3.4x vs last week", "4.1x same hour yesterday": a multiple of a past period, read only next to a rate word (a
 # latency three times last week's is no demand)
