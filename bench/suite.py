@@ -203,6 +203,7 @@ SECTIONS: tuple[Section, ...] = (
             ("thirteenth", "test13", "written in session 11 (Kubernetes, mesh, GitOps); 0.900, 1 unsafe on arrival"),
             ("fourteenth", "test14", "written in session 11 (edge and messaging); 0.857, 3 unsafe on arrival"),
             ("fifteenth", "test15", "written in session 11, hard safe-answer cases; 0.714, 7 unsafe on arrival"),
+            ("sixteenth", "test16", "written in session 11, hard safe-answer cases; 0.743, 9 unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
