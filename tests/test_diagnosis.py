@@ -201,6 +201,17 @@ def test_a_compound_age_is_read_whole_not_as_its_last_part(text, minutes):
     assert deploy_age(text)[0] == minutes
 
 
+@pytest.mark.parametrize("text, recent", [
+    ("Chef Infra Client finished, 2/187 resources updated in 24 seconds (14:05)\n14:06:41 PHP Fatal error", True),
+    ("salt-call state.highstate on rds-s1 at 11:02: sentinel.conf updated\n11:03:40 +sdown master", True),
+    ("puppet-agent: Applied catalog in 11.87 seconds (02:40, 0 resources changed)\n03:09 OutOfMemoryError", False),
+    ("we restarted the deployment twice (08:05, 08:20): error rate identical after each", False),
+    ("kubectl rollout restart at 10:02; errors again at 10:05", False),
+])
+def test_configuration_runs_are_changes_unless_they_changed_nothing_and_a_restart_is_no_deploy(text, recent):
+    assert ("recent_deploy" in read(text).features) is recent
+
+
 @pytest.mark.parametrize("alert, logs, action, outcome", [
     ("KubePodCrashLooping", "Back-off restarting failed container api; panic: nil pointer dereference; "
                             "no deploy in 9 days", "RESTART", "act"),

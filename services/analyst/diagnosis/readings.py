@@ -21,7 +21,8 @@ _UNIT = r"(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w
 _AGE = rf"(?P<age>{_NUM}\s*{_UNIT}(?:,?\s*(?:and\s+)?\d+(?:\.\d+)?\s*{_UNIT}\b)*)"
 _AGE_FIRST = re.compile(rf"{_NUM}\s*{_UNIT}\b")
 _AGE_MORE = re.compile(rf"(\d+(?:\.\d+)?)\s*{_UNIT}\b")
-_DEPLOY = (r"(deploy(?:ed|ment|s)?|roll(?:ed)?[- ]?out|rollout|releas(?:e|ed)|upgrad(?:e|ed)|helm|argo ?cd|"
+_DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled the )deploy(?:ed|ment|s)?|"
+           r"roll(?:ed)?[- ]?out(?! restart)|rollout(?! restart)|releas(?:e|ed)|upgrad(?:e|ed)|helm|argo ?cd|"
            r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
            r"image(?: tag)?(?![-_\w])|new version|version(?![=_-])|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
            r"feature flag|flag|config ?map|migration|cutover|revision \d+|shipped|(?:version|release|build|fix|patch|change) went out|pushed|terraform|(?:kubectl |helm )?apply|"
@@ -83,7 +84,7 @@ _MEMORY_PCT = re.compile(r"(mem(?:ory)?|rss|heap|working[ _]set|ram)\b(?:(?!swap
                          r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:the\s*)?(?:\w+\s)?(mem(?:ory)?|heap|ram|rss)\b")
 _CPU_PCT = re.compile(r"(cpu|processor|load|utili[sz]ation|usage)\b[^\n%;]{0,30}?(\d{1,3}(?:\.\d+)?)\s?%|"
                       r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:\w+\s)?(cpu|processor)\b")
-_CPU_CORES = re.compile(r"(cpu|cores?|vcpu|process_cpu|cpu_usage|container_cpu)[^\n;]{0,50}?(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?"
+_CPU_CORES = re.compile(r"(?<![\w-])(cpu|cores?|vcpu|process_cpu|cpu_usage|container_cpu)[^\n;]{0,50}?(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?"
                         r"\s*(?:of|/|out of|\(limit:?|limit:?|of a limit of)\s*(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?"
                         r"(?!\s*(?:hosts?|nodes?|servers?|instances?|pods?|replicas?|machines?|vms?|members?)\b)")
 _LOAD = re.compile(r"(load(?: ?average)?s?|node_load1|load1)\b\D{0,15}?(\d+(?:\.\d+)?)[^\n]{0,30}?\b(?:on|with|/|of)\s*"
@@ -212,7 +213,9 @@ def _number(text: str, kilo: str | None = None) -> float | None:
 
 # a clock time, also inside an ISO stamp ("2024-12-06T08:51Z"), not the tail of a longer figure ("412:10.11")
 _HHMM = r"(?<![\d:.])(\d{1,2}):(\d{2})(?!\d|\.\d)"
-_DEPLOY_AT = re.compile(rf"{_DEPLOY}[^\n]{{0,80}}?{_HHMM}|{_HHMM}[^\n]{{0,60}}?{_DEPLOY}")
+# a deploy and its clock time in one clause: "upgraded Feb 6, no patches since; maintenance window 03:00" is not a
+# 03:00 upgrade
+_DEPLOY_AT = re.compile(rf"{_DEPLOY}[^\n;]{{0,80}}?{_HHMM}|{_HHMM}[^\n;]{{0,60}}?{_DEPLOY}")
 _CLOCK = re.compile(_HHMM)
 
 
