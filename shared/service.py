@@ -84,14 +84,19 @@ async def serve(name: str, build: Build, settings: Settings | None = None) -> No
         log.info("service started", extra={"consumers": [s.durable for s in specs], "nats": settings.nats_servers})
         stop_wait = asyncio.create_task(ctx.stopping.wait())
         done, _ = await asyncio.wait([*tasks, stop_wait], return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            if task is not stop_wait and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
-        log.info("service stopping")
+        failed = next((t.exception() for t in done
+                       if t is not stop_wait and not t.cancelled() and t.exception() is not None), None)
+        if failed is None:
+            log.info("service stopping")
+        else:  # one task died: stop every other one too, so the process exits and its supervisor restarts it,
+            # instead of living on with closed connections (consumer loops do not rely on cancellation to end)
+            log.error("service task failed; stopping", extra={"error": repr(failed)})
         for runner in runners:
             runner.stop()
         ctx.stopping.set()
-        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=10)
+        await asyncio.wait(tasks, timeout=10)
+        if failed is not None:
+            raise failed
     except AegisError as exc:
         log.error("service failed", extra=exc.to_dict())
         raise SystemExit(1) from exc

@@ -54,7 +54,7 @@ async def build(ctx: ServiceContext):
                     await nodes.beat(Beat(node=node, agent=ctx.actor, at=time.time(), started_at=started,
                                           interval=s.node_heartbeat_seconds,
                                           targets=tuple(sorted(t.name for t in mine())), version=__version__))
-                except AegisError as exc:
+                except Exception as exc:  # noqa: BLE001 - the next beat retries; one failure must not end the agent
                     log.warning("node heartbeat failed", extra={"node": node, "error": str(exc)})
                 try:
                     await asyncio.wait_for(ctx.stopping.wait(), s.node_heartbeat_seconds)
@@ -67,8 +67,8 @@ async def build(ctx: ServiceContext):
         while not ctx.stopping.is_set():
             try:
                 lease = await executor.leases.acquire(f"collector.{node}", ctx.actor, wait=0)
-            except AegisError:
-                await asyncio.sleep(interval)  # another executor of this node samples
+            except Exception:  # noqa: BLE001 - another executor of this node samples, or the store is away
+                await asyncio.sleep(interval)
                 continue
             refresher = asyncio.create_task(keep_alive(lease, s.lease_ttl / 3))
             try:
