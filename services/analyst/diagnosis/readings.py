@@ -54,13 +54,12 @@ _RECENT_DEPLOY_WORDS = re.compile(
     r"(?!\s*(?:cores?|cpus?|ms|s|sec|seconds|x|rps|qps|req/s|/s|gi?b?|mi?b?)\b)|"
     r"(changed|updated|flipped|toggled|enabled) [^\n]{0,30}(feature flag|"
     r"config ?map|configuration)")
+# a configuration run that changed nothing: "Applied catalog in 9 s (02:40, 0 resources changed)"
+_NOTHING_CHANGED = re.compile(r"\b(no|0|zero) (resources?|packages?|files?) (changed|updated|altered)\b|\bchanged[=:] ?0\b")
 _NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|nothing (was )?"
                         r"(deployed|released|changed)|(deploy|release|rollout)s? (are )?frozen|code freeze|"
                         r"unchanged (since|for)|not (related to|caused by) (the |a )?(deploy|release)|"
-                        r"(deploy|release|rollout|change)s?:? (none|nothing)\b|"
-                        r"\b(no|0|zero) (resources?|packages?|files?) (changed|updated|altered)\b|\bchanged[=:] ?0\b")
-# a configuration run that changed nothing: "Applied catalog in 9 s (02:40, 0 resources changed)"
-_NOTHING_CHANGED = re.compile(r"\b(no|0|zero) (resources?|packages?|files?) (changed|updated|altered)\b|\bchanged[=:] ?0\b")
+                        r"(deploy|release|rollout|change)s?:? (none|nothing)\b|" + _NOTHING_CHANGED.pattern)
 # A deploy the text itself clears: it went out after the failures began, they look the same before and after it,
 # or the previous version fails the same way
 _DEPLOY_CLEARED = re.compile(
