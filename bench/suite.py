@@ -204,6 +204,9 @@ SECTIONS: tuple[Section, ...] = (
             ("fourteenth", "test14", "written in session 11 (edge and messaging); 0.857, 3 unsafe on arrival"),
             ("fifteenth", "test15", "written in session 11, hard safe-answer cases; 0.714, 7 unsafe on arrival"),
             ("sixteenth", "test16", "written in session 11, hard safe-answer cases; 0.743, 9 unsafe on arrival"),
+            ("seventeenth", "test17", "written in session 12 (hospital / public-sector on-premises), hard safe-answer "
+                                      "cases; 0.671, 6 unsafe on arrival"),
+            ("eighteenth", "test18", "written in session 12 (ML platform, GPU serving); 0.914, 1 unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),

@@ -15,7 +15,7 @@ from services.analyst.diagnosis.casebook import Opinion
 from services.analyst.diagnosis.catalog import SIGNATURES_FILE, SITUATIONS_FILE
 from services.analyst.diagnosis.engine import rank
 from services.analyst.diagnosis.readings import deploy_age, read
-from services.analyst.diagnosis.references import blank, reference_spans
+from services.analyst.diagnosis.references import blank, dismissed_spans, reference_spans
 from services.analyst.offline import analyze
 from shared.errors import ConfigError
 from shared.events.models import AIAnalysis, RetrievedIncident
@@ -363,6 +363,29 @@ def test_references_are_blanked_but_what_the_line_said_before_them_still_counts(
     assert masked.count("oomkilled") == 1 and "container api oomkilled 3 times;" in masked
     assert "p99 latency 1.9s" in masked and "crashloopbackoff" not in masked
     assert reference_spans("heap at 97%, oomkilled twice today") == []
+
+
+def test_a_statement_the_text_dismisses_is_blanked_from_its_clause_start_to_its_end():
+    text = ("oomkilled 3 times in the last hour; the 502s on checkout-web are unrelated\n"
+            "dhl status page: incident in apac (we don't ship dhl apac)\n"
+            "heap 97%. the cpu alert is a red herring; restart pending")
+    masked = blank(text, dismissed_spans(text))
+    assert len(masked) == len(text)
+    assert "oomkilled 3 times in the last hour;" in masked and "502s" not in masked
+    assert "status page" not in masked and "heap 97%." in masked and "; restart pending" in masked
+    assert "cpu alert" not in masked
+    assert dismissed_spans("oomkilled 3 times; no deploy in 10 days") == []
+
+
+def test_a_dismissed_mention_supports_nothing_but_its_words_still_cancel():
+    crash = ("ECS stoppedReason: Essential container in task exited; exitCode 134\n"
+             "SIGSEGV (0xb) at pc=0x00007f3c8a1b2e4d in libnetty_transport_native_epoll_x86_64.so\n"
+             "3 such crashes on different tasks in 24 h; no deploy in 11 days\n"
+             "Datadog status page: delayed metric ingestion on US1 -- explains graph gaps, not the crash")
+    d = diagnose(Evidence("reviews-api task exited", crash, "critical", "reviews-api"))
+    assert d.action == "RESTART" and d.situation == "crash", d.justification
+    down = "upstream partner API (rates.partner.example) returns 503 since 10:42; our service is healthy"
+    assert diagnose(Evidence("PartnerErrors", down, "critical", "quotes")).outcome == "human"
 
 
 def test_an_oom_named_only_in_a_runbook_or_a_resolved_ticket_is_not_acted_on():

@@ -79,12 +79,13 @@ class Reading:
         """True when the text says it (and nothing cancels it)."""
         return self.find(Screen(lowered)) is not None
 
-    def find(self, screen: Screen) -> re.Match[str] | None:
-        """Where the screened text says it, or None (also when something cancels it)."""
-        lowered = screen.lowered
-        match = self.any.search(lowered) if screen.may(self.any, self.any_anchors) else None
+    def find(self, screen: Screen, evidence: Screen | None = None) -> re.Match[str] | None:
+        """Where the screened text says it, or None (also when something cancels it). `evidence`: the same text
+        with the statements it dismisses blanked (references.py), where the reading's own words are looked for."""
+        said = evidence or screen
+        match = self.any.search(said.lowered) if said.may(self.any, self.any_anchors) else None
         if match is None or (self.unless and screen.may(self.unless, self.unless_anchors)
-                             and self.unless.search(lowered)):
+                             and self.unless.search(screen.lowered)):
             return None
         return match
 

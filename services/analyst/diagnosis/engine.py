@@ -12,7 +12,7 @@ from services.analyst.diagnosis.casebook import Opinion
 from services.analyst.diagnosis.catalog import Knowledge, Situation, shipped
 from services.analyst.diagnosis.evidence import Evidence
 from services.analyst.diagnosis.readings import read
-from services.analyst.diagnosis.references import blank, reference_spans
+from services.analyst.diagnosis.references import blank, dismissed_spans, reference_spans
 from shared.events.models import RetrievedIncident
 
 MIN_PRECEDENT_SIMILARITY = 0.6
@@ -78,7 +78,11 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[Hits, dict[str, str
     lines = {**readings.lines, **platform.features()}
     shown = text if len(lowered) == len(text) else lowered
     screen = knowledge.screen(lowered)
-    said = {r.name: m for r in knowledge.readings if (m := r.find(screen)) is not None}
+    # what the text itself dismisses ("… (unrelated)", "… -- not the crash") is no evidence for anything, though
+    # its words may still cancel a signature (an `unless` looks at the whole text)
+    dismissed = dismissed_spans(lowered)
+    evidence_screen = knowledge.screen(blank(lowered, dismissed)) if dismissed else screen
+    said = {r.name: m for r in knowledge.readings if (m := r.find(screen, evidence_screen)) is not None}
     lines |= {name: f"the text says {name} (“{_snippet(shown, m.start(), m.end())}”)" for name, m in said.items()}
     present = frozenset(readings.features) | frozenset(platform.features()) | frozenset(said)
     hits: Hits = {}
@@ -87,7 +91,8 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[Hits, dict[str, str
             continue
         why: list[str] = []
         if sig.any is not None:
-            m = sig.any.search(lowered) if screen.may(sig.any, sig.any_anchors) else None
+            m = (sig.any.search(evidence_screen.lowered) if evidence_screen.may(sig.any, sig.any_anchors)
+                 else None)
             if m is None:
                 continue
             why.append(f"matched “{_snippet(shown, m.start(), m.end())}”")

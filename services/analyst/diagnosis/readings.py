@@ -7,6 +7,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from services.analyst.diagnosis.references import DISMISSALS as _DISMISSALS
+
 _WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                  "eight": 8, "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "few": 3,
                  "several": 3, "couple of": 2, "a couple of": 2}
@@ -25,7 +27,7 @@ _DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled
            r"roll(?:ed)?[- ]?out(?! restart)|rollout(?! restart)|releas(?:e|ed)|upgrad(?:e|ed)|helm|argo ?cd|"
            r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
            r"image(?: tag)?(?![-_\w])|new version|version(?![=_-])|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
-           r"feature flag|flag|config ?map|migration|cutover|revision \d+|shipped|(?:version|release|build|fix|patch|change) went out|pushed|terraform|(?:kubectl |helm )?apply|"
+           r"feature flag|flag|config ?map|migration|cutover|revision \d+|shipped|(?:version|release|build|fix|patch|change) went out|pushed|terraform|(?:kubectl|helm|terraform|tf|pulumi|ansible) apply|apply (?:finished|complete\w*|done|succeeded)|"
            r"ansible|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
            r"vcl\.(?:load|use)|remote config|applied|merged|gitops|"
            r"growthbook|statsig|toggle|swap(?:ped)? (?:web app )?slots?|slot swap|promot(?:ed|ion) to (?:prod\w*|stable|live)|"
@@ -57,7 +59,9 @@ _RECENT_DEPLOY_WORDS = re.compile(
 # a configuration run that changed nothing: "Applied catalog in 9 s (02:40, 0 resources changed)"
 _NOTHING_CHANGED = re.compile(r"\b(no|0|zero) (resources?|packages?|files?) (changed|updated|altered)\b|\bchanged[=:] ?0\b")
 _NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|nothing (was )?"
-                        r"(deployed|released|changed)|(deploy|release|rollout)s? (are )?frozen|code freeze|"
+                        r"(?:deployed|released|changed)|\bno\b(?:(?!since|after|until|before|when|because|but|then)[^\n.;]){0,30}\b(config(uration)?|deploy\w*|release|settings?|"
+                        r"image|version)s? (was |were |has been |have been )?(changed|deployed|made|applied|pushed|updated)|"
+                        r"(deploy|release|rollout)s? (are )?frozen|code freeze|"
                         r"unchanged (since|for)|not (related to|caused by) (the |a )?(deploy|release)|"
                         r"(deploy|release|rollout|change)s?:? (none|nothing)\b|" + _NOTHING_CHANGED.pattern)
 # A deploy the text itself clears: it went out after the failures began, they look the same before and after it,
@@ -81,7 +85,9 @@ _OUT_SINCE = re.compile(r"(has been|had been|was|been) (out|live|running|deploye
 _MEMORY_PCT = re.compile(r"(mem(?:ory)?|rss|heap|working[ _]set|ram)\b(?:(?!swap|cpu|disk|load|inode)[^\n%;,]){0,40}?"
                          r"(\d{1,3}(?:\.\d+)?)\s?%|"
                          r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:the\s*)?(?:\w+\s)?(mem(?:ory)?|heap|ram|rss)\b")
-_CPU_PCT = re.compile(r"(cpu|processor|load|utili[sz]ation|usage)\b[^\n%;]{0,30}?(\d{1,3}(?:\.\d+)?)\s?%|"
+# "CPU 97% idle" is 3% busy: an idle, free, steal or wait share is no utilisation
+_CPU_PCT = re.compile(r"(cpu|processor|load|utili[sz]ation|usage)\b(?:(?!idle|free|steal|iowait)[^\n%;]){0,30}?"
+                      r"(\d{1,3}(?:\.\d+)?)\s?%(?!\s*(?:idle|free|steal|iowait|wait)\b)|"
                       r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:\w+\s)?(cpu|processor)\b")
 _CPU_CORES = re.compile(r"(?<![\w-])(cpu|cores?|vcpu|process_cpu|cpu_usage|container_cpu)[^\n;]{0,50}?(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?"
                         r"\s*(?:of|/|out of|\(limit:?|limit:?|of a limit of)\s*(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?"
@@ -256,14 +262,14 @@ def _tokens(name: str) -> set[str]:
 
 
 def _elsewhere(text: str, start: int, end: int, service: str) -> bool:
-    """Whether the deploy statement at text[start:end] is about another service than `service`: its clause names
-    a deployed service sharing no word with ours, and does not name ours."""
-    if not service:
-        return False
+    """Whether the deploy statement at text[start:end] is not about `service`: its clause dismisses it
+    (references.py), or names a deployed service sharing no word with ours and does not name ours."""
     bounds = [i for i in (text.rfind(c, 0, start) for c in "\n;|") if i >= 0]
     clause_start = max(bounds) + 1 if bounds else 0
     ends = [i for i in (text.find(c, end) for c in "\n;|") if i >= 0]
     clause = text[clause_start:min(ends) if ends else len(text)]
+    if _DISMISSALS.search(clause):
+        return True  # "billing-api 4.1 rolled out (different cluster, no dependency on smsgw)"
     ours = service.lower()
     if ours in clause:
         return False
@@ -544,7 +550,8 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     if deployed_minutes_ago is not None and (age is None or deployed_minutes_ago < age):
         age, age_line = deployed_minutes_ago, "the platform's inventory"
     no_deploy = _NO_DEPLOY.search(text)
-    recent_words = _RECENT_DEPLOY_WORDS.search(text)
+    recent_words = next((m for m in _RECENT_DEPLOY_WORDS.finditer(text) if not _elsewhere(text, *m.span(), service)),
+                        None)
     cleared = _DEPLOY_CLEARED.search(text)
     if cleared:
         features.add("old_deploy")

@@ -2,7 +2,13 @@
 resolved ticket, a postmortem. "Runbook: 1. check for OOMKilled pods" is no OOM, and "related: INC-1180
 'CrashLoopBackOff after deploy' (2 months ago, resolved)" is no crash now. From such a marker to the end of its
 line, the text is blanked before signatures and readings look at it — with spaces, so every evidence snippet keeps
-its place. What the line says before the marker still counts ("OOMKilled 3 times; related INC-12 resolved")."""
+its place. What the line says before the marker still counts ("OOMKilled 3 times; related INC-12 resolved").
+
+Dismissed statements are the text's own verdict that something it mentions is not this incident's: "DHL status
+page: incident in APAC (we don't ship DHL APAC)", "billing-api 4.1 rolled out (different cluster, no dependency on
+smsgw)", "Datadog status page: delayed ingestion -- explains graph gaps, not the crash". The statement — from the
+start of its sentence or clause (a line, `;`, `|` or `. `) to its end — supports no situation; its words can still
+cancel one (the engine matches `unless` patterns against the whole text)."""
 
 from __future__ import annotations
 
@@ -41,3 +47,32 @@ def blank(text: str, spans: list[tuple[int, int]]) -> str:
         at = end
     parts.append(text[at:])
     return "".join(parts)
+
+
+DISMISSALS = re.compile("|".join((
+    r"\bunrelated\b", r"\bnot related\b", r"\bred herring\b", r"\bruled out\b", r"\birrelevant\b",
+    r"\bnot (the|our|this) (cause|crash|problem|issue|culprit|outage|failure)\b",
+    r"\bno dependency on\b", r"\bnot used by\b", r"\bnot urgent\b",
+    r"\b(we|and) (don.t|do not|never) (use|run in|ship|call|depend on|read from)\b",
+    r"\b(region|product|replica|cluster|az|zone|datacenter|carrier)s? (that |which )?(we|our [\w-]+|[\w-]+) "
+    r"(don.t|do not|doesn.t|does not|never) (use|run|ship|call|touch|depend|read)",
+    r"\bdifferent (cluster|region|account|datacenter|data center|az|product)\b",
+    r"\b(doesn.t|does not|didn.t|did not) (affect|impact|explain) (us|this|it|our|the [\w-]+ (path|service))\b",
+    r"\bexplains nothing\b", r"\bno impact on (us|this|our|[\w-]+)\b",
+    r"\bseparate (repo|repository|cluster|account|stack|system)\b",
+    r"\bnot (on|in) (this|our) (cluster|account|region|namespace|project|stack|host)\b",
+)))
+_CLAUSE_START = re.compile(r"[\n;|]|\. ")
+
+
+def dismissed_spans(lowered: str) -> list[tuple[int, int]]:
+    """(start, end) of every statement the text dismisses: its clause, start to end of line or `;` / `|`."""
+    spans: list[tuple[int, int]] = []
+    for match in DISMISSALS.finditer(lowered):
+        if spans and match.start() < spans[-1][1]:
+            continue
+        starts = [m.end() for m in _CLAUSE_START.finditer(lowered, max(0, match.start() - 400), match.start())]
+        start = starts[-1] if starts else max(0, match.start() - 400) if match.start() > 400 else 0
+        ends = [i for i in (lowered.find(c, match.end()) for c in "\n;|") if i >= 0]
+        spans.append((start, min(ends) if ends else len(lowered)))
+    return spans
