@@ -285,7 +285,7 @@ async def test_memory_and_cpu_hogs_open_incidents_that_end_in_a_restart(hog_plat
     memory = await eventually(
         lambda: (resource_incidents(plat, "Memory Leak") or [None])[0], timeout=30, what="Memory Leak incident"
     )
-    result = await asyncio.to_thread(plat.wait_terminal, memory["incident_id"], 60)
+    result = await asyncio.to_thread(plat.wait_terminal, memory["incident_id"])
     assert result["status"] == "RESOLVED" and result["analysis"]["action"] == "RESTART", (
         result.get("error"),
         result.get("analysis"),
@@ -298,6 +298,6 @@ async def test_memory_and_cpu_hogs_open_incidents_that_end_in_a_restart(hog_plat
     cpu = await eventually(
         lambda: (resource_incidents(plat, "CPU Spike") or [None])[0], timeout=30, what="CPU Spike incident"
     )
-    result = await asyncio.to_thread(plat.wait_terminal, cpu["incident_id"], 60)
+    result = await asyncio.to_thread(plat.wait_terminal, cpu["incident_id"])
     assert result["status"] == "RESOLVED" and result["analysis"]["action"] == "RESTART"
     assert result["analysis"]["situation"] == "cpu_runaway" and result["analysis"]["outcome"] == "act"
