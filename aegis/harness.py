@@ -224,7 +224,7 @@ class Platform:
 
     def wait_terminal(self, incident_id: str, timeout: float = 180) -> dict:
         """Poll until the incident is RESOLVED or FAILED. The bound covers a platform's first incident, which waits
-        for the analyst to fit its casebook on a fresh data directory (~50 s with 2,614 references on this machine)."""
+        for the analyst to fit its casebook on a fresh data directory (docs/judgment.md, "The casebook")."""
         found = wait_sync(lambda: (lambda i: i if i.get("status") in ("RESOLVED", "FAILED") else None)(
             self.incident(incident_id)), timeout=timeout, interval=0.05, what=f"{incident_id} terminal")
         return found

@@ -375,6 +375,10 @@ def test_a_statement_the_text_dismisses_is_blanked_from_its_clause_start_to_its_
     assert "status page" not in masked and "heap 97%." in masked and "; restart pending" in masked
     assert "cpu alert" not in masked
     assert dismissed_spans("oomkilled 3 times; no deploy in 10 days") == []
+    for aside in ("aws health dashboard: increased error rates for iot core in us-east-1 -- we run in eu-west-1 and "
+                  "don't use iot core",
+                  "replication lag 95 s on acct-db-r2 (the analytics replica, not used by radius-accounting)"):
+        assert blank(aside, dismissed_spans(aside)).strip() == "", aside
 
 
 def test_a_dismissed_mention_supports_nothing_but_its_words_still_cancel():

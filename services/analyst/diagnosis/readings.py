@@ -270,6 +270,8 @@ def _elsewhere(text: str, start: int, end: int, service: str) -> bool:
     clause = text[clause_start:min(ends) if ends else len(text)]
     if _DISMISSALS.search(clause):
         return True  # "billing-api 4.1 rolled out (different cluster, no dependency on smsgw)"
+    if not service:
+        return False
     ours = service.lower()
     if ours in clause:
         return False

@@ -71,8 +71,9 @@ def dismissed_spans(lowered: str) -> list[tuple[int, int]]:
     for match in DISMISSALS.finditer(lowered):
         if spans and match.start() < spans[-1][1]:
             continue
-        starts = [m.end() for m in _CLAUSE_START.finditer(lowered, max(0, match.start() - 400), match.start())]
-        start = starts[-1] if starts else max(0, match.start() - 400) if match.start() > 400 else 0
+        window = max(0, match.start() - 400)  # a clause longer than this is cut there
+        starts = [m.end() for m in _CLAUSE_START.finditer(lowered, window, match.start())]
+        start = starts[-1] if starts else window
         ends = [i for i in (lowered.find(c, match.end()) for c in "\n;|") if i >= 0]
         spans.append((start, min(ends) if ends else len(lowered)))
     return spans
