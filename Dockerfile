@@ -38,5 +38,6 @@ RUN if [ "$DEPENDENCIES" = pypi ]; then \
  && rm -rf build *.egg-info
 
 USER aegis
-ENV AEGIS_DATA_DIR=/data AEGIS_HOST=127.0.0.1 AEGIS_CASEBOOK_DIR=/app/corpus/judgment
+ENV AEGIS_DATA_DIR=/data AEGIS_HOST=127.0.0.1 AEGIS_CASEBOOK_DIR=/app/corpus/judgment \
+    AEGIS_CASEBOOK_CACHE_DIR=/data/cache
 CMD ["aegis", "--help"]

@@ -223,8 +223,9 @@ class Platform:
         return response.json() if response.status_code == 200 else {}
 
     def wait_terminal(self, incident_id: str, timeout: float = 180) -> dict:
-        """Poll until the incident is RESOLVED or FAILED. The bound covers a platform's first incident, which waits
-        for the analyst to fit its casebook on a fresh data directory (docs/judgment.md, "The casebook")."""
+        """Poll until the incident is RESOLVED or FAILED. The bound covers a platform's first incident on a machine
+        whose casebook cache is cold: it waits for the analyst's fit (~15 s, docs/judgment.md, "The casebook") on a
+        CPU the rest of the suite shares."""
         found = wait_sync(lambda: (lambda i: i if i.get("status") in ("RESOLVED", "FAILED") else None)(
             self.incident(incident_id)), timeout=timeout, interval=0.05, what=f"{incident_id} terminal")
         return found

@@ -174,6 +174,9 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rag_fresh_wait: float = 5.0  # seconds a query waits for the index to hold the runbook it must see
     casebook: bool = True  # the reference incidents' learned opinion joins the offline diagnosis's evidence
     casebook_dir: str = ""  # where its dev*.jsonl reference cases are (default: the repository's corpus/judgment)
+    # where the fitted casebook is kept (default ~/.cache/aegisops/casebook: one fit serves every data dir on the
+    # machine; each file is keyed by the references and settings it was fitted from)
+    casebook_cache_dir: str = ""
     model_dir: str = ""  # where the exported embedding model is cached (default ~/.cache/aegisops/models)
     # analyst: LLM through litellm (empty model: offline analyzer only)
     llm_model: str = ""

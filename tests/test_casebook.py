@@ -11,6 +11,8 @@ import pytest
 from aegis.judgment import Case, casebook_without, evaluate
 from services.analyst.diagnosis import Evidence, diagnose, shipped
 from services.analyst.diagnosis.casebook import (
+    ANALYZER,
+    C,
     REFERENCE_DIR,
     Casebook,
     Opinion,
@@ -60,26 +62,49 @@ def test_the_opinion_is_deterministic_and_names_the_closest_reference():
     reference_text("Ünïcödé ☃", "İstanbul ß ﬁ " * 50),  # lower case longer than the text itself
     "", "zzzz qqqq",  # nothing the vocabulary knows: the model's prior, no similarity
 ])
-def test_the_opinion_is_the_fitted_models_own_probability_and_cosine_similarity(text):
+def test_the_opinion_is_what_scikit_learns_own_fit_over_every_feature_says(text):
+    """The casebook fits in the span of its references (fit_in_reference_span); the oracle here is the plain
+    scikit-learn pipeline fitted over all n-gram features on the same references: same probabilities, same cosine."""
     import numpy as np
-    vector = CASEBOOK._vectorizer.transform([text[:4000]])
-    expected = CASEBOOK._model.predict_proba(vector)[0]
-    opinion = CASEBOOK.opinion(text)
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    references = CASEBOOK.references[::7]  # a sample: the direct fit over every feature is the slow one
+    vectorizer = TfidfVectorizer(**ANALYZER)
+    matrix = vectorizer.fit_transform([r.text for r in references])
+    model = LogisticRegression(C=C, max_iter=5000).fit(matrix, [r.situation for r in references])
+    vector = vectorizer.transform([text[:4000]])
+    expected = model.predict_proba(vector)[0]
+    opinion = _sampled_casebook(references).opinion(text)
     best = int(expected.argmax())
-    assert opinion.situation == CASEBOOK.situations[best]
-    assert opinion.probability == pytest.approx(float(expected[best]), abs=1e-12)
-    similarities = (vector @ CASEBOOK._matrix.T).toarray().ravel()
+    assert opinion.situation == model.classes_[best]
+    assert opinion.probability == pytest.approx(float(expected[best]), abs=1e-6)  # solver tolerance, measured 1e-9
+    similarities = (vector @ matrix.T).toarray().ravel()
     assert opinion.nearest_similarity == pytest.approx(float(np.max(similarities)), abs=1e-12)
 
 
+_SAMPLED: dict[int, Casebook] = {}
+
+
+def _sampled_casebook(references: list[Reference]) -> Casebook:
+    if len(references) not in _SAMPLED:
+        _SAMPLED[len(references)] = Casebook(references)
+    return _SAMPLED[len(references)]
+
+
 def test_a_fitted_casebook_is_kept_in_the_cache_and_read_back_unchanged(tmp_path, monkeypatch, caplog):
+    import os
+
     from services.analyst.diagnosis import casebook as module
 
-    references = CASEBOOK.references
+    references = CASEBOOK.references[::7]
     first = module._fitted(references, tmp_path)
     [saved] = tmp_path.glob("casebook-*.npz")
-    (tmp_path / "casebook-0000.npz").write_bytes(b"from references that changed since")
-    texts = [r.text for r in references[::40]] + [reference_text("OOMKilled", "exit code 137"), ""]
+    others = [tmp_path / f"casebook-000{n}.npz" for n in range(module.CACHE_KEPT)]  # other checkouts' fits
+    for age, other in enumerate(others, 1):
+        other.write_bytes(b"fitted on other references")
+        os.utime(other, (1_000_000 - age, 1_000_000 - age))  # the last one is the least recently used
+    texts = [r.text for r in references[::10]] + [reference_text("OOMKilled", "exit code 137"), ""]
 
     def no_fit(self, refs):  # the second start must read the file, not fit
         raise AssertionError("fitted again")
@@ -92,7 +117,20 @@ def test_a_fitted_casebook_is_kept_in_the_cache_and_read_back_unchanged(tmp_path
     with caplog.at_level("WARNING"):
         third = module._fitted(references, tmp_path)
     assert "fitting again" in caplog.text and third.opinion(texts[0]) == first.opinion(texts[0])
-    assert [p.name for p in tmp_path.glob("casebook-*.npz")] == [saved.name]  # rewritten; the stale one is gone
+    kept = {p.name for p in tmp_path.glob("casebook-*.npz")}  # rewritten; the least recently used one is gone
+    assert kept == {saved.name, *(o.name for o in others[:-1])} and len(kept) == module.CACHE_KEPT
+
+
+def test_the_casebook_is_cached_once_for_the_machine_unless_told_where(tmp_path, monkeypatch):
+    from services.analyst import offline
+    from services.analyst.diagnosis.casebook import DEFAULT_CACHE_DIR
+
+    seen = []
+    monkeypatch.setattr(offline, "shipped_casebook", lambda directory, cache: seen.append(cache))
+    offline.casebook_for(Settings(data_dir=str(tmp_path)))
+    offline.casebook_for(Settings(casebook_cache_dir=str(tmp_path / "c")))
+    assert seen == [DEFAULT_CACHE_DIR, tmp_path / "c"]
+    assert offline.casebook_for(Settings(casebook=False)) is None and len(seen) == 2
 
 
 def test_the_cache_key_follows_the_references_and_a_file_for_others_is_refused(tmp_path):

@@ -30,8 +30,8 @@ async def build(ctx: ServiceContext):
     await ctx.nc.subscribe(INDEX_STATUS, queue="analyst", cb=analyst.concurrently(analyst.on_index_status))
     await ctx.nc.subscribe(DRAFT_REQUEST, queue="analyst", cb=analyst.on_draft_request)
     await ctx.nc.subscribe("system.breakers.llm.state_changed", cb=analyst.on_breaker_event)
-    # after retrieval answers, before the first incident is consumed: ~51 s to fit 2,614 references,
-    # ~0.03 s from <data_dir>/cache
+    # after retrieval answers, before the first incident is consumed: ~15 s to fit 2,614 references on the
+    # machine's first start, ~0.03 s from the casebook cache after it
     await asyncio.to_thread(casebook_for, s)
     await asyncio.to_thread(lambda: shipped().prefilter)  # ~0.6 s to compile the signature patterns for one-pass scans
 

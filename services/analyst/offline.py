@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from services.analyst.diagnosis import Diagnosis, Evidence, Platform, PreviousFix, diagnose
-from services.analyst.diagnosis.casebook import REFERENCE_DIR, Casebook, reference_text, shipped_casebook
+from services.analyst.diagnosis.casebook import DEFAULT_CACHE_DIR, REFERENCE_DIR, Casebook, reference_text, shipped_casebook
 from shared.config import Settings
 from shared.events.models import AIAnalysis, Hypothesis, RetrievedIncident
 
@@ -45,11 +45,13 @@ def platform_record(platform: Platform) -> dict[str, Any]:
 
 def casebook_for(settings: Settings) -> Casebook | None:
     """The casebook when the settings use it (`casebook`, default on; `casebook_dir`, default the repository's
-    corpus/judgment), else None; fitted once and kept in <data_dir>/cache for the next start."""
+    corpus/judgment), else None; fitted once per machine and kept in `casebook_cache_dir` (default
+    ~/.cache/aegisops/casebook) for every later start."""
     if not settings.casebook:
         return None
     directory = Path(settings.casebook_dir) if settings.casebook_dir else REFERENCE_DIR
-    return shipped_casebook(directory, Path(settings.data_dir) / "cache")
+    cache = Path(settings.casebook_cache_dir) if settings.casebook_cache_dir else DEFAULT_CACHE_DIR
+    return shipped_casebook(directory, cache)
 
 
 def analyze(alert_type: str, logs: str, precedents: Sequence[RetrievedIncident] = (), min_confidence: float = 0.5,
