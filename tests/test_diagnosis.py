@@ -158,7 +158,20 @@ def test_the_reporters_uncertainty_needs_strong_evidence_to_act():
     assert unsure.outcome == "human" and "unclear" in unsure.justification, unsure.justification
     sure = analyze("KubePodCrashLooping", "OOMKilled exit code 137, Out of memory: Killed process 4121 (java); "
                                           "not sure why the heap grows")
-    assert (sure.action, sure.outcome) == ("RESTART", "act"), sure.justification
+    assert (sure.action, sure.outcome) == ("RESTART", "act"), sure.justification  # what fails is clear, not why
+
+
+def test_when_the_reporters_cannot_tell_which_cause_nothing_runs_however_strong_the_signs():
+    both = analyze("KubePodCrashLooping", "CrashLoopBackOff, 7 restarts in 1h | Liveness probe failed: context deadline "
+                                          "exceeded | node dmesg: Out of memory: Killed process 23817 (java) | can't "
+                                          "tell whether the app stalls on its own or the node is thrashing")
+    assert both.outcome == "human" and "whatever the evidence" in both.justification, both.justification
+    growth = analyze("ContainerMemoryUsageHigh", "working set 3.4Gi / 4Gi (85%) and still rising; memory leak? the "
+                                                 "cache has no max size - growth could be legit warm-up or unbounded")
+    assert growth.outcome == "human", growth.justification
+    checked = analyze("ContainerMemoryUsageHigh", "working set 3.4Gi / 4Gi (85%) and still rising, memory leak in "
+                                                  "the session cache; not sure if a release is planned - checked, none")
+    assert checked.outcome == "act", checked.justification  # a doubt the text settles itself is no doubt
 
 
 def test_a_cloud_provider_event_or_a_lost_backing_service_is_a_humans():

@@ -22,7 +22,7 @@ AMBIGUOUS_RATIO = 0.9  # a rival with another action this close makes the call a
 SYMPTOMS_ONLY = frozenset({"unknown_errors"})  # consistent with every cause: never a rival explanation
 CASEBOOK_MIN_PROBABILITY = 0.35  # below this the casebook's opinion is no evidence (measured on dev5 + dev6)
 CASEBOOK_ALONE = 0.6  # a situation nothing else supports needs this much: resemblance alone is weak evidence
-UNCERTAIN_ACT = 0.9  # when the reporters say they do not know the cause, acting (or closing) needs this much
+UNSURE_WHY_ACT = 0.9  # when the reporters know what fails but not why, acting (or closing) needs this much
 
 
 @dataclass(frozen=True)
@@ -235,10 +235,12 @@ def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), m
         return _human(f"Ambiguous: {top.situation} → {top.action} ({top.score:.2f}) and {rival.situation} → "
                       f"{rival.action} ({rival.score:.2f}) are both supported; a human must choose.",
                       f"Ambiguous between {top.situation} and {rival.situation}", ranked, confidence)
-    if top.outcome in ("act", "benign") and "uncertain" in lines and confidence < UNCERTAIN_ACT:
-        return _human(f"The people reporting this say its cause is unclear ({lines['uncertain']}); the best "
-                      f"hypothesis, {top.situation} → {top.action} ({confidence:.2f}), is not strong enough to act "
-                      f"on against that (≥ {UNCERTAIN_ACT:.2f} needed); a human must look.",
+    doubt = next((name for name in ("uncertain", "unsure_why") if name in lines), None)
+    if top.outcome in ("act", "benign") and doubt and (doubt == "uncertain" or confidence < UNSURE_WHY_ACT):
+        needed = ("whatever the evidence" if doubt == "uncertain" else f"≥ {UNSURE_WHY_ACT:.2f} needed to act on it")
+        return _human(f"The people reporting this say its cause is unclear ({lines[doubt]}); the best hypothesis, "
+                      f"{top.situation} → {top.action} ({confidence:.2f}), is not acted on against that ({needed}); "
+                      "a human must look.",
                       f"Unclear: possibly {k.situations[top.situation].root_cause.lower()}"
                       if top.situation in k.situations else f"Unclear: {evidence.alert_type}", ranked, confidence)
     situation = k.situations.get(top.situation)

@@ -50,7 +50,7 @@ _RECENT_DEPLOY_WORDS = re.compile(
     r"after (the )?(deploy|release|rollout|upgrade) (of|to) |(deployed|rolled out|released|upgraded|shipped|pushed)"
     r"(?:(?!yesterday|last |ago|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{4}-\d\d-\d\d)[^\n.;]){0,50}?"
     r"\b(at|@) \d{1,2}:\d{2}|new (image|version|release|build) (v?\d|rolled|deployed|went)|(feature flag|flag|config ?map|"
-    r"config(uration)?|setting|toggle|feature|env(ironment)? var\w*)\b[^\n]{0,60}(?<!last )\b(changed|updated|flipped|toggled|enabled|"
+    r"config(uration)?|setting|toggle|feature|env(ironment)? var\w*|image(?: tag)?)\b[^\n]{0,60}(?<!last )\b(changed|updated|flipped|toggled|enabled|"
     r"switched|turned on|rolled out|applied|edited|published)|\((?:was|previously|prev|from) v?\d+\.\d+[\w.-]*\)|"
     r"\bv?\d+\.\d+(?:\.\d+)*(?:[-+][\w.]+)?(?![\w%]) ?(?:->|→|=>) ?v?\d+\.\d+(?![\w%])"
     r"(?!\s*(?:cores?|cpus?|ms|s|sec|seconds|x|rps|qps|req/s|/s|gi?b?|mi?b?)\b)|"
@@ -148,10 +148,12 @@ _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|th
                          r"newsletter|email blast|tv (ad|spot))[^\n.;]{0,40}(went out|started|began|went live|aired|sent)",)
 _VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|jobs|rpm|produce rate|publish rate|calls|"
                  r"attempts|caps|tps|"
-                 r"incoming|orders|load|records?|events|rows|messages|writes|ingest\w*|input)\w*\b[^\n;]{0,25}?~?(\d[\d,.]*)\s*(k)?\s*(?:rps|qps|req/s|rpm|msg/s|/s|/min)?\s*"
+                 r"incoming|orders|load|records?|events|rows|messages|writes|ingest\w*|input)\w*\b[^\n;]{0,25}?~?(\d[\d,.]*)\s*(k)?\s*(?:rps|qps|req/s|rpm|msg/s|/s|/min|/h|/hr|/hour|/day)?\s*"
                  r"(?:vs\.?|versus|against|compared (?:to|with))\s*(?:the\s*|a\s*)?(?:\d+[- ]?(?:days?|d|weeks?|w|hours?|h)\s+|weekly\s*|daily\s*)?"
                  r"(?:baseline|normal|usual|typical|avg|average|expected)?\s*(?:of\s*)?~?(\d[\d,.]*)\s*(k)?")
-_TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|"
+_PER_UNIT = "".join(f"(?<!per{sep}{unit} )" for sep in "- " for unit in ("worker", "pod", "node", "instance", "replica",
+                                                                          "consumer", "thread", "core", "host", "task"))
+_TRAFFIC_FLAT = re.compile(_PER_UNIT + r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|"
                            r"produce rate|producer rate|publish rate|ingest rate|arrival rate|producers?|enqueue(?:d|s)?(?: rate)?|"
                            r"(?:messages?|msg|events?|jobs?|tasks?)(?: in/out| in| out)? rate)(?:[^\n.;]|\.\d){0,25}"
                            r"\b(flat|normal|steady|stable|unchanged|nominal|as usual|at baseline|within baseline|"

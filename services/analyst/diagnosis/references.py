@@ -61,6 +61,9 @@ DISMISSALS = re.compile("|".join((
     r"\bexplains nothing\b", r"\bno impact on (us|this|our|[\w-]+)\b",
     r"\bseparate (repo|repository|cluster|account|stack|system)\b",
     r"\bnot (on|in) (this|our) (cluster|account|region|namespace|project|stack|host)\b",
+    r"\((a |an )?(different|another|other|separate) (service|team.s [\w-]+|app|application|component|system)\)",
+    # "advisory: allocation failures in East US 2 - we run in West Europe" (not "... - we run in eu-west-1 too")
+    r"(\s[-–—]+\s|\(|\bbut )we (only )?(run|are|operate|deploy|host|live) (only )?in\b(?![^\n;|]*\b(too|also|as well)\b)",
 )))
 _CLAUSE_START = re.compile(r"[\n;|]|\. ")
 
