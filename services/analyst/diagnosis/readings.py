@@ -76,7 +76,9 @@ _DEPLOY_CLEARED = re.compile(
     r"(identical|the same|same|unchanged|no different|no change|not changed)[^\n.;]{0,25}before (and|&|/) ?after|"
     r"before ?/ ?after[^\n.;]{0,15}(identical|the same|unchanged)|"
     r"(old|previous|prior)[- ](version|release|build|image|revision)[- ]?(pods?|instances?|hosts?|replicas?|containers?)?"
-    r"[^\n.;]{0,30}(the )?same (way|errors?|crash\w*|symptoms?)")
+    r"[^\n.;]{0,30}(the )?same (way|errors?|crash\w*|symptoms?)|"
+    r"(flat|unchanged|steady|the same|normal) (across|through|before and after|over) (the |that |this )?(deploy|release|"
+    r"rollout|upgrade|change)")
 # a release that has been out for days: its age stated in words ("v8.12 has been out since May 28")
 _OUT_SINCE = re.compile(r"(has been|had been|was|been) (out|live|running|deployed|in prod\w*)"
                         r"(?: (?:on|in|across) [^\n.;(]{0,25}?)? (since (mon|tue|wed|thu|fri|"
@@ -219,6 +221,7 @@ def _number(text: str, kilo: str | None = None) -> float | None:
 
 
 # a clock time, also inside an ISO stamp ("2024-12-06T08:51Z"), not the tail of a longer figure ("412:10.11")
+_COMPARED = re.compile(r"\d(\.\d+)?\s?[x×](?!\w)|\bthan\b|\babove\b|\bover\b|\+\d")
 _HHMM = r"(?<![\d:.])(\d{1,2}):(\d{2})(?!\d|\.\d)"
 # a deploy and its clock time in one clause: "upgraded Feb 6, no patches since; maintenance window 03:00" is not a
 # 03:00 upgrade
@@ -523,7 +526,8 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
         lines["many_replicas"] = f"{replicas} replicas (“{replicas_line}”)"
 
     ratio, ratio_line = _demand_ratio(text)
-    flat = _TRAFFIC_FLAT.search(text)
+    # "requests 2.3x a normal Sunday" is no flat demand: a multiplier or comparison between the words says otherwise
+    flat = next((m for m in _TRAFFIC_FLAT.finditer(text) if not _COMPARED.search(m.group(0))), None)
     up = _TRAFFIC_UP.search(text)
     if ratio is not None and ratio >= 1.5:
         features.add("traffic_rising")
