@@ -410,3 +410,19 @@ def test_an_oom_named_only_in_a_runbook_or_a_resolved_ticket_is_not_acted_on():
                  "Related incidents suggested: INC-1180 'CrashLoopBackOff after deploy' (2 months ago, resolved)."):
         d = diagnose(Evidence("ErrorBudgetBurn", logs, "warning", "search-frontend"))
         assert d.outcome == "human" and d.action == "NOOP", (logs, d.situation)
+
+
+def test_a_deploy_during_a_measured_surge_is_a_humans_call_not_a_rollback():
+    both = analyze("p99 latency > 2s", "14:02 Argo CD sync dispatch-api 2.31.0 -> 2.32.0 | 14:00 promo started; order "
+                                       "intake 2.4x yesterday 14:00 | HPA 18/18 (max), CPU 86% avg")
+    assert both.outcome == "human" and "Ambiguous" in both.justification, both.justification
+    assert {"bad_deploy", "saturation"} <= {h.situation for h in both.hypotheses}
+    flat = analyze("p99 latency > 2s", "14:02 Argo CD sync dispatch-api 2.31.0 -> 2.32.0; errors since 14:03 | "
+                                       "traffic flat, HPA 6/18, CPU 40%")
+    assert (flat.action, flat.outcome) == ("ROLLBACK", "act"), flat.justification  # nothing else fits: roll back
+
+
+def test_one_demand_word_is_one_piece_of_evidence_not_two():
+    ranked, _ = rank(Evidence("IdleReplicas", "black friday is in 3 weeks"))
+    saturation = next((h for h in ranked if h.situation == "saturation"), None)
+    assert saturation is None or len(saturation.evidence) == 1, saturation

@@ -23,7 +23,7 @@ def to_analysis(d: Diagnosis) -> AIAnalysis:
         situation=d.situation, evidence=list(d.evidence),
         hypotheses=[Hypothesis(h.situation, h.action, round(h.score, 3), list(h.evidence))
                     for h in d.hypotheses[:MAX_HYPOTHESES]],
-        escalation=d.escalation, hold=d.hold, precheck=d.precheck)
+        escalation=d.escalation, precheck=d.precheck)
 
 
 def platform_from(facts: Mapping[str, Any] | None) -> Platform:

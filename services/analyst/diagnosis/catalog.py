@@ -26,7 +26,7 @@ FEATURES = frozenset({
     "probe_down", "probe_slow", "probe_healthy", "version_changed", "restarts_recent",
 })
 _ESCAPE = re.compile(r"\\.")
-_SITUATION_KEYS = {"action", "outcome", "root_cause", "remedy", "overrides", "precheck", "requires"}
+_SITUATION_KEYS = {"action", "outcome", "root_cause", "remedy", "overrides", "precheck", "requires", "kept_by"}
 _READING_KEYS = {"name", "any", "unless", "examples", "counter_examples"}
 _SIGNATURE_KEYS = {"name", "situation", "weight", "any", "features", "unless", "unless_features", "examples",
                    "counter_examples"}
@@ -44,6 +44,7 @@ class Situation:
     overrides: tuple[str, ...]
     precheck: bool = False  # its symptom is a failing health check: a passing one right before acting means recovered
     requires: tuple[str, ...] = ()  # one of these readings must hold before resemblance alone may name it
+    kept_by: tuple[str, ...] = ()  # readings that keep its full score against another situation's override
 
 
 @dataclass(frozen=True)
@@ -191,11 +192,12 @@ def load_situations(path: Path = SITUATIONS_FILE) -> dict[str, Situation]:
             raise _fail(path, text, where, f"{where}: outcome {body['outcome']!r} is not one of {', '.join(OUTCOMES)}")
         if (body["outcome"] == "act") == (body["action"] == "NOOP"):
             raise _fail(path, text, where, f"{where}: outcome 'act' needs an action and NOOP needs benign/human")
-        requires = tuple(body.get("requires", ()))
-        if set(requires) - FEATURES:
-            raise _fail(path, text, where, f"{where}: requires unknown reading(s) {sorted(set(requires) - FEATURES)}")
+        requires, kept_by = tuple(body.get("requires", ())), tuple(body.get("kept_by", ()))
+        for key, named in (("requires", requires), ("kept_by", kept_by)):
+            if set(named) - FEATURES:
+                raise _fail(path, text, where, f"{where}: {key} unknown reading(s) {sorted(set(named) - FEATURES)}")
         out[name] = Situation(name, body["action"], body["outcome"], body["root_cause"], body["remedy"],
-                              tuple(body.get("overrides", ())), bool(body.get("precheck", False)), requires)
+                              tuple(body.get("overrides", ())), bool(body.get("precheck", False)), requires, kept_by)
     for s in out.values():
         unknown = set(s.overrides) - set(out)
         if unknown:

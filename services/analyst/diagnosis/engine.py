@@ -50,7 +50,6 @@ class Diagnosis:
     hypotheses: tuple[Hypothesis, ...]
     replica_count: int = 2
     escalation: str = ""  # the remediation ladder's note, when it changed the decision
-    hold: str = ""  # why a human must confirm this action before it runs
     precheck: bool = False  # the executor checks the target's health right before acting
 
 
@@ -141,7 +140,8 @@ def rank(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (),
     # below but never demotes a situation the signatures support
     shown = {name: _noisy_or([w for w, _ in found]) for name, found in hits.items()}
     demoted = {victim for name, score in shown.items() if score >= OVERRIDE_AT
-               for victim in k.situations[name].overrides if victim != name}
+               for victim in k.situations[name].overrides
+               if victim != name and not any(r in lines for r in k.situations[victim].kept_by)}
     _casebook_vote(hits, opinion, k, lines)
     scores = {name: _noisy_or([w for w, _ in found]) for name, found in hits.items()}
     hypotheses: list[Hypothesis] = []
@@ -231,7 +231,7 @@ def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), m
                       f"{rival.action} ({rival.score:.2f}) both fit, so neither is confident "
                       f"({confidence:.2f} < {min_confidence:.2f}); a human must look.",
                       f"Unclear: {top.situation} or {rival.situation}", ranked, confidence)
-    if close_call and not both_act and top.outcome != "human":
+    if close_call and rival is not None and top.outcome != "human":  # two causes, two different remedies
         return _human(f"Ambiguous: {top.situation} → {top.action} ({top.score:.2f}) and {rival.situation} → "
                       f"{rival.action} ({rival.score:.2f}) are both supported; a human must choose.",
                       f"Ambiguous between {top.situation} and {rival.situation}", ranked, confidence)
@@ -252,8 +252,5 @@ def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), m
                   root_cause=f"{root} ({first})" if first else root, justification=justification,
                   evidence=top.evidence, hypotheses=tuple(ranked),
                   replica_count=_replicas(evidence, top.action, precedents),
-                  hold=(f"two actions fit: {top.situation} → {top.action} ({top.score:.2f}) and {rival.situation} → "
-                        f"{rival.action} ({rival.score:.2f}); a human confirms" if both_act and close_call and rival
-                        else ""),
                   precheck=bool(situation and situation.precheck))
     return _ladder(d, evidence)
