@@ -426,3 +426,10 @@ def test_one_demand_word_is_one_piece_of_evidence_not_two():
     ranked, _ = rank(Evidence("IdleReplicas", "black friday is in 3 weeks"))
     saturation = next((h for h in ranked if h.situation == "saturation"), None)
     assert saturation is None or len(saturation.evidence) == 1, saturation
+
+
+def test_a_bare_multiple_beside_a_demand_word_is_a_demand_ratio():
+    assert read("email campaign sent 18:00; throughput 3.4x").demand_ratio == 3.4
+    assert read("ad requests 2.3x a normal Sunday evening".lower()).demand_ratio == 2.3
+    assert read("p99 latency 3x since the deploy").demand_ratio is None  # latency is no demand
+    assert "traffic_flat" not in read("ad requests 2.3x a normal sunday evening").features

@@ -103,9 +103,12 @@ _MEMORY_RATIO = re.compile(r"(\d+(?:\.\d+)?)\s*(gi|mi|gb|mb|g|m)i?b?\s*(?:/|of|o
 _REPLICAS = re.compile(r"(\d+)\s*(?:/\s*(\d+)\s*)?(?:running |ready |healthy |idle |active )?(replicas?|pods?|"
                        r"instances?|tasks?|containers?|nodes?|workers?|copies)\b|(replicas?|pods?|instances?)\s*[:=]\s*"
                        r"(\d+)")
-_RATIO = re.compile(r"(\d+(?:\.\d+)?)\s?[x×]\s*(?:the\s*|its\s*|their\s*)?(?:\d+[- ]?(?:days?|d|weeks?|w|hours?|h)\s*)?"
+_RATIO = re.compile(r"(\d+(?:\.\d+)?)\s?[x×]\s*(?:the\s*|its\s*|their\s*|a\s*)?(?:\d+[- ]?(?:days?|d|weeks?|w|hours?|h)\s*)?"
                     r"(?:usual|normal|baseline|average|typical|"
-                    r"weekly|daily|expected|regular|peak|forecast|last week)")
+                    r"weekly|daily|expected|regular|peak|forecast|last week)|"
+                    # "throughput 3.4x", "requests up 2x": a demand word and a bare multiple, nothing between
+                    r"(?<![\w-])(?:throughput|traffic|requests|request rate|rps|qps|load|demand|orders|sessions|signups|"
+                    r"logins|checkouts|ingest|messages|events)(?: (?:is|at|up|now))? (\d+(?:\.\d+)?)\s?[x×](?!\w|\.\d)")
 # "3.4x vs last week", "4.1x same hour yesterday": a multiple of a past period, read only next to a rate word (a
 # latency three times last week's is no demand)
 _RATIO_VS_PERIOD = re.compile(r"(\d+(?:\.\d+)?)\s?[x×]\s*(?:vs\.?|versus|over|compared (?:to|with)|of)?\s*(?:the\s*)?"
@@ -451,7 +454,7 @@ MAX_DEMAND_RATIO = 100.0  # past this a "ratio" is two unrelated figures read as
 
 def _demand_ratio(text: str) -> Found:
     return _highest(f for f in [
-        *((float(m.group(1)), m.group(0)) for m in _RATIO.finditer(text)),
+        *((float(m.group(1) or m.group(2)), m.group(0)) for m in _RATIO.finditer(text)),
         *((float(m.group(1)), m.group(0)) for m in _RATIO_VS_PERIOD.finditer(text)
           if any(w in text[max(0, m.start() - 40):m.end()] for w in _RATE_WORDS + _DEMAND_WORDS)),
         *((1 + float(m.group(1) or m.group(7)) / 100, m.group(0)) for m in _PCT_ABOVE.finditer(text)),
