@@ -78,7 +78,10 @@ _DEPLOY_CLEARED = re.compile(
     r"(old|previous|prior)[- ](version|release|build|image|revision)[- ]?(pods?|instances?|hosts?|replicas?|containers?)?"
     r"[^\n.;]{0,30}(the )?same (way|errors?|crash\w*|symptoms?)|"
     r"(flat|unchanged|steady|the same|normal) (across|through|before and after|over) (the |that |this )?(deploy|release|"
-    r"rollout|upgrade|change)")
+    r"rollout|upgrade|change)|"
+    # the release's new paths and the old ones fail alike: "both the new downsample queries and the old ones, all slow"
+    r"both the new [^\n.;]{0,60}\band the (old|existing|previous|unchanged) [^\n.;]{0,60}\b(all |both |equally )?"
+    r"(slow|fail\w*|erroring|affected|time? ?out)")
 # a release that has been out for days: its age stated in words ("v8.12 has been out since May 28")
 _OUT_SINCE = re.compile(r"(has been|had been|was|been) (out|live|running|deployed|in prod\w*)"
                         r"(?: (?:on|in|across) [^\n.;(]{0,25}?)? (since (mon|tue|wed|thu|fri|"
