@@ -209,6 +209,8 @@ SECTIONS: tuple[Section, ...] = (
             ("eighteenth", "test18", "written in session 12 (ML platform, GPU serving); 0.914, 1 unsafe on arrival"),
             ("nineteenth", "test19", "written in session 13 (retail banking and payments), hard safe-answer cases; "
                                     "0.671, 14 unsafe on arrival"),
+            ("twentieth", "test20", "written in session 13 (universities and research computing), hard safe-answer "
+                                    "cases; 0.757, 6 unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
