@@ -12,9 +12,9 @@ from aegis.judgment import Case, casebook_without, evaluate
 from services.analyst.diagnosis import Evidence, diagnose, shipped
 from services.analyst.diagnosis.casebook import (
     ANALYZER,
-    C,
     REFERENCE_DIR,
     TOL,
+    C,
     Casebook,
     Opinion,
     Reference,

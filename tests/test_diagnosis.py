@@ -162,9 +162,9 @@ def test_the_reporters_uncertainty_needs_strong_evidence_to_act():
 
 
 def test_when_the_reporters_cannot_tell_which_cause_nothing_runs_however_strong_the_signs():
-    both = analyze("KubePodCrashLooping", "CrashLoopBackOff, 7 restarts in 1h | Liveness probe failed: context deadline "
-                                          "exceeded | node dmesg: Out of memory: Killed process 23817 (java) | can't "
-                                          "tell whether the app stalls on its own or the node is thrashing")
+    both = analyze("KubePodCrashLooping", "CrashLoopBackOff, 7 restarts in 1h | Liveness probe failed: context "
+                                          "deadline exceeded | node dmesg: Out of memory: Killed process 23817 (java) "
+                                          "| can't tell whether the app stalls on its own or the node is thrashing")
     assert both.outcome == "human" and "whatever the evidence" in both.justification, both.justification
     growth = analyze("ContainerMemoryUsageHigh", "working set 3.4Gi / 4Gi (85%) and still rising; memory leak? the "
                                                  "cache has no max size - growth could be legit warm-up or unbounded")

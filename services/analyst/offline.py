@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from services.analyst.diagnosis import Diagnosis, Evidence, Platform, PreviousFix, diagnose
-from services.analyst.diagnosis.casebook import DEFAULT_CACHE_DIR, REFERENCE_DIR, Casebook, reference_text, shipped_casebook
+from services.analyst.diagnosis.casebook import (
+    DEFAULT_CACHE_DIR,
+    REFERENCE_DIR,
+    Casebook,
+    reference_text,
+    shipped_casebook,
+)
 from shared.config import Settings
 from shared.events.models import AIAnalysis, Hypothesis, RetrievedIncident
 

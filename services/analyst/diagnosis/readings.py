@@ -263,7 +263,7 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "
 _SERVICE_NAME = r"([a-z][a-z0-9]*(?:[-_][a-z0-9]+)+)"
 _DEPLOYED_NAME = re.compile(rf"(?:deploy(?:ment|ed)?|roll(?:ed)?[- ]?out|releas(?:e|ed)|upgrad(?:e|ed))\s+(?:of\s+)?"
                             rf"{_SERVICE_NAME}|{_SERVICE_NAME}(?::v?\d|\s+v\d+\.\d|\s+(?:was\s+)?(?:synced|deployed|"
-                            rf"rolled out|released|upgraded))")
+                            rf"rolled(?: out)?|released|upgraded|promoted))")
 _NOT_NAMES = frozenset({"roll-out", "re-deploy", "re-deployed", "on-call", "follow-up", "up-to-date", "built-in",
                         "blue-green", "in-place", "hot-fix", "pre-release", "non-prod", "pre-prod"})
 
