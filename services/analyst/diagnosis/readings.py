@@ -159,9 +159,9 @@ _VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|
                  r"incoming|orders|load|records?|events|rows|messages|writes|ingest\w*|input)\w*\b[^\n;]{0,25}?~?(\d[\d,.]*)\s*(k)?\s*(?:rps|qps|req/s|rpm|msg/s|/s|/min|/h|/hr|/hour|/day)?\s*"
                  r"(?:vs\.?|versus|against|compared (?:to|with))\s*(?:the\s*|a\s*)?(?:\d+[- ]?(?:days?|d|weeks?|w|hours?|h)\s+|weekly\s*|daily\s*)?"
                  r"(?:baseline|normal|usual|typical|avg|average|expected)?\s*(?:of\s*)?~?(\d[\d,.]*)\s*(k)?")
-_PER_UNIT = "".join(f"(?<!per{sep}{unit} )" for sep in "- " for unit in ("worker", "pod", "node", "instance", "replica",
-                                                                          "consumer", "thread", "core", "host", "task"))
-_TRAFFIC_FLAT = re.compile(_PER_UNIT + r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|"
+# "per-worker throughput normal" is each worker's speed, not the demand (checked on the words before a match)
+_PER_UNIT = re.compile(r"\bper[- ](worker|pod|node|instance|replica|consumer|thread|core|host|task) $")
+_TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|"
                            r"produce rate|producer rate|publish rate|ingest rate|arrival rate|producers?|enqueue(?:d|s)?(?: rate)?|"
                            r"(?:messages?|msg|events?|jobs?|tasks?)(?: in/out| in| out)? rate)(?:[^\n.;]|\.\d){0,25}"
                            r"\b(flat|normal|steady|stable|unchanged|nominal|as usual|at baseline|within baseline|"
@@ -533,7 +533,8 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
 
     ratio, ratio_line = _demand_ratio(text)
     # "requests 2.3x a normal Sunday" is no flat demand: a multiplier or comparison between the words says otherwise
-    flat = next((m for m in _TRAFFIC_FLAT.finditer(text) if not _COMPARED.search(m.group(0))), None)
+    flat = next((m for m in _TRAFFIC_FLAT.finditer(text) if not _COMPARED.search(m.group(0))
+                 and not _PER_UNIT.search(text, max(0, m.start() - 16), m.start())), None)
     up = _TRAFFIC_UP.search(text)
     if ratio is not None and ratio >= 1.5:
         features.add("traffic_rising")

@@ -64,7 +64,7 @@ DISMISSALS = re.compile("|".join((
     r"\((a |an )?(different|another|other|separate) (service|team.s [\w-]+|app|application|component|system)\)",
     r"\bnot called (during|by|from|in|on)\b", r"\bnot (in|on) the [\w-]+ ([\w-]+ )?path\b", r"\b(is|was) not it\b",
     # "advisory: allocation failures in East US 2 - we run in West Europe" (not "... - we run in eu-west-1 too")
-    r"(\s[-–—]+\s|\(|\bbut )we (only )?(run|are|operate|deploy|host|live) (only )?in\b"
+    r"((?<=\s)[-–—]+\s|\(|\bbut )we (only )?(run|are|operate|deploy|host|live) (only )?in\b"
     r"(?![^\n;|]*\b(too|also|as well)\b)",
 )))
 _CLAUSE_START = re.compile(r"[\n;|]|\. ")
