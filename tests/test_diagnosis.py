@@ -89,6 +89,10 @@ def test_a_malformed_situation_file_is_refused_with_the_reason(tmp_path):
     situations.write_text(situations.read_text().replace('action = "ROLLBACK"', 'action = "REBOOT"', 1))
     with pytest.raises(ConfigError, match=r"situations.toml:\d+: \[bad_deploy\]: action 'REBOOT'"):
         load(situations, signatures)
+    situations.write_text(situations.read_text().replace('action = "REBOOT"', 'action = "ROLLBACK"', 1)
+                          .replace('kept_by = ["traffic_rising"]', 'kept_by = ["astrology"]', 1))
+    with pytest.raises(ConfigError, match=r"situations.toml:\d+: \[saturation\]: kept_by unknown reading"):
+        load(situations, signatures)
 
 
 @pytest.mark.parametrize("text, feature", [
@@ -424,8 +428,8 @@ def test_a_deploy_during_a_measured_surge_is_a_humans_call_not_a_rollback():
 
 def test_one_demand_word_is_one_piece_of_evidence_not_two():
     ranked, _ = rank(Evidence("IdleReplicas", "black friday is in 3 weeks"))
-    saturation = next((h for h in ranked if h.situation == "saturation"), None)
-    assert saturation is None or len(saturation.evidence) == 1, saturation
+    saturation = next(h for h in ranked if h.situation == "saturation")
+    assert len(saturation.evidence) == 1, saturation.evidence
 
 
 def test_a_bare_multiple_beside_a_demand_word_is_a_demand_ratio():

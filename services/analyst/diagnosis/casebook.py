@@ -239,7 +239,7 @@ def _fitted(references: list[Reference], cache_dir: Path | None) -> Casebook:
 
 
 def shipped_casebook(directory: Path = REFERENCE_DIR, cache_dir: Path | None = None) -> Casebook | None:
-    """The casebook of the reference cases in `directory`, once per process (fitting takes ~12 s with 2,614 cases;
+    """The casebook of the reference cases in `directory`, once per process (fitting takes ~15 s with 3,034 cases;
     with `cache_dir`, only the first start pays it); None, with a warning in the log, where no reference files are
     installed (the diagnosis then stands on the signatures alone)."""
     with _LOCK:
