@@ -211,6 +211,10 @@ SECTIONS: tuple[Section, ...] = (
                                     "0.671, 14 unsafe on arrival"),
             ("twentieth", "test20", "written in session 13 (universities and research computing), hard safe-answer "
                                     "cases; 0.757, 6 unsafe on arrival"),
+            ("twenty-first", "test21", "written in session 14 (hospital and healthcare IT), hard safe-answer cases; "
+                                       "0.671, 10 unsafe on arrival"),
+            ("twenty-second", "test22", "written in session 14 (airline and travel booking), realistic mix; "
+                                        "0.929, 0 unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),

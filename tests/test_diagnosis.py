@@ -213,6 +213,7 @@ def test_memory_stable_is_not_high_memory_and_an_old_deploy_is_not_recent():
     ("rollout 2d 4h ago", 3120),
     ("deployed 10m ago", 10),
     ("errors began 2h 5m after the deploy", 125),
+    ("job quote-cache v22 deployed 2h05m ago, fine since", 125),  # was 0: a unit running into the next digits
 ])
 def test_a_compound_age_is_read_whole_not_as_its_last_part(text, minutes):
     assert deploy_age(text)[0] == minutes
@@ -437,3 +438,37 @@ def test_a_bare_multiple_beside_a_demand_word_is_a_demand_ratio():
     assert read("ad requests 2.3x a normal Sunday evening".lower()).demand_ratio == 2.3
     assert read("p99 latency 3x since the deploy").demand_ratio is None  # latency is no demand
     assert "traffic_flat" not in read("ad requests 2.3x a normal sunday evening").features
+
+
+def test_a_multiple_about_failures_or_held_connections_is_no_demand():
+    # a failure ratio against its baseline is no 18x surge; connections held longer at flat rps are a leak's sign
+    assert read("sfu_ice_failed_total rate / sfu_ice_started_total rate = 0.37 (baseline 0.02)").demand_ratio is None
+    leak = read("active connections climbed 2 -> 20 over 6h at flat 40 rps; Postgres at 35% of max_connections")
+    assert "traffic_flat" in leak.features and "traffic_rising" not in leak.features
+    assert "traffic_rising" in read("websocket connections 2k -> 20k since the match started").features
+
+
+def test_another_services_versioned_deploy_is_not_this_ones_but_a_module_it_adds_is():
+    assert deploy_age("claims-api 5.8.0 deployed 01:50; alert fired 02:07", "CLMSQL-AG1") == (None, "")
+    assert deploy_age("release 2024.03.18-2 at 16:40 (adds ShopCo_Loyalty 1.4.0); errors since 16:42",
+                      "magento-web")[0] == 2
+
+
+@pytest.mark.parametrize("alert, logs, wanted", [
+    # SIGTERM (143) during an announced node drain is a requested stop, not a crash
+    ("KubeDeploymentReplicasMismatch", "Killing pod/menu-7d9 Stopping container menu (exit code 143)\n"
+     "MachineConfigPool worker UPDATING 4/9 (cluster update, window announced in #ops-announce)\nerror rate 0%",
+     {"NOOP-benign", "HUMAN"}),
+    # a protocol's watchdog failing is no Watchdog test alert
+    ("DiameterPeerDown", "DWR/DWA watchdog failures toward ocs-dra-02; peer ocs-dra-02 is DOWN (state CLOSED); "
+     "ocs-dra-01 answers DIAMETER_TOO_BUSY; the OCS is run by Charging Platform, their dashboard shows lock waits",
+     {"HUMAN"}),
+    # the partner's status page argued against in the text's own words; a maintenance on a different date
+    ("KubePodCrashLooping", "CrashLoopBackOff, Exit Code 1; TypeError: Cannot read properties of undefined\n"
+     "3.12.0 deployed 9 days ago, no changes\nPartner 'trackly' status page: scheduled maintenance 13:00-14:00 "
+     "UTC -- yet the 12 healthy pods get 2xx from trackly the whole time", {"RESTART"}),
+])
+def test_distractors_the_text_rules_out_do_not_decide(alert, logs, wanted):
+    d = diagnose(Evidence(alert, logs, "critical", "svc"))
+    got = d.action if d.outcome == "act" else f"NOOP-{d.outcome}" if d.outcome == "benign" else "HUMAN"
+    assert got in wanted, (got, d.justification)

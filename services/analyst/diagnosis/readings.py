@@ -21,15 +21,15 @@ _NUM = r"(\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|fif
 _UNIT = r"(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w|months?)"
 # an age, also compound ("3h 10m", "1 hour and 20 minutes", "2d 4h"): read whole, never as its last part
 _AGE = rf"(?P<age>{_NUM}\s*{_UNIT}(?:,?\s*(?:and\s+)?\d+(?:\.\d+)?\s*{_UNIT}\b)*)"
-_AGE_FIRST = re.compile(rf"{_NUM}\s*{_UNIT}\b")
-_AGE_MORE = re.compile(rf"(\d+(?:\.\d+)?)\s*{_UNIT}\b")
+_AGE_FIRST = re.compile(rf"{_NUM}\s*{_UNIT}(?![a-z])")  # "2h05m": a unit may run into the next part's digits
+_AGE_MORE = re.compile(rf"(\d+(?:\.\d+)?)\s*{_UNIT}(?![a-z])")
 _DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled the )deploy(?:ed|ment|s)?|"
            r"roll(?:ed)?[- ]?out(?! restart)|rollout(?! restart)|releas(?:e|ed)|upgrad(?:e|ed)|helm|argo ?cd|"
            r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
            r"image(?: tag)?(?![-_\w])|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|version(?![=_-])|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
            r"feature flag|flag|config ?map|migration|cutover|revision \d+|shipped|(?:version|release|build|fix|patch|change) went out|pushed|terraform|(?:kubectl|helm|terraform|tf|pulumi|ansible) apply|apply (?:finished|complete\w*|done|succeeded)|"
            r"ansible|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
-           r"vcl\.(?:load|use)|remote config|applied|merged|gitops|"
+           r"vcl\.(?:load|use)|remote config|applied|merged|gitops|reloaded (?:its |the )?(?:dynamic )?config(?:uration)?|"
            r"growthbook|statsig|toggle|swap(?:ped)? (?:web app )?slots?|slot swap|promot(?:ed|ion) to (?:prod\w*|stable|live)|"
            # configuration management and package managers change a host as much as a deploy does
            r"chef(?: infra)? client|chef-client|puppet(?:[- ]agent)?|applied catalog|salt-call|highstate|"
@@ -103,7 +103,7 @@ _CPU_CURRENT = re.compile(r"(cpu|processor)[^\n]{0,80}?\b(?:current(?:ly)?|value
 _PCT_CPU_FIRST = re.compile(r"%\s?(?:cpu|processor time|processor utility|user time)\b\s*[:=]?\s*(\d+(?:\.\d+)?)")
 _MEMORY_RATIO = re.compile(r"(\d+(?:\.\d+)?)\s*(gi|mi|gb|mb|g|m)i?b?\s*(?:/|of|out of)\s*(?:the\s*)?(?:limit\s*(?:of\s*)?)?"
                            r"(\d+(?:\.\d+)?)\s*(gi|mi|gb|mb|g|m)i?b?")
-_REPLICAS = re.compile(r"(\d+)\s*(?:/\s*(\d+)\s*)?(?:running |ready |healthy |idle |active )?(replicas?|pods?|"
+_REPLICAS = re.compile(r"(\d+)[ \t]*(?:/[ \t]*(\d+)[ \t]*)?(?:running |ready |healthy |idle |active )?(replicas?|pods?|"
                        r"instances?|tasks?|containers?|nodes?|workers?|copies)\b|(replicas?|pods?|instances?)\s*[:=]\s*"
                        r"(\d+)")
 _RATIO = re.compile(r"(\d+(?:\.\d+)?)\s?[x×]\s*(?:the\s*|its\s*|their\s*|a\s*)?(?:\d+[- ]?(?:days?|d|weeks?|w|hours?|h)\s*)?"
@@ -166,7 +166,8 @@ _TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|
                            r"(?:messages?|msg|events?|jobs?|tasks?)(?: in/out| in| out)? rate)(?:[^\n.;]|\.\d){0,25}"
                            r"\b(flat|normal|steady|stable|unchanged|nominal|as usual|at baseline|within baseline|"
                            r"did not (change|increase)|not (increased|changed|up)|back to (?:the )?(?:[\w-]+ )?(?:baseline|normal|usual)|same as (every|usual|normal|yesterday|last|the same)|"
-                           r"as (every|any) (weekday|day|week))|no (increase|change|spike|surge|rise)"
+                           r"as (every|any) (weekday|day|week))|(?<![\w-])(?:flat|steady|unchanged)(?: at)? ~?\d[\d,.]*\s*k?\s*"
+                           r"(?:rps|qps|req/s|rpm|requests?/s|msg/s)\b|no (increase|change|spike|surge|rise)"
                            r" in (traffic|requests|load|demand)|(traffic|load) (is )?(not|no) (higher|up)")
 _LONG_WINDOW = re.compile(rf"(over|for|in|across|during|past|last|since)\s*(the\s*)?(last\s*|past\s*)?{_NUM}\s*"
                           r"(?:consecutive\s*|straight\s*|full\s*|whole\s*)?(days?|weeks?|months?)\b|"
@@ -177,8 +178,9 @@ _LONG_WINDOW = re.compile(rf"(over|for|in|across|during|past|last|since)\s*(the\
 _UTILISATION = re.compile(r"(utili[sz]ation|usage|cpu|load|busy|util)[^\n%;]{0,30}?(\d{1,2}(?:\.\d+)?)\s?%|"
                           r"(\d{1,2}(?:\.\d+)?)\s?%\s*(avg|average|mean|p95|peak)?\s*(utili[sz]ation|usage|cpu|util)")
 _TROUBLE = re.compile(r"error|exception|fail|5xx|crash|panic|fatal|5\d\d\b|refused|timeout|timed out|unavailable|down\b|"
-                      r"unhealthy|degraded|latency|slow|oom|killed|restart|not responding|broken|regress|rejected|"
-                      r"abort|segfault|traceback|stack ?trace|nil pointer|undefined|cannot|can.t|unable|throttl")
+                      r"unhealthy|degraded|latency|slow|(?<![a-z])oom|killed|restart|not responding|broken|regress|rejected|"
+                      r"abort|segfault|traceback|stack ?trace|nil pointer|undefined|cannot|can.t|unable|throttl|\b429s?\b|"
+                      r"too ?many ?requests|\b4\d\d (spike|storm|surge)")
 _TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b")
 
 
@@ -262,7 +264,7 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "
 # identifiers count as names (service names are; "the new build" is not).
 _SERVICE_NAME = r"([a-z][a-z0-9]*(?:[-_][a-z0-9]+)+)"
 _DEPLOYED_NAME = re.compile(rf"(?:deploy(?:ment|ed)?|roll(?:ed)?[- ]?out|releas(?:e|ed)|upgrad(?:e|ed))\s+(?:of\s+)?"
-                            rf"{_SERVICE_NAME}|{_SERVICE_NAME}(?::v?\d|\s+v\d+\.\d|\s+(?:was\s+)?(?:synced|deployed|"
+                            rf"{_SERVICE_NAME}|{_SERVICE_NAME}(?::v?\d|\s+v\d+\.\d|\s+(?:\d+\.\d+\.\d[\w.-]*\s+)?(?:was\s+)?(?:synced|deployed|"
                             rf"rolled(?: out)?|released|upgraded|promoted))")
 _NOT_NAMES = frozenset({"roll-out", "re-deploy", "re-deployed", "on-call", "follow-up", "up-to-date", "built-in",
                         "blue-green", "in-place", "hot-fix", "pre-release", "non-prod", "pre-prod"})
@@ -455,6 +457,23 @@ def _ratios(text: str, pattern: re.Pattern[str], now: tuple[int, int], base: tup
 MAX_DEMAND_RATIO = 100.0  # past this a "ratio" is two unrelated figures read as one (1,420 rpm over a 0.9% rate)
 
 
+# a multiple whose own clause is about failures, latency or resources is no demand ("ICE failure rate 0.37
+# (baseline 0.02)", "p99 3x normal", "heap 2x yesterday"): the clause runs from the last line, ';' or ',' break
+_NOT_DEMAND = re.compile(r"(?<![a-z])(?:errors?|fail\w*|5xx|4xx|latenc\w*|p9\d|timeouts?|retr(?:y|ies)|retransmi\w*|"
+                         r"packet loss|lag|gc|heap|memory|rss|cpu|iowait|reject\w*|exceptions?|crash\w*|restarts?)(?![a-z])")
+
+
+_CONNECTIONS = re.compile(r"\bconn(?:ection)?s\b")
+
+
+def _about_demand(text: str, phrase: str) -> bool:
+    at = text.find(phrase)
+    if at < 0:
+        return True
+    start = max(text.rfind("\n", 0, at), text.rfind(";", 0, at), text.rfind(", ", 0, at))
+    return not _NOT_DEMAND.search(text, start + 1, at + len(phrase))
+
+
 def _demand_ratio(text: str) -> Found:
     return _highest(f for f in [
         *((float(m.group(1) or m.group(2)), m.group(0)) for m in _RATIO.finditer(text)),
@@ -469,7 +488,7 @@ def _demand_ratio(text: str) -> Found:
         *_ratios(text, _VS, (2, 3), (4, 5)),
         *_ratios(text, _COUNT_VS, (1, 2), (4, 5)),
         *_ratios(text, _VS_BASELINE, (1, 2), (5, 6)),
-    ] if f[0] <= MAX_DEMAND_RATIO)
+    ] if f[0] <= MAX_DEMAND_RATIO and _about_demand(text, f[1]))
 
 
 def _low_utilisation(text: str) -> Found:
@@ -536,6 +555,8 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     flat = next((m for m in _TRAFFIC_FLAT.finditer(text) if not _COMPARED.search(m.group(0))
                  and not _PER_UNIT.search(text, max(0, m.start() - 16), m.start())), None)
     up = _TRAFFIC_UP.search(text)
+    if flat and ratio is not None and _CONNECTIONS.search(ratio_line):  # connections held longer are no demand
+        ratio, ratio_line = None, ""
     if ratio is not None and ratio >= 1.5:
         features.add("traffic_rising")
         lines["traffic_rising"] = f"demand at {ratio:.1f}× its baseline (“{ratio_line}”)"

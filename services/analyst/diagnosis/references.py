@@ -66,6 +66,15 @@ DISMISSALS = re.compile("|".join((
     # "advisory: allocation failures in East US 2 - we run in West Europe" (not "... - we run in eu-west-1 too")
     r"((?<=\s)[-–—]+\s|\(|\bbut )we (only )?(run|are|operate|deploy|host|live) (only )?in\b"
     r"(?![^\n;|]*\b(too|also|as well)\b)",
+    # the text's own counter-evidence: "status page: maintenance 13:00-14:00 -- yet the healthy pods get 2xx from
+    # it", "our EU sender uses the same aggregator and sent 120k messages meanwhile"
+    r"\b(yet|but|while|whereas) (the |our |all )?(other |healthy |remaining |\d+ )*(pods|instances|replicas|nodes|"
+    r"hosts|senders|workers|clients|consumers)\b[^\n;|]{0,40}\b(2xx|200s|fine|normally|without (errors|issues))\b",
+    r"\((a |on a )?different (date|day|week|time|window|month)\)",
+    r"\b(which|that|it) (has|have) since been (replaced|deleted|removed|recycled|rescheduled)\b",
+    r"\b(behave|behaves|look|looks|act|acts) (just )?like (the|all the) (others|rest)\b",
+    r"\buses? the same (aggregator|provider|partner|vendor|api|gateway|carrier|endpoint|upstream)\b[^\n;|]{0,60}"
+    r"\b(fine|works|working|normally|healthy|unaffected|sent|succeed\w*|2xx|200s)\b",
 )))
 _CLAUSE_START = re.compile(r"[\n;|]|\. ")
 
