@@ -472,3 +472,12 @@ def test_distractors_the_text_rules_out_do_not_decide(alert, logs, wanted):
     d = diagnose(Evidence(alert, logs, "critical", "svc"))
     got = d.action if d.outcome == "act" else f"NOOP-{d.outcome}" if d.outcome == "benign" else "HUMAN"
     assert got in wanted, (got, d.justification)
+
+
+def test_a_datastores_utilisation_is_not_the_services_unless_the_alert_is_about_it():
+    redis = "Azure Cache for Redis 'redis-shared-prod' (Platform team): server load 97%, p99 op latency 380 ms"
+    assert "high_cpu" not in read(redis, service="broker-docs-api").features
+    assert "high_cpu" in read(redis, service="redis-shared-prod").features
+    cache = "Redis session cache used_memory 92% of maxmemory, 0 evictions"
+    assert "high_memory" not in read(cache, service="magento-web").features
+    assert "high_memory" in read("container memory 1.9Gi/2Gi; db latency fine", service="magento-web").features

@@ -71,6 +71,7 @@ DISMISSALS = re.compile("|".join((
     r"\b(yet|but|while|whereas) (the |our |all )?(other |healthy |remaining |\d+ )*(pods|instances|replicas|nodes|"
     r"hosts|senders|workers|clients|consumers)\b[^\n;|]{0,40}\b(2xx|200s|fine|normally|without (errors|issues))\b",
     r"\((a |on a )?different (date|day|week|time|window|month)\)",
+    r"\b(database|db|datastore) (is |was |stays |stayed )?unaffected\b",
     r"\b(which|that|it) (has|have) since been (replaced|deleted|removed|recycled|rescheduled)\b",
     r"\b(behave|behaves|look|looks|act|acts) (just )?like (the|all the) (others|rest)\b",
     r"\buses? the same (aggregator|provider|partner|vendor|api|gateway|carrier|endpoint|upstream)\b[^\n;|]{0,60}"
