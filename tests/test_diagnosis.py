@@ -27,7 +27,7 @@ COUNTER_EXAMPLES = [(s.name, text) for s in KNOWLEDGE.signatures for text in s.c
 
 def fired(text: str, platform: Platform | None = None) -> set[str]:
     hypotheses, _ = rank(Evidence("alert", text, platform=platform or Platform()))
-    return {line.split(":", 1)[0] for h in hypotheses for line in h.evidence}
+    return {name for h in hypotheses for line in h.evidence for name in line.split(": ", 1)[0].split(", ")}
 
 
 @pytest.mark.parametrize("name, situation, text", EXAMPLES, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(EXAMPLES)])
@@ -481,3 +481,26 @@ def test_a_datastores_utilisation_is_not_the_services_unless_the_alert_is_about_
     cache = "Redis session cache used_memory 92% of maxmemory, 0 evictions"
     assert "high_memory" not in read(cache, service="magento-web").features
     assert "high_memory" in read("container memory 1.9Gi/2Gi; db latency fine", service="magento-web").features
+
+
+def test_the_same_words_matched_by_two_signatures_are_one_piece_of_evidence():
+    ranked, _ = rank(Evidence("PodRestarts", "api-7f9 OOMKilled"))
+    memory = next(h for h in ranked if h.situation == "memory_leak")
+    assert len(memory.evidence) == 1 and memory.score == 0.9, memory  # not 0.99 from two readings of "OOMKilled"
+    assert memory.evidence[0].startswith("kernel_oom_killer, container_oomkilled: "), memory.evidence
+
+
+def test_a_failure_word_the_text_denies_is_no_trouble():
+    assert "trouble" not in read("no crashes, no 5xx; 0 errors in logs, without timeouts").features
+    assert "trouble" in read("no deploy today; errors 5% since 10:00").features
+
+
+def test_a_status_page_alone_calls_a_human_but_never_outweighs_a_crash_the_text_shows():
+    alone = diagnose(Evidence("PaymentErrors", "Payment provider status page: 'Elevated API errors in EU' since 10:40",
+                              "critical", "checkout"))
+    assert alone.outcome == "human" and alone.situation == "external_dependency", alone.justification
+    crash = diagnose(Evidence("KubePodCrashLooping", "CrashLoopBackOff; fatal error: concurrent map writes\n"
+                              "image unchanged since March; SMS aggregator status page: 'degraded delivery to some "
+                              "carriers' - the dispatcher only enqueues to MQ, those puts succeed", "critical",
+                              "notice-dispatcher"))
+    assert (crash.action, crash.outcome) == ("RESTART", "act"), crash.justification

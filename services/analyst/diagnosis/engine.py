@@ -86,10 +86,12 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[Hits, dict[str, str
     lines |= {name: f"the text says {name} (“{_snippet(shown, m.start(), m.end())}”)" for name, m in said.items()}
     present = frozenset(readings.features) | frozenset(platform.features()) | frozenset(said)
     hits: Hits = {}
+    matched: dict[str, list[tuple[int, int, int]]] = {}  # per situation: each match's span and its index in hits
     for sig in knowledge.signatures:
         if not sig.features <= present or sig.unless_features & present:
             continue
         why: list[str] = []
+        m = None
         if sig.any is not None:
             m = (sig.any.search(evidence_screen.lowered) if evidence_screen.may(sig.any, sig.any_anchors)
                  else None)
@@ -100,7 +102,19 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[Hits, dict[str, str
                 and sig.unless.search(lowered)):
             continue
         why += [lines[f] for f in sorted(sig.features) if f in lines and f != "trouble"]
-        hits.setdefault(sig.situation, []).append((sig.weight, f"{sig.name}: " + "; ".join(why)))
+        found = hits.setdefault(sig.situation, [])
+        hit = (sig.weight, f"{sig.name}: " + "; ".join(why))
+        # the same words matched by two signatures of one situation are one piece of evidence, at the stronger weight
+        same = next((i for a, b, i in matched.get(sig.situation, ()) if m is not None and m.start() < b and a < m.end()),
+                    None)
+        if same is not None:
+            (weight, line), (_, other) = (hit, found[same]) if hit[0] > found[same][0] else (found[same], hit)
+            names, why_line = line.split(": ", 1)
+            found[same] = (weight, f"{names}, {other.split(': ', 1)[0]}: {why_line}")
+            continue
+        if m is not None:
+            matched.setdefault(sig.situation, []).append((m.start(), m.end(), len(found)))
+        found.append(hit)
     return hits, lines
 
 

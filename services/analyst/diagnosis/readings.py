@@ -181,6 +181,8 @@ _TROUBLE = re.compile(r"error|exception|fail|5xx|crash|panic|fatal|5\d\d\b|refus
                       r"unhealthy|degraded|latency|slow|(?<![a-z])oom|killed|restart|not responding|broken|regress|rejected|"
                       r"abort|segfault|traceback|stack ?trace|nil pointer|undefined|cannot|can.t|unable|throttl|\b429s?\b|"
                       r"too ?many ?requests|\b4\d\d (spike|storm|surge)")
+# "no crashes, no 5xx", "0 errors", "without errors": a failure word the text denies is no trouble
+_NEGATED = re.compile(r"(?:\bno|\bzero|(?<![\d.,])0|\bwithout|\bnot|\bnever|\bnor)\s+(?:new\s+|any\s+|app[- ]side\s+)?$")
 _TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b")
 
 
@@ -274,13 +276,22 @@ def _tokens(name: str) -> set[str]:
     return {t for t in re.split(r"[-_.]", name) if len(t) > 2 and t not in ("svc", "api", "app", "service", "prod")}
 
 
+_LONG_AGO = re.compile(r"\blast (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|month)\b|\byesterday\b|"
+                       r"\b\d+ (?:days|weeks|months) ago\b|\bno (?:issues|problems|errors) since\b|"
+                       r"\bon (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{1,2}\b")
+
+
+def _clause(text: str, start: int, end: int) -> str:
+    """The clause around text[start:end]: from the last line break, ';' or '|' before it to the next after it."""
+    bounds = [i for i in (text.rfind(c, 0, start) for c in "\n;|") if i >= 0]
+    ends = [i for i in (text.find(c, end) for c in "\n;|") if i >= 0]
+    return text[(max(bounds) + 1 if bounds else 0):(min(ends) if ends else len(text))]
+
+
 def _elsewhere(text: str, start: int, end: int, service: str) -> bool:
     """Whether the deploy statement at text[start:end] is not about `service`: its clause dismisses it
     (references.py), or names a deployed service sharing no word with ours and does not name ours."""
-    bounds = [i for i in (text.rfind(c, 0, start) for c in "\n;|") if i >= 0]
-    clause_start = max(bounds) + 1 if bounds else 0
-    ends = [i for i in (text.find(c, end) for c in "\n;|") if i >= 0]
-    clause = text[clause_start:min(ends) if ends else len(text)]
+    clause = _clause(text, start, end)
     if _DISMISSALS.search(clause):
         return True  # "billing-api 4.1 rolled out (different cluster, no dependency on smsgw)"
     if not service:
@@ -607,8 +618,8 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     if deployed_minutes_ago is not None and (age is None or deployed_minutes_ago < age):
         age, age_line = deployed_minutes_ago, "the platform's inventory"
     no_deploy = _NO_DEPLOY.search(text)
-    recent_words = next((m for m in _RECENT_DEPLOY_WORDS.finditer(text) if not _elsewhere(text, *m.span(), service)),
-                        None)
+    recent_words = next((m for m in _RECENT_DEPLOY_WORDS.finditer(text) if not _elsewhere(text, *m.span(), service)
+                         and not _LONG_AGO.search(_clause(text, *m.span()))), None)
     cleared = _DEPLOY_CLEARED.search(text)
     if cleared:
         features.add("old_deploy")
@@ -626,7 +637,8 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
         features.add("old_deploy")
         lines["old_deploy"] = f"no recent deploy (“{no_deploy.group(0)}”)"
 
-    trouble = _TROUBLE.search(text)
+    trouble = next((m for m in _TROUBLE.finditer(text) if not _NEGATED.search(text, max(0, m.start() - 12), m.start())),
+                   None)
     if trouble:
         features.add("trouble")
         lines["trouble"] = f"failure signs (“{trouble.group(0)}”)"
