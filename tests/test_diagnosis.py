@@ -504,3 +504,19 @@ def test_a_status_page_alone_calls_a_human_but_never_outweighs_a_crash_the_text_
                               "carriers' - the dispatcher only enqueues to MQ, those puts succeed", "critical",
                               "notice-dispatcher"))
     assert (crash.action, crash.outcome) == ("RESTART", "act"), crash.justification
+
+
+def test_zero_failures_and_per_pod_speed_are_no_trouble_and_no_flat_demand():
+    assert "trouble" not in read("4xx 0.3%, 5xx 0.00%, errors: 0 in 5m").features
+    assert "trouble" in read("5xx 0.3% since 10:00").features
+    assert "traffic_flat" not in read("24/24 replicas, throughput steady 7.6k msg/s/pod").features
+    assert "traffic_flat" in read("input rate flat at ~90k msg/s").features
+
+
+@pytest.mark.parametrize("aside", [
+    "the 13:05 ConfigMap change in #deploys was for trip-scoring-ui, a different deployment",
+    "ota-portal (the React frontend) was deployed 2h ago -- separate deployment, no shared code",
+    "weather-data partner API shows 'degraded' on its status page -- ingest-http-gw doesn't call it",
+])
+def test_what_the_text_places_on_another_deployment_is_dismissed(aside):
+    assert blank(aside, dismissed_spans(aside.lower())).strip() == "", aside

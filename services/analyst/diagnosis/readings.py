@@ -161,7 +161,9 @@ _VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|
                  r"(?:baseline|normal|usual|typical|avg|average|expected)?\s*(?:of\s*)?~?(\d[\d,.]*)\s*(k)?")
 # "per-worker throughput normal" is each worker's speed, not the demand (checked on the words before a match)
 _PER_UNIT = re.compile(r"\bper[- ](worker|pod|node|instance|replica|consumer|thread|core|host|task) $")
-_TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|"
+# "throughput steady 7.6k msg/s/pod" is each pod's speed too (checked on the words after a match)
+_PER_UNIT_AFTER = re.compile(r"[^\n;,]{0,20}?(?:/|\bper[- ])(?:worker|pod|node|instance|replica|consumer|thread|core|host|task)\b")
+_TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|input rate|"
                            r"produce rate|producer rate|publish rate|ingest rate|arrival rate|producers?|enqueue(?:d|s)?(?: rate)?|"
                            r"(?:messages?|msg|events?|jobs?|tasks?)(?: in/out| in| out)? rate)(?:[^\n.;]|\.\d){0,25}"
                            r"\b(flat|normal|steady|stable|unchanged|nominal|as usual|at baseline|within baseline|"
@@ -183,6 +185,7 @@ _TROUBLE = re.compile(r"error|exception|fail|5xx|crash|panic|fatal|5\d\d\b|refus
                       r"too ?many ?requests|\b4\d\d (spike|storm|surge)")
 # "no crashes, no 5xx", "0 errors", "without errors": a failure word the text denies is no trouble
 _NEGATED = re.compile(r"(?:\bno|\bzero|(?<![\d.,])0|\bwithout|\bnot|\bnever|\bnor)\s+(?:new\s+|any\s+|app[- ]side\s+)?$")
+_ZERO = re.compile(r"(?:\w*)[\s:=]*0(?:\.0+)?\s?%?(?![\d.,])")  # "5xx 0.00%", "errors: 0"
 _TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b")
 
 
@@ -585,7 +588,8 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     ratio, ratio_line = _demand_ratio(text)
     # "requests 2.3x a normal Sunday" is no flat demand: a multiplier or comparison between the words says otherwise
     flat = next((m for m in _TRAFFIC_FLAT.finditer(text) if not _COMPARED.search(m.group(0))
-                 and not _PER_UNIT.search(text, max(0, m.start() - 16), m.start())), None)
+                 and not _PER_UNIT.search(text, max(0, m.start() - 16), m.start())
+                 and not _PER_UNIT_AFTER.match(text, m.end())), None)
     up = _TRAFFIC_UP.search(text)
     if flat and ratio is not None and _CONNECTIONS.search(ratio_line):  # connections held longer are no demand
         ratio, ratio_line = None, ""
@@ -637,8 +641,8 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
         features.add("old_deploy")
         lines["old_deploy"] = f"no recent deploy (“{no_deploy.group(0)}”)"
 
-    trouble = next((m for m in _TROUBLE.finditer(text) if not _NEGATED.search(text, max(0, m.start() - 12), m.start())),
-                   None)
+    trouble = next((m for m in _TROUBLE.finditer(text) if not _NEGATED.search(text, max(0, m.start() - 12), m.start())
+                    and not _ZERO.match(text, m.end())), None)
     if trouble:
         features.add("trouble")
         lines["trouble"] = f"failure signs (“{trouble.group(0)}”)"

@@ -72,6 +72,9 @@ DISMISSALS = re.compile("|".join((
     r"hosts|senders|workers|clients|consumers)\b[^\n;|]{0,40}\b(2xx|200s|fine|normally|without (errors|issues))\b",
     r"\((a |on a )?different (date|day|week|time|window|month)\)",
     r"\b(database|db|datastore) (is |was |stays |stayed )?unaffected\b",
+    r"\ba different (deployment|workload|container|host|node|server|machine|vm|cluster|namespace)\b",
+    r"\bseparate (deployment|service|app|application|codebase)\b", r"\bno shared code\b",
+    r"\b[\w-]+ (doesn.t|does not|don.t|do not|never) (call|use|depend on|talk to|read from) (it|them|this|that)\b",
     r"\b(which|that|it) (has|have) since been (replaced|deleted|removed|recycled|rescheduled)\b",
     r"\b(behave|behaves|look|looks|act|acts) (just )?like (the|all the) (others|rest)\b",
     r"\buses? the same (aggregator|provider|partner|vendor|api|gateway|carrier|endpoint|upstream)\b[^\n;|]{0,60}"
