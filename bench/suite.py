@@ -217,6 +217,8 @@ SECTIONS: tuple[Section, ...] = (
                                         "0.929, 0 unsafe on arrival"),
             ("twenty-third", "test23", "written in session 14 (news and media publishing), hard safe-answer cases; "
                                        "0.786, 7 unsafe on arrival"),
+            ("twenty-fourth", "test24", "written in session 14 (grocery retail and distribution), hard safe-answer "
+                                        "cases; 0.700, 7 unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),

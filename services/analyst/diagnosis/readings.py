@@ -61,7 +61,7 @@ _NOTHING_CHANGED = re.compile(r"\b(no|0|zero) (resources?|packages?|files?) (cha
 _NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|nothing (was )?"
                         r"(?:deployed|released|changed)|\bno\b(?:(?!since|after|until|before|when|because|but|then)[^\n.;]){0,30}\b(config(uration)?|deploy\w*|release|settings?|"
                         r"image|version)s? (was |were |has been |have been )?(changed|deployed|made|applied|pushed|updated)|"
-                        r"(deploy|release|rollout)s? (are )?frozen|code freeze|"
+                        r"(deploy|release|rollout)s? (are )?frozen|code freeze|pipeline (is )?frozen|no (build|image|release)s? since|"
                         r"unchanged (since|for)|not (related to|caused by) (the |a )?(deploy|release)|"
                         r"(deploy|release|rollout|change)s?:? (none|nothing)\b|" + _NOTHING_CHANGED.pattern)
 # A deploy the text itself clears: it went out after the failures began, they look the same before and after it,
@@ -179,7 +179,7 @@ _LONG_WINDOW = re.compile(rf"(over|for|in|across|during|past|last|since)\s*(the\
                           r"\(\s*\d+\s*[dw]\s*\)|since (?:the \w+ (?:test |migration |launch )?on )?(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}\b)")
 _UTILISATION = re.compile(r"(utili[sz]ation|usage|cpu|load|busy|util)[^\n%;]{0,30}?(\d{1,2}(?:\.\d+)?)\s?%|"
                           r"(\d{1,2}(?:\.\d+)?)\s?%\s*(avg|average|mean|p95|peak)?\s*(utili[sz]ation|usage|cpu|util)")
-_TROUBLE = re.compile(r"error|exception|fail|5xx|crash|panic|fatal|5\d\d\b|refused|timeout|timed out|unavailable|down\b|"
+_TROUBLE = re.compile(r"error|exception|fail|5xx|crash|panic|fatal|5\d\d\b|refused|timeout|timed out|unavailable|down\b|reject|"
                       r"unhealthy|degraded|latency|slow|(?<![a-z])oom|killed|restart|not responding|broken|regress|rejected|"
                       r"abort|segfault|traceback|stack ?trace|nil pointer|undefined|cannot|can.t|unable|throttl|\b429s?\b|"
                       r"too ?many ?requests|\b4\d\d (spike|storm|surge)")
