@@ -23,7 +23,7 @@ _UNIT = r"(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w
 _AGE = rf"(?P<age>{_NUM}\s*{_UNIT}(?:,?\s*(?:and\s+)?\d+(?:\.\d+)?\s*{_UNIT}\b)*)"
 _AGE_FIRST = re.compile(rf"{_NUM}\s*{_UNIT}(?![a-z])")  # "2h05m": a unit may run into the next part's digits
 _AGE_MORE = re.compile(rf"(\d+(?:\.\d+)?)\s*{_UNIT}(?![a-z])")
-_DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled the )deploy(?:ed|ment|s)?|"
+_DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled the )(?<![_.{])deploy(?:ed|ments?|s|ing)?(?![\w{]|\.[a-z])|"
            r"roll(?:ed)?[- ]?out(?! restart)|rollout(?! restart)|releas(?:e|ed)|upgrad(?:e|ed)|helm|argo ?cd|"
            r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
            r"image(?: tag)?(?![-_\w])|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|version(?![=_-])|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
@@ -61,12 +61,13 @@ _NOTHING_CHANGED = re.compile(r"\b(no|0|zero) (resources?|packages?|files?) (cha
 _NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|nothing (was )?"
                         r"(?:deployed|released|changed)|\bno\b(?:(?!since|after|until|before|when|because|but|then)[^\n.;]){0,30}\b(config(uration)?|deploy\w*|release|settings?|"
                         r"image|version)s? (was |were |has been |have been )?(changed|deployed|made|applied|pushed|updated)|"
-                        r"(deploy|release|rollout)s? (are )?frozen|code freeze|pipeline (is )?frozen|no (build|image|release)s? since|"
+                        r"(deploy|release|rollout)s? (are )?frozen|code freeze|pipeline (is )?frozen|no (build|image|release)s? since|not yet applied|"
                         r"unchanged (since|for)|not (related to|caused by) (the |a )?(deploy|release)|"
                         r"(deploy|release|rollout|change)s?:? (none|nothing)\b|" + _NOTHING_CHANGED.pattern)
 # A deploy the text itself clears: it went out after the failures began, they look the same before and after it,
 # or the previous version fails the same way
 _DEPLOY_CLEARED = re.compile(
+    r"(succeeded|worked|working|fine|healthy|clean)\w* from \d{1,2}:\d{2} until \d{1,2}:\d{2}\b|"
     r"(went out|shipped|ships|deployed|rolled out|released|landed|merged|pushed)[^\n.;]{0,40}\bafter (it|this|that|the "
     r"(errors?|problems?|issues?|slowdown|crash(es)?|spikes?|incident|alerts?|outage|latency|failures?|symptoms?)|"
     r"they|errors|failures)( had)? (started|began|fired|was already|were already)|"
@@ -284,6 +285,10 @@ _LONG_AGO = re.compile(r"\blast (?:monday|tuesday|wednesday|thursday|friday|satu
                        r"\bon (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{1,2}\b")
 
 
+_OTHER_TEAM = re.compile(r"\b(?:network|security|netsec|platform|dba|db|database|infra\w*|storage|identity|iam|firewall|"
+                         r"proxy|messaging)(?:[/ ](?:security|network|platform|infra\w*))? team\b")
+
+
 def _clause(text: str, start: int, end: int) -> str:
     """The clause around text[start:end]: from the last line break, ';' or '|' before it to the next after it."""
     bounds = [i for i in (text.rfind(c, 0, start) for c in "\n;|") if i >= 0]
@@ -297,6 +302,8 @@ def _elsewhere(text: str, start: int, end: int, service: str) -> bool:
     clause = _clause(text, start, end)
     if _DISMISSALS.search(clause):
         return True  # "billing-api 4.1 rolled out (different cluster, no dependency on smsgw)"
+    if _OTHER_TEAM.search(clause) and not (service and service.lower() in clause):
+        return True  # "Network/security team change NETSEC-5521 … applied 12:58": theirs, not this service's
     if not service:
         return False
     ours = service.lower()

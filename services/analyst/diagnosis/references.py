@@ -73,6 +73,8 @@ DISMISSALS = re.compile("|".join((
     r"\((a |on a )?different (date|day|week|time|window|month)\)",
     r"\b(database|db|datastore) (is |was |stays |stayed )?unaffected\b",
     r"\ba different (deployment|workload|container|host|node|server|machine|vm|cluster|namespace)\b",
+    r"\((the )?(app|service|we|it|ours) (is|are|runs?|lives?) (only )?in (?!it\b)[\w -]{2,30}\)",
+    r"[-–—,] different (host|node|server|cluster|service)\b", r"(^|\n)\s*(informational|fyi)\s*:",
     r"\bseparate (deployment|service|app|application|codebase)\b", r"\bno shared code\b",
     r"\b[\w-]+ (doesn.t|does not|don.t|do not|never) (call|use|depend on|talk to|read from) (it|them|this|that)\b",
     r"\b(which|that|it) (has|have) since been (replaced|deleted|removed|recycled|rescheduled)\b",
