@@ -523,12 +523,12 @@ def test_what_the_text_places_on_another_deployment_is_dismissed(aside):
 
 
 @pytest.mark.parametrize("text, feature, present", [
-    ("deployment.replicas_available{kube_deployment:lti-bridge} 12 -> 4 at 22:00:05; errors 0 since 22:00", "recent_deploy",
-     False),  # a metric's name is no deploy
+    ("deployment.replicas_available{kube_deployment:lti-bridge} 12 -> 4 at 22:00:05; errors 0 since 22:00",
+     "recent_deploy", False),  # a metric's name is no deploy
     ("Deploy: v2.3.1 at 14:02; errors from 14:05", "recent_deploy", True),
     ("chanmgr 4.12.0 deployed 09:45; pulls succeeded from 09:45 until 12:58; 403s since 12:58", "old_deploy", True),
-    ("node image upgrade for pool 'general' scheduled Saturday - not yet applied; segfaults since 10:00", "recent_deploy",
-     False),
+    ("node image upgrade for pool 'general' scheduled Saturday - not yet applied; segfaults since 10:00",
+     "recent_deploy", False),
 ])
 def test_deploy_readings_need_a_deploy_that_happened_and_could_explain_it(text, feature, present):
     assert (feature in read(text).features) is present, read(text).lines

@@ -105,8 +105,8 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[Hits, dict[str, str
         found = hits.setdefault(sig.situation, [])
         hit = (sig.weight, f"{sig.name}: " + "; ".join(why))
         # the same words matched by two signatures of one situation are one piece of evidence, at the stronger weight
-        same = next((i for a, b, i in matched.get(sig.situation, ()) if m is not None and m.start() < b and a < m.end()),
-                    None)
+        same = next((i for a, b, i in matched.get(sig.situation, ())
+                     if m is not None and m.start() < b and a < m.end()), None)
         if same is not None:
             (weight, line), (_, other) = (hit, found[same]) if hit[0] > found[same][0] else (found[same], hit)
             names, why_line = line.split(": ", 1)

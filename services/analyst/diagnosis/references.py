@@ -50,7 +50,8 @@ def blank(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 DISMISSALS = re.compile("|".join((
-    r"\bunrelated\b", r"\bnot related\b", r"\bred herring\b", r"(?<!or )(?<!not )(?<!nor )(?<!n.t )(?<!yet to be )\bruled out\b", r"\birrelevant\b",
+    r"\bunrelated\b", r"\bnot related\b", r"\bred herring\b", r"\birrelevant\b",
+    r"(?<!or )(?<!not )(?<!nor )(?<!n.t )(?<!yet to be )\bruled out\b",
     r"\bnot (the|our|this) (cause|crash|problem|issue|culprit|outage|failure)\b",
     r"\bno dependency on\b", r"\bnot used by\b", r"\bnot urgent\b",
     r"\b(we|and) (don.t|do not|never) (use|run in|ship|call|depend on|read from)\b",
