@@ -181,7 +181,7 @@ _LONG_WINDOW = re.compile(rf"(over|for|in|across|during|past|last|since)\s*(the\
 _UTILISATION = re.compile(r"(utili[sz]ation|usage|cpu|load|busy|util)[^\n%;]{0,30}?(\d{1,2}(?:\.\d+)?)\s?%|"
                           r"(\d{1,2}(?:\.\d+)?)\s?%\s*(avg|average|mean|p95|peak)?\s*(utili[sz]ation|usage|cpu|util)")
 _TROUBLE = re.compile(r"error|exception|fail|5xx|crash|panic|fatal|5\d\d\b|refused|timeout|timed out|unavailable|down\b|reject|"
-                      r"unhealthy|degraded|latency|slow|(?<![a-z])oom|killed|restart|not responding|broken|regress|rejected|"
+                      r"unhealthy|degraded|latency|slow|(?<![a-z])oom|killed|restart|not responding|broken|regress|"
                       r"abort|segfault|traceback|stack ?trace|nil pointer|undefined|cannot|can.t|unable|throttl|\b429s?\b|"
                       r"too ?many ?requests|\b4\d\d (spike|storm|surge)")
 # "no crashes, no 5xx", "0 errors", "without errors": a failure word the text denies is no trouble
