@@ -16,7 +16,7 @@ from aegis.judgment import CORPUS_DIR, Case, evaluate, load_corpus, report
 from bench import baseline_analyzer
 from bench.common import percentile
 from bench.common import report as emit
-from services.analyst.diagnosis import Evidence, diagnose, shipped
+from services.analyst.diagnosis import Evidence, diagnose, prepare, shipped
 from services.analyst.diagnosis.casebook import reference_text
 from services.analyst.offline import casebook_for
 from shared.config import Settings
@@ -30,7 +30,7 @@ def old_analysis(case: Case, logs: str, settings: Settings) -> AIAnalysis:
 def timing(cases: list[Case], repeat: int) -> dict[str, object]:
     """Milliseconds per diagnosis (the casebook's opinion, signatures, readings, ranking), every case `repeat`
     times."""
-    shipped()  # loading the files and building the casebook is start-up, not a diagnosis
+    prepare()  # loading the files and compiling the scans is start-up, not a diagnosis
     casebook = casebook_for(Settings())
     samples = []
     for _ in range(repeat):

@@ -79,7 +79,8 @@ def test_the_opinion_is_what_scikit_learns_own_fit_over_every_feature_says(text)
     # both stop within the solver's tolerance of one optimum (fit_in_reference_span): measured ≤ 5e-4 apart
     assert opinion.probability == pytest.approx(float(expected[best]), abs=2e-3)
     similarities = (vector @ matrix.T).toarray().ravel()
-    assert opinion.nearest_similarity == pytest.approx(float(np.max(similarities)), abs=1e-12)
+    # the casebook keeps the references' vectors in single precision: the same cosine to ~1e-7
+    assert opinion.nearest_similarity == pytest.approx(float(np.max(similarities)), abs=1e-6)
 
 
 _DIRECT: dict[int, tuple] = {}

@@ -61,8 +61,8 @@ def test_the_stand_in_text_keeps_every_character_class_a_pattern_can_ask_for():
 
 def test_a_pattern_whose_negated_class_holds_a_stand_in_is_left_to_its_anchors():
     underscore, control, plain = re.compile(r"a[^_]b"), re.compile("c[^\x00-\x1f]d"), re.compile(r"e[^x]f")
-    typographic = re.compile("g→h")
-    prefilter = Prefilter([underscore, control, plain, typographic])
+    not_a_quote = re.compile("g[^”]h")  # its scan would read [^\x01]: no “ either, though Python's matches it
+    prefilter = Prefilter([underscore, control, plain, not_a_quote])
     assert prefilter.screened == frozenset({plain})
     screen = prefilter.screen("aéb c“d")  # both match in Python; neither is decided by the scan
     assert screen.may(underscore, ("a",)) and screen.may(control, ("c",))
@@ -78,3 +78,36 @@ def test_constructs_hyperscan_cannot_run_exactly_are_widened_not_refused(bad):
     for text in ("ab", "xz", "a word here"):
         if pattern.search(text):
             assert prefilter.screen(text).may(pattern, None)
+
+
+def test_a_typographic_character_in_a_pattern_is_scanned_as_its_stand_in():
+    arrow, accented = re.compile("g → h"), re.compile(r"\bcafé\b")
+    prefilter = Prefilter([arrow, accented])
+    assert prefilter.screened == frozenset({arrow, accented})
+    assert prefilter.screen("g → h").may(arrow, None) and prefilter.screen("un café").may(accented, None)
+    assert prefilter.screen("g “ h").may(arrow, None)  # every other symbol has the same stand-in: a superset
+    assert not prefilter.screen("g - h").may(arrow, None) and not prefilter.screen("cafe").may(accented, None)
+
+
+def test_a_bounded_repeat_is_scanned_as_an_open_one_never_narrower():
+    near = re.compile(r"deploy[^\n]{0,5}?failed")
+    screen = Prefilter([near]).screen("deploy of the api failed")
+    assert near.search("deploy of the api failed") is None and screen.may(near, None)  # wider, never narrower
+    assert not Prefilter([near]).screen("deploy\nfailed").may(near, None)
+
+
+def test_screening_never_hides_a_match_of_the_readings_or_the_reference_markers():
+    from services.analyst.diagnosis import readings, references
+
+    for prefilter in (readings.prefilter(), references.prefilter()):
+        assert prefilter.active and prefilter.screened
+        matched = screened_out = 0
+        for text in _texts():
+            screen = prefilter.screen(text)
+            for pattern in prefilter.screened:
+                if pattern.search(text):
+                    matched += 1
+                    assert screen.may(pattern, None), (pattern.pattern[:80], text[:120])
+                elif not screen.may(pattern, None):
+                    screened_out += 1
+        assert matched > 100 and screened_out > 1000

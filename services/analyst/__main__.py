@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from services.analyst.diagnosis import shipped
+from services.analyst.diagnosis import prepare
 from services.analyst.embedder import Embedder
 from services.analyst.handlers import Analyst, consumers
 from services.analyst.offline import casebook_for
@@ -33,7 +33,7 @@ async def build(ctx: ServiceContext):
     # after retrieval answers, before the first incident is consumed: ~15 s to fit 2,614 references on the
     # machine's first start, ~0.03 s from the casebook cache after it
     await asyncio.to_thread(casebook_for, s)
-    await asyncio.to_thread(lambda: shipped().prefilter)  # ~0.6 s to compile the signature patterns for one-pass scans
+    await asyncio.to_thread(prepare)  # ~7 s to compile the signature, readings and reference one-pass scans
 
     async def keep_index() -> None:
         await retriever.run(ctx.stopping)

@@ -1,18 +1,20 @@
 """The prefilter: one pass over a text tells which regexes may match it, so only those run.
 
-Hyperscan compiles every signature and reading regex into one database in *prefilter* mode: for each regex it
+Hyperscan compiles a set of regexes (the signatures' and knowledge readings', the numeric readings' in readings.py,
+the reference markers and dismissals in references.py: one database each) in *prefilter* mode: for each regex it
 matches a superset of what the Python regex matches (constructs it cannot run, such as look-behind negations, are
-widened, never narrowed). A regex the scan does not report cannot match, and is not run; a reported one still
-decides by itself, so the prefilter never changes an answer, only how many scans are made. One scan of a 2 kB
-text takes ~10 µs against ~1 ms for the regexes it spares (bench/notes/judgment.md).
+widened, never narrowed; a bounded repeat is compiled open). A regex the scan does not report cannot match, and is
+not run; a reported one still decides by itself, so the prefilter never changes an answer, only how many scans are
+made. One scan of a 2 kB text takes ~30 µs against ~3 ms for the regexes it spares (bench/notes/judgment.md).
 
-The database works on bytes without UTF-8 mode (compiling ~1,000 alternatives with it takes 4.4 s instead of
-0.6 s), so the scan reads an ASCII stand-in of the text: each other character becomes one that every pattern
-element matching the original also matches — `_` for a word character (`\w`, `\b` and `.` agree), \x01 for any
-other (`.`, `\W`, `\S`, negated classes). A regex whose negated class holds `_` or \x01 itself, or that is not
-ASCII, is not decided by the scan; a text with a non-ASCII digit or space (Python's `\d`/`\s` match
-those, hyperscan's do not), or with \x1c-\x1f (Python's `\s` matches those too), is not scanned. Whatever is not
-decided by the scan is screened by its anchors (anchors.py), as is everything when hyperscan is not installed.
+The database works on bytes without UTF-8 mode (compiling with it takes several times longer), so the scan reads an
+ASCII stand-in of the text: each other character becomes one that every pattern element matching the original also
+matches — `_` for a word character (`\w`, `\b` and `.` agree), \x01 for any other (`.`, `\W`, `\S`, negated
+classes) — and a pattern's own characters beyond ASCII are compiled as the same stand-ins ("→" as \x01: every other
+symbol matches it too). A regex whose negated class holds `_` or \x01 is not decided by the scan; a text with a
+non-ASCII digit or space (Python's `\d`/`\s` match those, hyperscan's do not), or with \x1c-\x1f (Python's `\s`
+matches those too), is not scanned. Whatever is not decided by the scan is screened by its anchors (anchors.py), as
+is everything when hyperscan is not installed.
 `tests/test_prefilter.py` checks that no regex match is ever screened out, on every corpus text and example."""
 
 from __future__ import annotations
@@ -45,8 +47,21 @@ _WORD, _DIGIT_OR_SPACE = re.compile(r"\w"), re.compile(r"[\d\s]")
 BACKREFERENCE = re.compile(r"(?<!\\)\\([1-9]\d?)")
 
 
-def _scannable(pattern: str) -> str:
-    return BACKREFERENCE.sub(lambda _: r"(?:[\s\S]*)", pattern)
+# x{0,60} is scanned as x{0,}: wider, and the database compiles in about two thirds of the time
+_BOUNDED = re.compile(r"(?<!\\)\{(\d*),\d+\}\??")
+
+
+def _scannable(pattern: str) -> str | None:
+    """The pattern the scan compiles, or None when the scan cannot decide it: a backreference becomes "anything", a
+    character beyond ASCII the stand-in the scanned text has for it (a superset: "×" matches every other symbol)."""
+    scan = _NOT_ASCII.sub(lambda m: WORD_STAND_IN if _WORD.match(m.group()) else r"\x01",
+                          BACKREFERENCE.sub(lambda _: r"(?:[\s\S]*)", pattern))
+    scan = _BOUNDED.sub(lambda m: f"{{{m.group(1) or 0},}}", scan)
+    try:
+        re.compile(scan)  # a range between two stand-ins can come out reversed
+    except re.error:
+        return None
+    return None if _negated_classes_hold_stand_ins(scan) else scan
 
 
 class _NotScannable(Exception):
@@ -118,14 +133,14 @@ class Prefilter:
     """One hyperscan database over compiled regexes; `screen(lowered)` per text."""
 
     def __init__(self, patterns: Iterable[re.Pattern[str]]) -> None:
-        self._patterns = [p for p in dict.fromkeys(patterns)
-                          if p.pattern.isascii() and not _negated_classes_hold_stand_ins(p.pattern)]
+        scans = {p: scan for p in dict.fromkeys(patterns) if (scan := _scannable(p.pattern)) is not None}
+        self._patterns = list(scans)
         self.screened = frozenset(self._patterns)  # what the scan decides; any other regex is screened by its anchors
         self._db = None
         self._local = threading.local()  # hyperscan scratch space is per thread
         if hyperscan is not None and self._patterns:
             self._db = hyperscan.Database()
-            self._db.compile(expressions=[_scannable(p.pattern).encode() for p in self._patterns],
+            self._db.compile(expressions=[scan.encode() for scan in scans.values()],
                              ids=list(range(len(self._patterns))), flags=[_FLAGS] * len(self._patterns))
 
     @property

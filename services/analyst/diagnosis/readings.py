@@ -3,10 +3,12 @@ the yes/no readings ("features") the signatures ask for. Pure; every reading say
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from services.analyst.diagnosis.prefilter import Prefilter, Screen
 from services.analyst.diagnosis.references import DISMISSALS as _DISMISSALS
 
 _WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -246,7 +248,7 @@ _CLOCK = re.compile(_HHMM)
 def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "") -> tuple[float | None, str]:
     """A deploy stamped with a clock time and a later clock time (the failures) within two hours of it — unless
     its line also states the deploy's age (then the time is the line's own stamp: "10:24 deploy was 2 days ago")."""
-    for m in _DEPLOY_AT.finditer(text):
+    for m in _finditer(_DEPLOY_AT, text):
         line_start, line_end = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end()) % (len(text) + 1)
         # "20:19 nothing deployed since Monday" dates a statement, not a deploy; "Applied catalog (02:40, 0 resources
         # changed)" dates a run that changed nothing
@@ -338,7 +340,7 @@ def _deploy_age(text: str, service: str = "") -> tuple[float | None, str]:
     ages: list[tuple[float, str]] = []
     stated: list[tuple[int, int]] = []  # every stated age, ours or another service's: no clock gap read inside one
     for pattern, minutes in _STATED_AGES:
-        for m in pattern.finditer(text):
+        for m in _finditer(pattern, text):
             stated.append(m.span())
             if not _elsewhere(text, *m.span(), service):
                 ages.append((minutes(m), m.group(0)))
@@ -367,6 +369,38 @@ _RATE_WORDS = ("rps", "qps", "req", "rate", "traffic", "/s", "/min", "publish", 
                "throughput", "load")
 
 _STATED_THRESHOLD = re.compile(r"threshold\s*(?:is\s*|of\s*|=\s*|:\s*|at\s*)?(\d{1,3}(?:\.\d+)?)\s?%")
+class ScannedText(str):
+    """A lowered text with its prefilter screen: the whole-text readings below skip every pattern the one hyperscan
+    pass rules out (prefilter.py; most texts match a few of the ~70 patterns, and running them all cost ~2 ms)."""
+
+    screen: Screen
+
+    def __new__(cls, lowered: str) -> ScannedText:
+        scanned = super().__new__(cls, lowered)
+        scanned.screen = prefilter().screen(lowered)
+        return scanned
+
+
+def _may(pattern: re.Pattern[str], text: str) -> bool:
+    """False only when the text's screen rules the pattern out (a plain str, or a slice of one, is never screened:
+    `^`, `$` and `\\b` at a slice's edges match where they do not in the whole text)."""
+    return not isinstance(text, ScannedText) or text.screen.may(pattern, None)
+
+
+def _finditer(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    return pattern.finditer(text) if _may(pattern, text) else iter(())
+
+
+def _search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    return pattern.search(text) if _may(pattern, text) else None
+
+
+@functools.cache
+def prefilter() -> Prefilter:
+    """Every pattern of this module in one database, compiled on first use (~0.3 s)."""
+    return Prefilter(v for v in globals().values() if isinstance(v, re.Pattern))
+
+
 Found = tuple[float | None, str]  # a figure and the phrase it was read from; (None, "") when nothing was
 
 
@@ -414,7 +448,7 @@ def _too_high(text: str, value: float, phrase: str) -> str | None:
 
 def _percent(pattern: re.Pattern[str], text: str, limit: float = 100.0) -> Found:
     def found() -> Iterator[tuple[float, str]]:
-        for m in pattern.finditer(text):
+        for m in _finditer(pattern, text):
             raw = m.group(2) or m.group(3)
             if raw is not None:
                 then = _THEN.match(text, m.end())  # "35% -> 99%": the figure now is the later one
@@ -428,19 +462,20 @@ def _share(used: float, limit: float, phrase: str) -> tuple[float, str]:
 
 def _cpu_cores(text: str) -> Found:
     pairs = ((float(m.group(2)), float(m.group(3)), m.group(0).strip())
-             for m in (*_CPU_CORES.finditer(text), *_CORES_OF.finditer(text)))
+             for m in (*_finditer(_CPU_CORES, text), *_finditer(_CORES_OF, text)))
     return _highest(_share(*p) for p in pairs if 0 < p[1] <= 256 and p[0] <= p[1] * 1.05)
 
 
 def _load_or_pct_cpu(text: str) -> Found:
-    loads = ((float(m.group(2)), int(m.group(3)), m.group(0).strip()) for m in _LOAD.finditer(text))
-    percents = ((float(m.group(1)), m.group(0).strip()) for m in _PCT_CPU_FIRST.finditer(text))
+    loads = ((float(m.group(2)), int(m.group(3)), m.group(0).strip()) for m in _finditer(_LOAD, text))
+    percents = ((float(m.group(1)), m.group(0).strip()) for m in _finditer(_PCT_CPU_FIRST, text))
     return _highest([*(_share(*p) for p in loads if 0 < p[1] <= 1024), *(f for f in percents if f[0] <= 6400)])
 
 
 def _alarm_threshold(text: str, kind: str) -> Found:
     """A cloud alarm's own statement (CloudWatch style): MetricName CPUUtilization crossed 'the threshold (95.0)'."""
-    metric, crossed = _ALARM_METRIC.search(text) or _ALARM_NAME.search(text), _ALARM_THRESHOLD.search(text)
+    metric = _search(_ALARM_METRIC, text) or _search(_ALARM_NAME, text)
+    crossed = _search(_ALARM_THRESHOLD, text)
     if metric and crossed and kind in metric.group(1):
         return float(crossed.group(1)), f"{metric.group(1)} {crossed.group(0)}"
     return None, ""
@@ -452,13 +487,13 @@ _MEMORY_WORDS = ("mem", "rss", "heap", "ram", "limit", "working set")
 
 def _memory_ratio(text: str) -> Found:
     pairs = ((float(m.group(1)) * _SIZE_MB[m.group(2)], float(m.group(3)) * _SIZE_MB[m.group(4)],
-              m.group(0)) for m in _MEMORY_RATIO.finditer(text)
+              m.group(0)) for m in _finditer(_MEMORY_RATIO, text)
              if any(w in text[max(0, m.start() - 60):m.end() + 30] for w in _MEMORY_WORDS))
     return _highest(_share(*p) for p in pairs if p[1] > 0 and p[0] <= p[1] * 1.2)
 
 
 def _replicas(text: str) -> tuple[int | None, str]:
-    counts = ((m.group(2) or m.group(1) or m.group(5), m.group(0)) for m in _REPLICAS.finditer(text))
+    counts = ((m.group(2) or m.group(1) or m.group(5), m.group(0)) for m in _finditer(_REPLICAS, text))
     value, phrase = _highest((int(raw), phrase) for raw, phrase in counts if raw is not None and 0 < int(raw) <= 1000)
     return (int(value) if value is not None else None), phrase
 
@@ -467,7 +502,7 @@ def _ratios(text: str, pattern: re.Pattern[str], now: tuple[int, int], base: tup
             near: tuple[str, ...] = ()) -> Iterator[tuple[float, str]]:
     """now / base for every match (groups: the figure and its k/M suffix); with `near`, only matches with one of
     those words just before or inside them."""
-    for m in pattern.finditer(text):
+    for m in _finditer(pattern, text):
         if near and not any(w in text[max(0, m.start() - 40):m.end()] for w in near):
             continue
         a, b = _number(m.group(now[0]), m.group(now[1])), _number(m.group(base[0]), m.group(base[1]))
@@ -497,12 +532,12 @@ def _about_demand(text: str, phrase: str) -> bool:
 
 def _demand_ratio(text: str) -> Found:
     return _highest(f for f in [
-        *((float(m.group(1) or m.group(2)), m.group(0)) for m in _RATIO.finditer(text)),
-        *((float(m.group(1)), m.group(0)) for m in _RATIO_VS_PERIOD.finditer(text)
+        *((float(m.group(1) or m.group(2)), m.group(0)) for m in _finditer(_RATIO, text)),
+        *((float(m.group(1)), m.group(0)) for m in _finditer(_RATIO_VS_PERIOD, text)
           if any(w in text[max(0, m.start() - 40):m.end()] for w in _RATE_WORDS + _DEMAND_WORDS)),
-        *((1 + float(m.group(1) or m.group(7)) / 100, m.group(0)) for m in _PCT_ABOVE.finditer(text)),
+        *((1 + float(m.group(1) or m.group(7)) / 100, m.group(0)) for m in _finditer(_PCT_ABOVE, text)),
         *_ratios(text, _FROM_TO, (4, 5), (1, 2)),
-        *((1 + float(m.group(2)) / 100, m.group(0)) for m in _TRAFFIC_PLUS.finditer(text)),
+        *((1 + float(m.group(2)) / 100, m.group(0)) for m in _finditer(_TRAFFIC_PLUS, text)),
         *_ratios(text, _PAREN_NORMAL, (1, 2), (3, 4), near=_RATE_WORDS),
         *_ratios(text, _FROM_TO_CONTEXT, (4, 5), (2, 3)),
         *_ratios(text, _ARROW, (4, 5), (2, 3)),
@@ -513,8 +548,8 @@ def _demand_ratio(text: str) -> Found:
 
 
 def _low_utilisation(text: str) -> Found:
-    below = ((float(m.group(2)), m.group(0).strip()) for m in _UTIL_BELOW.finditer(text))  # "avg(21d)}<5"
-    stated = ((float(m.group(2) or m.group(3)), m.group(0).strip()) for m in _UTILISATION.finditer(text))
+    below = ((float(m.group(2)), m.group(0).strip()) for m in _finditer(_UTIL_BELOW, text))  # "avg(21d)}<5"
+    stated = ((float(m.group(2) or m.group(3)), m.group(0).strip()) for m in _finditer(_UTILISATION, text))
     return _lowest(f for f in (*below, *stated) if f[0] <= 15)
 
 
@@ -558,7 +593,7 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     is the alert's target (a deploy the text attributes to another service is not this one's).
 
     The patterns are written in lower case and read the lowered text: 3× faster than case-insensitive matching."""
-    original, text = text, text.lower()
+    original, text = text, ScannedText(text.lower())
     features: set[str] = set()
     lines: dict[str, str] = {}
 
@@ -594,10 +629,10 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
 
     ratio, ratio_line = _demand_ratio(text)
     # "requests 2.3x a normal Sunday" is no flat demand: a multiplier or comparison between the words says otherwise
-    flat = next((m for m in _TRAFFIC_FLAT.finditer(text) if not _COMPARED.search(m.group(0))
+    flat = next((m for m in _finditer(_TRAFFIC_FLAT, text) if not _COMPARED.search(m.group(0))
                  and not _PER_UNIT.search(text, max(0, m.start() - 16), m.start())
                  and not _PER_UNIT_AFTER.match(text, m.end())), None)
-    up = _TRAFFIC_UP.search(text)
+    up = _search(_TRAFFIC_UP, text)
     if flat and ratio is not None and _CONNECTIONS.search(ratio_line):  # connections held longer are no demand
         ratio, ratio_line = None, ""
     if ratio is not None and ratio >= 1.5:
@@ -614,10 +649,10 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
         lines["traffic_flat"] = f"demand near its baseline (“{ratio_line}”)"
 
     low, low_line = _low_utilisation(text)
-    below = _ALARM_BELOW.search(text)
+    below = _search(_ALARM_BELOW, text)
     if low is None and below and float(below.group(1)) <= 15 and re.search(r"cpu|utili[sz]ation", text):
         low, low_line = float(below.group(1)), below.group(0)
-    window = _LONG_WINDOW.search(text) or _DAILY_PERIOD.search(text)
+    window = _search(_LONG_WINDOW, text) or _search(_DAILY_PERIOD, text)
     if low is not None:
         features.add("low_utilisation")
         lines["low_utilisation"] = f"utilisation {low:g}% (“{low_line}”)"
@@ -628,10 +663,10 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     age, age_line = _deploy_age(text, service)
     if deployed_minutes_ago is not None and (age is None or deployed_minutes_ago < age):
         age, age_line = deployed_minutes_ago, "the platform's inventory"
-    no_deploy = _NO_DEPLOY.search(text)
-    recent_words = next((m for m in _RECENT_DEPLOY_WORDS.finditer(text) if not _elsewhere(text, *m.span(), service)
+    no_deploy = _search(_NO_DEPLOY, text)
+    recent_words = next((m for m in _finditer(_RECENT_DEPLOY_WORDS, text) if not _elsewhere(text, *m.span(), service)
                          and not _LONG_AGO.search(_clause(text, *m.span()))), None)
-    cleared = _DEPLOY_CLEARED.search(text)
+    cleared = _search(_DEPLOY_CLEARED, text)
     if cleared:
         features.add("old_deploy")
         lines["old_deploy"] = f"the text clears the deploy (“{cleared.group(0).strip()}”)"
@@ -648,7 +683,7 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
         features.add("old_deploy")
         lines["old_deploy"] = f"no recent deploy (“{no_deploy.group(0)}”)"
 
-    trouble = next((m for m in _TROUBLE.finditer(text) if not _NEGATED.search(text, max(0, m.start() - 12), m.start())
+    trouble = next((m for m in _finditer(_TROUBLE, text) if not _NEGATED.search(text, max(0, m.start() - 12), m.start())
                     and not _ZERO.match(text, m.end())), None)
     if trouble:
         features.add("trouble")

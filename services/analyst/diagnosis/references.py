@@ -12,7 +12,10 @@ cancel one (the engine matches `unless` patterns against the whole text)."""
 
 from __future__ import annotations
 
+import functools
 import re
+
+from services.analyst.diagnosis.prefilter import Prefilter
 
 _MARKERS = re.compile("|".join((
     r"\b(runbook|playbook|wiki|kb article|knowledge base|sop)\b[^\n]{0,30}?(:|\bexcerpt\b|\bsays\b|\bsteps?\b)",
@@ -29,6 +32,8 @@ _MARKERS = re.compile("|".join((
 def reference_spans(lowered: str) -> list[tuple[int, int]]:
     """(start, end) of every reference: from its marker to the end of the line."""
     spans: list[tuple[int, int]] = []
+    if not _may(_MARKERS, lowered):
+        return spans
     for match in _MARKERS.finditer(lowered):
         if spans and match.start() < spans[-1][1]:
             continue  # inside a span already blanked
@@ -89,6 +94,8 @@ _CLAUSE_START = re.compile(r"[\n;|]|\. ")
 def dismissed_spans(lowered: str) -> list[tuple[int, int]]:
     """(start, end) of every statement the text dismisses: its clause, start to end of line or `;` / `|`."""
     spans: list[tuple[int, int]] = []
+    if not _may(DISMISSALS, lowered):
+        return spans
     for match in DISMISSALS.finditer(lowered):
         if spans and match.start() < spans[-1][1]:
             continue
@@ -98,3 +105,14 @@ def dismissed_spans(lowered: str) -> list[tuple[int, int]]:
         ends = [i for i in (lowered.find(c, match.end()) for c in "\n;|") if i >= 0]
         spans.append((start, min(ends) if ends else len(lowered)))
     return spans
+
+
+@functools.cache
+def prefilter() -> Prefilter:
+    return Prefilter((_MARKERS, DISMISSALS))
+
+
+def _may(pattern: re.Pattern[str], lowered: str) -> bool:
+    """False only when one hyperscan pass rules the pattern out (prefilter.py): most texts reference and dismiss
+    nothing, and these two long alternations cost ~0.8 ms per text to run."""
+    return prefilter().screen(lowered).may(pattern, None)
