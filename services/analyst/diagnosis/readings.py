@@ -369,9 +369,11 @@ _RATE_WORDS = ("rps", "qps", "req", "rate", "traffic", "/s", "/min", "publish", 
                "throughput", "load")
 
 _STATED_THRESHOLD = re.compile(r"threshold\s*(?:is\s*|of\s*|=\s*|:\s*|at\s*)?(\d{1,3}(?:\.\d+)?)\s?%")
+
+
 class ScannedText(str):
     """A lowered text with its prefilter screen: the whole-text readings below skip every pattern the one hyperscan
-    pass rules out (prefilter.py; most texts match a few of the ~70 patterns, and running them all cost ~2 ms)."""
+    pass rules out (prefilter.py; most texts match a few of the ~60 patterns, and running them all cost ~2 ms)."""
 
     screen: Screen
 
@@ -397,7 +399,7 @@ def _search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
 
 @functools.cache
 def prefilter() -> Prefilter:
-    """Every pattern of this module in one database, compiled on first use (~0.3 s)."""
+    """Every pattern of this module in one database, compiled on first use (~2 s; the analyst does it at start)."""
     return Prefilter(v for v in globals().values() if isinstance(v, re.Pattern))
 
 
