@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from services.analyst.diagnosis.ngrams import NgramIndex
 from shared.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -129,14 +130,19 @@ class Casebook:
         # the fitted parameters, applied directly in `opinion`: sklearn's per-call input validation cost 3× the maths
         self._analyzer = vectorizer.build_analyzer()
         self._vocabulary: dict[str, int] = vectorizer.vocabulary_
+        self._ngrams = NgramIndex.build(self._terms())
         self._idf = vectorizer.idf_
         weights, self._intercept, situations = fit_in_reference_span(matrix, [r.situation for r in references])
         self._weights = np.ascontiguousarray(weights)  # features × situations
         self.situations: tuple[str, ...] = situations
 
+    def _terms(self) -> list[str]:
+        """The vocabulary's n-grams in feature order."""
+        return sorted(self._vocabulary, key=self._vocabulary.__getitem__)
+
     def save(self, path: Path) -> None:
         """The fitted parameters as one .npz (arrays only: loading runs no code), written atomically."""
-        terms = sorted(self._vocabulary, key=self._vocabulary.__getitem__)
+        terms = self._terms()
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # processes starting together never share one
         with tmp.open("wb") as out:
             np.savez(out, terms=np.array(terms), idf=self._idf, weights=self._weights, intercept=self._intercept,
@@ -156,7 +162,9 @@ class Casebook:
             book = cls.__new__(cls)
             book.references = references
             book._analyzer = TfidfVectorizer(**ANALYZER).build_analyzer()  # char n-grams: nothing to fit
-            book._vocabulary = {term: i for i, term in enumerate(saved["terms"].tolist())}
+            terms = saved["terms"].tolist()
+            book._vocabulary = {term: i for i, term in enumerate(terms)}
+            book._ngrams = NgramIndex.build(terms)
             book._idf, book._weights, book._intercept = saved["idf"], saved["weights"], saved["intercept"]
             book.situations = tuple(saved["situations"].tolist())
             book._by_feature = csr_matrix((saved["data"].astype(np.float32, copy=False), saved["indices"],
@@ -172,13 +180,14 @@ class Casebook:
     def _vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The text's TF-IDF vector as (feature indices, values): what the fitted vectorizer's transform gives
         (sublinear tf × idf, l2-normalised), without its per-call validation."""
-        # count the n-grams first (in C), then look up each distinct one once (a text repeats most of its n-grams),
-        # in C too: -1 for an n-gram no reference has
-        counts = Counter(self._analyzer(text))
-        ids = np.fromiter(map(self._vocabulary.get, counts, repeat(-1)), dtype=np.int64, count=len(counts))
-        known = ids >= 0
-        features = ids[known]
-        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))[known]
+        if self._ngrams is not None:
+            features, tf = self._ngrams.count(text)
+        else:  # a vocabulary NgramIndex cannot key: the analyzer's strings, counted and looked up in C
+            counts = Counter(self._analyzer(text))
+            ids = np.fromiter(map(self._vocabulary.get, counts, repeat(-1)), dtype=np.int64, count=len(counts))
+            known = ids >= 0
+            features = ids[known]
+            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))[known]
         values = (1.0 + np.log(tf)) * self._idf[features]
         norm = np.linalg.norm(values)
         return features, values / norm if norm else values
