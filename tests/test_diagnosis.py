@@ -93,6 +93,10 @@ def test_a_malformed_situation_file_is_refused_with_the_reason(tmp_path):
                           .replace('kept_by = ["traffic_rising"]', 'kept_by = ["astrology"]', 1))
     with pytest.raises(ConfigError, match=r"situations.toml:\d+: \[saturation\]: kept_by unknown reading"):
         load(situations, signatures)
+    situations.write_text(situations.read_text().replace('kept_by = ["astrology"]', 'kept_by = ["traffic_rising"]', 1)
+                          .replace('refuted_by = ["cost_per_request_up"', 'refuted_by = ["tea_leaves"', 1))
+    with pytest.raises(ConfigError, match=r"situations.toml:\d+: \[saturation\]: refuted_by unknown reading"):
+        load(situations, signatures)
 
 
 @pytest.mark.parametrize("text, feature", [
@@ -538,3 +542,43 @@ def test_another_teams_change_is_not_this_services_deploy():
     text = ("ProxyError: 403 Forbidden from proxy\nNetwork/security team change NETSEC-5521 applied 12:58\n"
             "errors since 13:00")
     assert "recent_deploy" not in read(text, service="chanmgr-reservation-pull").features
+
+
+def test_failure_counters_at_zero_are_no_evidence_but_what_beside_them_changed_still_is():
+    recap = "returns-web-01 : ok=12 changed=3 unreachable=0 failed=0 skipped=1"
+    masked = blank(recap, dismissed_spans(recap))
+    assert "unreachable" not in masked and "failed" not in masked and "changed=3" in masked
+    assert dismissed_spans("errors: 12; restarts=0") == [(12, 22)]  # twelve errors are still errors
+    assert diagnose(Evidence("nginx 502 > 5%", "PLAY RECAP\nweb-01 : ok=12 changed=0 unreachable=0 failed=0")
+                    ).situation != "crash"
+
+
+def test_words_the_text_denies_right_before_them_are_no_match():
+    denied = diagnose(Evidence("container terminations", "no 'Liveness probe failed' events; no Evicted"))
+    assert denied.situation != "hang"
+    assert diagnose(Evidence("container terminations", "Liveness probe failed: timeout after 5s")).situation == "hang"
+
+
+def test_ready_pods_are_not_zero_ready_pods():
+    assert diagnose(Evidence("SLOBurnRateHigh", "Pods 10/10 Ready, CPU 35%, 0 restarts")).situation != "crash"
+    assert rank(Evidence("KubeDeploymentReplicasMismatch", "deployment api: 0/10 ready"))[0][0].situation == "crash"
+
+
+def test_a_cpu_rise_beside_a_moderate_demand_rise_is_no_runaway_on_its_own():
+    text = "CPU 93% across 3 pods; requests 7.4k rps vs 5.5k rps at the same hour last week (+35%)"
+    assert "traffic_up_some" in read(text.lower()).features
+    assert diagnose(Evidence("odds-cache CPU high", text)).outcome == "human"
+    flat = "CPU 93% across 3 pods; requests flat at 5.5k rps"
+    assert diagnose(Evidence("odds-cache CPU high", flat)).action == "RESTART"
+
+
+def test_a_rate_against_a_past_rate_is_demand():
+    readings = read("hits 2,450 req/s vs 1,010 req/s same time last tuesday")
+    assert "traffic_rising" in readings.features and readings.demand_ratio == pytest.approx(2.43, abs=0.01)
+
+
+def test_resemblance_alone_does_not_call_saturation_when_each_request_costs_more():
+    text = "HPA 10/10 (max 10); CPU per request roughly doubled since 11:00; no deploy since Monday"
+    opinion = Opinion("saturation", 0.9, "cpu_runaway", 0.05, "x-1", "saturation", 0.2)
+    ranked, _ = rank(Evidence("HighCPU", text), opinion=opinion)
+    assert "saturation" not in [h.situation for h in ranked]

@@ -36,6 +36,7 @@ def test_the_shipped_patterns_compile_and_almost_all_are_decided_by_the_scan():
     assert len(knowledge.prefilter.screened) >= 0.9 * len(_regexes(knowledge))
 
 
+@pytest.mark.timeout(600)  # every pattern on every corpus text (~8,000): grows with the corpus
 def test_screening_never_hides_a_match_of_any_signature_or_reading():
     knowledge = shipped()
     matched = screened_out = 0

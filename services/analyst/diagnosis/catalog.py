@@ -20,13 +20,14 @@ SITUATIONS_FILE = HERE / "situations.toml"
 SIGNATURES_FILE = HERE / "signatures.toml"
 OUTCOMES = ("act", "benign", "human")
 FEATURES = frozenset({
-    "high_memory", "low_memory", "high_cpu", "low_cpu", "many_replicas", "traffic_rising", "traffic_flat",
-    "low_utilisation", "long_window", "recent_deploy", "old_deploy", "trouble",
+    "high_memory", "low_memory", "high_cpu", "low_cpu", "many_replicas", "traffic_rising", "traffic_up_some",
+    "traffic_flat", "low_utilisation", "long_window", "recent_deploy", "old_deploy", "trouble",
     # from the platform itself (evidence.py)
     "probe_down", "probe_slow", "probe_healthy", "version_changed", "restarts_recent",
 })
 _ESCAPE = re.compile(r"\\.")
-_SITUATION_KEYS = {"action", "outcome", "root_cause", "remedy", "overrides", "precheck", "requires", "kept_by"}
+_SITUATION_KEYS = {"action", "outcome", "root_cause", "remedy", "overrides", "precheck", "requires", "kept_by",
+                   "refuted_by"}
 _READING_KEYS = {"name", "any", "unless", "examples", "counter_examples"}
 _SIGNATURE_KEYS = {"name", "situation", "weight", "any", "features", "unless", "unless_features", "examples",
                    "counter_examples"}
@@ -45,6 +46,7 @@ class Situation:
     precheck: bool = False  # its symptom is a failing health check: a passing one right before acting means recovered
     requires: tuple[str, ...] = ()  # one of these readings must hold before resemblance alone may name it
     kept_by: tuple[str, ...] = ()  # readings that keep its full score against another situation's override
+    refuted_by: tuple[str, ...] = ()  # readings under which resemblance alone may not name it
 
 
 @dataclass(frozen=True)
@@ -197,7 +199,8 @@ def load_situations(path: Path = SITUATIONS_FILE) -> dict[str, Situation]:
             if set(named) - FEATURES:
                 raise _fail(path, text, where, f"{where}: {key} unknown reading(s) {sorted(set(named) - FEATURES)}")
         out[name] = Situation(name, body["action"], body["outcome"], body["root_cause"], body["remedy"],
-                              tuple(body.get("overrides", ())), bool(body.get("precheck", False)), requires, kept_by)
+                              tuple(body.get("overrides", ())), bool(body.get("precheck", False)), requires, kept_by,
+                              tuple(body.get("refuted_by", ())))
     for s in out.values():
         unknown = set(s.overrides) - set(out)
         if unknown:
@@ -270,6 +273,12 @@ def load(situations_file: Path = SITUATIONS_FILE, signatures_file: Path = SIGNAT
     situations = load_situations(situations_file)
     raw, text = _parse(signatures_file)
     readings = load_readings(raw, signatures_file, text)
+    known = FEATURES | {r.name for r in readings}  # refuted_by may name the readings signatures.toml defines
+    for s in situations.values():
+        if set(s.refuted_by) - known:
+            situations_text = situations_file.read_text()
+            raise _fail(situations_file, situations_text, f"[{s.name}]",
+                        f"[{s.name}]: refuted_by unknown reading(s) {sorted(set(s.refuted_by) - known)}")
     return Knowledge(situations, load_signatures(situations, signatures_file, readings), readings)
 
 

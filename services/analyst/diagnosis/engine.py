@@ -5,6 +5,7 @@ Deterministic and explainable: every hypothesis carries the evidence lines that 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -74,6 +75,21 @@ def _snippet(text: str, start: int, end: int) -> str:
 Hits = dict[str, list[tuple[float, str]]]
 
 
+# "no 'Liveness probe failed'", "without OOMKilled": words the text denies right before them are no evidence
+_DENIED = re.compile(r"(?:\bno|\bnot|\bwithout|\bnever|\bzero)\s+['\"“‘]?$")
+_MAX_DENIED = 8  # denied matches skipped per signature before giving up on it
+
+
+def _affirmed(pattern: re.Pattern[str], lowered: str) -> re.Match[str] | None:
+    """The first match of `pattern` that the text does not deny."""
+    m = pattern.search(lowered)
+    for _ in range(_MAX_DENIED):
+        if m is None or not _DENIED.search(lowered, max(0, m.start() - 12), m.start()):
+            return m
+        m = pattern.search(lowered, max(m.end(), m.start() + 1))
+    return None
+
+
 def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[Hits, dict[str, str]]:
     """Each situation's supporting signatures and the readings' lines."""
     text = evidence.text()
@@ -102,7 +118,7 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[Hits, dict[str, str
         why: list[str] = []
         m = None
         if sig.any is not None:
-            m = (sig.any.search(evidence_screen.lowered) if evidence_screen.may(sig.any, sig.any_anchors)
+            m = (_affirmed(sig.any, evidence_screen.lowered) if evidence_screen.may(sig.any, sig.any_anchors)
                  else None)
             if m is None:
                 continue
@@ -147,8 +163,10 @@ def _casebook_vote(hits: Hits, opinion: Opinion | None, k: Knowledge, readings: 
     if opinion is None or opinion.situation not in k.situations:
         return
     alone = opinion.situation not in hits
-    needed = k.situations[opinion.situation].requires
-    if alone and needed and not any(r in readings for r in needed):
+    situation = k.situations[opinion.situation]
+    if alone and situation.requires and not any(r in readings for r in situation.requires):
+        return
+    if alone and any(r in readings for r in situation.refuted_by):  # "CPU per request doubled": not demand
         return
     floor = CASEBOOK_ALONE if alone else CASEBOOK_MIN_PROBABILITY
     if opinion.probability >= floor:

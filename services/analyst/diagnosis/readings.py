@@ -30,7 +30,7 @@ _DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled
            r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
            r"image(?: tag)?(?![-_\w])|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|version(?![=_-])|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
            r"feature flag|flag|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|(?:version|release|build|fix|patch|change) went out|pushed|terraform|(?:kubectl|helm|terraform|tf|pulumi|ansible) apply|apply (?:finished|complete\w*|done|succeeded)|"
-           r"ansible|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
+           r"ansible|awx|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
            r"vcl\.(?:load|use)|remote config|applied|merged|gitops|reloaded (?:its |the )?(?:dynamic )?config(?:uration)?|"
            r"growthbook|statsig|toggle|swap(?:ped)? (?:web app )?slots?|slot swap|promot(?:ed|ion) to (?:prod\w*|stable|live)|"
            # configuration management and package managers change a host as much as a deploy does
@@ -59,7 +59,9 @@ _RECENT_DEPLOY_WORDS = re.compile(
     r"(changed|updated|flipped|toggled|enabled) [^\n]{0,30}(feature flag|"
     r"config ?map|configuration)")
 # a configuration run that changed nothing: "Applied catalog in 9 s (02:40, 0 resources changed)"
-_NOTHING_CHANGED = re.compile(r"\b(no|0|zero) (resources?|packages?|files?) (changed|updated|altered)\b|\bchanged[=:] ?0\b")
+# "0 resources changed", Ansible's "changed=0", Puppet's "Changes: Total: 0"
+_NOTHING_CHANGED = re.compile(r"\b(no|0|zero) (resources?|packages?|files?) (changed|updated|altered)\b|\bchanged[=:] ?0\b|"
+                              r"\bchanges:? ?total:? ?0\b")
 _NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|nothing (was )?"
                         r"(?:deployed|released|changed)|\bno\b(?:(?!since|after|until|before|when|because|but|then)[^\n.;]){0,30}\b(config(uration)?|deploy\w*|release|settings?|"
                         r"image|version)s? (was |were |has been |have been )?(changed|deployed|made|applied|pushed|updated)|"
@@ -140,7 +142,7 @@ _ARROW = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages
                     r"rpm|tps)\b[^\n;]{0,20}?~?(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(?:rps|qps|req/s|rpm|/s|/min)?\s*(?:->|→|=>)\s*~?"
                     r"(\d[\d,.]*)\s*(k|m(?![a-z/]))?")
 _COUNT_VS = re.compile(r"(\d[\d,.]*)\s*(k)?\s+(?:concurrent\s+|active\s+|open\s+)?(?:[\w-]+\s+)?(conns|connections|users|"
-                       r"sessions|requests|viewers|players|clients|jobs|messages|orders|checkouts|sign-?ups|websockets?|uploads|events)"
+                       r"req|reqs|rps|qps|rpm|tps|msgs?|sessions|requests|viewers|players|clients|jobs|messages|orders|checkouts|sign-?ups|websockets?|uploads|events)"
                        r"(?:/s|/sec|/min|/h|/hr| per (?:second|minute|hour))?"
                        r"\s+(?:vs\.?|versus|compared (?:to|with)|against)\s+~?(\d[\d,.]*)\s*(k)?")
 _VS_BASELINE = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests/s|qps|rpm|msg/s|/s)[^\n;,)]{0,40}?(baseline|normal|"
@@ -270,9 +272,9 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "
 
 # What a deploy statement says was deployed: "deployment X", "X v1.2 rolled out", "X:1.2". Only hyphenated
 # identifiers count as names (service names are; "the new build" is not).
-_SERVICE_NAME = r"([a-z][a-z0-9]*(?:[-_][a-z0-9]+)+)"
+_SERVICE_NAME = r"([a-z][a-z0-9]+(?:[-_][a-z0-9]+)+)"  # not an id such as "d-7xk2q1"
 _DEPLOYED_NAME = re.compile(rf"(?:deploy(?:ment|ed)?|roll(?:ed)?[- ]?out|releas(?:e|ed)|upgrad(?:e|ed))\s+(?:of\s+)?"
-                            rf"{_SERVICE_NAME}|{_SERVICE_NAME}(?::v?\d|\s+v\d+\.\d|\s+(?:\d+\.\d+\.\d[\w.-]*\s+)?(?:was\s+)?(?:synced|deployed|"
+                            rf"{_SERVICE_NAME}|{_SERVICE_NAME}(?::v?\d|\s+v?\d+\.\d+\.\d[\w.-]*\s+(?:at|@)\s+\d{{1,2}}:\d\d|\s+v\d+\.\d|\s+(?:\d+\.\d+\.\d[\w.-]*\s+)?(?:was\s+)?(?:synced|deployed|"
                             rf"rolled(?: out)?|released|upgraded|promoted))")
 _NOT_NAMES = frozenset({"roll-out", "re-deploy", "re-deployed", "on-call", "follow-up", "up-to-date", "built-in",
                         "blue-green", "in-place", "hot-fix", "pre-release", "non-prod", "pre-prod"})
@@ -643,6 +645,9 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     elif up and not flat and ratio is None:  # a measured ratio outweighs a word ("requests … rising")
         features.add("traffic_rising")
         lines["traffic_rising"] = f"demand rising (“{up.group(0)}”)"
+    elif ratio is not None and ratio >= 1.2:  # "+35% vs last week": could carry a CPU rise, too little to scale for
+        features.add("traffic_up_some")
+        lines["traffic_up_some"] = f"demand at {ratio:.2f}× its baseline (“{ratio_line}”)"
     if flat and "traffic_rising" not in features:
         features.add("traffic_flat")
         lines["traffic_flat"] = f"demand flat (“{flat.group(0)}”)"

@@ -81,7 +81,8 @@ DISMISSALS = re.compile("|".join((
     r"\ba different (deployment|workload|container|host|node|server|machine|vm|cluster|namespace)\b",
     r"\((the )?(app|service|we|it|ours) (is|are|runs?|lives?) (only )?in (?!it\b)[\w -]{2,30}\)",
     r"[-–—,] different (host|node|server|cluster|service)\b", r"(^|\n)\s*(informational|fyi)\s*:",
-    r"\bseparate (deployment|service|app|application|codebase)\b", r"\bno shared code\b",
+    r"\bseparate (deployment|service|app|application|codebase)\b",
+    r"\bno shared (code|images?|librar(y|ies)|dependencies|database)\b",
     r"\b[\w-]+ (doesn.t|does not|don.t|do not|never) (call|use|depend on|talk to|read from) (it|them|this|that)\b",
     r"\b(which|that|it) (has|have) since been (replaced|deleted|removed|recycled|rescheduled)\b",
     r"\b(behave|behaves|look|looks|act|acts) (just )?like (the|all the) (others|rest)\b",
@@ -89,27 +90,46 @@ DISMISSALS = re.compile("|".join((
     r"\b(fine|works|working|normally|healthy|unaffected|sent|succeed\w*|2xx|200s)\b",
 )))
 _CLAUSE_START = re.compile(r"[\n;|]|\. ")
+# a failure counter at zero says the failure did not happen: Ansible's "unreachable=0 failed=0", "errors: 0",
+# "restarts=0" (only the counter itself is blanked: "changed=3" beside it is still read)
+ZERO_COUNTERS = re.compile(r"(?<![\w-])(?:unreachable|failed|failures?|errors?|errs?|5xx|exceptions?|crash(?:es)?|"
+                           r"restarts?|oom[\w-]*|timeouts?|rejected|dropped|panics?|killed|evicted|down)"
+                           r"[ \t]?[=:][ \t]?0(?:\.0+)?(?![\d.,:/x%])")
 
 
 def dismissed_spans(lowered: str) -> list[tuple[int, int]]:
-    """(start, end) of every statement the text dismisses: its clause, start to end of line or `;` / `|`."""
+    """(start, end) of every statement the text dismisses (its clause, start to end of line or `;` / `|`) and of
+    every failure counter it gives as zero (the counter alone), in order, overlapping ones joined."""
+    screen = prefilter().screen(lowered)
     spans: list[tuple[int, int]] = []
-    if not _may(DISMISSALS, lowered):
-        return spans
-    for match in DISMISSALS.finditer(lowered):
-        if spans and match.start() < spans[-1][1]:
-            continue
-        window = max(0, match.start() - 400)  # a clause longer than this is cut there
-        starts = [m.end() for m in _CLAUSE_START.finditer(lowered, window, match.start())]
-        start = starts[-1] if starts else window
-        ends = [i for i in (lowered.find(c, match.end()) for c in "\n;|") if i >= 0]
-        spans.append((start, min(ends) if ends else len(lowered)))
+    if screen.may(DISMISSALS, None):
+        for match in DISMISSALS.finditer(lowered):
+            if spans and match.start() < spans[-1][1]:
+                continue
+            window = max(0, match.start() - 400)  # a clause longer than this is cut there
+            starts = [m.end() for m in _CLAUSE_START.finditer(lowered, window, match.start())]
+            start = starts[-1] if starts else window
+            ends = [i for i in (lowered.find(c, match.end()) for c in "\n;|") if i >= 0]
+            spans.append((start, min(ends) if ends else len(lowered)))
+    if screen.may(ZERO_COUNTERS, None):
+        spans = _merged(spans, [m.span() for m in ZERO_COUNTERS.finditer(lowered)])
     return spans
+
+
+def _merged(*span_lists: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans of several lists in order, overlapping ones joined (what `blank` takes)."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(s for spans in span_lists for s in spans):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
 
 
 @functools.cache
 def prefilter() -> Prefilter:
-    return Prefilter((_MARKERS, DISMISSALS))
+    return Prefilter((_MARKERS, DISMISSALS, ZERO_COUNTERS))
 
 
 def _may(pattern: re.Pattern[str], lowered: str) -> bool:
