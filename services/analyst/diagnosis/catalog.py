@@ -174,7 +174,7 @@ def _renumbered(patterns: list[str]) -> list[str]:
     return out
 
 
-def load_situations(path: Path = SITUATIONS_FILE) -> dict[str, Situation]:
+def load_situations(path: Path = SITUATIONS_FILE, known: frozenset[str] = FEATURES) -> dict[str, Situation]:
     """situations.toml → situations by name."""
     raw, text = _parse(path)
     out: dict[str, Situation] = {}
@@ -194,13 +194,12 @@ def load_situations(path: Path = SITUATIONS_FILE) -> dict[str, Situation]:
             raise _fail(path, text, where, f"{where}: outcome {body['outcome']!r} is not one of {', '.join(OUTCOMES)}")
         if (body["outcome"] == "act") == (body["action"] == "NOOP"):
             raise _fail(path, text, where, f"{where}: outcome 'act' needs an action and NOOP needs benign/human")
-        requires, kept_by = tuple(body.get("requires", ())), tuple(body.get("kept_by", ()))
-        for key, named in (("requires", requires), ("kept_by", kept_by)):
-            if set(named) - FEATURES:
-                raise _fail(path, text, where, f"{where}: {key} unknown reading(s) {sorted(set(named) - FEATURES)}")
+        named = {key: tuple(body.get(key, ())) for key in ("requires", "kept_by", "refuted_by")}
+        for key, readings in named.items():
+            if set(readings) - known:
+                raise _fail(path, text, where, f"{where}: {key} unknown reading(s) {sorted(set(readings) - known)}")
         out[name] = Situation(name, body["action"], body["outcome"], body["root_cause"], body["remedy"],
-                              tuple(body.get("overrides", ())), bool(body.get("precheck", False)), requires, kept_by,
-                              tuple(body.get("refuted_by", ())))
+                              tuple(body.get("overrides", ())), bool(body.get("precheck", False)), **named)
     for s in out.values():
         unknown = set(s.overrides) - set(out)
         if unknown:
@@ -270,15 +269,10 @@ def load_signatures(situations: dict[str, Situation], path: Path = SIGNATURES_FI
 
 def load(situations_file: Path = SITUATIONS_FILE, signatures_file: Path = SIGNATURES_FILE) -> Knowledge:
     """Both files; ConfigError naming the file and line when either is malformed."""
-    situations = load_situations(situations_file)
     raw, text = _parse(signatures_file)
     readings = load_readings(raw, signatures_file, text)
-    known = FEATURES | {r.name for r in readings}  # refuted_by may name the readings signatures.toml defines
-    for s in situations.values():
-        if set(s.refuted_by) - known:
-            situations_text = situations_file.read_text()
-            raise _fail(situations_file, situations_text, f"[{s.name}]",
-                        f"[{s.name}]: refuted_by unknown reading(s) {sorted(set(s.refuted_by) - known)}")
+    # a situation may name the readings signatures.toml defines as well as the built-in ones
+    situations = load_situations(situations_file, FEATURES | {r.name for r in readings})
     return Knowledge(situations, load_signatures(situations, signatures_file, readings), readings)
 
 

@@ -6,7 +6,7 @@ is one n-gram. Counting them the way scikit-learn does builds ~3,000 Python stri
 ~1,000 lookups in a 300k-entry dict (~0.7 ms of a ~1.5 ms opinion, most of it cache misses). Here every character
 of the vocabulary gets a small number (12 bits), an n-gram is the integer of its characters' numbers, and the
 vocabulary is a sorted array of those integers: the text's n-grams are counted with `np.unique` and found with one
-`np.searchsorted`. The result is exactly scikit-learn's (tests/test_casebook.py compares both on every corpus text
+`np.searchsorted`. The result is exactly scikit-learn's (tests/test_ngrams.py compares both on every corpus text
 and on texts with unusual whitespace and characters).
 
 A vocabulary with more distinct characters than 12 bits can number (4,094) cannot be keyed this way:
