@@ -79,8 +79,12 @@ def test_the_opinion_is_what_scikit_learns_own_fit_over_every_feature_says(text)
     # both stop within the solver's tolerance of one optimum (fit_in_reference_span): measured ≤ 5e-4 apart
     assert opinion.probability == pytest.approx(float(expected[best]), abs=2e-3)
     similarities = (vector @ matrix.T).toarray().ravel()
-    # the casebook keeps the references' vectors in single precision: the same cosine to ~1e-7
-    assert opinion.nearest_similarity == pytest.approx(float(np.max(similarities)), abs=1e-6)
+    # the closest reference among those of the situation it names; single precision: the same cosine to ~1e-7
+    same = np.array([r.situation == opinion.situation for r in references])
+    assert opinion.nearest_situation == opinion.situation
+    assert opinion.nearest_similarity == pytest.approx(float(np.max(similarities[same])), abs=1e-6)
+    if similarities[same].max() > 0:
+        assert opinion.nearest_id == references[int(np.flatnonzero(same)[similarities[same].argmax()])].id
 
 
 _DIRECT: dict[int, tuple] = {}

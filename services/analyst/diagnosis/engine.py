@@ -13,7 +13,7 @@ from services.analyst.diagnosis import readings, references
 from services.analyst.diagnosis.casebook import Opinion
 from services.analyst.diagnosis.catalog import Knowledge, Situation, shipped
 from services.analyst.diagnosis.evidence import Evidence
-from services.analyst.diagnosis.readings import read
+from services.analyst.diagnosis.readings import demand_ratio, read
 from services.analyst.diagnosis.references import blank, dismissed_spans, reference_spans
 from shared.events.models import RetrievedIncident
 
@@ -217,7 +217,7 @@ def _replicas(evidence: Evidence, action: str, precedents: Sequence[RetrievedInc
             and p.similarity_score >= MIN_PRECEDENT_SIMILARITY]
     if used:
         return max(used)  # what fixed a close precedent
-    ratio = read(evidence.text()).demand_ratio or 2.0  # only for SCALE_UP: one more read of the text
+    ratio = demand_ratio(evidence.text()) or 2.0  # only for SCALE_UP: one more look at the text
     return 3 if ratio >= 2.5 else 2  # replicas beside the target; more than 3 is held for a human by default
 
 

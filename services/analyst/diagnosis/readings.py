@@ -592,6 +592,23 @@ def _as_written(lines: dict[str, str], original: str, lowered: str) -> dict[str,
     return {name: _QUOTED.sub(restore, line) for name, line in lines.items()}
 
 
+def _demand(text: ScannedText) -> tuple[float | None, str, re.Match[str] | None]:
+    """Demand against its baseline (ratio, its words) and the words saying it is flat, if any."""
+    ratio, ratio_line = _demand_ratio(text)
+    # "requests 2.3x a normal Sunday" is no flat demand: a multiplier or comparison between the words says otherwise
+    flat = next((m for m in _finditer(_TRAFFIC_FLAT, text) if not _COMPARED.search(m.group(0))
+                 and not _PER_UNIT.search(text, max(0, m.start() - 16), m.start())
+                 and not _PER_UNIT_AFTER.match(text, m.end())), None)
+    if flat and ratio is not None and _CONNECTIONS.search(ratio_line):  # connections held longer are no demand
+        ratio, ratio_line = None, ""
+    return ratio, ratio_line, flat
+
+
+def demand_ratio(text: str) -> float | None:
+    """`read(text).demand_ratio` without the other readings (the SCALE_UP size is chosen from it)."""
+    return _demand(ScannedText(text.lower()))[0]
+
+
 def read(text: str, deployed_minutes_ago: float | None = None, service: str = "") -> Readings:
     """Every reading of one incident's text; `deployed_minutes_ago` is the platform's own record, if any; `service`
     is the alert's target (a deploy the text attributes to another service is not this one's).
@@ -631,14 +648,8 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
         features.add("many_replicas")
         lines["many_replicas"] = f"{replicas} replicas (“{replicas_line}”)"
 
-    ratio, ratio_line = _demand_ratio(text)
-    # "requests 2.3x a normal Sunday" is no flat demand: a multiplier or comparison between the words says otherwise
-    flat = next((m for m in _finditer(_TRAFFIC_FLAT, text) if not _COMPARED.search(m.group(0))
-                 and not _PER_UNIT.search(text, max(0, m.start() - 16), m.start())
-                 and not _PER_UNIT_AFTER.match(text, m.end())), None)
+    ratio, ratio_line, flat = _demand(text)
     up = _search(_TRAFFIC_UP, text)
-    if flat and ratio is not None and _CONNECTIONS.search(ratio_line):  # connections held longer are no demand
-        ratio, ratio_line = None, ""
     if ratio is not None and ratio >= 1.5:
         features.add("traffic_rising")
         lines["traffic_rising"] = f"demand at {ratio:.1f}× its baseline (“{ratio_line}”)"
