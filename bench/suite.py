@@ -219,6 +219,14 @@ SECTIONS: tuple[Section, ...] = (
                                        "0.786, 7 unsafe on arrival"),
             ("twenty-fourth", "test24", "written in session 14 (grocery retail and distribution), hard safe-answer "
                                         "cases; 0.700, 7 unsafe on arrival"),
+            ("twenty-fifth", "test25", "written in session 16 (food delivery), realistic mix; 0.857, 5 unsafe on "
+                                       "arrival"),
+            ("twenty-sixth", "test26", "written in session 16 (helpdesk SaaS), realistic mix; 0.857, 3 unsafe on "
+                                       "arrival"),
+            ("twenty-seventh", "test27", "written in session 17 (hotel and hospitality tech), realistic mix; 0.871, 3 "
+                                         "unsafe on arrival"),
+            ("twenty-eighth", "test28", "written in session 17 (online education), realistic mix; 0.871, 4 unsafe on "
+                                        "arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
