@@ -582,3 +582,61 @@ def test_resemblance_alone_does_not_call_saturation_when_each_request_costs_more
     opinion = Opinion("saturation", 0.9, "cpu_runaway", 0.05, "x-1", "saturation", 0.2)
     ranked, _ = rank(Evidence("HighCPU", text), opinion=opinion)
     assert "saturation" not in [h.situation for h in ranked]
+
+
+def test_a_denial_reaches_past_one_listed_word_and_a_false_flag_after_the_match():
+    text = "Exit Code: 137; events: no OOMKilling, no Evicted; node had no memory or disk pressure"
+    assert "disk_full" not in [h.situation for h in rank(Evidence("container restarted (exit 137)", text))[0]]
+    assert rank(Evidence("DiskPressure", "node has disk pressure, 97% used"))[0][0].situation == "disk_full"
+    killed = "Last State: Terminated\nExit Code: 137\nOOMKilled: false\nno Evicted/Preempted events"
+    assert "memory_leak" not in [h.situation for h in rank(Evidence("kubernetes container restart", killed))[0]]
+    assert diagnose(Evidence("kubernetes container restart", killed)).outcome == "human"  # a SIGKILL, no sender
+
+
+def test_a_clock_time_is_neither_a_demand_figure_nor_its_baseline():
+    assert read("traffic 17:00 -> 17:30: 2,350 rpm -> 5,600 rpm").demand_ratio == pytest.approx(2.38, abs=0.01)
+    assert read("requests 410 rps at 05:00 -> 760 rps at 08:00").demand_ratio == pytest.approx(1.85, abs=0.01)
+    assert read("requests 520 rps (normal for the 06:00-07:00 shift start)").demand_ratio is None
+    assert read("traffic 10:00 -> 11:00 steady").demand_ratio is None
+
+
+def test_a_load_test_in_staging_does_not_make_production_demand_unreal():
+    text = ("request rate 2,350 rps vs 980 rps same hour last Monday; CPU per pod 85-92%\n"
+            "staging load test of v3.9.0 only covered 1,000 rps")
+    assert "saturation" in [h.situation for h in rank(Evidence("p99 latency", text))[0]]
+    running = "request rate 2,350 rps vs 980 rps; k6 load test running against prod"
+    assert "saturation" not in [h.situation for h in rank(Evidence("p99 latency", running))[0]]
+
+
+def test_a_change_the_text_says_is_not_ours_is_no_deploy():
+    text = ("ws disconnects 240/min since 16:00\n"
+            "network change NET-2231 applied 15:52 to the shared ALB (not our deployment)\nour last deploy: 4 days ago")
+    assert "recent_deploy" not in read(text, service="occ-feed").features
+
+
+def test_partial_probe_failures_and_an_icinga_recovery_are_no_outage():
+    partial = ("Pingdom: check-in is DOWN - failing from Frankfurt, Amsterdam and London (3 of 5 probes)\n"
+               "Stockholm and Paris probes: UP")
+    assert "crash" not in [h.situation for h in rank(Evidence("Pingdom DOWN", partial))[0]]
+    everywhere = "Pingdom: check-in is DOWN - failing from 5 of 5 probes"
+    assert rank(Evidence("Pingdom DOWN", everywhere))[0][0].situation == "crash"
+    flap = ("[PROBLEM] gw-17 / heartbeat is CRITICAL - 'No heartbeat from gateway for 180 s'\n"
+            "[RECOVERY] heartbeat is OK - 'last heartbeat 4 s ago'")
+    assert diagnose(Evidence("heartbeat CRITICAL", flap)).action == "NOOP"
+
+
+def test_a_provider_notice_the_text_says_does_not_touch_us_does_not_outweigh_a_crash():
+    crash = ("fatal error: concurrent map writes\ngoroutine 188 [running]:\nexit status 2\n"
+             "job version 23 running since 2024-08-29 (16 days)\n")
+    notice = "AWS Health Dashboard (eu-west-1) 11:02: 'Increased EBS volume latency in a single Availability Zone'\n"
+    alert = "Allocation restarted 5 times"
+    assert diagnose(Evidence(alert, crash + notice + "this allocation uses no EBS volumes")).action == "RESTART"
+    ours = diagnose(Evidence(alert, crash + notice + "our data volumes are EBS gp3 in that AZ"))
+    assert ours.outcome == "human"
+
+
+def test_an_upstream_error_burst_already_resolved_is_no_external_cause():
+    text = ("sqlalchemy.exc.TimeoutError: QueuePool limit of size 10 overflow 20 reached, connection timed out\n"
+            "104 'idle in transaction' sessions from the upload handler, which returns early without rollback\n"
+            "S3 had a 6-minute error burst 13:57-14:03 (resolved per AWS Health)")
+    assert diagnose(Evidence("QueuePool limit reached", text)).situation == "pool_exhaustion"

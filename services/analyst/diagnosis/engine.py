@@ -75,8 +75,10 @@ def _snippet(text: str, start: int, end: int) -> str:
 Hits = dict[str, list[tuple[float, str]]]
 
 
-# "no 'Liveness probe failed'", "without OOMKilled": words the text denies right before them are no evidence
-_DENIED = re.compile(r"(?:\bno|\bnot|\bwithout|\bnever|\bzero)\s+['\"“‘]?$")
+# "no 'Liveness probe failed'", "without OOMKilled", "no memory or disk pressure", "OOMKilled: false": words the
+# text denies right before or right after them are no evidence
+_DENIED = re.compile(r"(?:\bno|\bnot|\bwithout|\bnever|\bzero)\s+(?:[\w-]+(?:\s*/\s*|\s+(?:or|nor)\s+))?['\"“‘]?$")
+_DENIED_AFTER = re.compile(r"['\"”’]?[ \t]?[=:][ \t]?['\"]?(?:false|no|none)\b")
 _MAX_DENIED = 8  # denied matches skipped per signature before giving up on it
 
 
@@ -84,7 +86,8 @@ def _affirmed(pattern: re.Pattern[str], lowered: str) -> re.Match[str] | None:
     """The first match of `pattern` that the text does not deny."""
     m = pattern.search(lowered)
     for _ in range(_MAX_DENIED):
-        if m is None or not _DENIED.search(lowered, max(0, m.start() - 12), m.start()):
+        if m is None or not (_DENIED.search(lowered, max(0, m.start() - 40), m.start())
+                             or _DENIED_AFTER.match(lowered, m.end())):
             return m
         m = pattern.search(lowered, max(m.end(), m.start() + 1))
     return None

@@ -138,16 +138,19 @@ _TRAFFIC_PLUS = re.compile(r"(traffic|requests?|rps|qps|sign-?ups?|orders|users|
 _FROM_TO_CONTEXT = re.compile(r"(rps|qps|requests?|traffic|throughput|rate|load|msg/s|messages|jobs|orders|sessions|"
                               r"users|connections)\b[^\n;]{0,30}?from\s*~?(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*\S*\s*to\s*~?"
                               r"(\d[\d,.]*)\s*(k|m(?![a-z/]))?")
+# "traffic 17:00 -> 17:30: 2,350 rpm -> 5,600 rpm", "410 rps at 05:00 -> 760 rps": a clock time is no figure
 _ARROW = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages|sessions|orders|users|connections|"
-                    r"rpm|tps)\b[^\n;]{0,20}?~?(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(?:rps|qps|req/s|rpm|/s|/min)?\s*(?:->|→|=>)\s*~?"
-                    r"(\d[\d,.]*)\s*(k|m(?![a-z/]))?")
+                    r"rpm|tps)\b[^\n;]{0,20}?~?(?<![\d:])(\d[\d,.]*)(?![\d:])\s*(k|m(?![a-z/]))?\s*"
+                    r"(?:rps|qps|req/s|rpm|/s|/min)?(?:\s*(?:at|@)\s*\d{1,2}:\d{2})?\s*(?:->|→|=>)\s*~?"
+                    r"(\d[\d,.]*)(?![\d:])\s*(k|m(?![a-z/]))?")
 _COUNT_VS = re.compile(r"(\d[\d,.]*)\s*(k)?\s+(?:concurrent\s+|active\s+|open\s+)?(?:[\w-]+\s+)?(conns|connections|users|"
                        r"req|reqs|rps|qps|rpm|tps|msgs?|sessions|requests|viewers|players|clients|jobs|messages|orders|checkouts|sign-?ups|websockets?|uploads|events)"
                        r"(?:/s|/sec|/min|/h|/hr| per (?:second|minute|hour))?"
                        r"\s+(?:vs\.?|versus|compared (?:to|with)|against)\s+~?(\d[\d,.]*)\s*(k)?")
 _VS_BASELINE = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests/s|qps|rpm|msg/s|/s)[^\n;,)]{0,40}?(baseline|normal|"
                           # "(normal), error rate 0.3" is no base; a range ("2.2-2.5k") is its low end, with its suffix
-                          r"usual|typical|avg|average|yesterday|last week)[^\d\n,;)]{0,15}(\d[\d,.]*)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
+                          # "(normal for the 06:00-07:00 shift)": a clock time is no base
+                          r"usual|typical|avg|average|yesterday|last week)[^\d\n,;)]{0,15}(\d[\d,.]*)(?![\d:])(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
 _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|orders|sign-?ups|users|"
                          r"produce rate|producer rate|publish rate|ingest rate|arrival rate|incoming|"
                          r"sessions|checkouts)[^\n.;]{0,25}\b(surg\w*|spik\w*|doubl\w*|tripl\w*|increas\w*|ris(e|es|ing)|"

@@ -59,6 +59,7 @@ DISMISSALS = re.compile("|".join((
     r"(?<!or )(?<!not )(?<!nor )(?<!n.t )(?<!yet to be )\bruled out\b",
     r"\bnot (the|our|this) (cause|crash|problem|issue|culprit|outage|failure)\b",
     r"\bno dependency on\b", r"\bnot used by\b", r"\bnot urgent\b",
+    r"\bnot (our|this service.s|the service.s) (deployment|deploy|change|release|rollout)\b",
     r"\b(we|and) (don.t|do not|never) (use|run in|ship|call|depend on|read from)\b",
     r"\b(region|product|replica|cluster|az|zone|datacenter|carrier)s? (that |which )?(we|our [\w-]+|[\w-]+) "
     r"(don.t|do not|doesn.t|does not|never) (use|run|ship|call|touch|depend|read)",
@@ -68,7 +69,8 @@ DISMISSALS = re.compile("|".join((
     r"\bseparate (repo|repository|cluster|account|stack|system)\b",
     r"\bnot (on|in) (this|our) (cluster|account|region|namespace|project|stack|host)\b",
     r"\((a |an )?(different|another|other|separate) (service|team.s [\w-]+|app|application|component|system)\)",
-    r"\bnot called (during|by|from|in|on)\b", r"\bnot (in|on) the [\w-]+ ([\w-]+ )?path\b", r"\b(is|was) not it\b",
+    r"\bnot called (during|by|from|in|on)\b", r"\bnot (in|on) (the|this|our|its) ([\w'’-]+ ){0,2}path\b",
+    r"\b(is|was) not it\b",
     # "advisory: allocation failures in East US 2 - we run in West Europe" (not "... - we run in eu-west-1 too")
     r"((?<=\s)[-–—]+\s|\(|\bbut )we (only )?(run|are|operate|deploy|host|live) (only )?in\b"
     r"(?![^\n;|]*\b(too|also|as well)\b)",
