@@ -640,3 +640,29 @@ def test_an_upstream_error_burst_already_resolved_is_no_external_cause():
             "104 'idle in transaction' sessions from the upload handler, which returns early without rollback\n"
             "S3 had a 6-minute error burst 13:57-14:03 (resolved per AWS Health)")
     assert diagnose(Evidence("QueuePool limit reached", text)).situation == "pool_exhaustion"
+
+
+def test_a_hosts_cpu_is_not_the_service_using_little_of_it():
+    host = ("[FIRING:1] HostHighCpuLoad instance=calc-vm07:9100\nCPU load is > 80% (current 97%) for 20m\n"
+            "process-exporter on the same host: yield-calc uses 0.16 cores of 8 (2%), same as yesterday")
+    readings = read(host, service="yield-calc")
+    assert "high_cpu" not in readings.features and readings.cpu_pct == 2.0
+    assert "cpu_runaway" not in [h.situation for h in rank(Evidence("HostHighCpuLoad", host, container_name="yield-calc"))[0]]
+    # one of its replicas is the hot one: the others' low figures do not clear it
+    replica = "profile-api-3 at 99.6% CPU; profile-api-1/2/4 at 18-24% CPU"
+    assert "high_cpu" in read(replica, service="profile-api").features
+    # a machine's size is no CPU use
+    assert read("node size 4 vcpu / 16 gib; cpu 93%", service="yield-calc").cpu_pct == 93.0
+
+
+def test_an_ecs_task_definition_revision_is_a_deploy():
+    text = ("ECS event 06:11:42: service gw-ingest has started 6 tasks: task definition gw-ingest:57\n"
+            "ECS event 06:14:05: service gw-ingest has stopped 4 running tasks: exit code 2")
+    assert "recent_deploy" in read(text, service="gw-ingest").features
+
+
+def test_an_instance_left_out_of_the_change_being_healthy_is_no_recovery():
+    text = ("06:00:52 dnf: Upgraded: gdal-libs-3.8.4 (was 3.4.3)\n"
+            "06:02:11 orthomosaic-qc.service: Main process exited, code=exited, status=1/FAILURE\n"
+            "qc-vm-01 (excluded from dnf-automatic) is healthy")
+    assert diagnose(Evidence("service failures", text, container_name="orthomosaic-qc")).action == "ROLLBACK"

@@ -29,7 +29,7 @@ _DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled
            r"roll(?:ed)?[- ]?out(?! restart)|rollout(?! restart)|releas(?:e|ed)|upgrad(?:e|ed)|helm|argo ?cd|"
            r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
            r"image(?: tag)?(?![-_\w])|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|version(?![=_-])|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
-           r"feature flag|flag|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|(?:version|release|build|fix|patch|change) went out|pushed|terraform|(?:kubectl|helm|terraform|tf|pulumi|ansible) apply|apply (?:finished|complete\w*|done|succeeded)|"
+           r"task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|(?:version|release|build|fix|patch|change) went out|pushed|terraform|(?:kubectl|helm|terraform|tf|pulumi|ansible) apply|apply (?:finished|complete\w*|done|succeeded)|"
            r"ansible|awx|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
            r"vcl\.(?:load|use)|remote config|applied|merged|gitops|reloaded (?:its |the )?(?:dynamic )?config(?:uration)?|"
            r"growthbook|statsig|toggle|swap(?:ped)? (?:web app )?slots?|slot swap|promot(?:ed|ion) to (?:prod\w*|stable|live)|"
@@ -98,10 +98,10 @@ _MEMORY_PCT = re.compile(r"(mem(?:ory)?|rss|heap|working[ _]set|ram)\b(?:(?!swap
 # "CPU 97% idle" is 3% busy: an idle, free, steal or wait share is no utilisation
 _CPU_PCT = re.compile(r"(cpu|processor|load|utili[sz]ation|usage)\b(?:(?!idle|free|steal|iowait)[^\n%;]){0,30}?"
                       r"(\d{1,3}(?:\.\d+)?)\s?%(?!\s*(?:idle|free|steal|iowait|wait)\b)|"
-                      r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:\w+\s)?(cpu|processor)\b")
+                      r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:\w+\s)?v?(cpu|processor)s?\b")
 _CPU_CORES = re.compile(r"(?<![\w-])(cpu|cores?|vcpu|process_cpu|cpu_usage|container_cpu)[^\n;]{0,50}?(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?"
                         r"\s*(?:of|/|out of|\(limit:?|limit:?|of a limit of)\s*(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?"
-                        r"(?!\s*(?:hosts?|nodes?|servers?|instances?|pods?|replicas?|machines?|vms?|members?)\b)")
+                        r"(?!\s*(?:hosts?|nodes?|servers?|instances?|pods?|replicas?|machines?|vms?|members?|tasks?|containers?|workers?)\b)")
 _LOAD = re.compile(r"(load(?: ?average)?s?|node_load1|load1)\b\D{0,15}?(\d+(?:\.\d+)?)[^\n]{0,30}?\b(?:on|with|/|of)\s*"
                    r"(\d+)\s*(?:v?cpus?|cores?|processors?)")
 _CPU_CURRENT = re.compile(r"(cpu|processor)[^\n]{0,80}?\b(?:current(?:ly)?|value|now)\b\s*[:=]?\s*(\d{1,3}(?:\.\d+)?)\s?%")
@@ -361,6 +361,9 @@ _THEN = re.compile(r"\s*(?:->|→|=>|to|now)\s*(\d+(?:\.\d+)?)\s?%")
 
 
 _CORES_OF = re.compile(r"()(\d+(?:\.\d+)?)\s*(?:of|/|out of)\s*(\d+(?:\.\d+)?)\s*(?:v?cpus?|cores?)\b")
+# "uses 0.16 cores of 8" (not a machine's size: "4 vcpu / 16 gib")
+_CORES_USED = re.compile(r"()(\d+(?:\.\d+)?)\s*(?:v?cpus?|cores?)\s*(?:of|/|out of)\s*(?:the\s*)?(\d+(?:\.\d+)?)(?![\d.])"
+                         r"(?!\s*(?:[kmgt]i?b?|%|ms|s|x|hosts?|nodes?|servers?|instances?|pods?|replicas?|vms?)\b)")
 _ALARM_METRIC = re.compile(r"metric ?name\s*[:=]\s*\"?([\w./-]+)")
 _ALARM_NAME = re.compile(r"alarm:?\s*\"([\w./-]+)\"")  # no MetricName: the alarm's own name says what it watches
 _ALARM_THRESHOLD = re.compile(r"(?:greater than|above|exceed\w*)\s*(?:or equal to\s*)?(?:the\s*)?threshold\s*\(?\s*"
@@ -463,13 +466,18 @@ def _percent(pattern: re.Pattern[str], text: str, limit: float = 100.0) -> Found
     return _highest(f for f in found() if f[0] <= limit)
 
 
+def _share_of(found: Found) -> Found:
+    """A computed share with its phrase as `_as_share` writes it."""
+    return next(iter(_as_share(found)), (None, ""))
+
+
 def _share(used: float, limit: float, phrase: str) -> tuple[float, str]:
     return 100.0 * used / limit, phrase
 
 
 def _cpu_cores(text: str) -> Found:
     pairs = ((float(m.group(2)), float(m.group(3)), m.group(0).strip())
-             for m in (*_finditer(_CPU_CORES, text), *_finditer(_CORES_OF, text)))
+             for m in (*_finditer(_CPU_CORES, text), *_finditer(_CORES_OF, text), *_finditer(_CORES_USED, text)))
     return _highest(_share(*p) for p in pairs if 0 < p[1] <= 256 and p[0] <= p[1] * 1.05)
 
 
@@ -580,6 +588,30 @@ def _another_components(text: str, phrase: str, service: str) -> bool:
     return bool(named) and not any(n in ours or (n == "database" and "db" in ours) for n in named)
 
 
+def _line_of(text: str, phrase: str) -> str:
+    """The line a reading's phrase was read from (a computed share's " (95%)" is not in the text)."""
+    at = text.find(phrase)
+    if at < 0 and " (" in phrase:
+        at = text.find(phrase.rsplit(" (", 1)[0])
+    return "" if at < 0 else text[text.rfind("\n", 0, at) + 1:(text.find("\n", at) % (len(text) + 1)) or len(text)]
+
+
+def _own_figure(text: str, service: str, figure: Found, finders: tuple[Callable[[str], Found], ...]) -> Found:
+    """The service's own utilisation where the highest figure is a host's or another process's: a line naming
+    `service` states a lower one ("HostHighCpuLoad … current 97%" beside "wafer-yield-calc uses 0.16 cores of 8
+    (2%)"): the host's load says nothing of a service using 2% of it."""
+    value, phrase = figure
+    ours = service.lower()
+    if value is None or len(ours) < 4 or ours not in text:
+        return figure
+    if ours in _line_of(text, phrase):  # the service or one of its replicas ("profile-api-3") is the hot one
+        return figure
+    named = re.compile(rf"(?<![\w-]){re.escape(ours)}(?![\w-])")  # the service, not a replica's name
+    lines = [line for line in text.split("\n") if named.search(line)]  # plain slices: never screened
+    own = _lowest(f for line in lines for finder in finders if (f := finder(line))[0] is not None)
+    return own if own[0] is not None and own[0] < value else figure
+
+
 def _as_written(lines: dict[str, str], original: str, lowered: str) -> dict[str, str]:
     """The quoted phrases of the lines in the text's own case (every pattern reads the lowered text)."""
     if len(original) != len(lowered):  # a character whose lower case is longer: positions no longer line up
@@ -623,6 +655,8 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
 
     memory, memory_line = _highest([*_stated(_percent(_MEMORY_PCT, text)), *_as_share(_memory_ratio(text)),
                                      *_as_share(_alarm_threshold(text, "mem"))])
+    memory, memory_line = _own_figure(text, service, (memory, memory_line), (
+        lambda line: _percent(_MEMORY_PCT, line), lambda line: _share_of(_memory_ratio(line))))
     if memory is not None and _another_components(text, memory_line, service):
         memory = None
     if memory is not None:
@@ -637,6 +671,8 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
                               *_stated(_percent(_CPU_CURRENT, text)),  # "CPU % above 90 … Current: 97.4%"
                               *_as_share(_cpu_cores(text)), *_as_share(_load_or_pct_cpu(text)),
                               *_as_share(_alarm_threshold(text, "cpu"))])
+    cpu, cpu_line = _own_figure(text, service, (cpu, cpu_line), (
+        lambda line: _percent(_CPU_PCT, line, limit=6400.0), lambda line: _share_of(_cpu_cores(line))))
     if cpu is not None and _another_components(text, cpu_line, service):
         cpu = None
     if cpu is not None:
@@ -645,6 +681,7 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
             lines["high_cpu"] = f"CPU at {high}"
         elif cpu <= 30:
             features.add("low_cpu")
+            lines["low_cpu"] = f"CPU only at {cpu:g}% (“{cpu_line}”)"
 
     replicas, replicas_line = _replicas(text)
     if replicas is not None and replicas >= 3:
