@@ -227,6 +227,10 @@ SECTIONS: tuple[Section, ...] = (
                                          "unsafe on arrival"),
             ("twenty-eighth", "test28", "written in session 17 (online education), realistic mix; 0.871, 4 unsafe on "
                                         "arrival"),
+            ("twenty-ninth", "test29", "written in session 18 (veterinary SaaS and pet pharmacy), realistic mix; "
+                                       "0.914, 2 unsafe on arrival"),
+            ("thirtieth", "test30", "written in session 18 (ride-hailing and micromobility), realistic mix; 0.886, 4 "
+                                    "unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
