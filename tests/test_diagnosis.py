@@ -667,3 +667,35 @@ def test_an_instance_left_out_of_the_change_being_healthy_is_no_recovery():
             "06:02:11 orthomosaic-qc.service: Main process exited, code=exited, status=1/FAILURE\n"
             "qc-vm-01 (excluded from dnf-automatic) is healthy")
     assert diagnose(Evidence("service failures", text, container_name="orthomosaic-qc")).action == "ROLLBACK"
+
+
+def test_a_hosts_cpu_beside_a_nearly_idle_container_is_no_runaway():
+    text = ("host view (ip-10-30-2-14, ip-10-30-2-51): system.cpu.user 94-97%\n"
+            "container view for the same pods: container.cpu.usage 0.21-0.26 cores of a 2.0 limit, throttled 0%\n"
+            "request rate 180 rps (normal)")
+    assert "cpu_runaway" not in [h.situation for h in rank(Evidence("p90 latency > 1.5s", text))[0]]
+
+
+def test_a_kill_the_text_says_was_no_oom_is_neither_an_outage_nor_a_flap():
+    nomad = ("Terminated  Exit Code: 137, Signal: 9\nOOM Killed: false\n"
+             "no Nomad health check failures, no drain or preemption events")
+    assert diagnose(Evidence("NomadJobAllocRestarts", nomad)).outcome == "human"
+    systemd = ("systemd[1]: kyc-scan.service: Main process exited, code=killed, status=9/KILL\n"
+               "dmesg -T since boot: no 'Out of memory' or 'oom-kill' lines\n"
+               "/var/log/cron and ansible.log show nothing between 03:00 and 03:30")
+    assert diagnose(Evidence("PROCS CRITICAL", systemd)).outcome == "human"
+    restarted = ("exitCode=137 reason=Error (not OOMKilled)\nliveness/readiness probes: passing throughout\n"
+                 "kubelet restarted the container at 03:12, currently Running")
+    assert diagnose(Evidence("Container exited with code 137", restarted)).outcome == "human"
+
+
+def test_a_measured_surge_beside_a_release_is_a_close_call_whatever_the_rate_is_called():
+    text = ("p99 2.8s (baseline 0.6s) since 06:05\ngate-in transactions 410/min vs 150/min typical for Monday 06:00\n"
+            "deploy: tos-gate-api 3.7.0 rolled out 05:58")
+    assert diagnose(Evidence("p99 latency", text, container_name="tos-gate-api")).outcome == "human"
+
+
+def test_a_load_balancer_with_every_host_healthy_and_no_5xx_is_serving():
+    text = ("Pingdom: tracking.example.net is DOWN (timeout > 30s) from 5 of 7 probe locations\n"
+            "ALB tracking-prod: HealthyHostCount 6/6, HTTPCode_ELB_5XX_Count 0, RequestCount flat")
+    assert diagnose(Evidence("Pingdom DOWN", text)).action != "RESTART"

@@ -77,7 +77,8 @@ Hits = dict[str, list[tuple[float, str]]]
 
 # "no 'Liveness probe failed'", "without OOMKilled", "no memory or disk pressure", "OOMKilled: false": words the
 # text denies right before or right after them are no evidence
-_DENIED = re.compile(r"(?:\bno|\bnot|\bwithout|\bnever|\bzero)\s+(?:[\w-]+(?:\s*/\s*|\s+(?:or|nor)\s+))?['\"“‘]?$")
+_DENIED = re.compile(r"(?:\bno|\bnot|\bwithout|\bnever|\bzero)\s+(?:(?:['\"“‘][^'\"”’\n]{1,30}['\"”’]|[\w-]+)"
+                     r"(?:\s*/\s*|\s+(?:or|nor)\s+))?['\"“‘]?$")
 _DENIED_AFTER = re.compile(r"['\"”’]?[ \t]?[=:][ \t]?['\"]?(?:false|no|none)\b")
 _MAX_DENIED = 8  # denied matches skipped per signature before giving up on it
 

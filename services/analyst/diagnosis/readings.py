@@ -60,8 +60,10 @@ _RECENT_DEPLOY_WORDS = re.compile(
     r"config ?map|configuration)")
 # a configuration run that changed nothing: "Applied catalog in 9 s (02:40, 0 resources changed)"
 # "0 resources changed", Ansible's "changed=0", Puppet's "Changes: Total: 0"
+# "ansible.log show nothing between 03:00 and 03:30": a log of changes that shows none dates no change
 _NOTHING_CHANGED = re.compile(r"\b(no|0|zero) (resources?|packages?|files?) (changed|updated|altered)\b|\bchanged[=:] ?0\b|"
-                              r"\bchanges:? ?total:? ?0\b")
+                              r"\bchanges:? ?total:? ?0\b|\b(shows?|showed|has|have|had|lists?|logged|records?|recorded) "
+                              r"(nothing|no (runs?|entries|changes|jobs?))\b")
 _NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|nothing (was )?"
                         r"(?:deployed|released|changed)|\bno\b(?:(?!since|after|until|before|when|because|but|then)[^\n.;]){0,30}\b(config(uration)?|deploy\w*|release|settings?|"
                         r"image|version)s? (was |were |has been |have been )?(changed|deployed|made|applied|pushed|updated)|"
@@ -100,7 +102,7 @@ _CPU_PCT = re.compile(r"(cpu|processor|load|utili[sz]ation|usage)\b(?:(?!idle|fr
                       r"(\d{1,3}(?:\.\d+)?)\s?%(?!\s*(?:idle|free|steal|iowait|wait)\b)|"
                       r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:\w+\s)?v?(cpu|processor)s?\b")
 _CPU_CORES = re.compile(r"(?<![\w-])(cpu|cores?|vcpu|process_cpu|cpu_usage|container_cpu)[^\n;]{0,50}?(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?"
-                        r"\s*(?:of|/|out of|\(limit:?|limit:?|of a limit of)\s*(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?"
+                        r"\s*(?:of|/|out of|\(limit:?|limit:?|of a limit of|of an? )\s*(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?"
                         r"(?!\s*(?:hosts?|nodes?|servers?|instances?|pods?|replicas?|machines?|vms?|members?|tasks?|containers?|workers?)\b)")
 _LOAD = re.compile(r"(load(?: ?average)?s?|node_load1|load1)\b\D{0,15}?(\d+(?:\.\d+)?)[^\n]{0,30}?\b(?:on|with|/|of)\s*"
                    r"(\d+)\s*(?:v?cpus?|cores?|processors?)")
@@ -144,10 +146,11 @@ _ARROW = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages
                     r"(?:rps|qps|req/s|rpm|/s|/min)?(?:\s*(?:at|@)\s*\d{1,2}:\d{2})?\s*(?:->|→|=>)\s*~?"
                     r"(\d[\d,.]*)(?![\d:])\s*(k|m(?![a-z/]))?")
 _COUNT_VS = re.compile(r"(\d[\d,.]*)\s*(k)?\s+(?:concurrent\s+|active\s+|open\s+)?(?:[\w-]+\s+)?(conns|connections|users|"
-                       r"req|reqs|rps|qps|rpm|tps|msgs?|sessions|requests|viewers|players|clients|jobs|messages|orders|checkouts|sign-?ups|websockets?|uploads|events)"
+                       r"req|reqs|rps|qps|rpm|tps|msgs?|sessions|requests|viewers|players|clients|jobs|messages|orders|checkouts|sign-?ups|websockets?|uploads|events|"
+                       r"transactions|txns?|bookings|payments|calls|trips|bets|claims|searches|logins)"
                        r"(?:/s|/sec|/min|/h|/hr| per (?:second|minute|hour))?"
                        r"\s+(?:vs\.?|versus|compared (?:to|with)|against)\s+~?(\d[\d,.]*)\s*(k)?")
-_VS_BASELINE = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests/s|qps|rpm|msg/s|/s)[^\n;,)]{0,40}?(baseline|normal|"
+_VS_BASELINE = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests/s|qps|rpm|tps|msg/s|/s|/min)[^\n;,)]{0,40}?(baseline|normal|"
                           # "(normal), error rate 0.3" is no base; a range ("2.2-2.5k") is its low end, with its suffix
                           # "(normal for the 06:00-07:00 shift)": a clock time is no base
                           r"usual|typical|avg|average|yesterday|last week)[^\d\n,;)]{0,15}(\d[\d,.]*)(?![\d:])(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
@@ -164,7 +167,8 @@ _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|th
                          r"newsletter|email blast|tv (ad|spot))[^\n.;]{0,40}(went out|started|began|went live|aired|sent)",)
 _VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|jobs|rpm|produce rate|publish rate|calls|"
                  r"attempts|caps|tps|"
-                 r"incoming|orders|load|records?|events|rows|messages|writes|ingest\w*|input)\w*\b[^\n;]{0,25}?~?(\d[\d,.]*)\s*(k)?\s*(?:rps|qps|req/s|rpm|msg/s|/s|/min|/h|/hr|/hour|/day)?\s*"
+                 r"incoming|orders|load|records?|events|rows|messages|writes|ingest\w*|input|transactions|txns?|bookings|"
+                 r"payments|trips|bets|claims|searches|logins)\w*\b[^\n;]{0,25}?~?(\d[\d,.]*)\s*(k)?\s*(?:rps|qps|req/s|rpm|msg/s|/s|/min|/h|/hr|/hour|/day)?\s*"
                  r"(?:vs\.?|versus|against|compared (?:to|with))\s*(?:the\s*|a\s*)?(?:\d+[- ]?(?:days?|d|weeks?|w|hours?|h)\s+|weekly\s*|daily\s*)?"
                  r"(?:baseline|normal|usual|typical|avg|average|expected)?\s*(?:of\s*)?~?(\d[\d,.]*)\s*(k)?")
 # "per-worker throughput normal" is each worker's speed, not the demand (checked on the words before a match)
@@ -596,19 +600,28 @@ def _line_of(text: str, phrase: str) -> str:
     return "" if at < 0 else text[text.rfind("\n", 0, at) + 1:(text.find("\n", at) % (len(text) + 1)) or len(text)]
 
 
+_HOST_LEVEL = re.compile(r"\b(?:hosts?|nodes?|system|vms?|machines?|servers?)\b|\bsystem\.cpu|\bnode_cpu|\bip-\d")
+_CONTAINER_LEVEL = re.compile(r"\b(?:containers?|pods?|process(?:es)?|tasks?)\b|\bcontainer[._]")
+
+
 def _own_figure(text: str, service: str, figure: Found, finders: tuple[Callable[[str], Found], ...]) -> Found:
-    """The service's own utilisation where the highest figure is a host's or another process's: a line naming
-    `service` states a lower one ("HostHighCpuLoad … current 97%" beside "wafer-yield-calc uses 0.16 cores of 8
-    (2%)"): the host's load says nothing of a service using 2% of it."""
+    """The service's own utilisation where the highest figure is a host's: the lines naming `service`, or a
+    container's figures when the hot line is a host's, all state a lower one ("HostHighCpuLoad … current 97%" beside
+    "wafer-yield-calc uses 0.16 cores of 8 (2%)"): the host's load says nothing of a service using 2% of it."""
     value, phrase = figure
+    if value is None:
+        return figure
+    hot = _line_of(text, phrase)
     ours = service.lower()
-    if value is None or len(ours) < 4 or ours not in text:
+    if len(ours) >= 4 and ours in hot:  # the service or one of its replicas ("profile-api-3") is the hot one
         return figure
-    if ours in _line_of(text, phrase):  # the service or one of its replicas ("profile-api-3") is the hot one
+    named = re.compile(rf"(?<![\w-]){re.escape(ours)}(?![\w-])") if len(ours) >= 4 else None  # not a replica
+    host_level = bool(_HOST_LEVEL.search(hot)) and not _CONTAINER_LEVEL.search(hot)
+    if named is None and not host_level:
         return figure
-    named = re.compile(rf"(?<![\w-]){re.escape(ours)}(?![\w-])")  # the service, not a replica's name
-    lines = [line for line in text.split("\n") if named.search(line)]  # plain slices: never screened
-    own = _lowest(f for line in lines for finder in finders if (f := finder(line))[0] is not None)
+    lines = [line for line in text.split("\n")  # plain slices: never screened
+             if (named is not None and named.search(line)) or (host_level and _CONTAINER_LEVEL.search(line))]
+    own = _highest(f for line in lines for finder in finders if (f := finder(line))[0] is not None)
     return own if own[0] is not None and own[0] < value else figure
 
 
