@@ -699,3 +699,39 @@ def test_a_load_balancer_with_every_host_healthy_and_no_5xx_is_serving():
     text = ("Pingdom: tracking.example.net is DOWN (timeout > 30s) from 5 of 7 probe locations\n"
             "ALB tracking-prod: HealthyHostCount 6/6, HTTPCode_ELB_5XX_Count 0, RequestCount flat")
     assert diagnose(Evidence("Pingdom DOWN", text)).action != "RESTART"
+
+
+def test_drill_rigs_are_no_fire_drill():
+    text = ("ERROR spool: write /spool/seg-0009121.bin: no space left on device\n"
+            "drill rigs connected: 14 (normal), input rate flat\nservice last deployed 8 days ago")
+    assert diagnose(Evidence("drill-rec-write-errors", text)).action == "RESTART"
+    drill = "chaos drill in progress (announced in #ops), ends 15:00"
+    assert diagnose(Evidence("Checkout 5xx", drill)).action == "NOOP"
+
+
+def test_utilisation_readings_of_another_scope_or_unit():
+    assert read("no new revision since 2024-10-21; 429s").features.isdisjoint({"recent_deploy"})
+    assert read("cluster nomad-prod-dc1 is 87% CPU-reserved").cpu_pct is None
+    assert read("pod x at 99.6% of its 2-core limit").cpu_pct == 99.6
+    rates = ("produce rate 7,900 msg/s (same time last Saturday 3,100 msg/s)\n"
+             "per-pod throughput 533 msg/s vs 540 msg/s/pod measured in the capacity test")
+    assert read(rates).demand_ratio == pytest.approx(7900 / 3100)
+
+
+def test_a_past_incident_a_runbook_links_is_no_observation():
+    text = ("Found one Java-level deadlock:\nrequests 52 rps (flat); completed 0 in last 6 min\n"
+            "runbook TOS-17 links INC-3310 (a DB failover) as a similar past incident")
+    assert diagnose(Evidence("liveness probe failing", text)).action == "RESTART"
+
+
+def test_a_lag_alert_with_frozen_offsets_and_workers_on_one_lock_is_a_hang():
+    text = ("kafka_consumergroup_lag 36,480, rising ~16/s\nproducer rate 16 msg/s (7-day band 15-17 msg/s)\n"
+            "committed offsets p0-p5 unchanged since 09:12\n"
+            "goroutine dump: all 6 partition workers blocked in the same Lock")
+    assert diagnose(Evidence("KafkaConsumerLagHigh", text)).action == "RESTART"
+
+
+def test_heap_that_does_not_come_down_beside_a_surge_is_a_close_call():
+    text = ("Node heap used: 520MB at 07:00 -> 1.31GB at 11:30 (--max-old-space-size=1536)\n"
+            "throughput: 1,900 rpm at 07:00 -> 4,600 rpm at 11:30\nheap did not come down in the 10:15-10:45 dip")
+    assert diagnose(Evidence("Memory usage > 85%", text)).outcome == "human"

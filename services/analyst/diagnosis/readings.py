@@ -67,7 +67,7 @@ _NOTHING_CHANGED = re.compile(r"\b(no|0|zero) (resources?|packages?|files?) (cha
 _NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|nothing (was )?"
                         r"(?:deployed|released|changed)|\bno\b(?:(?!since|after|until|before|when|because|but|then)[^\n.;]){0,30}\b(config(uration)?|deploy\w*|release|settings?|"
                         r"image|version)s? (was |were |has been |have been )?(changed|deployed|made|applied|pushed|updated)|"
-                        r"(deploy|release|rollout)s? (are )?frozen|code freeze|pipeline (is )?frozen|no (build|image|release)s? since|not yet applied|"
+                        r"(deploy|release|rollout)s? (are )?frozen|code freeze|pipeline (is )?frozen|no (new )?(build|image|release|revision|version|task definition)s? since|not yet applied|"
                         r"unchanged (since|for)|not (related to|caused by) (the |a )?(deploy|release)|"
                         r"(deploy|release|rollout|change)s?:? (none|nothing)\b|" + _NOTHING_CHANGED.pattern)
 # A deploy the text itself clears: it went out after the failures began, they look the same before and after it,
@@ -100,7 +100,8 @@ _MEMORY_PCT = re.compile(r"(mem(?:ory)?|rss|heap|working[ _]set|ram)\b(?:(?!swap
 # "CPU 97% idle" is 3% busy: an idle, free, steal or wait share is no utilisation
 _CPU_PCT = re.compile(r"(cpu|processor|load|utili[sz]ation|usage)\b(?:(?!idle|free|steal|iowait)[^\n%;]){0,30}?"
                       r"(\d{1,3}(?:\.\d+)?)\s?%(?!\s*(?:idle|free|steal|iowait|wait)\b)|"
-                      r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:\w+\s)?v?(cpu|processor)s?\b")
+                      r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:(?:its|the|a)\s+)?(?:\d+(?:\.\d+)?[- ]?)?(?:\w+\s)?"
+                      r"v?(cpu|processor|core)s?\b(?![- ](?:reserved|allocated|requested|committed)\b)")
 _CPU_CORES = re.compile(r"(?<![\w-])(cpu|cores?|vcpu|process_cpu|cpu_usage|container_cpu)[^\n;]{0,50}?(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?"
                         r"\s*(?:of|/|out of|\(limit:?|limit:?|of a limit of|of an? )\s*(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?"
                         r"(?!\s*(?:hosts?|nodes?|servers?|instances?|pods?|replicas?|machines?|vms?|members?|tasks?|containers?|workers?)\b)")
@@ -132,6 +133,7 @@ _FROM_TO = re.compile(r"from\s*~?(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(rps|req/s|req
                       r"(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(rps|req/s|requests?|qps|rpm|msg/s|messages|jobs|/s)")
 _PAREN_NORMAL = re.compile(r"(?<![\d:.,])(\d[\d,.]*)\s*(k)?\s*(?:/s|/min|rps|qps|req/s|rpm|msg/s|jobs/s|per second)?\s*[(,;]?\s*"
                            r"(?:\d+[- ]?(?:day|d|week|w)\s*)?(?:normally|usually|normal|typically|typical|baseline|avg|average|was|up from|from|expected(?: band| range)?|"
+                           r"same (?:time|hour|day|period|weekday) (?:last|previous|a) [a-z]+|"
                            r"previous(?: \d+)?(?: [a-z]+)?)\s*:?\s*~?"
                            # a range ("7-9k") is its low end, with the range's suffix
                            r"(?:(?:for )?(?:this|the same|same) (?:hour|day|time)\s*:?\s*)?(\d[\d,.]*)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
@@ -563,7 +565,13 @@ def _demand_ratio(text: str) -> Found:
         *_ratios(text, _VS, (2, 3), (4, 5)),
         *_ratios(text, _COUNT_VS, (1, 2), (4, 5)),
         *_ratios(text, _VS_BASELINE, (1, 2), (5, 6)),
-    ] if f[0] <= MAX_DEMAND_RATIO and _about_demand(text, f[1]))
+    ] if f[0] <= MAX_DEMAND_RATIO and _about_demand(text, f[1]) and not _per_unit(text, f[1]))
+
+
+def _per_unit(text: str, phrase: str) -> bool:
+    """Whether a rate is each worker's speed ("per-pod throughput 533 msg/s vs 540 msg/s/pod"), not the demand."""
+    at = text.find(phrase)
+    return at >= 0 and bool(_PER_UNIT.search(text, max(0, at - 16), at) or _PER_UNIT_AFTER.match(text, at + len(phrase)))
 
 
 def _low_utilisation(text: str) -> Found:

@@ -22,6 +22,8 @@ _MARKERS = re.compile("|".join((
     r"\b(related|similar|linked|auto-?linked|suggested|previous|past|earlier)\b[^\n]{0,30}?"
     r"\b(incidents?|tickets?|issues?|postmortems?|outages?)\b",
     r"\b(tickets?|incidents?|issues?)\b[^\n]{0,10}?\b(auto-?linked|linked)\b",
+    r"\b(links?|linked|references?|referenced|cites?|cited|points to)\s+(?:the\s+)?(?:inc|incident|ticket|jira|ops|sre|"
+    r"problem|prb)[- ]?[a-z]*[- ]?\d+\b",
     r"\b(ticket|incident|alert) history\b",
     r"\b(postmortem|post-mortem|retrospective|incident review)\b",
     r"\b(ops|inc|jira|sre|ticket|chg)[- ]?\d+\b[^\n]{0,120}?\b(resolved|closed|fixed|done)\b",
