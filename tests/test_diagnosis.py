@@ -735,3 +735,23 @@ def test_heap_that_does_not_come_down_beside_a_surge_is_a_close_call():
     text = ("Node heap used: 520MB at 07:00 -> 1.31GB at 11:30 (--max-old-space-size=1536)\n"
             "throughput: 1,900 rpm at 07:00 -> 4,600 rpm at 11:30\nheap did not come down in the 10:15-10:45 dip")
     assert diagnose(Evidence("Memory usage > 85%", text)).outcome == "human"
+
+
+def test_an_external_probe_down_while_the_service_serves_is_no_crash():
+    text = ("Uptime Kuma: [outage-map-web] [Down] timeout of 48000ms exceeded\ndown since 11:12 (9 failed checks)\n"
+            "nginx_http_requests_total rising at 44 rps, 2xx 99.7%\nCloudFront: 0 5xx")
+    assert diagnose(Evidence("[outage-map-web] Down", text)).action != "RESTART"
+
+
+def test_a_flag_after_the_match_and_a_denial_inside_it_deny_it():
+    pressure = "Exit Code: 137\nnode MemoryPressure/DiskPressure False; memory peak 612Mi of 2Gi"
+    assert "disk_full" not in [h.situation for h in rank(Evidence("KubeContainerRestarted", pressure))[0]]
+    pools = "p99 4.2s; thread pool threads 38, no starvation; GC fine"
+    assert "hang" not in [h.situation for h in rank(Evidence("latency high", pools))[0]]
+
+
+def test_a_weekly_job_the_alarm_fires_for_every_week_is_benign():
+    text = ("CloudWatch ALARM 'usage-reporter-memory-high': MemoryUtilization 93% > 85%\n"
+            "EventBridge rule weekly-usage-rollup cron(0 3 ? * MON *) started the task at 03:00\n"
+            "same alarm every Monday 03:0x-03:40 for the last 6 weeks")
+    assert diagnose(Evidence("usage-reporter-memory-high", text)).action == "NOOP"

@@ -140,7 +140,7 @@ class Casebook:
     def _split_by_situation(self, by_feature) -> None:
         """features × references (single precision: the nearest is the same, each opinion reads half the bytes), one
         matrix per situation with the references' positions: an opinion reads the rows of its n-grams in one of them
-        (~30k entries, against ~340k over all references)."""
+        (~40k entries on average, measured in session 17, against ~340k over all references)."""
         labels = np.array([r.situation for r in self.references])
         self._nearest_in = {str(s): (columns, by_feature[:, columns].tocsr())
                             for s in np.unique(labels) for columns in [np.flatnonzero(labels == s)]}

@@ -79,7 +79,7 @@ Hits = dict[str, list[tuple[float, str]]]
 # text denies right before or right after them are no evidence
 _DENIED = re.compile(r"(?:\bno|\bnot|\bwithout|\bnever|\bzero)\s+(?:(?:['\"“‘][^'\"”’\n]{1,30}['\"”’]|[\w-]+)"
                      r"(?:\s*/\s*|\s+(?:or|nor)\s+))?['\"“‘]?$")
-_DENIED_AFTER = re.compile(r"['\"”’]?[ \t]?[=:][ \t]?['\"]?(?:false|no|none)\b")
+_DENIED_AFTER = re.compile(r"['\"”’]?(?:[ \t]?[=:][ \t]?['\"]?(?:false|no|none)|[ \t]+false)\b")
 _MAX_DENIED = 8  # denied matches skipped per signature before giving up on it
 
 
