@@ -755,3 +755,16 @@ def test_a_weekly_job_the_alarm_fires_for_every_week_is_benign():
             "EventBridge rule weekly-usage-rollup cron(0 3 ? * MON *) started the task at 03:00\n"
             "same alarm every Monday 03:0x-03:40 for the last 6 weeks")
     assert diagnose(Evidence("usage-reporter-memory-high", text)).action == "NOOP"
+
+
+def test_more_words_of_partial_failure_doubt_and_demand():
+    probes = ("Pingdom: transaction check 'Join flow - EU' is DOWN since 13:12\n"
+              "probe locations: Amsterdam, Frankfurt, London fail; New York and Dallas pass")
+    assert diagnose(Evidence("Pingdom DOWN", probes)).action != "RESTART"
+    both = ("Timeout expired prior to obtaining a connection from the pool; in use 100/100 since 14:31\n"
+            "database avg wait per query 410 ms since 14:31; both curves stepped within the same minute")
+    assert diagnose(Evidence("error rate", both)).outcome == "human"
+    assert read("upload requests: 09:00 14 rpm -> 12:00 31 rpm").demand_ratio == pytest.approx(31 / 14)
+    resolved = ("[RESOLVED] NodeFilesystemSpaceFillingUp mountpoint=/var/log, fired 03:10, resolved 03:27\n"
+                "03:25 cron.daily logrotate compressed the access logs: available 18.2% -> 63.5%")
+    assert diagnose(Evidence("NodeFilesystemSpaceFillingUp", resolved)).action == "NOOP"

@@ -145,7 +145,7 @@ _FROM_TO_CONTEXT = re.compile(r"(rps|qps|requests?|traffic|throughput|rate|load|
 # "traffic 17:00 -> 17:30: 2,350 rpm -> 5,600 rpm", "410 rps at 05:00 -> 760 rps": a clock time is no figure
 _ARROW = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages|sessions|orders|users|connections|"
                     r"rpm|tps)\b[^\n;]{0,20}?~?(?<![\d:])(\d[\d,.]*)(?![\d:])\s*(k|m(?![a-z/]))?\s*"
-                    r"(?:rps|qps|req/s|rpm|/s|/min)?(?:\s*(?:at|@)\s*\d{1,2}:\d{2})?\s*(?:->|→|=>)\s*~?"
+                    r"(?:rps|qps|req/s|rpm|/s|/min)?(?:\s*(?:at|@)\s*\d{1,2}:\d{2})?\s*(?:->|→|=>)\s*(?:\d{1,2}:\d{2}\s+)?~?"
                     r"(\d[\d,.]*)(?![\d:])\s*(k|m(?![a-z/]))?")
 _COUNT_VS = re.compile(r"(\d[\d,.]*)\s*(k)?\s+(?:concurrent\s+|active\s+|open\s+)?(?:[\w-]+\s+)?(conns|connections|users|"
                        r"req|reqs|rps|qps|rpm|tps|msgs?|sessions|requests|viewers|players|clients|jobs|messages|orders|checkouts|sign-?ups|websockets?|uploads|events|"
@@ -178,6 +178,7 @@ _PER_UNIT = re.compile(r"\bper[- ](worker|pod|node|instance|replica|consumer|thr
 # "throughput steady 7.6k msg/s/pod" is each pod's speed too (checked on the words after a match)
 _PER_UNIT_AFTER = re.compile(r"[^\n;,]{0,20}?(?:/|\bper[- ])(?:worker|pod|node|instance|replica|consumer|thread|core|host|task)\b")
 _TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|input rate|"
+                           r"(?:numberof)?messages ?sent|inflow|"
                            r"produce rate|producer rate|publish rate|ingest rate|arrival rate|producers?|enqueue(?:d|s)?(?: rate)?|"
                            r"(?:messages?|msg|events?|jobs?|tasks?)(?: in/out| in| out)? rate)(?:[^\n.;]|\.\d){0,25}"
                            r"\b(flat|normal|steady|stable|unchanged|nominal|as usual|at baseline|within baseline|"
