@@ -50,6 +50,7 @@ def test_a_malformed_reference_file_names_the_file_and_line(tmp_path):
         Casebook([Reference("a", "crash", "x"), Reference("b", "crash", "y")])
 
 
+@pytest.mark.timeout(600)  # two fits of the whole casebook (a cold cache, then a fresh one): grows with the corpus
 def test_the_opinion_is_deterministic_and_names_the_closest_reference():
     text = reference_text("RSSHigh", "tracemalloc: size=2.1 GiB (+310 MiB since last snapshot); RSS keeps growing")
     first, second = CASEBOOK.opinion(text), Casebook(load_references()).opinion(text)

@@ -768,3 +768,34 @@ def test_more_words_of_partial_failure_doubt_and_demand():
     resolved = ("[RESOLVED] NodeFilesystemSpaceFillingUp mountpoint=/var/log, fired 03:10, resolved 03:27\n"
                 "03:25 cron.daily logrotate compressed the access logs: available 18.2% -> 63.5%")
     assert diagnose(Evidence("NodeFilesystemSpaceFillingUp", resolved)).action == "NOOP"
+
+
+def test_a_figure_between_500_and_599_is_no_5xx_status():
+    assert "trouble" not in read("rolled out v2.3 at 10:02; throughput 533 msg/s, memory 512 MiB").features
+    assert "trouble" in read("HTTP 503 from the upstream since 10:04").features
+    assert "trouble" in read("502s rising since 10:04").features
+
+
+def test_words_that_look_like_another_situation_in_their_own_context():
+    systemd = ("systemd[1]: poller.service: Main process exited, code=killed, status=9/KILL\n"
+               "systemd[1]: poller.service: Scheduled restart job, restart counter is at 1.\n"
+               "journalctl -k: no oom-killer or 'Out of memory' entries\nservice active (running) again since 21:47")
+    assert diagnose(Evidence("systemd poller CRITICAL", systemd)).outcome == "human"
+    detector = ("task 7f3e91: CpuUtilized 1,990 of 2,048 units; the other 2 tasks ~450 units\n"
+                "perf top: 97% in pressure_transient::window::Ring::advance\ntransient events emitted since 03:12: 0")
+    assert "recovered" not in rank(Evidence("pressure-transient-detector CPU > 85%", detector))[1]
+    failover = "Unavailable by ICMP ping: loss 100% since 11:02\nsinkhole-dns-01 now serving all traffic"
+    assert diagnose(Evidence("Zabbix agent is not available", failover)).outcome == "human"
+    resizing = ("08:22:51 imgproxy[3310]: segfault at 0 in libvips.so.42\n"
+                "08:22:52 systemd[1]: Failed to start imgproxy image resizing service.\n"
+                "dpkg.log: 2024-05-21 06:10:03 upgrade libvips42 (3 weeks ago)")
+    assert "recent_deploy" not in read(resizing).features
+
+
+def test_a_revision_change_and_a_package_run_before_a_segfault_are_changes():
+    ecs = ("deployment ecs-svc/8743 started: task definition sync:57 -> :58\n"
+           "stopped task: Essential container in task exited (exit code 1)\nKeyError: 'SAP_ISU_ENDPOINT'")
+    assert diagnose(Evidence("ECS service unable to start tasks", ecs)).action == "ROLLBACK"
+    salt = ("salt-call state.apply (scheduled highstate) 03:10: libxml2 (2.9.13-5 -> 2.12.5-1) changed=1\n"
+            "03:14 worker[4410]: [BUG] Segmentation fault at 0x0\n")
+    assert "trouble" in read(salt).features

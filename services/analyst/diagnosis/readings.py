@@ -28,7 +28,7 @@ _AGE_MORE = re.compile(rf"(\d+(?:\.\d+)?)\s*{_UNIT}(?![a-z])")
 _DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled the )(?<![_.{])deploy(?:ed|ments?|s|ing)?(?![\w{]|\.[a-z])|"
            r"roll(?:ed)?[- ]?out(?! restart)|rollout(?! restart)|releas(?:e|ed)|upgrad(?:e|ed)|helm|argo ?cd|"
            r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
-           r"image(?: tag)?(?![-_\w])|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|version(?![=_-])|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
+           r"image(?: tag)?(?![-_\w])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|version(?![=_-])|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
            r"task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|(?:version|release|build|fix|patch|change) went out|pushed|terraform|(?:kubectl|helm|terraform|tf|pulumi|ansible) apply|apply (?:finished|complete\w*|done|succeeded)|"
            r"ansible|awx|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
            r"vcl\.(?:load|use)|remote config|applied|merged|gitops|reloaded (?:its |the )?(?:dynamic )?config(?:uration)?|"
@@ -54,6 +54,7 @@ _RECENT_DEPLOY_WORDS = re.compile(
     r"\b(at|@) \d{1,2}:\d{2}|new (image|version|release|build) (v?\d|rolled|deployed|went)|(feature flag|flag|config ?map|"
     r"config(uration)?|setting|toggle|feature|env(ironment)? var\w*|image(?: tag)?)\b[^\n]{0,60}(?<!last )\b(changed|updated|flipped|toggled|enabled|"
     r"switched|turned on|rolled out|applied|edited|published)|\((?:was|previously|prev|from) v?\d+\.\d+[\w.-]*\)|"
+    r"(?:task[- ]?definition|revision) [\w-]*:\d+ ?(?:->|→|=>) ?[\w-]*:\d+|"
     r"\bv?\d+\.\d+(?:\.\d+)*(?:[-+][\w.]+)?(?![\w%]) ?(?:->|→|=>) ?v?\d+\.\d+(?![\w%])"
     r"(?!\s*(?:cores?|cpus?|ms|s|sec|seconds|x|rps|qps|req/s|/s|gi?b?|mi?b?)\b)|"
     r"(changed|updated|flipped|toggled|enabled) [^\n]{0,30}(feature flag|"
@@ -194,9 +195,12 @@ _LONG_WINDOW = re.compile(rf"(over|for|in|across|during|past|last|since)\s*(the\
                           r"\(\s*\d+\s*[dw]\s*\)|since (?:the \w+ (?:test |migration |launch )?on )?(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}\b)")
 _UTILISATION = re.compile(r"(utili[sz]ation|usage|cpu|load|busy|util)[^\n%;]{0,30}?(\d{1,2}(?:\.\d+)?)\s?%|"
                           r"(\d{1,2}(?:\.\d+)?)\s?%\s*(avg|average|mean|p95|peak)?\s*(utili[sz]ation|usage|cpu|util)")
-_TROUBLE = re.compile(r"error|exception|fail|5xx|crash|panic|fatal|5\d\d\b|refused|timeout|timed out|unavailable|down\b|reject|"
+# a 5xx status, not a figure of 500-599 ("533 msg/s", "512 MiB", "at 05:12")
+_TROUBLE = re.compile(r"error|exception|fail|5xx|crash|panic|fatal|(?<![\d.,:/-])5\d\ds?\b(?![.,:]\d)(?!\s*(?:ms|msec|s|sec|"
+                      r"seconds?|mi?b|gi?b|ki?b|mb|gb|tb|k|m|rps|qps|rpm|req|requests|msgs?|messages|/|%|x|mhz|ops|days?|"
+                      r"hours?|h|mins?|minutes?|users|pods|nodes|rows|items|events|jobs|conn\w*|records|files|tasks)\b)|refused|timeout|timed out|unavailable|down\b|reject|"
                       r"unhealthy|degraded|latency|slow|(?<![a-z])oom|killed|restart|not responding|broken|regress|"
-                      r"abort|segfault|traceback|stack ?trace|nil pointer|undefined|cannot|can.t|unable|throttl|\b429s?\b|"
+                      r"abort|segfault|segmentation fault|sigsegv|\bsegv\b|core dumped|code=dumped|\[bug\]|\b0 processes\b|traceback|stack ?trace|nil pointer|undefined|cannot|can.t|unable|throttl|\b429s?\b|"
                       r"too ?many ?requests|\b4\d\d (spike|storm|surge)")
 # "no crashes, no 5xx", "0 errors", "without errors": a failure word the text denies is no trouble
 _NEGATED = re.compile(r"(?:\bno|\bzero|(?<![\d.,])0|\bwithout|\bnot|\bnever|\bnor)\s+(?:new\s+|any\s+|app[- ]side\s+)?$")
