@@ -182,6 +182,7 @@ def test_the_page_survives_a_gateway_restart(browser, platform):
     page.close()
 
 
+@pytest.mark.timeout(420)  # its own budget: chaos --timeout 240 inside a 300 s subprocess, then the browser
 def test_a_thousand_incidents_stay_usable(browser, platform):
     proc = subprocess.run([sys.executable, "-m", "aegis.cli", "chaos", *platform.chaos_args(),
                            "--count", "1000", "--rate", "200", "--types", "Synthetic check", "--timeout", "240"],
