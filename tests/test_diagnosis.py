@@ -799,3 +799,79 @@ def test_a_revision_change_and_a_package_run_before_a_segfault_are_changes():
     salt = ("salt-call state.apply (scheduled highstate) 03:10: libxml2 (2.9.13-5 -> 2.12.5-1) changed=1\n"
             "03:14 worker[4410]: [BUG] Segmentation fault at 0x0\n")
     assert "trouble" in read(salt).features
+
+
+def test_a_status_a_function_call_or_a_batch_pushed_out_is_no_deploy():
+    assert "recent_deploy" not in read("app log 10:02:11 WARN release() not called after BEGIN in exportAttendees\n"
+                                       "pool timeouts since 10:05").features
+    assert "recent_deploy" not in read("17:00 lab results batch pushed 48,000 patient notifications at 17:00\n"
+                                       "CPU 92%, 5xx 0.2%").features
+    assert "recent_deploy" not in read("deployment 12/12 available since 14:06:55; pod exit code 143").features
+    assert "recent_deploy" in read("pushed 2.4.2 at 14:02; 5xx since 14:05").features
+    assert "old_deploy" in read("websocket limit rejects climbing; no gw deploy since May 12").features
+    assert "recent_deploy" in read("Spinnaker deploy (Manifest) creative-audit:2024.10.17-1 (previous 2024.10.15-3)\n"
+                                   "ModuleNotFoundError: No module named 'onnxruntime'").features
+    cleared = ("11:00:12 Flux applied main@sha1:7be2c01 (image 2.4.1 -> 2.4.2)\n"
+               "@priya: \"2.4.1 crashed first, it's the geoip file\"")
+    assert "recent_deploy" not in read(cleared).features
+
+
+def test_denials_of_a_listed_pair_and_runbook_fields_are_no_evidence():
+    heap = ("[Alerting] JVM heap usage > 85% at 10:14:30\nheap used 3.48 GiB of 4 GiB (87%)\n"
+            "post-GC heap floor over 7 days: 1.55-1.66 GiB (flat)\n[OK] JVM heap usage > 85% at 10:15:30\n"
+            "OOMKilled / OutOfMemoryError: none; restarts 0")
+    assert "memory_growth" not in str(rank(Evidence("JVM heap usage > 85%", heap))[0])
+    assert diagnose(Evidence("JVM heap usage > 85%", heap)).action != "RESTART"
+    assert diagnose(Evidence("JVM heap usage > 85%", heap.replace("none", "3 in 1h"))).action == "RESTART"
+    runbook = ("fhir-gateway 5xx ratio 6.8% over 10m\n"
+               " - runbook_excerpt = \"Step 1: if pods show OOMKilled, restart the deployment.\"\n"
+               "3 pods Running, restarts=0, mem=41% of limit")
+    assert diagnose(Evidence("HighHTTP5xxRatio", runbook)).outcome == "human"
+
+
+def test_rates_in_millions_or_beside_now_are_demand_and_a_change_date_is_no_idle_window():
+    assert read("ALB RequestCount per 5m: 1.92M vs 0.83M same window last Monday").demand_ratio == pytest.approx(
+        1.92 / 0.83)
+    assert read("ALB RequestCount (Sum/5min): 186,400 now vs 66,300 same time last Tuesday").demand_ratio == (
+        pytest.approx(186_400 / 66_300))
+    assert read("partner doubled request volume at 13:45").features >= {"traffic_rising"}
+    ebs = ("AWS Health: increased I/O latency for a subset of EBS volumes in use1-az4\n"
+           "Threshold Crossed: 3 datapoints [2840.0] were greater than the threshold (500.0).\n"
+           "no deploy or config change since 2024-10-11; process CPU 9%")
+    assert "long_window" not in read(ebs).features
+    assert diagnose(Evidence("attr-writer-p99-write-latency", ebs)).action != "SCALE_DOWN"
+
+
+def test_one_callers_burst_a_dependencys_recovery_and_a_restart_on_purpose():
+    one = ("Kong 429 responses 1,430/min on route formulary-v2\nTop consumer: pbm-partner  (1,412/min of 1,430)\n"
+           "other consumers: 0 throttled, p95 48 ms")
+    assert diagnose(Evidence("429 rate high", one)).action == "NOOP"
+    spin = ("value: 1.98 cores of 2 for 35m; rps to pod flat vs last week\n"
+            "WARN refresh loop: redis unreachable, retrying (backoff=0s) -- redis recovered at 09:11:40")
+    assert "recovered" not in read(spin).features
+    assert diagnose(Evidence("HighCPU", spin)).action == "RESTART"
+    drain = ("Normal  ScaleDown  cluster-autoscaler  deleting pod for node scale down\n"
+             "Terminated: exitCode 143 (SIGTERM), OOMKilled: false\nreplacement pod Ready at 14:06:55\n"
+             "deployment 12/12 available since 14:06:55; pixel 2xx 99.97% throughout")
+    assert diagnose(Evidence("pod terminated unexpectedly: exit code 143", drain)).action == "NOOP"
+    flapping = ("Server be/ds-03 is DOWN, reason: Layer7 timeout\nServer be/ds-03 is UP, reason: Layer7 check passed\n"
+                "same DOWN/UP cycle on ds-01 and ds-02 in turn, 17 transitions in 30 min")
+    assert diagnose(Evidence("HAProxy backend flapping", flapping)).outcome == "human"
+
+
+def test_an_envoy_reset_a_thread_pool_and_a_start_that_a_dependency_fails():
+    reset = ("5xx ratio 7.4%; pods 6/6 Ready, restarts 0\n"
+             "envoy: upstream connect error or disconnect/reset before headers. reset reason: connection termination")
+    assert diagnose(Evidence("5xx ratio above 5%", reset)).outcome == "human"
+    threads = ("Tomcat currentThreadsBusy 200 / maxThreads 200: thread pool exhausted\n"
+               "throughput 5,760 rpm vs 3,600 rpm same hour last Wednesday; Hikari pool active 14/30, waiting 0")
+    assert diagnose(Evidence("Tomcat thread pool exhausted", threads)).action == "SCALE_UP"
+    fatal = ("CrashLoopBackOff (restarts 9)\n"
+             "FATAL startup check failed: endpoint https://edi.example.com/270 returned 503 Service Unavailable\n"
+             "status.example.com: \"Major outage - eligibility API unavailable since 09:55 UTC\"")
+    assert diagnose(Evidence("KubePodCrashLooping", fatal)).outcome == "human"
+    patched = ("apt history: Commandline: /usr/bin/unattended-upgrade Upgrade: libc6:amd64 (2.35-0ubuntu3.7, 3.8)\n"
+               "reboot at 03:30 for kernel; Jenkins deploy indexer 2.7.1 at 06:15\n"
+               "06:21 kernel: indexer[48211]: segfault at 7ffd3c9e1ff8 error 6 in libc.so.6")
+    assert "platform_change" in rank(Evidence("indexer segfaults", patched))[1]
+    assert diagnose(Evidence("indexer segfaults", patched)).outcome == "human"

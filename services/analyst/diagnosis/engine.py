@@ -79,7 +79,9 @@ Hits = dict[str, list[tuple[float, str]]]
 # text denies right before or right after them are no evidence
 _DENIED = re.compile(r"(?:\bno|\bnot|\bwithout|\bnever|\bzero)\s+(?:(?:['\"“‘][^'\"”’\n]{1,30}['\"”’]|[\w-]+)"
                      r"(?:\s*/\s*|\s+(?:or|nor)\s+))?['\"“‘]?$")
-_DENIED_AFTER = re.compile(r"['\"”’]?(?:[ \t]?[=:][ \t]?['\"]?(?:false|no|none)|[ \t]+false)\b")
+# ... and "OOMKilled / OutOfMemoryError: none": a listed pair denied together
+_DENIED_AFTER = re.compile(r"['\"”’]?(?:[ \t]*/[ \t]*[\w.-]+)*"
+                           r"(?:[ \t]?[=:][ \t]?['\"]?(?:false|no|none)|[ \t]+false)\b")
 _MAX_DENIED = 8  # denied matches skipped per signature before giving up on it
 
 

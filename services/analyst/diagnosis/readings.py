@@ -25,11 +25,11 @@ _UNIT = r"(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w
 _AGE = rf"(?P<age>{_NUM}\s*{_UNIT}(?:,?\s*(?:and\s+)?\d+(?:\.\d+)?\s*{_UNIT}\b)*)"
 _AGE_FIRST = re.compile(rf"{_NUM}\s*{_UNIT}(?![a-z])")  # "2h05m": a unit may run into the next part's digits
 _AGE_MORE = re.compile(rf"(\d+(?:\.\d+)?)\s*{_UNIT}(?![a-z])")
-_DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled the )(?<![_.{])deploy(?:ed|ments?|s|ing)?(?![\w{]|\.[a-z])|"
-           r"roll(?:ed)?[- ]?out(?! restart)|rollout(?! restart)|releas(?:e|ed)|upgrad(?:e|ed)|helm|argo ?cd|"
+_DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled the )(?<![_.{])deploy(?:ed|ments?|s|ing)?(?![\w{]|\.[a-z])(?! \d+/\d+)|"
+           r"roll(?:ed)?[- ]?out(?! restart)|rollout(?! restart)|releas(?:e(?!\s*\()|ed)|upgrad(?:e|ed)|helm|argo ?cd|"
            r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
            r"image(?: tag)?(?![-_\w])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|version(?![=_-])|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
-           r"task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|(?:version|release|build|fix|patch|change) went out|pushed|terraform|(?:kubectl|helm|terraform|tf|pulumi|ansible) apply|apply (?:finished|complete\w*|done|succeeded)|"
+           r"task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|(?:version|release|build|fix|patch|change) went out|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})|terraform|(?:kubectl|helm|terraform|tf|pulumi|ansible) apply|apply (?:finished|complete\w*|done|succeeded)|"
            r"ansible|awx|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
            r"vcl\.(?:load|use)|remote config|applied|merged|gitops|reloaded (?:its |the )?(?:dynamic )?config(?:uration)?|"
            r"growthbook|statsig|toggle|swap(?:ped)? (?:web app )?slots?|slot swap|promot(?:ed|ion) to (?:prod\w*|stable|live)|"
@@ -37,6 +37,7 @@ _DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled
            r"chef(?: infra)? client|chef-client|puppet(?:[- ]agent)?|applied catalog|salt-call|highstate|"
            r"resources? (?:updated|changed)|packages? (?:upgraded|updated|installed|altered)|"
            r"(?:dnf|yum|apt(?:-get)?|zypper) (?:-y )?(?:upgrade|update|install)|unattended-upgrades?|capistrano)")
+_DEPLOY_WORD = re.compile(_DEPLOY)
 _DEPLOY_THEN_AGE = re.compile(rf"{_DEPLOY}[^\n;]{{0,60}}?\b{_AGE}\s*(ago|before|earlier|prior)")
 _AGE_THEN_DEPLOY = re.compile(rf"\b{_AGE}\s*(after|since|following|post)[- ](?:the |a |our |its |this )?"
                               rf"(?:\w+ )?{_DEPLOY}")
@@ -49,11 +50,11 @@ _RECENT_DEPLOY_WORDS = re.compile(
     r"|last )?(deploy|release|rollout|upgrade|cutover|config (change|push)|v\d)|(just|recently|newly) "
     r"(deployed|released|rolled out|upgraded|shipped)|(deploy|release|rollout|upgrade) (in progress|just finished|"
     r"completed) |coincid\w* with (the )?(deploy|release|rollout)|began with (the )?(deploy|release|rollout|new)|"
-    r"after (the )?(deploy|release|rollout|upgrade) (of|to) |(deployed|rolled out|released|upgraded|shipped|pushed)"
+    r"after (the )?(deploy|release|rollout|upgrade) (of|to) |(deployed|rolled out|released|upgraded|shipped|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,}))"
     r"(?:(?!yesterday|last |ago|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{4}-\d\d-\d\d)[^\n.;]){0,50}?"
     r"\b(at|@) \d{1,2}:\d{2}|new (image|version|release|build) (v?\d|rolled|deployed|went)|(feature flag|flag|config ?map|"
     r"config(uration)?|setting|toggle|feature|env(ironment)? var\w*|image(?: tag)?)\b[^\n]{0,60}(?<!last )\b(changed|updated|flipped|toggled|enabled|"
-    r"switched|turned on|rolled out|applied|edited|published)|\((?:was|previously|prev|from) v?\d+\.\d+[\w.-]*\)|"
+    r"switched|turned on|rolled out|applied|edited|published)|\((?:was|previously|previous|prev|from) v?\d+\.\d+[\w.-]*\)|"
     r"(?:task[- ]?definition|revision) [\w-]*:\d+ ?(?:->|→|=>) ?[\w-]*:\d+|"
     r"\bv?\d+\.\d+(?:\.\d+)*(?:[-+][\w.]+)?(?![\w%]) ?(?:->|→|=>) ?v?\d+\.\d+(?![\w%])"
     r"(?!\s*(?:cores?|cpus?|ms|s|sec|seconds|x|rps|qps|req/s|/s|gi?b?|mi?b?)\b)|"
@@ -65,7 +66,8 @@ _RECENT_DEPLOY_WORDS = re.compile(
 _NOTHING_CHANGED = re.compile(r"\b(no|0|zero) (resources?|packages?|files?) (changed|updated|altered)\b|\bchanged[=:] ?0\b|"
                               r"\bchanges:? ?total:? ?0\b|\b(shows?|showed|has|have|had|lists?|logged|records?|recorded) "
                               r"(nothing|no (runs?|entries|changes|jobs?))\b")
-_NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|nothing (was )?"
+_NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|"
+                        r"no [\w-]+ (deploy|release|rollout)s? since\b|nothing (was )?"
                         r"(?:deployed|released|changed)|\bno\b(?:(?!since|after|until|before|when|because|but|then)[^\n.;]){0,30}\b(config(uration)?|deploy\w*|release|settings?|"
                         r"image|version)s? (was |were |has been |have been )?(changed|deployed|made|applied|pushed|updated)|"
                         r"(deploy|release|rollout)s? (are )?frozen|code freeze|pipeline (is )?frozen|no (new )?(build|image|release|revision|version|task definition)s? since|not yet applied|"
@@ -78,6 +80,7 @@ _DEPLOY_CLEARED = re.compile(
     r"(went out|shipped|ships|deployed|rolled out|released|landed|merged|pushed)[^\n.;]{0,40}\bafter (it|this|that|the "
     r"(errors?|problems?|issues?|slowdown|crash(es)?|spikes?|incident|alerts?|outage|latency|failures?|symptoms?)|"
     r"they|errors|failures)( had)? (started|began|fired|was already|were already)|"
+    r"\b(v?\d+\.\d+[\w.-]*|old (version|release|build|image|pods?)) (crashed|failed|errored|broke) first\b|"
     r"(started|began) (well |already |\d+ ?(min|minutes|m|h|hours) )?before (the |our |this |that )?(deploy|release|rollout|"
     r"hotfix|change|push|upgrade|new version|v?\d+\.\d)|"
     r"(predates?|pre-dates?|preceded?s?) (the |our |this |that )?(deploy|release|rollout|hotfix|change|upgrade)|"
@@ -160,7 +163,7 @@ _VS_BASELINE = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests/s|qps|rpm|t
 _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|orders|sign-?ups|users|"
                          r"produce rate|producer rate|publish rate|ingest rate|arrival rate|incoming|"
                          r"sessions|checkouts)[^\n.;]{0,25}\b(surg\w*|spik\w*|doubl\w*|tripl\w*|increas\w*|ris(e|es|ing)|"
-                         r"grow\w*|climb\w*|jump\w*|up \d|soar\w*|ramp\w*)|(surge|spike|jump|increase|growth) in "
+                         r"grow\w*|climb\w*|jump\w*|up \d|soar\w*|ramp\w*)|(doubl|tripl)\w* (the |its |their )?(request|traffic|order|message|call)s? ?(volume|rate)?|(surge|spike|jump|increase|growth) in "
                          r"(traffic|requests|load|demand|users|orders)|(flash sale|black friday|cyber monday|"
                          r"went viral|product launch|launch(ed)? today)|record (traffic|load|users|requests|volume|high|peak)|"
                          r"(all-time|record) high|(users|connections|sessions|viewers|players|visitors)[^\n.;]{0,25}\brecord\b|"
@@ -169,11 +172,13 @@ _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|th
                          r"orders)) than (usual|normal)|(campaign|launch|promo\w*|push notification|"
                          r"newsletter|email blast|tv (ad|spot))[^\n.;]{0,40}(went out|started|began|went live|aired|sent)",)
 _VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|jobs|rpm|produce rate|publish rate|calls|"
+                 r"connects|(?:websocket|ws|client|total) connections|"
                  r"attempts|caps|tps|"
                  r"incoming|orders|load|records?|events|rows|messages|writes|ingest\w*|input|transactions|txns?|bookings|"
-                 r"payments|trips|bets|claims|searches|logins)\w*\b[^\n;]{0,25}?~?(\d[\d,.]*)\s*(k)?\s*(?:rps|qps|req/s|rpm|msg/s|/s|/min|/h|/hr|/hour|/day)?\s*"
+                 r"payments|trips|bets|claims|searches|logins)\w*\b[^\n;]{0,25}?~?(\d[\d,.]*)\s*(k|m(?=\s+vs))?\s*(?:rps|qps|req/s|rpm|msg/s|/s|/min|/h|/hr|/hour|/day)?\s*"
+                 r"(?:(?:now|today|currently)\s+)?"  # "186,400 now vs 66,300 same time last Tuesday"
                  r"(?:vs\.?|versus|against|compared (?:to|with))\s*(?:the\s*|a\s*)?(?:\d+[- ]?(?:days?|d|weeks?|w|hours?|h)\s+|weekly\s*|daily\s*)?"
-                 r"(?:baseline|normal|usual|typical|avg|average|expected)?\s*(?:of\s*)?~?(\d[\d,.]*)\s*(k)?")
+                 r"(?:baseline|normal|usual|typical|avg|average|expected)?\s*(?:of\s*)?~?(\d[\d,.]*)\s*(k|m(?![a-z]))?")
 # "per-worker throughput normal" is each worker's speed, not the demand (checked on the words before a match)
 _PER_UNIT = re.compile(r"\bper[- ](worker|pod|node|instance|replica|consumer|thread|core|host|task) $")
 # "throughput steady 7.6k msg/s/pod" is each pod's speed too (checked on the words after a match)
@@ -736,7 +741,10 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     below = _search(_ALARM_BELOW, text)
     if low is None and below and float(below.group(1)) <= 15 and re.search(r"cpu|utili[sz]ation", text):
         low, low_line = float(below.group(1)), below.group(0)
-    window = _search(_LONG_WINDOW, text) or _search(_DAILY_PERIOD, text)
+    # "no deploy or config change since 2024-10-11" dates a change, not a window of utilisation
+    window = next((m for m in _finditer(_LONG_WINDOW, text)
+                   if not _search(_DEPLOY_WORD, text[text.rfind("\n", 0, m.start()) + 1:m.start()])), None) \
+        or _search(_DAILY_PERIOD, text)
     if low is not None:
         features.add("low_utilisation")
         lines["low_utilisation"] = f"utilisation {low:g}% (“{low_line}”)"

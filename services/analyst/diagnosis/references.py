@@ -18,7 +18,7 @@ import re
 from services.analyst.diagnosis.prefilter import Prefilter
 
 _MARKERS = re.compile("|".join((
-    r"\b(runbook|playbook|wiki|kb article|knowledge base|sop)\b[^\n]{0,30}?(:|\bexcerpt\b|\bsays\b|\bsteps?\b)",
+    r"\b(runbook|playbook|wiki|kb article|knowledge base|sop)(?:\b|_)[^\n]{0,30}?(:|\bexcerpt\b|\bsays\b|\bsteps?\b)",
     r"\b(related|similar|linked|auto-?linked|suggested|previous|past|earlier)\b[^\n]{0,30}?"
     r"\b(incidents?|tickets?|issues?|postmortems?|outages?)\b",
     r"\b(tickets?|incidents?|issues?)\b[^\n]{0,10}?\b(auto-?linked|linked)\b",
