@@ -875,3 +875,49 @@ def test_an_envoy_reset_a_thread_pool_and_a_start_that_a_dependency_fails():
                "06:21 kernel: indexer[48211]: segfault at 7ffd3c9e1ff8 error 6 in libc.so.6")
     assert "platform_change" in rank(Evidence("indexer segfaults", patched))[1]
     assert diagnose(Evidence("indexer segfaults", patched)).outcome == "human"
+
+
+def test_questions_between_two_causes_and_more_words_of_doubt_are_doubt():
+    for doubt in ("#identity 13:14 @kai: flag or failover?", "<omar> no proof either way yet",
+                  "throttling says more CPU, the shard says the DB is the bottleneck. which one?",
+                  "it was already climbing before 2.4.0, but 5x steeper since. roll back or bounce? I can't call it"):
+        assert "uncertain" in rank(Evidence("alert", doubt))[1], doubt
+    assert "uncertain" not in rank(Evidence("alert", "@kai: rolled back 2.4.2 at 14:10, errors gone"))[1]
+
+
+def test_storage_that_stalls_every_io_is_no_hang_to_restart():
+    stall = ("load average: 38.12, 36.90, 31.44\n%Cpu(s):  8.9 us,  3.1 sy, 16.7 id, 71.0 wa\n"
+             "PID 7712 photo-archive-sync: 31 of 40 threads in D state\n"
+             "iostat -x dm-3: r_await 412.0 ms, w_await 1880.3 ms, %util 100.0")
+    assert diagnose(Evidence("Current Load CRITICAL", stall)).outcome == "human"
+
+
+def test_partial_probes_flapping_backends_and_recoveries_by_state_change():
+    partial = ("PingdomAlert: DOWN current-conditions-api\nReason: Timeout (> 30s)\nProbes failing: Sydney, Singapore\n"
+               "Probes passing: Frankfurt, London, Dallas, Toronto (avg 210 ms)")
+    assert "recovered" not in rank(Evidence("PingdomAlert: DOWN", partial))[1]
+    flapping = ("Server profile_search/search-07 is DOWN, reason: Layer7 timeout\n"
+                "Server profile_search/search-07 is UP, reason: Layer7 check passed, code: 200\n"
+                "14 DOWN/UP transitions on 4 of 6 servers in 30 min, each lasting 10-40 s")
+    assert diagnose(Evidence("HAProxyBackendServerDown", flapping)).outcome == "human"
+    checkmk = ("growth-app-02 - HTTP referral-rewards /health OK -> WARN: 2.412 second response time\n"
+               "growth-app-02 - HTTP referral-rewards /health WARN -> OK: 0.031 second response time\n"
+               "Service history 06:26-07:05: OK on all 39 checks")
+    assert diagnose(Evidence("HTTP referral-rewards /health OK -> WARN", checkmk)).action == "NOOP"
+    pingdom = ("06:41:12 DOWN customer-portal Timeout (> 30s) from Frankfurt\n06:43:10 UP customer-portal 200 OK\n"
+               "checks since recovery: 24/24 UP, average response 388 ms")
+    assert diagnose(Evidence("Pingdom: customer-portal is DOWN", pingdom)).action == "NOOP"
+
+
+def test_a_test_page_a_clients_retry_loop_and_workers_stuck_on_a_lock():
+    page = "TEST: verify notifier escalation policy\ndescription: testing the new escalation policy, please ack"
+    assert diagnose(Evidence("TEST: verify notifier escalation policy", page)).action == "NOOP"
+    retry = ("api_key_id=ak_7731 count=38,604 (429: 98%)\nclient sends ~130 req/s in a tight retry loop\n"
+             "5xx rate 0.02% (normal)")
+    assert "cpu_runaway" not in str(rank(Evidence("edge 4xx count above threshold", retry))[0])
+    stuck = ("phpfpm_active_processes 50, phpfpm_idle_processes 0, listen queue 128 (max)\n"
+             "GET /fpm-status?full: 50 of 50 processes state 'Running', request duration 1780-1812 s\n"
+             "[0x00007f2a9c0141d0] flock() /var/www/selfservice/lib/PdfCache.php:58\n"
+             "requests/min 640 (Tuesday last week 655); no deploy since 2025-01-30")
+    assert "traffic_flat" in read(stuck).features
+    assert diagnose(Evidence("PhpFpmMaxChildrenReached", stuck)).action == "RESTART"

@@ -138,6 +138,8 @@ _FROM_TO = re.compile(r"from\s*~?(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(rps|req/s|req
 _PAREN_NORMAL = re.compile(r"(?<![\d:.,])(\d[\d,.]*)\s*(k)?\s*(?:/s|/min|rps|qps|req/s|rpm|msg/s|jobs/s|per second)?\s*[(,;]?\s*"
                            r"(?:\d+[- ]?(?:day|d|week|w)\s*)?(?:normally|usually|normal|typically|typical|baseline|avg|average|was|up from|from|expected(?: band| range)?|"
                            r"same (?:time|hour|day|period|weekday) (?:last|previous|a) [a-z]+|"
+                           # "640 (Tuesday last week 655)"
+                           r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:last|previous) week|"
                            r"previous(?: \d+)?(?: [a-z]+)?)\s*:?\s*~?"
                            # a range ("7-9k") is its low end, with the range's suffix
                            r"(?:(?:for )?(?:this|the same|same) (?:hour|day|time)\s*:?\s*)?(\d[\d,.]*)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")

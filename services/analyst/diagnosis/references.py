@@ -61,6 +61,7 @@ DISMISSALS = re.compile("|".join((
     r"(?<!or )(?<!not )(?<!nor )(?<!n.t )(?<!yet to be )\bruled out\b",
     r"\bnot (the|our|this) (cause|crash|problem|issue|culprit|outage|failure)\b",
     r"\bno dependency on\b", r"\bnot used by\b", r"\bnot urgent\b",
+    r"\b(does not|doesn.t|never) (call|use|depend on|talk to|read from)\b",
     r"\bnot (our|this service.s|the service.s) (deployment|deploy|change|release|rollout)\b",
     r"\b(we|and) (don.t|do not|never) (use|run in|ship|call|depend on|read from)\b",
     r"\b(region|product|replica|cluster|az|zone|datacenter|carrier)s? (that |which )?(we|our [\w-]+|[\w-]+) "
