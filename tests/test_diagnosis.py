@@ -69,6 +69,10 @@ def _copy(tmp_path: Path) -> tuple[Path, Path]:
     (lambda t: t.replace('features = ["high_memory"]', 'features = ["astrology"]', 1), "unknown reading"),
     (lambda t: t.replace('name = "kernel_oom_killer"', 'name = "kernel_oom_killer"\nfavourite = 1', 1),
      "unknown field"),
+    (lambda t: t.replace('unless_features = ["dependency_recovered"]', 'unless_features = ["tarot"]', 1),
+     "unless_features names unknown reading"),
+    (lambda t: t.replace('unless_features = ["dependency_recovered"]', 'unless_features = ["recovered"]', 1),
+     "unless_features names unknown reading(s) ['recovered']"),  # a reading cancelling itself
     (lambda t: t + "\n[[signature\n", "not valid TOML"),
     # joined into one alternation, a late pattern's `\1` would have to name a group beyond Python's 99
     (lambda t: t.replace("any = ['kubehpamaxedout',", "any = [" + "'(a)', " * 99 + "'(b)\\1', 'kubehpamaxedout',", 1),
@@ -456,6 +460,16 @@ def test_another_services_versioned_deploy_is_not_this_ones_but_a_module_it_adds
     assert deploy_age("claims-api 5.8.0 deployed 01:50; alert fired 02:07", "CLMSQL-AG1") == (None, "")
     assert deploy_age("release 2024.03.18-2 at 16:40 (adds ShopCo_Loyalty 1.4.0); errors since 16:42",
                       "magento-web")[0] == 2
+    # a sibling sharing the stem is ours to suspect; one sharing only a middle word is another service
+    assert deploy_age("payments-worker 2.4.1 rolled out 10:02; errors since 10:05", "payments-api")[0] == 3
+    assert deploy_age("#oms-deploys 20:52: dr-event-dispatcher 1.12.0 rolled out (namespace dr)\nCrash at 21:13",
+                      "outage-event-correlator") == (None, "")
+
+
+def test_a_capital_m_after_a_figure_counts_millions_not_minutes():
+    text = "accounts: 1.46M since the territory migration on 2025-03-01 (0.63M before)"
+    assert deploy_age(text)[0] is None
+    assert deploy_age("migration finished 12m before the first timeout")[0] == 12
 
 
 @pytest.mark.parametrize("alert, logs, wanted", [
@@ -848,7 +862,8 @@ def test_one_callers_burst_a_dependencys_recovery_and_a_restart_on_purpose():
     assert diagnose(Evidence("429 rate high", one)).action == "NOOP"
     spin = ("value: 1.98 cores of 2 for 35m; rps to pod flat vs last week\n"
             "WARN refresh loop: redis unreachable, retrying (backoff=0s) -- redis recovered at 09:11:40")
-    assert "recovered" not in read(spin).features
+    said = rank(Evidence("HighCPU", spin))[1]
+    assert "dependency_recovered" in said and "recovered" not in said  # redis came back, not this service
     assert diagnose(Evidence("HighCPU", spin)).action == "RESTART"
     drain = ("Normal  ScaleDown  cluster-autoscaler  deleting pod for node scale down\n"
              "Terminated: exitCode 143 (SIGTERM), OOMKilled: false\nreplacement pod Ready at 14:06:55\n"
@@ -921,3 +936,52 @@ def test_a_test_page_a_clients_retry_loop_and_workers_stuck_on_a_lock():
              "requests/min 640 (Tuesday last week 655); no deploy since 2025-01-30")
     assert "traffic_flat" in read(stuck).features
     assert diagnose(Evidence("PhpFpmMaxChildrenReached", stuck)).action == "RESTART"
+
+
+def test_usage_of_another_resource_is_no_cpu_figure():
+    assert "high_cpu" not in read("[Triggered] hls-packager memory usage above 90%").features
+    assert "high_cpu" not in read("disk usage above 91% on /var/lib/tiles").features
+    assert "high_cpu" in read("usage above 95% for 10m on all cores").features
+
+
+def test_a_check_failing_from_some_locations_is_no_outage_or_hang_of_ours():
+    partial = ("Pingdom: stop-finder-web is DOWN\nReason: Timeout (> 30 s) from Tokyo, Osaka\n"
+               "checks from Paris, Chicago, Toronto: UP, 210-330 ms\npods 6/6 Ready, no restarts")
+    said = rank(Evidence("Pingdom: stop-finder-web is DOWN", partial))[1]
+    assert "partial_reach" in said
+    assert diagnose(Evidence("Pingdom: stop-finder-web is DOWN", partial)).action != "RESTART"
+    ok_elsewhere = "Timeout from probes Madrid, Lisbon; OK from Boston, Denver, Perth"
+    assert "partial_reach" in rank(Evidence("site DOWN", ok_elsewhere))[1]
+    assert "partial_reach" not in rank(Evidence("site DOWN", "DOWN from all 9 locations; error rate up from 1% to 40%"))[1]
+
+
+def test_attributes_data_pushes_and_no_op_runs_are_no_deploys():
+    docker = ("2025-02-11T08:14:02.118Z container die 1f0a9c2b (exitCode=139, image=reg.local/route-render:2.2.0)\n"
+              "route-render 2.2.0 running since 2025-01-20; host packages unchanged since January")
+    assert deploy_age(docker)[0] is None
+    assert deploy_age("last sensor batch pushed to historian: 07:10:05 (now 07:48)")[0] is None
+    assert deploy_age("config pushed 07:10; first 5xx 07:12")[0] == 2
+    assert deploy_age("salt highstate 04:10: 0 changes\npanic at 04:31")[0] is None
+
+
+def test_timeouts_beside_a_fast_health_check_and_idle_workers_are_no_hang():
+    slow = ("value: 9.8% of requests hit the 15s ingress timeout\nupstream timed out (110) while reading response header\n"
+            "the same pods answer /healthz in 3 ms\npy-spy dump: workers idle in epoll_wait\nno WORKER TIMEOUT lines")
+    assert diagnose(Evidence("route-api request timeouts > 5%", slow)).action != "RESTART"
+
+
+def test_page_cache_is_no_leak_and_a_flat_until_that_grows_is_growth():
+    cache = ("memory usage / limits 0.94 on tile-packer\nrss 380MiB of 2GiB; cache 1.5GiB (tiles written and read back)\n"
+             "working_set 0.9GiB, flat since Monday\nOOM events: none; restarts: 0")
+    assert diagnose(Evidence("tile-packer memory usage above 90%", cache)).action != "RESTART"
+    grows = ("working set: ~400Mi flat until Mon 10:00, 640Mi Tue 08:00, 910Mi Tue 16:00 of 1Gi\n"
+             "requests/min flat vs last week; no deploy since January")
+    assert diagnose(Evidence("sched-api memory working set > 85% of limit", grows)).action == "RESTART"
+
+
+def test_an_ongoing_flap_and_a_reporter_who_doubts_the_symptom():
+    flap = ("kube_deployment_status_replicas_available: 2 of 4 (flapping between 2 and 4 for 30 min)\n"
+            "Readiness probe failed: HTTP probe failed with statuscode: 503 on all 4 pods\nno deploy since May")
+    assert "recovered" not in rank(Evidence("replicas unavailable", flap))[1]
+    doubt = "no data for 10m from poller\n@oncall: the HMI still shows live values, I'm not sure it is actually stuck"
+    assert "uncertain" in rank(Evidence("poller no data", doubt))[1]

@@ -97,6 +97,7 @@ def test_a_bounded_repeat_is_scanned_as_an_open_one_never_narrower():
     assert not Prefilter([near]).screen("deploy\nfailed").may(near, None)
 
 
+@pytest.mark.timeout(600)  # every reading and reference pattern on every corpus text: grows with the corpus
 def test_screening_never_hides_a_match_of_the_readings_or_the_reference_markers():
     from services.analyst.diagnosis import readings, references
 

@@ -28,7 +28,7 @@ FEATURES = frozenset({
 _ESCAPE = re.compile(r"\\.")
 _SITUATION_KEYS = {"action", "outcome", "root_cause", "remedy", "overrides", "precheck", "requires", "kept_by",
                    "refuted_by"}
-_READING_KEYS = {"name", "any", "unless", "examples", "counter_examples"}
+_READING_KEYS = {"name", "any", "unless", "unless_features", "examples", "counter_examples"}
 _SIGNATURE_KEYS = {"name", "situation", "weight", "any", "features", "unless", "unless_features", "examples",
                    "counter_examples"}
 
@@ -77,9 +77,11 @@ class Reading:
     counter_examples: tuple[str, ...]
     any_anchors: tuple[str, ...] | None = None
     unless_anchors: tuple[str, ...] | None = None
+    unless_features: frozenset[str] = frozenset()  # other readings that cancel it (one level: see engine._said)
 
     def holds(self, lowered: str) -> bool:
-        """True when the text says it (and nothing cancels it)."""
+        """True when the text says it (and nothing in its own `unless` cancels it; `unless_features` are the
+        engine's to apply, beside the other readings)."""
         return self.find(Screen(lowered)) is not None
 
     def find(self, screen: Screen, evidence: Screen | None = None) -> re.Match[str] | None:
@@ -223,7 +225,14 @@ def load_readings(raw: dict, path: Path, text: str) -> tuple[Reading, ...]:
             raise _fail(path, text, where, f"reading {name}: needs `any` patterns")
         out.append(Reading(name, pattern, _union(item.get("unless", []), path, text, where),
                            tuple(item.get("examples", ())), tuple(item.get("counter_examples", ())),
-                           anchors(item.get("any") or []), anchors(item.get("unless") or [])))
+                           anchors(item.get("any") or []), anchors(item.get("unless") or []),
+                           frozenset(item.get("unless_features", ()))))
+    known = FEATURES | {r.name for r in out}
+    for r in out:
+        bad = r.unless_features - known
+        if bad or r.name in r.unless_features:
+            raise _fail(path, text, f'name = "{r.name}"',
+                        f"reading {r.name}: unless_features names unknown reading(s) {sorted(bad or {r.name})}")
     return tuple(out)
 
 

@@ -13,6 +13,7 @@ from services.analyst.diagnosis import readings, references
 from services.analyst.diagnosis.casebook import Opinion
 from services.analyst.diagnosis.catalog import Knowledge, Situation, shipped
 from services.analyst.diagnosis.evidence import Evidence
+from services.analyst.diagnosis.prefilter import Screen
 from services.analyst.diagnosis.readings import demand_ratio, read
 from services.analyst.diagnosis.references import blank, dismissed_spans, reference_spans
 from shared.events.models import RetrievedIncident
@@ -75,11 +76,8 @@ def _snippet(text: str, start: int, end: int) -> str:
 Hits = dict[str, list[tuple[float, str]]]
 
 
-# "no 'Liveness probe failed'", "without OOMKilled", "no memory or disk pressure", "OOMKilled: false": words the
-# text denies right before or right after them are no evidence
-_DENIED = re.compile(r"(?:\bno|\bnot|\bwithout|\bnever|\bzero)\s+(?:(?:['\"“‘][^'\"”’\n]{1,30}['\"”’]|[\w-]+)"
-                     r"(?:\s*/\s*|\s+(?:or|nor)\s+))?['\"“‘]?$")
-# ... and "OOMKilled / OutOfMemoryError: none": a listed pair denied together
+# words the text denies right before them (readings.DENIED_BEFORE) or right after them are no evidence:
+# "OOMKilled: false", "OOMKilled / OutOfMemoryError: none" (a listed pair denied together)
 _DENIED_AFTER = re.compile(r"['\"”’]?(?:[ \t]*/[ \t]*[\w.-]+)*"
                            r"(?:[ \t]?[=:][ \t]?['\"]?(?:false|no|none)|[ \t]+false)\b")
 _MAX_DENIED = 8  # denied matches skipped per signature before giving up on it
@@ -89,11 +87,21 @@ def _affirmed(pattern: re.Pattern[str], lowered: str) -> re.Match[str] | None:
     """The first match of `pattern` that the text does not deny."""
     m = pattern.search(lowered)
     for _ in range(_MAX_DENIED):
-        if m is None or not (_DENIED.search(lowered, max(0, m.start() - 40), m.start())
+        if m is None or not (readings.DENIED_BEFORE.search(lowered, max(0, m.start() - 40), m.start())
                              or _DENIED_AFTER.match(lowered, m.end())):
             return m
         m = pattern.search(lowered, max(m.end(), m.start() + 1))
     return None
+
+
+def _said(knowledge: Knowledge, screen: Screen, evidence_screen: Screen,
+          built_in: frozenset[str]) -> dict[str, re.Match[str]]:
+    """The [[reading]]s the text says, less those another present reading cancels (`unless_features`; one level:
+    a cancelled reading still cancels others, so the file's order does not matter)."""
+    said = {r.name: m for r in knowledge.readings if (m := r.find(screen, evidence_screen)) is not None}
+    present = built_in | said.keys()
+    return {r.name: said[r.name] for r in knowledge.readings
+            if r.name in said and not r.unless_features & present}
 
 
 def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[Hits, dict[str, str]]:
@@ -113,7 +121,7 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[Hits, dict[str, str
     # its words may still cancel a signature (an `unless` looks at the whole text)
     dismissed = dismissed_spans(lowered)
     evidence_screen = knowledge.screen(blank(lowered, dismissed)) if dismissed else screen
-    said = {r.name: m for r in knowledge.readings if (m := r.find(screen, evidence_screen)) is not None}
+    said = _said(knowledge, screen, evidence_screen, frozenset(readings.features) | frozenset(platform.features()))
     lines |= {name: f"the text says {name} (“{_snippet(shown, m.start(), m.end())}”)" for name, m in said.items()}
     present = frozenset(readings.features) | frozenset(platform.features()) | frozenset(said)
     hits: Hits = {}

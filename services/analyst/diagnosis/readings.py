@@ -28,8 +28,10 @@ _AGE_MORE = re.compile(rf"(\d+(?:\.\d+)?)\s*{_UNIT}(?![a-z])")
 _DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled the )(?<![_.{])deploy(?:ed|ments?|s|ing)?(?![\w{]|\.[a-z])(?! \d+/\d+)|"
            r"roll(?:ed)?[- ]?out(?! restart)|rollout(?! restart)|releas(?:e(?!\s*\()|ed)|upgrad(?:e|ed)|helm|argo ?cd|"
            r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
-           r"image(?: tag)?(?![-_\w])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|version(?![=_-])|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
-           r"task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|(?:version|release|build|fix|patch|change) went out|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})|terraform|(?:kubectl|helm|terraform|tf|pulumi|ansible) apply|apply (?:finished|complete\w*|done|succeeded)|"
+           r"image(?: tag)?(?![-_\w=])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|version(?![=_-])|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
+           r"task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|(?:version|release|build|fix|patch|change) went out|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})"
+           r"(?! to (?:the )?(?:historian|pushgateway|influx\w*|graphite|statsd|kafka|topic|queue|s3|bucket|warehouse|"
+           r"bigquery|snowflake|elasticsearch|opensearch|splunk|dashboards?|subscribers|devices|clients|users)\b)|terraform|(?:kubectl|helm|terraform|tf|pulumi|ansible) apply|apply (?:finished|complete\w*|done|succeeded)|"
            r"ansible|awx|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
            r"vcl\.(?:load|use)|remote config|applied|merged|gitops|reloaded (?:its |the )?(?:dynamic )?config(?:uration)?|"
            r"growthbook|statsig|toggle|swap(?:ped)? (?:web app )?slots?|slot swap|promot(?:ed|ion) to (?:prod\w*|stable|live)|"
@@ -64,6 +66,7 @@ _RECENT_DEPLOY_WORDS = re.compile(
 # "0 resources changed", Ansible's "changed=0", Puppet's "Changes: Total: 0"
 # "ansible.log show nothing between 03:00 and 03:30": a log of changes that shows none dates no change
 _NOTHING_CHANGED = re.compile(r"\b(no|0|zero) (resources?|packages?|files?) (changed|updated|altered)\b|\bchanged[=:] ?0\b|"
+                              r"\b(0|zero) changes\b|"
                               r"\bchanges:? ?total:? ?0\b|\b(shows?|showed|has|have|had|lists?|logged|records?|recorded) "
                               r"(nothing|no (runs?|entries|changes|jobs?))\b")
 _NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|"
@@ -102,7 +105,11 @@ _MEMORY_PCT = re.compile(r"(mem(?:ory)?|rss|heap|working[ _]set|ram)\b(?:(?!swap
                          r"(\d{1,3}(?:\.\d+)?)\s?%|"
                          r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:the\s*)?(?:\w+\s)?(mem(?:ory)?|heap|ram|rss)\b")
 # "CPU 97% idle" is 3% busy: an idle, free, steal or wait share is no utilisation
-_CPU_PCT = re.compile(r"(cpu|processor|load|utili[sz]ation|usage)\b(?:(?!idle|free|steal|iowait)[^\n%;]){0,30}?"
+# "usage" / "utilisation" alone is the CPU's unless another resource names it ("memory usage above 90%")
+_NOT_CPU_BEFORE = "".join(rf"(?<!{w} )" for w in ("memory", "mem", "ram", "heap", "disk", "storage", "volume", "inode",
+                                                    "pool", "connection", "connections", "swap", "bandwidth", "quota",
+                                                    "gpu", "network", "filesystem", "fs", "space", "license", "api"))
+_CPU_PCT = re.compile(rf"(cpu|processor|load|{_NOT_CPU_BEFORE}(?:utili[sz]ation|usage))\b(?:(?!idle|free|steal|iowait)[^\n%;]){{0,30}}?"
                       r"(\d{1,3}(?:\.\d+)?)\s?%(?!\s*(?:idle|free|steal|iowait|wait)\b)|"
                       r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:(?:its|the|a)\s+)?(?:\d+(?:\.\d+)?[- ]?)?(?:\w+\s)?"
                       r"v?(cpu|processor|core)s?\b(?![- ](?:reserved|allocated|requested|committed)\b)")
@@ -209,8 +216,10 @@ _TROUBLE = re.compile(r"error|exception|fail|5xx|crash|panic|fatal|(?<![\d.,:/-]
                       r"unhealthy|degraded|latency|slow|(?<![a-z])oom|killed|restart|not responding|broken|regress|"
                       r"abort|segfault|segmentation fault|sigsegv|\bsegv\b|core dumped|code=dumped|\[bug\]|\b0 processes\b|traceback|stack ?trace|nil pointer|undefined|cannot|can.t|unable|throttl|\b429s?\b|"
                       r"too ?many ?requests|\b4\d\d (spike|storm|surge)")
-# "no crashes, no 5xx", "0 errors", "without errors": a failure word the text denies is no trouble
-_NEGATED = re.compile(r"(?:\bno|\bzero|(?<![\d.,])0|\bwithout|\bnot|\bnever|\bnor)\s+(?:new\s+|any\s+|app[- ]side\s+)?$")
+# "no crashes, no 5xx", "0 errors", "without errors", "no 'Liveness probe failed'", "no memory or disk pressure": a
+# word the text denies right before it is no evidence (here: no trouble; engine.py: no signature match)
+DENIED_BEFORE = re.compile(r"(?:\bno|\bzero|(?<![\d.,])0|\bwithout|\bnot|\bnever|\bnor)\s+(?:new\s+|any\s+|app[- ]side\s+)?"
+                           r"(?:(?:['\"“‘][^'\"”’\n]{1,30}['\"”’]|[\w-]+)(?:\s*/\s*|\s+(?:or|nor)\s+))?['\"“‘]?$")
 _ZERO = re.compile(r"(?:\w*)[\s:=]*0(?:\.0+)?\s?%?(?![\d.,])")  # "5xx 0.00%", "errors: 0"
 _TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b")
 
@@ -301,8 +310,12 @@ _NOT_NAMES = frozenset({"roll-out", "re-deploy", "re-deployed", "on-call", "foll
                         "blue-green", "in-place", "hot-fix", "pre-release", "non-prod", "pre-prod"})
 
 
+_GENERIC = frozenset({"svc", "api", "app", "service", "prod"})
+
+
 def _tokens(name: str) -> set[str]:
-    return {t for t in re.split(r"[-_.]", name) if len(t) > 2 and t not in ("svc", "api", "app", "service", "prod")}
+    """A service name's words, less the short and generic ones."""
+    return {t for t in re.split(r"[-_.]", name) if len(t) > 2 and t not in _GENERIC}
 
 
 _LONG_AGO = re.compile(r"\blast (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|month)\b|\byesterday\b|"
@@ -336,13 +349,25 @@ def _elsewhere(text: str, start: int, end: int, service: str) -> bool:
         return False
     named = [m.group(1) or m.group(2) for m in _DEPLOYED_NAME.finditer(clause)]
     named = [n for n in named if n not in _NOT_NAMES]
-    return bool(named) and not any(_tokens(n) & _tokens(ours) for n in named)
+    return bool(named) and not any(_related(n, ours) for n in named)
+
+
+def _related(name: str, ours: str) -> bool:
+    """Two service names share their stem: a word of both that leads one of them ("payments-api" and
+    "payments-worker"; not "dr-event-dispatcher" and "outage-event-correlator", which only share a middle word)."""
+    shared = set(_tokens(name)) & set(_tokens(ours))
+    return bool(shared) and (_stem(name) in shared or _stem(ours) in shared)
+
+
+def _stem(name: str) -> str:
+    """A name's leading word, however short ("dr" of "dr-event-dispatcher"), past a generic one ("api-gateway")."""
+    return next((t for t in re.split(r"[-_.]", name) if t and t not in _GENERIC), "")
 
 
 def deploy_age(text: str, service: str = "") -> tuple[float | None, str]:
     """Minutes since the deploy the text mentions (smallest stated), with the phrase; None if not stated.
     A deploy the text attributes to another service than `service` does not count."""
-    return _deploy_age(text.lower(), service)
+    return _deploy_age(text.lower(), service, text)
 
 
 def _stated_age_words(m: re.Match[str]) -> float:
@@ -359,11 +384,24 @@ _STATED_AGES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], float]], ..
 )
 
 
-def _deploy_age(text: str, service: str = "") -> tuple[float | None, str]:
+def _millions(m: re.Match[str], original: str) -> bool:
+    """An "age" written with a capital M ("1.46M since the migration (0.63M before)") counts millions, not minutes:
+    only the original text tells them apart."""
+    if "age" not in m.re.groupindex or m.group("age") is None:
+        return False
+    first = _AGE_FIRST.match(m.group("age"))
+    return first is not None and first.group(2) == "m" and original[m.start("age") + first.start(2)] == "M"
+
+
+def _deploy_age(text: str, service: str = "", original: str = "") -> tuple[float | None, str]:
+    """`text` lowered; `original` (same length, or empty) as written, where case tells a unit apart."""
+    cased = original if len(original) == len(text) else ""
     ages: list[tuple[float, str]] = []
     stated: list[tuple[int, int]] = []  # every stated age, ours or another service's: no clock gap read inside one
     for pattern, minutes in _STATED_AGES:
         for m in _finditer(pattern, text):
+            if cased and _millions(m, cased):
+                continue
             stated.append(m.span())
             if not _elsewhere(text, *m.span(), service):
                 ages.append((minutes(m), m.group(0)))
@@ -754,7 +792,7 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
         features.add("long_window")
         lines["long_window"] = f"over a long window (“{window.group(0).strip()}”)"
 
-    age, age_line = _deploy_age(text, service)
+    age, age_line = _deploy_age(text, service, original)
     if deployed_minutes_ago is not None and (age is None or deployed_minutes_ago < age):
         age, age_line = deployed_minutes_ago, "the platform's inventory"
     no_deploy = _search(_NO_DEPLOY, text)
@@ -777,7 +815,7 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
         features.add("old_deploy")
         lines["old_deploy"] = f"no recent deploy (“{no_deploy.group(0)}”)"
 
-    trouble = next((m for m in _finditer(_TROUBLE, text) if not _NEGATED.search(text, max(0, m.start() - 12), m.start())
+    trouble = next((m for m in _finditer(_TROUBLE, text) if not DENIED_BEFORE.search(text, max(0, m.start() - 12), m.start())
                     and not _ZERO.match(text, m.end())), None)
     if trouble:
         features.add("trouble")
