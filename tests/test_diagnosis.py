@@ -952,7 +952,8 @@ def test_a_check_failing_from_some_locations_is_no_outage_or_hang_of_ours():
     assert diagnose(Evidence("Pingdom: stop-finder-web is DOWN", partial)).action != "RESTART"
     ok_elsewhere = "Timeout from probes Madrid, Lisbon; OK from Boston, Denver, Perth"
     assert "partial_reach" in rank(Evidence("site DOWN", ok_elsewhere))[1]
-    assert "partial_reach" not in rank(Evidence("site DOWN", "DOWN from all 9 locations; error rate up from 1% to 40%"))[1]
+    everywhere = "DOWN from all 9 locations; error rate up from 1% to 40%"
+    assert "partial_reach" not in rank(Evidence("site DOWN", everywhere))[1]
 
 
 def test_attributes_data_pushes_and_no_op_runs_are_no_deploys():
@@ -965,13 +966,15 @@ def test_attributes_data_pushes_and_no_op_runs_are_no_deploys():
 
 
 def test_timeouts_beside_a_fast_health_check_and_idle_workers_are_no_hang():
-    slow = ("value: 9.8% of requests hit the 15s ingress timeout\nupstream timed out (110) while reading response header\n"
-            "the same pods answer /healthz in 3 ms\npy-spy dump: workers idle in epoll_wait\nno WORKER TIMEOUT lines")
+    slow = ("value: 9.8% of requests hit the 15s ingress timeout\n"
+            "upstream timed out (110) while reading response header\nthe same pods answer /healthz in 3 ms\n"
+            "py-spy dump: workers idle in epoll_wait\nno WORKER TIMEOUT lines")
     assert diagnose(Evidence("route-api request timeouts > 5%", slow)).action != "RESTART"
 
 
 def test_page_cache_is_no_leak_and_a_flat_until_that_grows_is_growth():
-    cache = ("memory usage / limits 0.94 on tile-packer\nrss 380MiB of 2GiB; cache 1.5GiB (tiles written and read back)\n"
+    cache = ("memory usage / limits 0.94 on tile-packer\n"
+             "rss 380MiB of 2GiB; cache 1.5GiB (tiles written and read back)\n"
              "working_set 0.9GiB, flat since Monday\nOOM events: none; restarts: 0")
     assert diagnose(Evidence("tile-packer memory usage above 90%", cache)).action != "RESTART"
     grows = ("working set: ~400Mi flat until Mon 10:00, 640Mi Tue 08:00, 910Mi Tue 16:00 of 1Gi\n"
