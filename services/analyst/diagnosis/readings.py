@@ -355,7 +355,7 @@ def _elsewhere(text: str, start: int, end: int, service: str) -> bool:
 def _related(name: str, ours: str) -> bool:
     """Two service names share their stem: a word of both that leads one of them ("payments-api" and
     "payments-worker"; not "dr-event-dispatcher" and "outage-event-correlator", which only share a middle word)."""
-    shared = set(_tokens(name)) & set(_tokens(ours))
+    shared = _tokens(name) & _tokens(ours)
     return bool(shared) and (_stem(name) in shared or _stem(ours) in shared)
 
 
