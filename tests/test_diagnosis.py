@@ -988,3 +988,68 @@ def test_an_ongoing_flap_and_a_reporter_who_doubts_the_symptom():
     assert "recovered" not in rank(Evidence("replicas unavailable", flap))[1]
     doubt = "no data for 10m from poller\n@oncall: the HMI still shows live values, I'm not sure it is actually stuck"
     assert "uncertain" in rank(Evidence("poller no data", doubt))[1]
+
+
+def test_a_rate_against_a_baseline_in_the_same_unit_is_demand():
+    assert read("inbound 3,100 msg/min at 09:10 vs mean 1,400 msg/min on past Fridays").demand_ratio > 2
+    assert read("sent: 8,800 per 5 min (avg 09:00-10:00 over 4 weeks: 2,900 per 5 min)").demand_ratio > 2.5
+    # the units differ: two figures of different kinds are no ratio
+    assert read("1,900 req/s (usual p95 400 ms)").demand_ratio is None
+    # disconnects and drops against their usual rate are failures, not demand
+    assert read("socket disconnects 2,400/min (typical 80/min)").demand_ratio is None
+
+
+def test_one_caller_behind_nearly_all_of_a_breakdown_is_read_from_the_numbers():
+    table = "HTTP 422 on POST /v1/scans\nby user_agent: scan-app/3.0 (device D-88) 4,120 | scan-app/3.2 9 | web 2"
+    assert "one_caller" in read(table).features
+    assert diagnose(Evidence("scans 4xx above threshold", table + "\n5xx: 0")).outcome == "benign"
+    rows = ("count by (status, client_id):\n  status=401 client_id=kiosk-fleet  9,310\n"
+            "  status=401 client_id=(all others)  44")
+    assert "one_caller" in read(rows).features
+    assert "one_caller" in read("api key ak_…77 sent 6,050 of the 6,200 429s").features
+    spread = "by client: ios 1,300 | android 1,150 | web 990"
+    assert "one_caller" not in read(spread).features
+    assert "one_caller" not in read("by client: kiosk 9 | web 1").features  # too few to say anything
+
+
+def test_doubt_phrased_as_an_open_question_or_no_way_to_tell():
+    for doubt in ("#team 10:02 ana: leak? or just the bigger import batch", "either the download is slow or the "
+                  "loader is wedged, and no progress metric to tell which", "we can't pin it on the LB or the app"):
+        assert "uncertain" in rank(Evidence("worker memory high", doubt))[1], doubt
+
+
+def test_a_dated_deploy_and_another_services_deploy_are_not_a_fresh_one_of_ours():
+    dated = "release 4.1.0 deployed 2024-03-02, no errors until today 09:15"
+    assert deploy_age(dated)[0] is None
+    assert "recent_deploy" not in read(dated).features
+    assert deploy_age("deployed 2024-03-02 09:05, first errors 09:15")[0] == 10
+    assert deploy_age("commit 'chore: bump orders-api to 3.2.0' at 10:05; p99 doubled from 10:07")[0] == 2
+    assert deploy_age("bumped the retry budget at 10:05; p99 doubled from 10:07")[0] is None
+    theirs = "ledger-sync: 0 errors since its deploy at 10:40"
+    assert "recent_deploy" not in read(theirs, None, "billing-api").features
+
+
+def test_our_own_name_holding_a_backing_services_word_is_no_outage_of_it():
+    crash = ("Last State: Terminated  Reason: Error  Exit Code: 1\n"
+             "** (ArgumentError) the table identifier does not refer to an existing ETS table\n"
+             "Kernel pid terminated (application_controller) ({application_terminated,order_broker,shutdown})\n"
+             "no deploy in 9 days")
+    assert diagnose(Evidence("KubePodCrashLooping", crash, container_name="order-broker")).action == "RESTART"
+
+
+def test_a_failed_run_that_later_runs_made_good_and_a_host_flap_are_recoveries():
+    job = ("Job reports/nightly-export-2891 failed: exit code 1, backoffLimit 0\n"
+           "the next 6 runs: 6/6 Complete")
+    assert "recovered" in rank(Evidence("KubeJobFailed", job))[1]
+    flap = "HOST ALERT: db-relay-2;DOWN;HARD;3;PING CRITICAL\nHOST ALERT: db-relay-2;UP;HARD;1;PING OK"
+    assert "recovered" in rank(Evidence("db-relay-2 is DOWN", flap))[1]
+    assert "recovered" in rank(Evidence("probe FAIL", "12:01 FAIL 503\n12:02..12:40 OK x39"))[1]
+
+
+def test_a_passing_liveness_probe_and_a_json_exit_code_137_without_oom():
+    unready = ("Readiness probe failed: HTTP probe failed with statuscode: 503\n{\"status\":\"DOWN\"}\n"
+               "restarts 0, liveness OK; the other replicas serve all traffic")
+    assert diagnose(Evidence("KubePodNotReady", unready)).action != "RESTART"
+    killed = ('{"terminated":{"exitCode":137,"reason":"Error"}}\nOOMKilled: false\n'
+              "memory flat at 35% of limit before each kill")
+    assert "unexplained_kill" in rank(Evidence("container restarted", killed))[1]

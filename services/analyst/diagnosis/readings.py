@@ -29,7 +29,7 @@ _DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled
            r"roll(?:ed)?[- ]?out(?! restart)|rollout(?! restart)|releas(?:e(?!\s*\()|ed)|upgrad(?:e|ed)|helm|argo ?cd|"
            r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
            r"image(?: tag)?(?![-_\w=])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|version(?![=_-])|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
-           r"task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|(?:version|release|build|fix|patch|change) went out|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})"
+           r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|(?:version|release|build|fix|patch|change) went out|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})"
            r"(?! to (?:the )?(?:historian|pushgateway|influx\w*|graphite|statsd|kafka|topic|queue|s3|bucket|warehouse|"
            r"bigquery|snowflake|elasticsearch|opensearch|splunk|dashboards?|subscribers|devices|clients|users)\b)|terraform|(?:kubectl|helm|terraform|tf|pulumi|ansible) apply|apply (?:finished|complete\w*|done|succeeded)|"
            r"ansible|awx|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
@@ -150,6 +150,15 @@ _PAREN_NORMAL = re.compile(r"(?<![\d:.,])(\d[\d,.]*)\s*(k)?\s*(?:/s|/min|rps|qps
                            r"previous(?: \d+)?(?: [a-z]+)?)\s*:?\s*~?"
                            # a range ("7-9k") is its low end, with the range's suffix
                            r"(?:(?:for )?(?:this|the same|same) (?:hour|day|time)\s*:?\s*)?(\d[\d,.]*)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
+# "1,820 req/s (same weekday, last 4 weeks avg: 760 req/s)", "2,950 msg/min at 08:40 vs mean 1,530 msg/min": a rate, a
+# baseline word, then a figure in the same unit (\3: the unit must repeat, so two figures of one kind are compared)
+_RATE_THEN_BASE = re.compile(r"(?<![\d:.,])(\d[\d,.]*)\s*(k)?\s*(req/s|req/min|rps|qps|rpm|tps|msgs?/s|msgs?/min|"
+                             r"messages/s|messages/min|events/s|events/min|jobs/s|jobs/min|/s|/min|/h|"
+                             r"per (?:\d+ ?)?(?:seconds?|sec|minutes?|min|hours?|h))(?![\w/])[^\n;]{0,70}?"
+                             r"\b(?:avg|average|mean|median|normal|normally|usual|usually|typical|typically|baseline|"
+                             # between the baseline word and its figure: no other figure but a clock time or a span
+                             r"expected)\b(?:[^\d\n;)]|\d{1,2}:\d\d(?:-\d{1,2}:\d\d)?|\d{1,2} (?:weeks?|days?|[a-z]+days)\b)"
+                             r"{0,50}?(?<![\d:.,-])(\d[\d,.]*)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?\s*\3(?![\w/])")
 _TRAFFIC_PLUS = re.compile(r"(traffic|requests?|rps|qps|sign-?ups?|orders|users|sessions|checkouts|load|volume|"
                            r"throughput|demand|visits|page ?views)[^\n.;]{0,15}\+\s?(\d{2,4})\s?%")
 _FROM_TO_CONTEXT = re.compile(r"(rps|qps|requests?|traffic|throughput|rate|load|msg/s|messages|jobs|orders|sessions|"
@@ -221,6 +230,20 @@ _TROUBLE = re.compile(r"error|exception|fail|5xx|crash|panic|fatal|(?<![\d.,:/-]
 DENIED_BEFORE = re.compile(r"(?:\bno|\bzero|(?<![\d.,])0|\bwithout|\bnot|\bnever|\bnor)\s+(?:new\s+|any\s+|app[- ]side\s+)?"
                            r"(?:(?:['\"“‘][^'\"”’\n]{1,30}['\"”’]|[\w-]+)(?:\s*/\s*|\s+(?:or|nor)\s+))?['\"“‘]?$")
 _ZERO = re.compile(r"(?:\w*)[\s:=]*0(?:\.0+)?\s?%?(?![\d.,])")  # "5xx 0.00%", "errors: 0"
+# one caller behind nearly all of a breakdown by caller: "by user_agent: app/4.1 (HH-0417) 2,301 | web 6 | desk 3",
+# rows such as "status=400 client_id=app-x  18,704" beside "client_id=(all others)  61", "api key …9e2f sent 8,090 of
+# the 8,112 413s"
+_CALLER = (r"(?:user[_ -]?agents?|clients?(?:[_ ]ids?)?|api[_ ]?keys?|ips?|source(?:[_ ]ips?)?|tenants?(?:[_ ]ids?)?|"
+           r"callers?|devices?(?:[_ ]ids?)?|accounts?|partners?|consumers?|customers?(?:[_ ]ids?)?|remote[_ ]addr)")
+_BY_CALLER = re.compile(rf"\bby {_CALLER}\)?[ \t]*[:=]?[ \t]*([^\n]+)")
+_CALLER_ROW = re.compile(rf"(?:^|\n)[^\n]*?\b{_CALLER}[ \t]*[=:][^\n]*?(?<![\w.,/-])(\d{{1,3}}(?:,\d{{3}})+|\d+)[ \t]*"
+                         r"(?=\n|$)")
+_CALLER_SENT_OF = re.compile(rf"\b{_CALLER}\b[^\n]{{0,80}}?\b(\d{{1,3}}(?:,\d{{3}})+|\d+) of (?:the |all |its |their )?"
+                             r"(\d{1,3}(?:,\d{3})+|\d+)\b")
+_COUNT_AT_END = re.compile(r"(?<![\w.,/-])(\d{1,3}(?:,\d{3})+|\d+)(?![\w.,%/:-]|\.\d)[^\d]*$")
+_ITEM_BREAK = re.compile(r"\s*[|;]\s*|,\s+")
+ONE_CALLER_SHARE = 0.9  # one caller with this share of a breakdown (of at least MIN_BREAKDOWN) is that caller's burst
+MIN_BREAKDOWN = 20
 _TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b")
 
 
@@ -275,6 +298,11 @@ _HHMM = r"(?<![\d:.])(\d{1,2}):(\d{2})(?!\d|\.\d)"
 # 03:00 upgrade
 _DEPLOY_AT = re.compile(rf"{_DEPLOY}[^\n;]{{0,80}}?{_HHMM}|{_HHMM}[^\n;]{{0,60}}?{_DEPLOY}")
 _CLOCK = re.compile(_HHMM)
+# a calendar date ("2024-06-05", "Jun 5", "5 June"): a deploy dated so has its own day, and a clock time further on
+# ("deployed 2024-06-05, no errors until today 06:41") is another event's, unless it follows the date as one stamp
+_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{1,2}\b|"
+                   r"\b\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b")
+_DATE_THEN_CLOCK = re.compile(r"[t ,]{1,3}(?:at )?$")
 
 
 def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "") -> tuple[float | None, str]:
@@ -290,6 +318,10 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "
             continue
         if any(line_start <= start < (line_end or len(text)) for start, _ in stated):
             continue
+        if m.group(2):  # deploy word first: a date between it and the clock must be the clock's own day
+            date = _DATE.search(m.group(0), 0, m.start(2) - m.start())
+            if date and not _DATE_THEN_CLOCK.match(m.group(0), date.end(), m.start(2) - m.start()):
+                continue
         h, mnt = (m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5))
         deployed = int(h) * 60 + int(mnt)
         later = [int(c.group(1)) * 60 + int(c.group(2)) for c in _CLOCK.finditer(text)
@@ -310,6 +342,8 @@ _NOT_NAMES = frozenset({"roll-out", "re-deploy", "re-deployed", "on-call", "foll
                         "blue-green", "in-place", "hot-fix", "pre-release", "non-prod", "pre-prod"})
 
 
+_ITS_DEPLOY = re.compile(r"\bits (?:own |new |latest |last |recent )?(?:deploy|release|rollout|upgrade)")
+_SUBJECT = re.compile(rf"\W*{_SERVICE_NAME}\s*[:(]")
 _GENERIC = frozenset({"svc", "api", "app", "service", "prod"})
 
 
@@ -348,6 +382,8 @@ def _elsewhere(text: str, start: int, end: int, service: str) -> bool:
     if ours in clause:
         return False
     named = [m.group(1) or m.group(2) for m in _DEPLOYED_NAME.finditer(clause)]
+    if _ITS_DEPLOY.search(text, start, end) and (subject := _SUBJECT.match(clause)):
+        named.append(subject.group(1))  # "allocator-svc: 0 errors since its deploy": the clause's subject deployed
     named = [n for n in named if n not in _NOT_NAMES]
     return bool(named) and not any(_related(n, ours) for n in named)
 
@@ -587,7 +623,8 @@ MAX_DEMAND_RATIO = 100.0  # past this a "ratio" is two unrelated figures read as
 # a multiple whose own clause is about failures, latency or resources is no demand ("ICE failure rate 0.37
 # (baseline 0.02)", "p99 3x normal", "heap 2x yesterday"): the clause runs from the last line, ';' or ',' break
 _NOT_DEMAND = re.compile(r"(?<![a-z])(?:errors?|fail\w*|5xx|4xx|latenc\w*|p9\d|timeouts?|retr(?:y|ies)|retransmi\w*|"
-                         r"packet loss|lag|gc|heap|memory|rss|cpu|iowait|reject\w*|exceptions?|crash\w*|restarts?)(?![a-z])")
+                         r"packet loss|lag|gc|heap|memory|rss|cpu|iowait|reject\w*|exceptions?|crash\w*|restarts?|"
+                         r"disconnect\w*|drop(?:s|ped)?|evict\w*|abort\w*|resets?|naks?|loss)(?![a-z])")
 
 
 _CONNECTIONS = re.compile(r"\bconn(?:ection)?s\b")
@@ -615,6 +652,7 @@ def _demand_ratio(text: str) -> Found:
         *_ratios(text, _VS, (2, 3), (4, 5)),
         *_ratios(text, _COUNT_VS, (1, 2), (4, 5)),
         *_ratios(text, _VS_BASELINE, (1, 2), (5, 6)),
+        *_ratios(text, _RATE_THEN_BASE, (1, 2), (4, 5)),
     ] if f[0] <= MAX_DEMAND_RATIO and _about_demand(text, f[1]) and not _per_unit(text, f[1]))
 
 
@@ -698,6 +736,26 @@ def _as_written(lines: dict[str, str], original: str, lowered: str) -> dict[str,
     return {name: _QUOTED.sub(restore, line) for name, line in lines.items()}
 
 
+def _one_caller(text: str) -> Found:
+    """The largest share one caller holds of a breakdown by caller (a table on one line, rows of lines, or "N of M"),
+    when the breakdown counts at least MIN_BREAKDOWN."""
+    shares: list[tuple[float, str]] = []
+    for m in _finditer(_BY_CALLER, text):
+        counts = [int(c.group(1).replace(",", "")) for item in _ITEM_BREAK.split(m.group(1))
+                  if (c := _COUNT_AT_END.search(item))]
+        if len(counts) >= 2 and sum(counts) >= MIN_BREAKDOWN:
+            shares.append((max(counts) / sum(counts), m.group(0).strip()))
+    rows = [(int(r.group(1).replace(",", "")), r.group(0).strip()) for r in _finditer(_CALLER_ROW, text)]
+    if len(rows) >= 2 and sum(n for n, _ in rows) >= MIN_BREAKDOWN:
+        top = max(rows)
+        shares.append((top[0] / sum(n for n, _ in rows), top[1]))
+    for m in _finditer(_CALLER_SENT_OF, text):
+        part, whole = int(m.group(1).replace(",", "")), int(m.group(2).replace(",", ""))
+        if whole >= MIN_BREAKDOWN and part <= whole:
+            shares.append((part / whole, m.group(0).strip()))
+    return _highest(shares)
+
+
 def _demand(text: ScannedText) -> tuple[float | None, str, re.Match[str] | None]:
     """Demand against its baseline (ratio, its words) and the words saying it is flat, if any."""
     ratio, ratio_line = _demand_ratio(text)
@@ -776,6 +834,11 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     elif ratio is not None and 0.8 <= ratio < 1.2:  # a steep drop is not "flat" demand
         features.add("traffic_flat")
         lines["traffic_flat"] = f"demand near its baseline (“{ratio_line}”)"
+
+    share, share_line = _one_caller(text)
+    if share is not None and share >= ONE_CALLER_SHARE:
+        features.add("one_caller")
+        lines["one_caller"] = f"one caller behind {share:.1%} of a breakdown by caller (“{share_line[:90]}”)"
 
     low, low_line = _low_utilisation(text)
     below = _search(_ALARM_BELOW, text)
