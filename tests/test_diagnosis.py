@@ -1053,3 +1053,44 @@ def test_a_passing_liveness_probe_and_a_json_exit_code_137_without_oom():
     killed = ('{"terminated":{"exitCode":137,"reason":"Error"}}\nOOMKilled: false\n'
               "memory flat at 35% of limit before each kill")
     assert "unexplained_kill" in rank(Evidence("container restarted", killed))[1]
+
+
+def test_locations_listed_with_their_own_states_are_a_partial_reach():
+    for listed in ("Probe locations failing: Tokyo, Mumbai; OK: Boston, Lima",
+                   "Probe results last 10 min: Oslo DOWN, Rome DOWN, Kyiv UP, Porto UP"):
+        assert "partial_reach" in rank(Evidence("Pingdom: web is DOWN", listed))[1], listed
+    assert "partial_reach" not in rank(Evidence("Pingdom: web is DOWN", "Probe locations failing: all 6"))[1]
+
+
+def test_an_empty_listen_queue_is_no_saturation_and_a_denied_change_is_no_deploy():
+    idle = "php-fpm status: active processes 3, idle processes 29, listen queue 0, max children reached 0"
+    assert diagnose(Evidence("HTTP booking CRITICAL", idle + "\nSocket timeout after 10 seconds")).action != "SCALE_UP"
+    denied = ("systemctl: active (running) since Tue 2024-05-14 06:02:11\n"
+              "no package or config change since 2024-05-14 06:00")
+    assert "recent_deploy" not in read(denied).features
+
+
+def test_a_node_group_update_beside_our_deploy_and_open_doubt_go_to_a_human():
+    both = ("5xx ratio 11% since 09:12\nArgoCD: scan-api synced to v2.0.1 at 09:10\n"
+            "managed node group 'scan-ng' update to AMI 1.29.3 started 09:04, 4 of 8 nodes replaced so far\n"
+            "errors on new-AMI nodes 17%, on old-AMI nodes 5%")
+    assert diagnose(Evidence("ScanApiErrorBudgetBurn", both, container_name="scan-api")).outcome == "human"
+    for doubt in ("@oncall a rollback might fix half of it, or it is all stale cache after the failover",
+                  "either the pusher leaks on timeout or the remote servers are just slow",
+                  "we need the owner to check the sample rate"):
+        assert "uncertain" in rank(Evidence("alert", doubt))[1], doubt
+
+
+def test_a_check_named_in_quotes_that_is_up_again_and_a_flap_that_repeats():
+    back = 'healthchecks: The check "nightly-import" is DOWN (last ping 36 min ago)\nThe check "nightly-import" is UP'
+    assert "recovered" in rank(Evidence("nightly-import is DOWN", back))[1]
+    flapping = ("Server pool/api3 is DOWN, reason: Layer7 timeout\n"
+                "Server pool/api3 is UP, reason: Layer7 check passed\n"
+                "the UP/DOWN pair repeated 9 times in 40 min for api3")
+    assert diagnose(Evidence("HaproxyServerDown", flapping)).outcome == "human"
+
+
+def test_a_breakdown_by_a_prefixed_caller_field_with_rates():
+    grouped = ("429 responses 2,300/min\n@http.status_code:429 grouped by @usr.api_key_name: 'poller-x' 2,281/min, "
+               "all others 19/min")
+    assert "one_caller" in read(grouped).features

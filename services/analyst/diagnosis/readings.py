@@ -70,6 +70,7 @@ _NOTHING_CHANGED = re.compile(r"\b(no|0|zero) (resources?|packages?|files?) (cha
                               r"\bchanges:? ?total:? ?0\b|\b(shows?|showed|has|have|had|lists?|logged|records?|recorded) "
                               r"(nothing|no (runs?|entries|changes|jobs?))\b")
 _NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|"
+                        r"\bno (?:[\w-]+ (?:or|and|/) ){1,3}[\w-]+ changes?\b|"  # "no package or config change since"
                         r"no [\w-]+ (deploy|release|rollout)s? since\b|nothing (was )?"
                         r"(?:deployed|released|changed)|\bno\b(?:(?!since|after|until|before|when|because|but|then)[^\n.;]){0,30}\b(config(uration)?|deploy\w*|release|settings?|"
                         r"image|version)s? (was |were |has been |have been )?(changed|deployed|made|applied|pushed|updated)|"
@@ -157,7 +158,7 @@ _RATE_THEN_BASE = re.compile(r"(?<![\d:.,])(\d[\d,.]*)\s*(k)?\s*(req/s|req/min|r
                              r"per (?:\d+ ?)?(?:seconds?|sec|minutes?|min|hours?|h))(?![\w/])[^\n;]{0,70}?"
                              r"\b(?:avg|average|mean|median|normal|normally|usual|usually|typical|typically|baseline|"
                              # between the baseline word and its figure: no other figure but a clock time or a span
-                             r"expected)\b(?:[^\d\n;)]|\d{1,2}:\d\d(?:-\d{1,2}:\d\d)?|\d{1,2} (?:weeks?|days?|[a-z]+days)\b)"
+                             r"expected|same (?:hour|time|day|weekday|period)|last \d+ (?:weeks|[a-z]+days))\b(?:[^\d\n;)]|\d{1,2}:\d\d(?:-\d{1,2}:\d\d)?|\d{1,2} (?:weeks?|days?|[a-z]+days)\b)"
                              r"{0,50}?(?<![\d:.,-])(\d[\d,.]*)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?\s*\3(?![\w/])")
 _TRAFFIC_PLUS = re.compile(r"(traffic|requests?|rps|qps|sign-?ups?|orders|users|sessions|checkouts|load|volume|"
                            r"throughput|demand|visits|page ?views)[^\n.;]{0,15}\+\s?(\d{2,4})\s?%")
@@ -235,12 +236,12 @@ _ZERO = re.compile(r"(?:\w*)[\s:=]*0(?:\.0+)?\s?%?(?![\d.,])")  # "5xx 0.00%", "
 # the 8,112 413s"
 _CALLER = (r"(?:user[_ -]?agents?|clients?(?:[_ ]ids?)?|api[_ ]?keys?|ips?|source(?:[_ ]ips?)?|tenants?(?:[_ ]ids?)?|"
            r"callers?|devices?(?:[_ ]ids?)?|accounts?|partners?|consumers?|customers?(?:[_ ]ids?)?|remote[_ ]addr)")
-_BY_CALLER = re.compile(rf"\bby {_CALLER}\)?[ \t]*[:=]?[ \t]*([^\n]+)")
+_BY_CALLER = re.compile(rf"\bby (?:[@\w-]+\.)?{_CALLER}(?:[_ ](?:ids?|names?))?\)?[ \t]*[:=]?[ \t]*([^\n]+)")
 _CALLER_ROW = re.compile(rf"(?:^|\n)[^\n]*?\b{_CALLER}[ \t]*[=:][^\n]*?(?<![\w.,/-])(\d{{1,3}}(?:,\d{{3}})+|\d+)[ \t]*"
                          r"(?=\n|$)")
 _CALLER_SENT_OF = re.compile(rf"\b{_CALLER}\b[^\n]{{0,80}}?\b(\d{{1,3}}(?:,\d{{3}})+|\d+) of (?:the |all |its |their )?"
                              r"(\d{1,3}(?:,\d{3})+|\d+)\b")
-_COUNT_AT_END = re.compile(r"(?<![\w.,/-])(\d{1,3}(?:,\d{3})+|\d+)(?![\w.,%/:-]|\.\d)[^\d]*$")
+_COUNT_AT_END = re.compile(r"(?<![\w.,/-])(\d{1,3}(?:,\d{3})+|\d+)(?:/(?:s|sec|min|m|h))?(?![\w.,%/:-]|\.\d)[^\d]*$")
 _ITEM_BREAK = re.compile(r"\s*[|;]\s*|,\s+")
 ONE_CALLER_SHARE = 0.9  # one caller with this share of a breakdown (of at least MIN_BREAKDOWN) is that caller's burst
 MIN_BREAKDOWN = 20
@@ -312,7 +313,8 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "
         line_start, line_end = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end()) % (len(text) + 1)
         # "20:19 nothing deployed since Monday" dates a statement, not a deploy; "Applied catalog (02:40, 0 resources
         # changed)" dates a run that changed nothing
-        if _NO_DEPLOY.search(m.group(0)) or _NOTHING_CHANGED.search(text, line_start, line_end or len(text)):
+        if (_NO_DEPLOY.search(text, max(line_start, m.start() - 30), m.end())
+                or _NOTHING_CHANGED.search(text, line_start, line_end or len(text))):
             continue
         if _elsewhere(text, *m.span(), service):
             continue
