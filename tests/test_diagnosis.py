@@ -1025,6 +1025,8 @@ def test_a_dated_deploy_and_another_services_deploy_are_not_a_fresh_one_of_ours(
     assert deploy_age("deployed 2024-03-02 09:05, first errors 09:15")[0] == 10
     assert deploy_age("commit 'chore: bump orders-api to 3.2.0' at 10:05; p99 doubled from 10:07")[0] == 2
     assert deploy_age("bumped the retry budget at 10:05; p99 doubled from 10:07")[0] is None
+    # a word that starts like a month ("marked", "decided") dates nothing
+    assert deploy_age("helm upgrade done, marked 2 pods unready at 10:05; errors from 10:07")[0] == 2
     theirs = "ledger-sync: 0 errors since its deploy at 10:40"
     assert "recent_deploy" not in read(theirs, None, "billing-api").features
 

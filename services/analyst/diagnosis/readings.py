@@ -301,8 +301,9 @@ _DEPLOY_AT = re.compile(rf"{_DEPLOY}[^\n;]{{0,80}}?{_HHMM}|{_HHMM}[^\n;]{{0,60}}
 _CLOCK = re.compile(_HHMM)
 # a calendar date ("2024-06-05", "Jun 5", "5 June"): a deploy dated so has its own day, and a clock time further on
 # ("deployed 2024-06-05, no errors until today 06:41") is another event's, unless it follows the date as one stamp
-_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{1,2}\b|"
-                   r"\b\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b")
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+          r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")  # whole names: "marked 2 pods" holds no date
+_DATE = re.compile(rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b{_MONTH} \d{{1,2}}\b|\b\d{{1,2}} {_MONTH}(?![a-z])")
 _DATE_THEN_CLOCK = re.compile(r"[t ,]{1,3}(?:at )?$")
 
 
