@@ -744,16 +744,16 @@ def _one_caller(text: str) -> Found:
     when the breakdown counts at least MIN_BREAKDOWN."""
     shares: list[tuple[float, str]] = []
     for m in _finditer(_BY_CALLER, text):
-        counts = [int(c.group(1).replace(",", "")) for item in _ITEM_BREAK.split(m.group(1))
+        counts = [_number(c.group(1)) or 0.0 for item in _ITEM_BREAK.split(m.group(1))
                   if (c := _COUNT_AT_END.search(item))]
         if len(counts) >= 2 and sum(counts) >= MIN_BREAKDOWN:
             shares.append((max(counts) / sum(counts), m.group(0).strip()))
-    rows = [(int(r.group(1).replace(",", "")), r.group(0).strip()) for r in _finditer(_CALLER_ROW, text)]
+    rows = [(_number(r.group(1)) or 0.0, r.group(0).strip()) for r in _finditer(_CALLER_ROW, text)]
     if len(rows) >= 2 and sum(n for n, _ in rows) >= MIN_BREAKDOWN:
         top = max(rows)
         shares.append((top[0] / sum(n for n, _ in rows), top[1]))
     for m in _finditer(_CALLER_SENT_OF, text):
-        part, whole = int(m.group(1).replace(",", "")), int(m.group(2).replace(",", ""))
+        part, whole = _number(m.group(1)) or 0.0, _number(m.group(2)) or 0.0
         if whole >= MIN_BREAKDOWN and part <= whole:
             shares.append((part / whole, m.group(0).strip()))
     return _highest(shares)
