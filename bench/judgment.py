@@ -1,18 +1,24 @@
 """Judgment: the offline diagnosis + council over the labeled corpora (corpus/judgment/), beside the first-match
 regex analyzer it replaced, and the time one diagnosis takes with the full signature set.
 
-    python -m bench.judgment [--repeat 20]
+    python -m bench.judgment [--repeat 5] [--folds 6]
 
 The test splits are never tuned on (each was written by a separate author without sight of the repository; test3
-after all tuning, read once); the dev splits are tuned on, and each is measured with the casebook built without it.
+after all tuning, read once) and are measured with the shipped casebook, which holds none of them. The dev splits are
+tuned on and are measured by k-fold over files: the dev files are dealt into `--folds` groups in name order (file i
+goes to group i mod k), and each group is measured with one casebook fitted without any of its files, so no case
+finds itself or its file's siblings there. (One refit per file was exact leave-one-file-out but took ~90 s × 84 files;
+k-fold leaves out more than the file itself, so its tuning figure is a little pessimistic beside leave-one-out.)
 Prints one JSON line."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
-from aegis.judgment import CORPUS_DIR, Case, evaluate, load_corpus, report
+from aegis.judgment import CORPUS_DIR, Analyse, Case, casebook_without, evaluate, load_corpus, offline_analysis, report
 from bench import baseline_analyzer
 from bench.common import percentile
 from bench.common import report as emit
@@ -49,21 +55,49 @@ def timing(cases: list[Case], repeat: int) -> dict[str, object]:
     }
 
 
+def folds(paths: list[Path], k: int) -> list[list[Path]]:
+    """The files dealt into k groups in name order (file i to group i mod k); empty groups dropped."""
+    groups: list[list[Path]] = [[] for _ in range(k)]
+    for i, path in enumerate(sorted(paths)):
+        groups[i % k].append(path)
+    return [g for g in groups if g]
+
+
+def analyses(settings: Settings, k: int) -> dict[Path, Analyse]:
+    """Each corpus file's offline analysis: held-out (test*) files with the shipped casebook as it is, tuning (dev*)
+    files with the casebook refitted without their fold (one refit per fold)."""
+    paths = sorted(CORPUS_DIR.glob("*.jsonl"))
+    shipped_run = offline_analysis(casebook_for(settings))
+    chosen: dict[Path, Analyse] = {p: shipped_run for p in paths if not p.stem.startswith("dev")}
+    for n, group in enumerate(folds([p for p in paths if p.stem.startswith("dev")], k), 1):
+        left_out = [c for p in group for c in load_corpus(p)]
+        print(f"fold {n}/{k}: refitting the casebook without {len(group)} files ({len(left_out)} cases)",
+              file=sys.stderr, flush=True)
+        run = offline_analysis(casebook_without(left_out, settings))
+        chosen |= {p: run for p in group}
+    return chosen
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=5, help="timing passes over every case")
+    parser.add_argument("--folds", type=int, default=6, help="groups the tuning files are dealt into (k-fold)")
     args = parser.parse_args()
-    casebook = casebook_for(Settings())
+    if args.folds < 2 or args.repeat < 1:
+        parser.error("--folds must be at least 2 and --repeat at least 1")
+    settings = Settings()
+    casebook = casebook_for(settings)
     result: dict = {
         "signatures": len(shipped().signatures),
         "casebook_references": len(casebook.references) if casebook else 0,
+        "tuning_folds": args.folds,
     }
     everything: list[Case] = []
-    for path in sorted(CORPUS_DIR.glob("*.jsonl")):  # test*: held out, dev*: tuned on (bench/suite.py pools them)
+    for path, analyse in sorted(analyses(settings, args.folds).items()):  # test*: held out, dev*: tuned on
         split = path.stem
         cases = load_corpus(path)
         everything += cases
-        new, old = report(evaluate(cases)), report(evaluate(cases, analyse=old_analysis))
+        new, old = report(evaluate(cases, analyse=analyse)), report(evaluate(cases, analyse=old_analysis))
         result[split] = {k: new[k] for k in ("cases", "accuracy", "unsafe", "silently_closed", "held_for_approval")}
         result[split]["per_situation"] = {k: v["accuracy"] for k, v in new["per_situation"].items()}
         result[split]["old"] = {k: old[k] for k in ("accuracy", "unsafe", "silently_closed")}

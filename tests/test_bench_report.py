@@ -124,3 +124,16 @@ def test_bad_bench_arguments_are_refused_with_a_reason(tmp_path):
     proc = aegis_bench("nope")
     assert proc.returncode == 2 and "unknown bench script" in proc.stderr
     assert Path(ROOT / "bench" / "notes").is_dir()
+
+
+def test_judgment_tuning_folds_deal_every_file_once_and_bad_fold_counts_are_refused(tmp_path):
+    from bench.judgment import folds
+
+    paths = [tmp_path / f"dev{i}.jsonl" for i in (3, 1, 2, 10, 5)]
+    groups = folds(paths, 2)
+    assert groups == [[tmp_path / n for n in ("dev1.jsonl", "dev2.jsonl", "dev5.jsonl")],
+                      [tmp_path / n for n in ("dev10.jsonl", "dev3.jsonl")]]
+    assert folds(paths[:1], 6) == [[paths[0]]]  # no empty groups: each would cost a refit for nothing
+    proc = subprocess.run([sys.executable, "-m", "bench.judgment", "--folds", "1"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2 and "--folds must be at least 2" in proc.stderr
