@@ -1096,3 +1096,46 @@ def test_a_breakdown_by_a_prefixed_caller_field_with_rates():
     grouped = ("429 responses 2,300/min\n@http.status_code:429 grouped by @usr.api_key_name: 'poller-x' 2,281/min, "
                "all others 19/min")
     assert "one_caller" in read(grouped).features
+
+
+def test_a_runtime_banner_is_no_release_and_a_deploy_asked_about_is_no_deploy():
+    banner = ("Mar 04 09:12:40 host-7 node[881]: TypeError: Cannot read properties of null (reading 'id')\n"
+              "Mar 04 09:12:40 host-7 node[881]: Node.js v18.19.0\n"
+              "Mar 04 09:12:41 host-7 systemd[1]: invoice-sender.service: Main process exited, status=1/FAILURE")
+    assert "recent_deploy" not in read(banner, service="invoice-sender").features
+    asked = "p95 3.1s since 11:02\n11:40 @dev: is this the pricing-gateway deploy?\n11:41 @ops: no idea"
+    assert "recent_deploy" not in read(asked, service="cart-api").features
+
+
+def test_a_flag_flipped_while_the_image_stayed_is_a_change_unless_flags_are_denied():
+    flipped = ("Unleash audit: toggle checkout.new-tax-engine enabled for 100% by j.doe\n"
+               "errors by engine: new 8,200 | old 0\nimage checkout-api 3.1.0 unchanged since 2024-03-02")
+    assert "recent_deploy" in read(flipped, service="checkout-api").features
+    denied = flipped.replace("image checkout-api 3.1.0 unchanged", "no flag or config changes")
+    assert "recent_deploy" not in read(denied, service="checkout-api").features
+
+
+def test_counters_at_zero_over_a_window_pool_stats_at_their_limit_and_autoscaler_removals():
+    disk = ("write /data/spool/tmp/7.part: no space left on device\nvolume /data 99.8% used\n"
+            "GCS upload errors in the last 30m: 0")
+    assert diagnose(Evidence("Disk almost full on /data", disk)).action == "RESTART"
+    pgx = ("ERR grant failed: acquire conn: context deadline exceeded\n"
+           "pool stat: TotalConns=25 AcquiredConns=25 IdleConns=0 MaxConns=25")
+    assert diagnose(Evidence("LootErrorBudgetBurn", pgx)).situation == "pool_exhaustion"
+    removed = ("Normal ScaleDown cluster-autoscaler pod evicted from node ip-10-1-2-3 (node removed: underutilized)\n"
+               "Normal Started kubelet Started container indexer\n[RESOLVED] KubePodNotReady, Ready for 40m")
+    assert diagnose(Evidence("KubePodNotReady", removed)).action != "SCALE_DOWN"
+    assert "replication_lag" in str(rank(Evidence("ReplicaLag alarm", "CloudWatch ReplicaLag db-replica-2: 900 s"))[0])
+
+
+def test_more_ways_people_say_they_are_unsure_and_a_flap_cycle_that_goes_on():
+    for doubt in ("the config change was 40 min earlier, which makes me doubt it",
+                  "could be the codec bump or just this huge batch",
+                  "no way to tell without a profile",
+                  "both started within 2 min of each other",
+                  "both changes fall within a minute of the first error",
+                  "nobody on call is sure whether anything still uses that VIP"):
+        assert "uncertain" in rank(Evidence("alert", doubt))[1], doubt
+    cycling = ("Server be_api/api-1 is DOWN, reason: Layer7 timeout\nServer be_api/api-1 is UP, reason: Layer7 check "
+               "passed\nsame cycle every 5-8 minutes since 08:10 (6 cycles)")
+    assert "recovered" not in rank(Evidence("HAProxy backend down", cycling))[1]

@@ -28,7 +28,7 @@ _AGE_MORE = re.compile(rf"(\d+(?:\.\d+)?)\s*{_UNIT}(?![a-z])")
 _DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled the )(?<![_.{])deploy(?:ed|ments?|s|ing)?(?![\w{]|\.[a-z])(?! \d+/\d+)|"
            r"roll(?:ed)?[- ]?out(?! restart)|rollout(?! restart)|releas(?:e(?!\s*\()|ed)|upgrad(?:e|ed)|helm|argo ?cd|"
            r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
-           r"image(?: tag)?(?![-_\w=])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|version(?![=_-])|v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
+           r"image(?: tag)?(?![-_\w=])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|version(?![=_-])|(?<!node\.js )(?<!nodejs )(?<!node )(?<!bun )v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
            r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|(?:version|release|build|fix|patch|change) went out|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})"
            r"(?! to (?:the )?(?:historian|pushgateway|influx\w*|graphite|statsd|kafka|topic|queue|s3|bucket|warehouse|"
            r"bigquery|snowflake|elasticsearch|opensearch|splunk|dashboards?|subscribers|devices|clients|users)\b)|terraform|(?:kubectl|helm|terraform|tf|pulumi|ansible) apply|apply (?:finished|complete\w*|done|succeeded)|"
@@ -307,6 +307,10 @@ _DATE = re.compile(rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b{_MONTH} \d{{1,2}}\b|\b\d{{1
 _DATE_THEN_CLOCK = re.compile(r"[t ,]{1,3}(?:at )?$")
 
 
+# a deploy asked about is no deploy stated: "14:05 @lena: is this the search gateway deploy?"
+_ASKED = re.compile(r"[^\n.!?]{0,40}\?")
+
+
 def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "") -> tuple[float | None, str]:
     """A deploy stamped with a clock time and a later clock time (the failures) within two hours of it — unless
     its line also states the deploy's age (then the time is the line's own stamp: "10:24 deploy was 2 days ago")."""
@@ -317,7 +321,7 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "
         if (_NO_DEPLOY.search(text, max(line_start, m.start() - 30), m.end())
                 or _NOTHING_CHANGED.search(text, line_start, line_end or len(text))):
             continue
-        if _elsewhere(text, *m.span(), service):
+        if _elsewhere(text, *m.span(), service) or _ASKED.match(text, m.end()):
             continue
         if any(line_start <= start < (line_end or len(text)) for start, _ in stated):
             continue
@@ -401,6 +405,19 @@ def _related(name: str, ours: str) -> bool:
 def _stem(name: str) -> str:
     """A name's leading word, however short ("dr" of "dr-event-dispatcher"), past a generic one ("api-gateway")."""
     return next((t for t in re.split(r"[-_.]", name) if t and t not in _GENERIC), "")
+
+
+# a feature flag flipped is a change of its own: "image 6.4.2 unchanged since July" does not deny it; a denial of
+# flags, configuration or any change ("no changes this week", "no config change") does
+_FLAG_CHANGE = re.compile(r"\b(?:feature flag|flag|toggle)\b")
+_DENIES_FLAGS = re.compile(r"\b(?:flags?|toggles?|config\w*|settings?|changes?|nothing)\b")
+
+
+def _denied(text: str, change: re.Match[str]) -> bool:
+    """Whether a denial in the text ("no deploy since Monday", "X unchanged since …") covers the stated change."""
+    if not _FLAG_CHANGE.search(change.group(0)):
+        return True
+    return any(_DENIES_FLAGS.search(text, max(0, d.start() - 40), d.end()) for d in _finditer(_NO_DEPLOY, text))
 
 
 def deploy_age(text: str, service: str = "") -> tuple[float | None, str]:
@@ -874,7 +891,7 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     elif age is not None and age >= 720:
         features.add("old_deploy")
         lines["old_deploy"] = f"last deploy {age / 1440:.1f} days before (“{age_line}”)"
-    elif recent_words and not no_deploy:
+    elif recent_words and not (no_deploy and _denied(text, recent_words)):
         features.add("recent_deploy")
         lines["recent_deploy"] = f"failures follow a deploy (“{recent_words.group(0).strip()}”)"
     if no_deploy and "recent_deploy" not in features:

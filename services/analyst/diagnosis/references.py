@@ -96,9 +96,12 @@ DISMISSALS = re.compile("|".join((
 )))
 _CLAUSE_START = re.compile(r"[\n;|]|\. ")
 # a failure counter at zero says the failure did not happen: Ansible's "unreachable=0 failed=0", "errors: 0",
-# "restarts=0" (only the counter itself is blanked: "changed=3" beside it is still read)
+# "restarts=0", over a stated window ("errors last 1h: 0"; only the counter itself is blanked: "changed=3" beside it is
+# still read)
 ZERO_COUNTERS = re.compile(r"(?<![\w-])(?:unreachable|failed|failures?|errors?|errs?|5xx|exceptions?|crash(?:es)?|"
                            r"restarts?|oom[\w-]*|timeouts?|rejected|dropped|panics?|killed|evicted|down)"
+                           r"(?:[ \t]+(?:in[ \t]+)?(?:the[ \t]+)?(?:last|past)[ \t]+\d*[ \t]?(?:s|m|h|d|mins?|minutes?|"
+                           r"hours?|hrs?|days?))?"  # "S3 PutObject errors last 1h: 0"
                            r"[ \t]?[=:][ \t]?0(?:\.0+)?(?![\d.,:/x%])")
 
 
