@@ -1139,3 +1139,53 @@ def test_more_ways_people_say_they_are_unsure_and_a_flap_cycle_that_goes_on():
     cycling = ("Server be_api/api-1 is DOWN, reason: Layer7 timeout\nServer be_api/api-1 is UP, reason: Layer7 check "
                "passed\nsame cycle every 5-8 minutes since 08:10 (6 cycles)")
     assert "recovered" not in rank(Evidence("HAProxy backend down", cycling))[1]
+
+
+def test_a_symptom_before_the_deploy_a_failed_ci_job_another_services_workflow_and_a_cron_run_are_no_release():
+    first = ("Deployed quote-api 3.2.0 by jenkins at 09:30\n"
+             "latency first went above 1.5s at 09:12, 18 minutes before that deploy")
+    assert "recent_deploy" not in read(first, service="quote-api").features
+    ci = "Jenkins: ledger-export #812 FAILED (nightly 02:15)\nERROR job exited with code 1"
+    assert "recent_deploy" not in read(ci, service="ledger-export").features
+    theirs = ("GitHub Actions: workflow 'deploy-prod' for case-portal-web completed at 10:30\n"
+              "lookup-api 5xx 8% since 10:34")
+    assert "recent_deploy" not in read(theirs, service="lookup-api").features
+    cron = ("CronJob nightly-rollup (image rollup-loader, schedule '0 2 * * 0') started the pod at 02:00\n"
+            "memory 88% of limit at 02:15")
+    assert "recent_deploy" not in read(cron, service="rollup-loader").features
+    reconciled = "Flux: last reconcile of shop kustomization 11:00:12 'no changes'\npanic at 11:03"
+    assert "recent_deploy" not in read(reconciled, service="cart-api").features
+
+
+def test_lock_order_inversion_a_vendor_outage_note_a_brief_blip_and_a_systemd_restart_setting():
+    inverted = ("consumer frozen, unacked 40 unchanged for 30m\n"
+                "batcher.py:88 waits on _auth_lock while holding _batch_lock; "
+                "auth.py:61 waits on _batch_lock while holding _auth_lock")
+    assert diagnose(Evidence("worker check is DOWN", inverted)).situation == "hang"
+    vendor = ("connect mcs-1:5001 failed: Connection refused\n"
+              "vendor engineer in chat 03:02: the control servers are rebooting for a disk swap, down until 04:30")
+    assert diagnose(Evidence("adapter restarting", vendor)).outcome == "human"
+    segv = ("SIGSEGV (0xb) at pc=0x00007f52e91c3a10\nMain process exited, code=killed, status=6/ABRT\n"
+            "unit has Restart=no, so it is still down")
+    assert diagnose(Evidence("unit entered failed state", segv)).action == "RESTART"
+    blip = ("DOWN: shop-widget is down since 14:03:11. Reason: Timeout (> 30s)\n"
+            "UP: shop-widget is UP again at 14:04:11, after 1m of downtime\n"
+            "Cloudflare: brief origin timeouts from one PoP at 14:03; uptime since then 100%")
+    assert diagnose(Evidence("DOWN alert: shop-widget", blip)).outcome == "benign"
+
+
+def test_more_doubt_a_past_recovery_another_replica_healthy_and_a_watchdog_script_are_read_as_written():
+    for doubt in ("the portal change might be cancelling requests, or the timing is a coincidence",
+                  "fpm is full of curl waits but the server says it answered fast, don't get it",
+                  "it dipped like this before and I never found out why",
+                  "either our client pool is wedged or the calls die in the mesh, the logs don't settle it",
+                  "those lots might or might not be dispatchable",
+                  "not sure the empty list is wrong"):
+        assert "uncertain" in rank(Evidence("alert", doubt))[1], doubt
+    past = "apdex 0.61\nit dipped like this in August and came back on its own"
+    assert "recovered" not in rank(Evidence("Apdex low", past))[1]
+    other = "task exited with code 101 (panicked)\nthe other allocation (client-03) is healthy"
+    assert "recovered" not in rank(Evidence("allocation terminated", other))[1]
+    script = "POST /hooks from ops-watchdog.py: check dispatch_list_nonempty FAIL for 20 minutes"
+    assert diagnose(Evidence("dispatch_list_nonempty FAIL", script)).outcome != "benign"
+    assert "recovered" in rank(Evidence("agent not available", "Resolved at 04:06:41, duration 4m 30s"))[1]

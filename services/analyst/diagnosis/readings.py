@@ -32,7 +32,7 @@ _DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled
            r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|(?:version|release|build|fix|patch|change) went out|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})"
            r"(?! to (?:the )?(?:historian|pushgateway|influx\w*|graphite|statsd|kafka|topic|queue|s3|bucket|warehouse|"
            r"bigquery|snowflake|elasticsearch|opensearch|splunk|dashboards?|subscribers|devices|clients|users)\b)|terraform|(?:kubectl|helm|terraform|tf|pulumi|ansible) apply|apply (?:finished|complete\w*|done|succeeded)|"
-           r"ansible|awx|playbook|pulumi|spinnaker|jenkins|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
+           r"ansible|awx|playbook|pulumi|spinnaker|jenkins(?!:? [\w.-]+ #\d+ (?:failed|failure|unstable|aborted|still failing))|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
            r"vcl\.(?:load|use)|remote config|applied|merged|gitops|reloaded (?:its |the )?(?:dynamic )?config(?:uration)?|"
            r"growthbook|statsig|toggle|swap(?:ped)? (?:web app )?slots?|slot swap|promot(?:ed|ion) to (?:prod\w*|stable|live)|"
            # configuration management and package managers change a host as much as a deploy does
@@ -67,6 +67,8 @@ _RECENT_DEPLOY_WORDS = re.compile(
 # "ansible.log show nothing between 03:00 and 03:30": a log of changes that shows none dates no change
 _NOTHING_CHANGED = re.compile(r"\b(no|0|zero) (resources?|packages?|files?) (changed|updated|altered)\b|\bchanged[=:] ?0\b|"
                               r"\b(0|zero) changes\b|"
+                              r"\b(reconcil\w*|sync\w*|apply|plan)\b[^\n]{0,60}\W(no changes|up[- ]to[- ]date|nothing to "
+                              r"(do|apply|change))\b|"
                               r"\bchanges:? ?total:? ?0\b|\b(shows?|showed|has|have|had|lists?|logged|records?|recorded) "
                               r"(nothing|no (runs?|entries|changes|jobs?))\b")
 _NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|"
@@ -88,6 +90,9 @@ _DEPLOY_CLEARED = re.compile(
     r"(started|began) (well |already |\d+ ?(min|minutes|m|h|hours) )?before (the |our |this |that )?(deploy|release|rollout|"
     r"hotfix|change|push|upgrade|new version|v?\d+\.\d)|"
     r"(predates?|pre-dates?|preceded?s?) (the |our |this |that )?(deploy|release|rollout|hotfix|change|upgrade)|"
+    # "first went above 1.5s at 13:41, 24 minutes before that deploy"
+    r"(went above|went over|fired|alerted|crossed|first seen|started|began|rose|spiked)(?:[^\n.;]|\.\d){0,40}\b\d+ ?(s|sec|seconds|"
+    r"min|mins|minutes|m|h|hours?) before (the |our |this |that )?(deploy|release|rollout|upgrade|change)\b|"
     r"(identical|the same|same|unchanged|no different|no change|not changed)[^\n.;]{0,25}before (and|&|/) ?after|"
     r"before ?/ ?after[^\n.;]{0,15}(identical|the same|unchanged)|"
     r"(old|previous|prior)[- ](version|release|build|image|revision)[- ]?(pods?|instances?|hosts?|replicas?|containers?)?"
@@ -309,6 +314,8 @@ _DATE_THEN_CLOCK = re.compile(r"[t ,]{1,3}(?:at )?$")
 
 # a deploy asked about is no deploy stated: "14:05 @lena: is this the search gateway deploy?"
 _ASKED = re.compile(r"[^\n.!?]{0,40}\?")
+# a scheduled job's run stamped with its image: "CronJob x (image y, schedule '0 2 * * 0') started the pod at 02:00"
+_SCHEDULED_RUN = re.compile(r"\bcron ?job\b|\bschedule\W{0,3}[\d*/,-]+ [\d*/,-]+ ")
 
 
 def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "") -> tuple[float | None, str]:
@@ -321,7 +328,8 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "
         if (_NO_DEPLOY.search(text, max(line_start, m.start() - 30), m.end())
                 or _NOTHING_CHANGED.search(text, line_start, line_end or len(text))):
             continue
-        if _elsewhere(text, *m.span(), service) or _ASKED.match(text, m.end()):
+        if (_elsewhere(text, *m.span(), service) or _ASKED.match(text, m.end())
+                or _SCHEDULED_RUN.search(text, line_start, line_end or len(text))):
             continue
         if any(line_start <= start < (line_end or len(text)) for start, _ in stated):
             continue
@@ -343,7 +351,7 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "
 # identifiers count as names (service names are; "the new build" is not).
 _SERVICE_NAME = r"([a-z][a-z0-9]+(?:[-_][a-z0-9]+)+)"  # not an id such as "d-7xk2q1"
 _DEPLOYED_NAME = re.compile(rf"(?:deploy(?:ment|ed)?|roll(?:ed)?[- ]?out|releas(?:e|ed)|upgrad(?:e|ed))\s+(?:of\s+)?"
-                            rf"{_SERVICE_NAME}|{_SERVICE_NAME}(?::v?\d|\s+v?\d+\.\d+\.\d[\w.-]*\s+(?:at|@)\s+\d{{1,2}}:\d\d|\s+v\d+\.\d|\s+(?:\d+\.\d+\.\d[\w.-]*\s+)?(?:was\s+)?(?:synced|deployed|"
+                            rf"{_SERVICE_NAME}|deploy[\w-]*'?\s+for\s+{_SERVICE_NAME}|{_SERVICE_NAME}(?::v?\d|\s+v?\d+\.\d+\.\d[\w.-]*\s+(?:at|@)\s+\d{{1,2}}:\d\d|\s+v\d+\.\d|\s+(?:\d+\.\d+\.\d[\w.-]*\s+)?(?:was\s+)?(?:synced|deployed|"
                             rf"rolled(?: out)?|released|upgraded|promoted))")
 _NOT_NAMES = frozenset({"roll-out", "re-deploy", "re-deployed", "on-call", "follow-up", "up-to-date", "built-in",
                         "blue-green", "in-place", "hot-fix", "pre-release", "non-prod", "pre-prod"})
@@ -388,7 +396,7 @@ def _elsewhere(text: str, start: int, end: int, service: str) -> bool:
     ours = service.lower()
     if ours in clause:
         return False
-    named = [m.group(1) or m.group(2) for m in _DEPLOYED_NAME.finditer(clause)]
+    named = [next(g for g in m.groups() if g) for m in _DEPLOYED_NAME.finditer(clause)]
     if _ITS_DEPLOY.search(text, start, end) and (subject := _SUBJECT.match(clause)):
         named.append(subject.group(1))  # "allocator-svc: 0 errors since its deploy": the clause's subject deployed
     named = [n for n in named if n not in _NOT_NAMES]
