@@ -164,7 +164,10 @@ function fillRow(row, incident) {
 function upsertIncident(incident) {
   const id = incident.incident_id;
   const known = state.incidents.get(id);
-  state.incidents.set(id, { ...(known || {}), ...incident });
+  // a fetched record may lag the live frames (the read model catches up a moment later): a field it has not got
+  // yet (null) never erases what a frame already brought, such as the analysis
+  const fresh = Object.fromEntries(Object.entries(incident).filter(([, value]) => value != null));
+  state.incidents.set(id, { ...(known || {}), ...fresh });
   let row = state.rows.get(id);
   if (!row) {
     row = rowFor(incident);
