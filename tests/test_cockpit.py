@@ -107,6 +107,38 @@ def test_the_api_docs_render_from_this_host_under_a_strict_csp(browser, platform
         page.close()
 
 
+def test_approving_from_the_page_runs_the_action_and_viewers_see_no_buttons(browser, platform, llm):
+    llm.mode = "ok"
+    viewer = open_cockpit(browser, platform, platform.user_key("viewer@example.com", "viewer"))
+    admin = open_cockpit(browser, platform, platform.api_key)  # type: ignore[arg-type]
+    kill_target(8002)
+    sender = platform.user_key("alertmanager@example.com", "operator")  # whoever posts may not approve it
+    platform.webhook(alert("cockpit-approve-1", "addition-api", alert_type="Memory Leak",
+                           logs="heap at 98%, OOM imminent"), key=sender)
+    card = ".approval[data-incident=cockpit-approve-1]"
+    viewer.wait_for_selector(card, timeout=60_000)
+    assert viewer.locator(f"{card} button").count() == 0 and "needs the approver role" in viewer.inner_text(card)
+    admin.wait_for_selector(f"{card} button.approve", timeout=20_000)
+    record = platform.get("/incidents/cockpit-approve-1").json()  # held for approval: the analysis is recorded
+    assert "Memory leak in the request cache" in ((record.get("analysis") or {}).get("root_cause") or ""), \
+        (record.get("analyzer"), [e["message"] for e in record["timeline"]])  # which analyzer decided, and why
+    admin.click("[data-id=cockpit-approve-1]")
+    admin.wait_for_selector("#ai-stream:has-text('Memory leak in the request cache')")
+    admin.wait_for_selector("#council .vote")
+    admin.wait_for_function("() => Number(document.body.dataset.metricsFrames || 0) >= 3", timeout=20_000)
+    shot(admin, "approval")
+    admin.click(f"{card} button.approve")
+    result = platform.wait_terminal("cockpit-approve-1", 60)
+    assert result["status"] == "RESOLVED"
+    assert any(e["message"].startswith("Approved by key bootstrap admin") for e in result["timeline"])
+    assert httpx.get("http://127.0.0.1:8002/health", timeout=5).status_code == 200
+    admin.wait_for_selector("[data-id=cockpit-approve-1][data-status=RESOLVED]")
+    admin.wait_for_selector("#timeline li:has-text('RESOLVED')")
+    viewer.wait_for_selector(f"{card}", state="detached")
+    viewer.close()
+    admin.close()
+
+
 def test_a_chaos_run_appears_live_with_metrics_topology_and_workers(browser, platform):
     page = open_cockpit(browser, platform, platform.api_key)  # type: ignore[arg-type]
     proc = subprocess.run([sys.executable, "-m", "aegis.cli", "chaos", *platform.chaos_args(),
@@ -139,35 +171,6 @@ def test_a_chaos_run_appears_live_with_metrics_topology_and_workers(browser, pla
     assert Path(saved.path()).read_text() == platform.get(f"/incidents/{chosen}/postmortem").text
     shot(page, "chaos")
     page.close()
-
-
-def test_approving_from_the_page_runs_the_action_and_viewers_see_no_buttons(browser, platform, llm):
-    llm.mode = "ok"
-    viewer = open_cockpit(browser, platform, platform.user_key("viewer@example.com", "viewer"))
-    admin = open_cockpit(browser, platform, platform.api_key)  # type: ignore[arg-type]
-    kill_target(8002)
-    sender = platform.user_key("alertmanager@example.com", "operator")  # whoever posts may not approve it
-    platform.webhook(alert("cockpit-approve-1", "addition-api", alert_type="Memory Leak",
-                           logs="heap at 98%, OOM imminent"), key=sender)
-    card = ".approval[data-incident=cockpit-approve-1]"
-    viewer.wait_for_selector(card, timeout=60_000)
-    assert viewer.locator(f"{card} button").count() == 0 and "needs the approver role" in viewer.inner_text(card)
-    admin.wait_for_selector(f"{card} button.approve", timeout=20_000)
-    admin.click("[data-id=cockpit-approve-1]")
-    admin.wait_for_selector("#ai-stream:has-text('Memory leak in the request cache')")
-    admin.wait_for_selector("#council .vote")
-    admin.wait_for_function("() => Number(document.body.dataset.metricsFrames || 0) >= 3", timeout=20_000)
-    shot(admin, "approval")
-    admin.click(f"{card} button.approve")
-    result = platform.wait_terminal("cockpit-approve-1", 60)
-    assert result["status"] == "RESOLVED"
-    assert any(e["message"].startswith("Approved by key bootstrap admin") for e in result["timeline"])
-    assert httpx.get("http://127.0.0.1:8002/health", timeout=5).status_code == 200
-    admin.wait_for_selector("[data-id=cockpit-approve-1][data-status=RESOLVED]")
-    admin.wait_for_selector("#timeline li:has-text('RESOLVED')")
-    viewer.wait_for_selector(f"{card}", state="detached")
-    viewer.close()
-    admin.close()
 
 
 def test_the_page_survives_a_gateway_restart(browser, platform):

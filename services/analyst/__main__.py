@@ -8,6 +8,7 @@ from pathlib import Path
 from services.analyst.diagnosis import prepare
 from services.analyst.embedder import Embedder
 from services.analyst.handlers import Analyst, consumers
+from services.analyst.llm import load_litellm
 from services.analyst.offline import casebook_for
 from services.analyst.retrieval import Retriever
 from shared.projections.inventory import live_inventory
@@ -34,6 +35,8 @@ async def build(ctx: ServiceContext):
     # machine's first start, ~0.03 s from the casebook cache after it
     await asyncio.to_thread(casebook_for, s)
     await asyncio.to_thread(prepare)  # ~7 s to compile the signature, readings and reference one-pass scans
+    if s.llm_model:
+        await asyncio.to_thread(load_litellm)  # ~5 s of imports no incident should wait on with the loop blocked
 
     async def keep_index() -> None:
         await retriever.run(ctx.stopping)

@@ -36,7 +36,9 @@ class Completion:
         return round(self.tokens_out / span, 2) if span > 0 and self.tokens_out else 0.0
 
 
-def _litellm():  # type: ignore[no-untyped-def]
+def load_litellm():  # type: ignore[no-untyped-def]
+    """litellm, imported once (~5 s on this machine: the analyst does it at start, before the first incident, so
+    that no incident's analysis waits on it while the event loop is blocked)."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never fetch the cost map at run time
     import litellm
 
@@ -48,7 +50,7 @@ def _litellm():  # type: ignore[no-untyped-def]
 async def stream_completion(model: str, messages: list[dict[str, str]], settings: Settings,
                             on_chunk: Chunk) -> Completion:
     """Stream one completion; LLMCallError on any provider failure or after `llm_timeout` seconds."""
-    litellm = _litellm()
+    litellm = load_litellm()
     started = time.perf_counter()
     first: float | None = None
     parts: list[str] = []
