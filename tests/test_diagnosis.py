@@ -206,6 +206,57 @@ def test_the_casebooks_resemblance_joins_the_scores_but_never_demotes_what_the_t
     assert "pool_exhaustion" in scores  # the resemblance is still weighed
 
 
+def test_one_signal_against_a_casebook_sure_no_action_fits_goes_to_a_human():
+    # measured: on 560 new incidents outside the casebook, 10 of the 17 unsafe actions stood on one signature line
+    # while the casebook read the text as a human's case; it cost one right action there
+    evidence = Evidence("Datadog: container memory above 90%", "billing-worker container memory 93% of limit\n"
+                                                                 "p95 latency 410 ms since 09:10")
+    ranked, _ = rank(evidence)
+    assert ranked[0].situation == "memory_leak" and len(ranked[0].evidence) == 1  # one reading, nothing else
+    doubting = Opinion("unknown_errors", 0.8, "memory_leak", 0.1, "x-1", "unknown_errors", 0.3)
+    held = diagnose(evidence, opinion=doubting)
+    assert held.outcome == "human" and held.action == "NOOP"
+    assert "Only one signal supports memory_leak" in held.justification and "80% unknown_errors" in held.justification
+    assert held.root_cause.startswith("Unclear: possibly")
+    noise = Opinion("benign", 0.6, "unknown_errors", 0.2, "x-2", "benign", 0.3)  # closed as noise is no action either
+    assert diagnose(evidence, opinion=noise).outcome == "human"
+    # a weak doubt, no doubt, or a casebook that agrees leaves the action
+    assert diagnose(evidence, opinion=Opinion("unknown_errors", 0.3, "memory_leak", 0.2, "x-1", "unknown_errors",
+                                              0.3)).action == "RESTART"
+    assert diagnose(evidence).action == "RESTART"
+    agreeing = Opinion("memory_leak", 0.8, "unknown_errors", 0.1, "x-3", "memory_leak", 0.3)
+    assert diagnose(evidence, opinion=agreeing).action == "RESTART"
+    # two independent signals are not one: a second reading keeps the action against the same doubt
+    backed = Evidence("Datadog: container memory above 90%", "billing-worker container memory 93% of limit\n"
+                                                             "java.lang.OutOfMemoryError: Java heap space")
+    assert diagnose(backed, opinion=doubting).action == "RESTART"
+
+
+def test_a_duration_an_old_rollout_and_a_providers_migration_are_no_recent_deploy():
+    assert "recent_deploy" not in read("Top transaction avg 3.8s (was 0.6s)\nDeployment markers: none").features
+    assert "recent_deploy" not in read("image ingest:0.19.3 rolled out 2024-05-30; no commits since\npanicked").features
+    assert "recent_deploy" not in read("partner status page: 'SFTP migration overran - delivery paused', updated "
+                                       "08:30\nlast successful poll 07:56, now 08:41").features
+    # the version it replaced, beside the release's other facts, still states one
+    assert "recent_deploy" in read("workflow 'deploy-prod' for search-api succeeded at 15:20 (sha 9e21c0f, tag "
+                                   "v0.9.0, previous v0.8.6)\nthread 'main' panicked").features
+
+
+def test_traffic_down_a_share_is_no_outage_and_providers_say_theirs():
+    down = {h.situation for h in rank(Evidence("throughput baseline deviation",
+                                               "ALB RequestCount down the same 40%; error rate 0.1%"))[0]}
+    assert "crash" not in down
+    assert "crash" in {h.situation for h in rank(Evidence("ProbeFailed", "checkout-api is down"))[0]}
+    assert "recovered" in rank(Evidence("JVM heap usage > 90%", "Grafana: [Alerting] heap 0.91 at 03:10\n"
+                                                               "Grafana: [OK] JVM heap usage > 90% at 03:11"))[1]
+    consul = diagnose(Evidence("ConsulKVErrors", "consul kv get failed: Unexpected response code: 500 (No cluster "
+                                                 "leader)\nconsul-server-2: CrashLoopBackOff"))
+    assert consul.outcome == "human"
+    noc = rank(Evidence("uplink connection down", "TLS handshake with gw1.example:7443 timed out\nAeroLink NOC "
+                                                  "email 09:52 UTC: 'Ground gateway outage in FRA, ETA 2h'"))[0]
+    assert "external_dependency" in {h.situation for h in noc}
+
+
 def test_memory_stable_is_not_high_memory_and_an_old_deploy_is_not_recent():
     assert "high_memory" not in read("CPU 99% on one core; memory stable at 41%").features
     assert deploy_age("no errors since the 3.2.0 deploy two weeks ago")[0] >= 10080

@@ -26,6 +26,7 @@ SYMPTOMS_ONLY = frozenset({"unknown_errors"})  # consistent with every cause: ne
 CASEBOOK_MIN_PROBABILITY = 0.35  # below this the casebook's opinion is no evidence (measured on dev5 + dev6)
 CASEBOOK_ALONE = 0.7  # a situation nothing else supports needs this much: resemblance alone is weak evidence
 # (per-file leave-one-out over 45 tuning files: casebook-alone decisions at 0.6–0.7 were right 9 of 13 times, 4 unsafe)
+CASEBOOK_DOUBTS = 0.45  # one signal to act on, against a casebook this sure no action of ours fits: a human
 UNSURE_WHY_ACT = 0.9  # when the reporters know what fails but not why, acting (or closing) needs this much
 
 
@@ -263,6 +264,18 @@ def _ladder(d: Diagnosis, evidence: Evidence) -> Diagnosis:
     return d
 
 
+def _unclear(top: Hypothesis, k: Knowledge, evidence: Evidence) -> str:
+    """The root cause of a case left to a human: the best guess, named as a guess."""
+    if top.situation in k.situations:
+        return f"Unclear: possibly {k.situations[top.situation].root_cause.lower()}"
+    return f"Unclear: {evidence.alert_type}"
+
+
+def _lone_signal(h: Hypothesis) -> bool:
+    """One signature line and nothing else behind a hypothesis: no second reading, no casebook, no precedent."""
+    return len(h.evidence) == 1 and not h.evidence[0].startswith("casebook:")
+
+
 def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), min_confidence: float = 0.5,
              knowledge: Knowledge | None = None, opinion: Opinion | None = None) -> Diagnosis:
     """The one outcome for an incident: act on a confident diagnosis, NOOP benign noise, else a human."""
@@ -280,8 +293,7 @@ def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), m
         return _human(f"Low confidence: the best hypothesis, {top.situation} ({top.score:.2f}"
                       f"{f', against {rival.situation} {rival.score:.2f}' if rival else ''}), is below "
                       f"{min_confidence:.2f}; a human must look.",
-                      f"Unclear: possibly {k.situations[top.situation].root_cause.lower()}"
-                      if top.situation in k.situations else f"Unclear: {evidence.alert_type}", ranked, confidence)
+                      _unclear(top, k, evidence), ranked, confidence)
     if both_act and rival is not None and confidence < min_confidence:  # two actions fit, neither is confident
         return _human(f"Low confidence: {top.situation} → {top.action} ({top.score:.2f}) and {rival.situation} → "
                       f"{rival.action} ({rival.score:.2f}) both fit, so neither is confident "
@@ -291,14 +303,19 @@ def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), m
         return _human(f"Ambiguous: {top.situation} → {top.action} ({top.score:.2f}) and {rival.situation} → "
                       f"{rival.action} ({rival.score:.2f}) are both supported; a human must choose.",
                       f"Ambiguous between {top.situation} and {rival.situation}", ranked, confidence)
+    if top.outcome == "act" and _lone_signal(top) and opinion is not None and opinion.probability >= CASEBOOK_DOUBTS \
+            and opinion.situation in k.situations and k.situations[opinion.situation].outcome != "act":
+        return _human(f"Only one signal supports {top.situation} → {top.action} ({top.evidence[0]}), and the "
+                      f"incidents it resembles most needed no action of ours ({opinion.line()}); nothing is run on "
+                      "one signal against that; a human must look.",
+                      _unclear(top, k, evidence), ranked, confidence)
     doubt = next((name for name in ("uncertain", "unsure_why") if name in lines), None)
     if top.outcome in ("act", "benign") and doubt and (doubt == "uncertain" or confidence < UNSURE_WHY_ACT):
         needed = ("whatever the evidence" if doubt == "uncertain" else f"≥ {UNSURE_WHY_ACT:.2f} needed to act on it")
         return _human(f"The people reporting this say its cause is unclear ({lines[doubt]}); the best hypothesis, "
                       f"{top.situation} → {top.action} ({confidence:.2f}), is not acted on against that ({needed}); "
                       "a human must look.",
-                      f"Unclear: possibly {k.situations[top.situation].root_cause.lower()}"
-                      if top.situation in k.situations else f"Unclear: {evidence.alert_type}", ranked, confidence)
+                      _unclear(top, k, evidence), ranked, confidence)
     situation = k.situations.get(top.situation)
     root = situation.root_cause if situation else "Same as a close precedent"
     remedy = situation.remedy if situation else "Follows what fixed a nearly identical past incident."

@@ -56,7 +56,8 @@ _RECENT_DEPLOY_WORDS = re.compile(
     r"(?:(?!yesterday|last |ago|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{4}-\d\d-\d\d)[^\n.;]){0,50}?"
     r"\b(at|@) \d{1,2}:\d{2}|new (image|version|release|build) (v?\d|rolled|deployed|went)|(feature flag|flag|config ?map|"
     r"config(uration)?|setting|toggle|feature|env(ironment)? var\w*|image(?: tag)?)\b[^\n]{0,60}(?<!last )\b(changed|updated|flipped|toggled|enabled|"
-    r"switched|turned on|rolled out|applied|edited|published)|\((?:was|previously|previous|prev|from) v?\d+\.\d+[\w.-]*\)|"
+    r"switched|turned on|rolled out|applied|edited|published)(?!:? (?:on |since )?(?:\d{4}-\d\d-\d\d|yesterday|"
+    r"last (?:week|month)|\d+ (?:days|weeks|months) ago))|(?:\(|, )(?:was|previously|previous|prev|from) v?\d+\.\d+(?:\.\d+)*(?:[-+][\w.]+)?\)|"
     r"(?:task[- ]?definition|revision) [\w-]*:\d+ ?(?:->|→|=>) ?[\w-]*:\d+|"
     r"\bv?\d+\.\d+(?:\.\d+)*(?:[-+][\w.]+)?(?![\w%]) ?(?:->|→|=>) ?v?\d+\.\d+(?![\w%])"
     r"(?!\s*(?:cores?|cpus?|ms|s|sec|seconds|x|rps|qps|req/s|/s|gi?b?|mi?b?)\b)|"
@@ -316,6 +317,9 @@ _DATE_THEN_CLOCK = re.compile(r"[t ,]{1,3}(?:at )?$")
 _ASKED = re.compile(r"[^\n.!?]{0,40}\?")
 # a scheduled job's run stamped with its image: "CronJob x (image y, schedule '0 2 * * 0') started the pod at 02:00"
 _SCHEDULED_RUN = re.compile(r"\bcron ?job\b|\bschedule\W{0,3}[\d*/,-]+ [\d*/,-]+ ")
+# a provider's status page quoted: its migration or change is theirs ("status page: 'SFTP migration overran', updated
+# 08:30")
+_PROVIDER_NOTICE = re.compile(r"status ?page|\bstatus\.[a-z0-9-]+\.(?:com|io|net|org)\b")
 
 
 def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "") -> tuple[float | None, str]:
@@ -329,7 +333,8 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "
                 or _NOTHING_CHANGED.search(text, line_start, line_end or len(text))):
             continue
         if (_elsewhere(text, *m.span(), service) or _ASKED.match(text, m.end())
-                or _SCHEDULED_RUN.search(text, line_start, line_end or len(text))):
+                or _SCHEDULED_RUN.search(text, line_start, line_end or len(text))
+                or _PROVIDER_NOTICE.search(text, line_start, line_end or len(text))):
             continue
         if any(line_start <= start < (line_end or len(text)) for start, _ in stated):
             continue
