@@ -230,6 +230,10 @@ def test_one_signal_against_a_casebook_sure_no_action_fits_goes_to_a_human():
     backed = Evidence("Datadog: container memory above 90%", "billing-worker container memory 93% of limit\n"
                                                              "java.lang.OutOfMemoryError: Java heap space")
     assert diagnose(backed, opinion=doubting).action == "RESTART"
+    # the target's own failing health check is looked at again right before a restart: not held on one signal
+    demo = Evidence("Health check failing", "GET /health: connection refused")
+    assert diagnose(demo, opinion=Opinion("external_dependency", 0.6, "crash", 0.3, "x-4", "external_dependency",
+                                          0.2)).action == "RESTART"
 
 
 def test_a_duration_an_old_rollout_and_a_providers_migration_are_no_recent_deploy():
