@@ -39,6 +39,7 @@ def awaiting(platform, incident_id):
 
 
 async def test_held_restart_is_approved_from_the_cli_then_runs(platform):
+    alice = platform.user_key("alice@example.com", "approver")  # before the alert: the 4 s approval TTL is for the CLI
     kill_target(8002)
     async with websockets.connect(platform.ws_url) as ws:
         await ws.recv()
@@ -49,7 +50,6 @@ async def test_held_restart_is_approved_from_the_cli_then_runs(platform):
     assert frame["data"]["required_role"] == "approver" and "requires approval for RESTART" in frame["data"]["reason"]
     held = awaiting(platform, "appr-1")
     assert held["council_decision"]["summary"].endswith("held for human approval")
-    alice = platform.user_key("alice@example.com", "approver")
     proc = subprocess.run([sys.executable, "-m", "aegis.cli", "approve", "appr-1", "-m", "go ahead", "--by", "mallory",
                            "--url", platform.url], capture_output=True, text=True, timeout=30,
                           env={**os.environ, "AEGIS_API_KEY": alice})
