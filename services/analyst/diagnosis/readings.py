@@ -315,11 +315,11 @@ _DATE_THEN_CLOCK = re.compile(r"[t ,]{1,3}(?:at )?$")
 
 # a deploy asked about is no deploy stated: "14:05 @lena: is this the search gateway deploy?"
 _ASKED = re.compile(r"[^\n.!?]{0,40}\?")
-# a scheduled job's run stamped with its image: "CronJob x (image y, schedule '0 2 * * 0') started the pod at 02:00"
-_SCHEDULED_RUN = re.compile(r"\bcron ?job\b|\bschedule\W{0,3}[\d*/,-]+ [\d*/,-]+ ")
-# a provider's status page quoted: its migration or change is theirs ("status page: 'SFTP migration overran', updated
-# 08:30")
-_PROVIDER_NOTICE = re.compile(r"status ?page|\bstatus\.[a-z0-9-]+\.(?:com|io|net|org)\b")
+# a line about somebody else's run: a scheduled job's run stamped with its image ("CronJob x (image y, schedule
+# '0 2 * * 0') started the pod at 02:00"), or a provider's status page quoted ("status page: 'SFTP migration overran',
+# updated 08:30")
+_OTHERS_RUN = re.compile(r"\bcron ?job\b|\bschedule\W{0,3}[\d*/,-]+ [\d*/,-]+ |status ?page|"
+                         r"\bstatus\.[a-z0-9-]+\.(?:com|io|net|org)\b")
 
 
 def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "") -> tuple[float | None, str]:
@@ -333,8 +333,7 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "
                 or _NOTHING_CHANGED.search(text, line_start, line_end or len(text))):
             continue
         if (_elsewhere(text, *m.span(), service) or _ASKED.match(text, m.end())
-                or _SCHEDULED_RUN.search(text, line_start, line_end or len(text))
-                or _PROVIDER_NOTICE.search(text, line_start, line_end or len(text))):
+                or _OTHERS_RUN.search(text, line_start, line_end or len(text))):
             continue
         if any(line_start <= start < (line_end or len(text)) for start, _ in stated):
             continue
