@@ -260,6 +260,8 @@ SECTIONS: tuple[Section, ...] = (
         Figure("one diagnosis (casebook opinion + full signature set), p50", at("diagnosis_p50_ms"), "ms"),
         Figure("one diagnosis (casebook opinion + full signature set), p99", at("diagnosis_p99_ms"), "ms", "≤ 5 ms",
                at_most(5)),
+        Figure("slowest diagnosis of texts built to make regexes backtrack (2,000 chars, bench/judgment.py)",
+               at("diagnosis_adversarial_max_ms"), "ms"),
     ), plot="one diagnosis (ms)"),
     Section("storm", "Alert storm: 10,000 alerts in 10 s about 50 targets (webhook, Alertmanager, NATS, prober)",
             ("--alerts", "10000", "--seconds", "10", "--targets", "50", "--real", "10", "--down", "5"), 1, (

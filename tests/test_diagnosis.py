@@ -3,6 +3,7 @@ honest outcomes, the remediation ladder, and the LLM cross-check."""
 
 from __future__ import annotations
 
+import base64
 import shutil
 from datetime import UTC
 from pathlib import Path
@@ -14,6 +15,7 @@ from services.analyst.diagnosis import Evidence, Platform, PreviousFix, diagnose
 from services.analyst.diagnosis.casebook import Opinion
 from services.analyst.diagnosis.catalog import SIGNATURES_FILE, SITUATIONS_FILE
 from services.analyst.diagnosis.engine import rank
+from services.analyst.diagnosis.evidence import MAX_RUN, bounded_runs
 from services.analyst.diagnosis.readings import deploy_age, read
 from services.analyst.diagnosis.references import blank, dismissed_spans, reference_spans
 from services.analyst.offline import analyze
@@ -1244,3 +1246,29 @@ def test_more_doubt_a_past_recovery_another_replica_healthy_and_a_watchdog_scrip
     script = "POST /hooks from ops-watchdog.py: check dispatch_list_nonempty FAIL for 20 minutes"
     assert diagnose(Evidence("dispatch_list_nonempty FAIL", script)).outcome != "benign"
     assert "recovered" in rank(Evidence("agent not available", "Resolved at 04:06:41, duration 4m 30s"))[1]
+
+
+def test_over_long_runs_are_cut_before_any_pattern_reads_them() -> None:
+    assert bounded_runs("1" * 2000) == "1" * MAX_RUN
+    assert bounded_runs("x" + " " * 500 + "y") == "x" + " " * MAX_RUN + "y"
+    assert bounded_runs("1." * 1000) == "1." * (MAX_RUN // 2)
+    assert bounded_runs("- " * 40 + "end") == "- " * (MAX_RUN // 2) + "end"
+    blob = "token=" + base64.b64encode(bytes(range(256)) * 2).decode()
+    assert bounded_runs(f"{blob} ok") == f"{blob[:4 * MAX_RUN]} ok"
+    assert bounded_runs("id 1234567890123456789012345678901234567890") == "id " + "12345678901234567890123456789012"
+    ordinary = ("java.lang.OutOfMemoryError: Java heap space\n        at com.example.Cache.put(Cache.java:88)\n"
+                "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 trace 4bf92f3577b34da6\n"
+                "request rate 412 rps (same hour last week 398 rps) ==== 1,024 pods ====")
+    assert bounded_runs(ordinary) == ordinary  # nothing a real alert needs whole is cut
+
+
+def test_text_built_to_make_the_readings_backtrack_is_diagnosed_like_its_short_form() -> None:
+    # before the cut and the readings' rewrite (no two optional blanks side by side), a rate's figure followed by a
+    # long blank made one reading try every split of the blank between its `\s*`s: 300 blanks took 43 s
+    padded = "request rate 412 rps\n" + " " * 1900 + "\n(same hour last week 398 rps) 0.078\n" + "\t \n" * 30
+    short = "request rate 412 rps\n" + " " * MAX_RUN + "\n(same hour last week 398 rps) 0.078\n"
+    long_d = diagnose(Evidence("RequestRateHigh", padded, "warning", "api"))
+    short_d = diagnose(Evidence("RequestRateHigh", short, "warning", "api"))
+    assert (long_d.outcome, long_d.action, long_d.situation) == (short_d.outcome, short_d.action, short_d.situation)
+    assert read("0.078\n" + " " * 2000 + "x").features == read("0.078\n x").features
+

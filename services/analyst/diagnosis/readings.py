@@ -40,7 +40,10 @@ _DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled
            r"resources? (?:updated|changed)|packages? (?:upgraded|updated|installed|altered)|"
            r"(?:dnf|yum|apt(?:-get)?|zypper) (?:-y )?(?:upgrade|update|install)|unattended-upgrades?|capistrano)")
 _DEPLOY_WORD = re.compile(_DEPLOY)
-_DEPLOY_THEN_AGE = re.compile(rf"{_DEPLOY}[^\n;]{{0,60}}?\b{_AGE}\s*(ago|before|earlier|prior)")
+# the gap never crosses another field's time: "First seen 2024-01-17 in release 5.9.0 | Last seen: 14 minutes ago"
+# (Sentry) dates the error, not the release
+_DEPLOY_THEN_AGE = re.compile(rf"{_DEPLOY}(?:(?!last (?:seen|event|occurr)|\| )[^\n;]){{0,60}}?\b{_AGE}\s*"
+                              r"(ago|before|earlier|prior)")
 _AGE_THEN_DEPLOY = re.compile(rf"\b{_AGE}\s*(after|since|following|post)[- ](?:the |a |our |its |this )?"
                               rf"(?:\w+ )?{_DEPLOY}")
 _DEPLOY_AGO_WORDS = re.compile(rf"{_DEPLOY}[^\n;]{{0,40}}?\b(yesterday|last (?:week|month)|(?<!\d )days ago|"
@@ -59,7 +62,9 @@ _RECENT_DEPLOY_WORDS = re.compile(
     r"switched|turned on|rolled out|applied|edited|published)(?!:? (?:on |since )?(?:\d{4}-\d\d-\d\d|yesterday|"
     r"last (?:week|month)|\d+ (?:days|weeks|months) ago))|(?:\(|, )(?:was|previously|previous|prev|from) v?\d+\.\d+(?:\.\d+)*(?:[-+][\w.]+)?\)|"
     r"(?:task[- ]?definition|revision) [\w-]*:\d+ ?(?:->|→|=>) ?[\w-]*:\d+|"
-    r"\bv?\d+\.\d+(?:\.\d+)*(?:[-+][\w.]+)?(?![\w%]) ?(?:->|→|=>) ?v?\d+\.\d+(?![\w%])"
+    # a version changing: "v1.4 -> v1.5", "2.3.1 → 2.4.0", "image tag 4.2 -> 4.3"; not a value ("TSH low 0.27->0.40")
+    r"(?:\bv\d+\.\d+(?:\.\d+)*|\b\d+\.\d+\.\d+(?:\.\d+)*|(?:version|image|tag|release|chart|build|helm|revision|"
+    r"upgrad\w*|bump\w*)[^\n;]{0,30}?\b\d+\.\d+(?:\.\d+)*)(?:[-+][\w.]+)?(?![\w%]) ?(?:->|→|=>) ?v?\d+\.\d+(?![\w%])"
     r"(?!\s*(?:cores?|cpus?|ms|s|sec|seconds|x|rps|qps|req/s|/s|gi?b?|mi?b?)\b)|"
     r"(changed|updated|flipped|toggled|enabled) [^\n]{0,30}(feature flag|"
     r"config ?map|configuration)")
@@ -149,23 +154,23 @@ _PCT_ABOVE = re.compile(r"(\d{2,4})\s?%\s*(above|over|more than|higher than|up (
                         r"yesterday|forecast|week|day|hour)|\+(\d{2,4})\s?%\s*(vs\.?|versus|compared|over|above|wow|dod|on)")
 _FROM_TO = re.compile(r"from\s*~?(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(rps|req/s|requests|qps|rpm|msg/s|messages|jobs|/s)?\s*to\s*~?"
                       r"(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(rps|req/s|requests?|qps|rpm|msg/s|messages|jobs|/s)")
-_PAREN_NORMAL = re.compile(r"(?<![\d:.,])(\d[\d,.]*)\s*(k)?\s*(?:/s|/min|rps|qps|req/s|rpm|msg/s|jobs/s|per second)?\s*[(,;]?\s*"
+_PAREN_NORMAL = re.compile(r"(?<![\d:.,])(\d[\d,.]*)\s*(?:(k)\s*)?(?:(?:/s|/min|rps|qps|req/s|rpm|msg/s|jobs/s|per second)\s*)?(?:[(,;]\s*)?"
                            r"(?:\d+[- ]?(?:day|d|week|w)\s*)?(?:normally|usually|normal|typically|typical|baseline|avg|average|was|up from|from|expected(?: band| range)?|"
                            r"same (?:time|hour|day|period|weekday) (?:last|previous|a) [a-z]+|"
                            # "640 (Tuesday last week 655)"
                            r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:last|previous) week|"
-                           r"previous(?: \d+)?(?: [a-z]+)?)\s*:?\s*~?"
+                           r"previous(?: \d+)?(?: [a-z]+)?)\s*(?::\s*)?~?"
                            # a range ("7-9k") is its low end, with the range's suffix
-                           r"(?:(?:for )?(?:this|the same|same) (?:hour|day|time)\s*:?\s*)?(\d[\d,.]*)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
+                           r"(?:(?:for )?(?:this|the same|same) (?:hour|day|time)\s*(?::\s*)?)?(\d[\d,.]*)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
 # "1,820 req/s (same weekday, last 4 weeks avg: 760 req/s)", "2,950 msg/min at 08:40 vs mean 1,530 msg/min": a rate, a
 # baseline word, then a figure in the same unit (\3: the unit must repeat, so two figures of one kind are compared)
-_RATE_THEN_BASE = re.compile(r"(?<![\d:.,])(\d[\d,.]*)\s*(k)?\s*(req/s|req/min|rps|qps|rpm|tps|msgs?/s|msgs?/min|"
+_RATE_THEN_BASE = re.compile(r"(?<![\d:.,])(\d[\d,.]*)\s*(?:(k)\s*)?(req/s|req/min|rps|qps|rpm|tps|msgs?/s|msgs?/min|"
                              r"messages/s|messages/min|events/s|events/min|jobs/s|jobs/min|/s|/min|/h|"
                              r"per (?:\d+ ?)?(?:seconds?|sec|minutes?|min|hours?|h))(?![\w/])[^\n;]{0,70}?"
                              r"\b(?:avg|average|mean|median|normal|normally|usual|usually|typical|typically|baseline|"
                              # between the baseline word and its figure: no other figure but a clock time or a span
                              r"expected|same (?:hour|time|day|weekday|period)|last \d+ (?:weeks|[a-z]+days))\b(?:[^\d\n;)]|\d{1,2}:\d\d(?:-\d{1,2}:\d\d)?|\d{1,2} (?:weeks?|days?|[a-z]+days)\b)"
-                             r"{0,50}?(?<![\d:.,-])(\d[\d,.]*)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?\s*\3(?![\w/])")
+                             r"{0,50}?(?<![\d:.,-])(\d[\d,.]*)(?:\s*[-–]\s*\d[\d,.]*)?\s*(?:(k)\s*)?\3(?![\w/])")
 _TRAFFIC_PLUS = re.compile(r"(traffic|requests?|rps|qps|sign-?ups?|orders|users|sessions|checkouts|load|volume|"
                            r"throughput|demand|visits|page ?views)[^\n.;]{0,15}\+\s?(\d{2,4})\s?%")
 _FROM_TO_CONTEXT = re.compile(r"(rps|qps|requests?|traffic|throughput|rate|load|msg/s|messages|jobs|orders|sessions|"
@@ -176,12 +181,12 @@ _ARROW = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages
                     r"rpm|tps)\b[^\n;]{0,20}?~?(?<![\d:])(\d[\d,.]*)(?![\d:])\s*(k|m(?![a-z/]))?\s*"
                     r"(?:rps|qps|req/s|rpm|/s|/min)?(?:\s*(?:at|@)\s*\d{1,2}:\d{2})?\s*(?:->|→|=>)\s*(?:\d{1,2}:\d{2}\s+)?~?"
                     r"(\d[\d,.]*)(?![\d:])\s*(k|m(?![a-z/]))?")
-_COUNT_VS = re.compile(r"(\d[\d,.]*)\s*(k)?\s+(?:concurrent\s+|active\s+|open\s+)?(?:[\w-]+\s+)?(conns|connections|users|"
+_COUNT_VS = re.compile(r"(\d[\d,.]*)(?:\s*(k))?\s+(?:concurrent\s+|active\s+|open\s+)?(?:[\w-]+\s+)?(conns|connections|users|"
                        r"req|reqs|rps|qps|rpm|tps|msgs?|sessions|requests|viewers|players|clients|jobs|messages|orders|checkouts|sign-?ups|websockets?|uploads|events|"
                        r"transactions|txns?|bookings|payments|calls|trips|bets|claims|searches|logins)"
                        r"(?:/s|/sec|/min|/h|/hr| per (?:second|minute|hour))?"
                        r"\s+(?:vs\.?|versus|compared (?:to|with)|against)\s+~?(\d[\d,.]*)\s*(k)?")
-_VS_BASELINE = re.compile(r"(\d[\d,.]*)\s*(k)?\s*(rps|req/s|requests/s|qps|rpm|tps|msg/s|/s|/min)[^\n;,)]{0,40}?(baseline|normal|"
+_VS_BASELINE = re.compile(r"(\d[\d,.]*)\s*(?:(k)\s*)?(rps|req/s|requests/s|qps|rpm|tps|msg/s|/s|/min)[^\n;,)]{0,40}?(baseline|normal|"
                           # "(normal), error rate 0.3" is no base; a range ("2.2-2.5k") is its low end, with its suffix
                           # "(normal for the 06:00-07:00 shift)": a clock time is no base
                           r"usual|typical|avg|average|yesterday|last week)[^\d\n,;)]{0,15}(\d[\d,.]*)(?![\d:])(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
@@ -200,10 +205,10 @@ _VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|
                  r"connects|(?:websocket|ws|client|total) connections|"
                  r"attempts|caps|tps|"
                  r"incoming|orders|load|records?|events|rows|messages|writes|ingest\w*|input|transactions|txns?|bookings|"
-                 r"payments|trips|bets|claims|searches|logins)\w*\b[^\n;]{0,25}?~?(\d[\d,.]*)\s*(k|m(?=\s+vs))?\s*(?:rps|qps|req/s|rpm|msg/s|/s|/min|/h|/hr|/hour|/day)?\s*"
+                 r"payments|trips|bets|claims|searches|logins)\w*\b[^\n;]{0,25}?~?(\d[\d,.]*)\s*(?:(k|m(?=\s+vs))\s*)?(?:(?:rps|qps|req/s|rpm|msg/s|/s|/min|/h|/hr|/hour|/day)\s*)?"
                  r"(?:(?:now|today|currently)\s+)?"  # "186,400 now vs 66,300 same time last Tuesday"
-                 r"(?:vs\.?|versus|against|compared (?:to|with))\s*(?:the\s*|a\s*)?(?:\d+[- ]?(?:days?|d|weeks?|w|hours?|h)\s+|weekly\s*|daily\s*)?"
-                 r"(?:baseline|normal|usual|typical|avg|average|expected)?\s*(?:of\s*)?~?(\d[\d,.]*)\s*(k|m(?![a-z]))?")
+                 r"(?:vs\.?|versus|against|compared (?:to|with))\s*(?:(?:the|a)\s*)?(?:\d+[- ]?(?:days?|d|weeks?|w|hours?|h)\s+|weekly\s*|daily\s*)?"
+                 r"(?:(?:baseline|normal|usual|typical|avg|average|expected)\s*)?(?:of\s*)?~?(\d[\d,.]*)\s*(k|m(?![a-z]))?")
 # "per-worker throughput normal" is each worker's speed, not the demand (checked on the words before a match)
 _PER_UNIT = re.compile(r"\bper[- ](worker|pod|node|instance|replica|consumer|thread|core|host|task) $")
 # "throughput steady 7.6k msg/s/pod" is each pod's speed too (checked on the words after a match)
@@ -572,8 +577,19 @@ def _over_its_threshold(text: str, phrase: str, value: float) -> float | None:
     return threshold if threshold is not None and 50 <= threshold <= value else None
 
 
+# what the text says of a figure right after it, in its clause: that it is the usual level
+# ("(normal ~90%)", "(usual 35%)" give the baseline, not a verdict)
+_USUAL_LEVEL = re.compile(r"[^\n;]{0,60}?(?:\((?:which is |that is |is )?(?:typical|normal|usual|expected)\b(?![ :=~]*\d)|"
+                          r"\b(?:typical|normal|usual|expected) (?:for|during|while|when|on|at) (?:a|an|the|this|every|each|its|"
+                          r"our|nightly|daily|weekly|batch)\b|\bas (?:usual|expected|always|every (?:night|day|week|run)))")
+
+
 def _too_high(text: str, value: float, phrase: str) -> str | None:
-    """How a utilisation figure reads when it is too high — from 85%, or at the alert's own threshold — else None."""
+    """How a utilisation figure reads when it is too high — from 85%, or at the alert's own threshold — else None
+    (also when the text calls it usual right after it: "(typical for a run)")."""
+    at = text.find(phrase) if phrase else -1
+    if at >= 0 and _USUAL_LEVEL.match(text, at + len(phrase)):
+        return None
     over = None if value >= 85 else _over_its_threshold(text, phrase, value)
     if value < 85 and over is None:
         return None
