@@ -232,10 +232,20 @@ def test_one_signal_against_a_casebook_sure_no_action_fits_goes_to_a_human():
     backed = Evidence("Datadog: container memory above 90%", "billing-worker container memory 93% of limit\n"
                                                              "java.lang.OutOfMemoryError: Java heap space")
     assert diagnose(backed, opinion=doubting).action == "RESTART"
-    # the target's own failing health check is looked at again right before a restart: not held on one signal
-    demo = Evidence("Health check failing", "GET /health: connection refused")
-    assert diagnose(demo, opinion=Opinion("external_dependency", 0.6, "crash", 0.3, "x-4", "external_dependency",
-                                          0.2)).action == "RESTART"
+    # a failing health check the platform can look at itself is not alone: found down now, that is a second line;
+    # found answering, the executor's precheck closes the alert before any restart
+    dependency = Opinion("external_dependency", 0.6, "crash", 0.3, "x-4", "external_dependency", 0.2)
+    text = ("Health check failing", "GET /health: connection refused")
+    down = diagnose(Evidence(*text, platform=Platform(known_target=True, probe="down", probe_detail="ConnectError")),
+                    opinion=dependency)
+    assert down.action == "RESTART" and any("down now" in line for line in down.evidence)
+    answering = diagnose(Evidence(*text, platform=Platform(known_target=True, probe="healthy")), opinion=dependency)
+    assert answering.action == "RESTART" and answering.precheck
+    # the same words about a target the platform cannot check (no health known now) are one signal like any other
+    unchecked = diagnose(Evidence(*text, platform=Platform(known_target=True)), opinion=dependency)
+    assert unchecked.outcome == "human" and "Only one signal supports crash" in unchecked.justification
+    assert diagnose(Evidence("Uptime monitor: gateway.example.org is DOWN", "monitor state DOWN"),
+                    opinion=dependency).outcome == "human"
 
 
 def test_a_duration_an_old_rollout_and_a_providers_migration_are_no_recent_deploy():
@@ -339,6 +349,17 @@ def test_the_ladder_escalates_a_restart_that_did_not_hold():
     assert with_version.action == "ROLLBACK" and "the fix did not hold" in with_version.escalation
     without = analyze("Crash", crash, platform=Platform(known_target=True, previous_fix=prev))
     assert without.action == "NOOP" and without.outcome == "human" and "inc-1" in without.justification
+
+
+def test_a_healthy_target_stops_the_ladder_only_where_health_is_the_symptom():
+    prev = PreviousFix(incident_id="inc-1", action="RESTART", minutes_ago=4)
+    answering = Platform(known_target=True, probe="healthy", previous_fix=prev)
+    # a leak back after a restart is the fix not holding, whether or not the target still answers its health check
+    leak = diagnose(Evidence("JvmHeapExhausted", "java.lang.OutOfMemoryError: Java heap space", platform=answering))
+    assert leak.outcome == "human" and "the fix did not hold" in leak.escalation
+    # a crash alert about a target that answers now is stale: left to the executor's precheck, not escalated
+    crash = diagnose(Evidence("Crash", "panic: runtime error; process exited with code 2", platform=answering))
+    assert crash.action == "RESTART" and crash.precheck and not crash.escalation
 
 
 def test_no_restart_loop_after_a_rollback_that_did_not_hold():

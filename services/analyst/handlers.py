@@ -128,7 +128,8 @@ class Analyst:
         name = state.container_name
         budget = self.policy.effective(self.inventory.get(name), name or "").restart_budget.window_minutes
         platform = await platform_facts.gather(self.ctx.store.js, name, self.inventory, self.history, iid, now(),
-                                               s.fix_hold_window_minutes, budget)
+                                               s.fix_hold_window_minutes, budget, s.node_name,
+                                               min(s.health_check_timeout, platform_facts.CHECK_NOW_TIMEOUT))
         verdict = await self.analyzer.analyse(state, matches, target_known, on_chunk, platform)  # type: ignore[arg-type]
         await decide_and_append(store, iid, lambda st: domain.complete(st, verdict, platform), causation=env)
 

@@ -1,5 +1,6 @@
-"""The platform's own evidence about a target at decision time (I/O): its probe state, latest process or
-container sample, recent restarts and verified fixes, and its inventory version history."""
+"""The platform's own evidence about a target at decision time (I/O): its health now (one check of its health URL,
+else the prober's latest sample), latest process or container sample, recent restarts and verified fixes, and its
+inventory version history."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import json
 import time
 from datetime import datetime, timedelta
 
+import httpx
 from nats.js import JetStreamContext
 
 from services.analyst.diagnosis import Platform, PreviousFix
+from shared.config import TargetConfig
+from shared.health import check_once
 from shared.jetstream import SAMPLES_STREAM
 from shared.log import get_logger
 from shared.nodes import samples_subject
@@ -19,6 +23,7 @@ from shared.projections.target_history import TargetHistory
 log = get_logger("analyst.platform")
 SAMPLE_MAX_AGE = 60.0  # seconds: an older probe result says nothing about now
 SLOW_PROBE_MS = 2000.0
+CHECK_NOW_TIMEOUT = 1.0  # seconds: a target that does not answer its health URL within this is not healthy now
 
 
 def probe_state(sample: dict, at: float) -> tuple[str | None, str]:
@@ -35,6 +40,18 @@ def probe_state(sample: dict, at: float) -> tuple[str | None, str]:
     return None, detail
 
 
+async def check_now(target: TargetConfig, timeout: float) -> tuple[str, str]:
+    """down | slow | healthy from one health check of the target at this moment: an alert posted the instant a
+    service dies arrives before the prober's next probe, so only a check now tells "down" from "answering"."""
+    async with httpx.AsyncClient(timeout=timeout) as client:
+        result = await check_once(client, target, 0.05)  # a port that is closed now is an answer: no wait
+    if not result.healthy:
+        return "down", f"a health check now: {result.detail}"[:120]
+    if result.latency_ms >= SLOW_PROBE_MS:
+        return "slow", f"{result.latency_ms:.0f} ms"
+    return "healthy", f"a health check now: {result.detail}"
+
+
 async def _last_json(js: JetStreamContext, subject: str) -> object | None:
     try:
         msg = await js.get_last_msg(SAMPLES_STREAM, subject)
@@ -44,16 +61,22 @@ async def _last_json(js: JetStreamContext, subject: str) -> object | None:
 
 
 async def gather(js: JetStreamContext, name: str | None, inventory: InventoryView, history: TargetHistory | None,
-                 incident_id: str, now: datetime, fix_window_minutes: float, budget_window_minutes: float) -> Platform:
-    """Everything the platform knows about `name` right now; an unknown target gives an empty Platform."""
+                 incident_id: str, now: datetime, fix_window_minutes: float, budget_window_minutes: float,
+                 node: str = "", check_timeout: float = CHECK_NOW_TIMEOUT) -> Platform:
+    """Everything the platform knows about `name` right now; an unknown target gives an empty Platform. A target
+    placed on this node (or on none) is checked now; another node's target is known by the prober's latest sample
+    (its loopback health URL means nothing from here)."""
     target = inventory.get(name)
     if target is None or name is None:
         return Platform()
     at = time.time()
     probe, detail = None, ""
-    sample = await _last_json(js, f"samples.probes.{name}")
-    if isinstance(sample, dict):
-        probe, detail = probe_state(sample, at)
+    if not target.node or target.node == node:
+        probe, detail = await check_now(target, check_timeout)
+    else:
+        sample = await _last_json(js, f"samples.probes.{name}")
+        if isinstance(sample, dict):
+            probe, detail = probe_state(sample, at)
     cpu = memory = None
     metrics = await _last_json(js, samples_subject("metrics", target.node)) if target.node else None
     if isinstance(metrics, list):

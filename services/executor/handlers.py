@@ -10,7 +10,6 @@ import httpx
 
 from services.executor import domain
 from services.executor.actions import Actions
-from services.executor.verify import check_once
 from shared.aggregate import decide_and_append, load_incident
 from shared.budget import Budgets
 from shared.config import TargetConfig
@@ -19,6 +18,7 @@ from shared.errors import ActionError, ConcurrencyError
 from shared.events import Envelope
 from shared.events.system import TargetRegistered, TargetSpec
 from shared.give_up import fail_incident
+from shared.health import check_once
 from shared.inspection import target_pids
 from shared.lease import Leases, keep_alive
 from shared.log import get_logger

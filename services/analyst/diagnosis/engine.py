@@ -27,10 +27,6 @@ CASEBOOK_MIN_PROBABILITY = 0.35  # below this the casebook's opinion is no evide
 CASEBOOK_ALONE = 0.7  # a situation nothing else supports needs this much: resemblance alone is weak evidence
 # (per-file leave-one-out over 45 tuning files: casebook-alone decisions at 0.6–0.7 were right 9 of 13 times, 4 unsafe)
 CASEBOOK_DOUBTS = 0.45  # one signal to act on, against a casebook this sure no action of ours fits: a human
-# the target's own health check failing: the crash precheck probes it once more right before a restart, and an alert
-# posted the moment a service dies arrives before the prober's second failed probe could add its line (the README's
-# demo does exactly that). Measured: exempting it costs 4 of the rule's 45 held-out unsafe removals
-SEEN_AGAIN_BEFORE_ACTING = frozenset({"service_down"})
 UNSURE_WHY_ACT = 0.9  # when the reporters know what fails but not why, acting (or closing) needs this much
 
 
@@ -247,14 +243,15 @@ def _human(reason: str, root_cause: str, ranked: list[Hypothesis], confidence: f
                      root_cause=root_cause, justification=reason, evidence=evidence, hypotheses=tuple(ranked))
 
 
-def _ladder(d: Diagnosis, evidence: Evidence) -> Diagnosis:
+def _ladder(d: Diagnosis, evidence: Evidence, k: Knowledge) -> Diagnosis:
     """After a fix that did not hold: a RESTART again becomes a ROLLBACK when a version to return to exists, else
     a human's call; a ROLLBACK that did not hold is a human's call. No restart loops."""
     prev = evidence.platform.previous_fix
     if prev is None or d.outcome != "act" or (prev.situation and prev.situation != d.situation):
         return d  # a different failure after a fix is a new problem, not the fix failing
-    if evidence.platform.probe == "healthy":
-        return d  # the fix is holding: a stale alert, which the pre-action check closes
+    situation = k.situations.get(d.situation)
+    if evidence.platform.probe == "healthy" and situation is not None and situation.precheck:
+        return d  # its symptom is a failing health check and it passes: a stale alert, which the precheck closes
     note = (f"the fix did not hold: {prev.action} in incident {prev.incident_id} {prev.minutes_ago:.0f} min ago "
             f"was verified, and {evidence.container_name or 'the target'} failed again")
     if prev.action == "RESTART" and d.action == "RESTART" and evidence.platform.rollback_available:
@@ -275,11 +272,14 @@ def _unclear(top: Hypothesis, k: Knowledge, evidence: Evidence) -> str:
     return f"Unclear: {evidence.alert_type}"
 
 
-def _lone_signal(h: Hypothesis) -> bool:
-    """One signature line and nothing else behind a hypothesis: no second reading, no casebook, no precedent — and
-    not a signature the executor checks again right before acting (SEEN_AGAIN_BEFORE_ACTING)."""
-    return (len(h.evidence) == 1 and not h.evidence[0].startswith("casebook:")
-            and h.evidence[0].split(":", 1)[0] not in SEEN_AGAIN_BEFORE_ACTING)
+def _lone_signal(h: Hypothesis, k: Knowledge, evidence: Evidence) -> bool:
+    """One signature line and nothing else behind a hypothesis: no second reading, no casebook, no precedent. Not
+    lone when the executor sees it again itself: a situation it prechecks (a passing health check right before the
+    action closes it, nothing runs) on a target whose health the platform knows at decision time — a check that
+    found it down is a line of its own, one that found it answering leaves the precheck to close the alert."""
+    situation = k.situations.get(h.situation)
+    seen_again = situation is not None and situation.precheck and evidence.platform.probe is not None
+    return len(h.evidence) == 1 and not h.evidence[0].startswith("casebook:") and not seen_again
 
 
 def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), min_confidence: float = 0.5,
@@ -309,8 +309,9 @@ def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), m
         return _human(f"Ambiguous: {top.situation} → {top.action} ({top.score:.2f}) and {rival.situation} → "
                       f"{rival.action} ({rival.score:.2f}) are both supported; a human must choose.",
                       f"Ambiguous between {top.situation} and {rival.situation}", ranked, confidence)
-    if top.outcome == "act" and _lone_signal(top) and opinion is not None and opinion.probability >= CASEBOOK_DOUBTS \
-            and opinion.situation in k.situations and k.situations[opinion.situation].outcome != "act":
+    if top.outcome == "act" and _lone_signal(top, k, evidence) and opinion is not None \
+            and opinion.probability >= CASEBOOK_DOUBTS and opinion.situation in k.situations \
+            and k.situations[opinion.situation].outcome != "act":
         return _human(f"Only one signal supports {top.situation} → {top.action} ({top.evidence[0]}), and the "
                       f"incidents it resembles most needed no action of ours ({opinion.line()}); nothing is run on "
                       "one signal against that; a human must look.",
@@ -332,4 +333,4 @@ def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), m
                   evidence=top.evidence, hypotheses=tuple(ranked),
                   replica_count=_replicas(evidence, top.action, precedents),
                   precheck=bool(situation and situation.precheck))
-    return _ladder(d, evidence)
+    return _ladder(d, evidence, k)

@@ -42,7 +42,7 @@ class Platform:
     """The platform's own record of the target at decision time (all optional: a target may be unknown)."""
 
     known_target: bool = False
-    probe: str | None = None  # "down" | "slow" | "healthy"
+    probe: str | None = None  # "down" | "slow" | "healthy": a health check at decision time, else the prober's sample
     probe_detail: str = ""
     deployed_minutes_ago: float | None = None  # a new version registered in the inventory this long ago
     rollback_available: bool = False
@@ -56,11 +56,11 @@ class Platform:
         """Platform readings by feature name, each with the line that justifies it."""
         out: dict[str, str] = {}
         if self.probe == "down":
-            out["probe_down"] = f"the prober finds the target down now ({self.probe_detail or 'no answer'})"
+            out["probe_down"] = f"the target is down now ({self.probe_detail or 'no answer'})"
         elif self.probe == "slow":
-            out["probe_slow"] = f"the prober finds the target slow now ({self.probe_detail})"
+            out["probe_slow"] = f"the target is slow now ({self.probe_detail})"
         elif self.probe == "healthy":
-            out["probe_healthy"] = "the prober finds the target healthy now"
+            out["probe_healthy"] = f"the target is healthy now ({self.probe_detail or 'it answers'})"
         if self.deployed_minutes_ago is not None and self.deployed_minutes_ago <= 180:
             out["version_changed"] = f"a new version was registered {self.deployed_minutes_ago:.0f} min ago"
         if self.recent_restarts >= 2:

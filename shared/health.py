@@ -1,4 +1,5 @@
-"""Health verification: wait for the port, then GET the health URL; one result per attempt."""
+"""One health check of a target (wait for its port, then GET its health URL): the executor verifies a fix with it,
+the analyst looks at a target with it at decision time."""
 
 from __future__ import annotations
 
