@@ -125,7 +125,12 @@ _CPU_PCT = re.compile(rf"(cpu|processor|load|{_NOT_CPU_BEFORE}(?:utili[sz]ation|
                       r"(\d{1,3}(?:\.\d+)?)\s?%(?!\s*(?:idle|free|steal|iowait|wait)\b)|"
                       r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:(?:its|the|a)\s+)?(?:\d+(?:\.\d+)?[- ]?)?(?:\w+\s)?"
                       r"v?(cpu|processor|core)s?\b(?![- ](?:reserved|allocated|requested|committed)\b)")
-_CPU_CORES = re.compile(r"(?<![\w-])(cpu|cores?|vcpu|process_cpu|cpu_usage|container_cpu)[^\n;]{0,50}?(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?"
+# "instances 4/4 healthy" after a CPU figure counts instances, not cores
+_COUNTED_BEFORE = "".join(f"(?<!{word}{gap})" for word in ("instances", "pods", "replicas", "nodes", "hosts", "workers",
+                                                            "tasks", "containers", "members", "ready", "healthy")
+                          for gap in (" ", ": ", "="))
+_CPU_CORES = re.compile(r"(?<![\w-])(cpu|cores?|vcpu|process_cpu|cpu_usage|container_cpu)[^\n;]{0,50}?"
+                        rf"{_COUNTED_BEFORE}(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?"
                         r"\s*(?:of|/|out of|\(limit:?|limit:?|of a limit of|of an? )\s*(\d+(?:\.\d+)?)\s*(?:cores?|vcpus?|cpus?)?"
                         r"(?!\s*(?:hosts?|nodes?|servers?|instances?|pods?|replicas?|machines?|vms?|members?|tasks?|containers?|workers?)\b)")
 _LOAD = re.compile(r"(load(?: ?average)?s?|node_load1|load1)\b\D{0,15}?(\d+(?:\.\d+)?)[^\n]{0,30}?\b(?:on|with|/|of)\s*"
