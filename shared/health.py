@@ -52,3 +52,9 @@ async def check_once(client: httpx.AsyncClient, target: TargetConfig, wait: floa
     except httpx.HTTPError as exc:
         healthy, detail = False, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     return HealthResult(healthy, detail, (time.perf_counter() - started) * 1000, reachable)
+
+
+async def check_now(client: httpx.AsyncClient, target: TargetConfig) -> HealthResult:
+    """One attempt that does not wait for the port: a port that is closed now is an answer (the pre-action check,
+    the analyst's look at a target when it decides)."""
+    return await check_once(client, target, 0.05)

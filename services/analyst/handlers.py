@@ -53,6 +53,7 @@ class Analyst:
         self.breaker = CircuitBreaker(LLM_BREAKER, s.breaker_failure_threshold, s.breaker_reset_timeout,
                                       on_change=self._breaker_changed)
         self.analyzer = Analyzer(s, self.breaker, self._record)
+        self.health = platform_facts.health_client(s.health_check_timeout)
         self._background: set[asyncio.Task[None]] = set()
 
     def _spawn(self, coro) -> None:  # type: ignore[no-untyped-def]
@@ -128,8 +129,7 @@ class Analyst:
         name = state.container_name
         budget = self.policy.effective(self.inventory.get(name), name or "").restart_budget.window_minutes
         platform = await platform_facts.gather(self.ctx.store.js, name, self.inventory, self.history, iid, now(),
-                                               s.fix_hold_window_minutes, budget, s.node_name,
-                                               min(s.health_check_timeout, platform_facts.CHECK_NOW_TIMEOUT))
+                                               s.fix_hold_window_minutes, budget, self.health, s.node_name)
         verdict = await self.analyzer.analyse(state, matches, target_known, on_chunk, platform)  # type: ignore[arg-type]
         await decide_and_append(store, iid, lambda st: domain.complete(st, verdict, platform), causation=env)
 

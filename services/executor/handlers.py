@@ -18,7 +18,7 @@ from shared.errors import ActionError, ConcurrencyError
 from shared.events import Envelope
 from shared.events.system import TargetRegistered, TargetSpec
 from shared.give_up import fail_incident
-from shared.health import check_once
+from shared.health import check_now, check_once
 from shared.inspection import target_pids
 from shared.lease import Leases, keep_alive
 from shared.log import get_logger
@@ -96,7 +96,7 @@ class Executor:
         action (another incident's fix, or it recovered), closes as recovered-before-action and nothing runs."""
         s = self.ctx.settings
         async with httpx.AsyncClient(timeout=min(s.health_check_timeout, PRECHECK_TIMEOUT)) as client:
-            result = await check_once(client, target, 0.05)  # a port that is closed now is an answer: no wait
+            result = await check_now(client, target)
         if not result.healthy:
             return False
         log.info("target healthy before the action: nothing runs", extra={"incident_id": iid, "target": target.name})

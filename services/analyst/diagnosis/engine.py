@@ -243,14 +243,19 @@ def _human(reason: str, root_cause: str, ranked: list[Hypothesis], confidence: f
                      root_cause=root_cause, justification=reason, evidence=evidence, hypotheses=tuple(ranked))
 
 
+def _prechecked(situation: str, k: Knowledge) -> bool:
+    """Whether the executor checks the target's health right before acting on this situation (situations.toml)."""
+    known = k.situations.get(situation)
+    return known is not None and known.precheck
+
+
 def _ladder(d: Diagnosis, evidence: Evidence, k: Knowledge) -> Diagnosis:
     """After a fix that did not hold: a RESTART again becomes a ROLLBACK when a version to return to exists, else
     a human's call; a ROLLBACK that did not hold is a human's call. No restart loops."""
     prev = evidence.platform.previous_fix
     if prev is None or d.outcome != "act" or (prev.situation and prev.situation != d.situation):
         return d  # a different failure after a fix is a new problem, not the fix failing
-    situation = k.situations.get(d.situation)
-    if evidence.platform.probe == "healthy" and situation is not None and situation.precheck:
+    if evidence.platform.probe == "healthy" and _prechecked(d.situation, k):
         return d  # its symptom is a failing health check and it passes: a stale alert, which the precheck closes
     note = (f"the fix did not hold: {prev.action} in incident {prev.incident_id} {prev.minutes_ago:.0f} min ago "
             f"was verified, and {evidence.container_name or 'the target'} failed again")
@@ -277,8 +282,7 @@ def _lone_signal(h: Hypothesis, k: Knowledge, evidence: Evidence) -> bool:
     lone when the executor sees it again itself: a situation it prechecks (a passing health check right before the
     action closes it, nothing runs) on a target whose health the platform knows at decision time — a check that
     found it down is a line of its own, one that found it answering leaves the precheck to close the alert."""
-    situation = k.situations.get(h.situation)
-    seen_again = situation is not None and situation.precheck and evidence.platform.probe is not None
+    seen_again = _prechecked(h.situation, k) and evidence.platform.probe is not None
     return len(h.evidence) == 1 and not h.evidence[0].startswith("casebook:") and not seen_again
 
 
