@@ -232,8 +232,8 @@ def test_one_signal_against_a_casebook_sure_no_action_fits_goes_to_a_human():
     backed = Evidence("Datadog: container memory above 90%", "billing-worker container memory 93% of limit\n"
                                                              "java.lang.OutOfMemoryError: Java heap space")
     assert diagnose(backed, opinion=doubting).action == "RESTART"
-    # a failing health check the platform can look at itself is not alone: found down now, that is a second line;
-    # found answering, the executor's precheck closes the alert before any restart
+    # a failing health check of a target of ours is not alone: its executor checks it again right before acting
+    # (found down now by the analyst, that is a second line; found answering, the precheck closes the alert)
     dependency = Opinion("external_dependency", 0.6, "crash", 0.3, "x-4", "external_dependency", 0.2)
     text = ("Health check failing", "GET /health: connection refused")
     down = diagnose(Evidence(*text, platform=Platform(known_target=True, probe="down", probe_detail="ConnectError")),
@@ -241,8 +241,11 @@ def test_one_signal_against_a_casebook_sure_no_action_fits_goes_to_a_human():
     assert down.action == "RESTART" and any("down now" in line for line in down.evidence)
     answering = diagnose(Evidence(*text, platform=Platform(known_target=True, probe="healthy")), opinion=dependency)
     assert answering.action == "RESTART" and answering.precheck
-    # the same words about a target the platform cannot check (no health known now) are one signal like any other
-    unchecked = diagnose(Evidence(*text, platform=Platform(known_target=True)), opinion=dependency)
+    # another node's target, its health not known here: that node's executor still prechecks it
+    elsewhere = diagnose(Evidence(*text, platform=Platform(known_target=True)), opinion=dependency)
+    assert elsewhere.action == "RESTART" and elsewhere.precheck
+    # the same words about a target in no inventory of ours are one signal like any other
+    unchecked = diagnose(Evidence(*text), opinion=dependency)
     assert unchecked.outcome == "human" and "Only one signal supports crash" in unchecked.justification
     assert diagnose(Evidence("Uptime monitor: gateway.example.org is DOWN", "monitor state DOWN"),
                     opinion=dependency).outcome == "human"

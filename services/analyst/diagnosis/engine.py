@@ -280,9 +280,8 @@ def _unclear(top: Hypothesis, k: Knowledge, evidence: Evidence) -> str:
 def _lone_signal(h: Hypothesis, k: Knowledge, evidence: Evidence) -> bool:
     """One signature line and nothing else behind a hypothesis: no second reading, no casebook, no precedent. Not
     lone when the executor sees it again itself: a situation it prechecks (a passing health check right before the
-    action closes it, nothing runs) on a target whose health the platform knows at decision time — a check that
-    found it down is a line of its own, one that found it answering leaves the precheck to close the alert."""
-    seen_again = _prechecked(h.situation, k) and evidence.platform.probe is not None
+    action closes it, nothing runs) on a target of this platform, whichever node's executor acts on it."""
+    seen_again = _prechecked(h.situation, k) and evidence.platform.known_target
     return len(h.evidence) == 1 and not h.evidence[0].startswith("casebook:") and not seen_again
 
 

@@ -41,7 +41,7 @@ class PreviousFix:
 class Platform:
     """The platform's own record of the target at decision time (all optional: a target may be unknown)."""
 
-    known_target: bool = False
+    known_target: bool = False  # an inventory target: its node's executor checks its health right before acting
     probe: str | None = None  # "down" | "slow" | "healthy": a health check at decision time, else the prober's sample
     probe_detail: str = ""
     deployed_minutes_ago: float | None = None  # a new version registered in the inventory this long ago
