@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import msgspec
+
 from services.analyst.offline import analyze, casebook_for, platform_from
 from services.council.domain import Facts, deliberate
 from shared.config import Settings
@@ -62,13 +64,16 @@ class Comparison:
 
 
 def inputs(stored: Sequence[StoredEvent]) -> IncidentState | None:
-    """The incident as the analyst saw it: everything before the analysis was completed."""
-    before = []
+    """The incident as the analyst saw it: everything before the analysis was completed, with the platform's facts
+    that analysis recorded (the target's health and history then, which no later look can see again)."""
+    before, facts = [], None
     for item in stored:
         if isinstance(item.envelope.payload, ev.AnalysisCompleted):
+            facts = item.envelope.payload.platform
             break
         before.append((item.seq, item.envelope))
-    return fold(before)
+    state = fold(before)
+    return msgspec.structs.replace(state, platform_facts=facts) if state is not None and facts else state
 
 
 def recorded_verdict(state: IncidentState) -> Verdict:
