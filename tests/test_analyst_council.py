@@ -123,6 +123,30 @@ def test_council_decides_once():
     assert council(run(received(), analysis(), *council(first))) == []
 
 
+@pytest.mark.parametrize("logs, stage", [("GET /health: connection refused", "council"),
+                                         ("something odd happened", "triage")])
+def test_a_rejection_whose_failed_event_was_cut_off_is_failed_on_redelivery(logs: str, stage: str):
+    """The decision was stored, the FAILED after it was not (NATS went away between the two appends): the redelivered
+    message must not leave the incident decided and never terminal."""
+    if stage == "council":  # the council rejects an action on a target it does not know
+        state, target = run(received(container_name="ghost"), analysis()), None
+    else:  # the diagnosis asks for a human
+        state, target = run(received(logs=logs), ev.AnalysisCompleted(
+            analysis=analyze("Weird", logs), analyzer="offline")), TARGET
+    decided = council(state, target=target)
+    assert isinstance(decided[-1], ev.IncidentFailed)
+    cut_off = run(*[e for e in (received(container_name="ghost") if target is None else received(logs=logs),
+                                state_analysis(state), *decided[:-1])])
+    assert cut_off.status == "REJECTED"
+    again = council(cut_off, target=target)
+    assert again == [decided[-1]] and again[0].stage == stage
+    assert council(run(received(), analysis(), *decided)) == []  # once FAILED, nothing more
+
+
+def state_analysis(state):  # type: ignore[no-untyped-def]
+    return ev.AnalysisCompleted(analysis=state.analysis, analyzer=state.analyzer or "offline")
+
+
 def test_tally_two_of_three_with_security_veto():
     def vote(role, verdict):
         return CouncilVote(role=role, verdict=verdict, reasoning="", timestamp="t")

@@ -151,7 +151,11 @@ def tally(votes: Sequence[CouncilVote], holds: Sequence[str] = ()) -> CouncilDec
 
 
 def deliberate(state: IncidentState | None, facts: Facts) -> list[Event]:
-    """Missing votes, the decision, then an approval request or FAILED; nothing if already decided."""
+    """Missing votes, the decision, then an approval request or FAILED; nothing if already decided — except a
+    rejection whose FAILED a cut-off append lost (the events are not one transaction): that FAILED, on redelivery."""
+    if state is not None and state.status == "REJECTED" and state.analysis is not None \
+            and state.council_decision is not None and state.council_decision.final_verdict == "REJECTED":
+        return [_failed(state.analysis, state.council_decision.votes)]
     if state is None or state.status != "COUNCIL_REVIEW" or state.analysis is None or state.source == "manual":
         return []  # manual operations (POST /scale) are decided by the operator who asked for them
     a = state.analysis
@@ -169,8 +173,7 @@ def deliberate(state: IncidentState | None, facts: Facts) -> list[Event]:
     events: list[Event] = [ev.VoteCast(vote=v) for v in new_votes]
     events.append(ev.CouncilDecided(decision=decision, requires_approval=held))
     if decision.final_verdict == "REJECTED":
-        reasons = "; ".join(f"{v.role}: {v.reasoning}" for v in votes if v.verdict == "REJECTED")
-        events.append(ev.IncidentFailed(error=f"Council rejected the action ({reasons})", stage="council"))
+        events.append(_failed(a, votes))
     elif held:
         ttl = facts.policy.approval_ttl_seconds
         events.append(ev.ApprovalRequested(reason="; ".join(holds), required_role="approver",
@@ -186,12 +189,20 @@ def needs_human(state: IncidentState, a: AIAnalysis, facts: Facts) -> list[Event
     new_votes = [CouncilVote(role=role, verdict=verdict, reasoning=reason, timestamp=stamp)  # type: ignore[arg-type]
                  for role in ROLES if role not in voted
                  for verdict, reason in [CHECKS[role](state, a, facts)]]
-    why = a.escalation or a.justification
     decision = CouncilDecision(votes=[*state.votes, *new_votes], final_verdict="REJECTED", consensus=True,
                                summary=f"No automatic action: needs a human — {a.root_cause}")
     return [*(ev.VoteCast(vote=v) for v in new_votes), ev.CouncilDecided(decision=decision),
-            ev.IncidentFailed(error=f"Needs a human: {a.root_cause}. {why} Manual intervention may be needed.",
-                              stage="triage", needs_human=True)]
+            _failed(a, decision.votes)]
+
+
+def _failed(a: AIAnalysis, votes: Sequence[CouncilVote]) -> ev.IncidentFailed:
+    """The FAILED that follows a rejection: a diagnosis that asks for a human, or the council's rejecting votes."""
+    if outcome_of(a) == "human":
+        why = a.escalation or a.justification
+        return ev.IncidentFailed(error=f"Needs a human: {a.root_cause}. {why} Manual intervention may be needed.",
+                                 stage="triage", needs_human=True)
+    reasons = "; ".join(f"{v.role}: {v.reasoning}" for v in votes if v.verdict == "REJECTED")
+    return ev.IncidentFailed(error=f"Council rejected the action ({reasons})", stage="council")
 
 
 def approval_wait(state: IncidentState | None, at: datetime) -> float | None:
