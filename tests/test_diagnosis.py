@@ -612,6 +612,29 @@ def test_zero_failures_and_per_pod_speed_are_no_trouble_and_no_flat_demand():
     assert "traffic_flat" in read("input rate flat at ~90k msg/s").features
 
 
+@pytest.mark.parametrize("text", [
+    "NumberOfMessagesDeleted 3,700/min = 12 tasks x ~310/min (per-task rate unchanged)",  # each consumer's speed
+    "pods 30/30 Ready, ~83 rps per pod (normal peak ~70)",
+    "messages_out per pod 17.1k/s vs 17.4k/s capacity measured in the last load test",
+    "incoming 310 tasks/min vs ~100 normal",  # two different figures compared: no flat demand
+])
+def test_a_units_own_rate_or_a_compared_figure_is_no_flat_demand(text):
+    assert "traffic_flat" not in read(text).features, read(text).lines
+
+
+def test_a_denied_rise_in_traffic_is_no_rising_demand():
+    assert "traffic_rising" not in read("msg rates steady, nothing unusual traffic-wise").features
+    assert "traffic_rising" in read("unusual traffic from the EU since 09:00").features
+
+
+def test_the_casebook_alone_does_not_name_saturation_under_flat_demand():
+    flat = Evidence("QueueBacklogHigh", "queue orders: 2,300 visible (usual < 50)\nNumberOfMessagesSent 38/min, flat\n"
+                    "workers: 6 running, no errors", "warning", "orders-worker")
+    resemblance = Opinion("saturation", 0.9, "unknown_errors", 0.05, "x-1", "saturation", 0.3)
+    d = diagnose(flat, opinion=resemblance)
+    assert d.outcome == "human" and d.action == "NOOP", d.justification
+
+
 @pytest.mark.parametrize("aside", [
     "the 13:05 ConfigMap change in #deploys was for trip-scoring-ui, a different deployment",
     "ota-portal (the React frontend) was deployed 2h ago -- separate deployment, no shared code",

@@ -195,6 +195,8 @@ _VS_BASELINE = re.compile(r"(\d[\d,.]*)\s*(?:(k)\s*)?(rps|req/s|requests/s|qps|r
                           # "(normal), error rate 0.3" is no base; a range ("2.2-2.5k") is its low end, with its suffix
                           # "(normal for the 06:00-07:00 shift)": a clock time is no base
                           r"usual|typical|avg|average|yesterday|last week)[^\d\n,;)]{0,15}(\d[\d,.]*)(?![\d:])(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
+# "nothing unusual traffic-wise", "no surge in traffic": the words deny the rise they name
+_NOTHING_BEFORE = re.compile(r"\b(?:nothing|no|not|without|never)\s+(?:[\w-]+\s+)?$")
 _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|orders|sign-?ups|users|"
                          r"produce rate|producer rate|publish rate|ingest rate|arrival rate|incoming|"
                          r"sessions|checkouts)[^\n.;]{0,25}\b(surg\w*|spik\w*|doubl\w*|tripl\w*|increas\w*|ris(e|es|ing)|"
@@ -218,6 +220,9 @@ _VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|
 _PER_UNIT = re.compile(r"\bper[- ](worker|pod|node|instance|replica|consumer|thread|core|host|task) $")
 # "throughput steady 7.6k msg/s/pod" is each pod's speed too (checked on the words after a match)
 _PER_UNIT_AFTER = re.compile(r"[^\n;,]{0,20}?(?:/|\bper[- ])(?:worker|pod|node|instance|replica|consumer|thread|core|host|task)\b")
+# "per-task rate unchanged", "rps per pod (normal peak ~70)": the unit's speed, before or inside the words
+_PER_UNIT_WITHIN = re.compile(r"(?:/|\bper[- ])(?:worker|pod|node|instance|replica|consumer|thread|core|host|task)s?\b")
+_PER_JUST_BEFORE = re.compile(r"(?:\bper[- ]|/)$")
 _TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|input rate|"
                            r"(?:numberof)?messages ?sent|inflow|"
                            r"produce rate|producer rate|publish rate|ingest rate|arrival rate|producers?|enqueue(?:d|s)?(?: rate)?|"
@@ -309,7 +314,7 @@ def _number(text: str, kilo: str | None = None) -> float | None:
 
 
 # a clock time, also inside an ISO stamp ("2024-12-06T08:51Z"), not the tail of a longer figure ("412:10.11")
-_COMPARED = re.compile(r"\d(\.\d+)?\s?[x×](?!\w)|\bthan\b|\babove\b|\bover\b|\+\d")
+_COMPARED = re.compile(r"\d(\.\d+)?\s?[x×](?!\w)|\bthan\b|\babove\b|\bover\b|\+\d|\bvs\.?\s*~?\d")  # "310/min vs ~100"
 _HHMM = r"(?<![\d:.])(\d{1,2}):(\d{2})(?!\d|\.\d)"
 # a deploy and its clock time in one clause: "upgraded Feb 6, no patches since; maintenance window 03:00" is not a
 # 03:00 upgrade
@@ -815,7 +820,8 @@ def _demand(text: ScannedText) -> tuple[float | None, str, re.Match[str] | None]
     # "requests 2.3x a normal Sunday" is no flat demand: a multiplier or comparison between the words says otherwise
     flat = next((m for m in _finditer(_TRAFFIC_FLAT, text) if not _COMPARED.search(m.group(0))
                  and not _PER_UNIT.search(text, max(0, m.start() - 16), m.start())
-                 and not _PER_UNIT_AFTER.match(text, m.end())), None)
+                 and not _PER_UNIT_AFTER.match(text, m.end()) and not _PER_UNIT_WITHIN.search(m.group(0))
+                 and not _PER_JUST_BEFORE.search(text, max(0, m.start() - 5), m.start())), None)
     if flat and ratio is not None and _CONNECTIONS.search(ratio_line):  # connections held longer are no demand
         ratio, ratio_line = None, ""
     return ratio, ratio_line, flat
@@ -871,7 +877,8 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
         lines["many_replicas"] = f"{replicas} replicas (“{replicas_line}”)"
 
     ratio, ratio_line, flat = _demand(text)
-    up = _search(_TRAFFIC_UP, text)
+    up = next((m for m in _finditer(_TRAFFIC_UP, text)
+               if not _NOTHING_BEFORE.search(text, max(0, m.start() - 24), m.start())), None)
     if ratio is not None and ratio >= 1.5:
         features.add("traffic_rising")
         lines["traffic_rising"] = f"demand at {ratio:.1f}× its baseline (“{ratio_line}”)"
@@ -884,7 +891,8 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     if flat and "traffic_rising" not in features:
         features.add("traffic_flat")
         lines["traffic_flat"] = f"demand flat (“{flat.group(0)}”)"
-    elif ratio is not None and 0.8 <= ratio < 1.2:  # a steep drop is not "flat" demand
+    elif ratio is not None and 0.8 <= ratio < 1.2 and not _PER_UNIT_WITHIN.search(ratio_line):
+        # a steep drop is not "flat" demand, nor is one pod's rate near its capacity
         features.add("traffic_flat")
         lines["traffic_flat"] = f"demand near its baseline (“{ratio_line}”)"
 
