@@ -63,6 +63,13 @@ class Opinion:
     nearest_id: str
     nearest_situation: str
     nearest_similarity: float
+    distribution: tuple[tuple[str, float], ...] = ()  # every situation at 1% or more, likeliest first
+
+    def share(self, situations: set[str] | frozenset[str]) -> float:
+        """The casebook's probability that the incident is one of `situations` (only its top two without the
+        distribution)."""
+        shown = self.distribution or ((self.situation, self.probability), (self.runner_up, self.runner_up_probability))
+        return sum(p for s, p in shown if s in situations)
 
     def line(self) -> str:
         """The evidence line shown in the justification."""
@@ -219,9 +226,11 @@ class Casebook:
         similarities = values.astype(np.float32) @ by_feature[features]  # cosine: both are l2-normalised
         at = int(similarities.argmax())
         nearest = int(columns[at])
+        distribution = tuple((str(self.situations[i]), round(float(probabilities[i]), 4)) for i in order
+                             if probabilities[i] >= 0.01)
         return Opinion(str(self.situations[best]), float(probabilities[best]), str(self.situations[second]),
                        float(probabilities[second]), self.references[nearest].id,
-                       self.references[nearest].situation, float(similarities[at]))
+                       self.references[nearest].situation, float(similarities[at]), distribution)
 
 
 _BUILT: dict[Path, Casebook | None] = {}

@@ -27,6 +27,9 @@ CASEBOOK_MIN_PROBABILITY = 0.35  # below this the casebook's opinion is no evide
 CASEBOOK_ALONE = 0.7  # a situation nothing else supports needs this much: resemblance alone is weak evidence
 # (per-file leave-one-out over 45 tuning files: casebook-alone decisions at 0.6–0.7 were right 9 of 13 times, 4 unsafe)
 CASEBOOK_DOUBTS = 0.45  # one signal to act on, against a casebook this sure no action of ours fits: a human
+CASEBOOK_NO_ACTION = 0.55  # the casebook's probability that no action of ours fits, which overrules an act ...
+CASEBOOK_OVERRULED_BELOW = 0.9  # ... of a confidence below this
+# (dev 6-fold, 7,374 cases: 10 of 25 unsafe choices become a human's, 8 right actions too)
 UNSURE_WHY_ACT = 0.9  # when the reporters know what fails but not why, acting (or closing) needs this much
 
 
@@ -277,12 +280,23 @@ def _unclear(top: Hypothesis, k: Knowledge, evidence: Evidence) -> str:
     return f"Unclear: {evidence.alert_type}"
 
 
+def _seen_again(h: Hypothesis, k: Knowledge, evidence: Evidence) -> bool:
+    """Whether the executor sees it again itself before acting: a situation it prechecks (a passing health check
+    right before the action closes it, nothing runs) on a target of this platform, whichever node's executor acts."""
+    return _prechecked(h.situation, k) and evidence.platform.known_target
+
+
 def _lone_signal(h: Hypothesis, k: Knowledge, evidence: Evidence) -> bool:
-    """One signature line and nothing else behind a hypothesis: no second reading, no casebook, no precedent. Not
-    lone when the executor sees it again itself: a situation it prechecks (a passing health check right before the
-    action closes it, nothing runs) on a target of this platform, whichever node's executor acts on it."""
-    seen_again = _prechecked(h.situation, k) and evidence.platform.known_target
-    return len(h.evidence) == 1 and not h.evidence[0].startswith("casebook:") and not seen_again
+    """One signature line and nothing else behind a hypothesis: no second reading, no casebook, no precedent; never
+    lone when the executor sees it again (`_seen_again`)."""
+    return len(h.evidence) == 1 and not h.evidence[0].startswith("casebook:") and not _seen_again(h, k, evidence)
+
+
+def _no_action_share(opinion: Opinion | None, k: Knowledge) -> float:
+    """The casebook's probability that the incident is one no action of ours fits (benign noise or a human's)."""
+    if opinion is None:
+        return 0.0
+    return opinion.share(frozenset(name for name, s in k.situations.items() if s.outcome != "act"))
 
 
 def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), min_confidence: float = 0.5,
@@ -318,6 +332,13 @@ def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), m
         return _human(f"Only one signal supports {top.situation} → {top.action} ({top.evidence[0]}), and the "
                       f"incidents it resembles most needed no action of ours ({opinion.line()}); nothing is run on "
                       "one signal against that; a human must look.",
+                      _unclear(top, k, evidence), ranked, confidence)
+    no_action = _no_action_share(opinion, k)
+    if top.outcome == "act" and no_action >= CASEBOOK_NO_ACTION and confidence < CASEBOOK_OVERRULED_BELOW \
+            and not _seen_again(top, k, evidence):
+        return _human(f"{top.situation} → {top.action} ({confidence:.2f}) is not sure enough against the incidents "
+                      f"this resembles, {no_action:.0%} of which needed no action of ours ({opinion.line()}); "
+                      f"acting against that needs ≥ {CASEBOOK_OVERRULED_BELOW:.2f}; a human must look.",
                       _unclear(top, k, evidence), ranked, confidence)
     doubt = next((name for name in ("uncertain", "unsure_why") if name in lines), None)
     if top.outcome in ("act", "benign") and doubt and (doubt == "uncertain" or confidence < UNSURE_WHY_ACT):

@@ -105,6 +105,12 @@ _DEPLOY_CLEARED = re.compile(
     r"[^\n.;]{0,30}(the )?same (way|errors?|crash\w*|symptoms?)|"
     r"(flat|unchanged|steady|the same|normal) (across|through|before and after|over) (the |that |this )?(deploy|release|"
     r"rollout|upgrade|change)|"
+    # the new release worked at first: "first sync after the deploy (09:40) succeeded"
+    r"\bfirst (sync|run|request|job|batch|call|poll|import|check|login|payment|build)e?s? after (the |our |this |that )?"
+    r"(deploy|release|rollout|upgrade)\w*(?: \(?(?:at )?\d{1,2}:\d{2}\)?)? (succeeded|worked|was fine|went fine|passed|was ok)|"
+    # the same release works elsewhere: "39 other Moodle sites syncing on the same build"
+    r"\bother [^\n.;]{0,40}\b(syncing|working|fine|healthy|unaffected|succeed\w*|ok)\b[^\n.;]{0,20}\bon the same "
+    r"(build|version|release|image)\b|"
     # the release's new paths and the old ones fail alike: "both the new downsample queries and the old ones, all slow"
     r"both the new [^\n.;]{0,60}\band the (old|existing|previous|unchanged) [^\n.;]{0,60}\b(all |both |equally )?"
     r"(slow|fail\w*|erroring|affected|time? ?out)")
