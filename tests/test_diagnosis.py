@@ -646,6 +646,19 @@ def test_a_units_own_rate_or_a_compared_figure_is_no_flat_demand(text):
     assert "traffic_flat" not in read(text).features, read(text).lines
 
 
+def test_the_casebook_alone_does_not_restart_for_another_teams_full_volume():
+    shared = Evidence("NodeFilesystemAlmostOutOfSpace", "filer02:/vol/media has only 2.8% available space left\n"
+                      "Volume owner: team data-platform (CMDB)\nour pods' local disk 23% used", "warning", "renderer")
+    resemblance = Opinion("disk_full", 0.94, "unknown_errors", 0.03, "x-1", "disk_full", 0.3)
+    assert diagnose(shared, opinion=resemblance).outcome == "human"
+
+
+def test_another_team_named_as_the_one_that_deployed_is_no_deploy_of_ours():
+    theirs = "inventory team deployed migration 0142_items_sku_v2 at 15:20; failures since 15:21"
+    assert "recent_deploy" not in read(theirs).features
+    assert "recent_deploy" in read("our team deployed migration 0142 at 15:20; failures since 15:21").features
+
+
 def test_a_denied_rise_in_traffic_is_no_rising_demand():
     assert "traffic_rising" not in read("msg rates steady, nothing unusual traffic-wise").features
     assert "traffic_rising" in read("unusual traffic from the EU since 09:00").features

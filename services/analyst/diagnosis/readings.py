@@ -398,7 +398,10 @@ _LONG_AGO = re.compile(r"\blast (?:monday|tuesday|wednesday|thursday|friday|satu
 
 
 _OTHER_TEAM = re.compile(r"\b(?:network|security|netsec|platform|dba|db|database|infra\w*|storage|identity|iam|firewall|"
-                         r"proxy|messaging)(?:[/ ](?:security|network|platform|infra\w*))? team\b")
+                         r"proxy|messaging)(?:[/ ](?:security|network|platform|infra\w*))? team\b|"
+                         # "inventory team deployed migration 0142": another team named as the one that changed something
+                         r"\b(?!our\b|my\b|the\b|same\b|this\b)[a-z][\w-]* team(?:'s|’s)? (?:deployed|shipped|rolled|"
+                         r"released|applied|ran|merged|pushed|migration|change|release|deploy)")
 
 
 def _clause(text: str, start: int, end: int) -> str:
