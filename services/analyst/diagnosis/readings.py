@@ -223,11 +223,12 @@ _VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|
                  r"(?:vs\.?|versus|against|compared (?:to|with))\s*(?:(?:the|a)\s*)?(?:\d+[- ]?(?:days?|d|weeks?|w|hours?|h)\s+|weekly\s*|daily\s*)?"
                  r"(?:(?:baseline|normal|usual|typical|avg|average|expected)\s*)?(?:of\s*)?~?(\d[\d,.]*)\s*(k|m(?![a-z]))?")
 # "per-worker throughput normal" is each worker's speed, not the demand (checked on the words before a match)
-_PER_UNIT = re.compile(r"\bper[- ](worker|pod|node|instance|replica|consumer|thread|core|host|task) $")
+_UNITS = "worker|pod|node|instance|replica|consumer|thread|core|host|task"  # whose own speed is no demand
+_PER_UNIT = re.compile(rf"\bper[- ]({_UNITS}) $")
 # "throughput steady 7.6k msg/s/pod" is each pod's speed too (checked on the words after a match)
-_PER_UNIT_AFTER = re.compile(r"[^\n;,]{0,20}?(?:/|\bper[- ])(?:worker|pod|node|instance|replica|consumer|thread|core|host|task)\b")
+_PER_UNIT_AFTER = re.compile(rf"[^\n;,]{{0,20}}?(?:/|\bper[- ])(?:{_UNITS})\b")
 # "per-task rate unchanged", "rps per pod (normal peak ~70)": the unit's speed, before or inside the words
-_PER_UNIT_WITHIN = re.compile(r"(?:/|\bper[- ])(?:worker|pod|node|instance|replica|consumer|thread|core|host|task)s?\b")
+_PER_UNIT_WITHIN = re.compile(rf"(?:/|\bper[- ])(?:{_UNITS})s?\b")
 _PER_JUST_BEFORE = re.compile(r"(?:\bper[- ]|/)$")
 _TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|input rate|"
                            r"(?:numberof)?messages ?sent|inflow|"
