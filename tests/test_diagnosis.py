@@ -1146,6 +1146,14 @@ def test_a_rate_against_a_baseline_in_the_same_unit_is_demand():
     assert read("socket disconnects 2,400/min (typical 80/min)").demand_ratio is None
 
 
+def test_a_demand_figure_against_a_baseline_named_by_its_day_is_demand():
+    assert read("requests/s 2,480 (thursday 11:00 baseline: 800)").demand_ratio == pytest.approx(3.1)
+    assert read("match-day requests 412k (fixture-night baseline ~130k)").demand_ratio == pytest.approx(3.17, abs=0.01)
+    # a figure of another kind inside the brackets, or failing requests, are no demand against a baseline
+    assert read("requests 900 (p99 latency baseline 120)").demand_ratio is None
+    assert read("requests failing 2,480 (thursday baseline: 800)").demand_ratio is None
+
+
 def test_one_caller_behind_nearly_all_of_a_breakdown_is_read_from_the_numbers():
     table = "HTTP 422 on POST /v1/scans\nby user_agent: scan-app/3.0 (device D-88) 4,120 | scan-app/3.2 9 | web 2"
     assert "one_caller" in read(table).features

@@ -201,6 +201,14 @@ _VS_BASELINE = re.compile(r"(\d[\d,.]*)\s*(?:(k)\s*)?(rps|req/s|requests/s|qps|r
                           # "(normal), error rate 0.3" is no base; a range ("2.2-2.5k") is its low end, with its suffix
                           # "(normal for the 06:00-07:00 shift)": a clock time is no base
                           r"usual|typical|avg|average|yesterday|last week)[^\d\n,;)]{0,15}(\d[\d,.]*)(?![\d:])(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
+# "requests/s 2,480 (Thursday 11:00 baseline: 800)", "match-day requests 412k (fixture-night baseline ~130k)": a demand
+# word, its figure, then in brackets a baseline named by its day or occasion (words and clock times, no other figure)
+_WORD_THEN_PAREN_BASE = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages|orders|sessions|users|"
+                                   r"events|logins|bookings|checkouts|transactions|searches|calls|jobs|uploads)"
+                                   r"(?:/s|/sec|/min|/h|/hr)?\b[^\n;(\d]{0,25}(?<![\d:.,])(\d[\d,.]*)(?![\d:])\s*(k|m(?![a-z]))?"
+                                   r"\s*(?:rps|qps|req/s|rpm|/s|/min)?\s*\((?:[^\d)\n;]|\d{1,2}:\d\d){0,30}?"
+                                   r"\b(?:baseline|normal|usual|typical|avg|average|expected)\b\s*[:=]?\s*~?"
+                                   r"(\d[\d,.]*)(?![\d:])\s*(k|m(?![a-z]))?")
 # "nothing unusual traffic-wise", "no surge in traffic": the words deny the rise they name
 _NOTHING_BEFORE = re.compile(r"\b(?:nothing|no|not|without|never)\s+(?:[\w-]+\s+)?$")
 _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|orders|sign-?ups|users|"
@@ -720,6 +728,7 @@ def _demand_ratio(text: str) -> Found:
         *_ratios(text, _VS, (2, 3), (4, 5)),
         *_ratios(text, _COUNT_VS, (1, 2), (4, 5)),
         *_ratios(text, _VS_BASELINE, (1, 2), (5, 6)),
+        *_ratios(text, _WORD_THEN_PAREN_BASE, (2, 3), (4, 5)),
         *_ratios(text, _RATE_THEN_BASE, (1, 2), (4, 5)),
     ] if f[0] <= MAX_DEMAND_RATIO and _about_demand(text, f[1]) and not _per_unit(text, f[1]))
 
