@@ -1370,3 +1370,37 @@ def test_text_built_to_make_the_readings_backtrack_is_diagnosed_like_its_short_f
     assert (long_d.outcome, long_d.action, long_d.situation) == (short_d.outcome, short_d.action, short_d.situation)
     assert read("0.078\n" + " " * 2000 + "x").features == read("0.078\n x").features
 
+
+
+def test_a_release_that_ran_clean_for_an_hour_after_its_deploy_is_cleared():
+    text = ("version 2.41.0 deployed 09:05 UTC; canary 09:05-09:35 clean; error rate 0.2% from 09:35 to 14:18\n"
+            "errors begin 14:19 UTC: NullPointerException in SeatAssignmentMapper")
+    assert "recent_deploy" not in read(text).features
+    assert diagnose(Evidence("checkin-api error rate above 5%", text)).action != "ROLLBACK"
+    assert "recent_deploy" not in read("release 4.18.2 deployed 09:10 utc; 0 events of this issue between 09:10 and "
+                                       "14:52 across 61k sessions").features
+    # a clean stretch before the deploy, or one shorter than an hour, clears nothing
+    before = "error rate 0.2% from 07:00 to 09:58; v3.2 deployed 10:00; errors 14% from 10:01"
+    assert "recent_deploy" in read(before).features
+    assert "recent_deploy" in read("v3.2 deployed 10:00; canary 10:00-10:20 clean; full rollout 10:21, errors "
+                                   "from 10:22").features
+
+
+def test_connections_another_application_holds_are_not_our_pool_to_restart():
+    rows = ("HikariPool-1 - Connection is not available, request timed out after 30000ms.\n"
+            "FATAL: sorry, too many clients already\n"
+            "select application_name, count(*) from pg_stat_activity group by 1 order by 2 desc;\n"
+            " usage-reporting    | 431\n billing-api        |  12\n pgbouncer-admin    |   2")
+    assert "pool_held_elsewhere" in read(rows, service="billing-api").features
+    d = diagnose(Evidence("billing-api DB connection acquire timeouts", rows, container_name="billing-api"))
+    assert (d.outcome, d.situation) == ("human", "external_dependency")
+    lock = ("HikariPool-1 (oms-api) total=20 active=18 idle=2 waiting=41\n"
+            "pid 27310 application_name=outage-merge-job state='idle in transaction' xact_start 13:02:44")
+    assert "pool_held_elsewhere" in read(lock, service="oms-api").features
+    # our own application holding them, under a short form of its name, is our pool
+    ours = ("QueuePool limit of size 10 overflow 20 reached\npg_stat_activity where application_name='verif-api': "
+            "30 sessions, 27 'idle in transaction'")
+    assert "pool_held_elsewhere" not in read(ours, service="forecast-verification-api").features
+    mine = rows.replace("usage-reporting    | 431", "usage-reporting    |  20").replace("|  12", "| 410")
+    assert "pool_held_elsewhere" not in read(mine, service="billing-api").features
+    assert "pool_held_elsewhere" not in read(rows).features  # no service named: nobody to compare with

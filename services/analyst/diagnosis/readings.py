@@ -381,6 +381,45 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "
     return None, ""
 
 
+# A stretch of clock time the text calls clean: "error rate 0.2% from 09:35 to 14:18", "error rate 02:10-14:37 UTC
+# stayed at 0.3%", "0 events of this issue between 09:10 and 14:52". A release that ran clean for an hour from its
+# deploy did not cause what started after.
+_CLOCK_SPAN = re.compile(r"(?<![\d:.])(\d{1,2}):(\d{2})(?::\d{2})?\s*(?:utc\s*)?(?:-|–|to|until|till|and)\s*"
+                         r"(\d{1,2}):(\d{2})(?!\d|\.\d)")
+_SPAN_ABOUT_FAILURES = re.compile(r"\b(errors?|error rate|events?|exceptions?|5xx|failures?|failed|crash\w*|canary|"
+                                  r"latency|alerts?)\b")
+_SPAN_CLEAN = re.compile(r"\b(clean|fine|healthy|nominal|stayed|steady|flat|no (errors?|events?|failures?|alerts?)|"
+                         r"zero (errors?|events?|failures?))\b|(?<![\d.,])0 (errors?|events?|failures?|exceptions?|5xx)\b|"
+                         r"(?<![\d.,])0(?:\.\d+)?\s?%")
+_SPAN_BAD = re.compile(r"\b(spik\w*|ros[ee]|rising|jump\w*|climb\w*|doubl\w*|surg\w*|above|exceed\w*|began|started|"
+                       r"breach\w*|fir(ed|ing))\b")
+RAN_CLEAN_FOR = 60  # minutes of a clean run after a deploy that clear it
+
+
+def _ran_clean_after(text: str, deploys: list[int]) -> str:
+    """The clause saying the release ran clean for RAN_CLEAN_FOR minutes from its deploy (at one of `deploys`,
+    minutes of the day), or ""."""
+    for m in _finditer(_CLOCK_SPAN, text):
+        start, end = int(m.group(1)) * 60 + int(m.group(2)), int(m.group(3)) * 60 + int(m.group(4))
+        clause = _clause(text, *m.span())
+        if not (_SPAN_ABOUT_FAILURES.search(clause) and _SPAN_CLEAN.search(clause)) or _SPAN_BAD.search(clause):
+            continue
+        if any(0 <= start - d <= RAN_CLEAN_FOR and end - d >= RAN_CLEAN_FOR for d in deploys):
+            return clause.strip()
+    return ""
+
+
+def _deploy_clocks(text: str, service: str = "") -> list[int]:
+    """The clock times (minutes of the day) of this service's deploys stamped with one."""
+    clocks = []
+    for m in _finditer(_DEPLOY_AT, text):
+        if _elsewhere(text, *m.span(), service) or _NO_DEPLOY.search(text, max(0, m.start() - 30), m.end()):
+            continue
+        h, mnt = (m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5))
+        clocks.append(int(h) * 60 + int(mnt))
+    return clocks
+
+
 # What a deploy statement says was deployed: "deployment X", "X v1.2 rolled out", "X:1.2". Only hyphenated
 # identifiers count as names (service names are; "the new build" is not).
 _SERVICE_NAME = r"([a-z][a-z0-9]+(?:[-_][a-z0-9]+)+)"  # not an id such as "d-7xk2q1"
@@ -833,6 +872,44 @@ def _one_caller(text: str) -> Found:
     return _highest(shares)
 
 
+# Who holds a database's connections: the rows of "select application_name, count(*) from pg_stat_activity"
+# (" usage-reporting | 431"), or a lock's holder named with its application ("pid 27310
+# application_name=outage-merge-job state='idle in transaction'")
+_HOLDERS_HEADER = re.compile(r"pg_stat_activity|application_name|\busename\b|processlist|"
+                             r"connections (?:by|per) (?:app\w*|client|user|service|role)")
+_HOLDER_ROW = re.compile(r"^[ \t]*([a-z][\w.-]*(?: [\w.-]+)?)[ \t]*[|:][ \t]*(\d[\d,]*)[ \t]*$", re.MULTILINE)
+_LOCK_HOLDER = re.compile(r"application_name[ \t]*[=:][ \t]*['\"]?([a-z][\w.-]*)['\"]?[^\n]{0,80}?"
+                          r"\b(idle in transaction|holding|holds)\b")
+
+
+def _same_app(name: str, ours: set[str]) -> bool:
+    """Whether an application name is the service's own: a word in common, or one a short form of the other
+    ("verif-api" for forecast-verification-api)."""
+    return any(a.startswith(b) or b.startswith(a) for a in _tokens(name) for b in ours if min(len(a), len(b)) >= 4) \
+        or bool(_tokens(name) & ours)
+
+
+def _held_elsewhere(text: str, service: str) -> str:
+    """What says another application, not `service`, holds the database's connections or the lock its queries wait
+    on: then neither restarting nor scaling `service` frees them. "" when nothing says so or the service is unnamed."""
+    ours = _tokens(service)
+    if not ours:
+        return ""
+    header = _search(_HOLDERS_HEADER, text)
+    if header is None:
+        return ""
+    held = next((m for m in _finditer(_LOCK_HOLDER, text) if not _same_app(m.group(1), ours)), None)
+    if held:
+        return held.group(0)
+    rows = [(_number(r.group(2)) or 0.0, r.group(1).strip(), r.group(0).strip())
+            for r in _HOLDER_ROW.finditer(text, header.end())]
+    if len(rows) < 2:
+        return ""
+    top = max(rows)
+    mine = max((n for n, name, _ in rows if _same_app(name, ours)), default=0.0)
+    return top[2] if not _same_app(top[1], ours) and mine <= top[0] / 2 else ""
+
+
 def _demand(text: ScannedText) -> tuple[float | None, str, re.Match[str] | None]:
     """Demand against its baseline (ratio, its words) and the words saying it is flat, if any."""
     ratio, ratio_line = _demand_ratio(text)
@@ -915,6 +992,10 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
         features.add("traffic_flat")
         lines["traffic_flat"] = f"demand near its baseline (“{ratio_line}”)"
 
+    holder = _held_elsewhere(text, service)
+    if holder:
+        features.add("pool_held_elsewhere")
+        lines["pool_held_elsewhere"] = f"another application holds the connections or the lock (“{holder[:90]}”)"
     share, share_line = _one_caller(text)
     if share is not None and share >= ONE_CALLER_SHARE:
         features.add("one_caller")
@@ -942,9 +1023,10 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     recent_words = next((m for m in _finditer(_RECENT_DEPLOY_WORDS, text) if not _elsewhere(text, *m.span(), service)
                          and not _LONG_AGO.search(_clause(text, *m.span()))), None)
     cleared = _search(_DEPLOY_CLEARED, text)
-    if cleared:
+    ran_clean = "" if cleared or age is None or age > 180 else _ran_clean_after(text, _deploy_clocks(text, service))
+    if cleared or ran_clean:
         features.add("old_deploy")
-        lines["old_deploy"] = f"the text clears the deploy (“{cleared.group(0).strip()}”)"
+        lines["old_deploy"] = f"the text clears the deploy (“{cleared.group(0).strip() if cleared else ran_clean}”)"
     elif age is not None and age <= 180:
         features.add("recent_deploy")
         lines["recent_deploy"] = f"deployed {age:g} min before the alert (“{age_line}”)"
