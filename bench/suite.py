@@ -248,6 +248,10 @@ SECTIONS: tuple[Section, ...] = (
                                          "mix; 0.957, 0 unsafe on arrival"),
             ("thirty-eighth", "test38", "written in session 23 after dev91-dev98 (toll road operator), realistic mix; "
                                         "0.971, 0 unsafe on arrival (0.943, 2 unsafe without the one-signal rule)"),
+            ("thirty-ninth", "test39", "written in session 27 (hospital clinical systems), a mix weighted to HUMAN "
+                                       "cases that look like an action; 0.829, 2 unsafe on arrival"),
+            ("fortieth", "test40", "written in session 27 (second-hand marketplace), a mix weighted to HUMAN cases "
+                                   "that look like an action; 0.829, 4 unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
