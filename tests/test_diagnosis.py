@@ -1404,3 +1404,15 @@ def test_connections_another_application_holds_are_not_our_pool_to_restart():
     mine = rows.replace("usage-reporting    | 431", "usage-reporting    |  20").replace("|  12", "| 410")
     assert "pool_held_elsewhere" not in read(mine, service="billing-api").features
     assert "pool_held_elsewhere" not in read(rows).features  # no service named: nobody to compare with
+
+
+def test_a_slower_step_is_no_demand_and_producers_as_before_are_flat_demand():
+    assert read("batch processing time 1.75x normal, spread evenly over all steps").demand_ratio is None
+    assert read("p50 request duration 2.1x baseline").demand_ratio is None
+    assert "traffic_flat" in read("produce 57k msg/s, flat vs last monday").features
+    assert "traffic_flat" in read("produce rate 1,000 msg/s, same as the last 7 days").features
+    assert read("rps 3.1x same time last week").demand_ratio == pytest.approx(3.1)  # 'time' alone is still demand
+    text = ("Kafka lag high: total lag 412,000 (threshold 100,000), growing ~120/s\n"
+            "committed offsets advancing on all 12 partitions, consume rate 880 msg/s\n"
+            "produce rate 1,000 msg/s, same as the last 7 days\npods 6/6 Running, CPU 35%")
+    assert diagnose(Evidence("Kafka lag high", text)).action != "SCALE_UP"

@@ -244,10 +244,10 @@ _PER_UNIT_WITHIN = re.compile(rf"(?:/|\bper[- ])(?:{_UNITS})s?\b")
 _PER_JUST_BEFORE = re.compile(r"(?:\bper[- ]|/)$")
 _TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|input rate|"
                            r"(?:numberof)?messages ?sent|inflow|"
-                           r"produce rate|producer rate|publish rate|ingest rate|arrival rate|producers?|enqueue(?:d|s)?(?: rate)?|"
+                           r"produce rate|producer rate|publish rate|ingest rate|arrival rate|producers?|produce|enqueue(?:d|s)?(?: rate)?|"
                            r"(?:messages?|msg|events?|jobs?|tasks?)(?: in/out| in| out)? rate)(?:[^\n.;]|\.\d){0,25}"
                            r"\b(flat|normal|steady|stable|unchanged|nominal|as usual|at baseline|within baseline|"
-                           r"did not (change|increase)|not (increased|changed|up)|back to (?:the )?(?:[\w-]+ )?(?:baseline|normal|usual)|same as (every|usual|normal|yesterday|last|the same)|"
+                           r"did not (change|increase)|not (increased|changed|up)|back to (?:the )?(?:[\w-]+ )?(?:baseline|normal|usual)|same as (?:the )?(every|usual|normal|yesterday|last|previous|the same)|"
                            r"as (every|any) (weekday|day|week))|(?<![\w-])(?:flat|steady|unchanged)(?: at)? ~?\d[\d,.]*\s*k?\s*"
                            r"(?:rps|qps|req/s|rpm|requests?/s|msg/s)\b|no (increase|change|spike|surge|rise)"
                            r" in (traffic|requests|load|demand)|(traffic|load) (is )?(not|no) (higher|up)")
@@ -743,7 +743,8 @@ MAX_DEMAND_RATIO = 100.0  # past this a "ratio" is two unrelated figures read as
 # (baseline 0.02)", "p99 3x normal", "heap 2x yesterday"): the clause runs from the last line, ';' or ',' break
 _NOT_DEMAND = re.compile(r"(?<![a-z])(?:errors?|fail\w*|5xx|4xx|latenc\w*|p9\d|timeouts?|retr(?:y|ies)|retransmi\w*|"
                          r"packet loss|lag|gc|heap|memory|rss|cpu|iowait|reject\w*|exceptions?|crash\w*|restarts?|"
-                         r"disconnect\w*|drop(?:s|ped)?|evict\w*|abort\w*|resets?|naks?|loss)(?![a-z])")
+                         r"disconnect\w*|drop(?:s|ped)?|evict\w*|abort\w*|resets?|naks?|loss|duration|"
+                         r"(?:processing|response|batch|run|render|query|build|job|step|handling|service) time)(?![a-z])")
 
 
 _CONNECTIONS = re.compile(r"\bconn(?:ection)?s\b")
