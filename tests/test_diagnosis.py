@@ -1416,3 +1416,13 @@ def test_a_slower_step_is_no_demand_and_producers_as_before_are_flat_demand():
             "committed offsets advancing on all 12 partitions, consume rate 880 msg/s\n"
             "produce rate 1,000 msg/s, same as the last 7 days\npods 6/6 Running, CPU 35%")
     assert diagnose(Evidence("Kafka lag high", text)).action != "SCALE_UP"
+
+
+def test_a_deploy_of_a_service_named_before_its_task_definition_or_image_is_not_ours():
+    text = ("ECS service dispatch-gateway: 18/18 tasks RUNNING\n"
+            "ECS deployment completed 18:47 UTC: receipt-renderer task definition :212 -> :213\n"
+            "p95 2.41s at 18:55")
+    assert "recent_deploy" not in read(text, service="dispatch-gateway").features
+    assert "recent_deploy" in read(text, service="receipt-renderer").features
+    assert "recent_deploy" in read(text.replace("receipt-renderer", "dispatch-gateway"),
+                                   service="dispatch-gateway").features
