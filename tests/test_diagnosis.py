@@ -1426,3 +1426,13 @@ def test_a_deploy_of_a_service_named_before_its_task_definition_or_image_is_not_
     assert "recent_deploy" in read(text, service="receipt-renderer").features
     assert "recent_deploy" in read(text.replace("receipt-renderer", "dispatch-gateway"),
                                    service="dispatch-gateway").features
+
+
+def test_only_the_table_after_a_connections_query_says_who_holds_them():
+    # "name: count" lines elsewhere in the text are no table of connection holders
+    text = ("FATAL: sorry, too many clients already (pg_stat_activity shows 498 of 500)\n"
+            "billing-api pool: max 20 per pod\nerrors: 4,120\nrestarts: 3")
+    assert "pool_held_elsewhere" not in read(text, service="billing-api").features
+    table = ("select application_name, count(*) from pg_stat_activity group by 1;\n"
+             " application_name | count\n------------------+-------\n etl-nightly | 380\n billing-api | 40")
+    assert "pool_held_elsewhere" in read(table, service="billing-api").features

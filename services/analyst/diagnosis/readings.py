@@ -395,7 +395,7 @@ _SPAN_ABOUT_FAILURES = re.compile(r"\b(errors?|error rate|events?|exceptions?|5x
 _SPAN_CLEAN = re.compile(r"\b(clean|fine|healthy|nominal|stayed|steady|flat|no (errors?|events?|failures?|alerts?)|"
                          r"zero (errors?|events?|failures?))\b|(?<![\d.,])0 (errors?|events?|failures?|exceptions?|5xx)\b|"
                          r"(?<![\d.,])0(?:\.\d+)?\s?%")
-_SPAN_BAD = re.compile(r"\b(spik\w*|ros[ee]|rising|jump\w*|climb\w*|doubl\w*|surg\w*|above|exceed\w*|began|started|"
+_SPAN_BAD = re.compile(r"\b(spik\w*|rose|risen|rising|jump\w*|climb\w*|doubl\w*|surg\w*|above|exceed\w*|began|started|"
                        r"breach\w*|fir(ed|ing))\b")
 RAN_CLEAN_FOR = 60  # minutes of a clean run after a deploy that clear it
 
@@ -882,7 +882,8 @@ def _one_caller(text: str) -> Found:
 # application_name=outage-merge-job state='idle in transaction'")
 _HOLDERS_HEADER = re.compile(r"pg_stat_activity|application_name|\busename\b|processlist|"
                              r"connections (?:by|per) (?:app\w*|client|user|service|role)")
-_HOLDER_ROW = re.compile(r"^[ \t]*([a-z][\w.-]*(?: [\w.-]+)?)[ \t]*[|:][ \t]*(\d[\d,]*)[ \t]*$", re.MULTILINE)
+_HOLDER_ROW = re.compile(r"[ \t]*([a-z][\w.-]*(?: [\w.-]+)?)[ \t]*[|:][ \t]*(\d[\d,]*)[ \t]*")
+_TABLE_RULE = re.compile(r"[ \t]*(?:[-+=|]+|[a-z_ ]+(?:\|[a-z_ ()*]+)+)[ \t]*")  # "-----+-----", "application_name | count"
 _LOCK_HOLDER = re.compile(r"application_name[ \t]*[=:][ \t]*['\"]?([a-z][\w.-]*)['\"]?[^\n]{0,80}?"
                           r"\b(idle in transaction|holding|holds)\b")
 
@@ -892,6 +893,18 @@ def _same_app(name: str, ours: set[str]) -> bool:
     ("verif-api" for forecast-verification-api)."""
     return any(a.startswith(b) or b.startswith(a) for a in _tokens(name) for b in ours if min(len(a), len(b)) >= 4) \
         or bool(_tokens(name) & ours)
+
+
+def _table_after(text: str, at: int) -> list[tuple[float, str, str]]:
+    """(count, name, row) of the rows of the table that starts on the line after `at`: consecutive "name | count"
+    lines, past a header or rule line; the first other line ends it."""
+    rows: list[tuple[float, str, str]] = []
+    for line in text[at:].split("\n")[1:]:
+        if (row := _HOLDER_ROW.fullmatch(line)) is not None:
+            rows.append((_number(row.group(2)) or 0.0, row.group(1).strip(), line.strip()))
+        elif rows or not _TABLE_RULE.fullmatch(line):
+            break
+    return rows
 
 
 def _held_elsewhere(text: str, service: str) -> str:
@@ -906,8 +919,7 @@ def _held_elsewhere(text: str, service: str) -> str:
     held = next((m for m in _finditer(_LOCK_HOLDER, text) if not _same_app(m.group(1), ours)), None)
     if held:
         return held.group(0)
-    rows = [(_number(r.group(2)) or 0.0, r.group(1).strip(), r.group(0).strip())
-            for r in _HOLDER_ROW.finditer(text, header.end())]
+    rows = _table_after(text, header.end())
     if len(rows) < 2:
         return ""
     top = max(rows)
