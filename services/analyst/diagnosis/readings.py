@@ -356,9 +356,10 @@ _OTHERS_RUN = re.compile(r"\bcron ?job\b|\bschedule\W{0,3}[\d*/,-]+ [\d*/,-]+ |s
                          r"\bstatus\.[a-z0-9-]+\.(?:com|io|net|org)\b")
 
 
-def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "") -> tuple[float | None, str]:
-    """A deploy stamped with a clock time and a later clock time (the failures) within two hours of it — unless
-    its line also states the deploy's age (then the time is the line's own stamp: "10:24 deploy was 2 days ago")."""
+def _clock_deploys(text: str, service: str = "",
+                   stated: list[tuple[int, int]] | None = None) -> Iterator[tuple[re.Match[str], int]]:
+    """Each deploy of this service stamped with a clock time, with that time in minutes of the day — not one on a
+    line that states an age (`stated`: then the time is the line's own stamp, "10:24 deploy was 2 days ago")."""
     for m in _finditer(_DEPLOY_AT, text):
         line_start, line_end = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end()) % (len(text) + 1)
         # "20:19 nothing deployed since Monday" dates a statement, not a deploy; "Applied catalog (02:40, 0 resources
@@ -369,14 +370,19 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "
         if (_elsewhere(text, *m.span(), service) or _ASKED.match(text, m.end())
                 or _OTHERS_RUN.search(text, line_start, line_end or len(text))):
             continue
-        if any(line_start <= start < (line_end or len(text)) for start, _ in stated):
+        if any(line_start <= start < (line_end or len(text)) for start, _ in stated or ()):
             continue
         if m.group(2):  # deploy word first: a date between it and the clock must be the clock's own day
             date = _DATE.search(m.group(0), 0, m.start(2) - m.start())
             if date and not _DATE_THEN_CLOCK.match(m.group(0), date.end(), m.start(2) - m.start()):
                 continue
         h, mnt = (m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5))
-        deployed = int(h) * 60 + int(mnt)
+        yield m, int(h) * 60 + int(mnt)
+
+
+def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "") -> tuple[float | None, str]:
+    """A deploy stamped with a clock time and a later clock time (the failures) within an hour of it."""
+    for m, deployed in _clock_deploys(text, service, stated):
         later = [int(c.group(1)) * 60 + int(c.group(2)) for c in _CLOCK.finditer(text)
                  if c.start() < m.start() or c.start() >= m.end()]
         gaps = [t - deployed for t in later if 0 <= t - deployed <= 60]  # the same minute: right after it; an hour: no
@@ -411,17 +417,6 @@ def _ran_clean_after(text: str, deploys: list[int]) -> str:
         if any(0 <= start - d <= RAN_CLEAN_FOR and end - d >= RAN_CLEAN_FOR for d in deploys):
             return clause.strip()
     return ""
-
-
-def _deploy_clocks(text: str, service: str = "") -> list[int]:
-    """The clock times (minutes of the day) of this service's deploys stamped with one."""
-    clocks = []
-    for m in _finditer(_DEPLOY_AT, text):
-        if _elsewhere(text, *m.span(), service) or _NO_DEPLOY.search(text, max(0, m.start() - 30), m.end()):
-            continue
-        h, mnt = (m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5))
-        clocks.append(int(h) * 60 + int(mnt))
-    return clocks
 
 
 # What a deploy statement says was deployed: "deployment X", "X v1.2 rolled out", "X:1.2". Only hyphenated
@@ -1040,7 +1035,8 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     recent_words = next((m for m in _finditer(_RECENT_DEPLOY_WORDS, text) if not _elsewhere(text, *m.span(), service)
                          and not _LONG_AGO.search(_clause(text, *m.span()))), None)
     cleared = _search(_DEPLOY_CLEARED, text)
-    ran_clean = "" if cleared or age is None or age > 180 else _ran_clean_after(text, _deploy_clocks(text, service))
+    ran_clean = "" if cleared or age is None or age > 180 else \
+        _ran_clean_after(text, [at for _, at in _clock_deploys(text, service)])
     if cleared or ran_clean:
         features.add("old_deploy")
         lines["old_deploy"] = f"the text clears the deploy (“{cleared.group(0).strip() if cleared else ran_clean}”)"
