@@ -10,7 +10,14 @@ import pytest
 
 from aegis.judgment import load_corpus
 from services.analyst.diagnosis.catalog import shipped
-from services.analyst.diagnosis.prefilter import OTHER_STAND_IN, WORD_STAND_IN, Prefilter, ascii_stand_in
+from services.analyst.diagnosis.prefilter import (
+    OTHER_STAND_IN,
+    WORD_STAND_IN,
+    Alternation,
+    Branches,
+    Prefilter,
+    ascii_stand_in,
+)
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "judgment"
 TYPOGRAPHY = str.maketrans({'"': "“", "'": "’", "-": "–", ">": "→", "e": "é", "u": "ü"})
@@ -37,15 +44,18 @@ def test_the_shipped_patterns_compile_and_almost_all_are_decided_by_the_scan():
 
 
 @pytest.mark.timeout(600)  # every pattern on every corpus text (~8,000): grows with the corpus
-def test_screening_never_hides_a_match_of_any_signature_or_reading():
+def test_screening_never_hides_a_match_of_any_signature_or_reading():  # nor of any branch that matches first
     knowledge = shipped()
     matched = screened_out = 0
     for text in _texts():
         screen = knowledge.screen(text)
         for pattern, anchors in _regexes(knowledge):
-            if pattern.search(text):
+            if found := pattern.search(text):
                 matched += 1
                 assert screen.may(pattern, anchors), (pattern.pattern[:80], text[:120])
+                # only the branches the scan reported run, and they find what the whole alternation finds
+                narrowed = screen.narrowed(pattern).search(text)
+                assert narrowed is not None and narrowed.span() == found.span(), (pattern.pattern[:80], text[:120])
             elif not screen.may(pattern, anchors):
                 screened_out += 1
     assert matched > 5000 and screened_out > 50000  # exercised, and the scan does spare most regexes
@@ -113,3 +123,16 @@ def test_screening_never_hides_a_match_of_the_readings_or_the_reference_markers(
                 elif not screen.may(pattern, None):
                     screened_out += 1
         assert matched > 100 and screened_out > 1000
+
+
+def test_the_reported_branches_of_an_alternation_find_what_the_whole_finds():
+    branches = (re.compile(r"b+"), re.compile(r"ab"), re.compile(r"a"))
+    whole = Alternation(re.compile("|".join(f"(?:{b.pattern})" for b in branches)), branches)
+    for text in ("xxabbb", "bbb ab", "a", "none", "ab"):
+        found, narrowed = whole.search(text), Branches(branches).search(text)
+        assert (found and found.span()) == (narrowed and narrowed.span()), text
+    # at one position the branch listed first wins, as in the alternation: "ab" before "a"
+    assert Branches(branches).search("ab").group() == "ab"
+    screen = Prefilter([whole]).screen("only an a here")
+    if screen.covered:  # hyperscan installed: only the branches it reported run
+        assert screen.may(whole, None) and [b.pattern for b in screen.narrowed(whole).branches] == ["a"]

@@ -11,7 +11,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from services.analyst.diagnosis.anchors import anchors
-from services.analyst.diagnosis.prefilter import BACKREFERENCE, Prefilter, Screen
+from services.analyst.diagnosis.prefilter import BACKREFERENCE, Alternation, Prefilter, Screen
 from shared.errors import ConfigError
 from shared.events.models import ACTIONS
 
@@ -57,9 +57,9 @@ class Signature:
     name: str
     situation: str
     weight: float
-    any: re.Pattern[str] | None
+    any: Alternation | None
     features: frozenset[str]
-    unless: re.Pattern[str] | None
+    unless: Alternation | None
     unless_features: frozenset[str]
     examples: tuple[str, ...]
     counter_examples: tuple[str, ...]
@@ -72,8 +72,8 @@ class Reading:
     """A yes/no fact read from the text, defined as data ([[reading]]): signatures use it like a numeric reading."""
 
     name: str
-    any: re.Pattern[str]
-    unless: re.Pattern[str] | None
+    any: Alternation
+    unless: Alternation | None
     examples: tuple[str, ...]
     counter_examples: tuple[str, ...]
     any_anchors: tuple[str, ...] | None = None
@@ -89,9 +89,9 @@ class Reading:
         """Where the screened text says it, or None (also when something cancels it). `evidence`: the same text
         with the statements it dismisses blanked (references.py), where the reading's own words are looked for."""
         said = evidence or screen
-        match = self.any.search(said.lowered) if said.may(self.any, self.any_anchors) else None
+        match = said.narrowed(self.any).search(said.lowered) if said.may(self.any, self.any_anchors) else None
         if match is None or (self.unless and screen.may(self.unless, self.unless_anchors)
-                             and self.unless.search(screen.lowered)):
+                             and screen.narrowed(self.unless).search(screen.lowered)):
             return None
         return match
 
@@ -141,7 +141,7 @@ def _parse(path: Path) -> tuple[dict, str]:
         raise ConfigError(f"{path}:{line}: not valid TOML: {exc}", path=str(path), line=line) from None
 
 
-def _union(patterns: object, path: Path, text: str, where: str) -> re.Pattern[str] | None:
+def _union(patterns: object, path: Path, text: str, where: str) -> Alternation | None:
     if patterns is None:
         return None
     if not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
@@ -154,10 +154,13 @@ def _union(patterns: object, path: Path, text: str, where: str) -> re.Pattern[st
         if _ESCAPE.sub("", p) != _ESCAPE.sub("", p).lower():
             raise _fail(path, text, p[:40], f"{where}: write {p!r} in lower case (text is lowered once before "
                                             "matching, which is 3× faster than case-insensitive regexes)")
+    if not patterns:
+        return None
     try:
-        return re.compile("|".join(f"(?:{p})" for p in _renumbered(patterns))) if patterns else None
+        whole = re.compile("|".join(f"(?:{p})" for p in _renumbered(patterns)))
     except re.error as exc:
         raise _fail(path, text, where, f"{where}: {exc}") from None
+    return Alternation(whole, tuple(re.compile(p) for p in patterns))
 
 
 def _shifted(group: int) -> str:

@@ -13,7 +13,7 @@ from services.analyst.diagnosis import readings, references
 from services.analyst.diagnosis.casebook import Opinion
 from services.analyst.diagnosis.catalog import Knowledge, Situation, shipped
 from services.analyst.diagnosis.evidence import Evidence
-from services.analyst.diagnosis.prefilter import Screen
+from services.analyst.diagnosis.prefilter import Branches, Screen, Screenable
 from services.analyst.diagnosis.readings import demand_ratio, read
 from services.analyst.diagnosis.references import blank, dismissed_spans, reference_spans
 from shared.events.models import RetrievedIncident
@@ -87,7 +87,7 @@ _DENIED_AFTER = re.compile(r"['\"”’]?(?:[ \t]*/[ \t]*[\w.-]+)*"
 _MAX_DENIED = 8  # denied matches skipped per signature before giving up on it
 
 
-def _affirmed(pattern: re.Pattern[str], lowered: str) -> re.Match[str] | None:
+def _affirmed(pattern: Screenable | Branches, lowered: str) -> re.Match[str] | None:
     """The first match of `pattern` that the text does not deny."""
     m = pattern.search(lowered)
     for _ in range(_MAX_DENIED):
@@ -136,13 +136,13 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[Hits, dict[str, str
         why: list[str] = []
         m = None
         if sig.any is not None:
-            m = (_affirmed(sig.any, evidence_screen.lowered) if evidence_screen.may(sig.any, sig.any_anchors)
-                 else None)
+            m = (_affirmed(evidence_screen.narrowed(sig.any), evidence_screen.lowered)
+                 if evidence_screen.may(sig.any, sig.any_anchors) else None)
             if m is None:
                 continue
             why.append(f"matched “{_snippet(shown, m.start(), m.end())}”")
         if (sig.unless is not None and screen.may(sig.unless, sig.unless_anchors)
-                and sig.unless.search(lowered)):
+                and screen.narrowed(sig.unless).search(lowered)):
             continue
         why += [lines[f] for f in sorted(sig.features) if f in lines and f != "trouble"]
         found = hits.setdefault(sig.situation, [])
