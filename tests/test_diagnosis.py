@@ -1436,3 +1436,70 @@ def test_only_the_table_after_a_connections_query_says_who_holds_them():
     table = ("select application_name, count(*) from pg_stat_activity group by 1;\n"
              " application_name | count\n------------------+-------\n etl-nightly | 380\n billing-api | 40")
     assert "pool_held_elsewhere" in read(table, service="billing-api").features
+
+
+def test_connections_listed_by_state_add_up_per_application():
+    held = ("HikariPool-1 - Connection is not available, request timed out after 30001ms (total=4, active=4)\n"
+            "psql> select application_name, state, count(*) from pg_stat_activity group by 1,2 order by 3 desc;\n"
+            " bi-nightly-extract | idle in transaction | 311\n putaway-service    | idle                |  22\n"
+            " wms-api            | active              |  18")
+    assert "pool_held_elsewhere" in read(held, service="wms-api").features
+    d = diagnose(Evidence("wms-api HikariCP connection timeouts", held, container_name="wms-api"))
+    assert d.action == "NOOP" and d.outcome == "human"
+    # our own rows in two states add up to more than half of the top holder's: our pool, not theirs
+    ours = held.replace("putaway-service    | idle                |  22", "wms-api | idle | 160")
+    assert "pool_held_elsewhere" not in read(ours, service="wms-api").features
+
+
+def test_an_oom_kill_after_memory_level_for_days_is_one_input_not_a_leak():
+    text = ("Container replenishment-worker terminated: OOMKilled (exit 137), restart count 4 in 50m\n"
+            "Task replen.import_location_master received; rows=2,412,880\n"
+            "worker memory before this task: steady ~610Mi for 9 days; limit 4Gi")
+    d = diagnose(Evidence("KubeContainerOOMKilled", text, container_name="replenishment-worker"))
+    assert (d.action, d.outcome, d.situation) == ("NOOP", "human", "fails_the_same_way")
+    growing = text.replace("steady ~610Mi for 9 days", "climbing ~40Mi/h for 9 days")
+    assert diagnose(Evidence("KubeContainerOOMKilled", growing, container_name="replenishment-worker")).action \
+        == "RESTART"
+
+
+def test_a_unit_whose_executable_is_gone_fails_every_start():
+    text = ("ocr-queue-worker.service: Failed at step EXEC spawning /opt/ocr/venv/bin/celery: No such file or "
+            "directory\nocr-queue-worker.service: Main process exited, code=exited, status=203/EXEC\n"
+            "ocr-queue-worker.service: Start request repeated too quickly.")
+    d = diagnose(Evidence("SERVICE CRITICAL - ocr-queue-worker.service", text, container_name="ocr-queue-worker"))
+    assert (d.action, d.outcome) == ("NOOP", "human")
+
+
+def test_an_html_page_where_a_partners_json_was_due_is_no_crash_to_restart():
+    text = ("GenServer BatteryManager.ChargerSync terminating\n"
+            "** (Jason.DecodeError) unexpected byte at position 0: 0x3C (\"<\")\n"
+            "Kernel pid terminated (application_controller)\npod battery-manager-0 RESTARTS 11")
+    d = diagnose(Evidence("battery-manager crash loop", text, container_name="battery-manager"))
+    assert (d.action, d.situation) == ("NOOP", "external_dependency")
+
+
+def test_noise_and_a_case_for_a_human_equally_supported_go_to_the_human():
+    # the partner's maintenance page is what our poller crashes on: "scheduled maintenance" alone would be noise
+    text = ("** (Jason.DecodeError) unexpected byte at position 0: 0x3C (\"<\")\n"
+            "$ curl -s https://api.voltbay-chargers.com/v1/chargers | head -c 80\n"
+            "<!DOCTYPE html><html><head><title>Scheduled maintenance</title>")
+    ranked, _ = rank(Evidence("battery-manager errors", text, container_name="battery-manager"), (), shipped())
+    assert ranked[0].score == ranked[1].score and {ranked[0].outcome, ranked[1].outcome} == {"benign", "human"}
+    assert diagnose(Evidence("battery-manager errors", text, container_name="battery-manager")).outcome == "human"
+
+
+def test_a_rollout_whose_new_pods_never_get_ready_goes_back_to_the_old_version():
+    text = ("deployment wms-bff: desired 6, available 2 for 15m\n"
+            "rs wms-bff-5c7d8f9b4 (image wms-bff:2024.06.18-1): 4 desired, 0 ready; rs wms-bff-78b9c6d5f "
+            "(wms-bff:2024.06.11-3): 2 ready\nWarning BackOff kubelet Back-off restarting failed container bff\n"
+            "Error: Cannot find module '/app/dist/server.js'")
+    d = diagnose(Evidence("KubeDeploymentReplicasMismatch", text, container_name="wms-bff"))
+    assert (d.action, d.situation) == ("ROLLBACK", "bad_deploy")
+    pending = text.replace("Error: Cannot find module", "0/3 nodes are available: 3 Insufficient cpu; Error")
+    assert diagnose(Evidence("KubeDeploymentReplicasMismatch", pending, container_name="wms-bff")).action \
+        != "ROLLBACK"
+
+
+def test_what_scales_with_demand_as_usual_says_nothing_of_flat_demand():
+    assert "traffic_flat" not in read("go.goroutines scale with rps as usual").features
+    assert "traffic_flat" in read("rps as usual, cpu 95%").features

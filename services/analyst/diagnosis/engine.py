@@ -322,6 +322,11 @@ def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), m
                       f"{rival.action} ({rival.score:.2f}) both fit, so neither is confident "
                       f"({confidence:.2f} < {min_confidence:.2f}); a human must look.",
                       f"Unclear: {top.situation} or {rival.situation}", ranked, confidence)
+    tied = next((h for h in ranked[1:] if h.score >= top.score and h.outcome == "human"), None)
+    if top.outcome == "benign" and tied is not None:  # nothing to do and a human's look, equally supported
+        return _human(f"Ambiguous: {top.situation} ({top.score:.2f}) and {tied.situation} ({tied.score:.2f}) are "
+                      "equally supported; nothing is closed as noise against an equal case for a human's look.",
+                      f"Ambiguous between {top.situation} and {tied.situation}", ranked, confidence)
     if close_call and rival is not None and top.outcome != "human":  # two causes, two different remedies
         return _human(f"Ambiguous: {top.situation} → {top.action} ({top.score:.2f}) and {rival.situation} → "
                       f"{rival.action} ({rival.score:.2f}) are both supported; a human must choose.",

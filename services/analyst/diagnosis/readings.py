@@ -242,6 +242,7 @@ _PER_UNIT_AFTER = re.compile(rf"[^\n;,]{{0,20}}?(?:/|\bper[- ])(?:{_UNITS})\b")
 # "per-task rate unchanged", "rps per pod (normal peak ~70)": the unit's speed, before or inside the words
 _PER_UNIT_WITHIN = re.compile(rf"(?:/|\bper[- ])(?:{_UNITS})s?\b")
 _PER_JUST_BEFORE = re.compile(r"(?:\bper[- ]|/)$")
+_MOVES_WITH = re.compile(r"\b(?:scal|track|follow|grow|ris|mov)\w* with (?:the )?$")  # "goroutines scale with rps as usual"
 _TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|input rate|"
                            r"(?:numberof)?messages ?sent|inflow|"
                            r"produce rate|producer rate|publish rate|ingest rate|arrival rate|producers?|produce|enqueue(?:d|s)?(?: rate)?|"
@@ -397,7 +398,7 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "
 _CLOCK_SPAN = re.compile(r"(?<![\d:.])(\d{1,2}):(\d{2})(?::\d{2})?\s*(?:utc\s*)?(?:-|–|to|until|till|and)\s*"
                          r"(\d{1,2}):(\d{2})(?!\d|\.\d)")
 _SPAN_ABOUT_FAILURES = re.compile(r"\b(errors?|error rate|events?|exceptions?|5xx|failures?|failed|crash\w*|canary|"
-                                  r"latency|alerts?)\b")
+                                  r"latency|alerts?|p\d{2,3}|response times?|durations?)\b")
 _SPAN_CLEAN = re.compile(r"\b(clean|fine|healthy|nominal|stayed|steady|flat|no (errors?|events?|failures?|alerts?)|"
                          r"zero (errors?|events?|failures?))\b|(?<![\d.,])0 (errors?|events?|failures?|exceptions?|5xx)\b|"
                          r"(?<![\d.,])0(?:\.\d+)?\s?%")
@@ -877,7 +878,8 @@ def _one_caller(text: str) -> Found:
 # application_name=outage-merge-job state='idle in transaction'")
 _HOLDERS_HEADER = re.compile(r"pg_stat_activity|application_name|\busename\b|processlist|"
                              r"connections (?:by|per) (?:app\w*|client|user|service|role)")
-_HOLDER_ROW = re.compile(r"[ \t]*([a-z][\w.-]*(?: [\w.-]+)?)[ \t]*[|:][ \t]*(\d[\d,]*)[ \t]*")
+# "name | count", "name: count", or with columns between ("bi-extract | idle in transaction | 311")
+_HOLDER_ROW = re.compile(r"[ \t]*([a-z][\w.-]*(?: [\w.-]+)?)[ \t]*(?:\|[ \t]*[a-z][a-z _()-]*)*[|:][ \t]*(\d[\d,]*)[ \t]*")
 _TABLE_RULE = re.compile(r"[ \t]*(?:[-+=|]+|[a-z_ ]+(?:\|[a-z_ ()*]+)+)[ \t]*")  # "-----+-----", "application_name | count"
 _LOCK_HOLDER = re.compile(r"application_name[ \t]*[=:][ \t]*['\"]?([a-z][\w.-]*)['\"]?[^\n]{0,80}?"
                           r"\b(idle in transaction|holding|holds)\b")
@@ -917,9 +919,13 @@ def _held_elsewhere(text: str, service: str) -> str:
     rows = _table_after(text, header.end())
     if len(rows) < 2:
         return ""
-    top = max(rows)
-    mine = max((n for n, name, _ in rows if _same_app(name, ours)), default=0.0)
-    return top[2] if not _same_app(top[1], ours) and mine <= top[0] / 2 else ""
+    per_app: dict[str, float] = {}  # one application's rows in several states add up
+    for count, name, _ in rows:
+        per_app[name] = per_app.get(name, 0.0) + count
+    top = max(per_app, key=per_app.__getitem__)
+    mine = max((n for name, n in per_app.items() if _same_app(name, ours)), default=0.0)
+    return next(row for _, name, row in rows if name == top) \
+        if not _same_app(top, ours) and mine <= per_app[top] / 2 else ""
 
 
 def _demand(text: ScannedText) -> tuple[float | None, str, re.Match[str] | None]:
@@ -929,7 +935,8 @@ def _demand(text: ScannedText) -> tuple[float | None, str, re.Match[str] | None]
     flat = next((m for m in _finditer(_TRAFFIC_FLAT, text) if not _COMPARED.search(m.group(0))
                  and not _PER_UNIT.search(text, max(0, m.start() - 16), m.start())
                  and not _PER_UNIT_AFTER.match(text, m.end()) and not _PER_UNIT_WITHIN.search(m.group(0))
-                 and not _PER_JUST_BEFORE.search(text, max(0, m.start() - 5), m.start())), None)
+                 and not _PER_JUST_BEFORE.search(text, max(0, m.start() - 5), m.start())
+                 and not _MOVES_WITH.search(text, max(0, m.start() - 25), m.start())), None)
     if flat and ratio is not None and _CONNECTIONS.search(ratio_line):  # connections held longer are no demand
         ratio, ratio_line = None, ""
     return ratio, ratio_line, flat
