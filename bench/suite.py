@@ -252,6 +252,10 @@ SECTIONS: tuple[Section, ...] = (
                                        "cases that look like an action; 0.829, 2 unsafe on arrival"),
             ("fortieth", "test40", "written in session 27 (second-hand marketplace), a mix weighted to HUMAN cases "
                                    "that look like an action; 0.829, 4 unsafe on arrival"),
+            ("forty-first", "test41", "written in session 28 (precision agriculture), realistic mix; 0.900, 0 "
+                                      "unsafe on arrival"),
+            ("forty-second", "test42", "written in session 28 (property management), realistic mix; 0.900, 1 unsafe "
+                                       "on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
