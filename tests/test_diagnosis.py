@@ -1503,3 +1503,16 @@ def test_a_rollout_whose_new_pods_never_get_ready_goes_back_to_the_old_version()
 def test_what_scales_with_demand_as_usual_says_nothing_of_flat_demand():
     assert "traffic_flat" not in read("go.goroutines scale with rps as usual").features
     assert "traffic_flat" in read("rps as usual, cpu 95%").features
+
+
+def test_latency_that_stayed_low_for_hours_after_a_deploy_clears_it():
+    text = ("Deploy marker: claims-search-api v5.4.0 at 08:02 UTC (canary 10% 08:02-09:00, 100% from 09:00)\n"
+            "p99 08:00-14:05: 310-420ms; p99 from 14:10: 3.9-5.1s\n91% of span time in postgresql.query")
+    assert "recent_deploy" not in read(text, service="claims-search-api").features
+    # latency already high in the span, or a span shorter than an hour, clears nothing
+    assert "recent_deploy" in read(text.replace("310-420ms", "2.9-4.2s"), service="claims-search-api").features
+    assert "recent_deploy" in read(text.replace("08:00-14:05", "08:00-08:40"), service="claims-search-api").features
+    # a clean run after the first step of a rollout says nothing of the step that followed it
+    flag = ("LaunchDarkly audit 15:03:12: changed targeting of flag 'fraud-score-v2-inline': rollout 10% -> 100%\n"
+            "10:00-15:03 (flag at 10%): p99 240ms, slow traces 9.8%\np99 latency 4.2s since 15:04 UTC")
+    assert "recent_deploy" in read(flag).features

@@ -398,13 +398,28 @@ def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "
 _CLOCK_SPAN = re.compile(r"(?<![\d:.])(\d{1,2}):(\d{2})(?::\d{2})?\s*(?:utc\s*)?(?:-|–|to|until|till|and)\s*"
                          r"(\d{1,2}):(\d{2})(?!\d|\.\d)")
 _SPAN_ABOUT_FAILURES = re.compile(r"\b(errors?|error rate|events?|exceptions?|5xx|failures?|failed|crash\w*|canary|"
-                                  r"latency|alerts?|p\d{2,3}|response times?|durations?)\b")
+                                  r"latency|alerts?)\b")
 _SPAN_CLEAN = re.compile(r"\b(clean|fine|healthy|nominal|stayed|steady|flat|no (errors?|events?|failures?|alerts?)|"
                          r"zero (errors?|events?|failures?))\b|(?<![\d.,])0 (errors?|events?|failures?|exceptions?|5xx)\b|"
                          r"(?<![\d.,])0(?:\.\d+)?\s?%")
 _SPAN_BAD = re.compile(r"\b(spik\w*|rose|risen|rising|jump\w*|climb\w*|doubl\w*|surg\w*|above|exceed\w*|began|started|"
                        r"breach\w*|fir(ed|ing))\b")
 RAN_CLEAN_FOR = 60  # minutes of a clean run after a deploy that clear it
+# a latency figure or range in milliseconds or seconds ("310-420ms", "p99 1.9 s"), and the words that say a clause is
+# about latency: a span whose latency stays under a third of the worst the text states ran clean before it got worse
+_LATENCY_FIGURE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?:\s?(?:-|–|to)\s?(\d+(?:\.\d+)?))?\s?(ms|s)\b")
+_ABOUT_LATENCY = re.compile(r"\b(p\d{2,3}|latency|response times?)\b")
+
+
+def _latencies_ms(text: str) -> list[float]:
+    return [float(n) * (1.0 if m.group(3) == "ms" else 1000.0)
+            for m in _finditer(_LATENCY_FIGURE, text) for n in (m.group(1), m.group(2)) if n]
+
+
+def _latency_clean(clause: str, text: str) -> bool:
+    """A clause about latency whose figures all stay under a third of the highest the whole text states."""
+    here = _latencies_ms(clause) if _ABOUT_LATENCY.search(clause) else []
+    return bool(here) and max(here) * 3 <= max(_latencies_ms(text))
 
 
 def _ran_clean_after(text: str, deploys: list[int]) -> str:
@@ -413,9 +428,13 @@ def _ran_clean_after(text: str, deploys: list[int]) -> str:
     for m in _finditer(_CLOCK_SPAN, text):
         start, end = int(m.group(1)) * 60 + int(m.group(2)), int(m.group(3)) * 60 + int(m.group(4))
         clause = _clause(text, *m.span())
-        if not (_SPAN_ABOUT_FAILURES.search(clause) and _SPAN_CLEAN.search(clause)) or _SPAN_BAD.search(clause):
+        clean = (_SPAN_ABOUT_FAILURES.search(clause) and _SPAN_CLEAN.search(clause)) or _latency_clean(clause, text)
+        if not clean or _SPAN_BAD.search(clause):
             continue
-        if any(0 <= start - d <= RAN_CLEAN_FOR and end - d >= RAN_CLEAN_FOR for d in deploys):
+        # from at most an hour before the last deploy (it covers it) to at least an hour after: a clean run after an
+        # earlier step ("10:00-15:03 (flag at 10%): p99 240ms") says nothing of the one that followed it
+        last = max(deploys, default=None)
+        if last is not None and -RAN_CLEAN_FOR <= start - last <= RAN_CLEAN_FOR and end - last >= RAN_CLEAN_FOR:
             return clause.strip()
     return ""
 
