@@ -1516,3 +1516,29 @@ def test_latency_that_stayed_low_for_hours_after_a_deploy_clears_it():
     flag = ("LaunchDarkly audit 15:03:12: changed targeting of flag 'fraud-score-v2-inline': rollout 10% -> 100%\n"
             "10:00-15:03 (flag at 10%): p99 240ms, slow traces 9.8%\np99 latency 4.2s since 15:04 UTC")
     assert "recent_deploy" in read(flag).features
+
+
+def test_connections_counted_per_user_on_one_line_or_a_lock_holder_named_last_are_read():
+    inline = ("Mysql2::Error::ConnectionError: Too many connections\nThreads_connected 500; max_connections 500\n"
+              "processlist by user: timekeeping_sync 431 (Command=Sleep, Time>900), crew_roster 48, backup 1, other 20")
+    assert "pool_held_elsewhere" in read(inline, service="crew-roster").features
+    assert diagnose(Evidence("MySQL: Too many connections", inline, container_name="crew-roster")).action == "NOOP"
+    ours = inline.replace("crew_roster 48", "crew_roster 390")
+    assert "pool_held_elsewhere" not in read(ours, service="crew-roster").features
+    lock = ("SELECT pid, state, wait_event_type, query FROM pg_stat_activity WHERE datname='wos';\n"
+            "  18 rows  state=active  wait_event_type=Lock\n"
+            "  pid 31877  state=idle in transaction  xact_start=13:21:04  usename=bi_report  application_name=PowerBI")
+    assert "pool_held_elsewhere" in read(lock, service="workorder-scheduler").features
+    assert "pool_held_elsewhere" not in read(lock.replace("PowerBI", "workorder-scheduler"),
+                                             service="workorder-scheduler").features
+
+
+def test_an_oom_kill_under_a_limit_a_policy_imposed_is_not_restarted():
+    text = ("Container arrival-predictor has been OOMKilled 4 times in the last 50 minutes.\n"
+            "limits.memory -> 1Gi (Deployment spec says 2560Mi; mutated by kyverno policy enforce-ns-mem-ceiling)\n"
+            "requests/s over 24h: 405-418, flat")
+    d = diagnose(Evidence("KubernetesContainerOomKiller", text, container_name="arrival-predictor"))
+    assert (d.action, d.situation) == ("NOOP", "fails_the_same_way")
+    own = text.replace("(Deployment spec says 2560Mi; mutated by kyverno policy enforce-ns-mem-ceiling)", "")
+    assert diagnose(Evidence("KubernetesContainerOomKiller", own, container_name="arrival-predictor")).action \
+        == "RESTART"

@@ -901,7 +901,15 @@ _HOLDERS_HEADER = re.compile(r"pg_stat_activity|application_name|\busename\b|pro
 _HOLDER_ROW = re.compile(r"[ \t]*([a-z][\w.-]*(?: [\w.-]+)?)[ \t]*(?:\|[ \t]*[a-z][a-z _()-]*)*[|:][ \t]*(\d[\d,]*)[ \t]*")
 _TABLE_RULE = re.compile(r"[ \t]*(?:[-+=|]+|[a-z_ ]+(?:\|[a-z_ ()*]+)+)[ \t]*")  # "-----+-----", "application_name | count"
 _LOCK_HOLDER = re.compile(r"application_name[ \t]*[=:][ \t]*['\"]?([a-z][\w.-]*)['\"]?[^\n]{0,80}?"
-                          r"\b(idle in transaction|holding|holds)\b")
+                          r"\b(idle in transaction|holding|holds)\b|"
+                          r"\b(?:idle in transaction|holding|holds)\b[^\n]{0,80}?"
+                          r"application_name[ \t]*[=:][ \t]*['\"]?([a-z][\w.-]*)")
+# connections counted per holder on one line: "processlist by user: timekeeping_sync 431 (Command=Sleep), crew_roster 48"
+_INLINE_HOLDERS = re.compile(r"\b(?:processlist|pg_stat_activity|connections|sessions|backends|threads)\b[^\n:]{0,40}"
+                             r"\bby (?:user|usename|application|app|application_name|client|service|role)\b[^\n:]{0,20}:"
+                             r"([^\n]+)")
+_INLINE_HOLDER = re.compile(r"(?:^|[,;])\s*([a-z][\w.-]*)\s*[:=]?\s*(\d[\d,]*)\b")
+_NOT_HOLDERS = frozenset({"other", "others", "total", "rest", "sum"})
 
 
 def _same_app(name: str, ours: set[str]) -> bool:
@@ -932,10 +940,14 @@ def _held_elsewhere(text: str, service: str) -> str:
     header = _search(_HOLDERS_HEADER, text)
     if header is None:
         return ""
-    held = next((m for m in _finditer(_LOCK_HOLDER, text) if not _same_app(m.group(1), ours)), None)
+    held = next((m for m in _finditer(_LOCK_HOLDER, text) if not _same_app(m.group(1) or m.group(3), ours)), None)
     if held:
         return held.group(0)
     rows = _table_after(text, header.end())
+    if len(rows) < 2:
+        inline = _search(_INLINE_HOLDERS, text)
+        rows = [(_number(m.group(2)) or 0.0, m.group(1), inline.group(0).strip())
+                for m in _INLINE_HOLDER.finditer(inline.group(1)) if m.group(1) not in _NOT_HOLDERS] if inline else []
     if len(rows) < 2:
         return ""
     per_app: dict[str, float] = {}  # one application's rows in several states add up
