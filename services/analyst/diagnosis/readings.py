@@ -416,25 +416,32 @@ def _latencies_ms(text: str) -> list[float]:
             for m in _finditer(_LATENCY_FIGURE, text) for n in (m.group(1), m.group(2)) if n]
 
 
-def _latency_clean(clause: str, text: str) -> bool:
-    """A clause about latency whose figures all stay under a third of the highest the whole text states."""
+def _latency_clean(clause: str, worst_ms: float) -> bool:
+    """A clause about latency whose figures all stay under a third of `worst_ms`, the highest the whole text states."""
     here = _latencies_ms(clause) if _ABOUT_LATENCY.search(clause) else []
-    return bool(here) and max(here) * 3 <= max(_latencies_ms(text))
+    return bool(here) and max(here) * 3 <= worst_ms
 
 
 def _ran_clean_after(text: str, deploys: list[int]) -> str:
-    """The clause saying the release ran clean for RAN_CLEAN_FOR minutes from its deploy (at one of `deploys`,
-    minutes of the day), or ""."""
+    """The clause saying the release ran clean for RAN_CLEAN_FOR minutes from the last of `deploys` (minutes of the
+    day), or "". A clean run after an earlier step ("10:00-15:03 (flag at 10%): p99 240ms") says nothing of the one
+    that followed it."""
+    if not deploys:
+        return ""
+    last, worst_ms = max(deploys), None
     for m in _finditer(_CLOCK_SPAN, text):
         start, end = int(m.group(1)) * 60 + int(m.group(2)), int(m.group(3)) * 60 + int(m.group(4))
-        clause = _clause(text, *m.span())
-        clean = (_SPAN_ABOUT_FAILURES.search(clause) and _SPAN_CLEAN.search(clause)) or _latency_clean(clause, text)
-        if not clean or _SPAN_BAD.search(clause):
+        # from at most an hour before the deploy (it covers it) to at least an hour after
+        if not (-RAN_CLEAN_FOR <= start - last <= RAN_CLEAN_FOR and end - last >= RAN_CLEAN_FOR):
             continue
-        # from at most an hour before the last deploy (it covers it) to at least an hour after: a clean run after an
-        # earlier step ("10:00-15:03 (flag at 10%): p99 240ms") says nothing of the one that followed it
-        last = max(deploys, default=None)
-        if last is not None and -RAN_CLEAN_FOR <= start - last <= RAN_CLEAN_FOR and end - last >= RAN_CLEAN_FOR:
+        clause = _clause(text, *m.span())
+        if _SPAN_BAD.search(clause):
+            continue
+        if _SPAN_ABOUT_FAILURES.search(clause) and _SPAN_CLEAN.search(clause):
+            return clause.strip()
+        if worst_ms is None:
+            worst_ms = max(_latencies_ms(text), default=0.0)
+        if _latency_clean(clause, worst_ms):
             return clause.strip()
     return ""
 
