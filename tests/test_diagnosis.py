@@ -1542,3 +1542,72 @@ def test_an_oom_kill_under_a_limit_a_policy_imposed_is_not_restarted():
     own = text.replace("(Deployment spec says 2560Mi; mutated by kyverno policy enforce-ns-mem-ceiling)", "")
     assert diagnose(Evidence("KubernetesContainerOomKiller", own, container_name="arrival-predictor")).action \
         == "RESTART"
+
+
+def test_idle_replicas_kept_on_purpose_are_left_alone_and_a_pending_decision_goes_to_a_human():
+    standby = ("order-portal (cluster prod-dr-westeurope): 6 replicas, avg CPU 0.8% over 30 days -- recommendation: "
+               "right-size to 1 replica\ntraffic manager: prod-dr-westeurope weight 0 (warm standby)")
+    d = diagnose(Evidence("Kubecost: right-size recommendation order-portal", standby, container_name="order-portal"))
+    assert (d.action, d.outcome) == ("NOOP", "benign")
+    surplus = standby.replace("weight 0 (warm standby)", "weight 0")
+    assert diagnose(Evidence("Kubecost: right-size recommendation order-portal", surplus,
+                             container_name="order-portal")).action == "SCALE_DOWN"
+    held = ("vm-model-scorer: 20 replicas, avg CPU 3.2% over 14d\nannotation: do not scale below 20 before the "
+            "capacity board review (CAP-601)\nCAP-601: sizing contested, decision deferred to the 11-14 meeting")
+    d = diagnose(Evidence("vm-model-scorer low utilization 14d", held, container_name="vm-model-scorer"))
+    assert (d.action, d.outcome) == ("NOOP", "human")
+
+
+def test_a_pool_starved_by_a_lowered_limit_or_another_apps_load_is_a_humans():
+    hikari = "HikariPool-1 - Connection is not available, request timed out after 30000ms. (total=30, active=30)\n"
+    lowered = hikari + "CHG-7702 (DBA): max_connections 500 -> 200 on edc-prod-pg to reduce memory"
+    assert diagnose(Evidence("HikariPool exhausted", lowered, container_name="edc-forms-api")).outcome == "human"
+    assert diagnose(Evidence("HikariPool exhausted", hikari, container_name="edc-forms-api")).action == "RESTART"
+    top = hikari + "pg_stat_statements top by total_time: user bi_reader, application Tableau, 6 concurrent copies"
+    assert "pool_held_elsewhere" in read(top, service="market-settlement-api").features
+    assert "pool_held_elsewhere" not in read(top.replace("bi_reader", "settlement"),
+                                             service="market-settlement-api").features
+    short = "SHOW PROCESSLIST: 100 connections from user qc, 97 in sleep"  # a short name that is the service's own
+    assert "pool_held_elsewhere" not in read(short, service="qc-analyzer").features
+    blocker = (hikari + "blocking pid 88213: usename=a.dba application_name=psql state=active "
+               "'CREATE INDEX idx_keg_movements_serial ON keg_movements (keg_serial);'")
+    assert "pool_held_elsewhere" in read(blocker, service="keg-ledger-api").features
+
+
+def test_a_deploy_the_text_rules_out_or_a_rollback_it_forbids_is_not_rolled_back():
+    text = ("query-mgmt-api 6.0.0 deployed 10:13 UTC (from 5.9.4); 5xx 3.1% on POST /queries/{id}/close\n"
+            "ERROR: null value in column \"closed_reason_code\" violates not-null constraint")
+    assert diagnose(Evidence("query-mgmt-api 5xx > 2%", text, container_name="query-mgmt-api")).action == "ROLLBACK"
+    forbidden = text + "\nrelease manager: do NOT roll back to 5.9, it reads a column that is gone"
+    assert diagnose(Evidence("query-mgmt-api 5xx > 2%", forbidden, container_name="query-mgmt-api")).outcome == "human"
+    partner = text + "\nre-ran with the 5.9.4 image in staging against partner prod: same error. it's their schema"
+    assert diagnose(Evidence("query-mgmt-api 5xx > 2%", partner, container_name="query-mgmt-api")).action \
+        != "ROLLBACK"
+
+
+def test_a_node_upgrade_is_the_platforms_change_not_a_deploy_of_the_service():
+    text = "06:00:11 CRITICAL required secret not found\npod was recreated by a node upgrade at 05:59"
+    assert "recent_deploy" not in read(text).features
+    assert "recent_deploy" in read(text.replace("a node upgrade", "the exchange-gateway upgrade")).features
+
+
+def test_when_people_say_a_restart_repeats_it_or_scaling_does_not_help_neither_runs():
+    crash = ("KubePodCrashLooping ramp-forecast-service\n_pickle.UnpicklingError: pickle data was truncated\n"
+             "CrashLoopBackOff, 9 restarts")
+    assert diagnose(Evidence("KubePodCrashLooping", crash, container_name="ramp-forecast")).action == "RESTART"
+    told = crash + "\n#forecasting: don't restart the surviving pod, it would pull v41 too"
+    assert diagnose(Evidence("KubePodCrashLooping", told, container_name="ramp-forecast")).outcome == "human"
+    queue = "queue randomize.requests depth 3,420 and rising\nengine pods 4/4 CPU 12%"
+    assert diagnose(Evidence("RandomizationQueueBacklog", queue, container_name="rand-engine")).action == "SCALE_UP"
+    waiters = queue + "; more pods only add lock waiters"
+    assert diagnose(Evidence("RandomizationQueueBacklog", waiters, container_name="rand-engine")).action != "SCALE_UP"
+
+
+def test_a_contracted_limit_someone_wants_lifted_is_a_business_decision_not_noise():
+    text = ("429 Too Many Requests for tenant=sponsor-t17: quota 50 req/s per contract plan 'Standard'\n"
+            "tenant-17 nightly warehouse sync is sending ~180 req/s; all other tenants < 5% of quota")
+    assert diagnose(Evidence("sponsor-data-api 429 rate high", text, container_name="sponsor-data-api")).outcome \
+        == "benign"
+    asked = text + "\naccount manager: contract says 50/s, I need commercial sign-off before anyone changes it"
+    assert diagnose(Evidence("sponsor-data-api 429 rate high", asked, container_name="sponsor-data-api")).outcome \
+        == "human"

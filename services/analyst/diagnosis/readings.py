@@ -30,7 +30,10 @@ _NOT_A_RESOURCE = (r"(?<!index )(?<!indexes )(?<!lock )(?<!locks )(?<!memory )(?
                    r"(?<!connections )(?<!lease )(?<!handle )(?<!handles )(?<!semaphore )(?<!slot )(?<!slots )"
                    r"(?<!resources )(?<!cache )")
 _DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled the )(?<![_.{])deploy(?:ed|ments?|s|ing)?(?![\w{]|\.[a-z])(?! \d+/\d+)|"
-           r"roll(?:ed)?[- ]?out(?! restart)|rollout(?! restart)|" + _NOT_A_RESOURCE + r"releas(?:e(?!\s*\()|ed)|upgrad(?:e|ed)|helm|argo ?cd|"
+           r"roll(?:ed)?[- ]?out(?! restart)|rollout(?! restart)|" + _NOT_A_RESOURCE + r"releas(?:e(?!\s*\()|ed)|"
+           # a node's, cluster's or kernel's upgrade is the platform's change, not a release of the service
+           r"(?<!node )(?<!nodes )(?<!node pool )(?<!nodepool )(?<!cluster )(?<!kernel )(?<!firmware )(?<!os )"
+           r"upgrad(?:e|ed)|helm|argo ?cd|"
            r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
            r"image(?: tag)?(?![-_\w=])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|version(?![=_-])|(?<!node\.js )(?<!nodejs )(?<!node )(?<!bun )v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
            r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|(?:version|release|build|fix|patch|change) went out|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})"
@@ -902,7 +905,7 @@ def _one_caller(text: str) -> Found:
 # Who holds a database's connections: the rows of "select application_name, count(*) from pg_stat_activity"
 # (" usage-reporting | 431"), or a lock's holder named with its application ("pid 27310
 # application_name=outage-merge-job state='idle in transaction'")
-_HOLDERS_HEADER = re.compile(r"pg_stat_activity|application_name|\busename\b|processlist|"
+_HOLDERS_HEADER = re.compile(r"pg_stat_activity|pg_stat_statements|application_name|\busename\b|processlist|"
                              r"connections (?:by|per) (?:app\w*|client|user|service|role)")
 # "name | count", "name: count", or with columns between ("bi-extract | idle in transaction | 311")
 _HOLDER_ROW = re.compile(r"[ \t]*([a-z][\w.-]*(?: [\w.-]+)?)[ \t]*(?:\|[ \t]*[a-z][a-z _()-]*)*[|:][ \t]*(\d[\d,]*)[ \t]*")
@@ -910,7 +913,13 @@ _TABLE_RULE = re.compile(r"[ \t]*(?:[-+=|]+|[a-z_ ]+(?:\|[a-z_ ()*]+)+)[ \t]*") 
 _LOCK_HOLDER = re.compile(r"application_name[ \t]*[=:][ \t]*['\"]?([a-z][\w.-]*)['\"]?[^\n]{0,80}?"
                           r"\b(idle in transaction|holding|holds)\b|"
                           r"\b(?:idle in transaction|holding|holds)\b[^\n]{0,80}?"
-                          r"application_name[ \t]*[=:][ \t]*['\"]?([a-z][\w.-]*)")
+                          r"application_name[ \t]*[=:][ \t]*['\"]?([a-z][\w.-]*)|"
+                          r"\bblock(?:ing|er|s)\b[^\n]{0,80}?application_name[ \t]*[=:][ \t]*['\"]?([a-z][\w.-]*)")
+# the database's top consumer named on one line: "pg_stat_statements top by total_time: user bi_reader", "SHOW FULL
+# PROCESSLIST: 12 threads user=finance_rpt"
+_TOP_CONSUMER = re.compile(r"\b(?:pg_stat_statements|processlist|top (?:queries|sessions|consumers|statements))\b"
+                           r"[^\n]{0,60}?\b(?:user|usename|application|application_name)\b[ \t]*[=:]?[ \t]*['\"]?"
+                           r"([a-z][\w.-]*)")
 # connections counted per holder on one line: "processlist by user: timekeeping_sync 431 (Command=Sleep), crew_roster 48"
 _INLINE_HOLDERS = re.compile(r"\b(?:processlist|pg_stat_activity|connections|sessions|backends|threads)\b[^\n:]{0,40}"
                              r"\bby (?:user|usename|application|app|application_name|client|service|role)\b[^\n:]{0,20}:"
@@ -924,6 +933,11 @@ def _same_app(name: str, ours: set[str]) -> bool:
     ("verif-api" for forecast-verification-api)."""
     return any(a.startswith(b) or b.startswith(a) for a in _tokens(name) for b in ours if min(len(a), len(b)) >= 4) \
         or bool(_tokens(name) & ours)
+
+
+def _another_app(name: str, service: str, ours: set[str]) -> bool:
+    """A holder named differently from `service`: not one of its words, however short ("qc" of qc-analyzer)."""
+    return len(name) >= 3 and name not in re.split(r"[-_.]", service) and not _same_app(name, ours)
 
 
 def _table_after(text: str, at: int) -> list[tuple[float, str, str]]:
@@ -947,7 +961,8 @@ def _held_elsewhere(text: str, service: str) -> str:
     header = _search(_HOLDERS_HEADER, text)
     if header is None:
         return ""
-    held = next((m for m in _finditer(_LOCK_HOLDER, text) if not _same_app(m.group(1) or m.group(3), ours)), None)
+    held = next((m for m in _finditer(_LOCK_HOLDER, text)
+                 if not _same_app(m.group(1) or m.group(3) or m.group(4), ours)), None)
     if held:
         return held.group(0)
     rows = _table_after(text, header.end())
@@ -956,7 +971,8 @@ def _held_elsewhere(text: str, service: str) -> str:
         rows = [(_number(m.group(2)) or 0.0, m.group(1), inline.group(0).strip())
                 for m in _INLINE_HOLDER.finditer(inline.group(1)) if m.group(1) not in _NOT_HOLDERS] if inline else []
     if len(rows) < 2:
-        return ""
+        top = next((m for m in _finditer(_TOP_CONSUMER, text) if _another_app(m.group(1), service, ours)), None)
+        return top.group(0) if top else ""
     per_app: dict[str, float] = {}  # one application's rows in several states add up
     for count, name, _ in rows:
         per_app[name] = per_app.get(name, 0.0) + count
