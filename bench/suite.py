@@ -256,6 +256,10 @@ SECTIONS: tuple[Section, ...] = (
                                       "unsafe on arrival"),
             ("forty-second", "test42", "written in session 28 (property management), realistic mix; 0.900, 1 unsafe "
                                        "on arrival"),
+            ("forty-third", "test43", "written in session 29 (observatory network), realistic mix; 0.871, 3 unsafe "
+                                      "on arrival"),
+            ("forty-fourth", "test44", "written in session 29 (car rental), realistic mix; 0.800, 4 unsafe on "
+                                       "arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
