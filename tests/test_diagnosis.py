@@ -76,6 +76,7 @@ def _copy(tmp_path: Path) -> tuple[Path, Path]:
     (lambda t: t.replace('unless_features = ["dependency_recovered"]', 'unless_features = ["recovered"]', 1),
      "unless_features names unknown reading(s) ['recovered']"),  # a reading cancelling itself
     (lambda t: t + "\n[[signature\n", "not valid TOML"),
+    (lambda t: t.replace('in_references = true', 'in_references = "yes"', 1), "in_references must be true or false"),
     # joined into one alternation, a late pattern's `\1` would have to name a group beyond Python's 99
     (lambda t: t.replace("any = ['kubehpamaxedout',", "any = [" + "'(a)', " * 99 + "'(b)\\1', 'kubehpamaxedout',", 1),
      "backreference would be group"),
@@ -102,6 +103,11 @@ def test_a_malformed_situation_file_is_refused_with_the_reason(tmp_path):
     situations.write_text(situations.read_text().replace('kept_by = ["astrology"]', 'kept_by = ["traffic_rising"]', 1)
                           .replace('refuted_by = ["cost_per_request_up"', 'refuted_by = ["tea_leaves"', 1))
     with pytest.raises(ConfigError, match=r"situations.toml:\d+: \[saturation\]: refuted_by unknown reading"):
+        load(situations, signatures)
+    situations.write_text(situations.read_text()
+                          .replace('refuted_by = ["tea_leaves"', 'refuted_by = ["cost_per_request_up"', 1)
+                          .replace('ruled_out_by = ["restart_wont_help"]', 'ruled_out_by = ["horoscope"]', 1))
+    with pytest.raises(ConfigError, match=r"situations.toml:\d+: \[memory_leak\]: ruled_out_by unknown reading"):
         load(situations, signatures)
 
 
@@ -1611,3 +1617,42 @@ def test_a_contracted_limit_someone_wants_lifted_is_a_business_decision_not_nois
     asked = text + "\naccount manager: contract says 50/s, I need commercial sign-off before anyone changes it"
     assert diagnose(Evidence("sponsor-data-api 429 rate high", asked, container_name="sponsor-data-api")).outcome \
         == "human"
+
+
+def test_the_owners_word_in_a_runbook_or_wiki_on_how_it_is_meant_to_run_counts():
+    text = ("redis_memory_used_bytes / redis_memory_max_bytes = 0.99 (7.92GB / 8.00GB)\n"
+            "INFO stats: evicted_keys ~1.2M/day (steady for 3 months), keyspace hit ratio 96.1%")
+    assert diagnose(Evidence("RedisMemoryHigh", text, container_name="p2p-cache")).action == "RESTART"
+    designed = text + "\nwiki 'p2p cache': 'this instance is meant to sit at maxmemory and evict'"
+    assert diagnose(Evidence("RedisMemoryHigh", designed, container_name="p2p-cache")).action == "NOOP"
+    # a runbook's step is still no observation: "restart if memory grows" says nothing of this incident
+    step = text + "\nrunbook: if the pod's memory keeps growing, restart it"
+    assert diagnose(Evidence("RedisMemoryHigh", step, container_name="p2p-cache")).action == "RESTART"
+
+
+def test_a_restart_its_people_say_will_not_help_is_no_diagnosis_but_a_rollback_still_is():
+    pool = ("HikariPool-1 - Connection is not available, request timed out after 30001ms (total=50, active=50)\n"
+            "membership-svc pods: CPU 4%, heap 38%")
+    assert diagnose(Evidence("DB connection pool exhausted", pool, container_name="membership-svc")).action == "RESTART"
+    said = pool + "\n#membership: restarting our pods won't do anything, they'll just queue on the same lock"
+    assert diagnose(Evidence("DB connection pool exhausted", said, container_name="membership-svc")).outcome == "human"
+    deploy = ("http 500 rate 14% since 10:04, right after the deploy of 4.2.0\n"
+              "restarting does not help: fresh pods fail the same request on the first hit")
+    assert diagnose(Evidence("HTTP 5xx", deploy, container_name="orders-web")).action == "ROLLBACK"
+
+
+def test_a_decision_the_owners_say_is_pending_stops_every_action_and_every_close():
+    text = ("5xx began 4 minutes after the deploy of crew-payroll 2024.04.15\n"
+            "psycopg2.errors.UndefinedColumn: column shifts.overtime_rate does not exist")
+    assert diagnose(Evidence("crew-payroll 5xx", text, container_name="crew-payroll")).action == "ROLLBACK"
+    pending = text + "\n#crew-systems: we need to decide: finish forward by hand or reverse step 2"
+    d = diagnose(Evidence("crew-payroll 5xx", pending, container_name="crew-payroll"))
+    assert (d.action, d.outcome) == ("NOOP", "human")
+
+
+def test_demand_remembered_from_an_earlier_peak_is_no_demand_now_and_a_hot_key_is_a_humans():
+    assert "traffic_rising" in read("opening hour at 6.8k rps (normal ~900)").features
+    assert "traffic_rising" not in read("last year's opening hour peaked at 6.8k rps (normal ~900)").features
+    shard = ("shard 3 engine CPU 99% (single thread); shards 1, 2, 4-6 at 8-14%\n"
+             "redis-cli --hotkeys (shard 3): hot-key found with counter: 255")
+    assert diagnose(Evidence("Redis engine CPU high", shard, container_name="ticket-redis")).outcome == "human"

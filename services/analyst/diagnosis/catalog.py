@@ -28,8 +28,8 @@ FEATURES = frozenset({
 })
 _ESCAPE = re.compile(r"\\.")
 _SITUATION_KEYS = {"action", "outcome", "root_cause", "remedy", "overrides", "precheck", "requires", "kept_by",
-                   "refuted_by"}
-_READING_KEYS = {"name", "any", "unless", "unless_features", "examples", "counter_examples"}
+                   "refuted_by", "ruled_out_by"}
+_READING_KEYS = {"name", "any", "unless", "unless_features", "in_references", "examples", "counter_examples"}
 _SIGNATURE_KEYS = {"name", "situation", "weight", "any", "features", "unless", "unless_features", "examples",
                    "counter_examples"}
 
@@ -48,6 +48,7 @@ class Situation:
     requires: tuple[str, ...] = ()  # one of these readings must hold before resemblance alone may name it
     kept_by: tuple[str, ...] = ()  # readings that keep its full score against another situation's override
     refuted_by: tuple[str, ...] = ()  # readings under which resemblance alone may not name it
+    ruled_out_by: tuple[str, ...] = ()  # readings that rule its remedy out: no hypothesis of it at all
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,9 @@ class Reading:
     any_anchors: tuple[str, ...] | None = None
     unless_anchors: tuple[str, ...] | None = None
     unless_features: frozenset[str] = frozenset()  # other readings that cancel it (one level: see engine._said)
+    # also said inside a runbook or wiki excerpt (references.py), which is no observation of a symptom but is the
+    # owners' word on how the service is meant to run ("this cache is meant to sit at maxmemory")
+    in_references: bool = False
 
     def holds(self, lowered: str) -> bool:
         """True when the text says it (and nothing in its own `unless` cancels it; `unless_features` are the
@@ -109,6 +113,12 @@ class Knowledge:
         """Built on first use (~4 s for the shipped files): a loaded file that is never diagnosed with costs none."""
         return Prefilter(p for item in (*self.signatures, *self.readings) for p in (item.any, item.unless)
                          if p is not None)
+
+    @cached_property
+    def references_read(self) -> bool:
+        """Whether any reading also looks inside references (`in_references`): only then is a text with a runbook
+        or wiki excerpt screened a second time, whole."""
+        return any(r.in_references for r in self.readings)
 
     def screen(self, lowered: str) -> Screen:
         """Which signature and reading patterns may match this lowered text (prefilter.py)."""
@@ -200,7 +210,7 @@ def load_situations(path: Path = SITUATIONS_FILE, known: frozenset[str] = FEATUR
             raise _fail(path, text, where, f"{where}: outcome {body['outcome']!r} is not one of {', '.join(OUTCOMES)}")
         if (body["outcome"] == "act") == (body["action"] == "NOOP"):
             raise _fail(path, text, where, f"{where}: outcome 'act' needs an action and NOOP needs benign/human")
-        named = {key: tuple(body.get(key, ())) for key in ("requires", "kept_by", "refuted_by")}
+        named = {key: tuple(body.get(key, ())) for key in ("requires", "kept_by", "refuted_by", "ruled_out_by")}
         for key, readings in named.items():
             if set(readings) - known:
                 raise _fail(path, text, where, f"{where}: {key} unknown reading(s) {sorted(set(readings) - known)}")
@@ -227,10 +237,12 @@ def load_readings(raw: dict, path: Path, text: str) -> tuple[Reading, ...]:
         pattern = _union(item.get("any", []), path, text, where)
         if pattern is None:
             raise _fail(path, text, where, f"reading {name}: needs `any` patterns")
+        if not isinstance(item.get("in_references", False), bool):
+            raise _fail(path, text, where, f"reading {name}: in_references must be true or false")
         out.append(Reading(name, pattern, _union(item.get("unless", []), path, text, where),
                            tuple(item.get("examples", ())), tuple(item.get("counter_examples", ())),
                            anchors(item.get("any") or []), anchors(item.get("unless") or []),
-                           frozenset(item.get("unless_features", ()))))
+                           frozenset(item.get("unless_features", ())), item.get("in_references", False)))
     known = FEATURES | {r.name for r in out}
     for r in out:
         bad = r.unless_features - known

@@ -99,10 +99,13 @@ def _affirmed(pattern: Screenable | Branches, lowered: str) -> re.Match[str] | N
 
 
 def _said(knowledge: Knowledge, screen: Screen, evidence_screen: Screen,
-          built_in: frozenset[str]) -> dict[str, re.Match[str]]:
+          built_in: frozenset[str], whole: Screen | None = None) -> dict[str, re.Match[str]]:
     """The [[reading]]s the text says, less those another present reading cancels (`unless_features`; one level:
-    a cancelled reading still cancels others, so the file's order does not matter)."""
-    said = {r.name: m for r in knowledge.readings if (m := r.find(screen, evidence_screen)) is not None}
+    a cancelled reading still cancels others, so the file's order does not matter). `whole`: the text with its
+    references left in, where the readings that count them (`in_references`) also look."""
+    said = {r.name: m for r in knowledge.readings
+            if (m := r.find(screen, evidence_screen)) is not None
+            or (whole is not None and r.in_references and (m := r.find(screen, whole)) is not None)}
     present = built_in | said.keys()
     return {r.name: said[r.name] for r in knowledge.readings
             if r.name in said and not r.unless_features & present}
@@ -113,6 +116,7 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[Hits, dict[str, str
     text = evidence.text()
     lowered = text.lower()  # signatures are written in lower case: one lowering beats case-insensitive matching
     spans = reference_spans(lowered)  # a runbook's steps, a linked past incident: not observations (references.py)
+    whole = knowledge.screen(lowered) if spans and knowledge.references_read else None
     if spans:
         lowered = blank(lowered, spans)
         text = blank(text, spans) if len(text) == len(lowered) else lowered
@@ -125,7 +129,8 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[Hits, dict[str, str
     # its words may still cancel a signature (an `unless` looks at the whole text)
     dismissed = dismissed_spans(lowered)
     evidence_screen = knowledge.screen(blank(lowered, dismissed)) if dismissed else screen
-    said = _said(knowledge, screen, evidence_screen, frozenset(readings.features) | frozenset(platform.features()))
+    said = _said(knowledge, screen, evidence_screen, frozenset(readings.features) | frozenset(platform.features()),
+                 whole)
     lines |= {name: f"the text says {name} (“{_snippet(shown, m.start(), m.end())}”)" for name, m in said.items()}
     present = frozenset(readings.features) | frozenset(platform.features()) | frozenset(said)
     hits: Hits = {}
@@ -207,6 +212,8 @@ def rank(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (),
     hypotheses: list[Hypothesis] = []
     for name, found in hits.items():
         s: Situation = k.situations[name]
+        if any(r in lines for r in s.ruled_out_by):  # "restarting won't do anything": not a RESTART situation
+            continue
         score = scores[name] * (0.5 if name in demoted else 1.0)
         if name in ("crash", "hang") and ("probe_healthy" in lines or "serving" in lines):
             score *= 0.5 if "serving" in lines else 0.7  # the text shows it answering: stronger than a probe

@@ -104,8 +104,9 @@ _DEPLOY_CLEARED = re.compile(
     r"hotfix|change|push|upgrade|new version|v?\d+\.\d)|"
     r"(predates?|pre-dates?|preceded?s?) (the |our |this |that )?(deploy|release|rollout|hotfix|change|upgrade)|"
     # "first went above 1.5s at 13:41, 24 minutes before that deploy"
-    r"(went above|went over|fired|alerted|crossed|first seen|started|began|rose|spiked)(?:[^\n.;]|\.\d){0,40}\b\d+ ?(s|sec|seconds|"
-    r"min|mins|minutes|m|h|hours?) before (the |our |this |that )?(deploy|release|rollout|upgrade|change)\b|"
+    r"(went above|went over|fired|alerted|crossed|first seen|started|began|rose|spiked)(?:[^\n.;]|\.\d){0,40}\b(\d+|one|two|three|four|"
+    r"five|ten|fifteen|twenty|thirty|a few) ?(s|sec|seconds?|min|mins|minutes?|m|h|hours?) before (the |our |this |that )?"
+    r"(\d{1,2}:\d{2} )?(deploy|release|rollout|upgrade|change)\b|"
     r"(identical|the same|same|unchanged|no different|no change|not changed)[^\n.;]{0,25}before (and|&|/) ?after|"
     r"before ?/ ?after[^\n.;]{0,15}(identical|the same|unchanged)|"
     r"(old|previous|prior)[- ](version|release|build|image|revision)[- ]?(pods?|instances?|hosts?|replicas?|containers?)?"
@@ -775,12 +776,19 @@ _NOT_DEMAND = re.compile(r"(?<![a-z])(?:errors?|fail\w*|5xx|4xx|latenc\w*|p9\d|t
 _CONNECTIONS = re.compile(r"\bconn(?:ection)?s\b")
 
 
+# demand remembered from an earlier peak ("last year's opening hour peaked at 6.8k rps (normal ~900)") is a forecast,
+# not demand now
+_PAST_PEAK = re.compile(r"\blast (?:year|season|sale|event|time|launch|peak|storm)\b|\ba year ago\b|"
+                        r"\bprevious (?:year|season|sale|event|launch|peak)\b")
+
+
 def _about_demand(text: str, phrase: str) -> bool:
     at = text.find(phrase)
     if at < 0:
         return True
     start = max(text.rfind("\n", 0, at), text.rfind(";", 0, at), text.rfind(", ", 0, at))
-    return not _NOT_DEMAND.search(text, start + 1, at + len(phrase))
+    return not (_NOT_DEMAND.search(text, start + 1, at + len(phrase))
+                or _PAST_PEAK.search(text, start + 1, at + len(phrase)))
 
 
 def _demand_ratio(text: str) -> Found:
@@ -914,7 +922,7 @@ _LOCK_HOLDER = re.compile(r"application_name[ \t]*[=:][ \t]*['\"]?([a-z][\w.-]*)
                           r"\b(idle in transaction|holding|holds)\b|"
                           r"\b(?:idle in transaction|holding|holds)\b[^\n]{0,80}?"
                           r"application_name[ \t]*[=:][ \t]*['\"]?([a-z][\w.-]*)|"
-                          r"\bblock(?:ing|er|s)\b[^\n]{0,80}?application_name[ \t]*[=:][ \t]*['\"]?([a-z][\w.-]*)")
+                          r"(?:\b|_)block(?:ing|er|s)(?:\b|_)[^\n]{0,80}?application_name[ \t]*[=:][ \t]*['\"]?([a-z][\w.-]*)")
 # the database's top consumer named on one line: "pg_stat_statements top by total_time: user bi_reader", "SHOW FULL
 # PROCESSLIST: 12 threads user=finance_rpt"
 _TOP_CONSUMER = re.compile(r"\b(?:pg_stat_statements|processlist|top (?:queries|sessions|consumers|statements))\b"
