@@ -62,7 +62,7 @@ _ANY_GAP = re.compile(r"\[\\s\\S\]|\[\\S\\s\]")
 # crew-db unaffected" while it does on "services on crew-db unaffected" (found by tests/test_prefilter.py on a dev124
 # text), and dropping only the leading ones made it miss `\b(clean|fine|…)\b|…` on another. The scan drops them all:
 # assertions fewer only widen what the scan reports, never narrow it.
-_LEADING_BOUNDARY = re.compile(r"((?<!\\)(?:\\\\)*)\\b")
+_WORD_BOUNDARY = re.compile(r"((?<!\\)(?:\\\\)*)\\b")
 
 
 def _scannable(pattern: str) -> str | None:
@@ -73,7 +73,7 @@ def _scannable(pattern: str) -> str | None:
     scan = _NOT_ASCII.sub(lambda m: WORD_STAND_IN if _WORD.match(m.group()) else r"\x01",
                           BACKREFERENCE.sub(lambda _: r"(?:[\s\S]*)", pattern))
     scan = _BOUNDED.sub(lambda m: f"{{{m.group(1) or 0},}}", scan)
-    scan = _LEADING_BOUNDARY.sub(r"\1", scan)
+    scan = _WORD_BOUNDARY.sub(r"\1", scan)
     try:
         re.compile(scan)  # a range between two stand-ins can come out reversed
     except re.error:
