@@ -115,7 +115,7 @@ def load_corpus(path: Path) -> list[Case]:
 
 def _platform(context: dict[str, Any]) -> Platform:
     """The case's platform facts. Its target is in no inventory of ours (like any service an alert names through the
-    webhook): no executor prechecks it before acting, so a lone signal there stands alone."""
+    webhook): no executor prechecks it before acting, so the casebook's doubt about it is not waived."""
     return Platform(known_target=False, probe=context.get("probe"),
                     deployed_minutes_ago=context.get("deployed_minutes_ago"),
                     recent_restarts=int(context.get("recent_restarts", 0) or 0),
