@@ -1661,3 +1661,34 @@ def test_demand_remembered_from_an_earlier_peak_is_no_demand_now_and_a_hot_key_i
     shard = ("shard 3 engine CPU 99% (single thread); shards 1, 2, 4-6 at 8-14%\n"
              "redis-cli --hotkeys (shard 3): hot-key found with counter: 255")
     assert diagnose(Evidence("Redis engine CPU high", shard, container_name="ticket-redis")).outcome == "human"
+
+
+def test_data_already_written_wrong_is_a_humans_even_when_the_service_is_healthy_again():
+    recovered = ("rating-consumer rebalanced 14 times 21:08-23:35 during the broker restart, offsets committed late\n"
+                 "rating-consumer now healthy, lag 0")
+    assert diagnose(Evidence("RatingConsistencyCheckFailed", recovered)).outcome == "benign"
+    damaged = diagnose(Evidence("RatingConsistencyCheckFailed", recovered + "\nrecon: +94,433 duplicates; ~61k players "
+                                "have inflated ratings, each game applied twice"))
+    assert damaged.outcome == "human" and damaged.situation == "data_damaged", damaged.justification
+    # a crash that happens to print "corruption" is still a crash
+    crash = diagnose(Evidence("KubePodCrashLooping", "double free or corruption (!prev)\nexit code 134 (SIGABRT); "
+                              "no rollout in 6 days"))
+    assert crash.action == "RESTART"
+
+
+def test_a_disk_alert_on_a_read_only_image_is_noise_and_one_on_our_volume_is_not():
+    snap = diagnose(Evidence("HostOutOfDiskSpace", "stream-ingest-02 /snap/core20/2264 (/dev/loop3, squashfs) avail 0B "
+                             "(100% used)\nstream-ingest: writes OK, no errors"))
+    assert snap.outcome == "benign", snap.justification
+    ours = diagnose(Evidence("HostOutOfDiskSpace", "stream-ingest-02 /var/lib/stream-ingest avail 0B (100% used)\n"
+                             "write /var/lib/stream-ingest/seg-0041: no space left on device"))
+    assert ours.action == "RESTART", ours.justification
+
+
+def test_idle_capacity_held_on_purpose_is_closed_but_not_while_its_owners_are_deciding():
+    held = ("FinOps: idle standby doi-replay\ndoi-replay: 6 replicas, CPU avg 0.9% for 45 days\n"
+            "design doc MD-19: hot standby that replays queued deposits after a registry outage")
+    assert diagnose(Evidence("FinOps: idle standby doi-replay", held)).outcome == "benign"
+    deciding = diagnose(Evidence("FinOps: idle standby doi-replay", held + "\nmetadata lead: please leave the replica "
+                                 "count alone; we're deciding with finance on Thursday whether the SLA justifies it"))
+    assert deciding.outcome == "human" and deciding.situation == "awaiting_decision", deciding.justification
