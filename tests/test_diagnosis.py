@@ -1692,3 +1692,15 @@ def test_idle_capacity_held_on_purpose_is_closed_but_not_while_its_owners_are_de
     deciding = diagnose(Evidence("FinOps: idle standby doi-replay", held + "\nmetadata lead: please leave the replica "
                                  "count alone; we're deciding with finance on Thursday whether the SLA justifies it"))
     assert deciding.outcome == "human" and deciding.situation == "awaiting_decision", deciding.justification
+
+
+def test_a_rollout_in_progress_whose_new_pods_fail_is_a_recent_deploy():
+    stuck = ("16:20 deploy-bot: doi-registrar 2.8.4 -> 2.9.0\nnew ReplicaSet doi-registrar-6d8f4b7c9: 0/3 ready, "
+             "CrashLoopBackOff; old ReplicaSet (2.8.4): 2/3 still serving\npanic: runtime error: invalid memory "
+             "address or nil pointer dereference\nno config changes outside the image")
+    assert "recent_deploy" in read(stuck.lower()).features
+    assert diagnose(Evidence("KubeDeploymentRolloutStuck", stuck)).action == "ROLLBACK"
+    # "no config changes" without the image beside it still clears a deploy nobody stamped
+    assert "old_deploy" in read("no config changes since monday\npanic: nil pointer dereference").features
+    # a rollout that finished with every new pod ready is no failing rollout
+    assert "recent_deploy" not in read("new replicaset fulfillment-api-7c8d9f: 6/6 ready; image unchanged").features

@@ -58,7 +58,10 @@ _DEPLOY_AGO_WORDS = re.compile(rf"{_DEPLOY}[^\n;]{{0,40}}?\b(yesterday|last (?:w
 _RECENT_DEPLOY_WORDS = re.compile(
     r"(right|just|immediately|shortly|minutes|seconds|directly|soon) after (?:the |a |our |its |this |today.s )?"
     r"(?:\w+ )?(deploy|release|rollout|roll-out|upgrade|helm upgrade|sync|cutover|config change|image (bump|update)|"
-    r"version bump|canary|migration)|(new|latest|fresh) (image|version|release|build|tag|revision)\b|since (?:the |this |today.s |this morning.s |our |its )?(?:latest |new |recent "
+    r"version bump|canary|migration)|(new|latest|fresh) (image|version|release|build|tag|revision)\b|"
+    # a rollout that is in progress now: the new ReplicaSet's pods fail while the old one still serves
+    r"kubedeploymentrolloutstuck|progress ?deadline ?exceeded|has timed out progressing|rollout (?:is )?(?:stuck|stalled|"
+    r"not progressing)|new replica ?set\b[^\n]{0,60}\b(?:crash ?loop\w*|0/\d+|not ready|fail\w*|pending)|since (?:the |this |today.s |this morning.s |our |its )?(?:latest |new |recent "
     r"|last )?(deploy|release|rollout|upgrade|cutover|config (change|push)|v\d)|(just|recently|newly) "
     r"(deployed|released|rolled out|upgraded|shipped)|(deploy|release|rollout|upgrade) (in progress|just finished|"
     r"completed) |coincid\w* with (the )?(deploy|release|rollout)|began with (the )?(deploy|release|rollout|new)|"
@@ -84,8 +87,10 @@ _NOTHING_CHANGED = re.compile(r"\b(no|0|zero) (resources?|packages?|files?) (cha
                               r"(do|apply|change))\b|"
                               r"\bchanges:? ?total:? ?0\b|\b(shows?|showed|has|have|had|lists?|logged|records?|recorded) "
                               r"(nothing|no (runs?|entries|changes|jobs?))\b")
-_NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b|"
-                        r"\bno (?:[\w-]+ (?:or|and|/) ){1,3}[\w-]+ changes?\b|"  # "no package or config change since"
+# "no config changes outside the image": the image is the change
+_BUT_THE_RELEASE = r"(?! (?:outside|besides|other than|apart from|except(?: for)?) (?:the |this |that |its )?(?:new )?(?:image|release|deploy\w*|rollout|version|upgrade|build)\b)"
+_NO_DEPLOY = re.compile(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b" + _BUT_THE_RELEASE + r"|"
+                        r"\bno (?:[\w-]+ (?:or|and|/) ){1,3}[\w-]+ changes?\b" + _BUT_THE_RELEASE + r"|"  # "no package or config change since"
                         r"no [\w-]+ (deploy|release|rollout)s? since\b|nothing (was )?"
                         r"(?:deployed|released|changed)|\bno\b(?:(?!since|after|until|before|when|because|but|then)[^\n.;]){0,30}\b(config(uration)?|deploy\w*|release|settings?|"
                         r"image|version)s? (was |were |has been |have been )?(changed|deployed|made|applied|pushed|updated)|"
