@@ -235,6 +235,10 @@ def test_a_sure_action_the_casebook_does_not_back_against_its_lean_to_no_action_
     behind = Opinion("memory_leak", 0.45, "external_dependency", 0.3, "x-5", "memory_leak", 0.3,
                      (("memory_leak", 0.45), ("external_dependency", 0.3), ("unknown_errors", 0.15)))
     assert diagnose(sure, opinion=behind).action == "RESTART"
+    # so does a verified precedent: a close past incident this action fixed is experience behind it, not a signature
+    fixed = RetrievedIncident(incident_id="p-1", alert_type="KubePodCrashLooping", root_cause="heap exhausted",
+                              action="RESTART", similarity_score=0.9)
+    assert diagnose(sure, [fixed], opinion=elsewhere).action == "RESTART"
     # a casebook that leans less than CASEBOOK_UNBACKED_NO_ACTION to no action leaves it too
     other_act = Opinion("bad_deploy", 0.5, "external_dependency", 0.2, "x-6", "bad_deploy", 0.3,
                         (("bad_deploy", 0.5), ("external_dependency", 0.2), ("unknown_errors", 0.15)))

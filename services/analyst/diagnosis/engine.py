@@ -292,9 +292,10 @@ def _seen_again(h: Hypothesis, k: Knowledge, evidence: Evidence) -> bool:
     return _prechecked(h.situation, k) and evidence.platform.known_target
 
 
-def _casebook_backs(h: Hypothesis) -> bool:
-    """Whether the casebook's opinion is among the evidence for this hypothesis (it joined its situation's hits)."""
-    return any(e.startswith("casebook:") for e in h.evidence)
+def _backed_by_experience(h: Hypothesis) -> bool:
+    """Whether past incidents stand behind this hypothesis, not only signatures: the casebook's opinion joined its
+    situation's hits, or a close precedent was fixed by its action."""
+    return any(e.startswith(("casebook:", "precedent ")) for e in h.evidence)
 
 
 def _no_action_share(opinion: Opinion | None, k: Knowledge) -> float:
@@ -337,7 +338,7 @@ def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), m
                       f"{rival.action} ({rival.score:.2f}) are both supported; a human must choose.",
                       f"Ambiguous between {top.situation} and {rival.situation}", ranked, confidence)
     no_action = _no_action_share(opinion, k)
-    if top.outcome == "act" and no_action >= CASEBOOK_UNBACKED_NO_ACTION and not _casebook_backs(top) \
+    if top.outcome == "act" and no_action >= CASEBOOK_UNBACKED_NO_ACTION and not _backed_by_experience(top) \
             and not _seen_again(top, k, evidence):
         return _human(f"{top.situation} → {top.action} ({confidence:.2f}) rests on signatures alone: the incidents "
                       f"this resembles do not back it, and {no_action:.0%} of them needed no action of ours "
