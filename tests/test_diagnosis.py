@@ -239,6 +239,13 @@ def test_a_sure_action_the_casebook_does_not_back_against_its_lean_to_no_action_
     fixed = RetrievedIncident(incident_id="p-1", alert_type="KubePodCrashLooping", root_cause="heap exhausted",
                               action="RESTART", similarity_score=0.9)
     assert diagnose(sure, [fixed], opinion=elsewhere).action == "RESTART"
+    # and so does the platform's own measurement: its prober raised the alert from a sample of an inventory target
+    probe_text = "ERROR: Memory usage at 50.5% of 80 MB (40.4 MB resident; threshold 50%). OOM imminent."
+    assert diagnose(Evidence("Memory Leak", probe_text, platform=Platform(known_target=True)),
+                    opinion=elsewhere).outcome == "human"
+    measured = diagnose(Evidence("Memory Leak", probe_text, platform=Platform(known_target=True, measured_here=True)),
+                        opinion=elsewhere)
+    assert measured.action == "RESTART", measured.justification
     # a casebook that leans less than CASEBOOK_UNBACKED_NO_ACTION to no action leaves it too
     other_act = Opinion("bad_deploy", 0.5, "external_dependency", 0.2, "x-6", "bad_deploy", 0.3,
                         (("bad_deploy", 0.5), ("external_dependency", 0.2), ("unknown_errors", 0.15)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
 
 import msgspec
 
@@ -130,6 +131,8 @@ class Analyst:
         budget = self.policy.effective(self.inventory.get(name), name or "").restart_budget.window_minutes
         platform = await platform_facts.gather(self.ctx.store.js, name, self.inventory, self.history, iid, now(),
                                                s.fix_hold_window_minutes, budget, self.health, s.node_name)
+        if state.source == "prober" and platform.known_target:  # our own sample raised it, not another's words
+            platform = replace(platform, measured_here=True)
         verdict = await self.analyzer.analyse(state, matches, target_known, on_chunk, platform)  # type: ignore[arg-type]
         await decide_and_append(store, iid, lambda st: domain.complete(st, verdict, platform), causation=env)
 

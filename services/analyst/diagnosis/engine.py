@@ -292,10 +292,11 @@ def _seen_again(h: Hypothesis, k: Knowledge, evidence: Evidence) -> bool:
     return _prechecked(h.situation, k) and evidence.platform.known_target
 
 
-def _backed_by_experience(h: Hypothesis) -> bool:
-    """Whether past incidents stand behind this hypothesis, not only signatures: the casebook's opinion joined its
-    situation's hits, or a close precedent was fixed by its action."""
-    return any(e.startswith(("casebook:", "precedent ")) for e in h.evidence)
+def _beyond_signatures(h: Hypothesis, evidence: Evidence) -> bool:
+    """Whether more than signatures over alert text stands behind this hypothesis: past incidents (the casebook's
+    opinion joined its situation's hits, or a close precedent was fixed by its action), or the platform's own
+    measurement (its prober raised the alert from a sample of an inventory target: no words of others to misread)."""
+    return evidence.platform.measured_here or any(e.startswith(("casebook:", "precedent ")) for e in h.evidence)
 
 
 def _no_action_share(opinion: Opinion | None, k: Knowledge) -> float:
@@ -338,7 +339,7 @@ def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), m
                       f"{rival.action} ({rival.score:.2f}) are both supported; a human must choose.",
                       f"Ambiguous between {top.situation} and {rival.situation}", ranked, confidence)
     no_action = _no_action_share(opinion, k)
-    if top.outcome == "act" and no_action >= CASEBOOK_UNBACKED_NO_ACTION and not _backed_by_experience(top) \
+    if top.outcome == "act" and no_action >= CASEBOOK_UNBACKED_NO_ACTION and not _beyond_signatures(top, evidence) \
             and not _seen_again(top, k, evidence):
         return _human(f"{top.situation} → {top.action} ({confidence:.2f}) rests on signatures alone: the incidents "
                       f"this resembles do not back it, and {no_action:.0%} of them needed no action of ours "

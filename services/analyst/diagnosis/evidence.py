@@ -51,6 +51,7 @@ class Platform:
     cpu_percent: float | None = None
     memory_percent: float | None = None
     previous_fix: PreviousFix | None = None
+    measured_here: bool = False  # the platform's own prober raised the alert from its own sample of this target
 
     def features(self) -> dict[str, str]:
         """Platform readings by feature name, each with the line that justifies it."""
