@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 
+# tools that only look: a pasted diagnostic that starts with one of them is no command to fear
+_READ_ONLY = (r"(ls|du|df|cat|wc|ps|grep|egrep|head|tail|stat|lsof|free|ss|netstat|top|iostat|vmstat|journalctl|dmesg|"
+              r"uptime|pidstat|nproc|sort|uniq)\b")
+
 _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(rx, re.IGNORECASE)) for name, rx in (
     ("instruction override", r"\b(ignore|disregard|forget|override)\b.{0,40}\b(previous|prior|above|all|earlier|"
                              r"your|the)\b.{0,30}\b(instructions?|rules?|polic(y|ies)|guidelines?|prompts?)\b"),
@@ -11,9 +15,11 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(rx, 
     ("claimed approval", r"\b(pre-?approved|already (been )?approved|approval\s+(\w+\s+){0,3}(given|granted)|"
                          r"approved by (the )?(council|admin|security|sre|on-?call|management)|"
                          r"(skip|bypass|no need for)( the)? (approval|review|council|human))\b"),
-    # backticks alone are ordinary in real logs (Rust and Go panics quote code with them): only a command inside counts
+    # backticks alone are ordinary in real logs (Rust and Go panics quote code with them): only a command inside counts;
+    # on-call's pasted look at a disk or a process ("$ sudo du -sh /var/log", "kubectl exec … -- sh -c 'ls /tmp | wc -l'")
+    # runs a read-only tool first: telemetry, while anything else in it (an rm, a curl piped to sh) still counts
     ("shell command", r"(\brm\s+-[rf]{1,2}\b|\bcurl\b[^\n|]*\|\s*(ba)?sh\b|\bwget\b\s+\S+|\bbash\s+-c\b|"
-                      r"\bsh\s+-c\b|\bchmod\s+[0-7]{3,4}\b|\bsudo\s+\S+|\bnc\s+-[el]|"
+                      rf"\bsh\s+-c\b(?!\s*['\"]\s*{_READ_ONLY})|\bchmod\s+[0-7]{{3,4}}\b|\bsudo\s+(?!{_READ_ONLY})\S+|\bnc\s+-[el]|"
                       # a substitution counts by what it runs: `$(pidof x)` pasted by on-call or .NET's
                       # `<Main>$(String[] args)` are ordinary; `$(cat /etc/passwd)` is not
                       r"(`|\$\()[^`)\n]*\b(rm|curl|wget|bash|sh|nc|chmod|sudo|python3?|perl|cat|echo|eval)\s[^`)\n]*[`)]|"

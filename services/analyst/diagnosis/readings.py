@@ -35,12 +35,12 @@ _DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled
            r"(?<!node )(?<!nodes )(?<!node pool )(?<!nodepool )(?<!cluster )(?<!kernel )(?<!firmware )(?<!os )"
            r"upgrad(?:e|ed)|helm|argo ?cd|"
            r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
-           r"image(?: tag)?(?![-_\w=])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|version(?![=_-])|(?<!node\.js )(?<!nodejs )(?<!node )(?<!bun )v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
+           r"image(?: tag)?(?![-_\w=])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|(?<!framework )(?<!runtime )(?<!protocol )(?<!clr )(?<!tls )(?<!http )version(?![=_-])|(?<!node\.js )(?<!nodejs )(?<!node )(?<!bun )(?<!framework version: )(?<!framework version )(?<!runtime version: )(?<!runtime version )v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
            r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|(?:version|release|build|fix|patch|change) went out|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})"
            r"(?! to (?:the )?(?:historian|pushgateway|influx\w*|graphite|statsd|kafka|topic|queue|s3|bucket|warehouse|"
            r"bigquery|snowflake|elasticsearch|opensearch|splunk|dashboards?|subscribers|devices|clients|users)\b)|terraform|(?:kubectl|helm|terraform|tf|pulumi|ansible) apply|apply (?:finished|complete\w*|done|succeeded)|"
            r"ansible|awx|playbook|pulumi|spinnaker|jenkins(?!:? [\w.-]+ #\d+ (?:failed|failure|unstable|aborted|still failing))|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
-           r"vcl\.(?:load|use)|remote config|applied|merged|gitops|reloaded (?:its |the )?(?:dynamic )?config(?:uration)?|"
+           r"vcl\.(?:load|use)|remote config|applied|(?<!not )(?<!never )(?<!not yet )(?<!n.t been )(?<!not been )merged|gitops|reloaded (?:its |the )?(?:dynamic )?config(?:uration)?|"
            r"growthbook|statsig|toggle|swap(?:ped)? (?:web app )?slots?|slot swap|promot(?:ed|ion) to (?:prod\w*|stable|live)|"
            # configuration management and package managers change a host as much as a deploy does
            r"chef(?: infra)? client|chef-client|puppet(?:[- ]agent)?|applied catalog|salt-call|highstate|"
@@ -61,7 +61,7 @@ _RECENT_DEPLOY_WORDS = re.compile(
     r"version bump|canary|migration)|(new|latest|fresh) (image|version|release|build|tag|revision)\b|"
     # a rollout that is in progress now: the new ReplicaSet's pods fail while the old one still serves
     r"kubedeploymentrolloutstuck|progress ?deadline ?exceeded|has timed out progressing|rollout (?:is )?(?:stuck|stalled|"
-    r"not progressing)|new replica ?set\b[^\n]{0,60}\b(?:crash ?loop\w*|0/\d+|not ready|fail\w*|pending)|since (?:the |this |today.s |this morning.s |our |its )?(?:latest |new |recent "
+    r"not progressing)|new (?:replica ?set|rs)\b[^\n]{0,60}\b(?:crash ?loop\w*|0/\d+|not ready|fail\w*|pending)|waiting for deployment \S+ rollout to finish|since (?:the |this |today.s |this morning.s |our |its )?(?:latest |new |recent "
     r"|last )?(deploy|release|rollout|upgrade|cutover|config (change|push)|v\d)|(just|recently|newly) "
     r"(deployed|released|rolled out|upgraded|shipped)|(deploy|release|rollout|upgrade) (in progress|just finished|"
     r"completed) |coincid\w* with (the )?(deploy|release|rollout)|began with (the )?(deploy|release|rollout|new)|"
@@ -155,7 +155,9 @@ _CPU_CORES = re.compile(r"(?<![\w-])(cpu|cores?|vcpu|process_cpu|cpu_usage|conta
 _LOAD = re.compile(r"(load(?: ?average)?s?|node_load1|load1)\b\D{0,15}?(\d+(?:\.\d+)?)[^\n]{0,30}?\b(?:on|with|/|of)\s*"
                    r"(\d+)\s*(?:v?cpus?|cores?|processors?)")
 _CPU_CURRENT = re.compile(r"(cpu|processor)[^\n]{0,80}?\b(?:current(?:ly)?|value|now)\b\s*[:=]?\s*(\d{1,3}(?:\.\d+)?)\s?%")
-_PCT_CPU_FIRST = re.compile(r"%\s?(?:cpu|processor time|processor utility|user time)\b\s*[:=]?\s*(\d+(?:\.\d+)?)")
+_PCT_CPU_FIRST = re.compile(r"%\s?(?:cpu|processor time|processor utility|user time)\b\s*[:=]?\s*(\d+(?:\.\d+)?)|"
+                            # dotnet-counters' "CPU Usage (%)     1"
+                            r"\b(?:cpu|processor) (?:usage|utili[sz]ation|time) \(%\)[ \t]*[:=]?[ \t]*(\d+(?:\.\d+)?)")
 _MEMORY_RATIO = re.compile(r"(\d+(?:\.\d+)?)\s*(gi|mi|gb|mb|g|m)i?b?\s*(?:/|of|out of)\s*(?:the\s*)?(?:limit\s*(?:of\s*)?)?"
                            r"(\d+(?:\.\d+)?)\s*(gi|mi|gb|mb|g|m)i?b?")
 _REPLICAS = re.compile(r"(\d+)[ \t]*(?:/[ \t]*(\d+)[ \t]*)?(?:running |ready |healthy |idle |active )?(replicas?|pods?|"
@@ -234,8 +236,10 @@ _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|th
                          r"previous (high|record|peak)|(heavy|high|peak|unusual|unusually high|higher than usual|above[- ]normal|"
                          r"seasonal|holiday) (traffic|load|demand|volume)|influx|(busier|more (users|traffic|requests|"
                          r"orders)) than (usual|normal)|(campaign|launch|promo\w*|push notification|"
-                         r"newsletter|email blast|tv (ad|spot))[^\n.;]{0,40}(went out|started|began|went live|aired|sent)",)
-_VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|jobs|rpm|produce rate|publish rate|calls|"
+                         r"newsletter|email blast|tv (ad|spot))[^\n.;]{0,40}(went out|started|began|went live|aired|sent)|"
+                         # "local news linked our booking page": a crowd on its way
+                         r"\b(news|press|reddit|hacker news|tiktok|twitter|influencer)\b[^\n.;]{0,30}\b(linked|featured|posted|shared)\b",)
+_VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|jobs|rpm|produce rate|publish|calls|"
                  r"connects|(?:websocket|ws|client|total) connections|"
                  r"attempts|caps|tps|"
                  r"incoming|orders|load|records?|events|rows|messages|writes|ingest\w*|input|transactions|txns?|bookings|"
@@ -245,7 +249,7 @@ _VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|
                  r"(?:(?:baseline|normal|usual|typical|avg|average|expected)\s*)?(?:of\s*)?~?(\d[\d,.]*)\s*(k|m(?![a-z]))?")
 # "per-worker throughput normal" is each worker's speed, not the demand (checked on the words before a match)
 _UNITS = "worker|pod|node|instance|replica|consumer|thread|core|host|task"  # whose own speed is no demand
-_PER_UNIT = re.compile(rf"\bper[- ]({_UNITS}) $")
+_PER_UNIT = re.compile(rf"\b(?:per[- ]|each )({_UNITS}) $")  # "each consumer steady at ~35 msg/s"
 # "throughput steady 7.6k msg/s/pod" is each pod's speed too (checked on the words after a match)
 _PER_UNIT_AFTER = re.compile(rf"[^\n;,]{{0,20}}?(?:/|\bper[- ])(?:{_UNITS})\b")
 # "per-task rate unchanged", "rps per pod (normal peak ~70)": the unit's speed, before or inside the words
@@ -725,7 +729,7 @@ def _cpu_cores(text: str) -> Found:
 
 def _load_or_pct_cpu(text: str) -> Found:
     loads = ((float(m.group(2)), int(m.group(3)), m.group(0).strip()) for m in _finditer(_LOAD, text))
-    percents = ((float(m.group(1)), m.group(0).strip()) for m in _finditer(_PCT_CPU_FIRST, text))
+    percents = ((float(m.group(1) or m.group(2)), m.group(0).strip()) for m in _finditer(_PCT_CPU_FIRST, text))
     return _highest([*(_share(*p) for p in loads if 0 < p[1] <= 1024), *(f for f in percents if f[0] <= 6400)])
 
 
