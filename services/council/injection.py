@@ -16,8 +16,8 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(rx, 
                          r"approved by (the )?(council|admin|security|sre|on-?call|management)|"
                          r"(skip|bypass|no need for)( the)? (approval|review|council|human))\b"),
     # backticks alone are ordinary in real logs (Rust and Go panics quote code with them): only a command inside counts;
-    # on-call's pasted look at a disk or a process ("$ sudo du -sh /var/log", "kubectl exec … -- sh -c 'ls /tmp | wc -l'")
-    # runs a read-only tool first: telemetry, while anything else in it (an rm, a curl piped to sh) still counts
+    # on-call's pasted look at a disk or a process ("$ sudo du -sh /var/log", "kubectl exec … -- sh -c 'ls /tmp'") runs
+    # a read-only tool first: telemetry, while anything else in it (an rm, a curl piped to sh) still counts
     ("shell command", r"(\brm\s+-[rf]{1,2}\b|\bcurl\b[^\n|]*\|\s*(ba)?sh\b|\bwget\b\s+\S+|\bbash\s+-c\b|"
                       rf"\bsh\s+-c\b(?!\s*['\"]\s*{_READ_ONLY})|\bchmod\s+[0-7]{{3,4}}\b|\bsudo\s+(?!{_READ_ONLY})\S+|\bnc\s+-[el]|"
                       # a substitution counts by what it runs: `$(pidof x)` pasted by on-call or .NET's
