@@ -35,7 +35,7 @@ _DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled
            r"(?<!node )(?<!nodes )(?<!node pool )(?<!nodepool )(?<!cluster )(?<!kernel )(?<!firmware )(?<!os )"
            r"upgrad(?:e|ed)|helm|argo ?cd|"
            r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
-           r"image(?: tag)?(?![-_\w=])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|(?<!framework )(?<!runtime )(?<!protocol )(?<!clr )(?<!tls )(?<!http )version(?![=_-])|(?<!node\.js )(?<!nodejs )(?<!node )(?<!bun )(?<!framework version: )(?<!framework version )(?<!runtime version: )(?<!runtime version )v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
+           r"image(?: tag)?(?![-_\w=])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif|pull)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|(?<!framework )(?<!runtime )(?<!protocol )(?<!clr )(?<!tls )(?<!http )version(?![=_-])|(?<!node\.js )(?<!nodejs )(?<!node )(?<!bun )(?<!framework version: )(?<!framework version )(?<!runtime version: )(?<!runtime version )v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
            r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|(?:version|release|build|fix|patch|change) went out|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})"
            r"(?! to (?:the )?(?:historian|pushgateway|influx\w*|graphite|statsd|kafka|topic|queue|s3|bucket|warehouse|"
            r"bigquery|snowflake|elasticsearch|opensearch|splunk|dashboards?|subscribers|devices|clients|users)\b)|terraform|(?:kubectl|helm|terraform|tf|pulumi|ansible) apply|apply (?:finished|complete\w*|done|succeeded)|"
@@ -74,7 +74,8 @@ _RECENT_DEPLOY_WORDS = re.compile(
     r"(?:task[- ]?definition|revision) [\w-]*:\d+ ?(?:->|→|=>) ?[\w-]*:\d+|"
     # a version changing: "v1.4 -> v1.5", "2.3.1 → 2.4.0", "image tag 4.2 -> 4.3"; not a value ("TSH low 0.27->0.40")
     r"(?:\bv\d+\.\d+(?:\.\d+)*|\b\d+\.\d+\.\d+(?:\.\d+)*|(?:version|image|tag|release|chart|build|helm|revision|"
-    r"upgrad\w*|bump\w*)[^\n;]{0,30}?\b\d+\.\d+(?:\.\d+)*)(?:[-+][\w.]+)?(?![\w%]) ?(?:->|→|=>) ?v?\d+\.\d+(?![\w%])"
+    r"(?<!cluster )(?<!node )(?<!nodes )(?<!node pool )(?<!nodepool )(?<!kernel )(?<!firmware )(?<!os )(?<!k8s )"
+    r"(?<!kubernetes )(?<!control plane )upgrad\w*|bump\w*)[^\n;]{0,30}?\b\d+\.\d+(?:\.\d+)*)(?:[-+][\w.]+)?(?![\w%]) ?(?:->|→|=>) ?v?\d+\.\d+(?![\w%])"
     r"(?!\s*(?:cores?|cpus?|ms|s|sec|seconds|x|rps|qps|req/s|/s|gi?b?|mi?b?)\b)|"
     r"(changed|updated|flipped|toggled|enabled) [^\n]{0,30}(feature flag|"
     r"config ?map|configuration)")
@@ -279,7 +280,8 @@ _TROUBLE = re.compile(r"error|exception|fail|5xx|crash|panic|fatal|(?<![\d.,:/-]
                       r"hours?|h|mins?|minutes?|users|pods|nodes|rows|items|events|jobs|conn\w*|records|files|tasks)\b)|refused|timeout|timed out|unavailable|down\b|reject|"
                       r"unhealthy|degraded|latency|slow|(?<![a-z])oom|killed|restart|not responding|broken|regress|"
                       r"abort|segfault|segmentation fault|sigsegv|\bsegv\b|core dumped|code=dumped|\[bug\]|\b0 processes\b|traceback|stack ?trace|nil pointer|undefined|cannot|can.t|unable|throttl|\b429s?\b|"
-                      r"too ?many ?requests|\b4\d\d (spike|storm|surge)")
+                      r"too ?many ?requests|\b4\d\d (spike|storm|surge)|overrun|false positives|rubber-?band\w*|"
+                      r"something(?: is|.s) (?:off|wrong)")
 # "no crashes, no 5xx", "0 errors", "without errors", "no 'Liveness probe failed'", "no memory or disk pressure": a
 # word the text denies right before it is no evidence (here: no trouble; engine.py: no signature match)
 DENIED_BEFORE = re.compile(r"(?:\bno|\bzero|(?<![\d.,])0|\bwithout|\bnot|\bnever|\bnor)\s+(?:new\s+|any\s+|app[- ]side\s+)?"
