@@ -1020,6 +1020,36 @@ def demand_ratio(text: str) -> float | None:
     return _demand(ScannedText(text.lower()))[0]
 
 
+# "cpu per pod: 13:09 1.7 cores | 13:12 1.4 | 13:15 0.6 | 13:18 0.3 (steady state 0.25-0.35)": a series that rose well
+# above the normal the text states beside it and has come back to it — what fired the alert is already over
+_STATED_NORMAL = re.compile(r"\((?:[\w-]+ ){0,2}?(?:normal|steady[- ]state|baseline|usual|typical|normally)\s*[:=]?\s*(?:is\s*)?(?:[<≤]|under|below)?\s*~?"
+                            r"(\d[\d,]*(?:\.\d+)?(?:\s?[km]\b)?)(?:\s*(?:[-–]|to)\s*~?(\d[\d,]*(?:\.\d+)?(?:\s?[km]\b)?))?[^)\n]{0,12}\)")
+_CLOCK_OR_DATE = re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?\b|\b\d{4}-\d{2}-\d{2}\S*")
+_SERIES_STEP = re.compile(r"->|→|=>|\|")
+_FIGURE = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?(?:\s?[km]\b)?)")
+
+
+def _scaled(figure: str) -> float:
+    """ "1.06m" → 1,060,000; "400k" → 400,000; "0.35" → 0.35."""
+    figure = figure.replace(",", "").strip()
+    scale = {"k": 1e3, "m": 1e6}.get(figure[-1:], 1.0)
+    return float(figure.rstrip("km").strip()) * scale
+
+
+def _back_to_normal(text: str) -> str:
+    """The line of a series whose last figure is back within its stated normal after one at 1.5× it or more, or ''."""
+    for line in text.split("\n"):
+        for normal in _STATED_NORMAL.finditer(line):
+            series = line[:normal.start()].split(";")[-1]
+            if not _SERIES_STEP.search(series):
+                continue
+            figures = [_scaled(f) for f in _FIGURE.findall(_CLOCK_OR_DATE.sub(" ", series))]
+            top = _scaled(normal.group(2) or normal.group(1))
+            if len(figures) >= 2 and top > 0 and figures[-1] <= top * 1.1 and max(figures[:-1]) >= top * 1.5:
+                return line.strip()
+    return ""
+
+
 def read(text: str, deployed_minutes_ago: float | None = None, service: str = "") -> Readings:
     """Every reading of one incident's text; `deployed_minutes_ago` is the platform's own record, if any; `service`
     is the alert's target (a deploy the text attributes to another service is not this one's).
@@ -1132,6 +1162,10 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     if no_deploy and "recent_deploy" not in features:
         features.add("old_deploy")
         lines["old_deploy"] = f"no recent deploy (“{no_deploy.group(0)}”)"
+
+    if back := _back_to_normal(str(text)):
+        features.add("back_to_normal")
+        lines["back_to_normal"] = f"back to its stated normal (“{back}”)"
 
     trouble = next((m for m in _finditer(_TROUBLE, text) if not DENIED_BEFORE.search(text, max(0, m.start() - 12), m.start())
                     and not _ZERO.match(text, m.end())), None)
