@@ -272,6 +272,10 @@ SECTIONS: tuple[Section, ...] = (
                                       "unsafe on arrival"),
             ("fiftieth", "test50", "written in session 31 (print on demand), realistic mix; 0.843, 1 unsafe on "
                                    "arrival"),
+            ("fifty-first", "test51", "written in session 31 (salmon farming), realistic mix; 0.900, 0 unsafe on "
+                                      "arrival"),
+            ("fifty-second", "test52", "written in session 31 (theatre and concert ticketing), realistic mix; 0.900, "
+                                       "1 unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
