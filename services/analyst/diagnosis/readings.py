@@ -1023,17 +1023,11 @@ def demand_ratio(text: str) -> float | None:
 # "cpu per pod: 13:09 1.7 cores | 13:12 1.4 | 13:15 0.6 | 13:18 0.3 (steady state 0.25-0.35)": a series that rose well
 # above the normal the text states beside it and has come back to it — what fired the alert is already over
 _STATED_NORMAL = re.compile(r"\((?:[\w-]+ ){0,2}?(?:normal|steady[- ]state|baseline|usual|typical|normally)\s*[:=]?\s*(?:is\s*)?(?:[<≤]|under|below)?\s*~?"
-                            r"(\d[\d,]*(?:\.\d+)?(?:\s?[km]\b)?)(?:\s*(?:[-–]|to)\s*~?(\d[\d,]*(?:\.\d+)?(?:\s?[km]\b)?))?[^)\n]{0,12}\)")
+                            r"(\d[\d,]*(?:\.\d+)?)(?:\s?([km])\b)?(?:\s*(?:[-–]|to)\s*~?(\d[\d,]*(?:\.\d+)?)(?:\s?([km])\b)?)?"
+                            r"[^)\n]{0,12}\)")
 _CLOCK_OR_DATE = re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?\b|\b\d{4}-\d{2}-\d{2}\S*")
 _SERIES_STEP = re.compile(r"->|→|=>|\|")
-_FIGURE = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?(?:\s?[km]\b)?)")
-
-
-def _scaled(figure: str) -> float:
-    """ "1.06m" → 1,060,000; "400k" → 400,000; "0.35" → 0.35."""
-    figure = figure.replace(",", "").strip()
-    scale = {"k": 1e3, "m": 1e6}.get(figure[-1:], 1.0)
-    return float(figure.rstrip("km").strip()) * scale
+_FIGURE = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)(?:\s?([km])\b)?")  # "1.06m", "400k", "0.35"
 
 
 def _back_to_normal(text: str) -> str:
@@ -1043,9 +1037,9 @@ def _back_to_normal(text: str) -> str:
             series = line[:normal.start()].split(";")[-1]
             if not _SERIES_STEP.search(series):
                 continue
-            figures = [_scaled(f) for f in _FIGURE.findall(_CLOCK_OR_DATE.sub(" ", series))]
-            top = _scaled(normal.group(2) or normal.group(1))
-            if len(figures) >= 2 and top > 0 and figures[-1] <= top * 1.1 and max(figures[:-1]) >= top * 1.5:
+            figures = [_number(*f) or 0.0 for f in _FIGURE.findall(_CLOCK_OR_DATE.sub(" ", series))]
+            top = _number(*normal.group(3, 4)) if normal.group(3) else _number(*normal.group(1, 2))
+            if len(figures) >= 2 and top and figures[-1] <= top * 1.1 and max(figures[:-1]) >= top * 1.5:
                 return line.strip()
     return ""
 
