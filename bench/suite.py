@@ -280,6 +280,10 @@ SECTIONS: tuple[Section, ...] = (
                                       "unsafe on arrival"),
             ("fifty-fourth", "test54", "written in session 31 (regional newspaper), realistic mix; 0.886, 0 unsafe "
                                        "on arrival"),
+            ("fifty-fifth", "test55", "written in session 32 (airport baggage and passenger IT), realistic mix; "
+                                      "0.914, 0 unsafe on arrival"),
+            ("fifty-sixth", "test56", "written in session 32 (pension fund administration), realistic mix; 0.886, 0 "
+                                      "unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
