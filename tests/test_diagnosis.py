@@ -110,7 +110,8 @@ def test_a_malformed_situation_file_is_refused_with_the_reason(tmp_path):
         load(situations, signatures)
     situations.write_text(situations.read_text()
                           .replace('refuted_by = ["tea_leaves"', 'refuted_by = ["cost_per_request_up"', 1)
-                          .replace('ruled_out_by = ["restart_wont_help"]', 'ruled_out_by = ["horoscope"]', 1))
+                          .replace('ruled_out_by = ["restart_wont_help", "interrupt_harmful"]',
+                                   'ruled_out_by = ["horoscope"]', 1))
     with pytest.raises(ConfigError, match=r"situations.toml:\d+: \[memory_leak\]: ruled_out_by unknown reading"):
         load(situations, signatures)
 
@@ -141,6 +142,9 @@ def test_a_malformed_situation_file_is_refused_with_the_reason(tmp_path):
     # a rate beside an unrelated baseline is no 1,578x surge
     ("throughput 1,420 rpm (normal for weekday), error rate 1.8% (baseline 0.9%)", "traffic_flat"),
     ("rps 1,950 vs 7d baseline 820", "traffic_rising"),  # 2.4x, not 1,950 over the 7 of "7d"
+    # a rate stamped by clock time or weekday that rises at every step is demand growing
+    ("requests: 19:00 45 rps | 19:30 190 | 19:45 410 | 19:55 505 and climbing", "traffic_rising"),
+    ("payment-arrangement requests Mon 2.1k, Tue 4.9k, Wed (to 14:00) 6.8k", "traffic_rising"),
 ])
 def test_numbers_and_phrases_become_readings(text, feature):
     assert feature in read(text).features
@@ -156,6 +160,29 @@ def test_readings_quote_the_text_in_its_own_case():
     found = read("Container RSS 7.6GiB/8GiB; Image v2.3.1 ROLLED OUT 6 minutes ago")
     assert "“7.6GiB/8GiB (95%)”" in found.lines["high_memory"]
     assert "“Image v2.3.1 ROLLED OUT 6 minutes ago”" in found.lines["recent_deploy"]
+
+
+@pytest.mark.parametrize("text, feature", [
+    # a burst that rose and fell again is no rising series; neither is a memory series on a line that says "rate"
+    ("nginx rate: 14:00-14:31 ~85/s | 14:32-14:38 410-460/s | 14:39 onward 80-90/s", "traffic_rising"),
+    ("working set rate 06:00 0.6GiB | 06:30 2.1GiB | 07:00 2.9GiB", "traffic_rising"),
+    # each session's requests are no demand, flat or not
+    ("requests per session 3.1 (normal 3.0)", "traffic_flat"),
+    # the garbage collector's share of CPU is no utilisation of the service
+    ("GC cpu fraction 0.6% over 6 months, 10 replicas", "low_utilisation"),
+    # a lock never released, somebody scaling to zero by hand, a tenant's or the platform's change: no deploy of ours
+    ("lock 'batch' acquired 13:17:55, never released; 13:19 waiters 37", "recent_deploy"),
+    ("deployment review-transcoder: 0/0 replicas (scaled to 0 at 09:48 by okafor); 10:05 where are the movies",
+     "recent_deploy"),
+    ("tenant email: we deployed our new CMS plugin v3 at 15:30; 4xx from 15:31", "recent_deploy"),
+    ("replicas restarted 06:58 by platform maintenance (environment upgrade), CPU 91% at 07:02", "recent_deploy"),
+])
+def test_what_only_looks_like_a_reading_is_none(text, feature):
+    assert feature not in read(text).features
+
+
+def test_a_rollout_that_scaled_the_old_replicaset_to_zero_is_still_a_deploy():
+    assert "recent_deploy" in read("rollout v1.22.0: old replicaset scaled to 0 at 16:31; 5xx since 16:33").features
 
 
 def test_a_deploy_of_another_service_is_not_this_ones():
@@ -1715,3 +1742,24 @@ def test_a_rollout_in_progress_whose_new_pods_fail_is_a_recent_deploy():
     assert "old_deploy" in read("no config changes since monday\npanic: nil pointer dereference").features
     # a rollout that finished with every new pod ready is no failing rollout
     assert "recent_deploy" not in read("new replicaset fulfillment-api-7c8d9f: 6/6 ready; image unchanged").features
+
+
+def test_work_that_an_interruption_would_damage_is_a_humans_call_also_when_a_runbook_says_so():
+    stalled = diagnose(Evidence(
+        "archive-writer heartbeat late",
+        "no heartbeat since 01:14; drive throughput 38 MB/s (expected ~300), the process looks stuck\n"
+        "archive runbook: 'Never kill archive-writer mid-set. Interrupting leaves tapes 1..n unreadable.'"))
+    assert (stalled.situation, stalled.outcome) == ("unsafe_to_interrupt", "human"), stalled.justification
+    assert "“Never kill”" in " ".join(stalled.evidence)  # quoted from the runbook line, which is otherwise blanked
+    plain = diagnose(Evidence("archive-writer heartbeat late",
+                              "no heartbeat since 01:14; deadlock detected: 8 threads blocked on the same lock"))
+    assert plain.action == "RESTART", plain.justification
+
+
+def test_a_failure_that_repeats_on_every_run_is_not_closed_as_noise():
+    repeats = diagnose(Evidence(
+        "Airflow SLA miss: nightly_rollup",
+        "nightly batch job running 4h52m (expected by 05:00)\n"
+        "on-call: cleared and re-ran the task at 03:40, 04:55 and 06:05, it stalls at the same 02:00 window "
+        "every time"))
+    assert (repeats.situation, repeats.outcome) == ("fails_the_same_way", "human"), repeats.justification

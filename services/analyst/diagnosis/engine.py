@@ -116,6 +116,7 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[Hits, dict[str, str
     lowered = text.lower()  # signatures are written in lower case: one lowering beats case-insensitive matching
     spans = reference_spans(lowered)  # a runbook's steps, a linked past incident: not observations (references.py)
     whole = knowledge.screen(lowered) if spans and knowledge.references_read else None
+    quoted = text if len(text) == len(lowered) else lowered  # a reading found in a reference quotes its own words
     if spans:
         lowered = blank(lowered, spans)
         text = blank(text, spans) if len(text) == len(lowered) else lowered
@@ -130,7 +131,7 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[Hits, dict[str, str
     evidence_screen = knowledge.screen(blank(lowered, dismissed)) if dismissed else screen
     said = _said(knowledge, screen, evidence_screen, frozenset(readings.features) | frozenset(platform.features()),
                  whole)
-    lines |= {name: f"the text says {name} (“{_snippet(shown, m.start(), m.end())}”)" for name, m in said.items()}
+    lines |= {name: f"the text says {name} (“{_snippet(quoted, m.start(), m.end())}”)" for name, m in said.items()}
     present = frozenset(readings.features) | frozenset(platform.features()) | frozenset(said)
     hits: Hits = {}
     matched: dict[str, list[tuple[int, int, int]]] = {}  # per situation: each match's span and its index in hits

@@ -30,9 +30,9 @@ _NOT_A_RESOURCE = (r"(?<!index )(?<!indexes )(?<!lock )(?<!locks )(?<!memory )(?
                    r"(?<!connections )(?<!lease )(?<!handle )(?<!handles )(?<!semaphore )(?<!slot )(?<!slots )"
                    r"(?<!resources )(?<!cache )")
 _DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled the )(?<![_.{])deploy(?:ed|ments?|s|ing)?(?![\w{]|\.[a-z])(?! \d+/\d+)|"
-           r"roll(?:ed)?[- ]?out(?! restart)|rollout(?! restart)|" + _NOT_A_RESOURCE + r"releas(?:e(?!\s*\()|ed)|"
+           r"roll(?:ed)?[- ]?out(?! restart)|rollout(?! restart)|" + _NOT_A_RESOURCE + r"(?<!never )releas(?:e(?!\s*\()|ed)|"
            # a node's, cluster's or kernel's upgrade is the platform's change, not a release of the service
-           r"(?<!node )(?<!nodes )(?<!node pool )(?<!nodepool )(?<!cluster )(?<!kernel )(?<!firmware )(?<!os )"
+           r"(?<!node )(?<!nodes )(?<!node pool )(?<!nodepool )(?<!cluster )(?<!kernel )(?<!firmware )(?<!os )(?<!environment )(?<!surge )"
            r"upgrad(?:e|ed)|helm|argo ?cd|"
            r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
            r"image(?: tag)?(?![-_\w=])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif|pull)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|(?<!framework )(?<!runtime )(?<!protocol )(?<!clr )(?<!tls )(?<!http )version(?![=_-])|(?<!node\.js )(?<!nodejs )(?<!node )(?<!bun )(?<!framework version: )(?<!framework version )(?<!runtime version: )(?<!runtime version )v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
@@ -249,7 +249,7 @@ _VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|
                  r"(?:vs\.?|versus|against|compared (?:to|with))\s*(?:(?:the|a)\s*)?(?:\d+[- ]?(?:days?|d|weeks?|w|hours?|h)\s+|weekly\s*|daily\s*)?"
                  r"(?:(?:baseline|normal|usual|typical|avg|average|expected)\s*)?(?:of\s*)?~?(\d[\d,.]*)\s*(k|m(?![a-z]))?")
 # "per-worker throughput normal" is each worker's speed, not the demand (checked on the words before a match)
-_UNITS = "worker|pod|node|instance|replica|consumer|thread|core|host|task"  # whose own speed is no demand
+_UNITS = "worker|pod|node|instance|replica|consumer|thread|core|host|task|session|visit"  # whose own speed is no demand
 _PER_UNIT = re.compile(rf"\b(?:per[- ]|each )({_UNITS}) $")  # "each consumer steady at ~35 msg/s"
 # "throughput steady 7.6k msg/s/pod" is each pod's speed too (checked on the words after a match)
 _PER_UNIT_AFTER = re.compile(rf"[^\n;,]{{0,20}}?(?:/|\bper[- ])(?:{_UNITS})\b")
@@ -272,7 +272,8 @@ _LONG_WINDOW = re.compile(rf"(over|for|in|across|during|past|last|since)\s*(the\
                           r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(all|past|last|whole|entire) (week|month|quarter)|for weeks|"
                           r"since last (week|month)|\b(\d+)d (avg|average|window|p95|mean)|"
                           r"\(\s*\d+\s*[dw]\s*\)|since (?:the \w+ (?:test |migration |launch )?on )?(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}\b)")
-_UTILISATION = re.compile(r"(utili[sz]ation|usage|cpu|load|busy|util)[^\n%;]{0,30}?(\d{1,2}(?:\.\d+)?)\s?%|"
+# the garbage collector's share of CPU ("GC cpu fraction 0.6%") is no utilisation of the service
+_UTILISATION = re.compile(r"(?<!gc )(?<!gc_)(?<!gc-)(utili[sz]ation|usage|cpu|load|busy|util)[^\n%;]{0,30}?(\d{1,2}(?:\.\d+)?)\s?%|"
                           r"(\d{1,2}(?:\.\d+)?)\s?%\s*(avg|average|mean|p95|peak)?\s*(utili[sz]ation|usage|cpu|util)")
 # a 5xx status, not a figure of 500-599 ("533 msg/s", "512 MiB", "at 05:12")
 _TROUBLE = re.compile(r"error|exception|fail|5xx|crash|panic|fatal|(?<![\d.,:/-])5\d\ds?\b(?![.,:]\d)(?!\s*(?:ms|msec|s|sec|"
@@ -355,6 +356,9 @@ _HHMM = r"(?<![\d:.])(\d{1,2}):(\d{2})(?!\d|\.\d)"
 # 03:00 upgrade
 _DEPLOY_AT = re.compile(rf"{_DEPLOY}[^\n;]{{0,80}}?{_HHMM}|{_HHMM}[^\n;]{{0,60}}?{_DEPLOY}")
 _CLOCK = re.compile(_HHMM)
+# "deployment x: 0/0 replicas (scaled to 0 at 09:48 by okafor)": somebody stopped it by hand at that time; the old
+# ReplicaSet "scaled to 0 at 16:05" of a rollout names no person and stays a deploy's time
+_SCALED_DOWN_BY_HAND = re.compile(r"\bscaled (?:down )?to 0\b[^\n;]{0,30}?\bby\b")
 # a calendar date ("2024-06-05", "Jun 5", "5 June"): a deploy dated so has its own day, and a clock time further on
 # ("deployed 2024-06-05, no errors until today 06:41") is another event's, unless it follows the date as one stamp
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
@@ -381,7 +385,8 @@ def _clock_deploys(text: str, service: str = "",
         # "20:19 nothing deployed since Monday" dates a statement, not a deploy; "Applied catalog (02:40, 0 resources
         # changed)" dates a run that changed nothing
         if (_NO_DEPLOY.search(text, max(line_start, m.start() - 30), m.end())
-                or _NOTHING_CHANGED.search(text, line_start, line_end or len(text))):
+                or _NOTHING_CHANGED.search(text, line_start, line_end or len(text))
+                or _SCALED_DOWN_BY_HAND.search(text, line_start, line_end or len(text))):
             continue
         if (_elsewhere(text, *m.span(), service) or _ASKED.match(text, m.end())
                 or _OTHERS_RUN.search(text, line_start, line_end or len(text))):
@@ -490,7 +495,12 @@ _OTHER_TEAM = re.compile(r"\b(?:network|security|netsec|platform|dba|db|database
                          r"proxy|messaging)(?:[/ ](?:security|network|platform|infra\w*))? team\b|"
                          # "inventory team deployed migration 0142": another team named as the one that changed something
                          r"\b(?!our\b|my\b|the\b|same\b|this\b)[a-z][\w-]* team(?:'s|’s)? (?:deployed|shipped|rolled|"
-                         r"released|applied|ran|merged|pushed|migration|change|release|deploy)")
+                         r"released|applied|ran|merged|pushed|migration|change|release|deploy)|"
+                         # "tenant email: we deployed our new CMS plugin v3 at 15:30": a customer's own release
+                         r"\b(?:tenant|customer|client|partner|vendor|merchant)(?: email| ticket| reply| says)?\W{1,3}"
+                         r"(?:we|they) (?:deployed|shipped|released|rolled out|pushed|upgraded)\b|"
+                         # "replicas restarted 06:58 by platform maintenance (environment upgrade)"
+                         r"\bby (?:the )?(?:platform|provider|cloud) (?:maintenance|upgrade)\b")
 
 
 def _clause(text: str, start: int, end: int) -> str:
@@ -802,8 +812,27 @@ def _about_demand(text: str, phrase: str) -> bool:
                 or _PAST_PEAK.search(text, start + 1, at + len(phrase)))
 
 
+# "requests: 19:00 45 rps | 19:30 190 | 19:45 410 | 19:55 505", "requests Mon 2.1k, Tue 4.9k, Wed 6.8k": a rate
+# stamped by clock time or weekday, rising at every step; its growth is last over first
+_SERIES_POINT = re.compile(r"(?:(?<![\d:.])\d{1,2}:\d{2}(?![:\d])|\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]{0,6}\b)"
+                           r"(?:\s*\([^)\n]{0,20}\))?\s*[:=]?\s*~?(\d[\d,]*(?:\.\d+)?)\s*(k(?![a-z]))?(?!\s*(?:%|ms|s\b|mi?b|gi?b))")
+_SERIES_MIN_POINTS = 3
+
+
+def _rate_series(text: str) -> Iterator[tuple[float, str]]:
+    """last / first of each line's rising series of demand figures (a rate word on the line, every step up)."""
+    for line in text.split("\n"):
+        if not any(w in line for w in _RATE_WORDS + ("requests",)):
+            continue
+        values = [v for m in _SERIES_POINT.finditer(line) if (v := _number(m.group(1), m.group(2))) is not None]
+        if (len(values) >= _SERIES_MIN_POINTS and values[0] > 0
+                and all(b >= a for a, b in zip(values, values[1:], strict=False))):
+            yield values[-1] / values[0], line.strip()
+
+
 def _demand_ratio(text: str) -> Found:
     return _highest(f for f in [
+        *_rate_series(text),
         *((float(m.group(1) or m.group(2)), m.group(0)) for m in _finditer(_RATIO, text)),
         *((float(m.group(1)), m.group(0)) for m in _finditer(_RATIO_VS_PERIOD, text)
           if any(w in text[max(0, m.start() - 40):m.end()] for w in _RATE_WORDS + _DEMAND_WORDS)),
