@@ -284,6 +284,10 @@ SECTIONS: tuple[Section, ...] = (
                                       "0.914, 0 unsafe on arrival"),
             ("fifty-sixth", "test56", "written in session 32 (pension fund administration), realistic mix; 0.886, 0 "
                                       "unsafe on arrival"),
+            ("fifty-seventh", "test57", "written in session 32 after dev147-dev154 (theme park operations), realistic "
+                                        "mix; 0.929, 0 unsafe on arrival"),
+            ("fifty-eighth", "test58", "written in session 32 after dev147-dev154 (mortgage origination), realistic "
+                                       "mix; 0.871, 0 unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
