@@ -165,7 +165,8 @@ def test_readings_quote_the_text_in_its_own_case():
 @pytest.mark.parametrize("text, feature", [
     # a burst that rose and fell again is no rising series; neither is a memory series on a line that says "rate"
     ("nginx rate: 14:00-14:31 ~85/s | 14:32-14:38 410-460/s | 14:39 onward 80-90/s", "traffic_rising"),
-    ("working set rate 06:00 0.6GiB | 06:30 2.1GiB | 07:00 2.9GiB", "traffic_rising"),
+    ("working set rate 06:00 1.5GiB | 06:30 2.1GiB | 07:00 2.9GiB", "traffic_rising"),
+    ("sync rate 10:00 120ms | 10:05 340ms | 10:10 900ms", "traffic_rising"),  # a figure is never cut short
     # each session's requests are no demand, flat or not
     ("requests per session 3.1 (normal 3.0)", "traffic_flat"),
     # the garbage collector's share of CPU is no utilisation of the service

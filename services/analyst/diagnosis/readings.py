@@ -815,7 +815,8 @@ def _about_demand(text: str, phrase: str) -> bool:
 # "requests: 19:00 45 rps | 19:30 190 | 19:45 410 | 19:55 505", "requests Mon 2.1k, Tue 4.9k, Wed 6.8k": a rate
 # stamped by clock time or weekday, rising at every step; its growth is last over first
 _SERIES_POINT = re.compile(r"(?:(?<![\d:.])\d{1,2}:\d{2}(?![:\d])|\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]{0,6}\b)"
-                           r"(?:\s*\([^)\n]{0,20}\))?\s*[:=]?\s*~?(\d[\d,]*(?:\.\d+)?)\s*(k(?![a-z]))?(?!\s*(?:%|ms|s\b|mi?b|gi?b))")
+                           r"(?:\s*\([^)\n]{0,20}\))?\s*[:=]?\s*~?(\d[\d,]*(?:\.\d+)?)(?![\d.,]?\d)\s*(k(?![a-z]))?"
+                           r"(?!\s*(?:%|ms\b|s\b|mi?b|gi?b))")  # a whole figure: "120ms" is no 12
 _SERIES_MIN_POINTS = 3
 
 
