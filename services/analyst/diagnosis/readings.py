@@ -823,11 +823,10 @@ _SERIES_MIN_POINTS = 3
 def _rate_series(text: str) -> Iterator[tuple[float, str]]:
     """last / first of each line's rising series of demand figures (a rate word on the line, every step up)."""
     for line in text.split("\n"):
-        if not any(w in line for w in _RATE_WORDS + ("requests",)):
+        if not any(w in line for w in _RATE_WORDS):  # "req" covers "requests"
             continue
         values = [v for m in _SERIES_POINT.finditer(line) if (v := _number(m.group(1), m.group(2))) is not None]
-        if (len(values) >= _SERIES_MIN_POINTS and values[0] > 0
-                and all(b >= a for a, b in zip(values, values[1:], strict=False))):
+        if len(values) >= _SERIES_MIN_POINTS and values[0] > 0 and values == sorted(values):
             yield values[-1] / values[0], line.strip()
 
 
