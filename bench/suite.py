@@ -288,6 +288,10 @@ SECTIONS: tuple[Section, ...] = (
                                         "mix; 0.929, 0 unsafe on arrival"),
             ("fifty-eighth", "test58", "written in session 32 after dev147-dev154 (mortgage origination), realistic "
                                        "mix; 0.871, 0 unsafe on arrival"),
+            ("fifty-ninth", "test59", "written in session 33 (elevator and escalator maintenance), realistic mix; "
+                                      "0.900, 0 unsafe on arrival"),
+            ("sixtieth", "test60", "written in session 33 (esports tournament platform), realistic mix; 0.900, 1 "
+                                   "unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
