@@ -1764,3 +1764,37 @@ def test_a_failure_that_repeats_on_every_run_is_not_closed_as_noise():
         "on-call: cleared and re-ran the task at 03:40, 04:55 and 06:05, it stalls at the same 02:00 window "
         "every time"))
     assert (repeats.situation, repeats.outcome) == ("fails_the_same_way", "human"), repeats.justification
+
+
+def test_a_check_failing_from_every_location_or_most_of_them_is_no_partial_reach():
+    hung = ("check 'portal login' FAILED 3/3 locations: navigation timeout of 30000 ms exceeded\n"
+            "nodejs_eventloop_lag_seconds{pod=\"portal-5b8d-kc4lt\"} 41.7 (other pod 0.004)\n"
+            "last line from that pod 12:58:03 'parsing upload size=48.2MB' - nothing logged since")
+    said = rank(Evidence("Synthetic: portal login", hung))[1]
+    assert "partial_reach" not in said
+    assert diagnose(Evidence("Synthetic: portal login", hung)).action == "RESTART"
+    assert "partial_reach" not in rank(Evidence("site DOWN", "check failed 2/3 locations"))[1]
+    assert "partial_reach" in rank(Evidence("site DOWN", "check failed 2/7 locations, the rest pass"))[1]
+
+
+def test_a_deploy_of_a_sibling_service_while_ours_is_dated_apart_is_not_ours():
+    other = "deploy-bot 13:52: verifier-upload-svc v5.3.0 -> prod (verifier-api last deployed 2024-05-29)\ncrash 13:58"
+    assert deploy_age(other, "verifier-api") == (None, "")
+    # named as the deployed one, ours is ours: "verifier-api v5.3.0 deployed 13:52"
+    assert deploy_age("verifier-api v5.3.0 deployed 13:52; crash 13:58", "verifier-api")[0] == 6
+
+
+def test_a_chat_channel_and_its_clock_are_no_closed_ticket():
+    pending = diagnose(Evidence(
+        "WagerRejectRateHigh",
+        "wager-api pods healthy; rejections are correct for the draw state in the DB (draws.status=CLOSED)\n"
+        "#draw-ops 18:07: sales closed an hour early?? do we reopen? compliance has to sign off and the regulator "
+        "needs to be told"))
+    assert (pending.situation, pending.outcome) == ("awaiting_decision", "human"), pending.justification
+
+
+def test_one_input_that_kills_every_attempt_is_not_restarted_again():
+    text = ("thread 'main' panicked at src/parse/ticket.rs:212:38: called `Result::unwrap()` on an `Err` value\n"
+            "claims-batch-processor.service: Start request repeated too quickly.\n"
+            "every attempt dies on claims_20250121_retail.csv line 88,412: barcode field contains bytes 0x9f 0x3c")
+    assert diagnose(Evidence("SystemdUnitFailed", text)).action != "RESTART"

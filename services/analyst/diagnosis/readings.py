@@ -181,7 +181,7 @@ _PCT_ABOVE = re.compile(r"(\d{2,4})\s?%\s*(above|over|more than|higher than|up (
                         r"yesterday|forecast|week|day|hour)|\+(\d{2,4})\s?%\s*(vs\.?|versus|compared|over|above|wow|dod|on)")
 _FROM_TO = re.compile(r"from\s*~?(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(rps|req/s|requests|qps|rpm|msg/s|messages|jobs|/s)?\s*to\s*~?"
                       r"(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(rps|req/s|requests?|qps|rpm|msg/s|messages|jobs|/s)")
-_PAREN_NORMAL = re.compile(r"(?<![\d:.,])(\d[\d,.]*)\s*(?:(k)\s*)?(?:(?:/s|/min|rps|qps|req/s|rpm|msg/s|jobs/s|per second)\s*)?(?:[(,;]\s*)?"
+_PAREN_NORMAL = re.compile(r"(?<![\d:.,])(\d[\d,.]*)(?!\d)\s*(?:(k)\s*)?(?:(?:/s|/min|rps|qps|req/s|rpm|msg/s|jobs/s|per second)\s*)?(?:[(,;]\s*)?"
                            r"(?:\d+[- ]?(?:day|d|week|w)\s*)?(?:normally|usually|normal|typically|typical|baseline|avg|average|was|up from|from|expected(?: band| range)?|"
                            r"same (?:time|hour|day|period|weekday) (?:last|previous|a) [a-z]+|"
                            # "640 (Tuesday last week 655)"
@@ -476,6 +476,9 @@ _NOT_NAMES = frozenset({"roll-out", "re-deploy", "re-deployed", "on-call", "foll
                         "blue-green", "in-place", "hot-fix", "pre-release", "non-prod", "pre-prod"})
 
 
+# after our service's name: a statement of when it was itself last deployed, or that it was not
+_DATED_APART = (r"\W{0,3}(?:was |is |has been )?(?:last (?:deployed|released|shipped|rolled out|updated|changed)|"
+                r"unchanged since|not (?:re-?)?deployed)\b")
 _ITS_DEPLOY = re.compile(r"\bits (?:own |new |latest |last |recent )?(?:deploy|release|rollout|upgrade)")
 _SUBJECT = re.compile(rf"\W*{_SERVICE_NAME}\s*[:(]")
 _GENERIC = frozenset({"svc", "api", "app", "service", "prod"})
@@ -521,9 +524,12 @@ def _elsewhere(text: str, start: int, end: int, service: str) -> bool:
     if not service:
         return False
     ours = service.lower()
-    if ours in clause:
-        return False
     named = [next(g for g in m.groups() if g) for m in _DEPLOYED_NAME.finditer(clause)]
+    if ours in clause:
+        # "verifier-upload-svc v5.3.0 -> prod (verifier-api last deployed 2024-05-29)": ours is named only to date
+        # its own last deploy apart from the one the clause reports, which is another's
+        dated_apart = re.search(re.escape(ours) + _DATED_APART, clause)
+        return bool(dated_apart and clause.count(ours) == 1 and named and ours not in named)
     if _ITS_DEPLOY.search(text, start, end) and (subject := _SUBJECT.match(clause)):
         named.append(subject.group(1))  # "allocator-svc: 0 errors since its deploy": the clause's subject deployed
     named = [n for n in named if n not in _NOT_NAMES]

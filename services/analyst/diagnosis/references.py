@@ -26,7 +26,8 @@ _MARKERS = re.compile("|".join((
     r"problem|prb)[- ]?[a-z]*[- ]?\d+\b",
     r"\b(ticket|incident|alert) history\b",
     r"\b(postmortem|post-mortem|retrospective|incident review)\b",
-    r"\b(ops|inc|jira|sre|ticket|chg)[- ]?\d+\b[^\n]{0,120}?\b(resolved|closed|fixed|done)\b",
+    # a ticket id, not a chat channel's name and its clock ("#draw-ops 18:07: sales closed")
+    r"(?<![\w#-])(ops|inc|jira|sre|ticket|chg)[- ]?\d+\b(?!:\d)[^\n]{0,120}?\b(resolved|closed|fixed|done)\b",
     r"\(\d+ (days?|weeks?|months?|years?) ago[^)\n]{0,30}\b(resolved|closed|fixed)\b",
 )))
 
