@@ -1798,3 +1798,34 @@ def test_one_input_that_kills_every_attempt_is_not_restarted_again():
             "claims-batch-processor.service: Start request repeated too quickly.\n"
             "every attempt dies on claims_20250121_retail.csv line 88,412: barcode field contains bytes 0x9f 0x3c")
     assert diagnose(Evidence("SystemdUnitFailed", text)).action != "RESTART"
+
+
+def test_a_release_of_what_the_business_sells_is_no_deploy_and_demand_denied_is_not_rising():
+    assert deploy_age("series finale released 21:00 and trailed on all channels\nrps 21:06 61k", "vod-player-api") \
+        == (None, "")
+    assert deploy_age("~9,400 import boxes released for pickup from 06:00; p95 780ms since 06:20")[0] is None
+    assert deploy_age("gate-lane-api 4.2.0 released 06:00; p95 780ms since 06:20", "gate-lane-api")[0] == 20
+    quiet = read("traffic since mar 16: 3-6 rps, no spikes; 21-day avg cpu 1.2% of request".lower())
+    assert "traffic_rising" not in quiet.features
+
+
+def test_a_dependencys_maintenance_that_is_over_does_not_excuse_a_service_still_failing():
+    stuck = ("synthetic member-login: 0/12 passing since 02:14 (timeout waiting for /account after submit)\n"
+             "pumactl stats: {\"workers\":4,\"worker_status\":[{\"pid\":41,\"last_status\":{\"backlog\":58,"
+             "\"running\":5,\"pool_capacity\":0,\"max_threads\":5}}]}\n"
+             "redis-sessions planned failover 02:13-02:16 by platform (patching), done; redis-sessions healthy, "
+             "other apps reconnected fine")
+    found = diagnose(Evidence("Synthetic: member login journey failing", stuck))
+    assert found.situation == "hang", found.justification
+    during = diagnose(Evidence("Synthetic: login failing",
+                               "redis-sessions planned failover 02:13-02:16 by platform, announced in #ops"))
+    assert during.situation == "benign", during.justification
+
+
+def test_data_processed_twice_and_a_freeze_on_it_go_to_a_human():
+    text = ("reconcile: 37 containers RELEASED in TOS but still HOLD in the customs feed\n"
+            "batch 5e2c processed CUSRES with control ref 00041822 twice (replayed by broker after a network blip)\n"
+            "pods healthy, 0 restarts, error rate 0%\n"
+            "customs liaison: freeze it, nobody touch the hold table")
+    found = diagnose(Evidence("CustomsHoldReconciliationMismatch", text))
+    assert found.outcome == "human", found.justification

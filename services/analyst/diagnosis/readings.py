@@ -227,6 +227,8 @@ _WORD_THEN_PAREN_BASE = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput
                                    r"(\d[\d,.]*)(?![\d:])\s*(k|m(?![a-z]))?")
 # "nothing unusual traffic-wise", "no surge in traffic": the words deny the rise they name
 _NOTHING_BEFORE = re.compile(r"\b(?:nothing|no|not|without|never)\s+(?:[\w-]+\s+)?$")
+# "3-6 rps, no spikes": the words between the demand word and the rise deny it
+_DENIED_WITHIN = re.compile(r"\b(?:no|not|without|never|nor)\s")
 _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|orders|sign-?ups|users|"
                          r"produce rate|producer rate|publish rate|ingest rate|arrival rate|incoming|"
                          r"sessions|checkouts)[^\n.;]{0,25}\b(surg\w*|spik\w*|doubl\w*|tripl\w*|increas\w*|ris(e|es|ing)|"
@@ -356,6 +358,13 @@ _HHMM = r"(?<![\d:.])(\d{1,2}):(\d{2})(?!\d|\.\d)"
 # 03:00 upgrade
 _DEPLOY_AT = re.compile(rf"{_DEPLOY}[^\n;]{{0,80}}?{_HHMM}|{_HHMM}[^\n;]{{0,60}}?{_DEPLOY}")
 _CLOCK = re.compile(_HHMM)
+# a release of what the business sells or holds, not of software: "Series finale released 21:00", "9,400 import boxes
+# released for pickup from 06:00", "online timed-entry release for 'Shark Reef' opened 09:00"
+_GOODS_RELEASED = re.compile(
+    r"\b(?:finale|episode|series|season|album|single|trailer|film|movie|tickets?|seats?|boxes|containers|cargo|goods|"
+    r"funds|holds?|entry|entries|stock|inventory|embargo\w*|results|grades|statements)\s+releas\w*|"
+    r"\breleas\w*\s+(?:for|to)\s+(?:pickup|collection|sale|delivery|the public|customers|members|subscribers|shops|"
+    r"stores|retailers|the press)\b|\b(?:timed-entry|ticket|on-?sale|pre-?sale)\s+release\b")
 # "deployment x: 0/0 replicas (scaled to 0 at 09:48 by okafor)": somebody stopped it by hand at that time; the old
 # ReplicaSet "scaled to 0 at 16:05" of a rollout names no person and stays a deploy's time
 _SCALED_DOWN_BY_HAND = re.compile(r"\bscaled (?:down )?to 0\b[^\n;]{0,30}?\bby\b")
@@ -389,7 +398,8 @@ def _clock_deploys(text: str, service: str = "",
                 or _SCALED_DOWN_BY_HAND.search(text, line_start, line_end or len(text))):
             continue
         if (_elsewhere(text, *m.span(), service) or _ASKED.match(text, m.end())
-                or _OTHERS_RUN.search(text, line_start, line_end or len(text))):
+                or _OTHERS_RUN.search(text, line_start, line_end or len(text))
+                or _GOODS_RELEASED.search(text, max(line_start, m.start() - 40), m.end())):
             continue
         if any(line_start <= start < (line_end or len(text)) for start, _ in stated or ()):
             continue
@@ -1125,7 +1135,8 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
 
     ratio, ratio_line, flat = _demand(text)
     up = next((m for m in _finditer(_TRAFFIC_UP, text)
-               if not _NOTHING_BEFORE.search(text, max(0, m.start() - 24), m.start())), None)
+               if not _NOTHING_BEFORE.search(text, max(0, m.start() - 24), m.start())
+               and not _DENIED_WITHIN.search(m.group(0))), None)
     if ratio is not None and ratio >= 1.5:
         features.add("traffic_rising")
         lines["traffic_rising"] = f"demand at {ratio:.1f}× its baseline (“{ratio_line}”)"
