@@ -1829,3 +1829,25 @@ def test_data_processed_twice_and_a_freeze_on_it_go_to_a_human():
             "customs liaison: freeze it, nobody touch the hold table")
     found = diagnose(Evidence("CustomsHoldReconciliationMismatch", text))
     assert found.outcome == "human", found.justification
+
+
+def test_a_migration_half_applied_under_a_release_is_not_rolled_back():
+    text = ("16:10 deploy-bot: results-cert 6.1.0 released (includes migration 0047)\n"
+            "16:11:58 ERROR 0047 step 3/5 failed: duplicate key value violates unique constraint; steps 1-2 committed "
+            "(new tables, penalty_s moved), steps 3-5 rolled back\n"
+            "16:12:30 psycopg2.errors.UndefinedColumn: column penalty_s does not exist\n"
+            "release notes: 6.0.x cannot run against a schema with 0047 step 2 applied")
+    found = diagnose(Evidence("results-cert 5xx ratio > 10%", text))
+    assert found.action != "ROLLBACK" and found.outcome == "human", found.justification
+
+
+def test_a_vrrp_backup_and_a_labelled_test_incident_are_left_alone():
+    backup = diagnose(Evidence("Low utilisation on trk-tim-04",
+                               "timing-relay on trk-tim-04: CPU avg 0.6% over 7d, messages forwarded 0/s\n"
+                               "keepalived: VRRP instance TIMING_B state BACKUP priority 90; trk-tim-03 MASTER"))
+    assert backup.action != "SCALE_DOWN", backup.justification
+    test = diagnose(Evidence("[TEST] results-cert OutOfMemoryError",
+                             "This is a test incident triggered via Events API v2 to verify routing\n"
+                             "payload.summary: TEST: java.lang.OutOfMemoryError: Java heap space on results-cert\n"
+                             "results-cert 3/3 Running, heap 41%, no restarts in 11 days"))
+    assert test.action != "RESTART", test.justification
