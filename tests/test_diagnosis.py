@@ -1851,3 +1851,20 @@ def test_a_vrrp_backup_and_a_labelled_test_incident_are_left_alone():
                              "payload.summary: TEST: java.lang.OutOfMemoryError: Java heap space on results-cert\n"
                              "results-cert 3/3 Running, heap 41%, no restarts in 11 days"))
     assert test.action != "RESTART", test.justification
+
+
+def test_one_hot_key_on_one_partition_is_not_scaled_and_a_panic_every_start_is_not_restarted():
+    hot = diagnose(Evidence("KafkaConsumerGroupLag",
+                            "lag total 1,904,220; partition 17: 1,901,880; partitions 0-16,18-47 each < 400\n"
+                            "telemetry-ingest 12/12 replicas (HPA max 24), cpu avg 31%\n"
+                            "top key on p17: machine_id=VM-31877 at 420 msg/s (fleet avg 0.05 msg/s per machine)"))
+    assert hot.action != "SCALE_UP", hot.justification
+    again = diagnose(Evidence("KubePodCrashLooping",
+                              "panic: runtime error: integer divide by zero\n"
+                              "on-call: deleted the pods at 11:15 and 11:28, same panic every time during cache warm"))
+    assert again.action != "RESTART", again.justification
+
+
+def test_a_rate_against_last_months_is_a_demand_ratio_and_a_latency_is_not():
+    assert read("rps 05:00-07:30: 410/s (last month 240/s)").demand_ratio == 410 / 240
+    assert read("p95 1.4s (last month 0.6s)").demand_ratio is None

@@ -186,6 +186,7 @@ _PAREN_NORMAL = re.compile(r"(?<![\d:.,])(\d[\d,.]*)(?!\d)\s*(?:(k)\s*)?(?:(?:/s
                            r"same (?:time|hour|day|period|weekday) (?:last|previous|a) [a-z]+|"
                            # "640 (Tuesday last week 655)"
                            r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:last|previous) week|"
+                           r"last (?:week|month|year)|"  # "410/s (last month 240/s)"
                            r"previous(?: \d+)?(?: [a-z]+)?)\s*(?::\s*)?~?"
                            # a range ("7-9k") is its low end, with the range's suffix
                            r"(?:(?:for )?(?:this|the same|same) (?:hour|day|time)\s*(?::\s*)?)?(\d[\d,.]*)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
