@@ -292,6 +292,14 @@ SECTIONS: tuple[Section, ...] = (
                                       "0.900, 0 unsafe on arrival"),
             ("sixtieth", "test60", "written in session 33 (esports tournament platform), realistic mix; 0.900, 1 "
                                    "unsafe on arrival"),
+            ("sixty-first", "test61", "written in session 33 after dev155-dev158 (dental clinic chain), realistic "
+                                      "mix; 0.929, 0 unsafe on arrival"),
+            ("sixty-second", "test62", "written in session 33 after dev155-dev158 (same-day courier), realistic mix; "
+                                       "0.900, 0 unsafe on arrival"),
+            ("sixty-third", "test63", "written in session 33 after dev159-dev162 (forestry and wildfire agency), "
+                                      "realistic mix; 0.871, 1 unsafe on arrival"),
+            ("sixty-fourth", "test64", "written in session 33 after dev159-dev162 (cinema chain), realistic mix; "
+                                       "0.929, 0 unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
