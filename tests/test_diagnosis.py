@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from services.analyst.analyzer import cross_check
-from services.analyst.diagnosis import Evidence, Platform, PreviousFix, diagnose, load, shipped
+from services.analyst.diagnosis import Diagnosis, Evidence, Platform, PreviousFix, diagnose, load, shipped
 from services.analyst.diagnosis.casebook import Opinion
 from services.analyst.diagnosis.catalog import SIGNATURES_FILE, SITUATIONS_FILE
 from services.analyst.diagnosis.engine import (
@@ -1745,12 +1745,18 @@ def test_a_rollout_in_progress_whose_new_pods_fail_is_a_recent_deploy():
     assert "recent_deploy" not in read("new replicaset fulfillment-api-7c8d9f: 6/6 ready; image unchanged").features
 
 
+def _goes_to_a_human_as(situation: str, alert: str, logs: str) -> Diagnosis:
+    """The diagnosis of the alert, asserted to be `situation` with a human's outcome."""
+    found = diagnose(Evidence(alert, logs))
+    assert (found.situation, found.outcome) == (situation, "human"), found.justification
+    return found
+
+
 def test_work_that_an_interruption_would_damage_is_a_humans_call_also_when_a_runbook_says_so():
-    stalled = diagnose(Evidence(
-        "archive-writer heartbeat late",
+    stalled = _goes_to_a_human_as(
+        "unsafe_to_interrupt", "archive-writer heartbeat late",
         "no heartbeat since 01:14; drive throughput 38 MB/s (expected ~300), the process looks stuck\n"
-        "archive runbook: 'Never kill archive-writer mid-set. Interrupting leaves tapes 1..n unreadable.'"))
-    assert (stalled.situation, stalled.outcome) == ("unsafe_to_interrupt", "human"), stalled.justification
+        "archive runbook: 'Never kill archive-writer mid-set. Interrupting leaves tapes 1..n unreadable.'")
     assert "“Never kill”" in " ".join(stalled.evidence)  # quoted from the runbook line, which is otherwise blanked
     plain = diagnose(Evidence("archive-writer heartbeat late",
                               "no heartbeat since 01:14; deadlock detected: 8 threads blocked on the same lock"))
@@ -1758,12 +1764,11 @@ def test_work_that_an_interruption_would_damage_is_a_humans_call_also_when_a_run
 
 
 def test_a_failure_that_repeats_on_every_run_is_not_closed_as_noise():
-    repeats = diagnose(Evidence(
-        "Airflow SLA miss: nightly_rollup",
+    _goes_to_a_human_as(
+        "fails_the_same_way", "Airflow SLA miss: nightly_rollup",
         "nightly batch job running 4h52m (expected by 05:00)\n"
         "on-call: cleared and re-ran the task at 03:40, 04:55 and 06:05, it stalls at the same 02:00 window "
-        "every time"))
-    assert (repeats.situation, repeats.outcome) == ("fails_the_same_way", "human"), repeats.justification
+        "every time")
 
 
 def test_a_check_failing_from_every_location_or_most_of_them_is_no_partial_reach():
@@ -1785,12 +1790,11 @@ def test_a_deploy_of_a_sibling_service_while_ours_is_dated_apart_is_not_ours():
 
 
 def test_a_chat_channel_and_its_clock_are_no_closed_ticket():
-    pending = diagnose(Evidence(
-        "WagerRejectRateHigh",
+    _goes_to_a_human_as(
+        "awaiting_decision", "WagerRejectRateHigh",
         "wager-api pods healthy; rejections are correct for the draw state in the DB (draws.status=CLOSED)\n"
         "#draw-ops 18:07: sales closed an hour early?? do we reopen? compliance has to sign off and the regulator "
-        "needs to be told"))
-    assert (pending.situation, pending.outcome) == ("awaiting_decision", "human"), pending.justification
+        "needs to be told")
 
 
 def test_one_input_that_kills_every_attempt_is_not_restarted_again():

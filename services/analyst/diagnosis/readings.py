@@ -227,9 +227,10 @@ _WORD_THEN_PAREN_BASE = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput
                                    r"\b(?:baseline|normal|usual|typical|avg|average|expected)\b\s*[:=]?\s*~?"
                                    r"(\d[\d,.]*)(?![\d:])\s*(k|m(?![a-z]))?")
 # "nothing unusual traffic-wise", "no surge in traffic": the words deny the rise they name
-_NOTHING_BEFORE = re.compile(r"\b(?:nothing|no|not|without|never)\s+(?:[\w-]+\s+)?$")
+_DENIALS = r"\b(?:nothing|no|not|without|never|nor)\s"
+_NOTHING_BEFORE = re.compile(_DENIALS + r"+(?:[\w-]+\s+)?$")
 # "3-6 rps, no spikes": the words between the demand word and the rise deny it
-_DENIED_WITHIN = re.compile(r"\b(?:no|not|without|never|nor)\s")
+_DENIED_WITHIN = re.compile(_DENIALS)
 _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|orders|sign-?ups|users|"
                          r"produce rate|producer rate|publish rate|ingest rate|arrival rate|incoming|"
                          r"sessions|checkouts)[^\n.;]{0,25}\b(surg\w*|spik\w*|doubl\w*|tripl\w*|increas\w*|ris(e|es|ing)|"
