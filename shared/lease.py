@@ -74,8 +74,12 @@ class Leases:
                 return Lease(kv, key, holder, revision)
             except nats.js.errors.KeyWrongLastSequenceError:
                 pass
+            except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
+                # nats-py's create() re-reads the key after a wrong-sequence answer; the
+                # holder's entry lapsed (max age) in between, so the lease is free: try again.
+                pass
             except nats.js.errors.APIError as exc:
-                if exc.err_code != 10071:
+                if getattr(exc, "err_code", None) != 10071:
                     raise
             if time.monotonic() >= deadline:
                 raise TransientError(f"lease {key} is held by {await self.holder(key)}", key=key)
