@@ -69,18 +69,24 @@ _TRANSIENT = (
 
 def translate(exc: BaseException) -> BaseException:
     """Map a nats / JetStream exception to the AegisOps error hierarchy."""
-    if isinstance(exc, nats.js.errors.APIError) and exc.err_code == ERR_WRONG_LAST_SEQUENCE:
-        return ConcurrencyError("wrong last sequence: someone appended first", err_code=exc.err_code,
-                                description=exc.description)
-    if isinstance(exc, nats.js.errors.APIError) and exc.err_code == ERR_INSUFFICIENT_RESOURCES:
-        return StoreFullError(f"the event store is out of space ({exc.description}); nothing was written",
-                              err_code=exc.err_code)
+    # nats-py's key-value errors (KeyNotFoundError, KeyWrongLastSequenceError, …) are APIErrors
+    # that never set err_code / code / description: read them with defaults.
+    err_code = getattr(exc, "err_code", None)
+    description = getattr(exc, "description", None) or str(exc)
+    if isinstance(exc, nats.js.errors.KeyWrongLastSequenceError) or (
+            isinstance(exc, nats.js.errors.APIError) and err_code == ERR_WRONG_LAST_SEQUENCE):
+        return ConcurrencyError("wrong last sequence: someone appended first", err_code=ERR_WRONG_LAST_SEQUENCE,
+                                description=description)
+    if isinstance(exc, nats.js.errors.APIError) and err_code == ERR_INSUFFICIENT_RESOURCES:
+        return StoreFullError(f"the event store is out of space ({description}); nothing was written",
+                              err_code=err_code)
     if isinstance(exc, nats.js.errors.NotFoundError):
-        return NotFoundError(f"jetstream: {exc.description}", err_code=exc.err_code)
+        return NotFoundError(f"jetstream: {description}", err_code=err_code)
     if isinstance(exc, _TRANSIENT):
         return StoreUnavailableError(f"jetstream unavailable: {type(exc).__name__} {exc}")
     if isinstance(exc, nats.js.errors.APIError):
-        return EventStoreError(f"jetstream error: {exc.description}", err_code=exc.err_code, code=exc.code)
+        return EventStoreError(f"jetstream error: {description}", err_code=err_code,
+                               code=getattr(exc, "code", None))
     if isinstance(exc, nats.errors.Error):
         return StoreUnavailableError(f"nats error: {type(exc).__name__} {exc}")
     return exc

@@ -35,3 +35,19 @@ async def test_a_lease_held_and_refreshed_is_not_taken_within_the_wait(nc):
     await leases.acquire("target.b", "first", wait=0)
     with pytest.raises(TransientError, match="held by first"):
         await leases.acquire("target.b", "second", wait=0.3)
+
+
+async def test_key_value_errors_from_a_real_bucket_map_into_our_hierarchy(nc):
+    from shared.errors import ConcurrencyError, NotFoundError
+    from shared.jetstream import js_call, translate
+
+    kv = await Leases(nc, ttl=5, bucket="LEASE_ERRORS").kv()
+    await kv.create("k", b"one")
+    try:
+        await kv.create("k", b"two")
+    except Exception as exc:  # noqa: BLE001 - the raw nats-py error, to translate
+        assert isinstance(translate(exc), ConcurrencyError)
+    else:
+        pytest.fail("a second create of one key must be refused")
+    with pytest.raises(NotFoundError):
+        await js_call(kv.get("absent"))
