@@ -15,14 +15,18 @@ symbol matches it too). A regex whose negated class holds `_` or \x01 is not dec
 non-ASCII digit or space (Python's `\d`/`\s` match those, hyperscan's do not), or with \x1c-\x1f (Python's `\s`
 matches those too), is not scanned. Whatever is not decided by the scan is screened by its anchors (anchors.py), as
 is everything when hyperscan is not installed.
-`tests/test_prefilter.py` checks that no regex match is ever screened out, on every corpus text and example."""
+`tests/test_prefilter.py` checks that no regex match is ever screened out, on every corpus text and example; an
+outcome that acts or closes an incident is decided again with the scan off (`scans_off`, engine.diagnose), since
+hyperscan has missed real matches on texts no test had seen."""
 
 from __future__ import annotations
 
 import re
 import re._parser as sre
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from services.analyst.diagnosis.anchors import may_match
@@ -32,10 +36,24 @@ try:  # an optional speed-up: without it every group is screened by its anchors
 except ImportError:  # pragma: no cover - the analyst extra installs it
     hyperscan = None
 
+SCANNING = hyperscan is not None  # False: every regex is screened by its anchors (no scan to check)
 _FLAGS = 0 if hyperscan is None else hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | \
     hyperscan.HS_FLAG_ALLOWEMPTY
 
 WORD_STAND_IN, OTHER_STAND_IN = "_", "\x01"
+
+# Set while a diagnosis is checked without the scan (engine.diagnose): every regex is then screened by its anchors.
+_SCANS_OFF: ContextVar[bool] = ContextVar("aegis_prefilter_scans_off", default=False)
+
+
+@contextmanager
+def scans_off() -> Iterator[None]:
+    """Within this block no hyperscan database is consulted: every regex is screened by its anchors alone."""
+    token = _SCANS_OFF.set(True)
+    try:
+        yield
+    finally:
+        _SCANS_OFF.reset(token)
 _NOT_ASCII = re.compile("[^\x00-\x7f]")
 # characters Python's `\s` matches and hyperscan's does not (str.isspace() is true for them): such a text is not scanned
 _PY_ONLY_SPACE = re.compile("[\x1c-\x1f]")
@@ -224,10 +242,12 @@ class Prefilter:
         return self._db is not None
 
     def screen(self, lowered: str) -> Screen:
+        if self._db is None or _SCANS_OFF.get():
+            return Screen(lowered)
         last = getattr(self._local, "last", None)
         if last is not None and last.lowered == lowered:  # a diagnosis asks twice about a text it did not change
             return last
-        scanned = None if self._db is None else ascii_stand_in(lowered)
+        scanned = ascii_stand_in(lowered)
         if scanned is None:
             return Screen(lowered)
         hits: set[int] = set()
