@@ -1901,3 +1901,31 @@ def test_a_match_the_prefilter_scan_misses_is_caught_by_the_full_check(monkeypat
     checked = diagnose(Evidence(alert, logs))
     assert (checked.situation, checked.outcome) == ("awaiting_decision", "human")
     assert PREFILTER_DISAGREEMENTS._value.get() == before + 1
+
+
+def test_memory_that_rises_with_uptime_across_instances_is_a_leak_reading():
+    from services.analyst.diagnosis.uptime import memory_tracks_uptime
+
+    pods = ("pod trip-builder-5c8f7d-2mxl9 uptime 2d19h heap_inuse 6.1GiB | "
+            "pod trip-builder-5c8f7d-v8r4d uptime 14h heap_inuse 1.9GiB")
+    assert "2mxl9" in memory_tracks_uptime(pods.lower())  # a pod name ending in "4d" is no uptime
+    assert "memory_tracks_uptime" in read(pods).features
+    # the older one holds less, both hold about the same, or the figures are disk: no leak reading
+    assert memory_tracks_uptime(pods.lower().replace("6.1gib", "1.2gib")) == ""
+    assert memory_tracks_uptime(pods.lower().replace("6.1gib", "2.2gib")) == ""
+    assert memory_tracks_uptime("pod a uptime 9d scratch 9.1gi used | pod b uptime 2d scratch 3.1gi used") == ""
+    assert memory_tracks_uptime("pod a uptime 9d rss 900mb") == ""  # one instance: nothing to compare
+
+
+def test_a_datastores_own_upgrade_a_future_build_and_merged_parts_are_no_release_of_the_service():
+    consul = ("2024-07-18T03:14:01Z FATAL config: load routes from consul: connect: connection refused\n"
+              "#infra 03:15 consul rolling upgrade 1.17 -> 1.18 finished, 5/5 servers healthy, leader elected")
+    assert "recent_deploy" not in read(consul, service="mt-router").features
+    client = "03:10 redis client upgrade 4.2 -> 5.0 rolled out\n03:14 ERROR timeouts talking to the cache"
+    assert "recent_deploy" in read(client, service="mt-router").features  # a library inside the service is ours
+    future = ("no space left on device\n"
+              "#edge-ops: pod restart gives it a fresh emptyDir; new build with cleanup lands next sprint")
+    assert "recent_deploy" not in read(future).features
+    merge = ("node cpu busy 01:00-01:38 91%\n"
+             "2024-09-22T01:37:40Z info VictoriaMetrics/lib/storage/partition.go:1235 merged 12 parts (1.96B rows)")
+    assert "recent_deploy" not in read(merge).features

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from services.analyst.diagnosis.prefilter import Prefilter, Screen
 from services.analyst.diagnosis.references import DISMISSALS as _DISMISSALS
+from services.analyst.diagnosis.uptime import memory_tracks_uptime
 
 _WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                  "eight": 8, "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "few": 3,
@@ -40,7 +41,7 @@ _DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled
            r"(?! to (?:the )?(?:historian|pushgateway|influx\w*|graphite|statsd|kafka|topic|queue|s3|bucket|warehouse|"
            r"bigquery|snowflake|elasticsearch|opensearch|splunk|dashboards?|subscribers|devices|clients|users)\b)|terraform|(?:kubectl|helm|terraform|tf|pulumi|ansible) apply|apply (?:finished|complete\w*|done|succeeded)|"
            r"ansible|awx|playbook|pulumi|spinnaker|jenkins(?!:? [\w.-]+ #\d+ (?:failed|failure|unstable|aborted|still failing))|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
-           r"vcl\.(?:load|use)|remote config|applied|(?<!not )(?<!never )(?<!not yet )(?<!n.t been )(?<!not been )merged|gitops|reloaded (?:its |the )?(?:dynamic )?config(?:uration)?|"
+           r"vcl\.(?:load|use)|remote config|applied|(?<!not )(?<!never )(?<!not yet )(?<!n.t been )(?<!not been )merged(?! \d[\d,.]*[kmb]? (?:small |big |\w+ )?(?:parts?|rows|segments?|chunks?|blocks?|partitions?|files|shards?|sstables?|runs|pages)\b)|gitops|reloaded (?:its |the )?(?:dynamic )?config(?:uration)?|"
            r"growthbook|statsig|toggle|swap(?:ped)? (?:web app )?slots?|slot swap|promot(?:ed|ion) to (?:prod\w*|stable|live)|"
            # configuration management and package managers change a host as much as a deploy does
            r"chef(?: infra)? client|chef-client|puppet(?:[- ]agent)?|applied catalog|salt-call|highstate|"
@@ -501,7 +502,9 @@ def _tokens(name: str) -> set[str]:
     return {t for t in re.split(r"[-_.]", name) if len(t) > 2 and t not in _GENERIC}
 
 
+# a time that is not now: long ago, or still to come ("new build with cleanup lands next sprint")
 _LONG_AGO = re.compile(r"\blast (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|month)\b|\byesterday\b|"
+                       r"\bnext (?:sprint|week|month|quarter|release|window)\b|\btomorrow\b|"
                        r"\b\d+ (?:days|weeks|months) ago\b|\bno (?:issues|problems|errors) since\b|"
                        r"\bon (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{1,2}\b")
 
@@ -516,6 +519,16 @@ _OTHER_TEAM = re.compile(r"\b(?:network|security|netsec|platform|dba|db|database
                          r"(?:we|they) (?:deployed|shipped|released|rolled out|pushed|upgraded)\b|"
                          # "replicas restarted 06:58 by platform maintenance (environment upgrade)"
                          r"\bby (?:the )?(?:platform|provider|cloud) (?:maintenance|upgrade)\b")
+
+
+# a datastore's, broker's or mesh's own upgrade ("consul rolling upgrade 1.17 -> 1.18 finished", "redis cluster
+# sched-redis upgrade 6.2 -> 7.2"): a change of the dependency, not a release of the service; a client library's
+# upgrade inside the service ("redis client upgrade") stays the service's
+_INFRA_CHANGE = re.compile(
+    r"\b(?:consul|etcd|vault|kafka|zookeeper|postgres(?:ql)?|mysql|mariadb|redis|rabbitmq|elasticsearch|opensearch|"
+    r"cassandra|mongo(?:db)?|memcached|istio|linkerd|coredns|cilium|calico|nats|clickhouse|minio|ceph|keycloak)"
+    r"(?: (?:cluster|brokers?|servers?|nodes?|control plane|mesh)| [a-z][\w-]*)? (?:rolling |minor |major |version |"
+    r"engine |cluster )?(?:upgrade|patch(?:ing)?)\b")
 
 
 def _clause(text: str, start: int, end: int) -> str:
@@ -533,6 +546,10 @@ def _elsewhere(text: str, start: int, end: int, service: str) -> bool:
         return True  # "billing-api 4.1 rolled out (different cluster, no dependency on smsgw)"
     if _OTHER_TEAM.search(clause) and not (service and service.lower() in clause):
         return True  # "Network/security team change NETSEC-5521 … applied 12:58": theirs, not this service's
+    if (infra := _INFRA_CHANGE.search(clause)) and not re.search(r"\b(?:client|driver|library|lib|sdk|gem|package)\b",
+                                                                  infra.group(0)):
+        if not (service and service.lower() in clause):
+            return True
     if not service:
         return False
     ours = service.lower()
@@ -1129,6 +1146,10 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
         elif cpu <= 30:
             features.add("low_cpu")
             lines["low_cpu"] = f"CPU only at {cpu:g}% (“{cpu_line}”)"
+
+    if older_holds_more := memory_tracks_uptime(text):
+        features.add("memory_tracks_uptime")
+        lines["memory_tracks_uptime"] = f"memory rises with uptime across instances (“{older_holds_more[:160]}”)"
 
     replicas, replicas_line = _replicas(text)
     if replicas is not None and replicas >= 3:
