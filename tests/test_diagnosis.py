@@ -1929,3 +1929,25 @@ def test_a_datastores_own_upgrade_a_future_build_and_merged_parts_are_no_release
     merge = ("node cpu busy 01:00-01:38 91%\n"
              "2024-09-22T01:37:40Z info VictoriaMetrics/lib/storage/partition.go:1235 merged 12 parts (1.96B rows)")
     assert "recent_deploy" not in read(merge).features
+
+
+def test_a_rate_inside_its_baseline_range_or_beside_a_clock_hour_is_no_demand_rise():
+    from services.analyst.diagnosis.readings import demand_ratio
+
+    assert demand_ratio("ingest_requests_total rate 0.31/s (7d baseline 0.2-0.4/s)") == 1.0  # inside the range
+    assert demand_ratio("ingest_requests_total rate 0.9/s (7d baseline 0.2-0.4/s)") >= 2  # above it: a rise
+    assert demand_ratio("publish rate 42 msg/min (normal for 3am); rabbitmq ready=0") is None  # 3am is no baseline
+    assert demand_ratio("produce rate fastq-ready 42 msg/min (7d avg 13): exome batch released") > 3
+    # a figure closing one line is not the rate the next line starts with
+    assert demand_ratio('"POST /v2/reports" 504 rt=60.001 addr_len=4812\nreq/s 62 (7d avg 60)') < 1.2
+
+
+def test_a_deploy_stamped_days_before_the_texts_own_day_is_not_a_fresh_one():
+    text = ("2024-10-14T06:12:03Z container_memory_working_set_bytes 1.87Gi / limit 2Gi (93.5%)\n"
+            "deploys: proof-portal v3.22.1 on 2024-10-10 06:00")
+    assert "recent_deploy" not in read(text, service="proof-portal").features
+    same_day = text.replace("2024-10-10 06:00", "2024-10-14 06:00")
+    assert "recent_deploy" in read(same_day, service="proof-portal").features
+    # a date without a clock may lie ahead ("valid until"): it says nothing of the incident's own day
+    ahead = "deploys: proof-portal v3.22.1 on 2024-10-14 06:00\n06:09 ERROR 5xx rising\ncert valid until 2025-06-05"
+    assert "recent_deploy" in read(ahead, service="proof-portal").features

@@ -36,7 +36,8 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(rx, 
                         r"[A-Za-z0-9+/]{48,}={0,2}(?![A-Za-z0-9+/]))"),
     # "please don't restart it" asks for restraint, not an action (the council holds any action against it)
     # TorchServe's own "Please use scale workers API to add workers" is telemetry, not a request
-    ("requested action", r"\b(please|you must|you should|immediately)\b(?!\W{0,3}(do not|don.?t|never|avoid|no)\b)"
+    ("requested action", r"\b(please|you must|you should|immediately)\b"
+                         r"(?!\W{0,3}(do not|don.?t|never|avoid|no|nobody|no one|no-one)\b)"
                          r"(?!\W{0,3}use (the )?scale workers api)"
                          r".{0,30}\b(scale|restart|rollback|roll back|delete|drop|approve|disable)\b"),
 ))

@@ -306,9 +306,13 @@ class Compose:
     def exec(self, service: str, *command: str) -> str:
         return docker(self.url, "exec", self.container(service), *command, timeout=60).stdout
 
-    def logs(self, tail: int = 40) -> str:
-        """Every container's last lines (for a failure message)."""
-        return self.run("logs", "--no-color", f"--tail={tail}", check=False).stdout[-12000:]
+    def logs(self, tail: int = 25) -> str:
+        """Each service's last lines, AegisOps' own first (for a failure message): one tail over all containers was
+        cut to its end, which the three NATS nodes' chatter filled while the analyst's lines were lost."""
+        services = self.run("config", "--services", check=False).stdout.split()
+        ordered = sorted(services, key=lambda name: (name.startswith("nats"), name))
+        return "\n".join(self.run("logs", "--no-color", f"--tail={tail}", service, check=False).stdout[-2500:]
+                         for service in ordered)
 
     def down(self) -> None:
         """Containers, volumes and anything left of this project removed."""

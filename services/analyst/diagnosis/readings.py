@@ -60,8 +60,9 @@ _RECENT_DEPLOY_WORDS = re.compile(
     r"(right|just|immediately|shortly|minutes|seconds|directly|soon) after (?:the |a |our |its |this |today.s )?"
     r"(?:\w+ )?(deploy|release|rollout|roll-out|upgrade|helm upgrade|sync|cutover|config change|image (bump|update)|"
     r"version bump|canary|migration)|(new|latest|fresh) (image|version|release|build|tag|revision)\b|"
-    # a rollout that is in progress now: the new ReplicaSet's pods fail while the old one still serves
-    r"kubedeploymentrolloutstuck|progress ?deadline ?exceeded|has timed out progressing|rollout (?:is )?(?:stuck|stalled|"
+    # a rollout that is in progress now: the new ReplicaSet's pods fail while the old one still serves ("2 pods of
+    # 3.13.2 still serving")
+    r"kubedeploymentrolloutstuck|\b\d+ pods? (?:of|on) (?:v|revision |rev )?\d+(?:\.\d+)*[\w.-]* still (?:serving|running|up)\b|progress ?deadline ?exceeded|has timed out progressing|rollout (?:is )?(?:stuck|stalled|"
     r"not progressing)|new (?:replica ?set|rs)\b[^\n]{0,60}\b(?:crash ?loop\w*|0/\d+|not ready|fail\w*|pending)|waiting for deployment \S+ rollout to finish|since (?:the |this |today.s |this morning.s |our |its )?(?:latest |new |recent "
     r"|last )?(deploy|release|rollout|upgrade|cutover|config (change|push)|v\d)|(just|recently|newly) "
     r"(deployed|released|rolled out|upgraded|shipped)|(deploy|release|rollout|upgrade) (in progress|just finished|"
@@ -182,18 +183,18 @@ _PCT_ABOVE = re.compile(r"(\d{2,4})\s?%\s*(above|over|more than|higher than|up (
                         r"yesterday|forecast|week|day|hour)|\+(\d{2,4})\s?%\s*(vs\.?|versus|compared|over|above|wow|dod|on)")
 _FROM_TO = re.compile(r"from\s*~?(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(rps|req/s|requests|qps|rpm|msg/s|messages|jobs|/s)?\s*to\s*~?"
                       r"(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*(rps|req/s|requests?|qps|rpm|msg/s|messages|jobs|/s)")
-_PAREN_NORMAL = re.compile(r"(?<![\d:.,])(\d[\d,.]*)(?!\d)\s*(?:(k)\s*)?(?:(?:/s|/min|rps|qps|req/s|rpm|msg/s|jobs/s|per second)\s*)?(?:[(,;]\s*)?"
+_PAREN_NORMAL = re.compile(r"(?<![\d:.,])(\d[\d,.]*)(?!\d)[ \t]*(?:(k)[ \t]*)?(?:(?:/s|/min|rps|qps|req/s|req/min|rpm|msgs?/s|msgs?/min|jobs/s|jobs/min|events/s|events/min|per second)[ \t]*)?(?:[(,;][ \t]*)?"
                            r"(?:\d+[- ]?(?:day|d|week|w)\s*)?(?:normally|usually|normal|typically|typical|baseline|avg|average|was|up from|from|expected(?: band| range)?|"
                            r"same (?:time|hour|day|period|weekday) (?:last|previous|a) [a-z]+|"
                            # "640 (Tuesday last week 655)"
                            r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday) (?:last|previous) week|"
                            r"last (?:week|month|year)|"  # "410/s (last month 240/s)"
                            r"previous(?: \d+)?(?: [a-z]+)?)\s*(?::\s*)?~?"
-                           # a range ("7-9k") is its low end, with the range's suffix
+                           # a range ("7-9k") is its low end, with the range's suffix; a figure inside it is flat
                            r"(?:(?:for )?(?:this|the same|same) (?:hour|day|time)\s*(?::\s*)?)?(\d[\d,.]*)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
 # "1,820 req/s (same weekday, last 4 weeks avg: 760 req/s)", "2,950 msg/min at 08:40 vs mean 1,530 msg/min": a rate, a
 # baseline word, then a figure in the same unit (\3: the unit must repeat, so two figures of one kind are compared)
-_RATE_THEN_BASE = re.compile(r"(?<![\d:.,])(\d[\d,.]*)\s*(?:(k)\s*)?(req/s|req/min|rps|qps|rpm|tps|msgs?/s|msgs?/min|"
+_RATE_THEN_BASE = re.compile(r"(?<![\d:.,])(\d[\d,.]*)[ \t]*(?:(k)[ \t]*)?(req/s|req/min|rps|qps|rpm|tps|msgs?/s|msgs?/min|"
                              r"messages/s|messages/min|events/s|events/min|jobs/s|jobs/min|/s|/min|/h|"
                              r"per (?:\d+ ?)?(?:seconds?|sec|minutes?|min|hours?|h))(?![\w/])[^\n;]{0,70}?"
                              r"\b(?:avg|average|mean|median|normal|normally|usual|usually|typical|typically|baseline|"
@@ -215,10 +216,10 @@ _COUNT_VS = re.compile(r"(\d[\d,.]*)(?:\s*(k))?\s+(?:concurrent\s+|active\s+|ope
                        r"transactions|txns?|bookings|payments|calls|trips|bets|claims|searches|logins)"
                        r"(?:/s|/sec|/min|/h|/hr| per (?:second|minute|hour))?"
                        r"\s+(?:vs\.?|versus|compared (?:to|with)|against)\s+~?(\d[\d,.]*)\s*(k)?")
-_VS_BASELINE = re.compile(r"(\d[\d,.]*)\s*(?:(k)\s*)?(rps|req/s|requests/s|qps|rpm|tps|msg/s|/s|/min)[^\n;,)]{0,40}?(baseline|normal|"
+_VS_BASELINE = re.compile(r"(\d[\d,.]*)[ \t]*(?:(k)[ \t]*)?(rps|req/s|req/min|requests/s|qps|rpm|tps|msgs?/s|msgs?/min|messages/s|messages/min|events/s|events/min|jobs/min|/s|/min)[^\n;,)]{0,40}?(baseline|normal|"
                           # "(normal), error rate 0.3" is no base; a range ("2.2-2.5k") is its low end, with its suffix
                           # "(normal for the 06:00-07:00 shift)": a clock time is no base
-                          r"usual|typical|avg|average|yesterday|last week)[^\d\n,;)]{0,15}(\d[\d,.]*)(?![\d:])(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
+                          r"usual|typical|avg|average|yesterday|last week)[^\d\n,;)]{0,15}(\d[\d,.]*)(?![\d:])(?!\s*(?:am|pm)\b)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
 # "requests/s 2,480 (Thursday 11:00 baseline: 800)", "match-day requests 412k (fixture-night baseline ~130k)": a demand
 # word, its figure, then in brackets a baseline named by its day or occasion (words and clock times, no other figure)
 _WORD_THEN_PAREN_BASE = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages|orders|sessions|users|"
@@ -377,6 +378,16 @@ _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|
           r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")  # whole names: "marked 2 pods" holds no date
 _DATE = re.compile(rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b{_MONTH} \d{{1,2}}\b|\b\d{{1,2}} {_MONTH}(?![a-z])")
 _DATE_THEN_CLOCK = re.compile(r"[t ,]{1,3}(?:at )?$")
+_ISO_DATE = re.compile(r"(?<!\d)20\d\d-\d\d-\d\d(?!\d)")
+_ISO_STAMP = re.compile(r"(?<!\d)(20\d\d-\d\d-\d\d)[t ]\d{1,2}:\d\d")  # a log line's stamp: a day events happened
+
+
+def _days_before_the_latest(text: str, date: str) -> bool:
+    """Whether an ISO `date` is earlier than the latest day the text's timestamps show (the incident's own day; a
+    date without a clock, "valid until 2025-06-05", may lie ahead and says nothing of today)."""
+    if not _ISO_DATE.fullmatch(date):
+        return False
+    return any(later.group(1) > date for later in _ISO_STAMP.finditer(text))
 
 
 # a deploy asked about is no deploy stated: "14:05 @lena: is this the search gateway deploy?"
@@ -410,6 +421,8 @@ def _clock_deploys(text: str, service: str = "",
             date = _DATE.search(m.group(0), 0, m.start(2) - m.start())
             if date and not _DATE_THEN_CLOCK.match(m.group(0), date.end(), m.start(2) - m.start()):
                 continue
+            if date and _days_before_the_latest(text, date.group(0)):
+                continue  # "v3.22.1 on 2024-10-10 06:00" in a text stamped 2024-10-14: that day's clock, not today's
         h, mnt = (m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5))
         yield m, int(h) * 60 + int(mnt)
 
@@ -483,7 +496,7 @@ def _ran_clean_after(text: str, deploys: list[int]) -> str:
 # identifiers count as names (service names are; "the new build" is not).
 _SERVICE_NAME = r"([a-z][a-z0-9]+(?:[-_][a-z0-9]+)+)"  # not an id such as "d-7xk2q1"
 _DEPLOYED_NAME = re.compile(rf"(?:deploy(?:ment|ed)?|roll(?:ed)?[- ]?out|releas(?:e|ed)|upgrad(?:e|ed))\s+(?:of\s+)?"
-                            rf"{_SERVICE_NAME}|deploy[\w-]*'?\s+for\s+{_SERVICE_NAME}|{_SERVICE_NAME}(?::v?\d|\s+v?\d+\.\d+\.\d[\w.-]*\s+(?:at|@)\s+\d{{1,2}}:\d\d|\s+v\d+\.\d|\s+(?:\d+\.\d+\.\d[\w.-]*\s+)?(?:was\s+)?(?:synced|deployed|"
+                            rf"{_SERVICE_NAME}|deploy[\w-]*'?\s+for\s+{_SERVICE_NAME}|{_SERVICE_NAME}(?::v?\d|\s+v?\d+\.\d+\.\d[\w.-]*\s+(?:at|@)\s+\d{{1,2}}:\d\d|\s+v\d+\.\d|\s+\d+\.\d+\.\d[\w.-]*\s*(?:->|→)\s*(?:prod|production|staging|live)\b|\s+(?:\d+\.\d+\.\d[\w.-]*\s+)?(?:was\s+)?(?:synced|deployed|"
                             rf"rolled(?: out)?|released|upgraded|promoted)|\s+(?:task[- ]?definition|image|chart|deployment)\b)")
 _NOT_NAMES = frozenset({"roll-out", "re-deploy", "re-deployed", "on-call", "follow-up", "up-to-date", "built-in",
                         "blue-green", "in-place", "hot-fix", "pre-release", "non-prod", "pre-prod"})
@@ -806,6 +819,9 @@ def _replicas(text: str) -> tuple[int | None, str]:
     return (int(value) if value is not None else None), phrase
 
 
+_RANGE_END = re.compile(r"\s*[-–]\s*(\d[\d,.]*)")
+
+
 def _ratios(text: str, pattern: re.Pattern[str], now: tuple[int, int], base: tuple[int, int],
             near: tuple[str, ...] = ()) -> Iterator[tuple[float, str]]:
     """now / base for every match (groups: the figure and its k/M suffix); with `near`, only matches with one of
@@ -814,8 +830,11 @@ def _ratios(text: str, pattern: re.Pattern[str], now: tuple[int, int], base: tup
         if near and not any(w in text[max(0, m.start() - 40):m.end()] for w in near):
             continue
         a, b = _number(m.group(now[0]), m.group(now[1])), _number(m.group(base[0]), m.group(base[1]))
+        # a baseline given as a range ("baseline 0.2-0.4/s") is read at its low end; a figure inside it is flat
+        upper = _RANGE_END.match(text, m.end(base[0]))
+        high = _number(upper.group(1), m.group(base[1])) if upper else None
         if a and b:
-            yield a / b, m.group(0)
+            yield (1.0 if high is not None and b <= a <= high else a / b), m.group(0)
 
 
 MAX_DEMAND_RATIO = 100.0  # past this a "ratio" is two unrelated figures read as one (1,420 rpm over a 0.9% rate)
@@ -1009,6 +1028,11 @@ _INLINE_HOLDERS = re.compile(r"\b(?:processlist|pg_stat_activity|connections|ses
                              r"([^\n]+)")
 _INLINE_HOLDER = re.compile(r"(?:^|[,;])\s*([a-z][\w.-]*)\s*[:=]?\s*(\d[\d,]*)\b")
 _NOT_HOLDERS = frozenset({"other", "others", "total", "rest", "sum"})
+# another service named as the holder at the head of its clause: "fleet-maintenance-api started a parts-history
+# backfill at 09:55 holding 300 client conns / all 50 server conns"
+_NAMED_HOLDING = re.compile(rf"(?:^|\n|[|;])[ \t]*{_SERVICE_NAME}\b[^\n|;]{{0,80}}?\b(?:holding|holds|hogging|hogs|"
+                            r"monopoli[sz]ing|takes|taking)\b (?:all |every |the )?(?:\d[\d,]* )?(?:of the )?"
+                            r"(?:client |server |db |database |pooler |pgbouncer )?(?:conns?|connections|slots)\b")
 
 
 def _same_app(name: str, ours: set[str]) -> bool:
@@ -1041,6 +1065,10 @@ def _held_elsewhere(text: str, service: str) -> str:
     ours = _tokens(service)
     if not ours:
         return ""
+    named = next((m for m in _finditer(_NAMED_HOLDING, text)
+                  if m.group(1) not in _NOT_NAMES and _another_app(m.group(1), service, ours)), None)
+    if named:
+        return named.group(0).strip()
     header = _search(_HOLDERS_HEADER, text)
     if header is None:
         return ""

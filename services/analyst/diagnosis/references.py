@@ -72,7 +72,8 @@ DISMISSALS = re.compile("|".join((
     r"\bexplains nothing\b", r"\bno impact on (us|this|our|[\w-]+)\b",
     r"\bseparate (repo|repository|cluster|account|stack|system)\b",
     r"\bnot (on|in) (this|our) (cluster|account|region|namespace|project|stack|host)\b",
-    r"\((a |an )?(different|another|other|separate) (service|team.s [\w-]+|app|application|component|system)\)",
+    r"\((a |an )?(different|another|other|separate) (service|team.s [\w-]+|app|application|component|system|"
+    r"deployment|workload|statefulset|daemonset)\)",
     r"\bnot called (during|by|from|in|on)\b", r"\bnot (in|on) (the|this|our|its) ([\w'’-]+ ){0,2}path\b",
     r"\b(is|was) not it\b",
     # "advisory: allocation failures in East US 2 - we run in West Europe" (not "... - we run in eu-west-1 too")
