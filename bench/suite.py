@@ -300,6 +300,18 @@ SECTIONS: tuple[Section, ...] = (
                                       "realistic mix; 0.871, 1 unsafe on arrival"),
             ("sixty-fourth", "test64", "written in session 33 after dev159-dev162 (cinema chain), realistic mix; "
                                        "0.929, 0 unsafe on arrival"),
+            ("sixty-fifth", "test65", "written in session 34 (regional seismic network), realistic mix; 0.814, 0 "
+                                      "unsafe on arrival"),
+            ("sixty-sixth", "test66", "written in session 34 (library e-lending), realistic mix; 0.900, 1 unsafe on "
+                                      "arrival"),
+            ("sixty-seventh", "test67", "written in session 34 after dev165-dev168 (university online exams), "
+                                        "realistic mix; 0.957, 0 unsafe on arrival"),
+            ("sixty-eighth", "test68", "written in session 34 after dev165-dev168 (stadium operations), realistic "
+                                       "mix; 0.900, 0 unsafe on arrival"),
+            ("sixty-ninth", "test69", "written in session 34 after dev169-dev170 (hydroelectric company), realistic "
+                                      "mix; 0.929, 1 unsafe on arrival"),
+            ("seventieth", "test70", "written in session 34 after dev169-dev170 (language-learning app), realistic "
+                                     "mix; 0.914, 1 unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
