@@ -1951,3 +1951,14 @@ def test_a_deploy_stamped_days_before_the_texts_own_day_is_not_a_fresh_one():
     # a date without a clock may lie ahead ("valid until"): it says nothing of the incident's own day
     ahead = "deploys: proof-portal v3.22.1 on 2024-10-14 06:00\n06:09 ERROR 5xx rising\ncert valid until 2025-06-05"
     assert "recent_deploy" in read(ahead, service="proof-portal").features
+
+
+def test_a_pods_restart_for_a_node_drain_is_no_maintenance_window_and_a_restart_that_changed_nothing_repeats():
+    drained = _goes_to_a_human_as(
+        "fails_the_same_way", "shore-power-meter-ingest latency and CPU up",
+        "p99 120ms -> 780ms over 5 days; cpu per pod +40%; rps flat at 42/s; memory flat\n"
+        "no deploy since 2024-02-19; restarts last Thursday (node drain) changed nothing, latency same within an hour")
+    assert not any(h.situation == "benign" and h.score >= 0.8 for h in drained.hypotheses)
+    helm = ("helm history meter-readings-api: rev 56 2024-05-21 | rev 57 2024-06-04 13:05 'bump resources'\n"
+            "p99 latency: 80ms (12:00-13:05) -> 2.4s (13:07 onwards)")
+    assert "recent_deploy" in read(helm, service="meter-readings-api").features  # rev 57's own day and clock

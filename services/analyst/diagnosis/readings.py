@@ -241,7 +241,7 @@ _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|th
                          r"went viral|product launch|launch(ed)? today)|record (traffic|load|users|requests|volume|high|peak)|"
                          r"(all-time|record) high|(users|connections|sessions|viewers|players|visitors)[^\n.;]{0,25}\brecord\b|"
                          r"previous (high|record|peak)|(heavy|high|peak|unusual|unusually high|higher than usual|above[- ]normal|"
-                         r"seasonal|holiday) (traffic|load|demand|volume)|influx|(busier|more (users|traffic|requests|"
+                         r"seasonal|holiday) (traffic|load|demand|volume)|(?<![\w-])influx(?![\w-])|(busier|more (users|traffic|requests|"
                          r"orders)) than (usual|normal)|(campaign|launch|promo\w*|push notification|"
                          r"newsletter|email blast|tv (ad|spot))[^\n.;]{0,40}(went out|started|began|went live|aired|sent)|"
                          # "local news linked our booking page": a crowd on its way
@@ -366,7 +366,8 @@ _CLOCK = re.compile(_HHMM)
 # released for pickup from 06:00", "online timed-entry release for 'Shark Reef' opened 09:00"
 _GOODS_RELEASED = re.compile(
     r"\b(?:finale|episode|series|season|album|single|trailer|film|movie|tickets?|seats?|boxes|containers|cargo|goods|"
-    r"funds|holds?|entry|entries|stock|inventory|embargo\w*|results|grades|statements)\s+releas\w*|"
+    r"funds|holds?|entry|entries|stock|inventory|embargo\w*|results|grades|statements|sessions|slots|places|classes|"
+    r"bookings|appointments|timeslots|spaces|pitches|courts|lanes)\s+releas\w*|"
     r"\breleas\w*\s+(?:for|to)\s+(?:pickup|collection|sale|delivery|the public|customers|members|subscribers|shops|"
     r"stores|retailers|the press)\b|\b(?:timed-entry|ticket|on-?sale|pre-?sale)\s+release\b")
 # "deployment x: 0/0 replicas (scaled to 0 at 09:48 by okafor)": somebody stopped it by hand at that time; the old
@@ -418,7 +419,8 @@ def _clock_deploys(text: str, service: str = "",
         if any(line_start <= start < (line_end or len(text)) for start, _ in stated or ()):
             continue
         if m.group(2):  # deploy word first: a date between it and the clock must be the clock's own day
-            date = _DATE.search(m.group(0), 0, m.start(2) - m.start())
+            # the date nearest the clock ("rev 56 2024-05-21 | rev 57 2024-06-04 13:05": the second is 13:05's day)
+            date = next(reversed(list(_DATE.finditer(m.group(0), 0, m.start(2) - m.start()))), None)
             if date and not _DATE_THEN_CLOCK.match(m.group(0), date.end(), m.start(2) - m.start()):
                 continue
             if date and _days_before_the_latest(text, date.group(0)):
