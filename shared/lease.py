@@ -11,7 +11,7 @@ from nats.aio.client import Client as NATS
 from nats.js.kv import KeyValue
 
 from shared.errors import TransientError
-from shared.jetstream import js_call, open_bucket
+from shared.jetstream import ERR_WRONG_LAST_SEQUENCE, js_call, open_bucket
 from shared.log import get_logger
 
 BUCKET = "AEGIS_LEASES"
@@ -72,14 +72,13 @@ class Leases:
             try:
                 revision = await kv.create(key, holder.encode())
                 return Lease(kv, key, holder, revision)
-            except nats.js.errors.KeyWrongLastSequenceError:
-                pass
-            except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
-                # nats-py's create() re-reads the key after a wrong-sequence answer; the
-                # holder's entry lapsed (max age) in between, so the lease is free: try again.
+            except (nats.js.errors.KeyWrongLastSequenceError, nats.js.errors.KeyNotFoundError,
+                    nats.js.errors.KeyDeletedError):
+                # held; or (not found / deleted) nats-py's create() re-read the key after a wrong-sequence answer
+                # and the holder's entry had lapsed (max age) in between: free now, so try again
                 pass
             except nats.js.errors.APIError as exc:
-                if getattr(exc, "err_code", None) != 10071:
+                if getattr(exc, "err_code", None) != ERR_WRONG_LAST_SEQUENCE:
                     raise
             if time.monotonic() >= deadline:
                 raise TransientError(f"lease {key} is held by {await self.holder(key)}", key=key)

@@ -30,7 +30,7 @@ async def test_a_lease_lapsing_while_create_rereads_it_is_taken_not_crashed(nc):
     assert lease.holder == "second" and await leases.holder("target.a") == "second"
 
 
-async def test_a_lease_held_and_refreshed_is_not_taken_within_the_wait(nc):
+async def test_a_lease_held_within_its_ttl_is_not_taken_within_the_wait(nc):
     leases = Leases(nc, ttl=5, bucket="LEASE_HELD")
     await leases.acquire("target.b", "first", wait=0)
     with pytest.raises(TransientError, match="held by first"):

@@ -54,6 +54,8 @@ def scans_off() -> Iterator[None]:
         yield
     finally:
         _SCANS_OFF.reset(token)
+
+
 _NOT_ASCII = re.compile("[^\x00-\x7f]")
 # characters Python's `\s` matches and hyperscan's does not (str.isspace() is true for them): such a text is not scanned
 _PY_ONLY_SPACE = re.compile("[\x1c-\x1f]")
