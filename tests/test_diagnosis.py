@@ -1874,35 +1874,6 @@ def test_a_rate_against_last_months_is_a_demand_ratio_and_a_latency_is_not():
     assert read("p95 1.4s (last month 0.6s)").demand_ratio is None
 
 
-def test_a_match_the_prefilter_scan_misses_is_caught_by_the_full_check(monkeypatch):
-    from dataclasses import replace as replaced
-
-    from services.analyst.diagnosis import engine
-    from services.analyst.diagnosis.prefilter import SCANNING, Prefilter
-    from shared.metrics import PREFILTER_DISAGREEMENTS
-
-    assert SCANNING, "hyperscan is installed with the analyst extra; this checks the scan"
-    alert = "KubeContainerOOMKilled ledger-worker"
-    logs = ("container ledger-worker OOMKilled (limit 2Gi); working set 410Mi at start, 1.9Gi after 6h"
-            ", grows ~250Mi/h\n"
-            "#ledger: leave it as it is for now, decision deferred to the 14:00 meeting")
-    assert _goes_to_a_human_as("awaiting_decision", alert, logs)
-    veto = next(s for s in shipped().signatures if s.name == "decision_pending")
-    real_screen = Prefilter.screen
-
-    def screen_missing_the_veto(self, lowered):  # a scan that fails to report the veto, as hyperscan has done
-        screen = real_screen(self, lowered)
-        return replaced(screen, found=screen.found - {id(veto.any)})
-
-    monkeypatch.setattr(Prefilter, "screen", screen_missing_the_veto)
-    missed = engine._decide(Evidence(alert, logs), (), 0.5, shipped(), None)
-    assert missed.action == "RESTART"  # what the prefiltered answer alone would have done
-    before = PREFILTER_DISAGREEMENTS._value.get()
-    checked = diagnose(Evidence(alert, logs))
-    assert (checked.situation, checked.outcome) == ("awaiting_decision", "human")
-    assert PREFILTER_DISAGREEMENTS._value.get() == before + 1
-
-
 def test_memory_that_rises_with_uptime_across_instances_is_a_leak_reading():
     from services.analyst.diagnosis.uptime import memory_tracks_uptime
 

@@ -7,6 +7,7 @@ with no literal that must occur (e.g. `\\d+%`) gives no anchors, and its signatu
 
 from __future__ import annotations
 
+import re
 import re._parser as sre  # the stdlib's own regex parser: the tree `re.compile` builds from the same text
 
 MIN_ANCHOR = 2  # a single character occurs everywhere and would not spare a scan
@@ -15,6 +16,12 @@ _LITERAL = sre.LITERAL
 _SUBPATTERN = sre.SUBPATTERN
 _BRANCH = sre.BRANCH
 _REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", sre.MAX_REPEAT))
+_IGNORECASE = sre.SRE_FLAG_IGNORECASE
+
+
+def _caseless(op: object, av: tuple) -> bool:
+    """A group that ignores case (`(?i:...)`): its literals as written need not occur in the text."""
+    return op is _SUBPATTERN and bool(av[1] & _IGNORECASE)
 
 
 def _better(current: frozenset[str] | None, candidate: frozenset[str] | None) -> frozenset[str] | None:
@@ -43,6 +50,8 @@ def _required(items: sre.SubPattern | list) -> frozenset[str] | None:
             run.append(chr(av))
             continue
         flush()
+        if _caseless(op, av):
+            continue
         if op is _SUBPATTERN:
             best = _better(best, _required(av[-1]))
         elif op is _BRANCH:
@@ -55,15 +64,101 @@ def _required(items: sre.SubPattern | list) -> frozenset[str] | None:
     return best
 
 
+def _parsed(pattern: str | re.Pattern[str]) -> sre.SubPattern | None:
+    """The parse tree, or None for a regex that ignores case throughout (its literals need not occur as written)."""
+    text, flags = (pattern.pattern, pattern.flags) if isinstance(pattern, re.Pattern) else (pattern, 0)
+    tree = sre.parse(text, flags)
+    return None if tree.state.flags & _IGNORECASE else tree
+
+
 def anchors(patterns: list[str]) -> tuple[str, ...] | None:
     """Anchors of the union of `patterns` (one of them occurs in every text any pattern matches), or None."""
     found: set[str] = set()
     for pattern in patterns:
-        required = _required(sre.parse(pattern))
+        tree = _parsed(pattern)
+        required = None if tree is None else _required(tree)
         if required is None:
             return None
         found |= required
     return tuple(sorted(found)) if found else None
+
+
+def _all_required(items: sre.SubPattern | list) -> list[frozenset[str]]:
+    """Every anchor set this sequence needs at once: "deploy[^\\n]*failed" needs "deploy" and "failed"; a group
+    or repeat adds its own sets, an alternation one set (the best of each branch, joined)."""
+    needed: list[frozenset[str]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if len(run) >= MIN_ANCHOR:
+            needed.append(frozenset({"".join(run)}))
+        run.clear()
+
+    for op, av in items:
+        if op is _LITERAL:
+            run.append(chr(av))
+            continue
+        flush()
+        if _caseless(op, av):
+            continue
+        if op is _SUBPATTERN:
+            needed += _all_required(av[-1])
+        elif op is _BRANCH:
+            branches = [_required(b) for b in av[1]]
+            if all(b is not None for b in branches):
+                needed.append(frozenset().union(*branches))  # type: ignore[arg-type]
+        elif op in _REPEATS and av[0] >= 1:
+            needed += _all_required(av[2])
+    flush()
+    return needed
+
+
+def requirements(pattern: str | re.Pattern[str]) -> tuple[frozenset[str], ...]:
+    """The anchor sets a text must meet together for the regex to match it, most selective first (each set: one of
+    its strings occurs), or () when nothing is known (the regex is always run)."""
+    tree = _parsed(pattern)
+    if tree is None:
+        return ()
+    key = lambda s: (-min(len(a) for a in s), len(s))  # noqa: E731 - the longer shortest anchor, then fewer anchors
+    return tuple(sorted(set(_all_required(tree)), key=lambda s: (key(s), sorted(s))))
+
+
+MAX_ALTERNATIVES = 256  # past this, only a regex's own top-level alternation is spelled out
+
+
+def _spelled_out(items: list, deep: bool = True) -> list[list] | None:
+    """The sequence as alternatives of plain sequences: its first top-level alternation (also inside a plain group)
+    spelled out, the text around it joined to each branch, and (`deep`) so on within each; None when `deep` would
+    pass MAX_ALTERNATIVES."""
+    for i, (op, av) in enumerate(items):
+        if op is _SUBPATTERN and not _caseless(op, av):
+            return _spelled_out(items[:i] + list(av[-1]) + items[i + 1:], deep)
+        if op is _BRANCH:
+            joined = [items[:i] + list(branch) + items[i + 1:] for branch in av[1]]
+            if not deep:
+                return joined
+            out: list[list] = []
+            for alternative in joined:
+                spelled = _spelled_out(alternative)
+                if spelled is None or len(out) + len(spelled) > MAX_ALTERNATIVES:
+                    return None
+                out += spelled
+            return out
+    return [items]
+
+
+def alternatives(pattern: str | re.Pattern[str]) -> tuple[tuple[frozenset[str], ...], ...]:
+    """The regex can match a text only if the text meets all the requirements of one of these (each as
+    `requirements` gives them): `deploy.{0,80}(failed|rolled back)|rollout stuck` gives ("deploy", "failed"),
+    ("deploy", "rolled back"), ("rollout stuck",). Finer than `requirements` for a regex written as an alternation of
+    long phrases, where one set joining every branch's best string is met by almost any text."""
+    tree = _parsed(pattern)
+    if tree is None:
+        return ((),)
+    spelled = _spelled_out(list(tree)) or _spelled_out(list(tree), deep=False)
+    key = lambda s: (-min(len(a) for a in s), len(s))  # noqa: E731 - as in requirements
+    return tuple(dict.fromkeys(tuple(sorted(set(_all_required(items)), key=lambda s: (key(s), sorted(s))))
+                               for items in spelled))
 
 
 def may_match(anchor_set: tuple[str, ...] | None, lowered: str) -> bool:

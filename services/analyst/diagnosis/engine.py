@@ -13,14 +13,11 @@ from services.analyst.diagnosis import readings, references
 from services.analyst.diagnosis.casebook import Opinion
 from services.analyst.diagnosis.catalog import Knowledge, Situation, shipped
 from services.analyst.diagnosis.evidence import Evidence
-from services.analyst.diagnosis.prefilter import SCANNING, Branches, Screen, Screenable, scans_off
+from services.analyst.diagnosis.prefilter import Branches, Screen, Screenable
 from services.analyst.diagnosis.readings import demand_ratio, read
 from services.analyst.diagnosis.references import blank, dismissed_spans, reference_spans
 from shared.events.models import RetrievedIncident
-from shared.log import get_logger
-from shared.metrics import PREFILTER_DISAGREEMENTS
 
-log = get_logger("analyst.diagnosis")
 MIN_PRECEDENT_SIMILARITY = 0.6
 NOOP_PRECEDENT_SIMILARITY = 0.9  # a learned NOOP only counts when it is nearly the same incident
 OVERRIDE_AT = 0.6  # a situation this confident demotes the ones it overrides
@@ -64,7 +61,7 @@ class Diagnosis:
 
 
 def prepare(knowledge: Knowledge | None = None) -> None:
-    """Compile the one-pass scans a diagnosis uses (the signatures', the readings', the references'; ~7 s for the
+    """Build the one-pass screens a diagnosis uses (the signatures', the readings', the references'; ~0.5 s for the
     shipped files), so the first incident does not wait for them."""
     (knowledge or shipped()).prefilter  # noqa: B018 - a cached property: reading it builds it
     readings.prefilter()
@@ -312,28 +309,8 @@ def _no_action_share(opinion: Opinion | None, k: Knowledge) -> float:
 
 def diagnose(evidence: Evidence, precedents: Sequence[RetrievedIncident] = (), min_confidence: float = 0.5,
              knowledge: Knowledge | None = None, opinion: Opinion | None = None) -> Diagnosis:
-    """The one outcome for an incident: act on a confident diagnosis, NOOP benign noise, else a human.
-
-    The hyperscan prefilter only spares regexes that cannot match; it has missed real matches three times
-    (prefilter.py). So an outcome that acts or closes the incident is decided a second time with the scan off,
-    every regex screened by its anchors alone, and that answer stands; a disagreement is logged and counted
-    (aegis_diagnosis_prefilter_disagreements_total). An outcome for a human is not checked again: it does nothing."""
+    """The one outcome for an incident: act on a confident diagnosis, NOOP benign noise, else a human."""
     k = knowledge or shipped()
-    first = _decide(evidence, precedents, min_confidence, k, opinion)
-    if first.outcome == "human" or not SCANNING:
-        return first
-    with scans_off():
-        checked = _decide(evidence, precedents, min_confidence, k, opinion)
-    if (checked.outcome, checked.action, checked.situation) != (first.outcome, first.action, first.situation):
-        PREFILTER_DISAGREEMENTS.inc()
-        log.warning("diagnosis: the hyperscan prefilter missed a match; the full check decides",
-                    extra={"alert_type": evidence.alert_type, "prefiltered": f"{first.situation} → {first.action}",
-                           "checked": f"{checked.situation} → {checked.action}"})
-    return checked
-
-
-def _decide(evidence: Evidence, precedents: Sequence[RetrievedIncident], min_confidence: float, k: Knowledge,
-            opinion: Opinion | None) -> Diagnosis:
     ranked, lines = rank(evidence, precedents, k, opinion)
     if not ranked:
         return _human("No failure signature, reading or precedent matched this alert; nothing is run without a "

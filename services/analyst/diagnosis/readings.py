@@ -677,7 +677,7 @@ _STATED_THRESHOLD = re.compile(r"threshold\s*(?:is\s*|of\s*|=\s*|:\s*|at\s*)?(\d
 
 
 class ScannedText(str):
-    """A lowered text with its prefilter screen: the whole-text readings below skip every pattern the one hyperscan
+    """A lowered text with its prefilter screen: the whole-text readings below skip every pattern the one prefilter
     pass rules out (prefilter.py; most texts match a few of the ~60 patterns, and running them all cost ~2 ms)."""
 
     screen: Screen

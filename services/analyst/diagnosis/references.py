@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 
-from services.analyst.diagnosis.prefilter import Prefilter
+from services.analyst.diagnosis.prefilter import Alternation, Prefilter
 
 _MARKERS = re.compile("|".join((
     r"\b(runbook|playbook|wiki|kb article|knowledge base|sop)(?:\b|_)[^\n]{0,30}?(:|\bexcerpt\b|\bsays\b|\bsteps?\b)",
@@ -57,7 +57,7 @@ def blank(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(parts)
 
 
-DISMISSALS = re.compile("|".join((
+_DISMISSAL_PHRASES = (
     r"\bunrelated\b", r"\bnot related\b", r"\bred herring\b", r"\birrelevant\b",
     r"(?<!or )(?<!not )(?<!nor )(?<!n.t )(?<!yet to be )\bruled out\b",
     r"\bnot (the|our|this) (cause|crash|problem|issue|culprit|outage|failure)\b",
@@ -95,7 +95,10 @@ DISMISSALS = re.compile("|".join((
     r"\b(behave|behaves|look|looks|act|acts) (just )?like (the|all the) (others|rest)\b",
     r"\buses? the same (aggregator|provider|partner|vendor|api|gateway|carrier|endpoint|upstream)\b[^\n;|]{0,60}"
     r"\b(fine|works|working|normally|healthy|unaffected|sent|succeed\w*|2xx|200s)\b",
-)))
+)
+# one alternation, screened phrase by phrase (prefilter.py): a text runs only the phrases whose words it has, where
+# the whole alternation cost ~0.45 ms on every text
+DISMISSALS = Alternation(re.compile("|".join(_DISMISSAL_PHRASES)), tuple(re.compile(p) for p in _DISMISSAL_PHRASES))
 _CLAUSE_START = re.compile(r"[\n;|]|\. ")
 # a failure counter at zero says the failure did not happen: Ansible's "unreachable=0 failed=0", "errors: 0",
 # "restarts=0", over a stated window ("errors last 1h: 0"; only the counter itself is blanked: "changed=3" beside it is
@@ -113,7 +116,7 @@ def dismissed_spans(lowered: str) -> list[tuple[int, int]]:
     screen = prefilter().screen(lowered)
     spans: list[tuple[int, int]] = []
     if screen.may(DISMISSALS, None):
-        for match in DISMISSALS.finditer(lowered):
+        for match in screen.narrowed(DISMISSALS).finditer(lowered):
             if spans and match.start() < spans[-1][1]:
                 continue
             window = max(0, match.start() - 400)  # a clause longer than this is cut there
@@ -143,6 +146,6 @@ def prefilter() -> Prefilter:
 
 
 def _may(pattern: re.Pattern[str], lowered: str) -> bool:
-    """False only when one hyperscan pass rules the pattern out (prefilter.py): most texts reference and dismiss
+    """False only when the one prefilter pass rules the pattern out (prefilter.py): most texts reference and dismiss
     nothing, and these two long alternations cost ~0.8 ms per text to run."""
     return prefilter().screen(lowered).may(pattern, None)
