@@ -312,6 +312,10 @@ SECTIONS: tuple[Section, ...] = (
                                       "mix; 0.929, 1 unsafe on arrival"),
             ("seventieth", "test70", "written in session 34 after dev169-dev170 (language-learning app), realistic "
                                      "mix; 0.914, 1 unsafe on arrival"),
+            ("seventy-first", "test71", "written in session 35 from a rewritten brief (beekeeping and pollination), "
+                                        "realistic mix; 0.814, 0 unsafe on arrival"),
+            ("seventy-second", "test72", "written in session 35 from a rewritten brief (driving-test bookings), "
+                                         "realistic mix; 0.700, 0 unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
