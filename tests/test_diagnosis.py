@@ -1933,3 +1933,17 @@ def test_a_pods_restart_for_a_node_drain_is_no_maintenance_window_and_a_restart_
     helm = ("helm history meter-readings-api: rev 56 2024-05-21 | rev 57 2024-06-04 13:05 'bump resources'\n"
             "p99 latency: 80ms (12:00-13:05) -> 2.4s (13:07 onwards)")
     assert "recent_deploy" in read(helm, service="meter-readings-api").features  # rev 57's own day and clock
+
+
+def test_a_latency_called_normal_is_no_word_on_demand():
+    assert "traffic_flat" not in read("brokers healthy, produce latency normal").features
+    assert "traffic_flat" not in read("ingest rate errors normal, p99 up").features
+    assert "traffic_flat" in read("producer rate 1.2k/s steady").features
+
+
+def test_a_panic_the_process_recovered_from_is_not_the_service_recovering():
+    logs = ("14:20:31 ERROR recovered panic in drainLoop: assignment to entry in nil map\n"
+            "14:20:31 INFO drainLoop exiting; outbox depth 4096 (cap 4096) since 14:21, 0 sends/min\n"
+            "db and broker healthy; handler goroutines blocked on outbox send")
+    d = diagnose(Evidence("OutboxNotDraining", logs))
+    assert not any("says recovered" in e for h in d.hypotheses for e in h.evidence), d.hypotheses

@@ -266,7 +266,9 @@ _MOVES_WITH = re.compile(r"\b(?:scal|track|follow|grow|ris|mov)\w* with (?:the )
 _TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|input rate|"
                            r"(?:numberof)?messages ?sent|inflow|"
                            r"produce rate|producer rate|publish rate|ingest rate|arrival rate|producers?|produce|enqueue(?:d|s)?(?: rate)?|"
-                           r"(?:messages?|msg|events?|jobs?|tasks?)(?: in/out| in| out)? rate)(?:[^\n.;]|\.\d){0,25}"
+                           r"(?:messages?|msg|events?|jobs?|tasks?)(?: in/out| in| out)? rate)"
+                           # "produce latency normal" says nothing of the demand
+                           r"(?:(?!latenc|errors?\b|durations?\b|response time)(?:[^\n.;]|\.\d)){0,25}"
                            r"\b(flat|normal|steady|stable|unchanged|nominal|as usual|at baseline|within baseline|"
                            r"did not (change|increase)|not (increased|changed|up)|back to (?:the )?(?:[\w-]+ )?(?:baseline|normal|usual)|same as (?:the )?(every|usual|normal|yesterday|last|previous|the same)|"
                            r"as (every|any) (weekday|day|week))|(?<![\w-])(?:flat|steady|unchanged)(?: at)? ~?\d[\d,.]*\s*k?\s*"
