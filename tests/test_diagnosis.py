@@ -1947,3 +1947,27 @@ def test_a_panic_the_process_recovered_from_is_not_the_service_recovering():
             "db and broker healthy; handler goroutines blocked on outbox send")
     d = diagnose(Evidence("OutboxNotDraining", logs))
     assert not any("says recovered" in e for h in d.hypotheses for e in h.evidence), d.hypotheses
+
+
+@pytest.mark.parametrize(("line", "falling"), [
+    ("consumer lag 09:10 4.8M -> 09:40 3.1M -> 10:10 1.2M (~60k/min)", True),  # clock times skipped
+    ("visible messages: 120k → 60k → 25k", True),
+    ("queue depth 12k -> 6k", True),
+    ("consumer lag 1.2M -> 1.9M -> 2.4M", False),  # growing
+    ("backlog 41,200 -> 38,900", False),  # barely moving: not yet draining
+    ("queue depth 40k, replicas 6 -> 3", False),  # the series counts replicas, not the queue
+    ("queue: 4 -> 0 workers", False),
+    ("lag 2024-05-01 -> 2024-05-02", False),  # dates, not readings
+])
+def test_a_backlog_whose_readings_fall_is_read_as_draining(line, falling):
+    from services.analyst.diagnosis.backlog import draining
+
+    assert bool(draining(line.lower())) is falling
+
+
+def test_a_lag_alert_whose_lag_already_falls_is_no_case_for_more_replicas():
+    logs = ("Opsgenie P3 KafkaConsumerLagHigh settlement-matcher lag 5.1M\n"
+            "lag 10:05 5.1M -> 10:35 3.3M -> 11:05 1.4M; 8/8 pods CPU 75%, 0 errors\n"
+            "re-processing yesterday's files after the bank resent them (CHG-4471)")
+    d = diagnose(Evidence("KafkaConsumerLagHigh", logs))
+    assert d.action != "SCALE_UP", d.justification

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from services.analyst.diagnosis.backlog import draining
 from services.analyst.diagnosis.prefilter import Prefilter, Screen
 from services.analyst.diagnosis.references import DISMISSALS as _DISMISSALS
 from services.analyst.diagnosis.uptime import memory_tracks_uptime
@@ -1178,6 +1179,10 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
         elif cpu <= 30:
             features.add("low_cpu")
             lines["low_cpu"] = f"CPU only at {cpu:g}% (“{cpu_line}”)"
+
+    if falling := draining(text):
+        features.add("backlog_draining")
+        lines["backlog_draining"] = f"the backlog is already falling (“{falling}”)"
 
     if older_holds_more := memory_tracks_uptime(text):
         features.add("memory_tracks_uptime")

@@ -1,0 +1,62 @@
+"""A backlog already draining: a queue's or lag's successive readings falling, as "lag 13:35 6.2M -> 14:00 4.1M ->
+14:25 2.0M".
+
+A growing backlog is a case for more consumers; one the consumers are already working down is not, whatever its
+size or the alert's name. Texts often give the readings as a series and nothing else — no "draining" — so the
+numbers are read: on a line about a backlog, the quantities an arrow (`->`, `→`, `=>`) joins, clock times skipped.
+The series drains when every reading is below the one before and the last is at most DRAINED_BY of the first."""
+
+from __future__ import annotations
+
+import re
+
+_BACKLOG_WORD = re.compile(r"\b(?:lag|backlog|queue\w*|depth|pending|waiting|unacked|visible|outstanding|"
+                           r"behind)\b")
+_ARROW = re.compile(r"\s*(?:->|→|=>)\s*")
+# a quantity, not a clock time ("14:25"), a date or a rate ("85k/min")
+_QUANTITY = re.compile(r"(?<![\w.:/-])(\d+(?:[.,]\d+)*)\s?([kmb])?(?![\w:/.-]|\.\d|/)")
+_OTHER_COUNT = re.compile(r"\s*(?:workers?|pods?|replicas?|consumers?|instances?|nodes?|threads?|partitions?|"
+                          r"tasks?|hosts?|servers?|vms?|cores?|cpus?)\b")
+_SCALE = {"k": 1e3, "m": 1e6, "b": 1e9}
+DRAINED_BY = 0.8  # the last reading at most this share of the first
+NEAR = 40  # characters from the backlog's word to the first reading
+
+
+def _value(match: re.Match[str]) -> float:
+    number = match.group(1).replace(",", "")
+    return float(number) * _SCALE.get(match.group(2) or "", 1.0)
+
+
+def _names_a_backlog(first: str) -> bool:
+    """Whether the series's first reading (the last quantity before the first arrow) is a backlog's: its word comes
+    within NEAR characters before it with no other quantity between ("queue 40k, replicas 6 -> 3" is not)."""
+    quantities = list(_QUANTITY.finditer(first))
+    if not quantities:
+        return False
+    reading = quantities[-1]
+    words = [w for w in _BACKLOG_WORD.finditer(first, 0, reading.start()) if reading.start() - w.end() <= NEAR]
+    return bool(words) and not any(q.start() >= words[-1].end() for q in quantities[:-1])
+
+
+def draining(lowered: str) -> str:
+    """The series that shows a backlog falling, or "" when no line shows one."""
+    for line in lowered.split("\n"):
+        parts = _ARROW.split(line)
+        if len(parts) < 2 or not _names_a_backlog(parts[0]):
+            continue
+        readings: list[float] = []
+        for i, part in enumerate(parts):
+            found = list(_QUANTITY.finditer(part))
+            if not found:
+                break
+            # before an arrow the reading is the part's last quantity; after the last arrow, its first
+            quantity = found[-1] if i < len(parts) - 1 else found[0]
+            if _OTHER_COUNT.match(part, quantity.end()):  # "queue: 4 -> 0 workers" counts workers
+                break
+            readings.append(_value(quantity))
+        if len(readings) < 2 or len(readings) != len(parts):
+            continue
+        falling = all(b < a for a, b in zip(readings, readings[1:], strict=False))
+        if falling and readings[-1] <= DRAINED_BY * readings[0]:
+            return line.strip()[:160]
+    return ""
