@@ -1971,3 +1971,11 @@ def test_a_lag_alert_whose_lag_already_falls_is_no_case_for_more_replicas():
             "re-processing yesterday's files after the bank resent them (CHG-4471)")
     d = diagnose(Evidence("KafkaConsumerLagHigh", logs))
     assert d.action != "SCALE_UP", d.justification
+
+
+def test_a_certificate_renewed_minutes_after_the_alert_is_not_a_renewal_for_a_human():
+    logs = ("[FIRING] X509CertificateExpiringSoon secret shop/shop-tls expires in 29.8d (threshold 30d)\n"
+            "cert-manager 2025-03-02T07:00:12Z shop/shop-tls: The certificate has been successfully issued\n"
+            "07:31 [RESOLVED] X509CertificateExpiringSoon")
+    d = diagnose(Evidence("X509CertificateExpiringSoon", logs))
+    assert d.situation != "cert_expiry", d.justification
