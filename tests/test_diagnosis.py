@@ -1979,3 +1979,20 @@ def test_a_certificate_renewed_minutes_after_the_alert_is_not_a_renewal_for_a_hu
             "07:31 [RESOLVED] X509CertificateExpiringSoon")
     d = diagnose(Evidence("X509CertificateExpiringSoon", logs))
     assert d.situation != "cert_expiry", d.justification
+
+
+@pytest.mark.parametrize(("alert", "logs"), [
+    ("status.example.org is DOWN (Sydney)", "DOWN 02:40:11 UTC from Sydney: timeout after 30 s\n"
+                                            "UP   02:41:11 UTC from Sydney: HTTP 200 in 390 ms\n"
+                                            "every other probe location 100% up"),
+    ("orders-api database unreachable", "PD incident triggered via integration 'Alertmanager orders' (created today)\n"
+                                        "note: routing check for the new integration key, please ack\n"
+                                        "orders-db up, orders-api /health 200"),
+    ("Host Alert: batch-old-2 is DOWN", "CRITICAL - Host Unreachable\n"
+                                        "batch-old-2 decommissioned last Tuesday (VM deleted); host never removed from "
+                                        "nagios hostgroup batch-prod"),
+])
+def test_a_down_alert_already_up_sent_as_a_test_or_about_a_retired_host_is_not_restarted(alert, logs):
+    d = diagnose(Evidence(alert, logs))
+    assert d.action == "NOOP", d.justification  # closed, or (a retired host against "is DOWN") a human's call
+    assert "decommissioned" in logs or d.outcome == "benign", d.justification
