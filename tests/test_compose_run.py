@@ -127,7 +127,9 @@ def _resolve(deployment: support.Compose, admin: dict[str, str], incident_id: st
         return body if body.get("status") in ("RESOLVED", "FAILED") else None
 
     try:
-        return wait_sync(terminal, timeout=300, interval=0.5, what=f"{incident_id} terminal")
+        # limit raised from 300 s (session 35): the analyst container fits its casebook cold (12,554 references, no
+        # cache in a fresh container) before its first decision, and twice now the 300 s ran out with no analyst line
+        return wait_sync(terminal, timeout=600, interval=0.5, what=f"{incident_id} terminal")
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{deployment.logs()}") from None
 
