@@ -8,7 +8,8 @@ with no literal that must occur (e.g. `\\d+%`) gives no anchors, and its signatu
 from __future__ import annotations
 
 import re
-import re._parser as sre  # the stdlib's own regex parser: the tree `re.compile` builds from the same text
+import re._parser as sre
+from collections.abc import Iterable  # the stdlib's own regex parser: the tree `re.compile` builds from the same text
 
 MIN_ANCHOR = 2  # a single character occurs everywhere and would not spare a scan
 
@@ -24,44 +25,20 @@ def _caseless(op: object, av: tuple) -> bool:
     return op is _SUBPATTERN and bool(av[1] & _IGNORECASE)
 
 
-def _better(current: frozenset[str] | None, candidate: frozenset[str] | None) -> frozenset[str] | None:
-    """The more selective of two anchor sets: the longer shortest anchor, then fewer anchors."""
-    if candidate is None:
-        return current
-    if current is None:
-        return candidate
-    key = lambda s: (min(len(a) for a in s), -len(s))  # noqa: E731
-    return candidate if key(candidate) > key(current) else current
+def _selectivity(anchor_set: frozenset[str]) -> tuple[int, int]:
+    """Higher is more selective: the longer shortest anchor, then fewer anchors."""
+    return min(len(a) for a in anchor_set), -len(anchor_set)
 
 
 def _required(items: sre.SubPattern | list) -> frozenset[str] | None:
-    """Strings at least one of which every match of this sequence contains, or None if none is known."""
-    best: frozenset[str] | None = None
-    run: list[str] = []
+    """Strings at least one of which every match of this sequence contains (its most selective anchor set), or None
+    if none is known."""
+    return max(_all_required(items), key=_selectivity, default=None)
 
-    def flush() -> None:
-        nonlocal best
-        if len(run) >= MIN_ANCHOR:
-            best = _better(best, frozenset({"".join(run)}))
-        run.clear()
 
-    for op, av in items:
-        if op is _LITERAL:
-            run.append(chr(av))
-            continue
-        flush()
-        if _caseless(op, av):
-            continue
-        if op is _SUBPATTERN:
-            best = _better(best, _required(av[-1]))
-        elif op is _BRANCH:
-            branches = [_required(b) for b in av[1]]
-            if all(b is not None for b in branches):
-                best = _better(best, frozenset().union(*branches))  # type: ignore[arg-type]
-        elif op in _REPEATS and av[0] >= 1:
-            best = _better(best, _required(av[2]))
-    flush()
-    return best
+def _ordered(sets: Iterable[frozenset[str]]) -> tuple[frozenset[str], ...]:
+    """Distinct anchor sets, most selective first (ties in a fixed order)."""
+    return tuple(sorted(set(sets), key=lambda s: (-_selectivity(s)[0], -_selectivity(s)[1], sorted(s))))
 
 
 def _parsed(pattern: str | re.Pattern[str]) -> sre.SubPattern | None:
@@ -119,8 +96,7 @@ def requirements(pattern: str | re.Pattern[str]) -> tuple[frozenset[str], ...]:
     tree = _parsed(pattern)
     if tree is None:
         return ()
-    key = lambda s: (-min(len(a) for a in s), len(s))  # noqa: E731 - the longer shortest anchor, then fewer anchors
-    return tuple(sorted(set(_all_required(tree)), key=lambda s: (key(s), sorted(s))))
+    return _ordered(_all_required(tree))
 
 
 MAX_ALTERNATIVES = 256  # past this, only a regex's own top-level alternation is spelled out
@@ -156,9 +132,7 @@ def alternatives(pattern: str | re.Pattern[str]) -> tuple[tuple[frozenset[str], 
     if tree is None:
         return ((),)
     spelled = _spelled_out(list(tree)) or _spelled_out(list(tree), deep=False)
-    key = lambda s: (-min(len(a) for a in s), len(s))  # noqa: E731 - as in requirements
-    return tuple(dict.fromkeys(tuple(sorted(set(_all_required(items)), key=lambda s: (key(s), sorted(s))))
-                               for items in spelled))
+    return tuple(dict.fromkeys(_ordered(_all_required(items)) for items in spelled))
 
 
 def may_match(anchor_set: tuple[str, ...] | None, lowered: str) -> bool:
