@@ -27,27 +27,47 @@ _UNIT = r"(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w
 _AGE = rf"(?P<age>{_NUM}\s*{_UNIT}(?:,?\s*(?:and\s+)?\d+(?:\.\d+)?\s*{_UNIT}\b)*)"
 _AGE_FIRST = re.compile(rf"{_NUM}\s*{_UNIT}(?![a-z])")  # "2h05m": a unit may run into the next part's digits
 _AGE_MORE = re.compile(rf"(\d+(?:\.\d+)?)\s*{_UNIT}(?![a-z])")
+
+
+def _unless_after(word: str, *before: str) -> str:
+    """`word` (a fixed-width regex) where none of `before` ends right before it, written as look-behinds *after* the
+    word: `releas(?<!lock releas)`. The regex engine then skips every position whose letter cannot start the word;
+    a look-behind written first is tried at every position of the text (3x the time of the whole deploy scan)."""
+    return word + "".join(f"(?<!{b}{word})" for b in before)
+
+
 # "previous index released", "lock released at 10:02": a resource let go is no release of software
-_NOT_A_RESOURCE = (r"(?<!index )(?<!indexes )(?<!lock )(?<!locks )(?<!memory )(?<!buffer )(?<!buffers )(?<!connection )"
-                   r"(?<!connections )(?<!lease )(?<!handle )(?<!handles )(?<!semaphore )(?<!slot )(?<!slots )"
-                   r"(?<!resources )(?<!cache )")
-_DEPLOY = (r"((?<!restarted the )(?<!restart the )(?<!restarting the )(?<!scaled the )(?<![_.{])deploy(?:ed|ments?|s|ing)?(?![\w{]|\.[a-z])(?! \d+/\d+)|"
-           r"roll(?:ed)?[- ]?out(?! restart)|rollout(?! restart)|" + _NOT_A_RESOURCE + r"(?<!never )releas(?:e(?!\s*\()|ed)|"
+_RESOURCES = ("index ", "indexes ", "lock ", "locks ", "memory ", "buffer ", "buffers ", "connection ", "connections ",
+              "lease ", "handle ", "handles ", "semaphore ", "slot ", "slots ", "resources ", "cache ")
+# Every alternative starts with a letter (no group, no look-behind first), so the engine skips to the letters that
+# can start one.
+_DEPLOY = ("(" + _unless_after("deploy", "restarted the ", "restart the ", "restarting the ", "scaled the ", "[_.{]")
+           + r"(?:ed|ments?|s|ing)?(?![\w{]|\.[a-z])(?! \d+/\d+)|"
+           r"roll(?:ed)?[- ]?out(?! restart)|rollout(?! restart)|" + _unless_after("releas", *_RESOURCES, "never ")
+           + r"(?:e(?!\s*\()|ed)|"
            # a node's, cluster's or kernel's upgrade is the platform's change, not a release of the service
-           r"(?<!node )(?<!nodes )(?<!node pool )(?<!nodepool )(?<!cluster )(?<!kernel )(?<!firmware )(?<!os )(?<!environment )(?<!surge )"
-           r"upgrad(?:e|ed)|helm|argo ?cd|"
-           r"(?:argo ?cd |flux |helm |app )sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
-           r"image(?: tag)?(?![-_\w=])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif|pull)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|(?<!framework )(?<!runtime )(?<!protocol )(?<!clr )(?<!tls )(?<!http )version(?![=_-])|(?<!node\.js )(?<!nodejs )(?<!node )(?<!bun )(?<!framework version: )(?<!framework version )(?<!runtime version: )(?<!runtime version )v\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
-           r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|(?:version|release|build|fix|patch|change) went out|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})"
+           + _unless_after("upgrad", "node ", "nodes ", "node pool ", "nodepool ", "cluster ", "kernel ", "firmware ",
+                           "os ", "environment ", "surge ") + r"(?:e|ed)|helm|argo ?cd|"
+           r"argo ?cd sync(?:ed)?|flux sync(?:ed)?|helm sync(?:ed)?|app sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
+           r"image(?: tag)?(?![-_\w=])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif|pull)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|"
+           + _unless_after("version", "framework ", "runtime ", "protocol ", "clr ", "tls ", "http ") + r"(?![=_-])|"
+           + _unless_after("v", r"node\.js ", "nodejs ", "node ", "bun ", "framework version: ", "framework version ",
+                           "runtime version: ", "runtime version ") + r"\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
+           r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|"
+           r"version went out|release went out|build went out|fix went out|patch went out|change went out|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})"
            r"(?! to (?:the )?(?:historian|pushgateway|influx\w*|graphite|statsd|kafka|topic|queue|s3|bucket|warehouse|"
-           r"bigquery|snowflake|elasticsearch|opensearch|splunk|dashboards?|subscribers|devices|clients|users)\b)|terraform|(?:kubectl|helm|terraform|tf|pulumi|ansible) apply|apply (?:finished|complete\w*|done|succeeded)|"
+           r"bigquery|snowflake|elasticsearch|opensearch|splunk|dashboards?|subscribers|devices|clients|users)\b)|terraform|"
+           r"kubectl apply|helm apply|terraform apply|tf apply|pulumi apply|ansible apply|apply (?:finished|complete\w*|done|succeeded)|"
            r"ansible|awx|playbook|pulumi|spinnaker|jenkins(?!:? [\w.-]+ #\d+ (?:failed|failure|unstable|aborted|still failing))|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
-           r"vcl\.(?:load|use)|remote config|applied|(?<!not )(?<!never )(?<!not yet )(?<!n.t been )(?<!not been )merged(?! \d[\d,.]*[kmb]? (?:small |big |\w+ )?(?:parts?|rows|segments?|chunks?|blocks?|partitions?|files|shards?|sstables?|runs|pages)\b)|gitops|reloaded (?:its |the )?(?:dynamic )?config(?:uration)?|"
+           r"vcl\.(?:load|use)|remote config|applied|"
+           + _unless_after("merged", "not ", "never ", "not yet ", "n.t been ", "not been ")
+           + r"(?! \d[\d,.]*[kmb]? (?:small |big |\w+ )?(?:parts?|rows|segments?|chunks?|blocks?|partitions?|files|shards?|sstables?|runs|pages)\b)|gitops|reloaded (?:its |the )?(?:dynamic )?config(?:uration)?|"
            r"growthbook|statsig|toggle|swap(?:ped)? (?:web app )?slots?|slot swap|promot(?:ed|ion) to (?:prod\w*|stable|live)|"
            # configuration management and package managers change a host as much as a deploy does
            r"chef(?: infra)? client|chef-client|puppet(?:[- ]agent)?|applied catalog|salt-call|highstate|"
            r"resources? (?:updated|changed)|packages? (?:upgraded|updated|installed|altered)|"
-           r"(?:dnf|yum|apt(?:-get)?|zypper) (?:-y )?(?:upgrade|update|install)|unattended-upgrades?|capistrano)")
+           r"dnf (?:-y )?(?:upgrade|update|install)|yum (?:-y )?(?:upgrade|update|install)|"
+           r"apt(?:-get)? (?:-y )?(?:upgrade|update|install)|zypper (?:-y )?(?:upgrade|update|install)|unattended-upgrades?|capistrano)")
 _DEPLOY_WORD = re.compile(_DEPLOY)
 # the gap never crosses another field's time: "First seen 2024-01-17 in release 5.9.0 | Last seen: 14 minutes ago"
 # (Sentry) dates the error, not the release
@@ -68,7 +88,7 @@ _RECENT_DEPLOY_WORDS = re.compile(
     r"|last )?(deploy|release|rollout|upgrade|cutover|config (change|push)|v\d)|(just|recently|newly) "
     r"(deployed|released|rolled out|upgraded|shipped)|(deploy|release|rollout|upgrade) (in progress|just finished|"
     r"completed) |coincid\w* with (the )?(deploy|release|rollout)|began with (the )?(deploy|release|rollout|new)|"
-    r"after (the )?(deploy|release|rollout|upgrade) (of|to) |(deployed|rolled out|" + _NOT_A_RESOURCE + r"released|upgraded|shipped|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,}))"
+    r"after (the )?(deploy|release|rollout|upgrade) (of|to) |(deployed|rolled out|" + _unless_after("released", *_RESOURCES) + r"|upgraded|shipped|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,}))"
     r"(?:(?!yesterday|last |ago|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{4}-\d\d-\d\d)[^\n.;]){0,50}?"
     r"\b(at|@) \d{1,2}:\d{2}|new (image|version|release|build) (v?\d|rolled|deployed|went)|(feature flag|flag|config ?map|"
     r"config(uration)?|setting|toggle|feature|env(ironment)? var\w*|image(?: tag)?)\b[^\n]{0,60}(?<!last )\b(changed|updated|flipped|toggled|enabled|"
