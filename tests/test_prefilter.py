@@ -77,9 +77,13 @@ def test_screening_never_hides_a_match_of_the_readings_or_the_reference_markers(
         for text in _texts():
             screen = prefilter.screen(text)
             for pattern in prefilter.screened:
-                if pattern.search(text):
+                if found := pattern.search(text):
                     matched += 1
                     assert screen.may(pattern, None), (pattern.pattern[:80], text[:120])
+                    if isinstance(pattern, Alternation):  # of a reading written as branches: those that may run
+                        narrowed = list(screen.narrowed(pattern).finditer(text))
+                        assert [m.span() for m in narrowed] == [m.span() for m in pattern.finditer(text)]
+                        assert narrowed[0].span() == found.span()
                 elif not screen.may(pattern, None):
                     screened_out += 1
         assert matched > 100 and screened_out > 1000
@@ -115,6 +119,8 @@ def test_a_text_any_shipped_pattern_matches_is_never_screened_out(data):
     (r"oom(?i:Killed)", [{"oom"}]),  # nor in a group that ignores case
     (r"(\d+)/\1 pods", [{" pods"}]),  # a backreference stands for whatever its group read
     (r"g → h", [{"g → h"}]),  # a character beyond ASCII is a character like any other
+    (r"\d+ ?(?:->|→) ?\d+", [{"->", "→"}]),  # and alone it is rare enough to be a string ("x" alone is not)
+    (r"\d+ ?(?:->|x) ?\d+", []),
 ])
 def test_requirements_are_the_strings_every_match_contains(pattern, needed):
     assert [set(s) for s in requirements(pattern)] == needed

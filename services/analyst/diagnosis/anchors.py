@@ -11,7 +11,13 @@ import re
 import re._parser as sre
 from collections.abc import Iterable  # the stdlib's own regex parser: the tree `re.compile` builds from the same text
 
-MIN_ANCHOR = 2  # a single character occurs everywhere and would not spare a scan
+MIN_ANCHOR = 2  # a single ASCII character occurs everywhere and would not spare a scan
+
+
+def _anchor(run: list[str]) -> bool:
+    """Whether a run of literal characters is worth an anchor: two or more, or one that is not ASCII ("→", "×": rare
+    in most texts, and a regex that needs one is spared on all the others)."""
+    return len(run) >= MIN_ANCHOR or (len(run) == 1 and not run[0].isascii())
 
 _LITERAL = sre.LITERAL
 _SUBPATTERN = sre.SUBPATTERN
@@ -67,7 +73,7 @@ def _all_required(items: sre.SubPattern | list) -> list[frozenset[str]]:
     run: list[str] = []
 
     def flush() -> None:
-        if len(run) >= MIN_ANCHOR:
+        if _anchor(run):
             needed.append(frozenset({"".join(run)}))
         run.clear()
 

@@ -37,6 +37,11 @@ class Alternation:
     def __init__(self, whole: re.Pattern[str], branches: tuple[re.Pattern[str], ...]) -> None:
         self.whole, self.branches = whole, branches
 
+    @classmethod
+    def of(cls, *branches: str) -> Alternation:
+        """The alternation of these branches (each its own group numbering: read a match's groups by branch)."""
+        return cls(re.compile("|".join(f"(?:{b})" for b in branches)), tuple(re.compile(b) for b in branches))
+
     @property
     def pattern(self) -> str:
         return self.whole.pattern
@@ -109,22 +114,32 @@ class Prefilter:
         # each entry: (the screened regex's id, the branch's index or -1 for a plain regex)
         self._entries: list[tuple[int, int]] = []
         self._always: list[int] = []  # entries with no requirement: always run
-        self._rest: list[tuple[frozenset[int], ...]] = []  # per entry: the requirements after its first, as string ids
-        by_first: dict[int, list[int]] = {}  # string id → the entries whose first requirement it meets
+        self._needs: list[frozenset[int]] = []  # per entry: the ids of the requirement sets it needs met
+        by_first: dict[int, list[int]] = {}  # requirement set id → the entries whose first requirement it is
+        sets_of: dict[int, list[int]] = {}  # string id → the requirement sets it meets
         strings: dict[str, int] = {}
+        set_ids: dict[frozenset[int], int] = {}
         for p in self._patterns:
             parts = p.branches if isinstance(p, Alternation) else (p,)
             for i, part in enumerate(parts):
                 for alternative in alternatives(part):  # the part may match when one alternative's needs are met
                     entry = len(self._entries)
                     self._entries.append((id(p), i if isinstance(p, Alternation) else -1))
-                    needed = [frozenset(strings.setdefault(a, len(strings)) for a in s) for s in alternative]
-                    self._rest.append(tuple(needed[1:]))
-                    if not needed:
+                    needed = []
+                    for requirement in alternative:
+                        members = frozenset(strings.setdefault(a, len(strings)) for a in requirement)
+                        if members not in set_ids:
+                            set_ids[members] = len(set_ids)
+                            for string in members:
+                                sets_of.setdefault(string, []).append(set_ids[members])
+                        needed.append(set_ids[members])
+                    self._needs.append(frozenset(needed))
+                    if needed:
+                        by_first.setdefault(needed[0], []).append(entry)
+                    else:
                         self._always.append(entry)
-                    for string in needed[0] if needed else ():
-                        by_first.setdefault(string, []).append(entry)
-        self._by_first = {string: tuple(entries) for string, entries in by_first.items()}
+        self._by_first = {set_id: tuple(entries) for set_id, entries in by_first.items()}
+        self._sets_of = {string: tuple(ids) for string, ids in sets_of.items()}
         self._automaton = ahocorasick.Automaton() if strings else None
         if self._automaton is not None:
             for string, number in strings.items():
@@ -137,17 +152,20 @@ class Prefilter:
         if last is not None and last.lowered == lowered:  # a diagnosis asks twice about a text it did not change
             return last
         present = set() if self._automaton is None else {n for _, n in self._automaton.iter(lowered)}
+        met: set[int] = set()  # the requirement sets the text meets
+        sets_of = self._sets_of
+        for string in present:
+            met.update(sets_of.get(string, ()))
         candidates = set(self._always)
         by_first = self._by_first
-        for string in present:
-            if (entries := by_first.get(string)) is not None:
+        for set_id in met:
+            if (entries := by_first.get(set_id)) is not None:
                 candidates.update(entries)
-        rest, owners = self._rest, self._entries
+        needs, owners = self._needs, self._entries
         found: set[int] = set()
         branches: dict[int, set[int]] = {}
         for entry in candidates:
-            needs = rest[entry]
-            if needs and any(present.isdisjoint(needed) for needed in needs):
+            if not needs[entry] <= met:
                 continue
             pattern_id, branch = owners[entry]
             found.add(pattern_id)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from services.analyst.diagnosis.backlog import draining
-from services.analyst.diagnosis.prefilter import Prefilter, Screen
+from services.analyst.diagnosis.prefilter import Alternation, Prefilter, Screen, Screenable
 from services.analyst.diagnosis.references import DISMISSALS as _DISMISSALS
 from services.analyst.diagnosis.uptime import memory_tracks_uptime
 
@@ -77,31 +77,43 @@ _AGE_THEN_DEPLOY = re.compile(rf"\b{_AGE}\s*(after|since|following|post)[- ](?:t
                               rf"(?:\w+ )?{_DEPLOY}")
 _DEPLOY_AGO_WORDS = re.compile(rf"{_DEPLOY}[^\n;]{{0,40}}?\b(yesterday|last (?:week|month)|(?<!\d )days ago|"
                                rf"(?<!\d )weeks ago|(?<!\d )months ago|last night)")
-_RECENT_DEPLOY_WORDS = re.compile(
+_RECENT_DEPLOY_WORDS = Alternation.of(
     r"(right|just|immediately|shortly|minutes|seconds|directly|soon) after (?:the |a |our |its |this |today.s )?"
     r"(?:\w+ )?(deploy|release|rollout|roll-out|upgrade|helm upgrade|sync|cutover|config change|image (bump|update)|"
-    r"version bump|canary|migration)|(new|latest|fresh) (image|version|release|build|tag|revision)\b|"
+    r"version bump|canary|migration)",
+    r"(new|latest|fresh) (image|version|release|build|tag|revision)\b",
     # a rollout that is in progress now: the new ReplicaSet's pods fail while the old one still serves ("2 pods of
     # 3.13.2 still serving")
-    r"kubedeploymentrolloutstuck|\b\d+ pods? (?:of|on) (?:v|revision |rev )?\d+(?:\.\d+)*[\w.-]* still (?:serving|running|up)\b|progress ?deadline ?exceeded|has timed out progressing|rollout (?:is )?(?:stuck|stalled|"
-    r"not progressing)|new (?:replica ?set|rs)\b[^\n]{0,60}\b(?:crash ?loop\w*|0/\d+|not ready|fail\w*|pending)|waiting for deployment \S+ rollout to finish|since (?:the |this |today.s |this morning.s |our |its )?(?:latest |new |recent "
-    r"|last )?(deploy|release|rollout|upgrade|cutover|config (change|push)|v\d)|(just|recently|newly) "
-    r"(deployed|released|rolled out|upgraded|shipped)|(deploy|release|rollout|upgrade) (in progress|just finished|"
-    r"completed) |coincid\w* with (the )?(deploy|release|rollout)|began with (the )?(deploy|release|rollout|new)|"
-    r"after (the )?(deploy|release|rollout|upgrade) (of|to) |(deployed|rolled out|" + _unless_after("released", *_RESOURCES) + r"|upgraded|shipped|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,}))"
+    r"kubedeploymentrolloutstuck",
+    r"\b\d+ pods? (?:of|on) (?:v|revision |rev )?\d+(?:\.\d+)*[\w.-]* still (?:serving|running|up)\b",
+    r"progress ?deadline ?exceeded",
+    r"has timed out progressing",
+    r"rollout (?:is )?(?:stuck|stalled|not progressing)",
+    r"new (?:replica ?set|rs)\b[^\n]{0,60}\b(?:crash ?loop\w*|0/\d+|not ready|fail\w*|pending)",
+    r"waiting for deployment \S+ rollout to finish",
+    r"since (?:the |this |today.s |this morning.s |our |its )?(?:latest |new |recent |last )?"
+    r"(deploy|release|rollout|upgrade|cutover|config (change|push)|v\d)",
+    r"(just|recently|newly) (deployed|released|rolled out|upgraded|shipped)",
+    r"(deploy|release|rollout|upgrade) (in progress|just finished|completed) ",
+    r"coincid\w* with (the )?(deploy|release|rollout)",
+    r"began with (the )?(deploy|release|rollout|new)",
+    r"after (the )?(deploy|release|rollout|upgrade) (of|to) ",
+    r"(deployed|rolled out|" + _unless_after("released", *_RESOURCES)
+    + r"|upgraded|shipped|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,}))"
     r"(?:(?!yesterday|last |ago|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{4}-\d\d-\d\d)[^\n.;]){0,50}?"
-    r"\b(at|@) \d{1,2}:\d{2}|new (image|version|release|build) (v?\d|rolled|deployed|went)|(feature flag|flag|config ?map|"
-    r"config(uration)?|setting|toggle|feature|env(ironment)? var\w*|image(?: tag)?)\b[^\n]{0,60}(?<!last )\b(changed|updated|flipped|toggled|enabled|"
-    r"switched|turned on|rolled out|applied|edited|published)(?!:? (?:on |since )?(?:\d{4}-\d\d-\d\d|yesterday|"
-    r"last (?:week|month)|\d+ (?:days|weeks|months) ago))|(?:\(|, )(?:was|previously|previous|prev|from) v?\d+\.\d+(?:\.\d+)*(?:[-+][\w.]+)?\)|"
-    r"(?:task[- ]?definition|revision) [\w-]*:\d+ ?(?:->|→|=>) ?[\w-]*:\d+|"
+    r"\b(at|@) \d{1,2}:\d{2}",
+    r"new (image|version|release|build) (v?\d|rolled|deployed|went)",
+    r"(feature flag|flag|config ?map|config(uration)?|setting|toggle|feature|env(ironment)? var\w*|image(?: tag)?)\b"
+    r"[^\n]{0,60}(?<!last )\b(changed|updated|flipped|toggled|enabled|switched|turned on|rolled out|applied|edited|"
+    r"published)(?!:? (?:on |since )?(?:\d{4}-\d\d-\d\d|yesterday|last (?:week|month)|\d+ (?:days|weeks|months) ago))",
+    r"(?:\(|, )(?:was|previously|previous|prev|from) v?\d+\.\d+(?:\.\d+)*(?:[-+][\w.]+)?\)",
+    r"(?:task[- ]?definition|revision) [\w-]*:\d+ ?(?:->|→|=>) ?[\w-]*:\d+",
     # a version changing: "v1.4 -> v1.5", "2.3.1 → 2.4.0", "image tag 4.2 -> 4.3"; not a value ("TSH low 0.27->0.40")
     r"(?:\bv\d+\.\d+(?:\.\d+)*|\b\d+\.\d+\.\d+(?:\.\d+)*|(?:version|image|tag|release|chart|build|helm|revision|"
     r"(?<!cluster )(?<!node )(?<!nodes )(?<!node pool )(?<!nodepool )(?<!kernel )(?<!firmware )(?<!os )(?<!k8s )"
-    r"(?<!kubernetes )(?<!control plane )upgrad\w*|bump\w*)[^\n;]{0,30}?\b\d+\.\d+(?:\.\d+)*)(?:[-+][\w.]+)?(?![\w%]) ?(?:->|→|=>) ?v?\d+\.\d+(?![\w%])"
-    r"(?!\s*(?:cores?|cpus?|ms|s|sec|seconds|x|rps|qps|req/s|/s|gi?b?|mi?b?)\b)|"
-    r"(changed|updated|flipped|toggled|enabled) [^\n]{0,30}(feature flag|"
-    r"config ?map|configuration)")
+    r"(?<!kubernetes )(?<!control plane )upgrad\w*|bump\w*)[^\n;]{0,30}?\b\d+\.\d+(?:\.\d+)*)(?:[-+][\w.]+)?(?![\w%]) ?"
+    r"(?:->|→|=>) ?v?\d+\.\d+(?![\w%])(?!\s*(?:cores?|cpus?|ms|s|sec|seconds|x|rps|qps|req/s|/s|gi?b?|mi?b?)\b)",
+    r"(changed|updated|flipped|toggled|enabled) [^\n]{0,30}(feature flag|config ?map|configuration)")
 # a configuration run that changed nothing: "Applied catalog in 9 s (02:40, 0 resources changed)"
 # "0 resources changed", Ansible's "changed=0", Puppet's "Changes: Total: 0"
 # "ansible.log show nothing between 03:00 and 03:30": a log of changes that shows none dates no change
@@ -380,7 +392,8 @@ def _number(text: str, kilo: str | None = None) -> float | None:
 
 # a clock time, also inside an ISO stamp ("2024-12-06T08:51Z"), not the tail of a longer figure ("412:10.11")
 _COMPARED = re.compile(r"\d(\.\d+)?\s?[x×](?!\w)|\bthan\b|\babove\b|\bover\b|\+\d|\bvs\.?\s*~?\d")  # "310/min vs ~100"
-_HHMM = r"(?<![\d:.])(\d{1,2}):(\d{2})(?!\d|\.\d)"
+# (the look-behind after the first digit: the regex engine then skips to digits instead of trying it everywhere)
+_HHMM = r"(\d(?<![\d:.]\d)\d?):(\d{2})(?!\d|\.\d)"
 # a deploy and its clock time in one clause: "upgraded Feb 6, no patches since; maintenance window 03:00" is not a
 # 03:00 upgrade
 _DEPLOY_AT = re.compile(rf"{_DEPLOY}[^\n;]{{0,80}}?{_HHMM}|{_HHMM}[^\n;]{{0,60}}?{_DEPLOY}")
@@ -711,24 +724,30 @@ class ScannedText(str):
         return scanned
 
 
-def _may(pattern: re.Pattern[str], text: str) -> bool:
+def _may(pattern: Screenable, text: str) -> bool:
     """False only when the text's screen rules the pattern out (a plain str, or a slice of one, is never screened:
     `^`, `$` and `\\b` at a slice's edges match where they do not in the whole text)."""
     return not isinstance(text, ScannedText) or text.screen.may(pattern, None)
 
 
-def _finditer(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
-    return pattern.finditer(text) if _may(pattern, text) else iter(())
+def _finditer(pattern: Screenable, text: str) -> Iterator[re.Match[str]]:
+    """The pattern's matches; of an Alternation on a screened text, only the branches the screen lets through run
+    (its branches never match an empty string)."""
+    if not _may(pattern, text):
+        return iter(())
+    return text.screen.narrowed(pattern).finditer(text) if isinstance(text, ScannedText) else pattern.finditer(text)
 
 
-def _search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
-    return pattern.search(text) if _may(pattern, text) else None
+def _search(pattern: Screenable, text: str) -> re.Match[str] | None:
+    if not _may(pattern, text):
+        return None
+    return text.screen.narrowed(pattern).search(text) if isinstance(text, ScannedText) else pattern.search(text)
 
 
 @functools.cache
 def prefilter() -> Prefilter:
     """Every pattern of this module in one database, compiled on first use (~2 s; the analyst does it at start)."""
-    return Prefilter(v for v in globals().values() if isinstance(v, re.Pattern))
+    return Prefilter(v for v in globals().values() if isinstance(v, re.Pattern | Alternation))
 
 
 Found = tuple[float | None, str]  # a figure and the phrase it was read from; (None, "") when nothing was
