@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import ahocorasick
 
@@ -81,50 +81,53 @@ Screenable = re.Pattern[str] | Alternation
 
 @dataclass(frozen=True)
 class Screen:
-    """For one lowered text: may this regex match it? The Prefilter's pass decides the regexes it was given; any
-    other is screened by the anchors passed with it. Regexes are known here by `id()`: hashing a compiled regex
-    hashes its whole program (µs for a large alternation, ~100 lookups per diagnosis), and every one screened lives
-    as long as the Prefilter that holds it."""
+    """For one lowered text: may this regex match it? The Prefilter's pass decides the regexes it was given (`met`:
+    one bit per entry, set when the entry's requirements are all met); any other is screened by the anchors passed
+    with it. Regexes are known here by `id()`: hashing a compiled regex hashes its whole program (µs for a large
+    alternation, ~100 lookups per diagnosis), and every one screened lives as long as the Prefilter that holds it."""
 
     lowered: str
-    found: frozenset[int] = frozenset()  # id() of each regex that may match (of an Alternation: any branch)
-    covered: frozenset[int] = frozenset()  # id() of each regex the pass decides
-    branches: dict[int, tuple[int, ...]] = field(default_factory=dict)  # per Alternation that may match: those branches
+    met: int = 0
+    prefilter: Prefilter | None = None
 
     def may(self, pattern: Screenable, anchor_set: tuple[str, ...] | None) -> bool:
-        if id(pattern) in self.covered:
-            return id(pattern) in self.found
+        if self.prefilter is not None and (entries := self.prefilter.entries_of(pattern)):
+            return bool(self.met & entries)
         return may_match(anchor_set, self.lowered)
 
     def narrowed(self, pattern: Screenable) -> Screenable | Branches:
         """What to run on this text: of an Alternation the pass decided, only the branches that may match."""
-        if isinstance(pattern, Alternation) and id(pattern) in self.covered:
-            return Branches(tuple(pattern.branches[i] for i in self.branches.get(id(pattern), ())))
+        if isinstance(pattern, Alternation) and self.prefilter is not None and self.prefilter.entries_of(pattern):
+            return Branches(tuple(pattern.branches[i] for i in self.prefilter.branches_met(pattern, self.met)))
         return pattern
 
 
 class Prefilter:
     """One automaton over every string the regexes need (an Alternation's branches each on its own, a regex written
-    as an alternation one entry per alternative: anchors.alternatives); `screen(lowered)` per text."""
+    as an alternation one entry per alternative: anchors.alternatives); `screen(lowered)` per text.
+
+    Each entry (a regex's or branch's alternative) is one bit; a screen ORs the bits of the entries whose needs the
+    text meets, as Python ints (C loops over machine words) rather than a Python loop over ~350 candidate entries."""
 
     def __init__(self, patterns: Iterable[Screenable]) -> None:
         self._patterns = list(dict.fromkeys(patterns))
         self.screened = frozenset(self._patterns)  # every regex given: the screen decides each of them
-        self._covered = frozenset(id(p) for p in self._patterns)
-        # each entry: (the screened regex's id, the branch's index or -1 for a plain regex)
-        self._entries: list[tuple[int, int]] = []
-        self._always: list[int] = []  # entries with no requirement: always run
+        self._branch_of: list[int] = []  # per entry: the branch's index (-1 for a plain regex)
+        self._entries_of: dict[int, tuple[int, int]] = {}  # id() of each regex → (its first entry, a mask of its bits)
+        always = 0  # entries with no requirement: always run
         self._needs: list[frozenset[int]] = []  # per entry: the ids of the requirement sets it needs met
-        by_first: dict[int, list[int]] = {}  # requirement set id → the entries whose first requirement it is
+        sole: dict[int, int] = {}  # requirement set id → the bits of the entries that need only it
+        more: dict[int, list[int]] = {}  # requirement set id → the entries that need it first and others besides
         sets_of: dict[int, list[int]] = {}  # string id → the requirement sets it meets
         strings: dict[str, int] = {}
         set_ids: dict[frozenset[int], int] = {}
         for p in self._patterns:
+            first = len(self._branch_of)
             parts = p.branches if isinstance(p, Alternation) else (p,)
             for i, part in enumerate(parts):
                 for alternative in alternatives(part):  # the part may match when one alternative's needs are met
-                    entry = len(self._entries)
-                    self._entries.append((id(p), i if isinstance(p, Alternation) else -1))
+                    entry = len(self._branch_of)
+                    self._branch_of.append(i if isinstance(p, Alternation) else -1)
                     needed = []
                     for requirement in alternative:
                         members = frozenset(strings.setdefault(a, len(strings)) for a in requirement)
@@ -134,11 +137,15 @@ class Prefilter:
                                 sets_of.setdefault(string, []).append(set_ids[members])
                         needed.append(set_ids[members])
                     self._needs.append(frozenset(needed))
-                    if needed:
-                        by_first.setdefault(needed[0], []).append(entry)
+                    if not needed:
+                        always |= 1 << entry
+                    elif len(needed) == 1:
+                        sole[needed[0]] = sole.get(needed[0], 0) | 1 << entry
                     else:
-                        self._always.append(entry)
-        self._by_first = {set_id: tuple(entries) for set_id, entries in by_first.items()}
+                        more.setdefault(needed[0], []).append(entry)
+            self._entries_of[id(p)] = (first, ((1 << (len(self._branch_of) - first)) - 1) << first)
+        self._always, self._sole = always, sole
+        self._more = {set_id: tuple(entries) for set_id, entries in more.items()}
         self._sets_of = {string: tuple(ids) for string, ids in sets_of.items()}
         self._automaton = ahocorasick.Automaton() if strings else None
         if self._automaton is not None:
@@ -147,30 +154,38 @@ class Prefilter:
             self._automaton.make_automaton()
         self._local = threading.local()
 
+    def entries_of(self, pattern: Screenable) -> int:
+        """The bits of this regex's entries (0 for a regex this prefilter was not given)."""
+        found = self._entries_of.get(id(pattern))
+        return found[1] if found is not None else 0
+
+    def branches_met(self, pattern: Alternation, met: int) -> list[int]:
+        """The indices of the Alternation's branches with an entry in `met`, in the list's order."""
+        first, mask = self._entries_of[id(pattern)]
+        bits, found = (met & mask) >> first, []
+        while bits:
+            low = bits & -bits
+            branch = self._branch_of[first + low.bit_length() - 1]
+            if not found or found[-1] != branch:  # a branch's entries are consecutive
+                found.append(branch)
+            bits ^= low
+        return found
+
     def screen(self, lowered: str) -> Screen:
         last = getattr(self._local, "last", None)
         if last is not None and last.lowered == lowered:  # a diagnosis asks twice about a text it did not change
             return last
         present = set() if self._automaton is None else {n for _, n in self._automaton.iter(lowered)}
-        met: set[int] = set()  # the requirement sets the text meets
+        met_sets: set[int] = set()  # the requirement sets the text meets
         sets_of = self._sets_of
         for string in present:
-            met.update(sets_of.get(string, ()))
-        candidates = set(self._always)
-        by_first = self._by_first
-        for set_id in met:
-            if (entries := by_first.get(set_id)) is not None:
-                candidates.update(entries)
-        needs, owners = self._needs, self._entries
-        found: set[int] = set()
-        branches: dict[int, set[int]] = {}
-        for entry in candidates:
-            if not needs[entry] <= met:
-                continue
-            pattern_id, branch = owners[entry]
-            found.add(pattern_id)
-            if branch >= 0:
-                branches.setdefault(pattern_id, set()).add(branch)
-        self._local.last = screen = Screen(lowered, frozenset(found), self._covered,
-                                           {k: tuple(sorted(v)) for k, v in branches.items()})  # in the list's order
+            met_sets.update(sets_of.get(string, ()))
+        met, sole, more, needs = self._always, self._sole, self._more, self._needs
+        for set_id in met_sets:
+            if (bits := sole.get(set_id)) is not None:
+                met |= bits
+            for entry in more.get(set_id, ()):
+                if needs[entry] <= met_sets:
+                    met |= 1 << entry
+        self._local.last = screen = Screen(lowered, met, self)
         return screen

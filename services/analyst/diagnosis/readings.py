@@ -394,9 +394,17 @@ def _number(text: str, kilo: str | None = None) -> float | None:
 _COMPARED = re.compile(r"\d(\.\d+)?\s?[x×](?!\w)|\bthan\b|\babove\b|\bover\b|\+\d|\bvs\.?\s*~?\d")  # "310/min vs ~100"
 # (the look-behind after the first digit: the regex engine then skips to digits instead of trying it everywhere)
 _HHMM = r"(\d(?<![\d:.]\d)\d?):(\d{2})(?!\d|\.\d)"
+
+
+def _hhmm(name: str) -> str:
+    """The clock with its hour and minute in groups `<name>h`, `<name>m`."""
+    return rf"(?P<{name}h>\d(?<![\d:.]\d)\d?):(?P<{name}m>\d{{2}})(?!\d|\.\d)"
+
+
 # a deploy and its clock time in one clause: "upgraded Feb 6, no patches since; maintenance window 03:00" is not a
-# 03:00 upgrade
-_DEPLOY_AT = re.compile(rf"{_DEPLOY}[^\n;]{{0,80}}?{_HHMM}|{_HHMM}[^\n;]{{0,60}}?{_DEPLOY}")
+# 03:00 upgrade (two branches, each led by what the engine can skip to: a deploy word's letter, a digit)
+_DEPLOY_AT = Alternation.of(rf"{_DEPLOY}[^\n;]{{0,80}}?{_hhmm('after')}",
+                            rf"{_hhmm('before')}[^\n;]{{0,60}}?{_DEPLOY}")
 _CLOCK = re.compile(_HHMM)
 # a release of what the business sells or holds, not of software: "Series finale released 21:00", "9,400 import boxes
 # released for pickup from 06:00", "online timed-entry release for 'Shark Reef' opened 09:00"
@@ -440,7 +448,7 @@ def _clock_deploys(text: str, service: str = "",
                    stated: list[tuple[int, int]] | None = None) -> Iterator[tuple[re.Match[str], int]]:
     """Each deploy of this service stamped with a clock time, with that time in minutes of the day — not one on a
     line that states an age (`stated`: then the time is the line's own stamp, "10:24 deploy was 2 days ago")."""
-    for m in _finditer(_DEPLOY_AT, text):
+    for m in _deploys_at(text):
         line_start, line_end = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end()) % (len(text) + 1)
         # "20:19 nothing deployed since Monday" dates a statement, not a deploy; "Applied catalog (02:40, 0 resources
         # changed)" dates a run that changed nothing
@@ -454,15 +462,25 @@ def _clock_deploys(text: str, service: str = "",
             continue
         if any(line_start <= start < (line_end or len(text)) for start, _ in stated or ()):
             continue
-        if m.group(2):  # deploy word first: a date between it and the clock must be the clock's own day
+        clock = m.groupdict()
+        if clock.get("afterh"):  # deploy word first: a date between it and the clock must be the clock's own day
             # the date nearest the clock ("rev 56 2024-05-21 | rev 57 2024-06-04 13:05": the second is 13:05's day)
-            date = next(reversed(list(_DATE.finditer(m.group(0), 0, m.start(2) - m.start()))), None)
-            if date and not _DATE_THEN_CLOCK.match(m.group(0), date.end(), m.start(2) - m.start()):
+            date = next(reversed(list(_DATE.finditer(m.group(0), 0, m.start("afterh") - m.start()))), None)
+            if date and not _DATE_THEN_CLOCK.match(m.group(0), date.end(), m.start("afterh") - m.start()):
                 continue
             if date and _days_before_the_latest(text, date.group(0)):
                 continue  # "v3.22.1 on 2024-10-10 06:00" in a text stamped 2024-10-14: that day's clock, not today's
-        h, mnt = (m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5))
+        h, mnt = (clock["afterh"], clock["afterm"]) if clock.get("afterh") else (clock["beforeh"], clock["beforem"])
         yield m, int(h) * 60 + int(mnt)
+
+
+def _deploys_at(text: str) -> list[re.Match[str]]:
+    """_DEPLOY_AT's matches, found once per screened text (two readings ask)."""
+    if not isinstance(text, ScannedText):
+        return list(_finditer(_DEPLOY_AT, text))
+    if text.deploys_at is None:
+        text.deploys_at = list(_finditer(_DEPLOY_AT, text))
+    return text.deploys_at
 
 
 def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "") -> tuple[float | None, str]:
@@ -717,10 +735,12 @@ class ScannedText(str):
     pass rules out (prefilter.py; most texts match a few of the ~60 patterns, and running them all cost ~2 ms)."""
 
     screen: Screen
+    deploys_at: list[re.Match[str]] | None
 
     def __new__(cls, lowered: str) -> ScannedText:
         scanned = super().__new__(cls, lowered)
         scanned.screen = prefilter().screen(lowered)
+        scanned.deploys_at = None
         return scanned
 
 
