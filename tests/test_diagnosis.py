@@ -1996,3 +1996,78 @@ def test_a_down_alert_already_up_sent_as_a_test_or_about_a_retired_host_is_not_r
     d = diagnose(Evidence(alert, logs))
     assert d.action == "NOOP", d.justification  # closed, or (a retired host against "is DOWN") a human's call
     assert "decommissioned" in logs or d.outcome == "benign", d.justification
+
+
+@pytest.mark.parametrize(("alert", "logs"), [
+    # every start of the worker takes the same job first and dies on it: a poison message, not a crash to restart
+    ("KubePodCrashLooping", "pod scan-ocr-7c9 restarting 14 times / 60 minutes\n"
+                            "INFO picked job SC-20250311-0042 from intake queue (attempt 15)\n"
+                            "Fatal Python error: Segmentation fault\n"
+                            "every start picks SC-20250311-0042 first; the queue has no dead-letter queue"),
+    # an unexpected root login with a crontab replaced: a possible break-in, whatever the service's health
+    ("Unexpected root login on ctrl-07", "sshd[311]: Accepted password for root from 198.51.100.23 port 50122 ssh2\n"
+                                         "crontab[340]: (root) REPLACE (root)\n"
+                                         "controller.service active (running), displays updating"),
+    # a database's own pages unreadable and a disk's media errors: data damage for people, not a restart
+    ("PostgreSQL error rate - ledger-db", "ERROR:  invalid page in block 9120 of relation base/16384/24601\n"
+                                          "ERROR:  could not read block 9121 in file \"base/16384/24601\"\n"
+                                          "SMART /dev/nvme0n1: Media and Data Integrity Errors: 6\n"
+                                          "02:30 nightly VACUUM ANALYZE finished normally"),
+    # a publisher that held back a feed failing its own validation: on purpose, for people to look at
+    ("Feed validation failed - publication halted",
+     "validator: stops.txt: 311 rows with stop_lat out of range\n"
+     "publisher: threshold exceeded (errors=311 > 0), feed NOT published; portal keeps yesterday's feed\n"
+     "publisher v4.2.0 deployed 6 days ago, 6 successful nightly runs since"),
+])
+def test_what_a_restart_cannot_mend_or_a_scheduled_job_does_not_explain_goes_to_a_human(alert, logs):
+    d = diagnose(Evidence(alert, logs))
+    assert (d.action, d.outcome) == ("NOOP", "human"), d.justification
+
+
+def test_a_disk_warning_with_a_third_of_the_volume_free_is_no_full_disk_to_restart_for():
+    d = diagnose(Evidence("Disk usage above 70%: app-03 /var/log",
+                          "DISK WARNING - free space: /var/log 6120 MB (31.4% inode=97%)\n"
+                          "logrotate daily, rotate 14; growth 0.1% per day"))
+    assert d.situation != "disk_full" and d.action == "NOOP", d.justification
+
+
+def test_workers_with_no_work_arriving_are_idle_not_hung():
+    d = diagnose(Evidence("Low utilisation: import-worker",
+                          "import-worker 10 replicas, avg CPU 0.3% and 0 jobs processed for 18 days\n"
+                          "queue imports: messages 0, publish rate 0 since the one-off migration ended 2025-02-02\n"
+                          "ticket says the workers can go back to 1; nothing scheduled uses this queue"))
+    assert d.situation != "hang", d.justification
+
+
+@pytest.mark.parametrize(("line", "cut"), [
+    ("JAVA_OPTS '-Xmx2g' -> '-Xmx512m'", True),
+    ("resources.limits.memory: 2Gi -> 768Mi", True),
+    ("--max-old-space-size=4096 to 1536", True),
+    ("GOMEMLIMIT 1GiB -> 900MiB", True),
+    ("JAVA_OPTS '-Xmx512m' -> '-Xmx2g'", False),  # raised
+    ("memory 3.1 -> 2.0 GB", False),  # usage falling, no limit named
+    ("memory limit 4g -> 4g", False),
+])
+def test_a_memory_limit_cut_by_a_change_is_read_with_its_figures_compared(line, cut):
+    from services.analyst.diagnosis.limits import lowered_limit
+
+    assert bool(lowered_limit(line.lower())) is cut
+
+
+def test_out_of_memory_right_after_this_services_heap_was_cut_is_rolled_back_not_restarted():
+    logs = ("java.lang.OutOfMemoryError: Java heap space\n"
+            "change 09:30 (CHG-2231): fare-api JAVA_OPTS '-Xmx3g' -> '-Xmx1g' to save memory, pods restarted\n"
+            "GC after 09:30: Full GC 1010M->1008M(1024M) repeating; before: 10 days without OOM at ~1.6G of 3G")
+    assert diagnose(Evidence("JVM OutOfMemoryError: fare-api", logs)).action == "ROLLBACK"
+    # another team's admission policy cut it: no rollback of ours brings the limit back
+    imposed = logs.replace("change 09:30 (CHG-2231): fare-api JAVA_OPTS '-Xmx3g' -> '-Xmx1g' to save memory",
+                           "Kyverno policy 'memory-cap' (owner platform-team) mutated limits.memory 3Gi -> 1Gi 09:30")
+    assert diagnose(Evidence("JVM OutOfMemoryError: fare-api", imposed)).action != "ROLLBACK"
+
+
+def test_an_old_pod_still_serving_beside_crashing_new_ones_is_no_recovery():
+    logs = ("pager-7d9-aaa 0/1 CrashLoopBackOff 6 (40s ago) 9m\n"
+            "pager-7d9-bbb 0/1 CrashLoopBackOff 6 (35s ago) 9m\n"
+            "pager-5c1-ccc 1/1 Running 0 12d\n"
+            "one old pod is serving all pages")
+    assert diagnose(Evidence("KubePodCrashLooping", logs)).outcome != "benign"

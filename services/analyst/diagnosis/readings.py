@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from services.analyst.diagnosis.backlog import draining
+from services.analyst.diagnosis.limits import lowered_limit
 from services.analyst.diagnosis.prefilter import Alternation, Prefilter, Screen, Screenable
 from services.analyst.diagnosis.references import DISMISSALS as _DISMISSALS
 from services.analyst.diagnosis.uptime import memory_tracks_uptime
@@ -1242,6 +1243,10 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     if falling := draining(text):
         features.add("backlog_draining")
         lines["backlog_draining"] = f"the backlog is already falling (“{falling}”)"
+
+    if cut := lowered_limit(text):
+        features.add("limit_lowered")
+        lines["limit_lowered"] = f"a change lowered the memory limit (“{cut}”)"
 
     if older_holds_more := memory_tracks_uptime(text):
         features.add("memory_tracks_uptime")
