@@ -316,6 +316,10 @@ SECTIONS: tuple[Section, ...] = (
                                         "realistic mix; 0.814, 0 unsafe on arrival"),
             ("seventy-second", "test72", "written in session 35 from a rewritten brief (driving-test bookings), "
                                          "realistic mix; 0.700, 0 unsafe on arrival"),
+            ("seventy-third", "test73", "written in session 36 from the same brief (avalanche forecasting and "
+                                        "mountain rescue), realistic mix; 0.829, 1 unsafe on arrival"),
+            ("seventy-fourth", "test74", "written in session 36 from the same brief (fragrance and cosmetics "
+                                         "manufacturing), realistic mix; 0.843, 1 unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
