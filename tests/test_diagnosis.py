@@ -2095,3 +2095,13 @@ def test_an_old_pod_still_serving_beside_crashing_new_ones_is_no_recovery():
 def test_an_attack_a_data_exposure_a_restart_that_changes_nothing_or_a_one_way_release_go_to_a_human(alert, logs):
     d = diagnose(Evidence(alert, logs))
     assert (d.action, d.outcome) == ("NOOP", "human"), d.justification
+
+
+def test_a_log_volume_at_its_usual_level_under_a_tightened_threshold_is_no_disk_to_restart_for():
+    logs = ("Zabbix: PROBLEM: Free disk space is less than 30% on volume /var/log (edge-02) - 27.9%\n"
+            "df -h /var/log -> /dev/sda3  20G  14.4G  5.6G  73% /var/log\n"
+            "/var/log usage last 60d: 70-74%, sawtooth with daily logrotate at 00:05\n"
+            "trigger threshold raised from 15% to 30% free by the template update in May")
+    opinion = Opinion("disk_full", 0.85, "benign", 0.1, "ref-1", "disk_full", 0.3)  # a resemblance says full disk
+    d = diagnose(Evidence("Disk space low", logs), opinion=opinion)
+    assert d.action == "NOOP", d.justification
