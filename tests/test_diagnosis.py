@@ -2105,3 +2105,12 @@ def test_a_log_volume_at_its_usual_level_under_a_tightened_threshold_is_no_disk_
     opinion = Opinion("disk_full", 0.85, "benign", 0.1, "ref-1", "disk_full", 0.3)  # a resemblance says full disk
     d = diagnose(Evidence("Disk space low", logs), opinion=opinion)
     assert d.action == "NOOP", d.justification
+
+
+def test_versions_of_what_the_business_keeps_are_no_release():
+    logs = ("CPU usage above 85% for 10m on menu-svc (current 95%)\n"
+            "2025-01-07 02:00:02 INFO Scheduler starting job PriceRecalcNightly\n"
+            "2025-01-07 02:00:04 INFO PriceRecalc recalculating 41,220 menu versions\n"
+            "2025-01-07 02:24:10 INFO PriceRecalc done errors=0")
+    assert diagnose(Evidence("High CPU usage", logs)).action != "ROLLBACK"
+    assert deploy_age("02:00:04 recalculating 41,220 menu versions\n02:14 CPU 95%")[0] is None

@@ -51,7 +51,7 @@ _DEPLOY = ("(" + _unless_after("deploy", "restarted the ", "restart the ", "rest
                            "os ", "environment ", "surge ") + r"(?:e|ed)|helm|argo ?cd|"
            r"argo ?cd sync(?:ed)?|flux sync(?:ed)?|helm sync(?:ed)?|app sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
            r"image(?: tag)?(?![-_\w=])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif|pull)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|"
-           + _unless_after("version", "framework ", "runtime ", "protocol ", "clr ", "tls ", "http ") + r"(?![=_-])|"
+           + _unless_after("version", "framework ", "runtime ", "protocol ", "clr ", "tls ", "http ") + r"(?![=_-])(?!s\b)|"
            + _unless_after("v", r"node\.js ", "nodejs ", "node ", "bun ", "framework version: ", "framework version ",
                            "runtime version: ", "runtime version ") + r"\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
            r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|"
