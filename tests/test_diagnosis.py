@@ -2114,3 +2114,23 @@ def test_versions_of_what_the_business_keeps_are_no_release():
             "2025-01-07 02:24:10 INFO PriceRecalc done errors=0")
     assert diagnose(Evidence("High CPU usage", logs)).action != "ROLLBACK"
     assert deploy_age("02:00:04 recalculating 41,220 menu versions\n02:14 CPU 95%")[0] is None
+
+
+@pytest.mark.parametrize(("line", "room"), [
+    ("HPA web: 8 -> 18 replicas between 10:01 and 10:06, max 40", True),
+    ("HPA configurator: 4 -> 9 replicas (min 4, max 20), CPU 52%", True),
+    ("HPA web: 10 -> 20 replicas (max 20)", False),  # at its maximum: hand scaling may be needed
+    ("HPA scaled 6 -> 14 replicas", False),  # no maximum stated
+])
+def test_an_autoscaler_below_its_maximum_is_read_as_having_room(line, room):
+    from services.analyst.diagnosis.limits import autoscaler_room
+
+    assert bool(autoscaler_room(line.lower())) is room
+
+
+def test_announced_demand_the_autoscaler_absorbs_below_its_maximum_is_not_scaled_by_hand():
+    logs = ("Anomalous request rate on shop-web: 2,700 req/s (expected band 650-1,300)\n"
+            "10:00 spring sale page went live (marketing calendar, announced in #shop)\n"
+            "HPA shop-web: 6 -> 15 replicas between 10:01 and 10:05, max 36\n"
+            "p95 290ms (SLO 800ms), error rate 0.05%; 10:40 request rate 1,500 req/s and falling")
+    assert diagnose(Evidence("Request rate anomaly", logs)).action != "SCALE_UP"

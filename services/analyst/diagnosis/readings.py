@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from services.analyst.diagnosis.backlog import draining
-from services.analyst.diagnosis.limits import lowered_limit
+from services.analyst.diagnosis.limits import autoscaler_room, lowered_limit
 from services.analyst.diagnosis.prefilter import Alternation, Prefilter, Screen, Screenable
 from services.analyst.diagnosis.references import DISMISSALS as _DISMISSALS
 from services.analyst.diagnosis.uptime import memory_tracks_uptime
@@ -1247,6 +1247,10 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     if cut := lowered_limit(text):
         features.add("limit_lowered")
         lines["limit_lowered"] = f"a change lowered the memory limit (“{cut}”)"
+
+    if room := autoscaler_room(text):
+        features.add("autoscaler_has_room")
+        lines["autoscaler_has_room"] = f"the autoscaler is scaling out below its maximum (“{room}”)"
 
     if older_holds_more := memory_tracks_uptime(text):
         features.add("memory_tracks_uptime")
