@@ -2134,3 +2134,16 @@ def test_announced_demand_the_autoscaler_absorbs_below_its_maximum_is_not_scaled
             "HPA shop-web: 6 -> 15 replicas between 10:01 and 10:05, max 36\n"
             "p95 290ms (SLO 800ms), error rate 0.05%; 10:40 request rate 1,500 req/s and falling")
     assert diagnose(Evidence("Request rate anomaly", logs)).action != "SCALE_UP"
+
+
+@pytest.mark.parametrize("holder_line", [
+    "pg-shared-01 (owned by DBA team): max_connections=300, current 300; by application: forecast-batch 260, "
+    "menu-api 20, other 20",
+    "menu-api connections in pg_stat_activity: 20, all 'active', waiting on Lock: relation (menus) held by "
+    "forecast-batch pid 4411",
+])
+def test_a_pool_full_because_another_application_holds_the_shared_database_is_no_restart(holder_line):
+    logs = ("HikariPool-1 - Connection is not available, request timed out after 30000ms (total=20, active=20)\n"
+            "FATAL: sorry, too many clients already\n" + holder_line)
+    d = diagnose(Evidence("Request timeouts", logs, container_name="menu-api"))
+    assert d.action == "NOOP" and d.outcome == "human", d.justification

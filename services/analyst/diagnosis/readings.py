@@ -1073,7 +1073,7 @@ def _one_caller(text: str) -> Found:
 # (" usage-reporting | 431"), or a lock's holder named with its application ("pid 27310
 # application_name=outage-merge-job state='idle in transaction'")
 _HOLDERS_HEADER = re.compile(r"pg_stat_activity|pg_stat_statements|application_name|\busename\b|processlist|"
-                             r"connections (?:by|per) (?:app\w*|client|user|service|role)")
+                             r"connections (?:by|per) (?:app\w*|client|user|service|role)|\bby (?:application|usename)\s*:")
 # "name | count", "name: count", or with columns between ("bi-extract | idle in transaction | 311")
 _HOLDER_ROW = re.compile(r"[ \t]*([a-z][\w.-]*(?: [\w.-]+)?)[ \t]*(?:\|[ \t]*[a-z][a-z _()-]*)*[|:][ \t]*(\d[\d,]*)[ \t]*")
 _TABLE_RULE = re.compile(r"[ \t]*(?:[-+=|]+|[a-z_ ]+(?:\|[a-z_ ()*]+)+)[ \t]*")  # "-----+-----", "application_name | count"
@@ -1081,14 +1081,16 @@ _LOCK_HOLDER = re.compile(r"application_name[ \t]*[=:][ \t]*['\"]?([a-z][\w.-]*)
                           r"\b(idle in transaction|holding|holds)\b|"
                           r"\b(?:idle in transaction|holding|holds)\b[^\n]{0,80}?"
                           r"application_name[ \t]*[=:][ \t]*['\"]?([a-z][\w.-]*)|"
-                          r"(?:\b|_)block(?:ing|er|s)(?:\b|_)[^\n]{0,80}?application_name[ \t]*[=:][ \t]*['\"]?([a-z][\w.-]*)")
+                          r"(?:\b|_)block(?:ing|er|s)(?:\b|_)[^\n]{0,80}?application_name[ \t]*[=:][ \t]*['\"]?([a-z][\w.-]*)|"
+                          # "waiting on Lock: relation (recipe_versions) held by sales-forecast pid 88121"
+                          r"\block\b[^\n]{0,60}?\bheld by ([a-z][\w.-]*)")
 # the database's top consumer named on one line: "pg_stat_statements top by total_time: user bi_reader", "SHOW FULL
 # PROCESSLIST: 12 threads user=finance_rpt"
 _TOP_CONSUMER = re.compile(r"\b(?:pg_stat_statements|processlist|top (?:queries|sessions|consumers|statements))\b"
                            r"[^\n]{0,60}?\b(?:user|usename|application|application_name)\b[ \t]*[=:]?[ \t]*['\"]?"
                            r"([a-z][\w.-]*)")
 # connections counted per holder on one line: "processlist by user: timekeeping_sync 431 (Command=Sleep), crew_roster 48"
-_INLINE_HOLDERS = re.compile(r"\b(?:processlist|pg_stat_activity|connections|sessions|backends|threads)\b[^\n:]{0,40}"
+_INLINE_HOLDERS = re.compile(r"(?:\b|_)(?:processlist|pg_stat_activity|connections|sessions|backends|threads)\b[^\n:]{0,40}"
                              r"\bby (?:user|usename|application|app|application_name|client|service|role)\b[^\n:]{0,20}:"
                              r"([^\n]+)")
 _INLINE_HOLDER = re.compile(r"(?:^|[,;])\s*([a-z][\w.-]*)\s*[:=]?\s*(\d[\d,]*)\b")
@@ -1138,7 +1140,7 @@ def _held_elsewhere(text: str, service: str) -> str:
     if header is None:
         return ""
     held = next((m for m in _finditer(_LOCK_HOLDER, text)
-                 if not _same_app(m.group(1) or m.group(3) or m.group(4), ours)), None)
+                 if not _same_app(m.group(1) or m.group(3) or m.group(4) or m.group(5), ours)), None)
     if held:
         return held.group(0)
     rows = _table_after(text, header.end())
