@@ -2018,8 +2018,25 @@ def test_a_down_alert_already_up_sent_as_a_test_or_about_a_retired_host_is_not_r
      "validator: stops.txt: 311 rows with stop_lat out of range\n"
      "publisher: threshold exceeded (errors=311 > 0), feed NOT published; portal keeps yesterday's feed\n"
      "publisher v4.2.0 deployed 6 days ago, 6 successful nightly runs since"),
+    # credential stuffing: the demand is an attacker's, more replicas would only serve them
+    ("Portal - Failed login ratio > 40%", "failed_login_ratio=0.91 over 15m; login attempts 9,800 vs 7-day avg 420\n"
+                                          "unique source IPs 2,104 (37 hosting-provider ASNs); auth CPU 78%\n"
+                                          "on-call: latency is up, shall I add auth replicas?"),
+    # card numbers in the logs: a data exposure for people, not a config change to roll back
+    ("DLP: card data detected in logs", "DLP rule PAN_UNMASKED matched 4,210 documents in index shop-prod (last 6h)\n"
+                                        "checkout log level changed INFO -> DEBUG via config map yesterday 17:10\n"
+                                        "checkout healthy, no errors"),
+    # restarted, and each fresh instance is back at the same memory at once: a restart changes nothing
+    ("ContainerMemoryHigh", "route-model using 3.8GiB of 4GiB (95%) for 15m\n"
+                            "restarted all pods at 10:02, no change: each one is back at ~3.7G a minute after start\n"
+                            "model segments 52k (was 30k last month)"),
+    # the old release cannot run on the migrated schema: rolling back is for people to plan
+    ("catalog-api 5xx after release 3.2.0", "Release 3.2.0 deployed 10:20 (migration 0091_drop_legacy_sku)\n"
+                                            "ERROR: column items.legacy_sku does not exist; 5xx 15% on /v1/legacy\n"
+                                            "0091 has no down migration; 3.1.4 will crash against the current schema\n"
+                                            "let's get the DBA on a call before anyone touches it"),
 ])
-def test_what_a_restart_cannot_mend_or_a_scheduled_job_does_not_explain_goes_to_a_human(alert, logs):
+def test_what_no_action_here_can_mend_or_a_scheduled_job_does_not_explain_goes_to_a_human(alert, logs):
     d = diagnose(Evidence(alert, logs))
     assert (d.action, d.outcome) == ("NOOP", "human"), d.justification
 
@@ -2071,30 +2088,6 @@ def test_an_old_pod_still_serving_beside_crashing_new_ones_is_no_recovery():
             "pager-5c1-ccc 1/1 Running 0 12d\n"
             "one old pod is serving all pages")
     assert diagnose(Evidence("KubePodCrashLooping", logs)).outcome != "benign"
-
-
-@pytest.mark.parametrize(("alert", "logs"), [
-    # credential stuffing: the demand is an attacker's, more replicas would only serve them
-    ("Portal - Failed login ratio > 40%", "failed_login_ratio=0.91 over 15m; login attempts 9,800 vs 7-day avg 420\n"
-                                          "unique source IPs 2,104 (37 hosting-provider ASNs); auth CPU 78%\n"
-                                          "on-call: latency is up, shall I add auth replicas?"),
-    # card numbers in the logs: a data exposure for people, not a config change to roll back
-    ("DLP: card data detected in logs", "DLP rule PAN_UNMASKED matched 4,210 documents in index shop-prod (last 6h)\n"
-                                        "checkout log level changed INFO -> DEBUG via config map yesterday 17:10\n"
-                                        "checkout healthy, no errors"),
-    # restarted, and each fresh instance is back at the same memory at once: a restart changes nothing
-    ("ContainerMemoryHigh", "route-model using 3.8GiB of 4GiB (95%) for 15m\n"
-                            "restarted all pods at 10:02, no change: each one is back at ~3.7G a minute after start\n"
-                            "model segments 52k (was 30k last month)"),
-    # the old release cannot run on the migrated schema: rolling back is for people to plan
-    ("catalog-api 5xx after release 3.2.0", "Release 3.2.0 deployed 10:20 (migration 0091_drop_legacy_sku)\n"
-                                            "ERROR: column items.legacy_sku does not exist; 5xx 15% on /v1/legacy\n"
-                                            "0091 has no down migration; 3.1.4 will crash against the current schema\n"
-                                            "let's get the DBA on a call before anyone touches it"),
-])
-def test_an_attack_a_data_exposure_a_restart_that_changes_nothing_or_a_one_way_release_go_to_a_human(alert, logs):
-    d = diagnose(Evidence(alert, logs))
-    assert (d.action, d.outcome) == ("NOOP", "human"), d.justification
 
 
 def test_a_log_volume_at_its_usual_level_under_a_tightened_threshold_is_no_disk_to_restart_for():
