@@ -2140,3 +2140,56 @@ def test_a_pool_full_because_another_application_holds_the_shared_database_is_no
             "FATAL: sorry, too many clients already\n" + holder_line)
     d = diagnose(Evidence("Request timeouts", logs, container_name="menu-api"))
     assert d.action == "NOOP" and d.outcome == "human", d.justification
+
+
+@pytest.mark.parametrize("kept", [
+    "bucket raw_readings: retention infinite since March (kept for the audit)",
+    "archive retention 36 months by contract with the customers",
+    "nightly purge paused: legal hold LH-12 on all 2024 records",
+    "growth matches the ingest forecast for the new region (as planned in CAP-31)",
+])
+def test_a_volume_filling_with_data_kept_on_purpose_is_no_restart_but_a_human(kept):
+    logs = ("The PersistentVolume claimed by data-ledger-store-0 is expected to fill up within 3 days; 7% available\n"
+            f"{kept}\n"
+            "runbook (2021): if the data disk is high, recycle the pod")
+    d = diagnose(Evidence("KubePersistentVolumeFillingUp", logs))
+    assert (d.action, d.outcome) == ("NOOP", "human"), d.justification
+    # the same alert over the pod's own spool, with nothing kept on purpose, is still restarted
+    spool = diagnose(Evidence("KubePersistentVolumeFillingUp",
+                              "The PersistentVolume claimed by spool-writer-0 is expected to fill up within 3 hours\n"
+                              "du: /spool/tmp 41G of failed-upload retries since 06:10, never cleaned"))
+    assert spool.action == "RESTART", spool.justification
+
+
+_HEAP_OVER_A_SAWTOOTH = ("heap used 4.1 GB of 4.5 GB (91%)\n"
+                         "GC(7710) Pause Young (Normal) (G1 Evacuation Pause) 4102M->1320M(4608M) 22.1ms\n"
+                         "heap after GC across the last 12 days: 1.29-1.34 GB, flat; no full GC\n"
+                         "error rate 0.02%, p99 80 ms")
+
+
+def test_a_heap_alert_over_a_collectors_sawtooth_with_a_level_live_set_is_benign():
+    d = diagnose(Evidence("JvmHeapUsageHigh", _HEAP_OVER_A_SAWTOOTH))
+    assert (d.situation, d.outcome) == ("benign", "benign"), d.justification
+    # the casebook's resemblance to a leak alone does not make it one
+    leak_like = Opinion("memory_leak", 0.94, "benign", 0.03, "ref-9", "memory_leak", 0.35)
+    d = diagnose(Evidence("JvmHeapUsageHigh", _HEAP_OVER_A_SAWTOOTH), opinion=leak_like)
+    assert d.action != "RESTART", d.justification
+    # a level heap beside a process whose RSS climbs is an off-heap leak, not a sawtooth
+    growing = _HEAP_OVER_A_SAWTOOTH + "\nRSS 3.1 GB and rising ~60 MB/h (NMT: Other)"
+    native = diagnose(Evidence("JvmHeapUsageHigh", growing), opinion=leak_like)
+    assert native.situation != "benign", native.justification
+
+
+def test_a_code_flag_left_set_is_no_feature_flag_change_and_a_crash_that_follows_a_reschedule_repeats():
+    spin = diagnose(Evidence("CPU above 95%: telemetry-scorer",
+                             "telemetry-scorer-2 CPU 1.00 core (limit 1) since 03:41, 0 readings scored since\n"
+                             "py-spy: 99% in drain() (scorer/queue.py:88)\n"
+                             "busy flag not reset after exception at 03:41\n"
+                             "other replicas 0.1 cores, input volume normal; no deploy since last month"))
+    assert spin.situation == "cpu_runaway" and spin.action == "RESTART", spin.justification
+    moved = diagnose(Evidence("KubePodCrashLooping",
+                              "relay-7d9-abc 0/1 CrashLoopBackOff 14\n"
+                              "Fatal Python error: Segmentation fault in ssl.py do_handshake\n"
+                              "10:05 pods evicted and moved to node pool b: still segfaulting there\n"
+                              "no deploy in a month"))
+    assert (moved.action, moved.outcome) == ("NOOP", "human"), moved.justification
