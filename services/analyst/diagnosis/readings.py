@@ -54,7 +54,7 @@ _DEPLOY = ("(" + _unless_after("deploy", "restarted the ", "restart the ", "rest
            + _unless_after("version", "framework ", "runtime ", "protocol ", "clr ", "tls ", "http ") + r"(?![=_-])(?!s\b)|"
            + _unless_after("v", r"node\.js ", "nodejs ", "node ", "bun ", "framework version: ", "framework version ",
                            "runtime version: ", "runtime version ") + r"\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
-           r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|"
+           r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag(?! not\b| never\b| stuck\b| still set\b)|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|"
            r"version went out|release went out|build went out|fix went out|patch went out|change went out|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})"
            r"(?! to (?:the )?(?:historian|pushgateway|influx\w*|graphite|statsd|kafka|topic|queue|s3|bucket|warehouse|"
            r"bigquery|snowflake|elasticsearch|opensearch|splunk|dashboards?|subscribers|devices|clients|users)\b)|terraform|"
