@@ -2193,3 +2193,13 @@ def test_a_code_flag_left_set_is_no_feature_flag_change_and_a_crash_that_follows
                               "10:05 pods evicted and moved to node pool b: still segfaulting there\n"
                               "no deploy in a month"))
     assert (moved.action, moved.outcome) == ("NOOP", "human"), moved.justification
+
+
+@pytest.mark.parametrize(("line", "flat"), [
+    ("rps 2,100 (normal evening 400); p50 80 ms", False),  # the baseline's own figure in the brackets
+    ("lag 2.1M and growing; consume rate flat at 6.2k msg/s", False),  # what the consumers manage, at their ceiling
+    ("site traffic ~60 req/min (normal for 3am)", True),
+    ("requests 410 rps, flat since Monday", True),
+])
+def test_a_baseline_in_brackets_and_a_consumers_own_rate_are_no_flat_demand(line, flat):
+    assert ("traffic_flat" in read(line).features) is flat

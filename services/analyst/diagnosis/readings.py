@@ -1160,6 +1160,20 @@ def _held_elsewhere(text: str, service: str) -> str:
         if not _same_app(top, ours) and mine <= per_app[top] / 2 else ""
 
 
+# "consume rate flat at 8.7k msg/s" while the lag grows: what the consumers manage, at their ceiling, not the demand
+_OUTPUT_RATE_BEFORE = re.compile(r"\b(?:consum\w*|consumer|dequeue\w*|ack(?:ed)?|drain\w*|processing|processed)"
+                                 r"(?: \w+)?\W{0,3}$")
+# "rps 1,840 (normal morning 350)": a figure for the baseline inside the brackets the word opens compares, not flat
+# ("(normal for 3am)" says flat for the hour)
+_FIGURE_IN_BRACKETS = re.compile(r"(?!\s*for\b)[^)\n]{0,25}?\d(?![\d,.]*\s*(?:am|pm)\b)")
+
+
+def _baseline_in_brackets(text: str, flat: re.Match[str]) -> bool:
+    """Whether the flat word opens brackets that give the baseline's own figure ("(normal morning 350)")."""
+    at = flat.start(2) if flat.group(2) else -1
+    return at > 0 and text[at - 1] == "(" and bool(_FIGURE_IN_BRACKETS.match(text, flat.end()))
+
+
 def _demand(text: ScannedText) -> tuple[float | None, str, re.Match[str] | None]:
     """Demand against its baseline (ratio, its words) and the words saying it is flat, if any."""
     ratio, ratio_line = _demand_ratio(text)
@@ -1168,7 +1182,9 @@ def _demand(text: ScannedText) -> tuple[float | None, str, re.Match[str] | None]
                  and not _PER_UNIT.search(text, max(0, m.start() - 16), m.start())
                  and not _PER_UNIT_AFTER.match(text, m.end()) and not _PER_UNIT_WITHIN.search(m.group(0))
                  and not _PER_JUST_BEFORE.search(text, max(0, m.start() - 5), m.start())
-                 and not _MOVES_WITH.search(text, max(0, m.start() - 25), m.start())), None)
+                 and not _MOVES_WITH.search(text, max(0, m.start() - 25), m.start())
+                 and not _baseline_in_brackets(text, m)
+                 and not _OUTPUT_RATE_BEFORE.search(text, max(0, m.start() - 25), m.start())), None)
     if flat and ratio is not None and _CONNECTIONS.search(ratio_line):  # connections held longer are no demand
         ratio, ratio_line = None, ""
     return ratio, ratio_line, flat
