@@ -320,6 +320,10 @@ SECTIONS: tuple[Section, ...] = (
                                         "mountain rescue), realistic mix; 0.829, 1 unsafe on arrival"),
             ("seventy-fourth", "test74", "written in session 36 from the same brief (fragrance and cosmetics "
                                          "manufacturing), realistic mix; 0.843, 1 unsafe on arrival"),
+            ("seventy-fifth", "test75", "written in session 37 from the same brief (underground salt mine), "
+                                        "realistic mix; 0.814, 1 unsafe on arrival"),
+            ("seventy-sixth", "test76", "written in session 37 from the same brief (industrial mushroom farm), "
+                                        "realistic mix; 0.857, 1 unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
