@@ -2203,3 +2203,31 @@ def test_a_code_flag_left_set_is_no_feature_flag_change_and_a_crash_that_follows
 ])
 def test_a_baseline_in_brackets_and_a_consumers_own_rate_are_no_flat_demand(line, flat):
     assert ("traffic_flat" in read(line).features) is flat
+
+
+@pytest.mark.parametrize(("alert", "logs"), [
+    ("KafkaConsumerGroupLagHigh", "lag 900k; consumers rejoin the group every 40 s, generation 310 -> 512 in 2 h\n"
+                                  "09:12 on-call restarted the ingest deployment; rebalancing resumed 3 min later\n"
+                                  "09:31:02 INFO (Re-)joining group ingest\nno deploys to ingest since last month"),
+    ("OrdersApiErrorRateHigh", "orders-api 5xx 31% for 5m: pq: the database system is starting up\n"
+                               "orders-api last deploy: 2024-03-02 16:05 (v4.2.0), no errors until 10:14 today\n"
+                               "shared-pg (owned by the DBA team): Multi-AZ failover started 10:14"),
+    ("Synthetic check failed: pricing-canary", "synthetic 'pricing-canary' FAILED in 2 of 3 locations\n"
+                                               "one replica answers price=0.12 for a 12.00 basket, the others 12.00\n"
+                                               "image digest identical on all replicas; 1/3 of quotes affected"),
+    ("navaid-feed.service failed", "06:02:11 caster: mountpoint FEED_A not found; fatal: no correction source\n"
+                                   "national survey network bulletin: mountpoints renamed during the caster migration,"
+                                   " old names removed 06:00\nrestart counter is at 12"),
+])
+def test_a_restarted_deployment_a_clock_after_until_a_synthetic_canary_and_an_outside_partys_change_are_no_release(
+        alert, logs):
+    d = diagnose(Evidence(alert, logs))
+    assert d.action != "ROLLBACK", d.justification
+
+
+def test_card_numbers_a_scanner_finds_in_logs_are_a_security_incident_for_a_human():
+    d = diagnose(Evidence("Sensitive data scanner: card numbers in logs",
+                          "credit card numbers detected in 3,100 log events (checkout)\n"
+                          "debug logging switched on at 11:02 via flag 'checkout-debug'\n"
+                          "the archive bucket keeps logs unredacted\n11:40 dev: turning debug off now"))
+    assert (d.situation, d.outcome) == ("security_incident", "human"), d.justification

@@ -436,6 +436,10 @@ def _days_before_the_latest(text: str, date: str) -> bool:
     return any(later.group(1) > date for later in _ISO_STAMP.finditer(text))
 
 
+# "restarted the consumer deployment", "kubectl rollout restart deployment/x": the object bounced, nothing released
+_RESTARTED_DEPLOYMENT = re.compile(r"\b(?:restart(?:ed|ing|s)?|bounced?|bouncing|recycled?|recycling|scaled)\s+"
+                                   r"(?:the\s+)?(?:[\w-]+\s+){0,2}deployments?\b")
+_UNTIL_BEFORE = re.compile(r"\b(?:until|till|up to)\s+(?:today\s+|about\s+|around\s+|~)?$")
 # a deploy asked about is no deploy stated: "14:05 @lena: is this the search gateway deploy?"
 _ASKED = re.compile(r"[^\n.!?]{0,40}\?")
 # a line about somebody else's run: a scheduled job's run stamped with its image ("CronJob x (image y, schedule
@@ -463,7 +467,13 @@ def _clock_deploys(text: str, service: str = "",
             continue
         if any(line_start <= start < (line_end or len(text)) for start, _ in stated or ()):
             continue
+        if _RESTARTED_DEPLOYMENT.search(text, max(line_start, m.start() - 40), m.end()) and len(
+                _DEPLOY_WORD.findall(m.group(0))) == 1:
+            continue  # "10:40 @femke restarted the consumer deployment": the Kubernetes object, bounced, no release
         clock = m.groupdict()
+        if clock.get("afterh") and _UNTIL_BEFORE.search(text, max(line_start, m.start("afterh") - 20),
+                                                        m.start("afterh")):
+            continue  # "(v2.30.4), no errors until 10:14 today": the clock ends another state, it dates no deploy
         if clock.get("afterh"):  # deploy word first: a date between it and the clock must be the clock's own day
             # the date nearest the clock ("rev 56 2024-05-21 | rev 57 2024-06-04 13:05": the second is 13:05's day)
             date = next(reversed(list(_DATE.finditer(m.group(0), 0, m.start("afterh") - m.start()))), None)
@@ -588,7 +598,13 @@ _OTHER_TEAM = re.compile(r"\b(?:network|security|netsec|platform|dba|db|database
                          r"\b(?:tenant|customer|client|partner|vendor|merchant)(?: email| ticket| reply| says)?\W{1,3}"
                          r"(?:we|they) (?:deployed|shipped|released|rolled out|pushed|upgraded)\b|"
                          # "replicas restarted 06:58 by platform maintenance (environment upgrade)"
-                         r"\bby (?:the )?(?:platform|provider|cloud) (?:maintenance|upgrade)\b")
+                         r"\bby (?:the )?(?:platform|provider|cloud) (?:maintenance|upgrade)\b|"
+                         # "HMI upgrade by controls team": the change is named as another team's
+                         r"\b(?:upgrade|deploy\w*|release|change|migration|rollout|update)d? by (?:the )?"
+                         r"(?!us\b|our\b|me\b|ops\b)[a-z][\w-]* team\b|"
+                         # "national GNSS network bulletin: ... during caster migration": an outside party announced it
+                         r"\b(?:provider|vendor|partner|supplier|operator|carrier|registry|authority|network|upstream|"
+                         r"national|government)\b[^\n]{0,30}\b(?:bulletin|advisory|announcement|notification|newsletter)\b")
 
 
 # a datastore's, broker's or mesh's own upgrade ("consul rolling upgrade 1.17 -> 1.18 finished", "redis cluster
