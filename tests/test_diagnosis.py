@@ -2231,3 +2231,24 @@ def test_card_numbers_a_scanner_finds_in_logs_are_a_security_incident_for_a_huma
                           "debug logging switched on at 11:02 via flag 'checkout-debug'\n"
                           "the archive bucket keeps logs unredacted\n11:40 dev: turning debug off now"))
     assert (d.situation, d.outcome) == ("security_incident", "human"), d.justification
+
+
+@pytest.mark.parametrize(("alert", "logs"), [
+    ("KubeJobFailed", "Job reports/ledger-import-2025-06 failed to complete\n"
+                      "pod ledger-import-x1: Terminated, Reason: OOMKilled, Exit Code: 137\n"
+                      "attempts 1-4: same file (ledger_2025_06.csv, 9 GB where 400 MB is usual), OOMKilled each time"),
+    ("KubeJobFailed", "Job billing/statements-2025-05 failed; 3 pods OOMKilled\n"
+                      "each attempt killed while 'loading meter reads: 8.2M rows' (limit 8Gi); last month 3.9M rows"),
+    ("KubePodCrashLooping", "FATAL open /etc/relay/secrets/broker_password: no such file or directory\n"
+                            "image unchanged since last week\non-call: deleted 3 pods at 02:10, same FATAL"),
+])
+def test_a_crash_or_kill_each_attempt_repeats_at_the_same_point_goes_to_a_human(alert, logs):
+    d = diagnose(Evidence(alert, logs))
+    assert (d.action, d.outcome) == ("NOOP", "human"), d.justification
+
+
+def test_a_zabbix_problem_with_its_resolved_time_and_duration_is_a_recovery():
+    d = diagnose(Evidence("/var/log: Disk space is low (used > 90%)",
+                          "Problem: /var/log: Disk space is low (used > 90%)  Host: gw-02  Started: 01:10:04\n"
+                          "Resolved: 01:31:40  Duration: 21m 36s\nlogrotate: rotating gwd.log, compressing gwd.log.1"))
+    assert (d.situation, d.action) == ("benign", "NOOP"), d.justification
