@@ -2252,3 +2252,29 @@ def test_a_zabbix_problem_with_its_resolved_time_and_duration_is_a_recovery():
                           "Problem: /var/log: Disk space is low (used > 90%)  Host: gw-02  Started: 01:10:04\n"
                           "Resolved: 01:31:40  Duration: 21m 36s\nlogrotate: rotating gwd.log, compressing gwd.log.1"))
     assert (d.situation, d.action) == ("benign", "NOOP"), d.justification
+
+
+def test_a_liveness_failure_count_of_zero_is_no_hang():
+    d = diagnose(Evidence("KubeContainerRestartsFrequent",
+                          "scheduler restarted 4 times in 24h, Exit Code: 137, no OOMKilled reason recorded\n"
+                          "liveness probe failures 24h: 0; node dmesg: no oom-killer entries\n"
+                          "terminations at 02:08, 08:09, 14:09, 20:10"))
+    assert d.situation != "hang" and d.action != "RESTART", d.justification
+    # a crontab's own schedule that starts with a 0 is no count of none
+    nightly = diagnose(Evidence("High CPU utilization (over 90% for 5m)",
+                                "ps: python3 /opt/dedupe.py (crontab: 0 2 * * *)\n"
+                                "same problem 02:00-02:34 on the last three nights, each auto-resolved"))
+    assert nightly.action == "NOOP" and nightly.outcome == "benign", nightly.justification
+
+
+@pytest.mark.parametrize(("alert", "logs"), [
+    ("viability-ecs-cpu-high", "Threshold Crossed: 3 datapoints [97.8, 96.1, 91.3] > the threshold (85.0)\n"
+                               "EventBridge rule weekly-refit: cron(0 2 ? * SUN *), last invocation 02:00:03, RUNNING\n"
+                               "02:14:52 INFO progress 112,900/181,422 lots; API p95 140ms"),
+    ("High CPU utilization (over 60% for 5m)", "PROBLEM 14:51 opt-02: CPU utilization 91.3%\n"
+                                               "solve start 14:45, solve done in 6m41s, plan sent\n"
+                                               "RESOLVED 14:53 opt-02: CPU utilization 4.1%"),
+])
+def test_a_cpu_alarm_under_a_cloud_cron_rule_or_already_resolved_is_not_restarted(alert, logs):
+    d = diagnose(Evidence(alert, logs))
+    assert d.action != "RESTART", d.justification
