@@ -2278,3 +2278,13 @@ def test_a_liveness_failure_count_of_zero_is_no_hang():
 def test_a_cpu_alarm_under_a_cloud_cron_rule_or_already_resolved_is_not_restarted(alert, logs):
     d = diagnose(Evidence(alert, logs))
     assert d.action != "RESTART", d.justification
+
+
+@pytest.mark.parametrize("change", [
+    "CHG-2291 (approved): pump house full power-down for switchgear replacement, 06:00 - 18:00 today",
+    "RFC-88 (scheduled): gateway shut down for firmware servicing until 14:00",
+])
+def test_a_host_down_under_an_approved_power_down_is_not_restarted(change):
+    d = diagnose(Evidence("Host Alert: pump-gw is DOWN", f"CRITICAL - 10.2.0.1: rta nan, lost 100%\n{change}\n"
+                                                          "monitoring downtime entered 06:00-06:30 by mistake"))
+    assert d.action != "RESTART", d.justification
