@@ -2288,3 +2288,19 @@ def test_a_host_down_under_an_approved_power_down_is_not_restarted(change):
     d = diagnose(Evidence("Host Alert: pump-gw is DOWN", f"CRITICAL - 10.2.0.1: rta nan, lost 100%\n{change}\n"
                                                           "monitoring downtime entered 06:00-06:30 by mistake"))
     assert d.action != "RESTART", d.justification
+
+
+def test_a_pod_that_pins_the_cpu_within_seconds_of_each_recycle_is_not_recycled_again():
+    d = diagnose(Evidence("CPUThrottlingHigh", "97% throttling of CPU for container indexer in pod indexer-0\n"
+                                               "resume from checkpoint doc_id=88120; no log output after this line\n"
+                                               "on-call recycled the pod 3 times since 07:30; each time CPU pins at "
+                                               "1.0 core within seconds"))
+    assert (d.action, d.outcome) == ("NOOP", "human"), d.justification
+
+
+def test_a_pool_full_because_every_call_waits_on_a_backend_not_ours_is_no_restart():
+    d = diagnose(Evidence("api p95 latency > 800ms", "ioredis Command timed out after 500ms: GET sess:8a1f\n"
+                                                     "redis pool in-use 64/64, pending 210\n"
+                                                     "#api 14:57: pool is full because every GET is slow, "
+                                                     "the redis isn't ours"))
+    assert d.action != "RESTART" and d.situation != "pool_exhaustion", d.justification
