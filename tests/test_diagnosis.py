@@ -2304,3 +2304,14 @@ def test_a_pool_full_because_every_call_waits_on_a_backend_not_ours_is_no_restar
                                                      "#api 14:57: pool is full because every GET is slow, "
                                                      "the redis isn't ours"))
     assert d.action != "RESTART" and d.situation != "pool_exhaustion", d.justification
+
+
+@pytest.mark.parametrize("down", [
+    "docker ps -a: print-bridge  Exited (1) 38 minutes ago  (restart policy: no)",
+    "PM2 | Script /srv/push/index.js had too many unstable restarts (16). Stopped. \"errored\"",
+])
+def test_a_process_still_down_after_its_dependency_recovered_is_no_recovery(down):
+    d = diagnose(Evidence("print-bridge is not running",
+                          f"{down}\nError: Connection is closed (ECONNRESET) at RedisClient.flushQueue\n"
+                          "redis: connections reset 02:14-02:15, status: resolved 02:16, healthy since"))
+    assert d.action != "NOOP" or d.outcome == "human", d.justification
