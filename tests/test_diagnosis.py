@@ -68,6 +68,9 @@ def _copy(tmp_path: Path) -> tuple[Path, Path]:
     return situations, signatures
 
 
+_RECOVERED_CANCELLED_BY = 'unless_features = ["dependency_recovered", "process_still_down"]'  # the reading's line
+
+
 @pytest.mark.parametrize("break_it, reason", [
     (lambda t: t.replace("'java heap space'", "'java heap (space'", 1), "bad regex"),
     (lambda t: t.replace('situation = "memory_leak"', 'situation = "moon_phase"', 1), "unknown situation"),
@@ -75,9 +78,9 @@ def _copy(tmp_path: Path) -> tuple[Path, Path]:
     (lambda t: t.replace('features = ["high_memory"]', 'features = ["astrology"]', 1), "unknown reading"),
     (lambda t: t.replace('name = "kernel_oom_killer"', 'name = "kernel_oom_killer"\nfavourite = 1', 1),
      "unknown field"),
-    (lambda t: t.replace('unless_features = ["dependency_recovered"]', 'unless_features = ["tarot"]', 1),
+    (lambda t: t.replace(_RECOVERED_CANCELLED_BY, 'unless_features = ["tarot"]', 1),
      "unless_features names unknown reading"),
-    (lambda t: t.replace('unless_features = ["dependency_recovered"]', 'unless_features = ["recovered"]', 1),
+    (lambda t: t.replace(_RECOVERED_CANCELLED_BY, 'unless_features = ["recovered"]', 1),
      "unless_features names unknown reading(s) ['recovered']"),  # a reading cancelling itself
     (lambda t: t + "\n[[signature\n", "not valid TOML"),
     (lambda t: t.replace('in_references = true', 'in_references = "yes"', 1), "in_references must be true or false"),
