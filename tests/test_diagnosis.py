@@ -2318,3 +2318,14 @@ def test_a_process_still_down_after_its_dependency_recovered_is_no_recovery(down
                           f"{down}\nError: Connection is closed (ECONNRESET) at RedisClient.flushQueue\n"
                           "redis: connections reset 02:14-02:15, status: resolved 02:16, healthy since"))
     assert d.action != "NOOP" or d.outcome == "human", d.justification
+
+
+def test_a_chat_channel_named_release_is_no_release_and_a_hold_until_someone_speaks_is_a_decision_pending():
+    assert deploy_age("[#pay-release] 10:02 ana: keep it paused\n10:40 alert fired")[0] is None
+    assert deploy_age("release 4.2 deployed 10:02\n10:05 errors")[0] == 3.0
+    d = diagnose(Evidence("ArgoRolloutPausedTooLong", "rollout pay-api paused at step 2/5 for 2h14m\n"
+                                                      "[#pay-release] 10:02 ana: keep it paused, waiting on the "
+                                                      "vendor\n[#pay-release] 10:03 ana: don't promote or abort "
+                                                      "until I've spoken to them\ncanary error rate 0.1% vs stable "
+                                                      "0.1%"))
+    assert (d.action, d.outcome) == ("NOOP", "human"), d.justification

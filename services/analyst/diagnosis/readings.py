@@ -439,6 +439,7 @@ def _days_before_the_latest(text: str, date: str) -> bool:
 # "restarted the consumer deployment", "kubectl rollout restart deployment/x": the object bounced, nothing released
 _RESTARTED_DEPLOYMENT = re.compile(r"\b(?:restart(?:ed|ing|s)?|bounced?|bouncing|recycled?|recycling|scaled)\s+"
                                    r"(?:the\s+)?(?:[\w-]+\s+){0,2}deployments?\b")
+_CHANNEL_NAME = re.compile(r"#[\w-]*-(?:\w)?$")  # the deploy word starts inside "#team-release"
 _UNTIL_BEFORE = re.compile(r"\b(?:until|till|up to)\s+(?:today\s+|about\s+|around\s+|~)?$")
 # a deploy asked about is no deploy stated: "14:05 @lena: is this the search gateway deploy?"
 _ASKED = re.compile(r"[^\n.!?]{0,40}\?")
@@ -467,6 +468,8 @@ def _clock_deploys(text: str, service: str = "",
             continue
         if any(line_start <= start < (line_end or len(text)) for start, _ in stated or ()):
             continue
+        if _CHANNEL_NAME.search(text, max(line_start, m.start() - 30), m.start() + 1):
+            continue  # "[#wb-release] 10:02 meera.s: keep it paused": a chat channel's name, not a release
         if _RESTARTED_DEPLOYMENT.search(text, max(line_start, m.start() - 40), m.end()) and len(
                 _DEPLOY_WORD.findall(m.group(0))) == 1:
             continue  # "10:40 @femke restarted the consumer deployment": the Kubernetes object, bounced, no release
