@@ -2329,3 +2329,12 @@ def test_a_chat_channel_named_release_is_no_release_and_a_hold_until_someone_spe
                                                       "until I've spoken to them\ncanary error rate 0.1% vs stable "
                                                       "0.1%"))
     assert (d.action, d.outcome) == ("NOOP", "human"), d.justification
+
+
+def test_a_partner_restarted_for_a_patch_and_healthy_since_is_its_recovery_not_ours():
+    d = diagnose(Evidence("erp-sync no progress",
+                          "consumer offset unchanged for 47 min (lag 1,306)\n"
+                          "thread dump: posting-worker-1 RUNNABLE at socketRead0 (readTimeout=0)\n"
+                          "SAP PI: restarted for kernel patch 01:00-01:20, healthy since; billing postings to the "
+                          "same endpoint succeed now"))
+    assert d.outcome != "benign", d.justification
