@@ -2038,6 +2038,13 @@ def test_a_down_alert_already_up_sent_as_a_test_or_about_a_retired_host_is_not_r
                                             "ERROR: column items.legacy_sku does not exist; 5xx 15% on /v1/legacy\n"
                                             "0091 has no down migration; 3.1.4 will crash against the current schema\n"
                                             "let's get the DBA on a call before anyone touches it"),
+    ("KubeJobFailed", "Job reports/ledger-import-2025-06 failed to complete\n"
+                      "pod ledger-import-x1: Terminated, Reason: OOMKilled, Exit Code: 137\n"
+                      "attempts 1-4: same file (ledger_2025_06.csv, 9 GB where 400 MB is usual), OOMKilled each time"),
+    ("KubeJobFailed", "Job billing/statements-2025-05 failed; 3 pods OOMKilled\n"
+                      "each attempt killed while 'loading meter reads: 8.2M rows' (limit 8Gi); last month 3.9M rows"),
+    ("KubePodCrashLooping", "FATAL open /etc/relay/secrets/broker_password: no such file or directory\n"
+                            "image unchanged since last week\non-call: deleted 3 pods at 02:10, same FATAL"),
 ])
 def test_what_no_action_here_can_mend_or_a_scheduled_job_does_not_explain_goes_to_a_human(alert, logs):
     d = diagnose(Evidence(alert, logs))
@@ -2234,20 +2241,6 @@ def test_card_numbers_a_scanner_finds_in_logs_are_a_security_incident_for_a_huma
                           "debug logging switched on at 11:02 via flag 'checkout-debug'\n"
                           "the archive bucket keeps logs unredacted\n11:40 dev: turning debug off now"))
     assert (d.situation, d.outcome) == ("security_incident", "human"), d.justification
-
-
-@pytest.mark.parametrize(("alert", "logs"), [
-    ("KubeJobFailed", "Job reports/ledger-import-2025-06 failed to complete\n"
-                      "pod ledger-import-x1: Terminated, Reason: OOMKilled, Exit Code: 137\n"
-                      "attempts 1-4: same file (ledger_2025_06.csv, 9 GB where 400 MB is usual), OOMKilled each time"),
-    ("KubeJobFailed", "Job billing/statements-2025-05 failed; 3 pods OOMKilled\n"
-                      "each attempt killed while 'loading meter reads: 8.2M rows' (limit 8Gi); last month 3.9M rows"),
-    ("KubePodCrashLooping", "FATAL open /etc/relay/secrets/broker_password: no such file or directory\n"
-                            "image unchanged since last week\non-call: deleted 3 pods at 02:10, same FATAL"),
-])
-def test_a_crash_or_kill_each_attempt_repeats_at_the_same_point_goes_to_a_human(alert, logs):
-    d = diagnose(Evidence(alert, logs))
-    assert (d.action, d.outcome) == ("NOOP", "human"), d.justification
 
 
 def test_a_zabbix_problem_with_its_resolved_time_and_duration_is_a_recovery():
