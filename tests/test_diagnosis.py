@@ -4,6 +4,7 @@ honest outcomes, the remediation ladder, and the LLM cross-check."""
 from __future__ import annotations
 
 import base64
+import re
 import shutil
 from datetime import UTC
 from pathlib import Path
@@ -862,6 +863,15 @@ def test_a_hosts_cpu_is_not_the_service_using_little_of_it():
     assert "high_cpu" in read(replica, service="profile-api").features
     # a machine's size is no CPU use
     assert read("node size 4 vcpu / 16 gib; cpu 93%", service="yield-calc").cpu_pct == 93.0
+
+
+@pytest.mark.parametrize("line", ["profile-api: cpu 3%", "(profile-api) 3%", "profile-api-3 at 99%", "xprofile-api 2%",
+                                  "my_profile-api", "profile-apis", "profile-api", "a profile-api\tb", "profile-api_2",
+                                  "profile-apié", "profile-api profile-api-2", "profile-api-2 profile-api", ""])
+def test_a_service_named_on_a_line_is_read_as_the_whole_name_regex_would(line):
+    from services.analyst.diagnosis.readings import _names
+    regex = re.compile(r"(?<![\w-])profile-api(?![\w-])")
+    assert _names(line, "profile-api") == bool(regex.search(line))
 
 
 def test_an_ecs_task_definition_revision_is_a_deploy():
