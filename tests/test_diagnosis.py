@@ -1728,6 +1728,26 @@ def test_data_already_written_wrong_is_a_humans_even_when_the_service_is_healthy
     assert crash.action == "RESTART"
 
 
+def test_a_job_or_a_restart_named_beside_damaged_data_or_failed_restarts_is_no_reason_to_close_or_restart():
+    # systemd restarting it 48 times already: one more restart is no remedy (a fifth may still be a crash)
+    gone = ("wx-bridge[4410]: error: open /dev/ttyUSB0: no such file or directory\n"
+            "systemd[1]: wx-bridge.service: Main process exited, code=exited, status=1/FAILURE\n"
+            "systemd[1]: wx-bridge.service: Scheduled restart job, restart counter is at 48.")
+    assert diagnose(Evidence("wx-bridge.service failed", gone)).action != "RESTART"
+    assert diagnose(Evidence("wx-bridge.service failed", gone.replace("48", "5"))).action == "RESTART"
+    # a nightly job named beside rows missing on a replica, or as the usual user of a key now used from elsewhere
+    missing = ("row count primary=48,221,907 replica-dc=48,219,344 (diff 2,563)\nnightly checksum job: 2,563 frames "
+               "present on primary, missing on replica-dc although their commit LSNs are below replay_lsn")
+    assert diagnose(Evidence("pg consistency primary vs replica", missing)).outcome == "human"
+    export = ("NetworkOut greater than the upper band of the anomaly detection\nexport-bot is otherwise used only by "
+              "the nightly mirror job from 10.20.0.0/16; x412 full exports since 03:14")
+    assert diagnose(Evidence("NetworkOut anomaly", export)).outcome == "human"
+    # a pod that "came back on the same node" after a reboot and crash-loops has not recovered
+    looping = ("KubePodCrashLooping pos/pos-sync-6b8d9c7f5-m2r8k restarting 4.5 times / 10 minutes\n"
+               "node was hard-rebooted 05:41, pod came back on same node with existing emptyDir")
+    assert diagnose(Evidence("KubePodCrashLooping", looping)).outcome != "benign"
+
+
 def test_a_disk_alert_on_a_read_only_image_is_noise_and_one_on_our_volume_is_not():
     snap = diagnose(Evidence("HostOutOfDiskSpace", "stream-ingest-02 /snap/core20/2264 (/dev/loop3, squashfs) avail 0B "
                              "(100% used)\nstream-ingest: writes OK, no errors"))
@@ -1899,6 +1919,10 @@ def test_memory_that_rises_with_uptime_across_instances_is_a_leak_reading():
     assert memory_tracks_uptime(pods.lower().replace("6.1gib", "2.2gib")) == ""
     assert memory_tracks_uptime("pod a uptime 9d scratch 9.1gi used | pod b uptime 2d scratch 3.1gi used") == ""
     assert memory_tracks_uptime("pod a uptime 9d rss 900mb") == ""  # one instance: nothing to compare
+    # several instances on one line, each uptime with the size after it
+    line = "nodejs_heap_size_used_bytes: pod a1 (up 16d) 1.71 GB, pod a3 (up 2d, node replaced) 0.31 GB"
+    assert "a3 (up 2d" in memory_tracks_uptime(line.lower())
+    assert memory_tracks_uptime(line.lower().replace("1.71", "0.29")) == ""
 
 
 def test_a_datastores_own_upgrade_a_future_build_and_merged_parts_are_no_release_of_the_service():

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import ahocorasick
 
@@ -82,22 +82,23 @@ Screenable = re.Pattern[str] | Alternation
 @dataclass(frozen=True)
 class Screen:
     """For one lowered text: may this regex match it? The Prefilter's pass decides the regexes it was given (`met`:
-    one bit per entry, set when the entry's requirements are all met); any other is screened by the anchors passed
-    with it. Regexes are known here by `id()`: hashing a compiled regex hashes its whole program (µs for a large
+    per regex whose requirements the text meets, the branches that meet theirs); any other is screened by the anchors
+    passed with it. Regexes are known here by `id()`: hashing a compiled regex hashes its whole program (µs for a large
     alternation, ~100 lookups per diagnosis), and every one screened lives as long as the Prefilter that holds it."""
 
     lowered: str
-    met: int = 0
+    met: dict[int, list[int]] = field(default_factory=dict)
     prefilter: Prefilter | None = None
 
     def may(self, pattern: Screenable, anchor_set: tuple[str, ...] | None) -> bool:
-        if self.prefilter is not None and (entries := self.prefilter.entries_of(pattern)):
-            return bool(self.met & entries)
+        prefilter = self.prefilter
+        if prefilter is not None and (key := id(pattern)) in prefilter.given:
+            return key in self.met or key in prefilter.always
         return may_match(anchor_set, self.lowered)
 
     def narrowed(self, pattern: Screenable) -> Screenable | Branches:
         """What to run on this text: of an Alternation the pass decided, only the branches that may match."""
-        if isinstance(pattern, Alternation) and self.prefilter is not None and self.prefilter.entries_of(pattern):
+        if isinstance(pattern, Alternation) and self.prefilter is not None and id(pattern) in self.prefilter.given:
             return Branches(tuple(pattern.branches[i] for i in self.prefilter.branches_met(pattern, self.met)))
         return pattern
 
@@ -106,28 +107,28 @@ class Prefilter:
     """One automaton over every string the regexes need (an Alternation's branches each on its own, a regex written
     as an alternation one entry per alternative: anchors.alternatives); `screen(lowered)` per text.
 
-    Each entry (a regex's or branch's alternative) is one bit; a screen ORs the bits of the entries whose needs the
-    text meets, as Python ints (C loops over machine words) rather than a Python loop over ~350 candidate entries."""
+    Each entry (a regex's or branch's alternative) needs some requirement sets met, each by one of its strings. A
+    screen finds the strings present, the sets they meet, and from those sets only the entries keyed to them: an
+    entry that needs one set under it, an entry that needs several under the one of them least likely to be met (its
+    shortest string the longest), so a text meeting ~160 common sets checks a few hundred of the ~26,000 entries."""
 
     def __init__(self, patterns: Iterable[Screenable]) -> None:
         self._patterns = list(dict.fromkeys(patterns))
         self.screened = frozenset(self._patterns)  # every regex given: the screen decides each of them
-        self._branch_of: list[int] = []  # per entry: the branch's index (-1 for a plain regex)
-        self._entries_of: dict[int, tuple[int, int]] = {}  # id() of each regex → (its first entry, a mask of its bits)
-        always = 0  # entries with no requirement: always run
+        self.given = frozenset(id(p) for p in self._patterns)
+        self._entry: list[tuple[int, int]] = []  # per entry: (id() of its regex, the branch's index or -1)
+        always: dict[int, set[int]] = {}  # id() of a regex → its branches with an entry that needs nothing
         self._needs: list[frozenset[int]] = []  # per entry: the ids of the requirement sets it needs met
-        sole: dict[int, int] = {}  # requirement set id → the bits of the entries that need only it
-        more: dict[int, list[int]] = {}  # requirement set id → the entries that need it first and others besides
         sets_of: dict[int, list[int]] = {}  # string id → the requirement sets it meets
         strings: dict[str, int] = {}
         set_ids: dict[frozenset[int], int] = {}
+        keyed: dict[int, list[int]] = {}  # requirement set id → the entries to check when it is met
         for p in self._patterns:
-            first = len(self._branch_of)
             parts = p.branches if isinstance(p, Alternation) else (p,)
             for i, part in enumerate(parts):
+                branch = i if isinstance(p, Alternation) else -1
                 for alternative in alternatives(part):  # the part may match when one alternative's needs are met
-                    entry = len(self._branch_of)
-                    self._branch_of.append(i if isinstance(p, Alternation) else -1)
+                    self._entry.append((id(p), branch))
                     needed = []
                     for requirement in alternative:
                         members = frozenset(strings.setdefault(a, len(strings)) for a in requirement)
@@ -137,15 +138,12 @@ class Prefilter:
                                 sets_of.setdefault(string, []).append(set_ids[members])
                         needed.append(set_ids[members])
                     self._needs.append(frozenset(needed))
-                    if not needed:
-                        always |= 1 << entry
-                    elif len(needed) == 1:
-                        sole[needed[0]] = sole.get(needed[0], 0) | 1 << entry
+                    if needed:
+                        keyed.setdefault(needed[0], []).append(len(self._entry) - 1)
                     else:
-                        more.setdefault(needed[0], []).append(entry)
-            self._entries_of[id(p)] = (first, ((1 << (len(self._branch_of) - first)) - 1) << first)
-        self._always, self._sole = always, sole
-        self._more = {set_id: tuple(entries) for set_id, entries in more.items()}
+                        always.setdefault(id(p), set()).add(branch)
+        self._keyed = {set_id: tuple(entries) for set_id, entries in keyed.items()}
+        self.always = {key: sorted(branches) for key, branches in always.items()}  # entries with no requirement
         self._sets_of = {string: tuple(ids) for string, ids in sets_of.items()}
         self._automaton = ahocorasick.Automaton() if strings else None
         if self._automaton is not None:
@@ -154,38 +152,32 @@ class Prefilter:
             self._automaton.make_automaton()
         self._local = threading.local()
 
-    def entries_of(self, pattern: Screenable) -> int:
-        """The bits of this regex's entries (0 for a regex this prefilter was not given)."""
-        found = self._entries_of.get(id(pattern))
-        return found[1] if found is not None else 0
-
-    def branches_met(self, pattern: Alternation, met: int) -> list[int]:
-        """The indices of the Alternation's branches with an entry in `met`, in the list's order."""
-        first, mask = self._entries_of[id(pattern)]
-        bits, found = (met & mask) >> first, []
-        while bits:
-            low = bits & -bits
-            branch = self._branch_of[first + low.bit_length() - 1]
-            if not found or found[-1] != branch:  # a branch's entries are consecutive
-                found.append(branch)
-            bits ^= low
-        return found
+    def branches_met(self, pattern: Alternation, met: dict[int, list[int]]) -> list[int]:
+        """The indices of the Alternation's branches that may match, in the list's order."""
+        key = id(pattern)
+        found, always = met.get(key), self.always.get(key)
+        if found is None:
+            return always or []
+        return sorted({*found, *always}) if always else sorted(set(found))
 
     def screen(self, lowered: str) -> Screen:
         last = getattr(self._local, "last", None)
         if last is not None and last.lowered == lowered:  # a diagnosis asks twice about a text it did not change
             return last
-        present = set() if self._automaton is None else {n for _, n in self._automaton.iter(lowered)}
         met_sets: set[int] = set()  # the requirement sets the text meets
-        sets_of = self._sets_of
-        for string in present:
-            met_sets.update(sets_of.get(string, ()))
-        met, sole, more, needs = self._always, self._sole, self._more, self._needs
+        if self._automaton is not None:
+            sets_of = self._sets_of
+            for string in {n for _, n in self._automaton.iter(lowered)}:
+                met_sets.update(sets_of[string])
+        met: dict[int, list[int]] = {}
+        keyed, needs, entry_of = self._keyed, self._needs, self._entry
         for set_id in met_sets:
-            if (bits := sole.get(set_id)) is not None:
-                met |= bits
-            for entry in more.get(set_id, ()):
+            for entry in keyed.get(set_id, ()):
                 if needs[entry] <= met_sets:
-                    met |= 1 << entry
+                    key, branch = entry_of[entry]
+                    if (branches := met.get(key)) is None:
+                        met[key] = [branch]
+                    else:
+                        branches.append(branch)
         self._local.last = screen = Screen(lowered, met, self)
         return screen

@@ -16,8 +16,9 @@ _UNIT_MINUTES = {"w": 10080, "d": 1440, "h": 60, "m": 1}
 _DURATION = (r"(?<![\w.-])(\d+(?:\.\d+)?)\s*(w|wk|weeks?|d|days?|h|hrs?|hours?|m|mins?|minutes?)"
              r"(?:\s*(\d+)\s*(h|hrs?|hours?|m|mins?|minutes?))?(?![a-z])")
 _UPTIME = re.compile(rf"\b(?:uptime|age|running for|started)\b[ \t:=]*(?:of\s+)?{_DURATION}|"
-                     rf"{_DURATION}[ \t]*(?:of\s+)?(?:uptime|old)\b")
-_MEMORY_WORD = re.compile(r"\b(?:heap\w*|rss|mem\w*|working[ _]set|resident|old gen\w*|private bytes)\b")
+                     rf"{_DURATION}[ \t]*(?:of\s+)?(?:uptime|old)\b|\(up[ \t]+{_DURATION}")  # "pod a1 (up 16d) 1.7 GB"
+# a memory word, also inside a metric's name ("nodejs_heap_size_used_bytes")
+_MEMORY_WORD = re.compile(r"(?<![a-z])(?:heap\w*|rss|mem\w*|working[ _]set|resident|old gen\w*|private bytes)\b")
 _DISK_WORD = re.compile(r"\b(?:disk|scratch|ephemeral|storage|volume|emptydir|pvc|/tmp|inodes?|spool)\b")
 _SIZE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(gib|gi|gb|g|mib|mi|mb|m)(?![a-z])(?!\s*/\s*s)")
 _SIZE_MB = {"g": 1024.0, "gi": 1024.0, "gib": 1024.0, "gb": 1024.0, "m": 1.0, "mi": 1.0, "mib": 1.0, "mb": 1.0}
@@ -32,32 +33,38 @@ def _minutes(number: str, unit: str, more: str | None, more_unit: str | None) ->
     return total
 
 
-def _pair(item: str) -> tuple[float, float] | None:
-    """(uptime in minutes, memory in MB) an item states, or None."""
+def _pairs(item: str) -> list[tuple[float, float]]:
+    """The (uptime in minutes, memory in MB) pairs an item states. One uptime: with the item's first size. Several
+    on one line ("pod a1 (up 16d) 1.71 GB, pod a3 (up 2d) 0.31 GB"): each with the first size after it and before
+    the next."""
     if not _MEMORY_WORD.search(item) or _DISK_WORD.search(item):
-        return None
-    up = _UPTIME.search(item)
-    if up is None:
-        return None
-    groups = up.groups()
-    number, unit, more, more_unit = groups[0:4] if groups[0] is not None else groups[4:8]
-    # the first size that is not a limit ("3.66 GiB / 4 GiB", "of 4Gi limit") nor inside the uptime's own words
-    for size in _SIZE.finditer(item):
-        if up.start() <= size.start() < up.end():
-            continue
-        before = item[max(0, size.start() - 3):size.start()]
-        if "/" in before or re.search(r"\b(?:limit|max|of)\s*$", item[:size.start()]):
-            continue
-        return _minutes(number, unit, more, more_unit), float(size.group(1)) * _SIZE_MB[size.group(2)]
-    return None
+        return []
+    ups = list(_UPTIME.finditer(item))
+    if not ups:
+        return []
+    starts = [0] if len(ups) == 1 else [u.start() for u in ups]
+    bounds = list(zip(starts, [*starts[1:], len(item)], strict=True))
+    pairs = []
+    for up, (start, end) in zip(ups, bounds, strict=False):
+        groups = up.groups()
+        number, unit, more, more_unit = next(groups[i:i + 4] for i in range(0, len(groups), 4) if groups[i] is not None)
+        # the first size that is not a limit ("3.66 GiB / 4 GiB", "of 4Gi limit") nor inside the uptime's own words
+        for size in _SIZE.finditer(item, start, end):
+            if up.start() <= size.start() < up.end():
+                continue
+            before = item[max(0, size.start() - 3):size.start()]
+            if "/" in before or re.search(r"\b(?:limit|max|of)\s*$", item[:size.start()]):
+                continue
+            pairs.append((_minutes(number, unit, more, more_unit), float(size.group(1)) * _SIZE_MB[size.group(2)]))
+            break
+    return pairs
 
 
 def memory_tracks_uptime(lowered: str) -> str:
     """The items that show memory rising with uptime across instances, joined, or "" when they do not."""
     pairs = []
     for item in _ITEM.finditer(lowered):
-        if (pair := _pair(item.group())) is not None:
-            pairs.append((*pair, item.group().strip()))
+        pairs += [(*pair, item.group().strip()) for pair in _pairs(item.group())]
     if len({uptime for uptime, _, _ in pairs}) < 2:
         return ""
     pairs.sort()
@@ -67,4 +74,4 @@ def memory_tracks_uptime(lowered: str) -> str:
         return ""  # an older instance holds less: memory does not follow uptime
     if oldest[0] < MIN_UPTIME_RATIO * youngest[0] or oldest[1] < MIN_MEMORY_RATIO * youngest[1]:
         return ""
-    return f"{oldest[2]} vs {youngest[2]}"
+    return oldest[2] if oldest[2] == youngest[2] else f"{oldest[2]} vs {youngest[2]}"
