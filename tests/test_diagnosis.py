@@ -1748,6 +1748,25 @@ def test_a_job_or_a_restart_named_beside_damaged_data_or_failed_restarts_is_no_r
     assert diagnose(Evidence("KubePodCrashLooping", looping)).outcome != "benign"
 
 
+def test_words_that_only_look_like_a_recovery_a_lone_caller_or_a_deploy_are_read_as_what_they_are():
+    # "SQLTransientConnectionException" (split into words as the alert name is) names an error, not a recovery; the
+    # database's other clients being fine says the database is healthy, not that one caller misbehaves
+    pool = ("Sentry: java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not available, request "
+            "timed out after 30000ms\nHikariPool-1 - Pool stats (total=40, active=40, idle=0, waiting=118)\n"
+            "o2r-db (Postgres 15): 40 sessions from o2r-order-api in state 'idle'; db CPU 7%, other clients fine")
+    assert diagnose(Evidence("SQLTransientConnectionException: HikariPool-1", pool)).action == "RESTART"
+    # another alert's [RESOLVED] line is no recovery of the one firing; the same alert's is
+    planner = ("[FIRING] O2rPlanFailures ratio=0.91 window=30m\n[RESOLVED] O2rOrderSyncLag 12:10-12:25\n"
+               "ConfigMap o2r-planner-config changed 13:05: solver.time_limit_s 30 -> 3\npods rolled 13:06; failure "
+               "ratio before 13:06 was 0.02")
+    assert diagnose(Evidence("O2rPlanFailures", planner)).outcome != "benign"
+    assert diagnose(Evidence("[FIRING:1] LoginRateSpike", "[FIRING:1] LoginRateSpike 12.8k rps\n[RESOLVED] "
+                             "LoginRateSpike at 00:09 UTC, rps back to 4.1k")).outcome == "benign"
+    # a resolver's answer is no version change
+    assert "recent_deploy" not in read("dig sftp.partnerhub.eu @10.40.0.53 -> 185.60.8.22 OK").features
+    assert "recent_deploy" in read("image 2.3.1 -> 2.4.0 at 10:02").features
+
+
 def test_a_disk_alert_on_a_read_only_image_is_noise_and_one_on_our_volume_is_not():
     snap = diagnose(Evidence("HostOutOfDiskSpace", "stream-ingest-02 /snap/core20/2264 (/dev/loop3, squashfs) avail 0B "
                              "(100% used)\nstream-ingest: writes OK, no errors"))

@@ -109,11 +109,13 @@ _RECENT_DEPLOY_WORDS = Alternation.of(
     r"published)(?!:? (?:on |since )?(?:\d{4}-\d\d-\d\d|yesterday|last (?:week|month)|\d+ (?:days|weeks|months) ago))",
     r"(?:\(|, )(?:was|previously|previous|prev|from) v?\d+\.\d+(?:\.\d+)*(?:[-+][\w.]+)?\)",
     r"(?:task[- ]?definition|revision) [\w-]*:\d+ ?(?:->|→|=>) ?[\w-]*:\d+",
-    # a version changing: "v1.4 -> v1.5", "2.3.1 → 2.4.0", "image tag 4.2 -> 4.3"; not a value ("TSH low 0.27->0.40")
-    r"(?:\bv\d+\.\d+(?:\.\d+)*|\b\d+\.\d+\.\d+(?:\.\d+)*|(?:version|image|tag|release|chart|build|helm|revision|"
+    # a version changing: "v1.4 -> v1.5", "2.3.1 → 2.4.0", "image tag 4.2 -> 4.3"; not a value ("TSH low 0.27->0.40"),
+    # nor an address: a resolver's answer ("dig x @10.40.0.53 -> 185.60.8.22") or a flow ("10.4.2.3 -> 192.0.2.45:3333")
+    r"(?:\bv\d+\.\d+(?:\.\d+)*|(?<![@.\d])\b\d+\.\d+\.\d+(?:\.\d+)*|(?:version|image|tag|release|chart|build|helm|revision|"
     r"(?<!cluster )(?<!node )(?<!nodes )(?<!node pool )(?<!nodepool )(?<!kernel )(?<!firmware )(?<!os )(?<!k8s )"
     r"(?<!kubernetes )(?<!control plane )upgrad\w*|bump\w*)[^\n;]{0,30}?\b\d+\.\d+(?:\.\d+)*)(?:[-+][\w.]+)?(?![\w%]) ?"
-    r"(?:->|→|=>) ?v?\d+\.\d+(?![\w%])(?!\s*(?:cores?|cpus?|ms|s|sec|seconds|x|rps|qps|req/s|/s|gi?b?|mi?b?)\b)",
+    r"(?:->|→|=>) ?v?\d+\.\d+(?![\w%])(?!(?:\.\d+){2}:\d)"
+    r"(?!\s*(?:cores?|cpus?|ms|s|sec|seconds|x|rps|qps|req/s|/s|gi?b?|mi?b?)\b)",
     r"(changed|updated|flipped|toggled|enabled) [^\n]{0,30}(feature flag|config ?map|configuration)")
 # a configuration run that changed nothing: "Applied catalog in 9 s (02:40, 0 resources changed)"
 # "0 resources changed", Ansible's "changed=0", Puppet's "Changes: Total: 0"
