@@ -324,6 +324,10 @@ SECTIONS: tuple[Section, ...] = (
                                         "realistic mix; 0.814, 1 unsafe on arrival"),
             ("seventy-sixth", "test76", "written in session 37 from the same brief (industrial mushroom farm), "
                                         "realistic mix; 0.857, 1 unsafe on arrival"),
+            ("seventy-seventh", "test77", "written in session 38 from the same brief (salmon aquaculture), "
+                                          "realistic mix; 0.871, 0 unsafe on arrival"),
+            ("seventy-eighth", "test78", "written in session 38 from the same brief (regional ambulance service), "
+                                         "realistic mix; 0.929, 2 unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
