@@ -1767,6 +1767,23 @@ def test_words_that_only_look_like_a_recovery_a_lone_caller_or_a_deploy_are_read
     assert "recent_deploy" in read("image 2.3.1 -> 2.4.0 at 10:02").features
 
 
+def test_a_secret_missing_after_our_deploy_is_the_deploy_and_one_missing_without_it_a_humans():
+    crash = ("Traceback (most recent call last):\n  File \"/app/settings.py\", line 48, in <module>\n"
+             "KeyError: 'TTB_PAYGOV_TOKEN'\nexcise-reporter image 4.2.1 deployed 2024-05-25, no changes since")
+    assert diagnose(Evidence("KubePodCrashLooping", crash)).outcome == "human"
+    ours = ("14:02 deploy-bot: relay-api v5.2.0 rolled out\n14:03 KeyError: 'RELAY_SIGNING_SECRET'\n"
+            "pods crash-looping since 14:03")
+    assert diagnose(Evidence("KubePodCrashLooping", ours)).action == "ROLLBACK"
+    # "no new version written" is no release; "rolled the deployment" is a restart, "rolled out" one a release
+    assert "recent_deploy" not in read("vault audit: delete wtr/prod/push by rotation job, no new version "
+                                       "written\nCreateContainerConfigError").features
+    assert "recent_deploy" not in read("09:12 dana: I rolled the deployment at 09:07\nerrors since 09:08").features
+    assert "recent_deploy" in read("rolled out the deployment of v2.4 at 09:07\nerrors since 09:08").features
+    # the demand's baseline named after the word ("normal Tuesday afternoon ~380"); a queue's normal is no demand's
+    assert read("requests/s 2,410 (normal Tuesday afternoon ~380)").demand_ratio == 2410 / 380
+    assert read("sync jobs queued: 1,930 (normal backlog at this hour ~150)").demand_ratio is None
+
+
 def test_a_disk_alert_on_a_read_only_image_is_noise_and_one_on_our_volume_is_not():
     snap = diagnose(Evidence("HostOutOfDiskSpace", "stream-ingest-02 /snap/core20/2264 (/dev/loop3, squashfs) avail 0B "
                              "(100% used)\nstream-ingest: writes OK, no errors"))

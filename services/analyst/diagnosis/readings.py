@@ -50,7 +50,7 @@ _DEPLOY = ("(" + _unless_after("deploy", "restarted the ", "restart the ", "rest
            + _unless_after("upgrad", "node ", "nodes ", "node pool ", "nodepool ", "cluster ", "kernel ", "firmware ",
                            "os ", "environment ", "surge ") + r"(?:e|ed)|helm|argo ?cd|"
            r"argo ?cd sync(?:ed)?|flux sync(?:ed)?|helm sync(?:ed)?|app sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
-           r"image(?: tag)?(?![-_\w=])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif|pull)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version|"
+           r"image(?: tag)?(?![-_\w=])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif|pull)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|(?<!no )new version|"
            + _unless_after("version", "framework ", "runtime ", "protocol ", "clr ", "tls ", "http ") + r"(?![=_-])(?!s\b)|"
            + _unless_after("v", r"node\.js ", "nodejs ", "node ", "bun ", "framework version: ", "framework version ",
                            "runtime version: ", "runtime version ") + r"\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
@@ -82,7 +82,7 @@ _RECENT_DEPLOY_WORDS = Alternation.of(
     r"(right|just|immediately|shortly|minutes|seconds|directly|soon) after (?:the |a |our |its |this |today.s )?"
     r"(?:\w+ )?(deploy|release|rollout|roll-out|upgrade|helm upgrade|sync|cutover|config change|image (bump|update)|"
     r"version bump|canary|migration)",
-    r"(new|latest|fresh) (image|version|release|build|tag|revision)\b",
+    r"(?<!\bno )(new|latest|fresh) (image|version|release|build|tag|revision)\b",  # not "no new version written"
     # a rollout that is in progress now: the new ReplicaSet's pods fail while the old one still serves ("2 pods of
     # 3.13.2 still serving")
     r"kubedeploymentrolloutstuck",
@@ -256,14 +256,18 @@ _VS_BASELINE = re.compile(r"(\d[\d,.]*)[ \t]*(?:(k)[ \t]*)?(rps|req/s|req/min|re
                           # "(normal), error rate 0.3" is no base; a range ("2.2-2.5k") is its low end, with its suffix
                           # "(normal for the 06:00-07:00 shift)": a clock time is no base
                           r"usual|typical|avg|average|yesterday|last week)[^\d\n,;)]{0,15}(\d[\d,.]*)(?![\d:])(?!\s*(?:am|pm)\b)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
-# "requests/s 2,480 (Thursday 11:00 baseline: 800)", "match-day requests 412k (fixture-night baseline ~130k)": a demand
+# "requests/s 2,480 (Thursday 11:00 baseline: 800)", "match-day requests 412k (fixture-night baseline ~130k)", "rps 1,840
+# (normal morning 350)": a demand
 # word, its figure, then in brackets a baseline named by its day or occasion (words and clock times, no other figure)
 _WORD_THEN_PAREN_BASE = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages|orders|sessions|users|"
                                    r"events|logins|bookings|checkouts|transactions|searches|calls|jobs|uploads)"
                                    r"(?:/s|/sec|/min|/h|/hr)?\b[^\n;(\d]{0,25}(?<![\d:.,])(\d[\d,.]*)(?![\d:])\s*(k|m(?![a-z]))?"
                                    r"\s*(?:rps|qps|req/s|rpm|/s|/min)?\s*\((?:[^\d)\n;]|\d{1,2}:\d\d){0,30}?"
-                                   r"\b(?:baseline|normal|usual|typical|avg|average|expected)\b\s*[:=]?\s*~?"
-                                   r"(\d[\d,.]*)(?![\d:])\s*(k|m(?![a-z]))?")
+                                   r"\b(?:baseline|normal|usual|typical|avg|average|expected)\b"
+                                   # "(normal Tuesday afternoon ~380)": the occasion may also follow the word ("(normal
+                                   # backlog at this hour ~150)" is a queue's level, not the demand's)
+                                   r"(?:\s*[:=]?\s*|(?:(?!backlog|queue|lag\b|depth|pending)[^\d)\n;]|\d{1,2}:\d\d){1,30}?)~?"
+                                   r"(\d[\d,.]*)(?![\d:])(?!\s*(?:am|pm)\b)\s*(k|m(?![a-z]))?")
 # "nothing unusual traffic-wise", "no surge in traffic": the words deny the rise they name
 _DENIALS = r"\b(?:nothing|no|not|without|never|nor)\s"
 _NOTHING_BEFORE = re.compile(_DENIALS + r"+(?:[\w-]+\s+)?$")
@@ -439,7 +443,7 @@ def _days_before_the_latest(text: str, date: str) -> bool:
 
 
 # "restarted the consumer deployment", "kubectl rollout restart deployment/x": the object bounced, nothing released
-_RESTARTED_DEPLOYMENT = re.compile(r"\b(?:restart(?:ed|ing|s)?|bounced?|bouncing|recycled?|recycling|scaled)\s+"
+_RESTARTED_DEPLOYMENT = re.compile(r"\b(?:restart(?:ed|ing|s)?|bounced?|bouncing|recycled?|recycling|scaled|rolled(?!\s+(?:out|back)\b))\s+"
                                    r"(?:the\s+)?(?:[\w-]+\s+){0,2}deployments?\b")
 _CHANNEL_NAME = re.compile(r"#[\w-]*-(?:\w)?$")  # the deploy word starts inside "#team-release"
 _UNTIL_BEFORE = re.compile(r"\b(?:until|till|up to)\s+(?:today\s+|about\s+|around\s+|~)?$")
