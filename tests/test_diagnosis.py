@@ -1765,6 +1765,13 @@ def test_words_that_only_look_like_a_recovery_a_lone_caller_or_a_deploy_are_read
     # a resolver's answer is no version change
     assert "recent_deploy" not in read("dig sftp.partnerhub.eu @10.40.0.53 -> 185.60.8.22 OK").features
     assert "recent_deploy" in read("image 2.3.1 -> 2.4.0 at 10:02").features
+    # a table's READY column ("SecretSyncedError   False") does not deny the status before it; "OOMKilled false" does
+    table = ("Unhandled exception. OptionsValidationException: 'The Password field is required.'\n"
+             "NAME                  STORE        REFRESH   STATUS              READY\n"
+             "sap-rfc-weighbridge   vault-mill   1h        SecretSyncedError   False\n"
+             "last deploy of weighbridge-gateway: 2024-05-02, 9 days ago")
+    assert diagnose(Evidence("KubePodCrashLooping", table)).outcome == "human"
+    assert diagnose(Evidence("KubePodCrashLooping", table.replace("   False", " False"))).action == "RESTART"
 
 
 def test_a_secret_missing_after_our_deploy_is_the_deploy_and_one_missing_without_it_a_humans():

@@ -82,8 +82,10 @@ Hits = dict[str, list[tuple[float, str]]]
 # words the text denies right before them (readings.DENIED_BEFORE) or right after them are no evidence:
 # "OOMKilled: false", "OOMKilled / OutOfMemoryError: none" (a listed pair denied together), "liveness probe failures
 # 24h: 0" (a count of none, over a window or not)
+# "oomkilled false", "kerneldeadlock=false", "restarts: 0" deny what they name; a table's column ("SecretSyncedError
+# False" under STATUS / READY, aligned by several blanks) belongs to the next header, not to the word before it
 _DENIED_AFTER = re.compile(r"['\"”’]?(?:[ \t]*/[ \t]*[\w.-]+)*"
-                           r"(?:[ \t]?[=:][ \t]?['\"]?(?:false|no|none)|[ \t]+false)\b|"
+                           r"(?:[ \t]?[=:][ \t]?['\"]?(?:false|no|none)|[ \t]false)\b|"
                            r"\w*(?:[ \t]+\(?(?:last |past |in )?\d+ ?(?:h|m|d|hours?|mins?|days?)\)?)?[ \t]*[=:][ \t]*0"
                            r"(?![\w.,:*/-])(?![ \t]+[\d*])")  # not a crontab's "0 2 * * *"
 _MAX_DENIED = 8  # denied matches skipped per signature before giving up on it
