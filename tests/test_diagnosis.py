@@ -1772,6 +1772,11 @@ def test_words_that_only_look_like_a_recovery_a_lone_caller_or_a_deploy_are_read
              "last deploy of weighbridge-gateway: 2024-05-02, 9 days ago")
     assert diagnose(Evidence("KubePodCrashLooping", table)).outcome == "human"
     assert diagnose(Evidence("KubePodCrashLooping", table.replace("   False", " False"))).action == "RESTART"
+    # a volume 71% used is not full, whatever the alert's name; an archive kept by policy is no scratch to clear
+    assert diagnose(Evidence("Free disk space is less than 30% on /var/lib/anpr/buffer", "PROBLEM: Free disk space is "
+                             "less than 30% on /var/lib/anpr/buffer - used 71.4% of 2.0 TB")).action != "RESTART"
+    kept = 'PersistentVolume is only 8.6% free\nconfig: archive.retention="keep-all" (set 2022 at planning request)'
+    assert diagnose(Evidence("KubePersistentVolumeFillingUp", kept)).action != "RESTART"
 
 
 def test_a_secret_missing_after_our_deploy_is_the_deploy_and_one_missing_without_it_a_humans():
