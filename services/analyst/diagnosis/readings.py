@@ -92,6 +92,7 @@ _RECENT_DEPLOY_WORDS = Alternation.of(
     r"rollout (?:is )?(?:stuck|stalled|not progressing)",
     r"new (?:replica ?set|rs)\b[^\n]{0,60}\b(?:crash ?loop\w*|0/\d+|not ready|fail\w*|pending)",
     r"waiting for deployment \S+ rollout to finish",
+    r"\brollout progress:? \d+ of \d+ updated\b",
     r"since (?:the |this |today.s |this morning.s |our |its )?(?:latest |new |recent |last )?"
     r"(deploy|release|rollout|upgrade|cutover|config (change|push)|v\d)",
     r"(just|recently|newly) (deployed|released|rolled out|upgraded|shipped)",
