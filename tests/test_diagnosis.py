@@ -1794,6 +1794,10 @@ def test_a_secret_missing_after_our_deploy_is_the_deploy_and_one_missing_without
     # the demand's baseline named after the word ("normal Tuesday afternoon ~380"); a queue's normal is no demand's
     assert read("requests/s 2,410 (normal Tuesday afternoon ~380)").demand_ratio == 2410 / 380
     assert read("sync jobs queued: 1,930 (normal backlog at this hour ~150)").demand_ratio is None
+    # a vendor's own people changing their device is no release of ours
+    vendor = ("gantry-mgmt change log: camera firmware 7.3.0 pushed by Vialux remote support to gantries G-115..G-122 "
+              "at 01:40\nplate-ocr: 7 of 10 pods OOMKilled in the last 30m")
+    assert "recent_deploy" not in read(vendor, service="plate-ocr").features
 
 
 def test_a_disk_alert_on_a_read_only_image_is_noise_and_one_on_our_volume_is_not():

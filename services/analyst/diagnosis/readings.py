@@ -612,6 +612,9 @@ _OTHER_TEAM = re.compile(r"\b(?:network|security|netsec|platform|dba|db|database
                          # "HMI upgrade by controls team": the change is named as another team's
                          r"\b(?:upgrade|deploy\w*|release|change|migration|rollout|update)d? by (?:the )?"
                          r"(?!us\b|our\b|me\b|ops\b)[a-z][\w-]* team\b|"
+                         # "camera firmware 7.3.0 pushed by Vialux remote support": a vendor's own people changed it
+                         r"\b(?:pushed|applied|installed|rolled out|deployed|upgraded|updated) by [\w-]+ (?:remote |field )?"
+                         r"(?:support|engineers?|technicians?|service)\b|"
                          # "national GNSS network bulletin: ... during caster migration": an outside party announced it
                          r"\b(?:provider|vendor|partner|supplier|operator|carrier|registry|authority|network|upstream|"
                          r"national|government)\b[^\n]{0,30}\b(?:bulletin|advisory|announcement|notification|newsletter)\b")
