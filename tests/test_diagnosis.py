@@ -1798,6 +1798,10 @@ def test_a_secret_missing_after_our_deploy_is_the_deploy_and_one_missing_without
     vendor = ("gantry-mgmt change log: camera firmware 7.3.0 pushed by Vialux remote support to gantries G-115..G-122 "
               "at 01:40\nplate-ocr: 7 of 10 pods OOMKilled in the last 30m")
     assert "recent_deploy" not in read(vendor, service="plate-ocr").features
+    # errors that began "almost 40 minutes before that sync" clear it
+    sync = ("ArgoCD: lims-sample-router synced 2.7.4 at 13:41:10\nnginx: first 5xx at 13:02:37\n"
+            "13:52 ola: errors started almost 40 minutes before that sync")
+    assert "recent_deploy" not in read(sync, service="lims-sample-router").features
 
 
 def test_a_disk_alert_on_a_read_only_image_is_noise_and_one_on_our_volume_is_not():
