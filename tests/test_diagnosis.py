@@ -1804,6 +1804,27 @@ def test_a_secret_missing_after_our_deploy_is_the_deploy_and_one_missing_without
     assert "recent_deploy" not in read(sync, service="lims-sample-router").features
 
 
+def test_a_stuck_job_a_deadlock_and_a_paused_rollback_are_not_closed_or_acted_on_by_what_is_named_beside_them():
+    # the hourly export named in the alert is the one that is stuck, not a scheduled spike that explains it
+    stuck = ("Heartbeat 'regulator-export-worker' expired: last ping 10:14:03\nhourly export usually done in 40s; "
+             "11:00 export not started")
+    assert diagnose(Evidence("Heartbeat expired", stuck)).outcome != "benign"
+    # a liveness probe passing beside a Java-level deadlock is no recovery
+    deadlock = ("RecipeDispatchStalled: no batch dispatched for 26m while 7 batches are queued\n"
+                "/actuator/health: {\"status\":\"UP\"} (liveness probe passing)\njstack 1: Found one Java-level "
+                "deadlock:\n\"batch-dispatch-1\": waiting to lock monitor 0x00007f1c9c0062d8")
+    assert diagnose(Evidence("RecipeDispatchStalled", deadlock)).action == "RESTART"
+    # the owners holding a rollback of our own release while they decide
+    held = ("deploy edi-gateway 4.12.0 finished 13:02 (prev 4.11.2); rejections start 13:05\n"
+            "13:33 carla: STOP - don't go back yet. going back means re-issuing 900+ ASNs already sent")
+    assert diagnose(Evidence("edi.outbound.rejected 855 > 20/15m", held)).outcome == "human"
+    # WAL a psql table shows an inactive slot holding, under a disk alert whose growth is no memory's
+    wal = ("/pgwal: Disk space is critically low (used > 90%)\n/pgwal used 91.4% (457 GB of 500 GB), +6 GB/h\n"
+           "SELECT slot_name, active, pg_size_pretty(...) FROM pg_replication_slots;\n"
+           " analytics_cdc  | f | 402 GB\n claims_standby | t | 12 MB")
+    assert diagnose(Evidence("/pgwal: Disk space is critically low", wal)).outcome == "human"
+
+
 def test_a_disk_alert_on_a_read_only_image_is_noise_and_one_on_our_volume_is_not():
     snap = diagnose(Evidence("HostOutOfDiskSpace", "stream-ingest-02 /snap/core20/2264 (/dev/loop3, squashfs) avail 0B "
                              "(100% used)\nstream-ingest: writes OK, no errors"))

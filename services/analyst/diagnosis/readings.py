@@ -281,7 +281,7 @@ _TRAFFIC_UP = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|th
                          r"(traffic|requests|load|demand|users|orders)|(flash sale|black friday|cyber monday|"
                          r"went viral|product launch|launch(ed)? today)|record (traffic|load|users|requests|volume|high|peak)|"
                          r"(all-time|record) high|(users|connections|sessions|viewers|players|visitors)[^\n.;]{0,25}\brecord\b|"
-                         r"previous (high|record|peak)|(heavy|high|peak|unusual|unusually high|higher than usual|above[- ]normal|"
+                         r"previous (high|record|peak)(?![-\w])|(heavy|high|peak|unusual|unusually high|higher than usual|above[- ]normal|"
                          r"seasonal|holiday) (traffic|load|demand|volume)|(?<![\w-])influx(?![\w-])|(busier|more (users|traffic|requests|"
                          r"orders)) than (usual|normal)|(campaign|launch|promo\w*|push notification|"
                          r"newsletter|email blast|tv (ad|spot))[^\n.;]{0,40}(went out|started|began|went live|aired|sent)|"
