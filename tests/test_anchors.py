@@ -21,7 +21,7 @@ def test_anchors_are_literals_every_match_contains():
     assert anchors([r"x{0,3}yz"]) == ("yz",)
 
 
-@pytest.mark.timeout(1800)  # every pattern on every corpus text (~19,000; ~9 min on a busy 2-core machine): a hang guard
+@pytest.mark.timeout(1800)  # every pattern on every corpus text (~19,000; ~9 min on a busy 2-core box): a hang guard
 def test_skipping_by_anchors_never_changes_a_match_on_any_corpus_text():
     texts = [f"{c.alert_type}\n{c.logs}".lower() for p in sorted(CORPUS.glob("*.jsonl")) for c in load_corpus(p)]
     knowledge = shipped()
