@@ -81,9 +81,8 @@ Hits = dict[str, list[tuple[float, str]]]
 
 # words the text denies right before them (readings.DENIED_BEFORE) or right after them are no evidence:
 # "OOMKilled: false", "OOMKilled / OutOfMemoryError: none" (a listed pair denied together), "liveness probe failures
-# 24h: 0" (a count of none, over a window or not)
-# "oomkilled false", "kerneldeadlock=false", "restarts: 0" deny what they name; a table's column ("SecretSyncedError
-# False" under STATUS / READY, aligned by several blanks) belongs to the next header, not to the word before it
+# 24h: 0" (a count of none, over a window or not), "oomkilled false"; not a table's column ("SecretSyncedError   False"
+# under STATUS / READY, aligned by several blanks), which belongs to the next header, not to the word before it
 _DENIED_AFTER = re.compile(r"['\"”’]?(?:[ \t]*/[ \t]*[\w.-]+)*"
                            r"(?:[ \t]?[=:][ \t]?['\"]?(?:false|no|none)|[ \t]false)\b|"
                            r"\w*(?:[ \t]+\(?(?:last |past |in )?\d+ ?(?:h|m|d|hours?|mins?|days?)\)?)?[ \t]*[=:][ \t]*0"
