@@ -2442,3 +2442,54 @@ def test_a_partner_restarted_for_a_patch_and_healthy_since_is_its_recovery_not_o
                           "SAP PI: restarted for kernel patch 01:00-01:20, healthy since; billing postings to the "
                           "same endpoint succeed now"))
     assert d.outcome != "benign", d.justification
+
+
+def test_memory_is_read_from_memory_words_only():
+    # "ram" inside "histogram" is no memory word; a disk's "88G of 100G" under a MemoryPressure line is no memory
+    assert "high_memory" not in read("prediction_value histogram for park=canyon: 100% in bucket le=0").features
+    assert "high_memory" not in read("node conditions: DiskPressure=True, MemoryPressure=False\n"
+                                     "node-exporter: /var/lib/containerd 88G of 100G").features
+    assert "high_memory" in read("Icinga: MEMORY CRITICAL on mailer-01\nCRITICAL - 92.4% used (7.39 GB of 8.00 GB)"
+                                 ).features
+    assert "high_memory" in read("container_memory_working_set 3.8Gi of 4Gi limit").features
+
+
+def test_the_alerts_own_resolved_line_is_a_recovery_and_a_broker_is_no_broken_deploy():
+    d = diagnose(Evidence("KubeDeploymentReplicasMismatch",
+                          "Deployment rs-prod/ill-broker has not matched the expected number of replicas\n"
+                          "deployment \"ill-broker\" successfully rolled out (16:47:12)\n"
+                          "17:01:30 Alertmanager: KubeDeploymentReplicasMismatch resolved"))
+    assert d.action != "ROLLBACK", d.justification
+    other = diagnose(Evidence("KubePodCrashLooping", "api-7f9 CrashLoopBackOff, restarted 7 times\n"
+                                                     "10:02 Alertmanager: KubeDeploymentReplicasMismatch resolved"))
+    assert other.outcome != "benign", other.justification
+
+
+def test_an_unreachable_host_is_no_process_to_restart():
+    d = diagnose(Evidence("SERVICE ALERT: rfid-gate-1;PING;CRITICAL",
+                          "SERVICE ALERT: rfid-gate-1;PING;CRITICAL;HARD;3;CRITICAL - Host Unreachable (10.61.8.21)"))
+    assert d.action != "RESTART", d.justification
+
+
+def test_a_pool_whose_connections_all_wait_on_another_jobs_lock_is_no_restart():
+    d = diagnose(Evidence("TicketValidationLatencyHigh",
+                          "WARN HikariPool-1 - Connection is not available, request timed out after 3000ms "
+                          "(total=40, active=40, idle=0, waiting=212)\n"
+                          "all 40 ticket-validation-api connections in wait_event 'Lock: transactionid'\n"
+                          "pg_stat_activity: pid 77102 user=bi_loader holding locks on entitlements"))
+    assert d.action != "RESTART", d.justification
+
+
+@pytest.mark.parametrize("alert, text", [
+    ("RabbitMQ queue depth high",
+     "messages_ready=186,402, consumers=0\nsender scaled to 0 (CHG-2291: pause notices pending board decision)"),
+    ("ContainerOOMKilled",
+     "OOMKilled, Restart Count: 5\nloading 3.9 GB file whole\n"
+     "#oncall: each retry starts on the same file, same result"),
+    ("Kiosk peripheral change detected",
+     "WARN usb_inventory changed on kiosk-3: +1 device \"USB Keyboard\" (no keyboard in baseline)\n"
+     "cpu=7% since 2024-07-30"),
+])
+def test_a_decision_pending_a_retry_on_the_same_input_and_a_tampered_kiosk_are_a_humans(alert, text):
+    d = diagnose(Evidence(alert, text))
+    assert d.outcome == "human", d.justification

@@ -172,7 +172,7 @@ _OUT_SINCE = re.compile(r"(has been|had been|was|been) (out|live|running|deploye
                         r"(?: (?:on|in|across) [^\n.;(]{0,25}?)? (since (mon|tue|wed|thu|fri|"
                         r"sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|last|\d{4}-)|for (a|\d+|several|two|three|"
                         r"many) (days?|weeks?|months?))")
-_MEMORY_PCT = re.compile(r"(mem(?:ory)?|rss|heap|working[ _]set|ram)\b(?:(?!swap|cpu|disk|load|inode)[^\n%;,]){0,40}?"
+_MEMORY_PCT = re.compile(r"(memory|rss|heap|working[ _]set|(?<![a-z])(?:mem|ram))\b(?:(?!swap|cpu|disk|load|inode)[^\n%;,]){0,40}?"
                          r"(\d{1,3}(?:\.\d+)?)\s?%|"
                          r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:the\s*)?(?:\w+\s)?(mem(?:ory)?|heap|ram|rss)\b")
 # "CPU 97% idle" is 3% busy: an idle, free, steal or wait share is no utilisation
@@ -897,13 +897,24 @@ def _alarm_threshold(text: str, kind: str) -> Found:
 
 
 _SIZE_MB = {"g": 1024.0, "gi": 1024.0, "gb": 1024.0, "m": 1.0, "mi": 1.0, "mb": 1.0}
-_MEMORY_WORDS = ("mem", "rss", "heap", "ram", "limit", "working set")
+# a word naming memory (in the lowered text), also inside a metric's or an alert's name ("container_memory_working_set",
+# "containermemoryhigh"); its short forms only as words of their own (not "histogram", "parameter", "member")
+_MEMORY_WORD = re.compile(r"memory|heap|rss|limit|working[ _]set|(?<![a-z])(?:mem|ram)(?![a-z])")
+_DISK_BEFORE = re.compile(r"\b(disk|filesystem|file system|volume|storage|mount\w*|pvc|partition|inodes?|df)\b|(?<![\w.])/[a-z]")
+
+
+def _near_memory_word(text: str, start: int, end: int) -> bool:
+    """Whether a memory word stands within 60 characters before or 30 after (the alert's name on the line above
+    counts), unless the figure's own line names a disk, a volume or a path before it ("node-exporter:
+    /var/lib/containerd 88G of 100G" under a line about MemoryPressure is no memory reading)."""
+    if _DISK_BEFORE.search(text, text.rfind("\n", 0, start) + 1, start):
+        return False
+    return _MEMORY_WORD.search(text[max(0, start - 60):end + 30]) is not None
 
 
 def _memory_ratio(text: str) -> Found:
     pairs = ((float(m.group(1)) * _SIZE_MB[m.group(2)], float(m.group(3)) * _SIZE_MB[m.group(4)],
-              m.group(0)) for m in _finditer(_MEMORY_RATIO, text)
-             if any(w in text[max(0, m.start() - 60):m.end() + 30] for w in _MEMORY_WORDS))
+              m.group(0)) for m in _finditer(_MEMORY_RATIO, text) if _near_memory_word(text, m.start(), m.end()))
     return _highest(_share(*p) for p in pairs if p[1] > 0 and p[0] <= p[1] * 1.2)
 
 
