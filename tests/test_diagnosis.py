@@ -2493,3 +2493,24 @@ def test_a_pool_whose_connections_all_wait_on_another_jobs_lock_is_no_restart():
 def test_a_decision_pending_a_retry_on_the_same_input_and_a_tampered_kiosk_are_a_humans(alert, text):
     d = diagnose(Evidence(alert, text))
     assert d.outcome == "human", d.justification
+
+
+def test_a_process_its_supervisor_gave_up_on_is_restarted_though_its_dependency_recovered_under_a_change():
+    d = diagnose(Evidence("SystemdUnitFailed receipt-mailer.service",
+                          "receipt-mailer[880]: redis.exceptions.ConnectionError: Error 111 connecting to "
+                          "redis-queue:6379. Connection refused.\n"
+                          "systemd[1]: receipt-mailer.service: Start request repeated too quickly.\n"
+                          "systemd[1]: receipt-mailer.service: Failed with result 'exit-code'.\n"
+                          "redis-queue: planned patch reboot 02:09:50-02:10:40 (CHG-6120), up and serving since "
+                          "02:10:41"))
+    assert d.action == "RESTART", d.justification
+
+
+def test_figures_that_are_not_memory_or_demand_and_a_restart_that_met_the_same_cpu_are_no_action():
+    # "B2B" holds no baseline of 2; "49.9M / 50M" of a plan's requests is no memory; CPU back at 90% on new pods
+    assert "traffic_rising" not in read("requests/sec 12 (normal for B2B, same on -01/-02 at 6% CPU)").features
+    assert "high_memory" not in read("Mapbox dashboard: tile requests this month 49.9M / 50M plan limit").features
+    d = diagnose(Evidence("HighCPUUsage pricing-engine", "pods 4/4 at 88-93% CPU; 410 rps (same hour last week: 405)\n"
+                                                         "11:05 all 4 pods rolling-restarted by on-call; 11:07 CPU "
+                                                         "back at 90% on all new pods"))
+    assert d.action != "RESTART", d.justification

@@ -268,7 +268,7 @@ _WORD_THEN_PAREN_BASE = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput
                                    # "(normal Tuesday afternoon ~380)": the occasion may also follow the word ("(normal
                                    # backlog at this hour ~150)" is a queue's level, not the demand's)
                                    r"(?:\s*[:=]?\s*|(?:(?!backlog|queue|lag\b|depth|pending)[^\d)\n;]|\d{1,2}:\d\d){1,30}?)~?"
-                                   r"(\d[\d,.]*)(?![\d:])(?!\s*(?:am|pm)\b)\s*(k|m(?![a-z]))?")
+                                   r"(?<![a-z])(\d[\d,.]*)(?![\d:])(?!\s*(?:am|pm)\b)\s*(k|m(?![a-z]))?")  # not B2B's 2
 # "nothing unusual traffic-wise", "no surge in traffic": the words deny the rise they name
 _DENIALS = r"\b(?:nothing|no|not|without|never|nor)\s"
 _NOTHING_BEFORE = re.compile(_DENIALS + r"+(?:[\w-]+\s+)?$")
@@ -900,14 +900,17 @@ _SIZE_MB = {"g": 1024.0, "gi": 1024.0, "gb": 1024.0, "m": 1.0, "mi": 1.0, "mb": 
 # a word naming memory (in the lowered text), also inside a metric's or an alert's name ("container_memory_working_set",
 # "containermemoryhigh"); its short forms only as words of their own (not "histogram", "parameter", "member")
 _MEMORY_WORD = re.compile(r"memory|heap|rss|limit|working[ _]set|(?<![a-z])(?:mem|ram)(?![a-z])")
-_DISK_BEFORE = re.compile(r"\b(disk|filesystem|file system|volume|storage|mount\w*|pvc|partition|inodes?|df)\b|(?<![\w.])/[a-z]")
+# before a size on its own line: a disk, a volume or a path, or what is counted in millions ("tile requests this
+# month 49.9M / 50M plan limit"): no memory figure
+_NOT_MEMORY_BEFORE = re.compile(r"\b(disk|filesystem|file system|volume|storage|mount\w*|pvc|partition|inodes?|df|"
+                                r"requests|calls|messages|events|records|rows|hits|impressions)\b|(?<![\w.])/[a-z]")
 
 
 def _near_memory_word(text: str, start: int, end: int) -> bool:
     """Whether a memory word stands within 60 characters before or 30 after (the alert's name on the line above
-    counts), unless the figure's own line names a disk, a volume or a path before it ("node-exporter:
+    counts), unless the figure's own line names a disk, a volume, a path or a count before it ("node-exporter:
     /var/lib/containerd 88G of 100G" under a line about MemoryPressure is no memory reading)."""
-    if _DISK_BEFORE.search(text, text.rfind("\n", 0, start) + 1, start):
+    if _NOT_MEMORY_BEFORE.search(text, text.rfind("\n", 0, start) + 1, start):
         return False
     return _MEMORY_WORD.search(text[max(0, start - 60):end + 30]) is not None
 
