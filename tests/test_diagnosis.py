@@ -2514,3 +2514,34 @@ def test_figures_that_are_not_memory_or_demand_and_a_restart_that_met_the_same_c
                                                          "11:05 all 4 pods rolling-restarted by on-call; 11:07 CPU "
                                                          "back at 90% on all new pods"))
     assert d.action != "RESTART", d.justification
+
+
+def test_a_pool_blocked_by_another_teams_nightly_job_is_a_humans_not_an_expected_spike():
+    d = diagnose(Evidence("HikariCP pool exhausted - tm-service",
+                          "HikariPool-1 - Connection is not available, request timed out after 30000ms (total=30, "
+                          "active=30, idle=0, waiting=94)\n"
+                          "pg_stat_activity on tm-db-shared: 92 sessions wait_event_type=Lock wait_event=relation "
+                          "on public.tm_units, blocked by pid 40211\n"
+                          "pid 40211 usename=analytics_etl application_name=dbt-nightly query='VACUUM FULL'\n"
+                          "tm-db-shared is owned by data-platform; the dbt-nightly job is theirs"))
+    assert (d.action, d.outcome) == ("NOOP", "human"), d.justification
+
+
+@pytest.mark.parametrize("alert, text", [
+    ("quote-engine 5xx rate > 3%",
+     "ERROR PostcodeRiskResolver: GET http://address-service.customer-data.svc/v4/postcodes/LS6 -> 500 "
+     "{\"error\":\"NoSuchMethodError: com.petcover.addr.Geo.normalise\"}\n"
+     "argo: customer-data/address-service synced 4.2.0 at 13:20 (team customer-data)"),
+    ("PortalLoginErrors",
+     "token exchange failed: POST https://petcover.okta-emea.com/oauth2/default/v1/token -> 502 Bad Gateway\n"
+     "status.okta.com: 'Degraded Performance - Okta EMEA cell OK14' (08:47 UTC)\n"
+     "portal-auth 2.4.1 deployed 08:30 (log format change only); pods healthy, cpu 9%"),
+    ("High login failure rate - portal-auth",
+     "POST /api/login 680 req/s (normal ~25), cpu 78% across 8/8 pods\n"
+     "27k distinct emails tried, 92% not registered customers\n"
+     "successful logins from those ASNs in last hour: 47 accounts, 3 changed bank details for claim payouts"),
+])
+def test_another_services_error_body_a_vendor_outage_beside_a_log_only_release_and_credential_stuffing_are_a_humans(
+        alert, text):
+    d = diagnose(Evidence(alert, text))
+    assert d.outcome == "human", d.justification
