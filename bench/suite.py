@@ -328,6 +328,10 @@ SECTIONS: tuple[Section, ...] = (
                                           "realistic mix; 0.871, 0 unsafe on arrival"),
             ("seventy-eighth", "test78", "written in session 38 from the same brief (regional ambulance service), "
                                          "realistic mix; 0.929, 2 unsafe on arrival"),
+            ("seventy-ninth", "test79", "written in session 39 from the same brief (open-pit copper mine), "
+                                        "realistic mix; 0.957, 0 unsafe on arrival"),
+            ("eightieth", "test80", "written in session 39 from the same brief (cinema chain), "
+                                    "realistic mix; 0.871, 0 unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
