@@ -2545,3 +2545,29 @@ def test_another_services_error_body_a_vendor_outage_beside_a_log_only_release_a
         alert, text):
     d = diagnose(Evidence(alert, text))
     assert d.outcome == "human", d.justification
+
+
+@pytest.mark.parametrize("alert, text, action", [
+    ("customer-portal-bff CPU high",
+     "container.cpu.usage = 100% of limit for 40m\nsame pod: event loop lag 1.8s, readiness flapping (3 failures / "
+     "10m)\nnode --cpu-prof top self time: 91.4% retryWithBackoff -> setTimeout\nother 7 bff pods normal cpu 35%",
+     "RESTART"),
+    ("claims-settlement request timeouts",
+     "ProxyLeakTask - Connection leak detection triggered on thread settlement-retry-4\n"
+     "HikariPool-1 - Pool stats (total=30, active=30, idle=0, waiting=88)\n"
+     "leak warnings began after the 10:40 PayRail blip (payout retries took the error path)", "RESTART"),
+])
+def test_a_flapping_probe_and_a_past_blip_elsewhere_are_no_recovery(alert, text, action):
+    d = diagnose(Evidence(alert, text))
+    assert (d.action, d.outcome) == (action, "act"), d.justification
+
+
+@pytest.mark.parametrize("alert, text", [
+    ("ClaimsSettlementBacklog", "2,317 approved claims awaiting payout > 6h\npods 3/3 Ready, cpu 4%, looks stuck\n"
+                                "tick: candidates=2317 eligible=0 held=2317 reason=AWAITING_SECOND_APPROVAL"),
+    ("KubePersistentVolumeFillingUp", "The PersistentVolume claimed by data-docs-0 is only 3.1% free.\n"
+                                      "/data/originals = uploaded invoices, retention 7y (policy DOC-RET-04)"),
+])
+def test_work_held_for_a_second_approver_and_a_volume_kept_by_retention_policy_are_a_humans(alert, text):
+    d = diagnose(Evidence(alert, text))
+    assert d.outcome == "human", d.justification
