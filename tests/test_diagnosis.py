@@ -2571,3 +2571,18 @@ def test_a_flapping_probe_and_a_past_blip_elsewhere_are_no_recovery(alert, text,
 def test_work_held_for_a_second_approver_and_a_volume_kept_by_retention_policy_are_a_humans(alert, text):
     d = diagnose(Evidence(alert, text))
     assert d.outcome == "human", d.justification
+
+
+@pytest.mark.parametrize("alert, text", [
+    ("KubeHpaMaxedOut", "HPA opac-web: current 20 / max 20, cpu 88% (target 60%)\n"
+                        "requests/s 1,940 (same hour last week 310)\n"
+                        "top client ASN: AS14061 (DigitalOcean) 81% of requests from 214 IPs, UA \"Mozilla/5.0 "
+                        "(compatible; MarcHarvester/0.3)\"\nlogged-in patron sessions: 1,210 (same hour last week "
+                        "1,180)"),
+    ("KubePodNotReady", "Events: Warning Evicted kubelet The node was low on resource: ephemeral-storage.\n"
+                        "node-exporter: /var/lib/containerd 88G of 100G; largest /var/log/pods/fluent-bit 34G\n"
+                        "locker-kiosk-gw emptyDir usage: 12Mi"),
+])
+def test_a_scrapers_surge_and_a_node_filled_by_another_pod_are_no_scale_or_restart(alert, text):
+    d = diagnose(Evidence(alert, text))
+    assert d.outcome == "human", d.justification
