@@ -2586,3 +2586,12 @@ def test_work_held_for_a_second_approver_and_a_volume_kept_by_retention_policy_a
 def test_a_scrapers_surge_and_a_node_filled_by_another_pod_are_no_scale_or_restart(alert, text):
     d = diagnose(Evidence(alert, text))
     assert d.outcome == "human", d.justification
+
+
+def test_another_hosts_last_sync_age_is_no_deploy_and_requests_queued_are_no_idleness():
+    assert deploy_age("gate-ctrl-ca-south (same agent version): last_sync 38s ago")[0] is None
+    d = diagnose(Evidence("opac-web upstream request queueing",
+                          "sockets in use 256/256 on all 9 pods; 1,400+ requests queued in the agent\n"
+                          "catalog-search: QPS 90 (normal 400), p95 70ms, CPU 15%\nopac-web ingress 504 18%\n"
+                          "sockets in use per pod: 40 -> 120 -> 256 over 3 days since pods last started"))
+    assert d.action != "SCALE_DOWN", d.justification

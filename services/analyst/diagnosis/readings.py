@@ -72,8 +72,9 @@ _DEPLOY = ("(" + _unless_after("deploy", "restarted the ", "restart the ", "rest
 _DEPLOY_WORD = re.compile(_DEPLOY)
 # the gap never crosses another field's time: "First seen 2024-01-17 in release 5.9.0 | Last seen: 14 minutes ago"
 # (Sentry) dates the error, not the release
-_DEPLOY_THEN_AGE = re.compile(rf"{_DEPLOY}(?:(?!last (?:seen|event|occurr)|\| )[^\n;]){{0,60}}?\b{_AGE}\s*"
-                              r"(ago|before|earlier|prior)")
+# the age of something else's last event between them is not the deploy's ("same agent version): last_sync 38s ago")
+_DEPLOY_THEN_AGE = re.compile(rf"{_DEPLOY}(?:(?!last[ _-]?(?:seen|event|occurr|sync|heartbeat|run|check|poll|scrape|"
+                              r"success|contact|update|ping)|\| )[^\n;]){0,60}?\b" + _AGE + r"\s*(ago|before|earlier|prior)")
 _AGE_THEN_DEPLOY = re.compile(rf"\b{_AGE}\s*(after|since|following|post)[- ](?:the |a |our |its |this )?"
                               rf"(?:\w+ )?{_DEPLOY}")
 _DEPLOY_AGO_WORDS = re.compile(rf"{_DEPLOY}[^\n;]{{0,40}}?\b(yesterday|last (?:week|month)|(?<!\d )days ago|"
