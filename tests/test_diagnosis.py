@@ -2595,3 +2595,15 @@ def test_another_hosts_last_sync_age_is_no_deploy_and_requests_queued_are_no_idl
                           "catalog-search: QPS 90 (normal 400), p95 70ms, CPU 15%\nopac-web ingress 504 18%\n"
                           "sockets in use per pod: 40 -> 120 -> 256 over 3 days since pods last started"))
     assert d.action != "SCALE_DOWN", d.justification
+
+
+def test_a_pool_full_while_the_cloud_database_is_unreachable_beside_a_typo_release_is_a_humans():
+    d = diagnose(Evidence('ALARM: "yield-analytics-api-5xx"',
+                          "HikariPool-1 - Connection is not available, request timed out after 30000ms (total=25, "
+                          "active=25, idle=0, waiting=140)\n"
+                          "PSQLException: The connection attempt failed. Caused by: java.net.SocketTimeoutException: "
+                          "Connect timed out (yield-pg.db.cloud.example.com:5432)\n"
+                          "provider health dashboard [us-west-2] Operational issue - Networking, started 16:12\n"
+                          "deploy note: yield-analytics-api 1.44.1 went out 15:58 (typo fix in export CSV header); "
+                          "errors began 16:13 with the provider event"))
+    assert (d.action, d.outcome) == ("NOOP", "human"), d.justification
