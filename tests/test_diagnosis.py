@@ -2607,3 +2607,13 @@ def test_a_pool_full_while_the_cloud_database_is_unreachable_beside_a_typo_relea
                           "deploy note: yield-analytics-api 1.44.1 went out 15:58 (typo fix in export CSV header); "
                           "errors began 16:13 with the provider event"))
     assert (d.action, d.outcome) == ("NOOP", "human"), d.justification
+
+
+def test_a_cache_at_maxmemory_with_lru_eviction_is_by_design_unless_its_evictions_log_users_out():
+    cache = ("redis_memory_used_bytes / redis_memory_max_bytes = 0.971 (playlist-cache-0)\n"
+             "CONFIG GET maxmemory-policy -> allkeys-lru | maxmemory 12gb\nevicted_keys ~40/s, hit ratio 0.96")
+    assert diagnose(Evidence("RedisMemoryHigh", cache)).action != "RESTART"
+    sessions = diagnose(Evidence("Redis evictions on session-store",
+                                 "used_memory 11.98G / maxmemory 12G, maxmemory-policy allkeys-lru\n"
+                                 "mobile-bff: 'session not found' 401s are 4.1% (users being logged out)"))
+    assert sessions.outcome != "benign", sessions.justification
