@@ -2617,3 +2617,12 @@ def test_a_cache_at_maxmemory_with_lru_eviction_is_by_design_unless_its_eviction
                                  "used_memory 11.98G / maxmemory 12G, maxmemory-policy allkeys-lru\n"
                                  "mobile-bff: 'session not found' 401s are 4.1% (users being logged out)"))
     assert sessions.outcome != "benign", sessions.justification
+
+
+def test_a_pool_exhausted_while_the_databases_failover_has_not_completed_is_a_humans():
+    d = diagnose(Evidence("wms-inventory 5xx",
+                          "RDS event 04:12:33 UTC wms-inventory-prod: Multi-AZ instance failover started.\n"
+                          "Npgsql.NpgsqlException: The connection pool has been exhausted, either raise 'Max Pool "
+                          "Size' (currently 100) or 'Timeout'\n"
+                          "no 'Multi-AZ instance failover completed' event yet (04:21)"))
+    assert (d.action, d.outcome) == ("NOOP", "human"), d.justification
