@@ -2626,3 +2626,8 @@ def test_a_pool_exhausted_while_the_databases_failover_has_not_completed_is_a_hu
                           "Size' (currently 100) or 'Timeout'\n"
                           "no 'Multi-AZ instance failover completed' event yet (04:21)"))
     assert (d.action, d.outcome) == ("NOOP", "human"), d.justification
+
+
+def test_a_clock_stated_as_before_the_deploy_dates_no_deploy():
+    assert deploy_age("first rejection 05:00:14, 70 minutes before the deploy\nerrors at 05:00")[0] is None
+    assert deploy_age("05:02 deploy of v2\nerrors 05:10")[0] == 8.0

@@ -448,6 +448,7 @@ def _days_before_the_latest(text: str, date: str) -> bool:
 _RESTARTED_DEPLOYMENT = re.compile(r"\b(?:restart(?:ed|ing|s)?|bounced?|bouncing|recycled?|recycling|scaled|rolled(?!\s+(?:out|back)\b))\s+"
                                    r"(?:the\s+)?(?:[\w-]+\s+){0,2}deployments?\b")
 _CHANNEL_NAME = re.compile(r"#[\w-]*-(?:\w)?$")  # the deploy word starts inside "#team-release"
+_AHEAD_OF = re.compile(r"\b(?:before|prior to|ahead of|earlier than)\b")
 _UNTIL_BEFORE = re.compile(r"\b(?:until|till|up to)\s+(?:today\s+|about\s+|around\s+|~)?$")
 # a deploy asked about is no deploy stated: "14:05 @lena: is this the search gateway deploy?"
 _ASKED = re.compile(r"[^\n.!?]{0,40}\?")
@@ -482,6 +483,8 @@ def _clock_deploys(text: str, service: str = "",
                 _DEPLOY_WORD.findall(m.group(0))) == 1:
             continue  # "10:40 @femke restarted the consumer deployment": the Kubernetes object, bounced, no release
         clock = m.groupdict()
+        if clock.get("beforeh") and _AHEAD_OF.search(m.group(0)):
+            continue  # "05:00:14, 70 minutes before the deploy": the clock dates something before the deploy
         if clock.get("afterh") and _UNTIL_BEFORE.search(text, max(line_start, m.start("afterh") - 20),
                                                         m.start("afterh")):
             continue  # "(v2.30.4), no errors until 10:14 today": the clock ends another state, it dates no deploy
