@@ -2631,3 +2631,23 @@ def test_a_pool_exhausted_while_the_databases_failover_has_not_completed_is_a_hu
 def test_a_clock_stated_as_before_the_deploy_dates_no_deploy():
     assert deploy_age("first rejection 05:00:14, 70 minutes before the deploy\nerrors at 05:00")[0] is None
     assert deploy_age("05:02 deploy of v2\nerrors 05:10")[0] == 8.0
+
+
+@pytest.mark.parametrize("alert, text", [
+    ("KubeHpaMaxedOut", "HPA crew-mobile-api has been running at max replicas (10)\nrequests 140 rps -> 610 rps; 83% "
+                        "are POST /api/session/refresh returning 502\ntablet app retries refresh every 2s with no "
+                        "backoff; normal shift-start peak ~160 rps"),
+    ("pledge-checkout RPS 5x baseline", "pledge-checkout rps 2,940 (baseline Thu 15:00: 560)\n88% carry "
+                                        "X-Retry-Attempt >= 1 (mobile app 7.12 retries 502s with no backoff)\n"
+                                        "fraud-scorer: 0/8 endpoints healthy since 14:51 (trust team incident open)"),
+])
+def test_retries_without_backoff_are_no_demand_and_none_healthy_since_is_no_recovery(alert, text):
+    d = diagnose(Evidence(alert, text))
+    assert d.action != "SCALE_UP" and d.outcome != "benign", d.justification
+
+
+def test_a_maintenance_page_served_is_announced_maintenance():
+    d = diagnose(Evidence("retailer-portal login DOWN",
+                          "https://retailers.example.com/login DOWN since 01:02 UTC (HTTP 503)\n"
+                          "nginx serving /usr/share/nginx/html/maintenance.html (flag /etc/nginx/maint.on present)"))
+    assert d.action != "RESTART", d.justification
