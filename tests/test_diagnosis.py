@@ -2655,10 +2655,12 @@ def test_a_maintenance_page_served_is_announced_maintenance():
 
 @pytest.mark.parametrize("alert, text", [
     ("SSLCertExpiringSoon", "probe_ssl_earliest_cert_expiry - time() = 4d 6h\ncert-manager: Certificate hooks-tls "
-                            "Ready=False: order is in \"errored\" state: 403 urn:ietf:params:acme:error:unauthorized\n"
-                            "#platform: did anyone touch the DNS API token for the cert solver? it was rotated last week"),
-    ("KubePodCrashLooping", "CrashLoopBackOff (3 of 4 pods)\nFATAL config: decrypt DB credentials: operation error KMS: "
-                            "Decrypt, https response error StatusCode: 503, api error ServiceUnavailableException\n"
+                            "Ready=False: order is in \"errored\" state: 403 "
+                            "urn:ietf:params:acme:error:unauthorized\n#platform: did anyone touch the DNS API token "
+                            "for the cert solver? it was rotated last week"),
+    ("KubePodCrashLooping", "CrashLoopBackOff (3 of 4 pods)\nFATAL config: decrypt DB credentials: operation error "
+                            "KMS: Decrypt, https response error StatusCode: 503, api error "
+                            "ServiceUnavailableException\n"
                             "other KMS-dependent services in the region showing the same startup failures"),
 ])
 def test_an_acme_order_errored_and_a_key_service_down_at_start_are_no_crash_to_restart(alert, text):
