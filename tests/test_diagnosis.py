@@ -2666,3 +2666,16 @@ def test_a_maintenance_page_served_is_announced_maintenance():
 def test_an_acme_order_errored_and_a_key_service_down_at_start_are_no_crash_to_restart(alert, text):
     d = diagnose(Evidence(alert, text))
     assert d.outcome == "human", d.justification
+
+
+@pytest.mark.parametrize("line", [
+    "sync-vm-01 on the same build is healthy; known rare race (SYNC-311)",
+    "previous image v3.11.4 healthy for 19 days",
+    "the partner's feed is healthy and expected to stay at this volume",
+])
+def test_another_hosts_the_previous_images_or_a_partners_health_is_no_recovery_of_ours(line):
+    d = diagnose(Evidence("PROC profile-sync CRITICAL",
+                          "PROCS CRITICAL: 0 processes with command name 'profile-sync'\n"
+                          "profile-sync[1184]: fatal error: concurrent map writes\n"
+                          f"profile-sync.service: Failed with result 'exit-code'.\n{line}"))
+    assert d.outcome != "benign", d.justification
