@@ -2679,3 +2679,14 @@ def test_another_hosts_the_previous_images_or_a_partners_health_is_no_recovery_o
                           "profile-sync[1184]: fatal error: concurrent map writes\n"
                           f"profile-sync.service: Failed with result 'exit-code'.\n{line}"))
     assert d.outcome != "benign", d.justification
+
+
+@pytest.mark.parametrize("line", [
+    "mqtt publisher loop exited: write: broken pipe (not restarted); local mosquitto up since 06:14:05",
+    "The carrier API itself is fine: a synthetic check shows 0 errors, and their status page is green",
+])
+def test_a_loop_not_restarted_and_a_partners_green_status_page_are_no_recovery_of_ours(line):
+    d = diagnose(Evidence("label-api HikariCP pool exhausted",
+                          "HikariPool-1 - Connection is not available, request timed out after 30000ms (total=20, "
+                          f"active=20, idle=0, waiting=61)\n{line}"))
+    assert d.outcome != "benign", d.justification
