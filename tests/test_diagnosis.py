@@ -2690,3 +2690,10 @@ def test_a_loop_not_restarted_and_a_partners_green_status_page_are_no_recovery_o
                           "HikariPool-1 - Connection is not available, request timed out after 30000ms (total=20, "
                           f"active=20, idle=0, waiting=61)\n{line}"))
     assert d.outcome != "benign", d.justification
+
+
+def test_restarts_a_node_upgrade_explains_are_no_maintenance_of_the_incident():
+    d = diagnose(Evidence("iOS push failures",
+                          "APNs: 403 InvalidProviderToken for every iOS push since 08:10; Android delivery normal\n"
+                          "kubectl -n notify get pods: 6/6 Running, RESTARTS 2 (both from Sunday's node upgrade)"))
+    assert d.outcome != "benign", d.justification
