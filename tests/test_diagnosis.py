@@ -2480,7 +2480,7 @@ def test_a_pool_whose_connections_all_wait_on_another_jobs_lock_is_no_restart():
     assert d.action != "RESTART", d.justification
 
 
-@pytest.mark.parametrize("alert, text", [
+PENDING_RETRIED_OR_TAMPERED = [
     ("RabbitMQ queue depth high",
      "messages_ready=186,402, consumers=0\nsender scaled to 0 (CHG-2291: pause notices pending board decision)"),
     ("ContainerOOMKilled",
@@ -2489,10 +2489,7 @@ def test_a_pool_whose_connections_all_wait_on_another_jobs_lock_is_no_restart():
     ("Kiosk peripheral change detected",
      "WARN usb_inventory changed on kiosk-3: +1 device \"USB Keyboard\" (no keyboard in baseline)\n"
      "cpu=7% since 2024-07-30"),
-])
-def test_a_decision_pending_a_retry_on_the_same_input_and_a_tampered_kiosk_are_a_humans(alert, text):
-    d = diagnose(Evidence(alert, text))
-    assert d.outcome == "human", d.justification
+]
 
 
 def test_a_process_its_supervisor_gave_up_on_is_restarted_though_its_dependency_recovered_under_a_change():
@@ -2527,7 +2524,7 @@ def test_a_pool_blocked_by_another_teams_nightly_job_is_a_humans_not_an_expected
     assert (d.action, d.outcome) == ("NOOP", "human"), d.justification
 
 
-@pytest.mark.parametrize("alert, text", [
+OTHERS_ERRORS_OUTAGES_AND_STUFFING = [
     ("quote-engine 5xx rate > 3%",
      "ERROR PostcodeRiskResolver: GET http://address-service.customer-data.svc/v4/postcodes/LS6 -> 500 "
      "{\"error\":\"NoSuchMethodError: com.petcover.addr.Geo.normalise\"}\n"
@@ -2540,11 +2537,7 @@ def test_a_pool_blocked_by_another_teams_nightly_job_is_a_humans_not_an_expected
      "POST /api/login 680 req/s (normal ~25), cpu 78% across 8/8 pods\n"
      "27k distinct emails tried, 92% not registered customers\n"
      "successful logins from those ASNs in last hour: 47 accounts, 3 changed bank details for claim payouts"),
-])
-def test_another_services_error_body_a_vendor_outage_beside_a_log_only_release_and_credential_stuffing_are_a_humans(
-        alert, text):
-    d = diagnose(Evidence(alert, text))
-    assert d.outcome == "human", d.justification
+]
 
 
 @pytest.mark.parametrize("alert, text, action", [
@@ -2562,18 +2555,15 @@ def test_a_flapping_probe_and_a_past_blip_elsewhere_are_no_recovery(alert, text,
     assert (d.action, d.outcome) == (action, "act"), d.justification
 
 
-@pytest.mark.parametrize("alert, text", [
+HELD_FOR_APPROVAL_OR_RETENTION = [
     ("ClaimsSettlementBacklog", "2,317 approved claims awaiting payout > 6h\npods 3/3 Ready, cpu 4%, looks stuck\n"
                                 "tick: candidates=2317 eligible=0 held=2317 reason=AWAITING_SECOND_APPROVAL"),
     ("KubePersistentVolumeFillingUp", "The PersistentVolume claimed by data-docs-0 is only 3.1% free.\n"
                                       "/data/originals = uploaded invoices, retention 7y (policy DOC-RET-04)"),
-])
-def test_work_held_for_a_second_approver_and_a_volume_kept_by_retention_policy_are_a_humans(alert, text):
-    d = diagnose(Evidence(alert, text))
-    assert d.outcome == "human", d.justification
+]
 
 
-@pytest.mark.parametrize("alert, text", [
+SCRAPER_OR_NODE_FILLED_BY_ANOTHER = [
     ("KubeHpaMaxedOut", "HPA opac-web: current 20 / max 20, cpu 88% (target 60%)\n"
                         "requests/s 1,940 (same hour last week 310)\n"
                         "top client ASN: AS14061 (DigitalOcean) 81% of requests from 214 IPs, UA \"Mozilla/5.0 "
@@ -2582,10 +2572,7 @@ def test_work_held_for_a_second_approver_and_a_volume_kept_by_retention_policy_a
     ("KubePodNotReady", "Events: Warning Evicted kubelet The node was low on resource: ephemeral-storage.\n"
                         "node-exporter: /var/lib/containerd 88G of 100G; largest /var/log/pods/fluent-bit 34G\n"
                         "locker-kiosk-gw emptyDir usage: 12Mi"),
-])
-def test_a_scrapers_surge_and_a_node_filled_by_another_pod_are_no_scale_or_restart(alert, text):
-    d = diagnose(Evidence(alert, text))
-    assert d.outcome == "human", d.justification
+]
 
 
 def test_another_hosts_last_sync_age_is_no_deploy_and_requests_queued_are_no_idleness():
@@ -2653,7 +2640,7 @@ def test_a_maintenance_page_served_is_announced_maintenance():
     assert d.action != "RESTART", d.justification
 
 
-@pytest.mark.parametrize("alert, text", [
+ACME_ORDER_OR_KEY_SERVICE_DOWN = [
     ("SSLCertExpiringSoon", "probe_ssl_earliest_cert_expiry - time() = 4d 6h\ncert-manager: Certificate hooks-tls "
                             "Ready=False: order is in \"errored\" state: 403 "
                             "urn:ietf:params:acme:error:unauthorized\n#platform: did anyone touch the DNS API token "
@@ -2662,10 +2649,7 @@ def test_a_maintenance_page_served_is_announced_maintenance():
                             "KMS: Decrypt, https response error StatusCode: 503, api error "
                             "ServiceUnavailableException\n"
                             "other KMS-dependent services in the region showing the same startup failures"),
-])
-def test_an_acme_order_errored_and_a_key_service_down_at_start_are_no_crash_to_restart(alert, text):
-    d = diagnose(Evidence(alert, text))
-    assert d.outcome == "human", d.justification
+]
 
 
 @pytest.mark.parametrize("line", [
@@ -2697,3 +2681,14 @@ def test_restarts_a_node_upgrade_explains_are_no_maintenance_of_the_incident():
                           "APNs: 403 InvalidProviderToken for every iOS push since 08:10; Android delivery normal\n"
                           "kubectl -n notify get pods: 6/6 Running, RESTARTS 2 (both from Sunday's node upgrade)"))
     assert d.outcome != "benign", d.justification
+
+
+@pytest.mark.parametrize("alert, text", [*PENDING_RETRIED_OR_TAMPERED, *OTHERS_ERRORS_OUTAGES_AND_STUFFING,
+                                         *HELD_FOR_APPROVAL_OR_RETENTION, *SCRAPER_OR_NODE_FILLED_BY_ANOTHER,
+                                         *ACME_ORDER_OR_KEY_SERVICE_DOWN])
+def test_what_only_a_person_can_resolve_goes_to_a_human(alert, text):
+    # a decision pending, a retry on the same input, a tampered kiosk, another service's error body, a vendor outage
+    # beside a log-only release, credential stuffing, work held for a second approver, a volume kept by retention,
+    # a scraper's surge, a node another pod filled, an ACME order errored, a key service down at start
+    d = diagnose(Evidence(alert, text))
+    assert d.outcome == "human", d.justification
