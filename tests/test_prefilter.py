@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from aegis.judgment import load_corpus
 from services.analyst.diagnosis.anchors import MAX_ALTERNATIVES, alternatives, requirements
 from services.analyst.diagnosis.catalog import shipped
-from services.analyst.diagnosis.prefilter import Alternation, Branches, Prefilter
+from services.analyst.diagnosis.prefilter import Alternation, Branches, Prefilter, top_level_branches
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "judgment"
 TYPOGRAPHY = str.maketrans({'"': "“", "'": "’", "-": "–", ">": "→", "e": "é", "u": "ü"})
@@ -195,3 +195,38 @@ def test_a_text_asked_about_again_gets_the_same_screen_and_another_text_its_own(
     first = prefilter.screen("disk full on /var")
     assert prefilter.screen("disk full on /var") is first and first.may(regex, None)
     assert not prefilter.screen("disk fine").may(regex, None)
+
+
+def test_a_regex_is_cut_at_its_top_level_bars_only():
+    assert top_level_branches(r"a(b|c)|[|x]|\||d") == ["a(b|c)", "[|x]", r"\|", "d"]
+    assert top_level_branches(r"[]|]|[^]|]|x") == ["[]|]", "[^]|]", "x"]  # a "]" first in a class is a member
+    assert top_level_branches("plain") == ["plain"]
+    for unbalanced in ("a(b|c", "a[bc|d", "a)|b"):
+        with pytest.raises(ValueError, match="unbalanced"):
+            top_level_branches(unbalanced)
+    split = Alternation.split(r"(\d+)x|y(z)")
+    assert [b.pattern for b in split.branches] == [r"(\d+)x", "y(z)"] and split.search("a 3x").group(1) == "3"
+    assert split.search("aaa 3x", 0, 4) is None  # endpos bounds the whole alternation as it bounds a regex
+
+
+@pytest.mark.timeout(900)
+def test_a_reading_led_by_a_deploy_word_finds_the_same_matches_and_groups_branch_by_branch():
+    """_DEPLOY_AT, _DEPLOY_THEN_AGE and _DEPLOY_AGO_WORDS run one branch per deploy alternative (readings.py): on every
+    corpus text the branches the screen lets through give the whole regex's matches, with the same groups."""
+    from services.analyst.diagnosis import readings
+
+    led = (readings._DEPLOY_AT, readings._DEPLOY_THEN_AGE, readings._DEPLOY_AGO_WORDS)
+    compared = 0
+    for text in _texts():
+        screen = readings.prefilter().screen(text)
+        for pattern in led:
+            whole = list(pattern.whole.finditer(text))
+            narrowed = list(screen.narrowed(pattern).finditer(text)) if screen.may(pattern, None) else []
+            assert [m.span() for m in narrowed] == [m.span() for m in whole], text[:120]
+            for one, other in zip(narrowed, whole, strict=True):
+                named = {k: v for k, v in other.groupdict().items() if v is not None}
+                assert {k: v for k, v in one.groupdict().items() if v is not None} == named, text[:120]
+                if pattern is not readings._DEPLOY_AT:  # one regex cut up: every group keeps its number
+                    assert one.groups() == other.groups(), text[:120]
+            compared += len(whole)
+    assert compared > 1000

@@ -42,15 +42,52 @@ class Alternation:
         """The alternation of these branches (each its own group numbering: read a match's groups by branch)."""
         return cls(re.compile("|".join(f"(?:{b})" for b in branches)), tuple(re.compile(b) for b in branches))
 
+    @classmethod
+    def split(cls, pattern: str) -> Alternation:
+        """A regex written as one string, cut at its top-level `|` into the branches of an Alternation (the same
+        matches; on a screened text only the branches whose strings occur run, each from its own literal start,
+        where the whole alternation is tried at every position of the text)."""
+        return cls.of(*top_level_branches(pattern))
+
     @property
     def pattern(self) -> str:
         return self.whole.pattern
 
-    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
-        return self.whole.search(text, pos)
+    def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
+        return self.whole.search(text, pos) if endpos is None else self.whole.search(text, pos, endpos)
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         return self.whole.finditer(text)
+
+
+def top_level_branches(pattern: str) -> list[str]:
+    """The pattern's top-level alternatives as written (`a(b|c)|d` → `a(b|c)`, `d`): a `|` inside a group, a
+    character class or after a backslash is no cut."""
+    branches, start, depth, in_class, i = [], 0, 0, False, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "^":
+                i += 1
+            if pattern[i + 1:i + 2] == "]":  # a "]" first in a class is a member
+                i += 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            branches.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    if depth or in_class:
+        raise ValueError(f"unbalanced regex: {pattern[:60]!r}")
+    return [*branches, pattern[start:]]
 
 
 @dataclass(frozen=True)
