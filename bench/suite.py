@@ -332,6 +332,10 @@ SECTIONS: tuple[Section, ...] = (
                                         "realistic mix; 0.957, 0 unsafe on arrival"),
             ("eightieth", "test80", "written in session 39 from the same brief (cinema chain), "
                                     "realistic mix; 0.871, 0 unsafe on arrival"),
+            ("eighty-first", "test81", "written in session 40 from the same brief (botanical garden and seed bank), "
+                                       "realistic mix; 0.886, 1 unsafe on arrival"),
+            ("eighty-second", "test82", "written in session 40 from the same brief (fishing fleet and fish auction), "
+                                        "realistic mix; 0.871, 0 unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),

@@ -2652,6 +2652,25 @@ ACME_ORDER_OR_KEY_SERVICE_DOWN = [
 ]
 
 
+# a restart that meets the same limit, message or block again, a person's "don't touch it", a database's own volume
+RESTART_MEETS_IT_AGAIN_OR_HANDS_OFF = [
+    ("KubeContainerOOMKilled", "OOMKilled, exit 137, 6 restarts in 30m\n"
+                               "each new container hits the 3Gi limit ~40s after start while loading the route table"),
+    ("ContainerMemoryNearLimit", "container_memory_working_set_bytes 3.6Gi of 4Gi on both pods\n10:41 dana: I bounced "
+                                 "both pods at 10:18 when this first fired, they went straight back to ~3.6G within 4 "
+                                 "minutes"),
+    ("RabbitMQ consumer stalled", "queue invoices: 1,286 ready, deliver 0/min for 35m\nworker ERROR ValueError on "
+                                  "invoice INV-5501, nack requeue\nkubectl: worker restarts: 3 (last 07:58), same "
+                                  "invoice first after each start"),
+    ("ThreadPoolBlocked", "export-api 100/100 worker threads busy in publish()\nbroker: connection blocked (resource "
+                          "alarm)\non-call restarted both pods at 11:02 -> stuck again within a minute"),
+    ("Planner frozen", "#ops 09:12 ravi: planner looks frozen, should I kick it?\n"
+                       "#ops 09:13 meg: no, don't touch it, I'm mid-way through a manual replan and it holds the lock"),
+    ("Free disk space is less than 10% on volume /var/lib/mysql", "db-07: /var/lib/mysql 93% used, 4 GB free"),
+    ("PostgresDiskFilling", "pg-main data volume 94% used\n"
+                            "pg_replication_slots: slot 'etl_old' active=f, retained WAL 280 GB"),
+]
+
 @pytest.mark.parametrize("line", [
     "sync-vm-01 on the same build is healthy; known rare race (SYNC-311)",
     "previous image v3.11.4 healthy for 19 days",
@@ -2685,10 +2704,11 @@ def test_restarts_a_node_upgrade_explains_are_no_maintenance_of_the_incident():
 
 @pytest.mark.parametrize("alert, text", [*PENDING_RETRIED_OR_TAMPERED, *OTHERS_ERRORS_OUTAGES_AND_STUFFING,
                                          *HELD_FOR_APPROVAL_OR_RETENTION, *SCRAPER_OR_NODE_FILLED_BY_ANOTHER,
-                                         *ACME_ORDER_OR_KEY_SERVICE_DOWN])
+                                         *ACME_ORDER_OR_KEY_SERVICE_DOWN, *RESTART_MEETS_IT_AGAIN_OR_HANDS_OFF])
 def test_what_only_a_person_can_resolve_goes_to_a_human(alert, text):
     # a decision pending, a retry on the same input, a tampered kiosk, another service's error body, a vendor outage
     # beside a log-only release, credential stuffing, work held for a second approver, a volume kept by retention,
-    # a scraper's surge, a node another pod filled, an ACME order errored, a key service down at start
+    # a scraper's surge, a node another pod filled, an ACME order errored, a key service down at start, a restart
+    # that meets the same limit, message or block again, "don't touch it", a database's own volume
     d = diagnose(Evidence(alert, text))
     assert d.outcome == "human", d.justification
