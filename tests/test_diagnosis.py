@@ -2712,3 +2712,26 @@ def test_what_only_a_person_can_resolve_goes_to_a_human(alert, text):
     # that meets the same limit, message or block again, "don't touch it", a database's own volume
     d = diagnose(Evidence(alert, text))
     assert d.outcome == "human", d.justification
+
+
+def test_an_image_without_a_valid_signature_is_a_security_matter_not_a_deploy_to_roll_back():
+    d = diagnose(Evidence("verify-image-signatures: FAIL",
+                          "policy verify-image-signatures: FAIL - image registry.example.io/ledger:2.4.1 has no valid "
+                          "cosign signature (audit mode, pod admitted)\nledger-9dmx2 created 2024-05-02 03:41 on a "
+                          "fresh node; tag 2.4.1 re-pushed to the registry 2024-05-02 02:58 by user old-build-bot (no CI run)"
+                          "\nledger: all pods 200 OK"))
+    assert d.outcome == "human" and d.action != "ROLLBACK", d.justification
+
+
+def test_a_release_the_text_shows_succeeding_from_its_deploy_until_later_is_cleared():
+    text = ("2024-05-06T19:22:31Z error pay: provider API error (status=500)\n"
+            "shop-checkout v3.2.0 deployed 2024-05-06 16:05 - payment success 99.3% from 16:05 to 19:04")
+    assert "old_deploy" in read(text.lower()).features
+
+
+def test_a_node_drain_beside_a_providers_open_incident_is_no_maintenance_to_close():
+    d = diagnose(Evidence("SensorUplinkRateLow",
+                          "uplinks 3/min (7d avg same hour 210/min) for 25m; webhook pod healthy\n"
+                          "tracker restarted 08:00 (node drain for k8s 1.29 upgrade); uplinks normal 08:00-09:10\n"
+                          "status.thethings.industries 09:12 UTC: Investigating - degraded uplink routing"))
+    assert d.outcome == "human", d.justification

@@ -155,6 +155,9 @@ _NO_DEPLOY = Alternation.split(r"no (recent |new )?(deploy|release|rollout|chang
 # or the previous version fails the same way
 _DEPLOY_CLEARED = Alternation.split(
     r"(succeeded|worked|working|fine|healthy|clean)\w* from \d{1,2}:\d{2} until \d{1,2}:\d{2}\b|"
+    # "payment success 99.2% from 16:05 to 19:04"
+    r"\b(success\w*|succeeded|worked|working|fine|healthy|clean|normal)\b(?:[^\n.;]|\.\d){0,20}\bfrom \d{1,2}:\d{2} "
+    r"?(to|until|till|through|-|–) ?\d{1,2}:\d{2}\b|"
     r"(went out|shipped|ships|deployed|rolled out|released|landed|merged|pushed)[^\n.;]{0,40}\bafter (it|this|that|the "
     r"(errors?|problems?|issues?|slowdown|crash(es)?|spikes?|incident|alerts?|outage|latency|failures?|symptoms?)|"
     r"they|errors|failures)( had)? (started|began|fired|was already|were already)|"
@@ -468,7 +471,12 @@ _ASKED = re.compile(r"[^\n.!?]{0,40}\?")
 # '0 2 * * 0') started the pod at 02:00"), or a provider's status page quoted ("status page: 'SFTP migration overran',
 # updated 08:30")
 _OTHERS_RUN = re.compile(r"\bcron ?job\b|\bschedule\W{0,3}[\d*/,-]+ [\d*/,-]+ |status ?page|"
-                         r"\bstatus\.[a-z0-9-]+\.(?:com|io|net|org)\b")
+                         r"\bstatus\.[a-z0-9-]+(?:\.[a-z0-9-]+)?\.(?:com|io|net|org|dev|cloud|app|industries|[a-z]{2})\b|"
+                         # a provider's notice of its own window ("Pay.gov will be unavailable Oct 11 14:00 - Oct 12
+                         # 06:00 ET for system upgrades"), a platform's node work ("restarted 08:00 (node drain for k8s
+                         # 1.29 upgrade)")
+                         r"\bwill be (?:unavailable|down|offline|read-only)\b|\bnode drain|\bdrain(?:ed|ing)? (?:the )?nodes?\b|"
+                         r"\bcordon(?:ed)?\b|\b(?:k8s|kubernetes|eks|gke|aks) v?\d+\.\d+ upgrade")
 
 
 def _clock_deploys(text: str, service: str = "",
