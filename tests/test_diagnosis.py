@@ -2718,8 +2718,8 @@ def test_an_image_without_a_valid_signature_is_a_security_matter_not_a_deploy_to
     d = diagnose(Evidence("verify-image-signatures: FAIL",
                           "policy verify-image-signatures: FAIL - image registry.example.io/ledger:2.4.1 has no valid "
                           "cosign signature (audit mode, pod admitted)\nledger-9dmx2 created 2024-05-02 03:41 on a "
-                          "fresh node; tag 2.4.1 re-pushed to the registry 2024-05-02 02:58 by user old-build-bot (no CI run)"
-                          "\nledger: all pods 200 OK"))
+                          "fresh node; tag 2.4.1 re-pushed to the registry 2024-05-02 02:58 by user old-build-bot "
+                          "(no CI run)\nledger: all pods 200 OK"))
     assert d.outcome == "human" and d.action != "ROLLBACK", d.justification
 
 
