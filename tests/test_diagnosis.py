@@ -2735,3 +2735,19 @@ def test_a_node_drain_beside_a_providers_open_incident_is_no_maintenance_to_clos
                           "tracker restarted 08:00 (node drain for k8s 1.29 upgrade); uplinks normal 08:00-09:10\n"
                           "status.thethings.industries 09:12 UTC: Investigating - degraded uplink routing"))
     assert d.outcome == "human", d.justification
+
+
+# load that is an attack or abuse, not demand: stuffing logins, a spam bot, a scripted scraper from a hosting network
+@pytest.mark.parametrize("alert, text", [
+    ("portal CPU > 85% for 15m", "avg CPU 92% across 3 pods, HPA is maxed at 3\nPOST /login 12,400 in 10m from 1,100 "
+                                 "IPs (normal ~50), 401 ratio 99.5%\n2,870 distinct usernames tried; 2 logins "
+                                 "succeeded from IPs never seen for those accounts"),
+    ("comments/min anomaly", "comments/min 5,200 (threshold 800)\n~95% of comments in the last 30 min contain casino "
+                             "links\nmoderation queue depth 120,000 (normal < 200)"),
+    ("CatalogApiHighCPU", "cpu 84% across 6 pods, request rate 1,900 rps (7d avg same hour 300 rps)\ntop client: "
+                          "1,600 rps from 200 IPs, user-agent python-requests/2.31, sequential page walk of "
+                          "/api/products"),
+])
+def test_load_from_an_attack_or_a_scraper_is_not_scaled_for(alert, text):
+    d = diagnose(Evidence(alert, text))
+    assert d.outcome == "human" and d.action != "SCALE_UP", d.justification
