@@ -2751,3 +2751,30 @@ def test_a_node_drain_beside_a_providers_open_incident_is_no_maintenance_to_clos
 def test_load_from_an_attack_or_a_scraper_is_not_scaled_for(alert, text):
     d = diagnose(Evidence(alert, text))
     assert d.outcome == "human" and d.action != "SCALE_UP", d.justification
+
+
+def test_a_full_cpu_or_a_daily_growth_is_no_idle_utilisation():
+    assert "low_utilisation" not in read("cpu usage 100% for 30 days, 6 replicas".lower()).features
+    d = diagnose(Evidence("Disk /var/log is WARNING",
+                          "DISK WARNING - free space: /var/log 2943 MB (29% inode=96%)\n"
+                          "usage growth last 60 days: +0.2%/day, no jumps"))
+    assert d.action != "SCALE_DOWN", d.justification
+
+
+@pytest.mark.parametrize("alert, text", [
+    ("KubePodCrashLooping", "gateway-0 restarting 4 times / 10 minutes\nERROR pki: own certificate "
+                            "/etc/opcua/pki/own/certs/gw.der: no such file or directory\n"
+                            "$ kubectl get secret opcua-client-pki\n"
+                            "Error from server (NotFound): secrets \"opcua-client-pki\" not found"),
+    ("Stale data > 60 min: PS12.*", "'Stale data > 60 min' for PS12.* (48 tags)\nWO-86210: PS-12 lift station out "
+                                    "of service for wet well rehab until 2024-06-30, RTU powered down"),
+])
+def test_a_deleted_secret_and_a_station_out_for_works_are_not_restarted(alert, text):
+    d = diagnose(Evidence(alert, text))
+    assert d.action not in ("RESTART", "SCALE_UP"), d.justification
+
+
+def test_every_pod_at_a_memory_share_below_ninety_percent_is_no_capacity_maxed_out():
+    d = diagnose(Evidence("Container memory > 85% of limit", "memory 3.49 GiB of 4 GiB limit (87%)\n"
+                                                             "pod age 19d, 0 restarts, all 4 pods at 86-88%"))
+    assert d.action != "SCALE_UP", d.justification

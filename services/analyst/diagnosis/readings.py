@@ -339,8 +339,10 @@ _LONG_WINDOW = Alternation.split(rf"(over|for|in|across|during|past|last|since)\
                           r"since last (week|month)|\b(\d+)d (avg|average|window|p95|mean)|"
                           r"\(\s*\d+\s*[dw]\s*\)|since (?:the \w+ (?:test |migration |launch )?on )?(?:\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}\b)")
 # the garbage collector's share of CPU ("GC cpu fraction 0.6%") is no utilisation of the service
-_UTILISATION = re.compile(r"(?<!gc )(?<!gc_)(?<!gc-)(utili[sz]ation|usage|cpu|load|busy|util)[^\n%;]{0,30}?(\d{1,2}(?:\.\d+)?)\s?%|"
-                          r"(\d{1,2}(?:\.\d+)?)\s?%\s*(avg|average|mean|p95|peak)?\s*(utili[sz]ation|usage|cpu|util)")
+# a figure whole, not the tail of "100%" (read as 00) nor a change ("usage growth: +0.2%/day")
+_UTILISATION = re.compile(r"(?<!gc )(?<!gc_)(?<!gc-)(utili[sz]ation|usage|cpu|load|busy|util)[^\n%;]{0,30}?"
+                          r"(?<![+\d.])(\d{1,2}(?:\.\d+)?)\s?%|"
+                          r"(?<![+\d.])(\d{1,2}(?:\.\d+)?)\s?%\s*(avg|average|mean|p95|peak)?\s*(utili[sz]ation|usage|cpu|util)")
 # a 5xx status, not a figure of 500-599 ("533 msg/s", "512 MiB", "at 05:12")
 _TROUBLE = Alternation.split(r"error|exception|fail|5xx|crash|panic|fatal|(?<![\d.,:/-])5\d\ds?\b(?![.,:]\d)(?!\s*(?:ms|msec|s|sec|"
                       r"seconds?|mi?b|gi?b|ki?b|mb|gb|tb|k|m|rps|qps|rpm|req|requests|msgs?|messages|/|%|x|mhz|ops|days?|"
