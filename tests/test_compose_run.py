@@ -127,9 +127,10 @@ def _resolve(deployment: support.Compose, admin: dict[str, str], incident_id: st
         return body if body.get("status") in ("RESOLVED", "FAILED") else None
 
     try:
-        # limit raised from 300 s (session 35): the analyst container fits its casebook cold (12,554 references, no
-        # cache in a fresh container) before its first decision, and twice now the 300 s ran out with no analyst line
-        return wait_sync(terminal, timeout=600, interval=0.5, what=f"{incident_id} terminal")
+        # limit raised from 300 s (session 35) and 600 s (session 40): the analyst container fits its casebook cold
+        # (no cache in a fresh container) before its first decision, cubic in the references: 12,554 ran out of 300 s
+        # twice, and at 14,514 a cold fit took ~570 s on this 2-core machine with other work beside it
+        return wait_sync(terminal, timeout=1200, interval=0.5, what=f"{incident_id} terminal")
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{deployment.logs()}") from None
 
