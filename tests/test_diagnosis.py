@@ -2702,43 +2702,8 @@ def test_restarts_a_node_upgrade_explains_are_no_maintenance_of_the_incident():
     assert d.outcome != "benign", d.justification
 
 
-@pytest.mark.parametrize("alert, text", [*PENDING_RETRIED_OR_TAMPERED, *OTHERS_ERRORS_OUTAGES_AND_STUFFING,
-                                         *HELD_FOR_APPROVAL_OR_RETENTION, *SCRAPER_OR_NODE_FILLED_BY_ANOTHER,
-                                         *ACME_ORDER_OR_KEY_SERVICE_DOWN, *RESTART_MEETS_IT_AGAIN_OR_HANDS_OFF])
-def test_what_only_a_person_can_resolve_goes_to_a_human(alert, text):
-    # a decision pending, a retry on the same input, a tampered kiosk, another service's error body, a vendor outage
-    # beside a log-only release, credential stuffing, work held for a second approver, a volume kept by retention,
-    # a scraper's surge, a node another pod filled, an ACME order errored, a key service down at start, a restart
-    # that meets the same limit, message or block again, "don't touch it", a database's own volume
-    d = diagnose(Evidence(alert, text))
-    assert d.outcome == "human", d.justification
-
-
-def test_an_image_without_a_valid_signature_is_a_security_matter_not_a_deploy_to_roll_back():
-    d = diagnose(Evidence("verify-image-signatures: FAIL",
-                          "policy verify-image-signatures: FAIL - image registry.example.io/ledger:2.4.1 has no valid "
-                          "cosign signature (audit mode, pod admitted)\nledger-9dmx2 created 2024-05-02 03:41 on a "
-                          "fresh node; tag 2.4.1 re-pushed to the registry 2024-05-02 02:58 by user old-build-bot "
-                          "(no CI run)\nledger: all pods 200 OK"))
-    assert d.outcome == "human" and d.action != "ROLLBACK", d.justification
-
-
-def test_a_release_the_text_shows_succeeding_from_its_deploy_until_later_is_cleared():
-    text = ("2024-05-06T19:22:31Z error pay: provider API error (status=500)\n"
-            "shop-checkout v3.2.0 deployed 2024-05-06 16:05 - payment success 99.3% from 16:05 to 19:04")
-    assert "old_deploy" in read(text.lower()).features
-
-
-def test_a_node_drain_beside_a_providers_open_incident_is_no_maintenance_to_close():
-    d = diagnose(Evidence("SensorUplinkRateLow",
-                          "uplinks 3/min (7d avg same hour 210/min) for 25m; webhook pod healthy\n"
-                          "tracker restarted 08:00 (node drain for k8s 1.29 upgrade); uplinks normal 08:00-09:10\n"
-                          "status.thethings.industries 09:12 UTC: Investigating - degraded uplink routing"))
-    assert d.outcome == "human", d.justification
-
-
 # load that is an attack or abuse, not demand: stuffing logins, a spam bot, a scripted scraper from a hosting network
-@pytest.mark.parametrize("alert, text", [
+ATTACKS_NOT_DEMAND = [
     ("portal CPU > 85% for 15m", "avg CPU 92% across 3 pods, HPA is maxed at 3\nPOST /login 12,400 in 10m from 1,100 "
                                  "IPs (normal ~50), 401 ratio 99.5%\n2,870 distinct usernames tried; 2 logins "
                                  "succeeded from IPs never seen for those accounts"),
@@ -2747,10 +2712,43 @@ def test_a_node_drain_beside_a_providers_open_incident_is_no_maintenance_to_clos
     ("CatalogApiHighCPU", "cpu 84% across 6 pods, request rate 1,900 rps (7d avg same hour 300 rps)\ntop client: "
                           "1,600 rps from 200 IPs, user-agent python-requests/2.31, sequential page walk of "
                           "/api/products"),
-])
-def test_load_from_an_attack_or_a_scraper_is_not_scaled_for(alert, text):
+]
+
+# an unsigned image (security, not a deploy to roll back), a node drain beside a provider's open incident
+UNSIGNED_IMAGE_OR_DRAIN_BESIDE_AN_INCIDENT = [
+    ("verify-image-signatures: FAIL",
+     "policy verify-image-signatures: FAIL - image registry.example.io/ledger:2.4.1 has no valid "
+     "cosign signature (audit mode, pod admitted)\nledger-9dmx2 created 2024-05-02 03:41 on a "
+     "fresh node; tag 2.4.1 re-pushed to the registry 2024-05-02 02:58 by user old-build-bot "
+     "(no CI run)\nledger: all pods 200 OK"),
+    ("SensorUplinkRateLow",
+     "uplinks 3/min (7d avg same hour 210/min) for 25m; webhook pod healthy\n"
+     "tracker restarted 08:00 (node drain for k8s 1.29 upgrade); uplinks normal 08:00-09:10\n"
+     "status.thethings.industries 09:12 UTC: Investigating - degraded uplink routing"),
+]
+
+
+@pytest.mark.parametrize("alert, text", [*PENDING_RETRIED_OR_TAMPERED, *OTHERS_ERRORS_OUTAGES_AND_STUFFING,
+                                         *HELD_FOR_APPROVAL_OR_RETENTION, *SCRAPER_OR_NODE_FILLED_BY_ANOTHER,
+                                         *ACME_ORDER_OR_KEY_SERVICE_DOWN, *RESTART_MEETS_IT_AGAIN_OR_HANDS_OFF,
+                                         *ATTACKS_NOT_DEMAND, *UNSIGNED_IMAGE_OR_DRAIN_BESIDE_AN_INCIDENT])
+def test_what_only_a_person_can_resolve_goes_to_a_human(alert, text):
+    # a decision pending, a retry on the same input, a tampered kiosk, another service's error body, a vendor outage
+    # beside a log-only release, credential stuffing, work held for a second approver, a volume kept by retention,
+    # a scraper's surge, a node another pod filled, an ACME order errored, a key service down at start, a restart
+    # that meets the same limit, message or block again, "don't touch it", a database's own volume, an attack or a
+    # scraper as load, an unsigned image, a node drain beside a provider's open incident
     d = diagnose(Evidence(alert, text))
-    assert d.outcome == "human" and d.action != "SCALE_UP", d.justification
+    assert d.outcome == "human", d.justification
+
+
+def test_a_release_the_text_shows_succeeding_from_its_deploy_until_later_is_cleared():
+    text = ("2024-05-06T19:22:31Z error pay: provider API error (status=500)\n"
+            "shop-checkout v3.2.0 deployed 2024-05-06 16:05 - payment success 99.3% from 16:05 to 19:04")
+    assert "old_deploy" in read(text.lower()).features
+
+
+
 
 
 def test_a_full_cpu_or_a_daily_growth_is_no_idle_utilisation():
