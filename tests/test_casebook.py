@@ -233,3 +233,31 @@ def test_resemblance_alone_needs_more_than_resemblance_beside_a_signature():
     beside = Evidence("HighCPU", "cpu 97% on one core since 03:00, requests flat")
     d = diagnose(beside, opinion=_opinion("cpu_runaway", 0.55))
     assert d.situation == "cpu_runaway" and any(e.startswith("casebook:") for e in d.evidence)
+
+
+@pytest.mark.parametrize("rows", [
+    # a reference given twice (the same text): one direction of the span, counted twice by the fit (Cholesky)
+    [[1, 0, 0, 2, 0, 1, 0], [0, 3, 1, 0, 0, 0, 1], [1, 0, 0, 2, 0, 1, 0], [0, 0, 2, 1, 1, 0, 0], [2, 1, 0, 0, 0, 2, 1],
+     [0, 1, 1, 1, 3, 0, 0]],
+    # distinct but linearly dependent (the third is the sum of the first two): no Cholesky factor, the eigenbasis
+    [[1, 0, 0, 2, 0, 1, 0], [0, 3, 1, 0, 0, 0, 1], [1, 3, 1, 2, 0, 1, 1], [0, 0, 2, 1, 1, 0, 0], [2, 1, 0, 0, 0, 2, 1],
+     [0, 1, 1, 1, 3, 0, 0]],
+])
+def test_the_fit_in_the_span_is_scikit_learns_fit_over_the_features(rows):
+    """fit_in_reference_span finds the model scikit-learn fits over every feature, whatever basis of the span it
+    takes (Cholesky over the distinct references, or the eigenbasis when they are linearly dependent)."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    from services.analyst.diagnosis.casebook import fit_in_reference_span
+
+    matrix = csr_matrix(np.array(rows, dtype=float))
+    labels = ["crash", "hang", "crash", "benign", "hang", "benign"]
+    weights, intercept, situations = fit_in_reference_span(matrix, labels)
+    direct = LogisticRegression(C=C, max_iter=20000, tol=1e-10).fit(matrix, labels)
+    logits = matrix @ weights + intercept
+    ours = np.exp(logits - logits.max(axis=1, keepdims=True))
+    ours /= ours.sum(axis=1, keepdims=True)
+    assert situations == tuple(direct.classes_)
+    assert ours == pytest.approx(direct.predict_proba(matrix), abs=2e-3)
