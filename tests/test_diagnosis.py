@@ -726,6 +726,31 @@ def test_the_casebook_alone_does_not_name_saturation_under_flat_demand():
     assert d.outcome == "human" and d.action == "NOOP", d.justification
 
 
+def test_the_casebook_alone_does_not_name_saturation_when_each_unit_of_work_takes_longer():
+    # demand up 40% beside each message taking ~3x as long: the consumers slowed, which more of them only hides
+    slower = Evidence("KafkaConsumerGroupLagHigh", "lag=182,440 and rising\nmessages in: 310/s (yesterday same hour "
+                      "220/s)\nconsumer throughput: 205/s (yesterday 260/s)\nper-message processing p95: 41ms -> 118ms "
+                      "since 08:30\nindexer 4/4 Running, CPU 55%", "warning", "lab-results-indexer")
+    resemblance = Opinion("saturation", 0.82, "unknown_errors", 0.1, "x-1", "saturation", 0.4)
+    assert "unit_time_up" in read(slower.logs.lower()).features
+    d = diagnose(slower, opinion=resemblance)
+    assert d.outcome == "human" and d.action == "NOOP", d.justification
+    # the same time falling, or a whole request's latency rising, is no such reading
+    assert "unit_time_up" not in read("per-message processing p95: 118ms -> 41ms after the fix").features
+    assert "unit_time_up" not in read("p99 latency 40ms -> 900ms").features
+
+
+def test_a_queue_level_beside_an_inflow_rate_is_no_demand_ratio():
+    # 1,930 events waiting is the backlog of a stuck consumer, not 64x the normal ~30/min coming in
+    stuck = Evidence("InventorySyncStalled", "last_successful_sync_age=52m (threshold 15m)\nFound one Java-level "
+                     "deadlock:\nCPU 0.02 cores; stock change events queued 1,930 (normal inflow ~30/min, unchanged)",
+                     "high", "inventory-sync")
+    assert read(stuck.logs.lower()).demand_ratio is None
+    d = diagnose(stuck)
+    assert d.situation == "hang" and d.action == "RESTART", d.justification
+    assert read("booking events 2,400 (normal ~800)").demand_ratio == 3.0
+
+
 @pytest.mark.parametrize("aside", [
     "the 13:05 ConfigMap change in #deploys was for trip-scoring-ui, a different deployment",
     "ota-portal (the React frontend) was deployed 2h ago -- separate deployment, no shared code",

@@ -279,7 +279,9 @@ _VS_BASELINE = re.compile(r"(\d[\d,.]*)[ \t]*(?:(k)[ \t]*)?(rps|req/s|req/min|re
 # word, its figure, then in brackets a baseline named by its day or occasion (words and clock times, no other figure)
 _WORD_THEN_PAREN_BASE = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages|orders|sessions|users|"
                                    r"events|logins|bookings|checkouts|transactions|searches|calls|jobs|uploads)"
-                                   r"(?:/s|/sec|/min|/h|/hr)?\b[^\n;(\d]{0,25}(?<![\d:.,])(\d[\d,.]*)(?![\d:])\s*(k|m(?![a-z]))?"
+                                   # "events queued 1,930 (normal inflow ~30/min)": a queue's level is no rate
+                                   r"(?:/s|/sec|/min|/h|/hr)?\b(?:(?!queue|backlog|pending|waiting|lag\b|depth)[^\n;(\d]){0,25}"
+                                   r"(?<![\d:.,])(\d[\d,.]*)(?![\d:])\s*(k|m(?![a-z]))?"
                                    r"\s*(?:rps|qps|req/s|rpm|/s|/min)?\s*\((?:[^\d)\n;]|\d{1,2}:\d\d){0,30}?"
                                    r"\b(?:baseline|normal|usual|typical|avg|average|expected)\b"
                                    # "(normal Tuesday afternoon ~380)": the occasion may also follow the word ("(normal
@@ -319,6 +321,24 @@ _PER_UNIT = re.compile(rf"\b(?:per[- ]|each )({_UNITS}) $")  # "each consumer st
 _PER_UNIT_AFTER = re.compile(rf"[^\n;,]{{0,20}}?(?:/|\bper[- ])(?:{_UNITS})\b")
 # "per-task rate unchanged", "rps per pod (normal peak ~70)": the unit's speed, before or inside the words
 _PER_UNIT_WITHIN = re.compile(rf"(?:/|\bper[- ])(?:{_UNITS})s?\b")
+
+# "per-message processing p95: 41ms -> 118ms", "handling time per event 12 ms → 31 ms": each unit of work takes longer
+# than it did, so a rise in demand beside it is not the whole story (`unit_time_up`; a figure per unit of work, never
+# a latency of the whole request path)
+_UNIT_TIME = re.compile(r"(?:\bper[- ]|\btime per |\beach )(?:request|req|message|msg|event|job|call|record|item|query|"
+                        r"order|document|doc|batch|task|row|file)\b[^\n;]{0,30}?(?<![\d.])(\d+(?:\.\d+)?) ?(ms|s|us|µs)\b"
+                        r"\s*(?:->|→|=>|\bto\b)\s*~?(\d+(?:\.\d+)?) ?(ms|s|us|µs)\b")
+_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6}
+UNIT_TIME_RISE = 1.5
+
+
+def unit_time_up(text: str) -> str:
+    """The phrase where the time each unit of work takes rose by UNIT_TIME_RISE or more, or ''."""
+    for m in _finditer(_UNIT_TIME, text):
+        before, after = float(m.group(1)) * _SECONDS[m.group(2)], float(m.group(3)) * _SECONDS[m.group(4)]
+        if before > 0 and after >= UNIT_TIME_RISE * before:
+            return m.group(0)
+    return ""
 _PER_JUST_BEFORE = re.compile(r"(?:\bper[- ]|/)$")
 _MOVES_WITH = re.compile(r"\b(?:scal|track|follow|grow|ris|mov)\w* with (?:the )?$")  # "goroutines scale with rps as usual"
 _TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|input rate|"
@@ -1386,6 +1406,10 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
         # a steep drop is not "flat" demand, nor is one pod's rate near its capacity
         features.add("traffic_flat")
         lines["traffic_flat"] = f"demand near its baseline (“{ratio_line}”)"
+
+    if slower := unit_time_up(text):
+        features.add("unit_time_up")
+        lines["unit_time_up"] = f"each unit of work takes longer than it did (“{slower}”)"
 
     holder = _held_elsewhere(text, service)
     if holder:
