@@ -974,6 +974,25 @@ def test_a_lag_alert_with_frozen_offsets_and_workers_on_one_lock_is_a_hang():
     assert diagnose(Evidence("KafkaConsumerLagHigh", text)).action == "RESTART"
 
 
+def test_workers_stuck_since_a_partners_blip_are_a_hang_not_a_recovery_nor_the_partner():
+    # the partner recovered and answers in 0.28 s; our threads still wait on reads it dropped, with no timeout
+    text = ("sidekiq queue cmms_push latency 3h08m, enqueued 1,912, busy 10/10 threads, processed in last hour: 0\n"
+            "enqueue rate 0.2/s (normal)\n(all 10 threads in net/protocol.rb rbuf_fill, read_timeout configured as nil)"
+            "\nMaximo had a network blip 09:52-09:55 (partner incident closed); stuck jobs started 09:53\n"
+            "curl maximo ping: 200 0.284\nCPU 0%, memory flat; no deploy since 2024-03-28")
+    d = diagnose(Evidence("SidekiqQueueLatencyHigh", text, "high", "cmms-sync"))
+    assert d.situation == "hang" and d.action == "RESTART", d.justification
+
+
+def test_a_job_the_cluster_lists_as_completed_is_benign():
+    text = ("Job clinical/records-retention-purge-28911020 is taking more than 12h to complete.\n"
+            "11:41 Sun INFO purge done owners=18,221 errors=0\n$ kubectl get job -n clinical "
+            "records-retention-purge-28911020\nNAME                              COMPLETIONS   DURATION   AGE\n"
+            "records-retention-purge-28911020  1/1           12h41m     12h55m")
+    d = diagnose(Evidence("KubeJobNotCompleted", text, "warning", "records-retention-purge"))
+    assert d.outcome == "benign" and d.action == "NOOP", d.justification
+
+
 def test_heap_that_does_not_come_down_beside_a_surge_is_a_close_call():
     text = ("Node heap used: 520MB at 07:00 -> 1.31GB at 11:30 (--max-old-space-size=1536)\n"
             "throughput: 1,900 rpm at 07:00 -> 4,600 rpm at 11:30\nheap did not come down in the 10:15-10:45 dip")
