@@ -2116,6 +2116,12 @@ def test_a_panic_the_process_recovered_from_is_not_the_service_recovering():
     ("queue depth 40k, replicas 6 -> 3", False),  # the series counts replicas, not the queue
     ("queue: 4 -> 0 workers", False),
     ("lag 2024-05-01 -> 2024-05-02", False),  # dates, not readings
+    # one keyed reading a line, as a metrics dump prints them
+    ("ts=1733004120 lag=5900\nts=1733004300 lag=2104\nts=1733004480 lag=0", True),
+    ("lag=100\nlag=400\nlag=900", False),  # growing
+    ("queue_depth=5900\nqueue_depth=5800\nqueue_depth=5700", False),  # barely moving
+    ("lag=900\nlag=400", False),  # two readings make no series down the lines
+    ("lag=9000\nworkers=3\nlag=2000\nerrors=0\nlag=100", True),  # other keys between
 ])
 def test_a_backlog_whose_readings_fall_is_read_as_draining(line, falling):
     from services.analyst.diagnosis.backlog import draining
@@ -2129,6 +2135,17 @@ def test_a_lag_alert_whose_lag_already_falls_is_no_case_for_more_replicas():
             "re-processing yesterday's files after the bank resent them (CHG-4471)")
     d = diagnose(Evidence("KafkaConsumerLagHigh", logs))
     assert d.action != "SCALE_UP", d.justification
+
+
+def test_a_zero_ending_one_line_denies_nothing_on_the_next():
+    # "lag=0" closes one line; "same shape every Saturday" on the next is not "0 same shape"
+    logs = ("KafkaConsumerLagHigh consumergroup=wire-normaliser lag=5900\nts=1733004120 lag=5900\n"
+            "ts=1733004300 lag=2104\nts=1733004480 lag=0\nsame shape every Saturday 22:00-22:10")
+    d = diagnose(Evidence("KafkaConsumerLagHigh", logs, "warning", "wire-normaliser"))
+    assert d.outcome == "benign" and d.action == "NOOP", d.justification
+    # on one line, the zero still denies what follows it
+    denied = diagnose(Evidence("KafkaConsumerLagHigh", "lag=5900; 0 same shape every Saturday"))
+    assert not any("expected_spike" in e for h in denied.hypotheses for e in h.evidence), denied.hypotheses
 
 
 def test_a_certificate_renewed_minutes_after_the_alert_is_not_a_renewal_for_a_human():

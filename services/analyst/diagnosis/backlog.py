@@ -4,7 +4,10 @@
 A growing backlog is a case for more consumers; one the consumers are already working down is not, whatever its
 size or the alert's name. Texts often give the readings as a series and nothing else — no "draining" — so the
 numbers are read: on a line about a backlog, the quantities an arrow (`->`, `→`, `=>`) joins, clock times skipped.
-The series drains when every reading is below the one before and the last is at most DRAINED_BY of the first."""
+The series drains when every reading is below the one before and the last is at most DRAINED_BY of the first.
+A series may also run down the lines, one `key=value` (or `key: value`) reading of the same backlog key a line, as
+metric dumps print it ("ts=1733004120 lag=5900" … "ts=1733004480 lag=0"): at least LINE_READINGS of them, none above
+the one before, the last at most DRAINED_BY of the first."""
 
 from __future__ import annotations
 
@@ -20,6 +23,9 @@ _OTHER_COUNT = re.compile(r"\s*(?:workers?|pods?|replicas?|consumers?|instances?
 _SCALE = {"k": 1e3, "m": 1e6, "b": 1e9}
 DRAINED_BY = 0.8  # the last reading at most this share of the first
 NEAR = 40  # characters from the backlog's word to the first reading
+LINE_READINGS = 3  # readings down the lines that make a series
+_KEYED = re.compile(r"(?<![\w.-])((?:[\w.-]*_)?(?:lag|backlog|queue_depth|queue_size|queued|depth|pending|unacked|"
+                    r"visible|outstanding)(?:_[\w.]*)?)\s?[=:]\s?(\d+(?:,\d{3})*)(?![\d.,:/\w])")
 
 
 def _value(match: re.Match[str]) -> float:
@@ -38,9 +44,25 @@ def _names_a_backlog(first: str) -> bool:
     return bool(words) and not any(q.start() >= words[-1].end() for q in quantities[:-1])
 
 
+def _draining_down_the_lines(lines: list[str]) -> str:
+    """The readings of one backlog key, one a line, falling to DRAINED_BY of the first (see the module's doc)."""
+    series: dict[str, list[tuple[float, str]]] = {}
+    for line in lines:
+        found = _KEYED.findall(line)
+        for key, value in found[:1]:  # a line's first keyed backlog reading
+            series.setdefault(key, []).append((float(value.replace(",", "")), line.strip()))
+    for readings in series.values():
+        values = [v for v, _ in readings]
+        if len(values) >= LINE_READINGS and all(b <= a for a, b in zip(values, values[1:], strict=False)) \
+                and values[-1] <= DRAINED_BY * values[0]:
+            return f"{readings[0][1][:70]} … {readings[-1][1][:70]}"
+    return ""
+
+
 def draining(lowered: str) -> str:
     """The series that shows a backlog falling, or "" when no line shows one."""
-    for line in lowered.split("\n"):
+    lines = lowered.split("\n")
+    for line in lines:
         parts = _ARROW.split(line)
         if len(parts) < 2 or not _names_a_backlog(parts[0]):
             continue
@@ -59,4 +81,4 @@ def draining(lowered: str) -> str:
         falling = all(b < a for a, b in zip(readings, readings[1:], strict=False))
         if falling and readings[-1] <= DRAINED_BY * readings[0]:
             return line.strip()[:160]
-    return ""
+    return _draining_down_the_lines(lines)

@@ -373,7 +373,8 @@ _TROUBLE = Alternation.split(r"error|exception|fail|5xx|crash|panic|fatal|(?<![\
                       r"something(?: is|.s) (?:off|wrong)")
 # "no crashes, no 5xx", "0 errors", "without errors", "no 'Liveness probe failed'", "no memory or disk pressure": a
 # word the text denies right before it is no evidence (here: no trouble; engine.py: no signature match)
-DENIED_BEFORE = re.compile(r"(?:\bno|\bzero|(?<![\d.,])0|\bwithout|\bnot|\bnever|\bnor)\s+(?:new\s+|any\s+|app[- ]side\s+)?"
+# (never across a line: "lag=0" ending one line denies nothing the next one says)
+DENIED_BEFORE = re.compile(r"(?:\bno|\bzero|(?<![\d.,])0|\bwithout|\bnot|\bnever|\bnor)[ \t]+(?:new\s+|any\s+|app[- ]side\s+)?"
                            r"(?:(?:['\"“‘][^'\"”’\n]{1,30}['\"”’]|[\w-]+)(?:\s*/\s*|\s+(?:or|nor)\s+))?['\"“‘]?$")
 _ZERO = re.compile(r"(?:\w*)[\s:=]*0(?:\.0+)?\s?%?(?![\d.,])")  # "5xx 0.00%", "errors: 0"
 # one caller behind nearly all of a breakdown by caller: "by user_agent: app/4.1 (HH-0417) 2,301 | web 6 | desk 3",
