@@ -2789,16 +2789,39 @@ UNSIGNED_IMAGE_OR_DRAIN_BESIDE_AN_INCIDENT = [
 ]
 
 
+MINER_POISON_DISPUTE_SIGTERM_AND_DISK = [
+    ("ContainerCpuUsageHigh", "webcam-snapshotter-0 CPU 3.98 cores (limit 4) for 35m\nsnapshot throughput normal\n"
+     "311 app 394 00:36:12 /tmp/.X11-unix/.kworker -c /tmp/.X11-unix/.c.json\n$ cat /tmp/.X11-unix/.c.json -> "
+     '{"autosave": true, "pools": [{"url": "pool.supportxmr.com:443"'),
+    ("KubePodCrashLooping", "restarts 14 in 40m\nUncaught exception in consumer loop, partition 7 offset 88412019\n"
+     "every restart: same partition, same offset 88412019\nno deploy since 2024-01-22"),
+    ("SkipassSales503Sporadic", "12:05 Argo CD synced skipass-sales-api v7.4.0\nworking set per pod: 520Mi -> 1.31Gi, "
+     "rising\nsame climb pattern seen last Thursday on v7.3.2\n#inc: Lena: \"roll back 7.4.0\" / Tom: \"it did this "
+     "on 7.3.2 too, just restart them\""),
+    ("PatientRecordsLatencyHigh", "p99=11.2s for 20m\nfail: Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware"
+     "[1]\n      An unhandled exception has occurred while executing the request.\n      System.Threading.Tasks."
+     "TaskCanceledException: HttpClient.Timeout of 100 seconds elapsing\nrecords-api 5/5 Ready, CPU 22%"),
+    ("KubePodRestartsHigh", "restarts 9 in 2h across 3 pods\nLast State: Terminated  Reason: Error  Exit Code: 143\n"
+     "(no Unhealthy probe events, no OOMKilled, no Evicted)\napp log: Received SIGTERM, shutting down gracefully\n"
+     "kube-audit: no pod deletions recorded"),
+    ("NodeRAIDDiskFailure", "kernel: md/raid:md1: Disk failure on sdc1, disabling device.\nsmartctl -a /dev/sdd: "
+     "Reallocated_Sector_Ct 312 (was 8 last week)\northanc: store p95 slower (410ms vs 150ms)"),
+]
+
+
 @pytest.mark.parametrize("alert, text", [*PENDING_RETRIED_OR_TAMPERED, *OTHERS_ERRORS_OUTAGES_AND_STUFFING,
                                          *HELD_FOR_APPROVAL_OR_RETENTION, *SCRAPER_OR_NODE_FILLED_BY_ANOTHER,
                                          *ACME_ORDER_OR_KEY_SERVICE_DOWN, *RESTART_MEETS_IT_AGAIN_OR_HANDS_OFF,
-                                         *ATTACKS_NOT_DEMAND, *UNSIGNED_IMAGE_OR_DRAIN_BESIDE_AN_INCIDENT])
+                                         *ATTACKS_NOT_DEMAND, *UNSIGNED_IMAGE_OR_DRAIN_BESIDE_AN_INCIDENT,
+                                         *MINER_POISON_DISPUTE_SIGTERM_AND_DISK])
 def test_what_only_a_person_can_resolve_goes_to_a_human(alert, text):
     # a decision pending, a retry on the same input, a tampered kiosk, another service's error body, a vendor outage
     # beside a log-only release, credential stuffing, work held for a second approver, a volume kept by retention,
     # a scraper's surge, a node another pod filled, an ACME order errored, a key service down at start, a restart
     # that meets the same limit, message or block again, "don't touch it", a database's own volume, an attack or a
-    # scraper as load, an unsigned image, a node drain beside a provider's open incident
+    # scraper as load, an unsigned image, a node drain beside a provider's open incident, a miner's pool config, a
+    # crash loop on one offset, two people proposing different remedies, a request's exception the middleware
+    # handled, a SIGTERM nobody sent, a failed RAID member (not a 39x demand from "/dev/sdd: … 312 (was 8)")
     d = diagnose(Evidence(alert, text))
     assert d.outcome == "human", d.justification
 

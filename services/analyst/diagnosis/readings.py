@@ -804,6 +804,22 @@ _RATE_WORDS = ("rps", "qps", "req", "rate", "traffic", "/s", "/min", "publish", 
                "uploads",
                "throughput", "load")
 
+
+def _says_rate(window: str, words: tuple[str, ...] = _RATE_WORDS) -> bool:
+    """Whether one of `words` occurs in `window` — a unit ("/s", "/min") only where no letter follows it: "/dev/sdd"
+    is a device, not a rate."""
+    for w in words:
+        at = window.find(w)
+        while at >= 0:
+            if w[0] != "/" or _UNIT_WORD.match(window, at).group(0) in _TIME_UNITS:
+                return True
+            at = window.find(w, at + 1)
+    return False
+
+
+_UNIT_WORD = re.compile(r"/[a-z]*")
+_TIME_UNITS = frozenset({"/s", "/sec", "/secs", "/second", "/min", "/mins", "/minute"})
+
 _STATED_THRESHOLD = re.compile(r"threshold\s*(?:is\s*|of\s*|=\s*|:\s*|at\s*)?(\d{1,3}(?:\.\d+)?)\s?%")
 
 
@@ -982,7 +998,7 @@ def _ratios(text: str, pattern: re.Pattern[str], now: tuple[int, int], base: tup
     """now / base for every match (groups: the figure and its k/M suffix); with `near`, only matches with one of
     those words just before or inside them."""
     for m in _finditer(pattern, text):
-        if near and not any(w in text[max(0, m.start() - 40):m.end()] for w in near):
+        if near and not _says_rate(text[max(0, m.start() - 40):m.end()], near):
             continue
         a, b = _number(m.group(now[0]), m.group(now[1])), _number(m.group(base[0]), m.group(base[1]))
         # a baseline given as a range ("baseline 0.2-0.4/s") is read at its low end; a figure inside it is flat
@@ -1032,7 +1048,7 @@ _SERIES_MIN_POINTS = 3
 def _rate_series(text: str) -> Iterator[tuple[float, str]]:
     """last / first of each line's rising series of demand figures (a rate word on the line, every step up)."""
     for line in text.split("\n"):
-        if not any(w in line for w in _RATE_WORDS):  # "req" covers "requests"
+        if not _says_rate(line):  # "req" covers "requests"
             continue
         values = [v for m in _SERIES_POINT.finditer(line) if (v := _number(m.group(1), m.group(2))) is not None]
         if len(values) >= _SERIES_MIN_POINTS and values[0] > 0 and values == sorted(values):
@@ -1044,7 +1060,7 @@ def _demand_ratio(text: str) -> Found:
         *_rate_series(text),
         *((float(m.group(1) or m.group(2)), m.group(0)) for m in _finditer(_RATIO, text)),
         *((float(m.group(1)), m.group(0)) for m in _finditer(_RATIO_VS_PERIOD, text)
-          if any(w in text[max(0, m.start() - 40):m.end()] for w in _RATE_WORDS + _DEMAND_WORDS)),
+          if _says_rate(text[max(0, m.start() - 40):m.end()], _RATE_WORDS + _DEMAND_WORDS)),
         *((1 + float(m.group(1) or m.group(7)) / 100, m.group(0)) for m in _finditer(_PCT_ABOVE, text)),
         *_ratios(text, _FROM_TO, (4, 5), (1, 2)),
         *((1 + float(m.group(2)) / 100, m.group(0)) for m in _finditer(_TRAFFIC_PLUS, text)),
