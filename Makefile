@@ -14,9 +14,11 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 up: $(STAMP)
+	$(BIN)/aegis casebook
 	$(BIN)/aegis up --demo
 
-test: $(STAMP)
+test: $(STAMP)  # the casebook is fitted first (minutes, once per machine and reference set), not inside a test's wait
+	$(BIN)/aegis casebook
 	$(BIN)/python -m pytest -p no:cacheprovider -ra
 
 bench: $(STAMP)  # every bench/ script, several runs each (bench/suite.py); rewrites BENCHMARKS.md and docs/bench/

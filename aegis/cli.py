@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from aegis import bench_cli, eval_cli, history_cli, read_cli, report_cli, silence_cli
+from aegis import bench_cli, casebook_cli, eval_cli, history_cli, read_cli, report_cli, silence_cli
 from aegis.client import add_gateway_args, add_nats_args, auth_headers, call, nats_settings
 from aegis.output import console, emit_json, table
 from aegis.replay import checked_id
@@ -212,6 +212,7 @@ COMMANDS = {
     "show": read_cli.show, "postmortem": report_cli.postmortem, "report": report_cli.report,
     "replay": history_cli.replay_command, "whatif": history_cli.whatif_command,
     "eval": eval_cli.eval_command, "silence": silence_cli.silence_command,
+    "casebook": casebook_cli.casebook_command,
 }
 
 
@@ -231,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     history_cli.add_parsers(sub)
     bench_cli.add_parser(sub)
     eval_cli.add_parser(sub)
+    casebook_cli.add_parser(sub)
     silence_cli.add_parser(sub)
     argv = sys.argv[1:] if argv is None else argv
     try:

@@ -338,8 +338,8 @@ SECTIONS: tuple[Section, ...] = (
                                         "realistic mix; 0.871, 0 unsafe on arrival"),
             ("eighty-third", "test83", "written in session 41 from a rewritten brief (ferry operator), realistic mix; "
                                        "0.986, 0 unsafe on arrival"),
-            ("eighty-fourth", "test84", "written in session 41 from the same brief (art and collectibles auction house), "
-                                        "realistic mix; 0.943, 0 unsafe on arrival"),
+            ("eighty-fourth", "test84", "written in session 41 from the same brief (art and collectibles auction "
+                                        "house), realistic mix; 0.943, 0 unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),

@@ -23,11 +23,11 @@ from services.analyst.diagnosis.casebook import (
     reference_text,
     shipped_casebook,
 )
-from services.analyst.offline import casebook_for
+from services.analyst.offline import DEFAULT_CACHE_DIR, casebook_for
 from shared.config import Settings
 from shared.errors import ConfigError
 
-CASEBOOK = shipped_casebook()
+CASEBOOK = shipped_casebook(cache_dir=DEFAULT_CACHE_DIR)  # `make test` fitted it there first (aegis casebook)
 
 
 def test_the_casebook_is_built_from_the_tuning_splits_only():
@@ -261,3 +261,27 @@ def test_the_fit_in_the_span_is_scikit_learns_fit_over_the_features(rows):
     ours /= ours.sum(axis=1, keepdims=True)
     assert situations == tuple(direct.classes_)
     assert ours == pytest.approx(direct.predict_proba(matrix), abs=2e-3)
+
+
+def test_aegis_casebook_fits_into_the_cache_once_and_bad_input_exits_2(tmp_path, monkeypatch, capsys):
+    """`aegis casebook` (run by `make up` and `make test` before anything else) fits the casebook into its cache,
+    reads it back the next time, names a malformed reference file with exit 2, and does nothing when turned off."""
+    from aegis.cli import main
+
+    references, cache = tmp_path / "refs", tmp_path / "cache"
+    references.mkdir()
+    for name in ("dev10.jsonl", "dev11.jsonl"):
+        (references / name).write_text((REFERENCE_DIR / name).read_text())
+    monkeypatch.setenv("AEGIS_CASEBOOK_DIR", str(references))
+    monkeypatch.setenv("AEGIS_CASEBOOK_CACHE_DIR", str(cache))
+    assert main(["casebook"]) == 0
+    assert "fitted and kept in" in capsys.readouterr().err and len(list(cache.glob("casebook-*.npz"))) == 1
+    assert main(["casebook"]) == 0
+    assert "read from" in capsys.readouterr().err
+    (references / "dev12.jsonl").write_text('{"id": "z", "situation": "crash"}\n')
+    assert main(["casebook"]) == 2
+    assert "dev12.jsonl:1: not a reference case" in capsys.readouterr().err
+    assert len(list(cache.glob("casebook-*.npz"))) == 1  # nothing half-written
+    monkeypatch.setenv("AEGIS_CASEBOOK", "false")
+    assert main(["casebook"]) == 0
+    assert "turned off" in capsys.readouterr().err
