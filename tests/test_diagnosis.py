@@ -827,6 +827,14 @@ def test_a_denial_reaches_past_one_listed_word_and_a_false_flag_after_the_match(
     assert diagnose(Evidence("kubernetes container restart", killed)).outcome == "human"  # a SIGKILL, no sender
 
 
+def test_a_percentage_change_after_the_baseline_word_is_not_the_baseline():
+    # "(+21%)" after "last week" is how much it rose, not a base of 21/s: 260/215 is 1.2x, not 12.4x
+    text = "rps 260/s vs 215/s same time last week (+21%); hpa 6/6 (max 6)"
+    assert read(text).demand_ratio == pytest.approx(260 / 215)
+    assert "traffic_rising" not in read(text).features
+    assert read("orders 900/min, baseline 300").demand_ratio == 3.0
+
+
 def test_a_clock_time_is_neither_a_demand_figure_nor_its_baseline():
     assert read("traffic 17:00 -> 17:30: 2,350 rpm -> 5,600 rpm").demand_ratio == pytest.approx(2.38, abs=0.01)
     assert read("requests 410 rps at 05:00 -> 760 rps at 08:00").demand_ratio == pytest.approx(1.85, abs=0.01)

@@ -273,7 +273,8 @@ _COUNT_VS = re.compile(r"(\d[\d,.]*)(?:\s*(k))?\s+(?:concurrent\s+|active\s+|ope
 _VS_BASELINE = re.compile(r"(\d[\d,.]*)[ \t]*(?:(k)[ \t]*)?(rps|req/s|req/min|requests/s|qps|rpm|tps|msgs?/s|msgs?/min|messages/s|messages/min|events/s|events/min|jobs/min|/s|/min)[^\n;,)]{0,40}?(baseline|normal|"
                           # "(normal), error rate 0.3" is no base; a range ("2.2-2.5k") is its low end, with its suffix
                           # "(normal for the 06:00-07:00 shift)": a clock time is no base
-                          r"usual|typical|avg|average|yesterday|last week)[^\d\n,;)]{0,15}(\d[\d,.]*)(?![\d:])(?!\s*(?:am|pm)\b)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
+                          # "(+21%)" after "last week" is a change, not the base
+                          r"usual|typical|avg|average|yesterday|last week)[^\d\n,;)]{0,15}(?<!\+)(\d[\d,.]*)(?![\d:])(?!\s*(?:am|pm)\b)(?![\d.,]*\s*%)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
 # "requests/s 2,480 (Thursday 11:00 baseline: 800)", "match-day requests 412k (fixture-night baseline ~130k)", "rps 1,840
 # (normal morning 350)": a demand
 # word, its figure, then in brackets a baseline named by its day or occasion (words and clock times, no other figure)
