@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from aegis.output import console
 from shared.config import load_settings
@@ -22,21 +21,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def casebook_command(args: argparse.Namespace) -> int:
     """Exit 0 when the casebook is fitted and cached (or turned off), 2 on bad settings or reference files."""
-    from services.analyst.diagnosis.casebook import REFERENCE_DIR, cache_key, load_references
-    from services.analyst.offline import DEFAULT_CACHE_DIR, casebook_for
+    from services.analyst.diagnosis.casebook import cache_path, load_references
+    from services.analyst.offline import casebook_for, casebook_location
 
     settings = load_settings(args.config)
     out = console(stderr=True)
     if not settings.casebook:
         out.print("casebook: turned off in the settings (casebook = false); nothing to fit")
         return 0
-    directory = Path(settings.casebook_dir) if settings.casebook_dir else REFERENCE_DIR
-    cache = Path(settings.casebook_cache_dir) if settings.casebook_cache_dir else DEFAULT_CACHE_DIR
+    directory, cache = casebook_location(settings)
     references = load_references(directory)  # ConfigError (exit 2) names a malformed file and line
     if not references:
         out.print(f"casebook: no reference cases in {directory}; the analyst will decide from the signatures alone")
         return 0
-    path = cache / f"casebook-{cache_key(references)}.npz"
+    path = cache_path(references, cache)
     cached = path.is_file()
     if not cached:
         out.print(f"casebook: fitting {len(references):,} references from {directory} (the first time on this "

@@ -49,15 +49,19 @@ def platform_record(platform: Platform) -> dict[str, Any]:
     return {k: v for k, v in asdict(platform).items() if v not in (None, False, 0, "")}
 
 
+def casebook_location(settings: Settings) -> tuple[Path, Path]:
+    """(the directory of the casebook's reference files — `casebook_dir`, default the repository's corpus/judgment —
+    and the cache its fit is kept in — `casebook_cache_dir`, default ~/.cache/aegisops/casebook)."""
+    return (Path(settings.casebook_dir) if settings.casebook_dir else REFERENCE_DIR,
+            Path(settings.casebook_cache_dir) if settings.casebook_cache_dir else DEFAULT_CACHE_DIR)
+
+
 def casebook_for(settings: Settings) -> Casebook | None:
-    """The casebook when the settings use it (`casebook`, default on; `casebook_dir`, default the repository's
-    corpus/judgment), else None; fitted once per machine and kept in `casebook_cache_dir` (default
-    ~/.cache/aegisops/casebook) for every later start."""
+    """The casebook when the settings use it (`casebook`, default on), else None; fitted once per machine and kept
+    in its cache (casebook_location) for every later start."""
     if not settings.casebook:
         return None
-    directory = Path(settings.casebook_dir) if settings.casebook_dir else REFERENCE_DIR
-    cache = Path(settings.casebook_cache_dir) if settings.casebook_cache_dir else DEFAULT_CACHE_DIR
-    return shipped_casebook(directory, cache)
+    return shipped_casebook(*casebook_location(settings))
 
 
 def analyze(alert_type: str, logs: str, precedents: Sequence[RetrievedIncident] = (), min_confidence: float = 0.5,

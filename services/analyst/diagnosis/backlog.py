@@ -48,9 +48,8 @@ def _draining_down_the_lines(lines: list[str]) -> str:
     """The readings of one backlog key, one a line, falling to DRAINED_BY of the first (see the module's doc)."""
     series: dict[str, list[tuple[float, str]]] = {}
     for line in lines:
-        found = _KEYED.findall(line)
-        for key, value in found[:1]:  # a line's first keyed backlog reading
-            series.setdefault(key, []).append((float(value.replace(",", "")), line.strip()))
+        if found := _KEYED.search(line):  # a line's first keyed backlog reading
+            series.setdefault(found.group(1), []).append((float(found.group(2).replace(",", "")), line.strip()))
     for readings in series.values():
         values = [v for v, _ in readings]
         if len(values) >= LINE_READINGS and all(b <= a for a, b in zip(values, values[1:], strict=False)) \

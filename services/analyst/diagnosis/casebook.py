@@ -143,14 +143,18 @@ def fit_in_reference_span(matrix, labels: list[str]) -> tuple[np.ndarray, np.nda
     except np.linalg.LinAlgError:
         factor = None
     if factor is not None and np.diag(factor).min() > np.sqrt(np.diag(gram).max() * 1e-10):
-        model = LogisticRegression(C=C, max_iter=20000, tol=TOL).fit(factor[of], labels)
-        combination = solve_triangular(factor, model.coef_.T, lower=True, trans="T")
+        coordinates = factor
+        def back(coef: np.ndarray) -> np.ndarray:
+            return solve_triangular(factor, coef.T, lower=True, trans="T")
     else:
         eigenvalues, eigenvectors = np.linalg.eigh(gram)
         kept = eigenvalues > eigenvalues.max() * 1e-10
         eigenvalues, eigenvectors = eigenvalues[kept], eigenvectors[:, kept]
-        model = LogisticRegression(C=C, max_iter=20000, tol=TOL).fit((eigenvectors * np.sqrt(eigenvalues))[of], labels)
-        combination = (eigenvectors / np.sqrt(eigenvalues)) @ model.coef_.T
+        coordinates = eigenvectors * np.sqrt(eigenvalues)
+        def back(coef: np.ndarray) -> np.ndarray:
+            return (eigenvectors / np.sqrt(eigenvalues)) @ coef.T
+    model = LogisticRegression(C=C, max_iter=20000, tol=TOL).fit(coordinates[of], labels)
+    combination = back(model.coef_)
     weights = distinct.T @ combination
     return np.asarray(weights), model.intercept_, tuple(str(c) for c in model.classes_)
 
@@ -286,12 +290,17 @@ def _used(path: Path) -> float:
         return 0.0
 
 
+def cache_path(references: list[Reference], cache_dir: Path) -> Path:
+    """Where the casebook fitted on `references` is kept in `cache_dir`."""
+    return cache_dir / f"casebook-{cache_key(references)}.npz"
+
+
 def _fitted(references: list[Reference], cache_dir: Path | None) -> Casebook:
     """Loaded from `cache_dir` when fitted before on the same references (fitting takes seconds), else fitted and
     saved there; a cache that cannot be read or written only costs the fit."""
     if cache_dir is None:
         return Casebook(references)
-    path = cache_dir / f"casebook-{cache_key(references)}.npz"
+    path = cache_path(references, cache_dir)
     try:
         book = Casebook.load(path, references)
         os.utime(path)  # recently used: the last to be evicted

@@ -322,24 +322,6 @@ _PER_UNIT = re.compile(rf"\b(?:per[- ]|each )({_UNITS}) $")  # "each consumer st
 _PER_UNIT_AFTER = re.compile(rf"[^\n;,]{{0,20}}?(?:/|\bper[- ])(?:{_UNITS})\b")
 # "per-task rate unchanged", "rps per pod (normal peak ~70)": the unit's speed, before or inside the words
 _PER_UNIT_WITHIN = re.compile(rf"(?:/|\bper[- ])(?:{_UNITS})s?\b")
-
-# "per-message processing p95: 41ms -> 118ms", "handling time per event 12 ms → 31 ms": each unit of work takes longer
-# than it did, so a rise in demand beside it is not the whole story (`unit_time_up`; a figure per unit of work, never
-# a latency of the whole request path)
-_UNIT_TIME = re.compile(r"(?:\bper[- ]|\btime per |\beach )(?:request|req|message|msg|event|job|call|record|item|query|"
-                        r"order|document|doc|batch|task|row|file)\b[^\n;]{0,30}?(?<![\d.])(\d+(?:\.\d+)?) ?(ms|s|us|µs)\b"
-                        r"\s*(?:->|→|=>|\bto\b)\s*~?(\d+(?:\.\d+)?) ?(ms|s|us|µs)\b")
-_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6}
-UNIT_TIME_RISE = 1.5
-
-
-def unit_time_up(text: str) -> str:
-    """The phrase where the time each unit of work takes rose by UNIT_TIME_RISE or more, or ''."""
-    for m in _finditer(_UNIT_TIME, text):
-        before, after = float(m.group(1)) * _SECONDS[m.group(2)], float(m.group(3)) * _SECONDS[m.group(4)]
-        if before > 0 and after >= UNIT_TIME_RISE * before:
-            return m.group(0)
-    return ""
 _PER_JUST_BEFORE = re.compile(r"(?:\bper[- ]|/)$")
 _MOVES_WITH = re.compile(r"\b(?:scal|track|follow|grow|ris|mov)\w* with (?:the )?$")  # "goroutines scale with rps as usual"
 _TRAFFIC_FLAT = re.compile(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|inbound|incoming|input rate|"
@@ -805,6 +787,9 @@ _RATE_WORDS = ("rps", "qps", "req", "rate", "traffic", "/s", "/min", "publish", 
                "uploads",
                "throughput", "load")
 
+_UNIT_WORD = re.compile(r"/[a-z]*")
+_TIME_UNITS = frozenset({"/s", "/sec", "/secs", "/second", "/min", "/mins", "/minute"})
+
 
 def _says_rate(window: str, words: tuple[str, ...] = _RATE_WORDS) -> bool:
     """Whether one of `words` occurs in `window` — a unit ("/s", "/min") only where no letter follows it: "/dev/sdd"
@@ -818,8 +803,24 @@ def _says_rate(window: str, words: tuple[str, ...] = _RATE_WORDS) -> bool:
     return False
 
 
-_UNIT_WORD = re.compile(r"/[a-z]*")
-_TIME_UNITS = frozenset({"/s", "/sec", "/secs", "/second", "/min", "/mins", "/minute"})
+# "per-message processing p95: 41ms -> 118ms", "handling time per event 12 ms → 31 ms": each unit of work takes longer
+# than it did, so a rise in demand beside it is not the whole story (`unit_time_up`; a figure per unit of work, never
+# a latency of the whole request path)
+_UNIT_TIME = re.compile(r"(?:\bper[- ]|\btime per |\beach )(?:request|req|message|msg|event|job|call|record|item|query|"
+                        r"order|document|doc|batch|task|row|file)\b[^\n;]{0,30}?(?<![\d.])(\d+(?:\.\d+)?) ?(ms|s|us|µs)\b"
+                        r"\s*(?:->|→|=>|\bto\b)\s*~?(\d+(?:\.\d+)?) ?(ms|s|us|µs)\b")
+_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6}
+UNIT_TIME_RISE = 1.5
+
+
+def unit_time_up(text: str) -> str:
+    """The phrase where the time each unit of work takes rose by UNIT_TIME_RISE or more, or ''."""
+    for m in _finditer(_UNIT_TIME, text):
+        before, after = float(m.group(1)) * _SECONDS[m.group(2)], float(m.group(3)) * _SECONDS[m.group(4)]
+        if before > 0 and after >= UNIT_TIME_RISE * before:
+            return m.group(0)
+    return ""
+
 
 _STATED_THRESHOLD = re.compile(r"threshold\s*(?:is\s*|of\s*|=\s*|:\s*|at\s*)?(\d{1,3}(?:\.\d+)?)\s?%")
 
