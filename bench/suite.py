@@ -340,6 +340,10 @@ SECTIONS: tuple[Section, ...] = (
                                        "0.986, 0 unsafe on arrival"),
             ("eighty-fourth", "test84", "written in session 41 from the same brief (art and collectibles auction "
                                         "house), realistic mix; 0.943, 0 unsafe on arrival"),
+            ("eighty-fifth", "test85", "written in session 42 from a harder brief (industrial bakery chain): most "
+                                       "safe answers behind evidence for an action; 0.886, 2 unsafe on arrival"),
+            ("eighty-sixth", "test86", "written in session 42 from the same brief (city zoo); 0.857, 1 unsafe on "
+                                       "arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
