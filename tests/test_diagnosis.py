@@ -22,7 +22,7 @@ from services.analyst.diagnosis.engine import (
 )
 from services.analyst.diagnosis.evidence import MAX_RUN, bounded_runs
 from services.analyst.diagnosis.readings import deploy_age, read
-from services.analyst.diagnosis.references import blank, dismissed_spans, reference_spans
+from services.analyst.diagnosis.references import blank, dismissed_spans, others_resolved, reference_spans
 from services.analyst.offline import analyze
 from shared.errors import ConfigError
 from shared.events.models import AIAnalysis, RetrievedIncident
@@ -738,6 +738,78 @@ def test_the_casebook_alone_does_not_name_saturation_when_each_unit_of_work_take
     # the same time falling, or a whole request's latency rising, is no such reading
     assert "unit_time_up" not in read("per-message processing p95: 118ms -> 41ms after the fix").features
     assert "unit_time_up" not in read("p99 latency 40ms -> 900ms").features
+
+
+def test_the_casebook_alone_does_not_name_saturation_once_demand_has_fallen():
+    # the surge that maxed the autoscaler is over: more replicas now answer nothing
+    after = Evidence("KubeHpaMaxedOut", "on-sale opened 10:00 behind a waiting room\n10:05-10:25 replicas 20/20, "
+                     "p99 240ms\n10:26 waiting room empty; rps 3.1k -> 0.9k\n10:29 HPA desired replicas 12",
+                     "warning", "tickets-api")
+    assert "traffic_falling" in read(after.logs.lower()).features
+    resemblance = Opinion("saturation", 0.9, "unknown_errors", 0.05, "x-1", "saturation", 0.4)
+    assert diagnose(after, opinion=resemblance).action == "NOOP"
+    # demand that rose is no fall
+    assert "traffic_falling" not in read("rps 0.9k -> 3.1k since 10:00").features
+
+
+@pytest.mark.parametrize("alert, text, service, action, situation", [
+    # memory level at a cache's configured cap with LRU evicting, after a node pool's rollout restarted the pod: no
+    # leak and no release of ours
+    ("ContainerMemoryNearLimit", "working set 3.4Gi / limit 4Gi (85%)\nsince the restart at 08:00 (node pool "
+     "rollout): 08:00 0.3Gi 09:00 2.6Gi 10:00 3.4Gi 11:00 3.4Gi\nconfig: TILE_CACHE_MAX_BYTES=3221225472, "
+     "eviction=LRU\nOOMKilled: none", "tile-server", "NOOP", "benign"),
+    # a provider's notice beside threads all waiting on its API: a restart waits on it again
+    ("KubeContainerLivenessFailing", "Liveness probe failed: context deadline exceeded\njstack: 196 of 200 exec "
+     "threads in CarrierClient.book (SocketInputStream.read)\nNorthline Freight service notice 14:02: \"Booking API "
+     "unavailable, ETA 17:00\"", "booking-svc", "NOOP", "external_dependency"),
+    # logins from residential proxies at usernames that do not exist: an attack, not demand to scale for
+    ("KubeHpaMaxedOut", "HPA auth/login-api 12/12\nlogin attempts 52,000 in 30 min (normal ~2,000), success ratio "
+     "0.4%\nsources: 3,100 IPs, 90% residential-proxy ASNs; 68% of usernames don't exist", "login-api", "NOOP",
+     "security_incident"),
+    # one partition's offset frozen while the consumer retries the same record thousands of times: a poison message
+    ("KafkaConsumerLagHigh", "p4 lag 90,000 (rising), other partitions < 50\np4 committed offset 7713 unchanged for "
+     "1h 40m\nJsonParseException at offset 7713\nDefaultErrorHandler: seeking to current offset, attempt 2,310",
+     "indexer", "NOOP", "fails_the_same_way"),
+])
+def test_evidence_for_an_action_that_the_text_defeats_acts_on_nothing(alert, text, service, action, situation):
+    d = diagnose(Evidence(alert, text, "high", service))
+    assert (d.action, d.situation) == (action, situation), d.justification
+
+
+def test_another_alerts_resolved_notice_is_no_recovery_of_this_one():
+    text = ("[FIRING] CheckoutLatencyHigh p95=2.8s\n[08:02] Alertmanager: [RESOLVED] PaymentGatewayLatency (gateway "
+            "back to 180ms)\n[08:05] rps 3.2k vs ~800 on a normal Monday\n[08:06] all 10 pods at 88-94% cpu, HPA "
+            "10/10\n[08:09] no deploy since 06/02")
+    d = diagnose(Evidence("CheckoutLatencyHigh", text, "high", "checkout"))
+    assert d.action == "SCALE_UP", d.justification
+    # this alert's own resolved notice still is, and so is one named by another alert when ours has no name
+    assert diagnose(Evidence("CheckoutLatencyHigh", "[RESOLVED] CheckoutLatencyHigh p95=0.3s")).action == "NOOP"
+    # the same alert under its alertname label, or a notice that names no rule, is no other alert
+    probe = "Blackbox probe failed: gw TLS\nalertname=ProbeFailed\n[RESOLVED] ProbeFailed https://gw/health after 45s"
+    assert others_resolved(probe) == []
+    assert others_resolved("KubeDeploymentReplicasMismatch\n[RESOLVED] Deployment fin/x has not matched") == []
+    text = "DiskSpaceLow x\n(RESOLVED) CertExpirySoon y"
+    assert others_resolved(text) == [(len("DiskSpaceLow x\n"), len(text))]
+
+
+def test_a_chat_bot_is_no_bot_traffic_and_a_clock_offset_stated_fine_is_no_skew():
+    surge = ("[08:05] ana: traffic 3.1k req/s vs ~850 usual\n[08:06] all 12 pods at 90% cpu, HPA 12/12\n"
+             "[08:13] pd-bot: incident acknowledged\n[08:15] bot: still firing")
+    assert diagnose(Evidence("PortalLatencyHigh", surge, "high", "portal")).action == "SCALE_UP"
+    crash = ("fatal error: concurrent map writes\nsystemd: Main process exited, status=2; Restart=no\n"
+             "build unchanged since April; chronyc offset -0.4 ms (fine)")
+    assert diagnose(Evidence("RangingServiceDown", crash, "critical", "ranging-svc")).action == "RESTART"
+
+
+def test_memory_that_rises_with_connections_and_offsets_frozen_since_a_time():
+    sessions = Evidence("PodMemoryHigh", "memory per pod 600-700Mi (rises with connections, drops when clients "
+                        "disconnect)\nconnections 1,700 (usual 500)", "warning", "ws-gw")
+    assert diagnose(sessions).situation != "memory_leak"
+    assert diagnose(Evidence("PodMemoryHigh", "memory per pod 600-700Mi and rising since start", "warning",
+                             "ws-gw")).situation == "memory_leak"
+    frozen = ("lag 9,000 -> 30,000 over 40 min\ncommitted offsets unchanged since 13:02 on all partitions\n"
+              "consumer pod Running, cpu 0.2%, last log line 13:02")
+    assert "stalled_progress" in diagnose(Evidence("KafkaConsumerLagHigh", frozen, "high", "indexer")).justification
 
 
 def test_a_queue_level_beside_an_inflow_rate_is_no_demand_ratio():

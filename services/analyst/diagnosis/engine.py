@@ -15,7 +15,7 @@ from services.analyst.diagnosis.catalog import Knowledge, Situation, shipped
 from services.analyst.diagnosis.evidence import Evidence
 from services.analyst.diagnosis.prefilter import Branches, Screen, Screenable
 from services.analyst.diagnosis.readings import demand_ratio, read
-from services.analyst.diagnosis.references import blank, dismissed_spans, reference_spans
+from services.analyst.diagnosis.references import blank, dismissed_spans, merged, others_resolved, reference_spans
 from shared.events.models import RetrievedIncident
 
 MIN_PRECEDENT_SIMILARITY = 0.6
@@ -132,6 +132,8 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[Hits, dict[str, str
     # what the text itself dismisses ("… (unrelated)", "… -- not the crash") is no evidence for anything, though
     # its words may still cancel a signature (an `unless` looks at the whole text)
     dismissed = dismissed_spans(lowered)
+    if elsewhere := others_resolved(text):  # "[RESOLVED] OtherAlert …": another alert's recovery, not this one's
+        dismissed = merged(dismissed, elsewhere)
     evidence_screen = knowledge.screen(blank(lowered, dismissed)) if dismissed else screen
     said = _said(knowledge, screen, evidence_screen, frozenset(readings.features) | frozenset(platform.features()),
                  whole)

@@ -482,7 +482,7 @@ _OTHERS_RUN = re.compile(r"\bcron ?job\b|\bschedule\W{0,3}[\d*/,-]+ [\d*/,-]+ |s
                          # 06:00 ET for system upgrades"), a platform's node work ("restarted 08:00 (node drain for k8s
                          # 1.29 upgrade)")
                          r"\bwill be (?:unavailable|down|offline|read-only)\b|\bnode drain|\bdrain(?:ed|ing)? (?:the )?nodes?\b|"
-                         r"\bcordon(?:ed)?\b|\b(?:k8s|kubernetes|eks|gke|aks) v?\d+\.\d+ upgrade")
+                         r"\bcordon(?:ed)?\b|\bnode ?pools?\b|\bnode (?:image |os )?(?:upgrade|rotation|replacement|recycl\w*)|\b(?:k8s|kubernetes|eks|gke|aks) v?\d+\.\d+ upgrade")
 
 
 def _clock_deploys(text: str, service: str = "",
@@ -1425,6 +1425,11 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
         # a steep drop is not "flat" demand, nor is one pod's rate near its capacity
         features.add("traffic_flat")
         lines["traffic_flat"] = f"demand near its baseline (“{ratio_line}”)"
+
+    if ratio is not None and ratio <= 0.6 and "traffic_rising" not in features:
+        # "rps 2.9k -> 1.1k": the demand has fallen well below what it was, so more replicas answer nothing now
+        features.add("traffic_falling")
+        lines["traffic_falling"] = f"demand fell to {ratio:.2f}× what it was (“{ratio_line}”)"
 
     if slower := unit_time_up(text):
         features.add("unit_time_up")

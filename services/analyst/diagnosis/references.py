@@ -110,6 +110,34 @@ ZERO_COUNTERS = re.compile(r"(?<![\w-])(?:unreachable|failed|failures?|errors?|e
                            r"[ \t]?[=:][ \t]?0(?:\.0+)?(?![\d.,:/x%])")
 
 
+# a resolved notice that names another alert ("(RESOLVED) DiskSpaceLow elev-north-01 /var 81 %", "[RESOLVED]
+# PaymentProcessorLatency (processor back to 190ms)") says nothing of whether this one recovered; this alert's names
+# are the text's first word (Evidence.text starts with the alert type) and its alertname label. Another alert is
+# named the way rules are (CamelCase or snake_case), not with a word ("[RESOLVED] Deployment fin/x has not ...")
+_FIRST_WORD = re.compile(r"[A-Za-z][\w.-]*")
+_ALERTNAME_LABEL = re.compile(r"\balertname=([\w.-]+)")
+_RESOLVED_NOTICE = re.compile(r"(?:\[resolved(?::\d+)?\]|\(resolved\)|\bresolved:)[ \t]*([A-Za-z][\w.-]{5,})",
+                              re.IGNORECASE)
+_RULE_NAME = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+|[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+")
+
+
+def others_resolved(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each line whose resolved notice names an alert other than this one."""
+    first = _FIRST_WORD.match(text)
+    if first is None or "resolved" not in text.lower():
+        return []
+    ours = {first.group(0).lower(), *(m.group(1).lower() for m in _ALERTNAME_LABEL.finditer(text))}
+    spans = []
+    for m in _RESOLVED_NOTICE.finditer(text):
+        named = m.group(1).rstrip(".-")
+        if not _RULE_NAME.fullmatch(named) or any(named.lower().startswith(o) or o.startswith(named.lower())
+                                                  for o in ours if len(o) >= 4):
+            continue
+        end = text.find("\n", m.end())
+        spans.append((text.rfind("\n", 0, m.start()) + 1, end if end >= 0 else len(text)))
+    return spans
+
+
 def dismissed_spans(lowered: str) -> list[tuple[int, int]]:
     """(start, end) of every statement the text dismisses (its clause, start to end of line or `;` / `|`) and of
     every failure counter it gives as zero (the counter alone), in order, overlapping ones joined."""
@@ -125,11 +153,11 @@ def dismissed_spans(lowered: str) -> list[tuple[int, int]]:
             ends = [i for i in (lowered.find(c, match.end()) for c in "\n;|") if i >= 0]
             spans.append((start, min(ends) if ends else len(lowered)))
     if screen.may(ZERO_COUNTERS, None):
-        spans = _merged(spans, [m.span() for m in ZERO_COUNTERS.finditer(lowered)])
+        spans = merged(spans, [m.span() for m in ZERO_COUNTERS.finditer(lowered)])
     return spans
 
 
-def _merged(*span_lists: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def merged(*span_lists: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The spans of several lists in order, overlapping ones joined (what `blank` takes)."""
     out: list[tuple[int, int]] = []
     for start, end in sorted(s for spans in span_lists for s in spans):
