@@ -12,7 +12,7 @@ from services.analyst.diagnosis.backlog import draining
 from services.analyst.diagnosis.limits import autoscaler_room, lowered_limit
 from services.analyst.diagnosis.prefilter import Alternation, Prefilter, Screen, Screenable, top_level_branches
 from services.analyst.diagnosis.references import DISMISSALS as _DISMISSALS
-from services.analyst.diagnosis.uptime import memory_tracks_uptime
+from services.analyst.diagnosis.uptime import memory_levelled, memory_tracks_uptime
 
 _WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                  "eight": 8, "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "few": 3,
@@ -54,7 +54,7 @@ _DEPLOY = ("(" + _unless_after("deploy", "restarted the ", "restart the ", "rest
            + _unless_after("version", "framework ", "runtime ", "protocol ", "clr ", "tls ", "http ") + r"(?![=_-])(?!s\b)|"
            + _unless_after("v", r"node\.js ", "nodejs ", "node ", "bun ", "framework version: ", "framework version ",
                            "runtime version: ", "runtime version ") + r"\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
-           r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag(?! not\b| never\b| stuck\b| still set\b)|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|"
+           r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag(?!s\b)(?! not\b| never\b| stuck\b| still set\b)|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|"
            r"version went out|release went out|build went out|fix went out|patch went out|change went out|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})"
            r"(?! to (?:the )?(?:historian|pushgateway|influx\w*|graphite|statsd|kafka|topic|queue|s3|bucket|warehouse|"
            r"bigquery|snowflake|elasticsearch|opensearch|splunk|dashboards?|subscribers|devices|clients|users)\b)|terraform|"
@@ -245,7 +245,8 @@ _PAREN_NORMAL = re.compile(r"(?<![\d:.,])(\d[\d,.]*)(?!\d)[ \t]*(?:(k)[ \t]*)?(?
                            r"last (?:week|month|year)|"  # "410/s (last month 240/s)"
                            r"previous(?: \d+)?(?: [a-z]+)?)\s*(?::\s*)?~?"
                            # a range ("7-9k") is its low end, with the range's suffix; a figure inside it is flat
-                           r"(?:(?:for )?(?:this|the same|same) (?:hour|day|time)\s*(?::\s*)?)?(\d[\d,.]*)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
+                           r"(?:(?:for )?(?:this|the same|same) (?:hour|day|time)\s*(?::\s*)?)?(\d[\d,.]*)(?![\d,.]*xx)"  # not "· 5xx 0"
+                           r"(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
 # "1,820 req/s (same weekday, last 4 weeks avg: 760 req/s)", "2,950 msg/min at 08:40 vs mean 1,530 msg/min": a rate, a
 # baseline word, then a figure in the same unit (\3: the unit must repeat, so two figures of one kind are compared)
 _RATE_THEN_BASE = re.compile(r"(?<![\d:.,])(\d[\d,.]*)[ \t]*(?:(k)[ \t]*)?(req/s|req/min|rps|qps|rpm|tps|msgs?/s|msgs?/min|"
@@ -273,8 +274,9 @@ _COUNT_VS = re.compile(r"(\d[\d,.]*)(?:\s*(k))?\s+(?:concurrent\s+|active\s+|ope
 _VS_BASELINE = re.compile(r"(\d[\d,.]*)[ \t]*(?:(k)[ \t]*)?(rps|req/s|req/min|requests/s|qps|rpm|tps|msgs?/s|msgs?/min|messages/s|messages/min|events/s|events/min|jobs/min|/s|/min)[^\n;,)]{0,40}?(baseline|normal|"
                           # "(normal), error rate 0.3" is no base; a range ("2.2-2.5k") is its low end, with its suffix
                           # "(normal for the 06:00-07:00 shift)": a clock time is no base
-                          # "(+21%)" after "last week" is a change, not the base
-                          r"usual|typical|avg|average|yesterday|last week)[^\d\n,;)]{0,15}(?<!\+)(\d[\d,.]*)(?![\d:])(?!\s*(?:am|pm)\b)(?![\d.,]*\s*%)(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
+                          # "(+21%)" after "last week" is a change, not the base; nor is "· 5xx 0" after "normal"
+                          r"usual|typical|avg|average|yesterday|last week)[^\d\n,;)]{0,15}(?<!\+)(\d[\d,.]*)(?![\d:])(?!\s*(?:am|pm)\b)(?![\d.,]*\s*%)(?![\d,.]*xx)"
+                          r"(?:\s*[-–]\s*\d[\d,.]*)?\s*(k)?")
 # "requests/s 2,480 (Thursday 11:00 baseline: 800)", "match-day requests 412k (fixture-night baseline ~130k)", "rps 1,840
 # (normal morning 350)": a demand
 # word, its figure, then in brackets a baseline named by its day or occasion (words and clock times, no other figure)
@@ -1395,6 +1397,10 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     if room := autoscaler_room(text):
         features.add("autoscaler_has_room")
         lines["autoscaler_has_room"] = f"the autoscaler is scaling out below its maximum (“{room}”)"
+
+    if levelled := memory_levelled(text):
+        features.add("memory_levelled")
+        lines["memory_levelled"] = f"memory rose, then held level well below its limit (“{levelled[:160]}”)"
 
     if older_holds_more := memory_tracks_uptime(text):
         features.add("memory_tracks_uptime")

@@ -1,10 +1,15 @@
-"""Memory that tracks uptime across instances: the older an instance, the more memory it holds.
+"""Memory that tracks uptime across instances: the older an instance, the more memory it holds; and memory that
+rose and then levelled off.
 
 Instances of one service that run the same code on the same traffic differ in memory by what they have piled up
 since they started. A text that lists them side by side — "pod -2mxl9 uptime 2d19h heap_inuse 6.1GiB | pod -v8r4d
 uptime 14h heap_inuse 1.9GiB" — shows a leak in its numbers even when nobody writes "leak": memory rises with
 uptime from the youngest instance to the oldest. Each item (a line, or a part of one between `|` or `;`) gives one
-(uptime, memory) pair when it states both; disk figures (scratch, ephemeral storage, volumes) are not memory."""
+(uptime, memory) pair when it states both; disk figures (scratch, ephemeral storage, volumes) are not memory.
+
+A series of one process's memory over time ("memory: 06:00 180Mi · 07:00 640Mi · 08:00 1.18Gi · 09:00 1.50Gi · 09:30
+1.50Gi (limit 3Gi)") that climbed and then held level for its last readings, well below any limit the text states,
+is a cache or a working set that filled, not a leak: a leak does not stop growing short of its limit."""
 
 from __future__ import annotations
 
@@ -75,3 +80,36 @@ def memory_tracks_uptime(lowered: str) -> str:
     if oldest[0] < MIN_UPTIME_RATIO * youngest[0] or oldest[1] < MIN_MEMORY_RATIO * youngest[1]:
         return ""
     return oldest[2] if oldest[2] == youngest[2] else f"{oldest[2]} vs {youngest[2]}"
+
+
+# a size the text gives as a limit, not a reading ("(limit 3Gi)", "/ 4Gi", "of 2Gi")
+_LIMIT_SIZE = re.compile(r"(?:\b(?:limit|max|of)\W{0,3}|/\s*)(\d+(?:\.\d+)?)\s*(gib|gi|gb|g|mib|mi|mb|m)(?![a-z])")
+MIN_SERIES = 5  # readings in a series
+LEVEL_READINGS = 3  # the last readings that must agree
+LEVEL_TOLERANCE = 0.02  # within 2% of each other
+LEVEL_AFTER_RISE = 1.5  # after the series rose to at least 1.5x its first reading
+LEVEL_BELOW_LIMIT = 0.9  # and short of 90% of any limit the text states (a leak levels at its limit, then dies)
+
+
+def memory_levelled(lowered: str) -> str:
+    """The line of a memory series (one process over time) that rose and then held level for its last readings, well
+    below any stated limit, or "" when there is none. A series is one line of sizes under a memory word, on the line
+    or ending the line before it ("working set since the restart:")."""
+    limits = [float(number) * _SIZE_MB[unit] for number, unit in _LIMIT_SIZE.findall(lowered)]
+    previous = ""
+    for line in lowered.split("\n"):
+        named = _MEMORY_WORD.search(line) or (_MEMORY_WORD.search(previous) and previous.rstrip().endswith(":"))
+        previous = line
+        if not named or _DISK_WORD.search(line):
+            continue
+        limit_spans = [m.span() for m in _LIMIT_SIZE.finditer(line)]
+        sizes = [float(s.group(1)) * _SIZE_MB[s.group(2)] for s in _SIZE.finditer(line)
+                 if not any(a <= s.start() < b for a, b in limit_spans)]
+        if len(sizes) < MIN_SERIES:
+            continue
+        last = sizes[-LEVEL_READINGS:]
+        if (max(last) <= (1 + LEVEL_TOLERANCE) * min(last) and last[-1] >= LEVEL_AFTER_RISE * sizes[0]
+                and all(last[-1] < LEVEL_BELOW_LIMIT * limit for limit in limits)):
+            return line.strip()
+    return ""
+
