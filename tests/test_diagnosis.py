@@ -21,6 +21,7 @@ from services.analyst.diagnosis.engine import (
     rank,
 )
 from services.analyst.diagnosis.evidence import MAX_RUN, bounded_runs
+from services.analyst.diagnosis.limits import autoscaler_room
 from services.analyst.diagnosis.readings import deploy_age, read
 from services.analyst.diagnosis.references import blank, dismissed_spans, others_resolved, reference_spans
 from services.analyst.diagnosis.uptime import memory_levelled
@@ -811,6 +812,11 @@ def test_memory_that_rises_with_connections_and_offsets_frozen_since_a_time():
     sessions = Evidence("PodMemoryHigh", "memory per pod 600-700Mi (rises with connections, drops when clients "
                         "disconnect)\nconnections 1,700 (usual 500)", "warning", "ws-gw")
     assert diagnose(sessions).situation != "memory_leak"
+    # goroutines can leak themselves: heap that tracks them at flat demand is still a leak
+    goroutines = Evidence("ContainerMemoryHigh", "kubernetes.memory.usage: Mon 210MiB, Tue 540MiB, Wed 880MiB, Thu "
+                          "1.21GiB (limit 1.4GiB)\ngo_goroutines 1,340 -> 58,466; pushes/s flat\nheap_inuse tracks "
+                          "goroutine count", "warning", "webhook-receiver")
+    assert diagnose(goroutines).situation == "memory_leak"
     assert diagnose(Evidence("PodMemoryHigh", "memory per pod 600-700Mi and rising since start", "warning",
                              "ws-gw")).situation == "memory_leak"
     frozen = ("lag 9,000 -> 30,000 over 40 min\ncommitted offsets unchanged since 13:02 on all partitions\n"
@@ -891,6 +897,53 @@ def test_a_dependency_back_up_is_no_recovery_of_a_process_its_supervisor_left_do
             "card-network API healthy since 03:18; Wi-Fi AP-17 back online 07:42")
     d = diagnose(Evidence("ProcessExited", text, "high", "router"))
     assert d.action == "RESTART", d.justification
+
+
+def test_demand_the_autoscaler_has_room_for_is_no_scale_up():
+    surge = ("HighRequestRate pos-api: 1,820 req/s (4.3x 7d avg) for 10m\nHPA pos-api: current replicas 9, desired 9, "
+             "min 4, max 20, CPU target 60%, current 54%\np99 182ms (SLO 500ms), 5xx 0.02%")
+    assert read(surge.lower()).demand_ratio == pytest.approx(4.3)
+    assert diagnose(Evidence("HighRequestRate", surge, "warning", "pos-api")).action != "SCALE_UP"
+    resemblance = Opinion("saturation", 0.9, "unknown_errors", 0.05, "x-1", "saturation", 0.3)
+    assert diagnose(Evidence("HighRequestRate", surge.replace(" (4.3x 7d avg)", ""), "warning", "pos-api"),
+                    opinion=resemblance).action != "SCALE_UP"  # nor on resemblance alone
+    assert autoscaler_room("hpa x: current replicas 18, desired 20, max 20") is None  # near its ceiling
+    # below its maximum but loaded past any target it states: not scaling, so no room it will use
+    assert autoscaler_room("asg web-prod-asg: desired 6 / max 12, 6 inservice; cpu 86-91%") is None
+    assert autoscaler_room("hpa x: current replicas 6, desired 14, max 20; 8 pods pending (insufficient cpu)") is None
+
+
+@pytest.mark.parametrize("alert, text, service, opinion", [
+    # CPU pinned while logins doubled after a mailing: resemblance to runaways names none
+    ("CPUThrottlingHigh", "throttled 61% on auth-token-svc\nlogins/s 1,340 vs 610 same hour last week - renewal "
+     "notice emailed 08:00", "auth-token-svc", "cpu_runaway"),
+    # throughput fell below last week's: no demand to scale for
+    ("IngestThroughputDropped", "ingest msg/s 61k -> 42k since 07:00 (same hour last week: 60k)\nbroker CPU 30%, no "
+     "errors", "ingest", "saturation"),
+])
+def test_the_casebook_alone_does_not_name_an_action_the_text_refutes(alert, text, service, opinion):
+    resemblance = Opinion(opinion, 0.97, "unknown_errors", 0.02, "x-1", opinion, 0.3)
+    d = diagnose(Evidence(alert, text, "warning", service), opinion=resemblance)
+    assert d.situation != opinion and d.action != KNOWLEDGE.situations[opinion].action, d.justification
+
+
+@pytest.mark.parametrize("alert, text", [
+    # the supervisor restarts it after every crash and it runs now: another restart repeats that
+    ("ServiceRestarted3Times", "systemd: bridge.service: Main process exited, code=dumped, status=11/SEGV\nunit has "
+     "Restart=always; active (running) since 17:20:07, writing normally"),
+    # the replacement of a deleted pod did the same within minutes
+    ("CPUThrottlingHigh", "throttled 64% on -4, -7, -11\ndeleted -4 at 10:40; its replacement -13 was fine for 20 min, "
+     "then started throttling too"),
+    # the program refuses the data it loads
+    ("KubePodCrashLooping", "panic: yard invariant violated: coil C24-88731 at two locations\nCrashLoopBackOff 9"),
+    # what is lost on a restart is held only in memory
+    ("BEAM process message queue length high", "Process.info: [message_queue_len: 1204331, current_function: "
+     "{DlrRouter.Matcher, :match_pending, 2}]\nMatcher state holds 312k pending submits awaiting receipts (ETS table, "
+     "not persisted)"),
+])
+def test_an_action_the_text_says_would_not_help_or_would_harm_goes_to_a_human(alert, text):
+    d = diagnose(Evidence(alert, text, "high", "svc"))
+    assert d.action == "NOOP" and d.outcome == "human", d.justification
 
 
 def test_a_flap_still_going_on_since_a_time_is_no_recovery():

@@ -44,11 +44,31 @@ _AUTOSCALED = re.compile(r"\b(?:hpa|autoscaler|horizontalpodautoscaler|auto ?sca
                          r"[^\n]{0,60}?\bmax(?:imum)?(?: replicas)?[ :=]*(\d+)\b")
 
 
+# "HPA pos-api: current replicas 9, desired 9, min 4, max 20, CPU target 60%, current 54%": where it stands, well
+# below its maximum
+_AUTOSCALER_AT = re.compile(r"\b(?:hpa|autoscaler|horizontalpodautoscaler|auto ?scaling group|asg)\b[^\n]{0,60}?"
+                            r"\b(?:current(?: replicas)?|replicas|desired)[ :=]*(\d+)\b[^\n]{0,60}?"
+                            r"\bmax(?:imum)?(?: replicas)?[ :=]*(\d+)\b")
+_CANNOT_SCALE = re.compile(r"\b(?:pending|unschedulable|failedscheduling|insufficient|quota|failed|unable)\b")
+# and its own metric below its target ("TARGETS 54%/60%", "CPU target 60%, current 54%"): it does not need more yet
+_BELOW_TARGET = re.compile(r"(?<![\d.])(\d+)\s?%\s?/\s?(\d+)\s?%|"
+                           r"\btarget\b[^\n]{0,15}?(\d+)\s?%[^\n]{0,30}?\bcurrent\b\D{0,10}?(\d+)\s?%")
+ROOM_BELOW = 0.75  # at most this share of its maximum: room the autoscaler has not needed
+
+
 def autoscaler_room(lowered: str) -> str | None:
     """The phrase of an autoscaler that scaled out and is still below its maximum (it is adding replicas itself, so
-    there is nothing to add by hand), or None."""
+    there is nothing to add by hand), or that stands well below its maximum with its own metric under its target and
+    nothing keeping it from scaling, or None."""
     for m in _AUTOSCALED.finditer(lowered):
         before, after, most = (int(g) for g in m.groups())
         if before < after < most:
+            return m.group(0)
+    for m in _AUTOSCALER_AT.finditer(lowered):
+        line = lowered[lowered.rfind("\n", 0, m.start()) + 1:lowered.find("\n", m.end()) % (len(lowered) + 1)]
+        target = _BELOW_TARGET.search(line)
+        below = target is not None and (int(target.group(1)) < int(target.group(2)) if target.group(1)
+                                        else int(target.group(4)) < int(target.group(3)))
+        if int(m.group(1)) <= ROOM_BELOW * int(m.group(2)) and below and not _CANNOT_SCALE.search(line):
             return m.group(0)
     return None

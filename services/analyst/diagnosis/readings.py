@@ -221,7 +221,7 @@ _REPLICAS = re.compile(r"(\d+)[ \t]*(?:/[ \t]*(\d+)[ \t]*)?(?:running |ready |he
                        r"instances?|tasks?|containers?|nodes?|workers?|copies)\b|(replicas?|pods?|instances?)\s*[:=]\s*"
                        r"(\d+)")
 _RATIO = re.compile(r"(\d+(?:\.\d+)?)\s?[x×]\s*(?:the\s*|its\s*|their\s*|a\s*)?(?:\d+[- ]?(?:days?|d|weeks?|w|hours?|h)\s*)?"
-                    r"(?:usual|normal|baseline|average|typical|"
+                    r"(?:usual|normal|baseline|average|avg|mean|typical|"
                     r"weekly|daily|expected|regular|peak|forecast|last week)|"
                     # "throughput 3.4x", "requests up 2x": a demand word and a bare multiple, nothing between
                     r"(?<![\w-])(?:throughput|traffic|requests|request rate|rps|qps|load|demand|orders|sessions|signups|"
@@ -1396,7 +1396,7 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
 
     if room := autoscaler_room(text):
         features.add("autoscaler_has_room")
-        lines["autoscaler_has_room"] = f"the autoscaler is scaling out below its maximum (“{room}”)"
+        lines["autoscaler_has_room"] = f"the autoscaler has room below its maximum (“{room}”)"
 
     if levelled := memory_levelled(text):
         features.add("memory_levelled")
@@ -1432,8 +1432,9 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
         features.add("traffic_flat")
         lines["traffic_flat"] = f"demand near its baseline (“{ratio_line}”)"
 
-    if ratio is not None and ratio <= 0.6 and "traffic_rising" not in features:
-        # "rps 2.9k -> 1.1k": the demand has fallen well below what it was, so more replicas answer nothing now
+    if ratio is not None and ratio < 0.8 and "traffic_rising" not in features:
+        # "rps 2.9k -> 1.1k", "61k -> 42k since 07:00": demand has fallen below what it was, so more replicas answer
+        # nothing now
         features.add("traffic_falling")
         lines["traffic_falling"] = f"demand fell to {ratio:.2f}× what it was (“{ratio_line}”)"
 
