@@ -123,12 +123,13 @@ _RULE_NAME = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+|[A-Za-z][A-Za-z0-
 
 def others_resolved(text: str) -> list[tuple[int, int]]:
     """(start, end) of each line whose resolved notice names an alert other than this one."""
+    notices = list(_RESOLVED_NOTICE.finditer(text))
     first = _FIRST_WORD.match(text)
-    if first is None or "resolved" not in text.lower():
+    if not notices or first is None:
         return []
     ours = {first.group(0).lower(), *(m.group(1).lower() for m in _ALERTNAME_LABEL.finditer(text))}
     spans = []
-    for m in _RESOLVED_NOTICE.finditer(text):
+    for m in notices:
         named = m.group(1).rstrip(".-")
         if not _RULE_NAME.fullmatch(named) or any(named.lower().startswith(o) or o.startswith(named.lower())
                                                   for o in ours if len(o) >= 4):

@@ -95,6 +95,8 @@ def memory_levelled(lowered: str) -> str:
     """The line of a memory series (one process over time) that rose and then held level for its last readings, well
     below any stated limit, or "" when there is none. A series is one line of sizes under a memory word, on the line
     or ending the line before it ("working set since the restart:")."""
+    if not _MEMORY_WORD.search(lowered):  # most texts: no memory word, nothing to split and scan line by line
+        return ""
     limits = [float(number) * _SIZE_MB[unit] for number, unit in _LIMIT_SIZE.findall(lowered)]
     previous = ""
     for line in lowered.split("\n"):
