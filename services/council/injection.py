@@ -6,7 +6,10 @@ import re
 
 # tools that only look: a pasted diagnostic that starts with one of them is no command to fear
 _READ_ONLY = (r"(ls|du|df|cat|wc|ps|grep|egrep|head|tail|stat|lsof|free|ss|netstat|top|iostat|vmstat|journalctl|dmesg|"
-              r"uptime|pidstat|nproc|sort|uniq)\b")
+              r"uptime|pidstat|nproc|sort|uniq|jstack|jmap|jcmd|py-spy|pstack|gstack|eu-stack)\b")
+# sudo's own options before the command ("sudo -u ftl jstack 1442" runs jstack as the service's user), taken whole:
+# what is judged is the command after them
+_SUDO_OPTIONS = r"(?>(?:(?:-u\s+\S+|-[a-zA-Z]+)\s+)*)"
 
 _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(rx, re.IGNORECASE)) for name, rx in (
     ("instruction override", r"\b(ignore|disregard|forget|override)\b.{0,40}\b(previous|prior|above|all|earlier|"
@@ -19,7 +22,7 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(rx, 
     # on-call's pasted look at a disk or a process ("$ sudo du -sh /var/log", "kubectl exec … -- sh -c 'ls /tmp'") runs
     # a read-only tool first: telemetry, while anything else in it (an rm, a curl piped to sh) still counts
     ("shell command", r"(\brm\s+-[rf]{1,2}\b|\bcurl\b[^\n|]*\|\s*(ba)?sh\b|\bwget\b\s+\S+|\bbash\s+-c\b|"
-                      rf"\bsh\s+-c\b(?!\s*['\"]\s*{_READ_ONLY})|\bchmod\s+[0-7]{{3,4}}\b|\bsudo\s+(?!{_READ_ONLY})\S+|\bnc\s+-[el]|"
+                      rf"\bsh\s+-c\b(?!\s*['\"]\s*{_READ_ONLY})|\bchmod\s+[0-7]{{3,4}}\b|\bsudo\s+{_SUDO_OPTIONS}(?!{_READ_ONLY})\S+|\bnc\s+-[el]|"
                       # a substitution counts by what it runs: `$(pidof x)` pasted by on-call or .NET's
                       # `<Main>$(String[] args)` are ordinary; `$(cat /etc/passwd)` is not
                       r"(`|\$\()[^`)\n]*\b(rm|curl|wget|bash|sh|nc|chmod|sudo|python3?|perl|cat|echo|eval)\s[^`)\n]*[`)]|"
