@@ -3082,3 +3082,94 @@ def test_every_pod_at_a_memory_share_below_ninety_percent_is_no_capacity_maxed_o
     d = diagnose(Evidence("Container memory > 85% of limit", "memory 3.49 GiB of 4 GiB limit (87%)\n"
                                                              "pod age 19d, 0 restarts, all 4 pods at 86-88%"))
     assert d.action != "SCALE_UP", d.justification
+
+
+def test_a_rollback_already_done_with_the_errors_still_there_is_no_bad_deploy():
+    text = ("09:02 Flux: billing-api 4.1.0 applied\n09:06 alert ApiErrorRatio 18%\n"
+            "09:15 Omar: rolled back to 4.0.7, all pods replaced\n"
+            "09:27 Omar: still 17% errors on 4.0.7: ERROR 1054 (42S22): Unknown column 'plan_code' in 'field list'\n"
+            "09:29 Ines: 4.1.0 ran its migration at startup; the rollback doesn't undo it")
+    d = diagnose(Evidence("ApiErrorRatio", text, "critical", "billing-api"))
+    assert d.action != "ROLLBACK" and d.outcome == "human", d.justification
+    # a rollback that did fix it says nothing against the deploy
+    assert "deploy_not_the_cause" not in read("rolled back to 3.1.0 at 10:20; still on 3.1.0 now and errors 0").features
+
+
+def test_a_quoted_alert_title_marked_resolved_is_another_alerts_recovery():
+    text = ('orders-web CPU high\n'
+            'Sentry: "Upstream failure: tax-service" [RESOLVED] 08:40 (their status: operational)\nx')
+    assert [text[a:b] for a, b in others_resolved(text)] == [text.split("\n")[1]]
+    # this alert's own title, and a name resolved by DNS, are not another alert's recovery
+    assert others_resolved('CPU high\nGrafana: "CPU high on web-3" resolved') == []
+    assert others_resolved('orders-web\nname "db.internal" resolved to 127.0.0.1') == []
+    d = diagnose(Evidence("orders-web CPU high",
+                          "orders-web 3.4.0 deployed 08:51 UTC (12 min ago)\n"
+                          "CPU per pod 0.2 -> 0.9 cores at ~410 req/s before and after; p95 90 ms -> 870 ms\n"
+                          'Sentry: "Upstream failure: tax-service" [RESOLVED] 08:40 (their status page: operational)',
+                          "high", "orders-web"))
+    assert d.action == "ROLLBACK", d.justification
+
+
+@pytest.mark.parametrize("text, ratio", [
+    ("inbound 412 msg/s (same as yesterday 14:00: 405 msg/s)", 412 / 405),
+    ("incoming 1,240 events/s (season opening, last Sunday 500 events/s)", 1240 / 500),
+    ("signups 3.1/min, last Tuesday 3.0/min", 3.1 / 3.0),
+])
+def test_a_rate_beside_the_same_rate_at_an_earlier_time_is_a_demand_ratio(text, ratio):
+    assert read(text.lower()).demand_ratio == pytest.approx(ratio)
+
+
+def test_a_period_right_after_a_figure_names_that_figure_not_the_baseline():
+    # "410 msg/min last month -> 1,060 msg/min this week" rose; it must not read as demand falling to 0.39×
+    assert "traffic_falling" not in read("produce rate 410 msg/min last month -> 1,060 msg/min this week").features
+
+
+def test_a_frozen_consumer_with_inflow_as_yesterdays_is_a_hang_not_saturation():
+    text = ("kafka_consumergroup_lag{group=\"ledger-sink\"} = 288,410 (rising ~150/s)\n"
+            "topic inflow 152 msg/s (same as yesterday 10:00: 149 msg/s)\n"
+            "last log line 09:12 'flushed batch', nothing since (now 09:48); pod Running, CPU 1m\nno deploy since May")
+    assert "traffic_flat" in read(text.lower()).features
+    hypotheses, _ = rank(Evidence("KafkaConsumerLagHigh", text, "warning", "ledger-sink"))
+    assert hypotheses[0].situation == "hang", hypotheses
+    assert diagnose(Evidence("KafkaConsumerLagHigh", text, "warning", "ledger-sink")).action != "SCALE_UP"
+
+
+def test_two_threads_waiting_on_each_others_locks_is_a_hang():
+    text = ("health check timeout after 5s\nprocess CPU 0.1%, last log 02:14\n"
+            "thread 7 waits on InventoryIndex lock, thread 11 waits on PriceCache lock\nno deploy since 2025-01-03")
+    d = diagnose(Evidence("SyncServiceUnresponsive", text, "high", "sync-service"))
+    assert d.action == "RESTART" and d.situation == "hang", d.justification
+    assert "stalled_progress" in fired("worker 3 is waiting for the Ledger lock, worker 9 is waiting for the Journal "
+                                       "lock")
+
+
+def test_a_jvm_crash_reports_runtime_version_and_zero_ecc_errors_leave_a_plain_crash():
+    text = ("connect to port 8443: Connection refused\n"
+            "Mar 03 02:11:40 app-03 java[2210]: # SIGSEGV (0xb) at pc=0x00007f1a, pid=2210\n"
+            "Mar 03 02:11:40 app-03 java[2210]: # JRE version: OpenJDK Runtime Environment (21.0.2+13)\n"
+            "Mar 03 02:11:41 app-03 systemd[1]: quote-engine.service: Main process exited, code=killed, status=6/ABRT\n"
+            "edac-util -v: mc0: 0 Uncorrected Errors, 0 Corrected Errors\nlast quote-engine deploy 2025-01-14")
+    assert "recent_deploy" not in read(text.lower()).features
+    d = diagnose(Evidence("check_tcp_quote_engine", text, "critical", "quote-engine"))
+    assert d.action == "RESTART" and d.situation == "crash", d.justification
+
+
+def test_gunicorns_perhaps_out_of_memory_is_a_guess_not_an_oom():
+    text = ("[CRITICAL] WORKER TIMEOUT (pid:88)\n[ERROR] Worker (pid:88) was sent SIGKILL! Perhaps out of memory?\n"
+            "worker RSS 150-170 MB of a 2 GB limit\n"
+            "on-call: restarted the deployment at 10:02 and again at 10:20, same state within 2 min both times")
+    d = diagnose(Evidence("ScoringApiDown", text, "critical", "scoring-api"))
+    assert d.action == "NOOP" and d.outcome == "human", d.justification
+    hypotheses, _ = rank(Evidence("ScoringApiDown", "[ERROR] Worker (pid:88) was sent SIGKILL! Perhaps out of memory?"))
+    assert all(h.score < 0.5 for h in hypotheses if h.situation == "memory_leak")
+
+
+def test_memory_that_climbed_to_a_bounded_lru_cache_and_levelled_is_by_design():
+    series = ("heap since start (mon 08:00): 0.4 -> 1.6 (mon 14:00) -> 2.3 (tue 02:00) -> 2.41 (tue 14:00) -> 2.42 "
+              "-> 2.42 gib")
+    assert memory_levelled(series)
+    assert not memory_levelled("heap since start: 0.4 -> 1.6 -> 2.3 -> 2.9 -> 3.5 gib")
+    text = ("ErlangVmMemoryHigh: 2.42 GiB > 75% of 3 GiB\n" + series + "\n"
+            "config :pricing, QuoteCache, max_entries: 1_500_000, eviction: :lru (evictions ~25/s)\nerrors 0")
+    d = diagnose(Evidence("ErlangVmMemoryHigh", text, "warning", "pricing"))
+    assert d.action == "NOOP" and d.outcome == "benign", d.justification

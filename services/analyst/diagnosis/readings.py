@@ -51,7 +51,11 @@ _DEPLOY = ("(" + _unless_after("deploy", "restarted the ", "restart the ", "rest
                            "os ", "environment ", "surge ") + r"(?:e|ed)|helm|argo ?cd|"
            r"argo ?cd sync(?:ed)?|flux sync(?:ed)?|helm sync(?:ed)?|app sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
            r"image(?: tag)?(?![-_\w=])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif|pull)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version(?<!no new version)|"
-           + _unless_after("version", "framework ", "runtime ", "protocol ", "clr ", "tls ", "http ") + r"(?![=_-])(?!s\b)|"
+           # a runtime's or a platform's version ("# JRE version: …" heading a JVM crash report) is no release of ours
+           + _unless_after("version", "framework ", "runtime ", "protocol ", "clr ", "tls ", "http ", "jre ", "jvm ",
+                           "jdk ", "java ", "kernel ", "python ", "php ", "ruby ", "erlang ", "otp ", "openssl ",
+                           "glibc ", "driver ", "firmware ", "bios ", "sdk ")
+           + r"(?![=_-])(?!s\b)|"
            + _unless_after("v", r"node\.js ", "nodejs ", "node ", "bun ", "framework version: ", "framework version ",
                            "runtime version: ", "runtime version ") + r"\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
            r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag(?!s\b)(?! not\b| never\b| stuck\b| still set\b)|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|"
@@ -271,6 +275,13 @@ _COUNT_VS = re.compile(r"(\d[\d,.]*)(?:\s*(k))?\s+(?:concurrent\s+|active\s+|ope
                        r"transactions|txns?|bookings|payments|calls|trips|bets|claims|searches|logins)"
                        r"(?:/s|/sec|/min|/h|/hr| per (?:second|minute|hour))?"
                        r"\s+(?:vs\.?|versus|compared (?:to|with)|against)\s+~?(\d[\d,.]*)\s*(k)?")
+# a rate and, after a bracket or a comma, the same rate at an earlier time: "221 msg/s (same as yesterday 09:00: 218
+# msg/s)", "930 events/s (opening day, last Saturday 420 events/s)", "1.8/min, last Thursday 1.9/min"; a period
+# right after a figure names that figure ("410 msg/min last month -> 1,060 msg/min this week")
+_RATE_THEN_PAST = re.compile(r"(?<![\d:.,])(\d[\d,.]*)[ \t]*(?:(k)[ \t]*)?(req/s|req/min|rps|qps|rpm|tps|msgs?/s|msgs?/min|"
+                             r"messages/s|messages/min|events/s|events/min|jobs/s|jobs/min|/s|/min)(?![\w/])"
+                             r"[^\n;]{0,60}?[(,][^\n;]{0,40}?\b(?:yesterday|a week ago|(?:last|previous) (?:week|month|year|[a-z]+day))\b"
+                             r"(?:[^\d\n;)]|\d{1,2}:\d\d(?::\d\d)?){0,20}?(?<![\d:.,-])(\d[\d,.]*)\s*(?:(k)\s*)?\3(?![\w/])")
 _VS_BASELINE = re.compile(r"(\d[\d,.]*)[ \t]*(?:(k)[ \t]*)?(rps|req/s|req/min|requests/s|qps|rpm|tps|msgs?/s|msgs?/min|messages/s|messages/min|events/s|events/min|jobs/min|/s|/min)[^\n;,)]{0,40}?(baseline|normal|"
                           # "(normal), error rate 0.3" is no base; a range ("2.2-2.5k") is its low end, with its suffix
                           # "(normal for the 06:00-07:00 shift)": a clock time is no base
@@ -1076,6 +1087,7 @@ def _demand_ratio(text: str) -> Found:
         *_ratios(text, _VS_BASELINE, (1, 2), (5, 6)),
         *_ratios(text, _WORD_THEN_PAREN_BASE, (2, 3), (4, 5)),
         *_ratios(text, _RATE_THEN_BASE, (1, 2), (4, 5)),
+        *_ratios(text, _RATE_THEN_PAST, (1, 2), (4, 5)),
     ] if f[0] <= MAX_DEMAND_RATIO and _about_demand(text, f[1]) and not _per_unit(text, f[1]))
 
 

@@ -115,28 +115,36 @@ ZERO_COUNTERS = re.compile(r"(?<![\w-])(?:unreachable|failed|failures?|errors?|e
 # are the text's first word (Evidence.text starts with the alert type) and its alertname label. Another alert is
 # named the way rules are (CamelCase or snake_case), not with a word ("[RESOLVED] Deployment fin/x has not ...")
 _FIRST_WORD = re.compile(r"[A-Za-z][\w.-]*")
+_WORD = re.compile(r"[a-z0-9]{3,}")
 _ALERTNAME_LABEL = re.compile(r"\balertname=([\w.-]+)")
 _RESOLVED_NOTICE = re.compile(r"(?:\[resolved(?::\d+)?\]|\(resolved\)|\bresolved:)[ \t]*([A-Za-z][\w.-]{5,})",
                               re.IGNORECASE)
 _RULE_NAME = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+|[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+")
+# a quoted alert title marked resolved after it ('"Dependency failure: payments-psp" [RESOLVED] 09:40'): another
+# alert's unless it shares half the words of this alert's title (its first line)
+_QUOTED_RESOLVED = re.compile(r"[\"“]([^\"“”\n]{6,80})[\"”][ \t]*(?:\[resolved(?::\d+)?\]|\(resolved\)|"
+                              r"(?:is |was |has been )?resolved\b(?! (to|as|via|from)\b))", re.IGNORECASE)
 
 
 def others_resolved(text: str) -> list[tuple[int, int]]:
     """(start, end) of each line whose resolved notice names an alert other than this one."""
     notices = list(_RESOLVED_NOTICE.finditer(text))
+    titled = list(_QUOTED_RESOLVED.finditer(text))
     first = _FIRST_WORD.match(text)
-    if not notices or first is None:
+    if not (notices or titled) or first is None:
         return []
-    ours = {first.group(0).lower(), *(m.group(1).lower() for m in _ALERTNAME_LABEL.finditer(text))}
+    ours = {o for o in (first.group(0).lower(), *(m.group(1).lower() for m in _ALERTNAME_LABEL.finditer(text)))
+            if len(o) >= 4}
+    others = [m for m in notices if _RULE_NAME.fullmatch(named := m.group(1).rstrip(".-"))
+              and not any(named.lower().startswith(o) or o.startswith(named.lower()) for o in ours)]
+    alert_words = set(_WORD.findall(text[:text.find("\n") if "\n" in text else len(text)].lower()))
+    others += [m for m in titled if len(alert_words & set(_WORD.findall(m.group(1).lower()))) * 2 < len(alert_words)
+               or not alert_words]
     spans = []
-    for m in notices:
-        named = m.group(1).rstrip(".-")
-        if not _RULE_NAME.fullmatch(named) or any(named.lower().startswith(o) or o.startswith(named.lower())
-                                                  for o in ours if len(o) >= 4):
-            continue
+    for m in sorted(others, key=lambda m: m.start()):
         end = text.find("\n", m.end())
         spans.append((text.rfind("\n", 0, m.start()) + 1, end if end >= 0 else len(text)))
-    return spans
+    return merged(spans)
 
 
 def dismissed_spans(lowered: str) -> list[tuple[int, int]]:

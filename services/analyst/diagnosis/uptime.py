@@ -91,6 +91,38 @@ LEVEL_AFTER_RISE = 1.5  # after the series rose to at least 1.5x its first readi
 LEVEL_BELOW_LIMIT = 0.9  # and short of 90% of any limit the text states (a leak levels at its limit, then dies)
 
 
+_STEP = re.compile(r"\s*(?:->|→|=>)\s*")
+_BRACKETED = re.compile(r"\([^()\n]*\)")
+_BARE_NUMBER = re.compile(r"(?<![\w.:])(\d+(?:\.\d+)?)(?![\w.:])")
+
+
+def _shared_unit_series(line: str) -> list[float]:
+    """The sizes (MB) of a series written with one unit at its end ("0.6 -> 1.9 (Mon 12:00) -> 2.8 -> 3.12 GiB"): the
+    first bare number of each step, what brackets say about it left out, each taking the unit of the step that
+    names one after it; [] when a step has no number or no unit follows."""
+    steps = _STEP.split(_BRACKETED.sub(" ", line))
+    if len(steps) < MIN_SERIES:
+        return []
+    numbers: list[float] = []
+    units: list[str | None] = []
+    for i, step in enumerate(steps):
+        # the first step's number is its last ("memory since start: 0.6"), every later one's its first
+        found = _BARE_NUMBER.findall(step) if i == 0 else _BARE_NUMBER.findall(step)[:1]
+        sized = list(_SIZE.finditer(step))
+        if not found and not sized:
+            return []
+        numbers.append(float(sized[0].group(1)) if sized else float(found[-1]))
+        units.append(sized[0].group(2) if sized else None)
+    sizes: list[float] = []
+    unit = None
+    for number, named in zip(reversed(numbers), reversed(units), strict=True):
+        unit = named or unit
+        if unit is None:
+            return []
+        sizes.append(number * _SIZE_MB[unit])
+    return sizes[::-1]
+
+
 def memory_levelled(lowered: str) -> str:
     """The line of a memory series (one process over time) that rose and then held level for its last readings, well
     below any stated limit, or "" when there is none. A series is one line of sizes under a memory word, on the line
@@ -107,6 +139,8 @@ def memory_levelled(lowered: str) -> str:
         limit_spans = [m.span() for m in _LIMIT_SIZE.finditer(line)]
         sizes = [float(s.group(1)) * _SIZE_MB[s.group(2)] for s in _SIZE.finditer(line)
                  if not any(a <= s.start() < b for a, b in limit_spans)]
+        if len(sizes) < MIN_SERIES:
+            sizes = _shared_unit_series(line)
         if len(sizes) < MIN_SERIES:
             continue
         last = sizes[-LEVEL_READINGS:]
