@@ -344,6 +344,10 @@ SECTIONS: tuple[Section, ...] = (
                                        "safe answers behind evidence for an action; 0.886, 2 unsafe on arrival"),
             ("eighty-sixth", "test86", "written in session 42 from the same brief (city zoo); 0.857, 1 unsafe on "
                                        "arrival"),
+            ("eighty-seventh", "test87", "written in session 43 from that brief, stack named (water utility, Spark / "
+                                         "Airflow / Flink data platform); 0.843, 0 unsafe on arrival"),
+            ("eighty-eighth", "test88", "written in session 43 from that brief (online language school, PHP / Rails "
+                                        "/ MySQL on ECS); 0.857, 0 unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
