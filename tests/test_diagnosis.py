@@ -3173,3 +3173,13 @@ def test_memory_that_climbed_to_a_bounded_lru_cache_and_levelled_is_by_design():
             "config :pricing, QuoteCache, max_entries: 1_500_000, eviction: :lru (evictions ~25/s)\nerrors 0")
     d = diagnose(Evidence("ErlangVmMemoryHigh", text, "warning", "pricing"))
     assert d.action == "NOOP" and d.outcome == "benign", d.justification
+
+
+def test_req_rate_against_the_same_hour_on_other_days_is_a_demand_ratio():
+    assert read("req rate 1,120/s now vs ~350 req/s same hour last thursdays").demand_ratio == pytest.approx(3.2)
+
+
+def test_no_deploy_said_of_a_neighbour_is_no_statement_about_this_service():
+    text = "is invoice-mailer failing too? -> no, no deploy on invoice-mailer today\npublish failures since 09:17"
+    assert "old_deploy" not in read(text, None, "ledger-publisher").features
+    assert "old_deploy" in read(text.replace("invoice-mailer", "ledger-publisher"), None, "ledger-publisher").features

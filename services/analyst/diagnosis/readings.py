@@ -320,7 +320,7 @@ _TRAFFIC_UP = Alternation.split(r"(traffic|load|demand|requests|request rate|rps
                          r"newsletter|email blast|tv (ad|spot))[^\n.;]{0,40}(went out|started|began|went live|aired|sent)|"
                          # "local news linked our booking page": a crowd on its way
                          r"\b(news|press|reddit|hacker news|tiktok|twitter|influencer)\b[^\n.;]{0,30}\b(linked|featured|posted|shared)\b",)
-_VS = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages/s|jobs|rpm|produce rate|publish|calls|"
+_VS = re.compile(r"(rps|qps|req/s|requests?|req(?= )|traffic|throughput|msg/s|messages/s|jobs|rpm|produce rate|publish|calls|"
                  r"connects|(?:websocket|ws|client|total) connections|"
                  r"attempts|caps|tps|"
                  r"incoming|orders|load|records?|events|rows|messages|writes|ingest\w*|input|transactions|txns?|bookings|"
@@ -678,6 +678,19 @@ def _clause(text: str, start: int, end: int) -> str:
     bounds = [i for i in (text.rfind(c, 0, start) for c in "\n;|") if i >= 0]
     ends = [i for i in (text.find(c, end) for c in "\n;|") if i >= 0]
     return text[(max(bounds) + 1 if bounds else 0):(min(ends) if ends else len(text))]
+
+
+_ON_NAMED = re.compile(r"\s+(?:on|to|for|of|in)\s+([a-z][a-z0-9]*(?:-[a-z0-9]+)+)\b")
+
+
+def _names_another(text: str, at: int, service: str) -> bool:
+    """Whether a "no deploy" ending at `at` is said of another service ("no deploy on crew-notify today", asked about
+    a neighbour while ours did deploy): a hyphenated name right after it that shares no word with ours."""
+    named = _ON_NAMED.match(text, at)
+    if not named or not service:
+        return False
+    ours = set(re.split(r"[-_. ]", service.lower()))
+    return not ours & set(named.group(1).split("-"))
 
 
 def _elsewhere(text: str, start: int, end: int, service: str) -> bool:
@@ -1481,7 +1494,7 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     age, age_line = _deploy_age(text, service, original)
     if deployed_minutes_ago is not None and (age is None or deployed_minutes_ago < age):
         age, age_line = deployed_minutes_ago, "the platform's inventory"
-    no_deploy = _search(_NO_DEPLOY, text)
+    no_deploy = next((m for m in _finditer(_NO_DEPLOY, text) if not _names_another(text, m.end(), service)), None)
     recent_words = next((m for m in _finditer(_RECENT_DEPLOY_WORDS, text) if not _elsewhere(text, *m.span(), service)
                          and not _LONG_AGO.search(_clause(text, *m.span()))), None)
     cleared = _search(_DEPLOY_CLEARED, text)
