@@ -685,12 +685,9 @@ _ON_NAMED = re.compile(r"\s+(?:on|to|for|of|in)\s+([a-z][a-z0-9]*(?:-[a-z0-9]+)+
 
 def _names_another(text: str, at: int, service: str) -> bool:
     """Whether a "no deploy" ending at `at` is said of another service ("no deploy on crew-notify today", asked about
-    a neighbour while ours did deploy): a hyphenated name right after it that shares no word with ours."""
+    a neighbour while ours did deploy): a hyphenated name right after it, not related to ours."""
     named = _ON_NAMED.match(text, at)
-    if not named or not service:
-        return False
-    ours = set(re.split(r"[-_. ]", service.lower()))
-    return not ours & set(named.group(1).split("-"))
+    return bool(named and service) and not _related(named.group(1), service.lower())
 
 
 def _elsewhere(text: str, start: int, end: int, service: str) -> bool:

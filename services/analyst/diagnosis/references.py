@@ -137,7 +137,7 @@ def others_resolved(text: str) -> list[tuple[int, int]]:
             if len(o) >= 4}
     others = [m for m in notices if _RULE_NAME.fullmatch(named := m.group(1).rstrip(".-"))
               and not any(named.lower().startswith(o) or o.startswith(named.lower()) for o in ours)]
-    alert_words = set(_WORD.findall(text[:text.find("\n") if "\n" in text else len(text)].lower()))
+    alert_words = set(_WORD.findall(text.split("\n", 1)[0].lower()))
     others += [m for m in titled if len(alert_words & set(_WORD.findall(m.group(1).lower()))) * 2 < len(alert_words)
                or not alert_words]
     spans = []

@@ -106,13 +106,13 @@ def _shared_unit_series(line: str) -> list[float]:
     numbers: list[float] = []
     units: list[str | None] = []
     for i, step in enumerate(steps):
-        # the first step's number is its last ("memory since start: 0.6"), every later one's its first
-        found = _BARE_NUMBER.findall(step) if i == 0 else _BARE_NUMBER.findall(step)[:1]
-        sized = list(_SIZE.finditer(step))
-        if not found and not sized:
+        sized = _SIZE.search(step)
+        found = _BARE_NUMBER.findall(step)
+        if not sized and not found:
             return []
-        numbers.append(float(sized[0].group(1)) if sized else float(found[-1]))
-        units.append(sized[0].group(2) if sized else None)
+        # the first step's number is its last ("memory since start: 0.6"), every later one's its first
+        numbers.append(float(sized.group(1)) if sized else float(found[-1] if i == 0 else found[0]))
+        units.append(sized.group(2) if sized else None)
     sizes: list[float] = []
     unit = None
     for number, named in zip(reversed(numbers), reversed(units), strict=True):
