@@ -911,6 +911,18 @@ def test_demand_the_autoscaler_has_room_for_is_no_scale_up():
     # below its maximum but loaded past any target it states: not scaling, so no room it will use
     assert autoscaler_room("asg web-prod-asg: desired 6 / max 12, 6 inservice; cpu 86-91%") is None
     assert autoscaler_room("hpa x: current replicas 6, desired 14, max 20; 8 pods pending (insufficient cpu)") is None
+    # the autoscaler's line is read whole when it is the text's last (no newline after it)
+    assert autoscaler_room("p99 182ms\nhpa x: current replicas 9, desired 9, max 20, cpu target 60%, current 54%")
+
+
+def test_a_line_span_runs_to_the_text_end_on_its_last_line():
+    from services.analyst.diagnosis.lines import line_of, line_span
+
+    text = "first line\nsecond: 54%\nlast: 9 of 20"
+    assert line_of(text, text.index("54%")) == "second: 54%"
+    assert line_of(text, text.index("9 of"), text.index("20")) == "last: 9 of 20"
+    assert line_span(text, 0) == (0, 10)
+    assert line_of("no newline at all", 3) == "no newline at all"
 
 
 @pytest.mark.parametrize("alert, text, service, opinion", [

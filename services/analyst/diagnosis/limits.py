@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from services.analyst.diagnosis.lines import line_of
+
 _LIMIT_NAME = (r"(?:-xmx|\bxmx|\bmax[_ -]?heap(?:[_ -]?size)?|\bheap[_ -]?(?:size[_ -]?)?(?:limit|max(?:imum)?)|"
                r"\bmemory[_ -]limit|\blimits\.memory|\bmem[_ -]?limit|--max-old-space-size|\bgomemlimit|"
                r"\bmemory limit)")
@@ -65,7 +67,7 @@ def autoscaler_room(lowered: str) -> str | None:
         if before < after < most:
             return m.group(0)
     for m in _AUTOSCALER_AT.finditer(lowered):
-        line = lowered[lowered.rfind("\n", 0, m.start()) + 1:lowered.find("\n", m.end()) % (len(lowered) + 1)]
+        line = line_of(lowered, m.start(), m.end())
         target = _BELOW_TARGET.search(line)
         below = target is not None and (int(target.group(1)) < int(target.group(2)) if target.group(1)
                                         else int(target.group(4)) < int(target.group(3)))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from services.analyst.diagnosis.backlog import draining
 from services.analyst.diagnosis.limits import autoscaler_room, lowered_limit
+from services.analyst.diagnosis.lines import line_of, line_span
 from services.analyst.diagnosis.prefilter import Alternation, Prefilter, Screen, Screenable, top_level_branches
 from services.analyst.diagnosis.references import DISMISSALS as _DISMISSALS
 from services.analyst.diagnosis.uptime import memory_levelled, memory_tracks_uptime
@@ -503,18 +504,18 @@ def _clock_deploys(text: str, service: str = "",
     """Each deploy of this service stamped with a clock time, with that time in minutes of the day — not one on a
     line that states an age (`stated`: then the time is the line's own stamp, "10:24 deploy was 2 days ago")."""
     for m in _deploys_at(text):
-        line_start, line_end = text.rfind("\n", 0, m.start()) + 1, text.find("\n", m.end()) % (len(text) + 1)
+        line_start, line_end = line_span(text, m.start(), m.end())
         # "20:19 nothing deployed since Monday" dates a statement, not a deploy; "Applied catalog (02:40, 0 resources
         # changed)" dates a run that changed nothing
         if (_NO_DEPLOY.search(text, max(line_start, m.start() - 30), m.end())
-                or _NOTHING_CHANGED.search(text, line_start, line_end or len(text))
-                or _SCALED_DOWN_BY_HAND.search(text, line_start, line_end or len(text))):
+                or _NOTHING_CHANGED.search(text, line_start, line_end)
+                or _SCALED_DOWN_BY_HAND.search(text, line_start, line_end)):
             continue
         if (_elsewhere(text, *m.span(), service) or _ASKED.match(text, m.end())
-                or _OTHERS_RUN.search(text, line_start, line_end or len(text))
+                or _OTHERS_RUN.search(text, line_start, line_end)
                 or _GOODS_RELEASED.search(text, max(line_start, m.start() - 40), m.end())):
             continue
-        if any(line_start <= start < (line_end or len(text)) for start, _ in stated or ()):
+        if any(line_start <= start < line_end for start, _ in stated or ()):
             continue
         if _CHANNEL_NAME.search(text, max(line_start, m.start() - 30), m.start() + 1):
             continue  # "[#wb-release] 10:02 meera.s: keep it paused": a chat channel's name, not a release
@@ -998,7 +999,7 @@ def _near_memory_word(text: str, start: int, end: int) -> bool:
     """Whether a memory word stands within 60 characters before or 30 after (the alert's name on the line above
     counts), unless the figure's own line names a disk, a volume, a path or a count before it ("node-exporter:
     /var/lib/containerd 88G of 100G" under a line about MemoryPressure is no memory reading)."""
-    if _NOT_MEMORY_BEFORE.search(text, text.rfind("\n", 0, start) + 1, start):
+    if _NOT_MEMORY_BEFORE.search(text, line_span(text, start)[0], start):
         return False
     return _MEMORY_WORD.search(text[max(0, start - 60):end + 30]) is not None
 
@@ -1151,12 +1152,12 @@ def _names(text: str, name: str) -> bool:
                for at in _occurrences(text, name))
 
 
-def _line_of(text: str, phrase: str) -> str:
+def _line_of_phrase(text: str, phrase: str) -> str:
     """The line a reading's phrase was read from (a computed share's " (95%)" is not in the text)."""
     at = text.find(phrase)
     if at < 0 and " (" in phrase:
         at = text.find(phrase.rsplit(" (", 1)[0])
-    return "" if at < 0 else text[text.rfind("\n", 0, at) + 1:(text.find("\n", at) % (len(text) + 1)) or len(text)]
+    return "" if at < 0 else line_of(text, at)
 
 
 _HOST_LEVEL = re.compile(r"\b(?:hosts?|nodes?|system|vms?|machines?|servers?)\b|\bsystem\.cpu|\bnode_cpu|\bip-\d")
@@ -1170,7 +1171,7 @@ def _own_figure(text: str, service: str, figure: Found, finders: tuple[Callable[
     value, phrase = figure
     if value is None:
         return figure
-    hot = _line_of(text, phrase)
+    hot = _line_of_phrase(text, phrase)
     ours = service.lower()
     if len(ours) >= 4 and ours in hot:  # the service or one of its replicas ("profile-api-3") is the hot one
         return figure
@@ -1479,7 +1480,7 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
         low, low_line = float(below.group(1)), below.group(0)
     # "no deploy or config change since 2024-10-11" dates a change, not a window of utilisation
     window = next((m for m in _finditer(_LONG_WINDOW, text)
-                   if not _search(_DEPLOY_WORD, text[text.rfind("\n", 0, m.start()) + 1:m.start()])), None) \
+                   if not _search(_DEPLOY_WORD, text[line_span(text, m.start())[0]:m.start()])), None) \
         or _search(_DAILY_PERIOD, text)
     if low is not None:
         features.add("low_utilisation")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import re
 
+from services.analyst.diagnosis.lines import line_span
 from services.analyst.diagnosis.prefilter import Alternation, Prefilter
 
 _MARKERS = re.compile("|".join((
@@ -142,8 +143,7 @@ def others_resolved(text: str) -> list[tuple[int, int]]:
                or not alert_words]
     spans = []
     for m in sorted(others, key=lambda m: m.start()):
-        end = text.find("\n", m.end())
-        spans.append((text.rfind("\n", 0, m.start()) + 1, end if end >= 0 else len(text)))
+        spans.append(line_span(text, m.start(), m.end()))
     return merged(spans)
 
 
