@@ -39,6 +39,11 @@ def fired(text: str, platform: Platform | None = None) -> set[str]:
     return {name for h in hypotheses for line in h.evidence for name in line.split(": ", 1)[0].split(", ")}
 
 
+def said(text: str) -> set[str]:
+    """The readings (and built-in features) the text says."""
+    return set(rank(Evidence("alert", text))[1])
+
+
 @pytest.mark.parametrize("name, situation, text", EXAMPLES, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(EXAMPLES)])
 def test_every_signature_fires_on_its_examples(name, situation, text):
     assert name in fired(text)
@@ -3195,3 +3200,79 @@ def test_no_deploy_said_of_a_neighbour_is_no_statement_about_this_service():
     text = "is invoice-mailer failing too? -> no, no deploy on invoice-mailer today\npublish failures since 09:17"
     assert "old_deploy" not in read(text, None, "ledger-publisher").features
     assert "old_deploy" in read(text.replace("invoice-mailer", "ledger-publisher"), None, "ledger-publisher").features
+
+
+def test_workers_blocked_again_seconds_after_a_restart_are_not_restarted_again():
+    text = ("[CRITICAL] WORKER TIMEOUT (pid:41)\nLiveness probe failed: context deadline exceeded\n"
+            "py-spy: every busy worker in readinto (socket.py) <- partner_client.check_access\n"
+            "pods restarted by kubelet 19:05 - workers hung again within 50s")
+    d = diagnose(Evidence("KubePodNotReady", text, "high", "access-api"))
+    assert d.action == "NOOP" and d.outcome == "human", d.justification
+    # a restart that buys half an hour is still the remedy for a deadlock that comes back
+    slow = text.replace("hung again within 50s", "get stuck again within ~30 min")
+    assert diagnose(Evidence("KubePodNotReady", slow, "high", "access-api")).action == "RESTART"
+
+
+def test_a_siblings_deploy_is_not_ours_when_a_line_of_its_own_dates_ours():
+    text = ("TypeError: Cannot read properties of undefined (reading 'roomId')\n"
+            "State: CrashLoopBackOff, Last State: Terminated, Reason: Error, Exit Code: 1\n"
+            "Restart Count: 3 (08:14, 10:52, 12:06) - ran for hours between crashes\n"
+            "chat-gateway image 2.8.0, deployed 2025-02-11 (12 days ago)\n"
+            "#deploys 11:40 chat-admin 4.1.0 -> prod (moderation UI)")
+    assert "recent_deploy" not in read(text.lower(), None, "chat-gateway").features
+    d = diagnose(Evidence("KubePodCrashLooping", text, "warning", "chat-gateway"))
+    assert d.action == "RESTART", d.justification
+    # a label line that names ours beside the sibling's release dates the sibling's, not ours
+    labelled = ("ChunkLoadError: Loading chunk 77 failed\nlabels: project=shop-web-app, release=shop-web@3.2.0\n"
+                "deploy log: shop-web 3.2.0 released 10:31 by CI\nfirst seen 10:33")
+    assert "recent_deploy" in read(labelled.lower(), None, "shop-web-app").features
+
+
+def test_a_database_stores_full_volume_is_not_our_disk():
+    text = ("reserve failed: ERROR: write /crdb/data/000812.log: no space left on device (SQLSTATE XX000)\n"
+            "$ kubectl exec deploy/stock-api -- df -h /tmp\nFilesystem  Size  Used Avail Use% Mounted on\n"
+            "overlay      80G   31G   50G  39% /")
+    d = diagnose(Evidence("StockWriteErrors", text, "critical", "stock-api"))
+    assert d.action == "NOOP" and d.outcome == "human", d.justification
+    spoken = "ENOSPC: no space left on device, write '/data/store/7.log'\nthat path is the kafka volume, not your pod"
+    assert diagnose(Evidence("WriteErrors", spoken, "critical", "stock-api")).action != "RESTART"
+    assert "not_our_disk" in said("Filesystem Size Used Avail Use% Mounted on\n/dev/sda1 60G 25G 36G 41% /var")
+    # a table where another row is full says nothing of which disk is ours
+    assert "not_our_disk" not in said("Filesystem Size Used Avail Use% Mounted on\n/dev/sda1 40G 12G 28G 30% /\n"
+                                      "/dev/sdb1 200G 197G 3.0G 99% /data")
+
+
+def test_a_change_whose_old_side_fails_as_often_is_not_rolled_back():
+    from services.analyst.diagnosis.cohorts import versions_fail_alike
+
+    table = ("5xx by rollouts-pod-template-hash:\n  6d7f (stable, v2.4.0, 6 pods)   3.9 %\n"
+             "  8a1c (canary, v2.5.0, 2 pods)   4.2 %")
+    assert versions_fail_alike(table)
+    assert versions_fail_alike("errors from 10:05; flag-on cohort 2.2% vs flag-off 2.0%")
+    assert not versions_fail_alike("canary 5xx 9.5% vs stable 0.2%")  # the new side alone fails
+    assert not versions_fail_alike("canary at 20 % since 14:02 (38 min before the errors)")  # a share of traffic
+    text = ("[FIRING:1] LedgerApi5xxHigh — 5xx 4.0 % since 14:40\ncanary v2.5.0 at 20 % since 14:02 (38 min before the "
+            "errors)\n" + table + "\nerror text on both: upstream connect error or disconnect/reset before headers")
+    assert diagnose(Evidence("LedgerApi5xxHigh", text, "high", "ledger-api")).action != "ROLLBACK"
+    assert diagnose(Evidence("LedgerApi5xxHigh", text.replace("3.9 %", "0.1 %"), "high", "ledger-api")).action \
+        == "ROLLBACK"
+
+
+def test_a_load_error_spike_is_failures_rising_not_demand():
+    assert "traffic_rising" not in read("sentry: chunk load error spike, 18,240 events in 30m").features
+    assert "traffic_rising" in read("load spike since 10:00: checkout traffic doubled").features
+
+
+def test_another_incident_resolved_earlier_does_not_cancel_this_deploy():
+    text = ("413 Payload Too Large on 58% of uploads\n09:15 ConfigMap updated: MAX_UPLOAD_SIZE 100MB -> 1MB\n"
+            "first 413 at 09:16, none in the previous 7 days\nCDN incident earlier today 06:10-06:40 (resolved)")
+    assert diagnose(Evidence("UploadRejections", text, "high", "intake-api")).action == "ROLLBACK"
+
+
+def test_the_alerts_own_message_gone_since_the_rollout_ended_is_recovery():
+    text = ('linkerd_reconnect: Failed to connect error=connect timed out after 1s\n'
+            'Argo Rollouts availability-api revision 19: 14:20 -> 14:31, old pods terminated one by one\n'
+            '14:31 rollout Healthy; "Failed to connect" lines since 14:31: 0')
+    assert diagnose(Evidence("LinkerdProxyConnectErrors", text, "warning", "availability-api")).action != "ROLLBACK"
+    assert "recovered" in said('"Failed to connect" lines since 14:31: 0')
+    assert "recovered" not in said("lag 2184 and rising\nCPU 2m, errors logged since 14:07: 0")  # a hang logs nothing

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from services.analyst.diagnosis.backlog import draining
+from services.analyst.diagnosis.cohorts import versions_fail_alike
 from services.analyst.diagnosis.limits import autoscaler_room, lowered_limit
 from services.analyst.diagnosis.lines import line_of, line_span
 from services.analyst.diagnosis.prefilter import Alternation, Prefilter, Screen, Screenable, top_level_branches
@@ -308,6 +309,10 @@ _DENIALS = r"\b(?:nothing|no|not|without|never|nor)\s"
 _NOTHING_BEFORE = re.compile(_DENIALS + r"+(?:[\w-]+\s+)?$")
 # "3-6 rps, no spikes": the words between the demand word and the rise deny it
 _DENIED_WITHIN = re.compile(_DENIALS)
+# "Chunk Load Error spike", "requests failing with 503 rising": what rises between the demand word and the rise is
+# the failures, not the demand
+_FAILURES_WITHIN = re.compile(r"\b(?:errors?|exceptions?|failures?|failing|failed|fails?|timeouts?|timing out|"
+                              r"5\d\d|5xx|4xx|crash\w*|latency|rejections?|rejected)\b")
 _TRAFFIC_UP = Alternation.split(r"(traffic|load|demand|requests|request rate|rps|qps|throughput|orders|sign-?ups|users|"
                          r"produce rate|producer rate|publish rate|ingest rate|arrival rate|incoming|"
                          r"sessions|checkouts)[^\n.;]{0,25}\b(surg\w*|spik\w*|doubl\w*|tripl\w*|increas\w*|ris(e|es|ing)|"
@@ -715,7 +720,25 @@ def _elsewhere(text: str, start: int, end: int, service: str) -> bool:
     if _ITS_DEPLOY.search(text, start, end) and (subject := _SUBJECT.match(clause)):
         named.append(subject.group(1))  # "allocator-svc: 0 errors since its deploy": the clause's subject deployed
     named = [n for n in named if n not in _NOT_NAMES]
-    return bool(named) and not any(_related(n, ours) for n in named)
+    if not named:
+        return False
+    if not any(_related(n, ours) for n in named):
+        return True
+    # "#deploys 12:05 liveblog-editor 5.0.2" beside "liveblog-ws image 3.4.1, deployed 2024-03-05": a sibling's
+    # deploy when a line of its own dates ours
+    return ours not in named and _dated_apart_from(text, ours, named, start)
+
+
+def _dated_apart_from(text: str, ours: str, others: list[str], at: int) -> bool:
+    """Whether another line than the one at `at` names `ours` beside a deploy word, and none of `others` (a label
+    line "project=portal-web-app, release=portal-web@4.9.0" dates theirs)."""
+    here = line_span(text, at)
+    for where in _occurrences(text, ours):
+        line = line_of(text, where)
+        if (line_span(text, where) != here and _DEPLOY_WORD.search(line)
+                and not any(other in line.replace(ours, "") for other in others)):
+            return True
+    return False
 
 
 def _related(name: str, ours: str) -> bool:
@@ -1437,7 +1460,7 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     ratio, ratio_line, flat = _demand(text)
     up = next((m for m in _finditer(_TRAFFIC_UP, text)
                if not _NOTHING_BEFORE.search(text, max(0, m.start() - 24), m.start())
-               and not _DENIED_WITHIN.search(m.group(0))), None)
+               and not _DENIED_WITHIN.search(m.group(0)) and not _FAILURES_WITHIN.search(m.group(0))), None)
     if ratio is not None and ratio >= 1.5:
         features.add("traffic_rising")
         lines["traffic_rising"] = f"demand at {ratio:.1f}× its baseline (“{ratio_line}”)"
@@ -1517,6 +1540,10 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     if back := _back_to_normal(str(text)):
         features.add("back_to_normal")
         lines["back_to_normal"] = f"back to its stated normal (“{back}”)"
+
+    if "recent_deploy" in features and (alike := versions_fail_alike(str(text))):
+        features.add("versions_fail_alike")
+        lines["versions_fail_alike"] = f"the old side of the change fails about as often as the new (“{alike[:160]}”)"
 
     trouble = next((m for m in _finditer(_TROUBLE, text) if not DENIED_BEFORE.search(text, max(0, m.start() - 12), m.start())
                     and not _ZERO.match(text, m.end())), None)

@@ -1,0 +1,68 @@
+"""Error rates read per side of a change: when the old side of a release fails about as often as its new side
+("5xx by pod-template-hash: stable 4.8 %, canary 5.1 %"; "flag-on cohort 4.1% vs flag-off 3.5%"), the change did not
+cause the failures, and rolling it back leaves them where they are.
+
+Pure: one pass over the lowered text's lines, no I/O."""
+
+from __future__ import annotations
+
+import re
+
+# the side a label names; blue/green say nothing of which one is new
+_NEW = r"canary|new (?:version|pods?|replicas?|image|build|release|revision|replicaset)|flag[- ]on|treatment"
+_OLD = (r"stable|(?:old|previous|prior) (?:version|pods?|replicas?|image|build|release|revision|replicaset)|"
+        r"flag[- ]off|control|baseline")
+_SIDE = re.compile(rf"\b(?:(?P<new>{_NEW})|(?P<old>{_OLD}))\b")
+_RATE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?%")
+# a percentage of traffic, not of failures: "canary at 20 %", "setweight 20%", "shifted to 50%"
+_SHARE_BEFORE = re.compile(r"\b(?:at|to|weight|setweight|traffic|share|split|serving|receives?|gets?)\W{0,3}$")
+_SHARE_AFTER = re.compile(r"\s*(?:of (?:the )?(?:traffic|requests|users|load|hosts|pods|fleet))")
+_FAILURES = re.compile(r"\b(?:5\d\d|5xx|4xx|errors?|error[ _]rate|failures?|failed|fail|exceptions?|timeouts?|"
+                       r"crash\w*)\b")
+_REACH = 50  # a side's rate follows its label within this many characters
+_HEADER_REACH = 4  # a table's rows are read under a header line about failures this many lines up
+SAME_WITHIN = 1.5  # the new side at most this multiple of the old: both fail alike
+OLD_FAILS_FROM = 0.5  # the old side's rate (percent) must itself be a failure rate worth the name
+
+
+def _rate_after(line: str, end: int) -> float | None:
+    """The first failure percentage within reach after a side's label that is no share of traffic, else None."""
+    for m in _RATE.finditer(line, end, end + _REACH):
+        if _SIDE.search(line, end, m.start()):
+            return None  # another side's label comes first: this one states no rate of its own
+        if _SHARE_BEFORE.search(line, max(end, m.start() - 14), m.start()) or _SHARE_AFTER.match(line, m.end()):
+            continue
+        return float(m.group(1))
+    return None
+
+
+def _about_failures(lines: list[str], i: int) -> bool:
+    """Whether line i speaks of failures itself or sits under a header line that does ("5xx by version:")."""
+    if _FAILURES.search(lines[i]):
+        return True
+    for j in range(i - 1, max(-1, i - 1 - _HEADER_REACH), -1):
+        header = lines[j].rstrip()
+        if header.endswith(":"):
+            return _FAILURES.search(header) is not None
+    return False
+
+
+def versions_fail_alike(lowered: str) -> str:
+    """The line where the old side of a change fails about as often as the new side (the new at most SAME_WITHIN
+    times the old, the old at OLD_FAILS_FROM % or more), or ''."""
+    lines = lowered.split("\n")
+    new: list[tuple[float, str]] = []
+    old: list[tuple[float, str]] = []
+    for i, line in enumerate(lines):
+        if not _SIDE.search(line) or not _about_failures(lines, i):
+            continue
+        for m in _SIDE.finditer(line):
+            rate = _rate_after(line, m.end())
+            if rate is not None:
+                (new if m.group("new") else old).append((rate, line.strip()))
+    if not new or not old:
+        return ""
+    (worst_new, new_line), (worst_old, old_line) = max(new), max(old)
+    if worst_old < OLD_FAILS_FROM or worst_new > SAME_WITHIN * worst_old:
+        return ""
+    return new_line if new_line == old_line else f"{new_line} / {old_line}"
