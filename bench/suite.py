@@ -348,6 +348,10 @@ SECTIONS: tuple[Section, ...] = (
                                          "Airflow / Flink data platform); 0.843, 0 unsafe on arrival"),
             ("eighty-eighth", "test88", "written in session 43 from that brief (online language school, PHP / Rails "
                                         "/ MySQL on ECS); 0.857, 0 unsafe on arrival"),
+            ("eighty-ninth", "test89", "written in session 44 from that brief (mining site telemetry, Rust / C++ on "
+                                       "edge hosts, MQTT, TimescaleDB); 0.814, 1 unsafe on arrival"),
+            ("ninetieth", "test90", "written in session 44 from that brief (pension fund administrator, Spring Boot / "
+                                    "Quarkus on OpenShift, IBM MQ, Db2); 0.900, 0 unsafe on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
