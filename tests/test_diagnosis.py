@@ -3276,3 +3276,23 @@ def test_the_alerts_own_message_gone_since_the_rollout_ended_is_recovery():
     assert diagnose(Evidence("LinkerdProxyConnectErrors", text, "warning", "availability-api")).action != "ROLLBACK"
     assert "recovered" in said('"Failed to connect" lines since 14:31: 0')
     assert "recovered" not in said("lag 2184 and rising\nCPU 2m, errors logged since 14:07: 0")  # a hang logs nothing
+
+
+def test_a_release_still_to_come_dates_no_deploy():
+    text = ("checkout-api: nothing deployed since Monday; next release train Thursday 10:00\n"
+            "alert fired Thursday 11:00: 504s on 3% of /api/cart, app logs 0 ERROR lines")
+    assert "recent_deploy" not in read(text.lower(), None, "checkout-api").features
+
+
+def test_another_component_healthy_or_another_alerts_flap_is_no_recovery_of_this_one():
+    fastly = ("Fastly audit: service www-prod version 212 activated 10:31:07\n"
+              "  diff: backend F_render: .first_byte_timeout = 15000ms -> 1500ms\n"
+              "fastly.status_503 www-prod: 0.04% -> 6.8% from 10:32\n"
+              "[10:39] origin is healthy, direct curl to origin returns 200 in 1.9s")
+    assert "recovered" not in said(fastly)
+    assert diagnose(Evidence("Fastly503RateHigh", fastly, "high", "www-prod")).action == "ROLLBACK"
+    handover = ("ErrorBudgetBurn paywall-api: burn rate 14.6 (1h), 504s on 3% of /api/entitlements\n"
+                "handover: Stripe webhook retry alert flapped at 11:00, resolved on its own")
+    d = diagnose(Evidence("ErrorBudgetBurn", handover, "high", "paywall-api"))
+    assert d.outcome == "human", d.justification
+    assert "recovered" in said("the alert flapped twice overnight and stayed green since 06:00")

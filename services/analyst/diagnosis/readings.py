@@ -504,6 +504,11 @@ _OTHERS_RUN = re.compile(r"\bcron ?job\b|\bschedule\W{0,3}[\d*/,-]+ [\d*/,-]+ |s
                          r"\bcordon(?:ed)?\b|\bnode ?pools?\b|\bnode (?:image |os )?(?:upgrade|rotation|replacement|recycl\w*)|\b(?:k8s|kubernetes|eks|gke|aks) v?\d+\.\d+ upgrade")
 
 
+# "next release train Thursday 10:00", "rollout scheduled for 14:00": a deploy still to come
+_TO_COME = re.compile(r"\b(?:next|upcoming)\s+(?:[\w-]+\s+){0,2}?(?:release|deploy\w*|rollout|train|window|sprint)\b|"
+                      r"\b(?:scheduled|planned)\s+for\b")
+
+
 def _clock_deploys(text: str, service: str = "",
                    stated: list[tuple[int, int]] | None = None) -> Iterator[tuple[re.Match[str], int]]:
     """Each deploy of this service stamped with a clock time, with that time in minutes of the day — not one on a
@@ -522,6 +527,8 @@ def _clock_deploys(text: str, service: str = "",
             continue
         if any(line_start <= start < line_end for start, _ in stated or ()):
             continue
+        if _TO_COME.search(text, max(line_start, m.start() - 20), m.end()):
+            continue  # the clock dates a deploy still to come
         if _CHANNEL_NAME.search(text, max(line_start, m.start() - 30), m.start() + 1):
             continue  # "[#wb-release] 10:02 meera.s: keep it paused": a chat channel's name, not a release
         if _RESTARTED_DEPLOYMENT.search(text, max(line_start, m.start() - 40), m.end()) and len(
