@@ -3296,3 +3296,25 @@ def test_another_component_healthy_or_another_alerts_flap_is_no_recovery_of_this
     d = diagnose(Evidence("ErrorBudgetBurn", handover, "high", "paywall-api"))
     assert d.outcome == "human", d.justification
     assert "recovered" in said("the alert flapped twice overnight and stayed green since 06:00")
+
+
+def test_millicores_are_cpu_not_memory():
+    r = read("pods: cpu 985m/1000m each, memory 300mi/1gi, 0 restarts")
+    assert "high_memory" not in r.features and "high_cpu" in r.features
+    assert "high_cpu" in read("per-pod cpu 870m-940m of 1000m limit; memory 410-455mi of 1gi, flat").features
+
+
+def test_a_rate_series_is_compared_to_the_past_at_its_last_reading():
+    text = "stream inflow: 11:00 41 msg/s · 12:00 96 msg/s · 13:00 128 msg/s   (last thursday 13:00: 43 msg/s)"
+    assert read(text).demand_ratio == pytest.approx(128 / 43)
+    assert "capacity_maxed" in fired("KEDA ScaledObject lab-ingest: maxReplicaCount 4, current 4")
+
+
+def test_an_argo_rollouts_replicaset_age_dates_the_release():
+    text = ("panic: runtime error: invalid memory address or nil pointer dereference\n"
+            "├──# revision:31\n│  └──⧉ scheduler-5d9b7c6f4           ReplicaSet  ✔ Healthy      18m   stable\n"
+            "│     ├──□ scheduler-5d9b7c6f4-2xk8d  Pod         ✔ Running      18m   ready:2/2,restarts:3\n"
+            "└──# revision:30\n   └──⧉ scheduler-7f9c6d8b5           ReplicaSet  • ScaledDown   6d\n"
+            "revision 30 (v3.7.2) ran 6 days with 0 restarts")
+    assert deploy_age(text)[0] == pytest.approx(18)
+    assert diagnose(Evidence("KubePodCrashLooping", text, "critical", "scheduler")).action == "ROLLBACK"

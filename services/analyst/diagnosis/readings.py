@@ -280,9 +280,11 @@ _COUNT_VS = re.compile(r"(\d[\d,.]*)(?:\s*(k))?\s+(?:concurrent\s+|active\s+|ope
 # a rate and, after a bracket or a comma, the same rate at an earlier time: "221 msg/s (same as yesterday 09:00: 218
 # msg/s)", "930 events/s (opening day, last Saturday 420 events/s)", "1.8/min, last Thursday 1.9/min"; a period
 # right after a figure names that figure ("410 msg/min last month -> 1,060 msg/min this week")
-_RATE_THEN_PAST = re.compile(r"(?<![\d:.,])(\d[\d,.]*)[ \t]*(?:(k)[ \t]*)?(req/s|req/min|rps|qps|rpm|tps|msgs?/s|msgs?/min|"
-                             r"messages/s|messages/min|events/s|events/min|jobs/s|jobs/min|/s|/min)(?![\w/])"
-                             r"[^\n;]{0,60}?[(,][^\n;]{0,40}?\b(?:yesterday|a week ago|(?:last|previous) (?:week|month|year|[a-z]+day))\b"
+_RATE_UNITS = (r"req/s|req/min|rps|qps|rpm|tps|msgs?/s|msgs?/min|messages/s|messages/min|events/s|events/min|jobs/s|"
+               r"jobs/min|/s|/min")
+# the rate nearest the earlier one: "11:00 41 msg/s · 13:00 128 msg/s (last Thursday 13:00: 43 msg/s)" compares 128
+_RATE_THEN_PAST = re.compile(r"(?<![\d:.,])(\d[\d,.]*)[ \t]*(?:(k)[ \t]*)?(" + _RATE_UNITS + r")(?![\w/])"
+                             r"(?:(?!\d[\d,.]*[ \t]*(?:k[ \t]*)?(?:" + _RATE_UNITS + r")(?![\w/]))[^\n;]){0,60}?[(,][^\n;]{0,40}?\b(?:yesterday|a week ago|(?:last|previous) (?:week|month|year|[a-z]+day))\b"
                              r"(?:[^\d\n;)]|\d{1,2}:\d\d(?::\d\d)?){0,20}?(?<![\d:.,-])(\d[\d,.]*)\s*(?:(k)\s*)?\3(?![\w/])")
 _VS_BASELINE = re.compile(r"(\d[\d,.]*)[ \t]*(?:(k)[ \t]*)?(rps|req/s|req/min|requests/s|qps|rpm|tps|msgs?/s|msgs?/min|messages/s|messages/min|events/s|events/min|jobs/min|/s|/min)[^\n;,)]{0,40}?(baseline|normal|"
                           # "(normal), error rate 0.3" is no base; a range ("2.2-2.5k") is its low end, with its suffix
@@ -785,7 +787,12 @@ def _stated_age_words(m: re.Match[str]) -> float:
 
 
 # Each way a text states a deploy's age, with how many minutes a match says
+# an Argo Rollouts tree's ReplicaSet row: "└──⧉ scheduler-5d9b7c6f4  ReplicaSet  ✔ Healthy  18m  stable" — a
+# revision's ReplicaSet is created by its rollout, so its age dates that release
+_REPLICASET_AGE = re.compile(r"\breplicaset\b[ \t]+[^\n]{0,30}?[ \t](?P<age>\d+(?:s|m|h|d)(?:\d+(?:s|m|h))?)[ \t]+"
+                             r"(?:stable|canary|preview|active)\b")
 _STATED_AGES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], float]], ...] = (
+    (_REPLICASET_AGE, lambda m: _age_minutes(m.group("age"))),
     (_DEPLOY_THEN_AGE, lambda m: _age_minutes(m.group("age"))),
     (_AGE_THEN_DEPLOY, lambda m: _age_minutes(m.group("age"))),
     (_DEPLOY_AGO_WORDS, _stated_age_words),
@@ -994,9 +1001,16 @@ def _share(used: float, limit: float, phrase: str) -> tuple[float, str]:
     return 100.0 * used / limit, phrase
 
 
+# "CPU 985m/1000m", "per-pod CPU 870m-940m of 1000m limit": millicores used of a limit (the range's top end)
+_CPU_MILLI = re.compile(r"(?<![\w-])(?:cpu|vcpu|cores?)\b[^\n;]{0,30}?(?<![\d.])(\d+)m(?:\s*[-–]\s*(\d+)m)?\s*"
+                        r"(?:of|/|out of)\s*(\d+)m\b")
+
+
 def _cpu_cores(text: str) -> Found:
-    pairs = ((float(m.group(2)), float(m.group(3)), m.group(0).strip())
-             for m in (*_finditer(_CPU_CORES, text), *_finditer(_CORES_OF, text), *_finditer(_CORES_USED, text)))
+    pairs = [(float(m.group(2)), float(m.group(3)), m.group(0).strip())
+             for m in (*_finditer(_CPU_CORES, text), *_finditer(_CORES_OF, text), *_finditer(_CORES_USED, text))]
+    pairs += [(float(m.group(2) or m.group(1)) / 1000, float(m.group(3)) / 1000, m.group(0).strip())
+              for m in _finditer(_CPU_MILLI, text)]
     return _highest(_share(*p) for p in pairs if 0 < p[1] <= 256 and p[0] <= p[1] * 1.05)
 
 
@@ -1025,12 +1039,17 @@ _NOT_MEMORY_BEFORE = re.compile(r"\b(disk|filesystem|file system|volume|storage|
                                 r"requests|calls|messages|events|records|rows|hits|impressions)\b|(?<![\w.])/[a-z]")
 
 
+_CPU_RIGHT_BEFORE = re.compile(r"\b(?:cpu|vcpu|cores?)\b[^\n,;]{0,8}$")
+
+
 def _near_memory_word(text: str, start: int, end: int) -> bool:
     """Whether a memory word stands within 60 characters before or 30 after (the alert's name on the line above
     counts), unless the figure's own line names a disk, a volume, a path or a count before it ("node-exporter:
     /var/lib/containerd 88G of 100G" under a line about MemoryPressure is no memory reading)."""
     if _NOT_MEMORY_BEFORE.search(text, line_span(text, start)[0], start):
         return False
+    if _CPU_RIGHT_BEFORE.search(text, max(0, start - 16), start):
+        return False  # "CPU 985m/1000m": millicores, not megabytes
     return _MEMORY_WORD.search(text[max(0, start - 60):end + 30]) is not None
 
 
