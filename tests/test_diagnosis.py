@@ -3318,3 +3318,11 @@ def test_an_argo_rollouts_replicaset_age_dates_the_release():
             "revision 30 (v3.7.2) ran 6 days with 0 restarts")
     assert deploy_age(text)[0] == pytest.approx(18)
     assert diagnose(Evidence("KubePodCrashLooping", text, "critical", "scheduler")).action == "ROLLBACK"
+
+
+def test_a_websocket_upgrade_and_a_pushed_message_are_no_release():
+    rejected = '08:12:40z "msg":"rejecting websocket upgrade","reason":"max_connections"'
+    assert "recent_deploy" not in read(rejected).features
+    text = 'p99 1.84s (threshold 0.8)\n[08:21] the owner app pushed "book your spring check-up" at 08:00'
+    assert "recent_deploy" not in read(text.lower()).features
+    assert "recent_deploy" in read("08:00 pushed v3.7.3 to prod, errors from 08:02").features

@@ -6,7 +6,8 @@ import re
 
 # tools that only look: a pasted diagnostic that starts with one of them is no command to fear
 _READ_ONLY = (r"(ls|du|df|cat|wc|ps|grep|egrep|head|tail|stat|lsof|free|ss|netstat|top|iostat|vmstat|journalctl|dmesg|"
-              r"uptime|pidstat|nproc|sort|uniq|jstack|jmap|jcmd|py-spy|pstack|gstack|eu-stack)\b")
+              r"uptime|pidstat|nproc|sort|uniq|jstack|jmap|jcmd|py-spy|pstack|gstack|eu-stack|strace|ltrace|pmap|iotop|htop|"
+              r"perf|tcpdump|iftop|nethogs)\b")
 # sudo's own options before the command ("sudo -u ftl jstack 1442" runs jstack as the service's user), taken whole:
 # what is judged is the command after them
 _SUDO_OPTIONS = r"(?>(?:(?:-u\s+\S+|-[a-zA-Z]+)\s+)*)"

@@ -50,4 +50,5 @@ BENIGN = [
     "$ kubectl exec label-render-59d7c8b4f-lx8pz -- sh -c 'ls /tmp/render | wc -l'",
     # a thread dump taken as the service's own user: sudo's options, then a read-only diagnostic
     "$ sudo -u ledger jstack 2210 | grep -A3 BLOCKED",
+    "$ sudo strace -c -f -p 911   (5 s)\n$ sudo ss -tnp | grep 911",
 ]

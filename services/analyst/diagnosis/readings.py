@@ -50,7 +50,9 @@ _DEPLOY = ("(" + _unless_after("deploy", "restarted the ", "restart the ", "rest
            + r"(?:e(?!\s*\()|ed)|"
            # a node's, cluster's or kernel's upgrade is the platform's change, not a release of the service
            + _unless_after("upgrad", "node ", "nodes ", "node pool ", "nodepool ", "cluster ", "kernel ", "firmware ",
-                           "os ", "environment ", "surge ") + r"(?:e|ed)|helm|argo ?cd|"
+                           "os ", "environment ", "surge ",
+                           # an HTTP connection's protocol switch ("rejecting websocket upgrade"), no release
+                           "websocket ", "ws ", "connection ", "protocol ", "http ") + r"(?:e|ed)|helm|argo ?cd|"
            r"argo ?cd sync(?:ed)?|flux sync(?:ed)?|helm sync(?:ed)?|app sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
            r"image(?: tag)?(?![-_\w=])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif|pull)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version(?<!no new version)|"
            # a runtime's or a platform's version ("# JRE version: …" heading a JVM crash report) is no release of ours
@@ -61,7 +63,7 @@ _DEPLOY = ("(" + _unless_after("deploy", "restarted the ", "restart the ", "rest
            + _unless_after("v", r"node\.js ", "nodejs ", "node ", "bun ", "framework version: ", "framework version ",
                            "runtime version: ", "runtime version ") + r"\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
            r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag(?!s\b)(?! not\b| never\b| stuck\b| still set\b)|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|"
-           r"version went out|release went out|build went out|fix went out|patch went out|change went out|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})"
+           r"version went out|release went out|build went out|fix went out|patch went out|change went out|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})(?! ?[\x22\u201c])"
            r"(?! to (?:the )?(?:historian|pushgateway|influx\w*|graphite|statsd|kafka|topic|queue|s3|bucket|warehouse|"
            r"bigquery|snowflake|elasticsearch|opensearch|splunk|dashboards?|subscribers|devices|clients|users)\b)|terraform|"
            r"kubectl apply|helm apply|terraform apply|tf apply|pulumi apply|ansible apply|apply (?:finished|complete\w*|done|succeeded)|"
@@ -121,7 +123,7 @@ _RECENT_DEPLOY_WORDS = Alternation.of(
     r"began with (the )?(deploy|release|rollout|new)",
     r"after (the )?(deploy|release|rollout|upgrade) (of|to) ",
     r"(deployed|rolled out|" + _unless_after("released", *_RESOURCES)
-    + r"|upgraded|shipped|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,}))"
+    + r"|upgraded|shipped|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})(?! ?[\x22\u201c]))"
     r"(?:(?!yesterday|last |ago|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{4}-\d\d-\d\d)[^\n.;]){0,50}?"
     r"\b(at|@) \d{1,2}:\d{2}",
     r"new (image|version|release|build) (v?\d|rolled|deployed|went)",
