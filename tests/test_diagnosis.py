@@ -3326,3 +3326,18 @@ def test_a_websocket_upgrade_and_a_pushed_message_are_no_release():
     text = 'p99 1.84s (threshold 0.8)\n[08:21] the owner app pushed "book your spring check-up" at 08:00'
     assert "recent_deploy" not in read(text.lower()).features
     assert "recent_deploy" in read("08:00 pushed v3.7.3 to prod, errors from 08:02").features
+
+
+def test_a_certificate_with_months_left_and_a_green_provider_dashboard_are_no_cause():
+    segv = ("kernel: renderer[2231]: segfault at 0 ip 00007f3a1c2b4e10 error 4 in libvips.so.42\n"
+            "systemd[1]: renderer.service: Main process exited, code=killed, status=11/SEGV\n"
+            "package unchanged since 2024-02-21\n"
+            "blackbox: probe_ssl_earliest_cert_expiry news.example.co.uk -> 212 days")
+    assert diagnose(Evidence("SystemdUnitFailed", segv, "critical", "renderer")).action == "RESTART"
+    assert "certificate_expiry" in fired("probe_ssl_earliest_cert_expiry news.example.co.uk -> 6 days")
+    green = ("deploy-resizer #413 succeeded (\"upgrade sharp 0.32.6 -> 0.33.2\") - alias live -> 63 at 11:20:44Z\n"
+             "CloudWatch ALARM resizer-errors: Errors 100% since 11:21\n"
+             "AWS Health Dashboard: Lambda eu-west-1 operating normally; S3 no issues")
+    assert "upstream_partner_down" not in fired(green)
+    assert "upstream_partner_down" in fired("AWS Health Dashboard [Operational issue] Amazon EBS: increased error "
+                                            "rates for volume attachments")
