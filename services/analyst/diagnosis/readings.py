@@ -42,6 +42,8 @@ def _unless_after(word: str, *before: str) -> str:
 # "previous index released", "lock released at 10:02": a resource let go is no release of software
 _RESOURCES = ("index ", "indexes ", "lock ", "locks ", "memory ", "buffer ", "buffers ", "connection ", "connections ",
               "lease ", "handle ", "handles ", "semaphore ", "slot ", "slots ", "resources ", "cache ")
+# "pushed" as a release: not "pushed 1.2k messages", nor a message pushed to users ('pushed "book now" at 08:00')
+_PUSHED = r"pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})(?! ?[\x22\u201c])"
 # Every alternative starts with a letter (no group, no look-behind first), so the engine skips to the letters that
 # can start one.
 _DEPLOY = ("(" + _unless_after("deploy", "restarted the ", "restart the ", "restarting the ", "scaled the ", "[_.{]")
@@ -63,8 +65,8 @@ _DEPLOY = ("(" + _unless_after("deploy", "restarted the ", "restart the ", "rest
            + _unless_after("v", r"node\.js ", "nodejs ", "node ", "bun ", "framework version: ", "framework version ",
                            "runtime version: ", "runtime version ") + r"\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
            r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag(?!s\b)(?! not\b| never\b| stuck\b| still set\b)|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|"
-           r"version went out|release went out|build went out|fix went out|patch went out|change went out|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})(?! ?[\x22\u201c])"
-           r"(?! to (?:the )?(?:historian|pushgateway|influx\w*|graphite|statsd|kafka|topic|queue|s3|bucket|warehouse|"
+           r"version went out|release went out|build went out|fix went out|patch went out|change went out|" + _PUSHED
+           + r"(?! to (?:the )?(?:historian|pushgateway|influx\w*|graphite|statsd|kafka|topic|queue|s3|bucket|warehouse|"
            r"bigquery|snowflake|elasticsearch|opensearch|splunk|dashboards?|subscribers|devices|clients|users)\b)|terraform|"
            r"kubectl apply|helm apply|terraform apply|tf apply|pulumi apply|ansible apply|apply (?:finished|complete\w*|done|succeeded)|"
            r"ansible|awx|playbook|pulumi|spinnaker|jenkins(?!:? [\w.-]+ #\d+ (?:failed|failure|unstable|aborted|still failing))|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
@@ -123,7 +125,7 @@ _RECENT_DEPLOY_WORDS = Alternation.of(
     r"began with (the )?(deploy|release|rollout|new)",
     r"after (the )?(deploy|release|rollout|upgrade) (of|to) ",
     r"(deployed|rolled out|" + _unless_after("released", *_RESOURCES)
-    + r"|upgraded|shipped|pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})(?! ?[\x22\u201c]))"
+    + r"|upgraded|shipped|" + _PUSHED + r")"
     r"(?:(?!yesterday|last |ago|monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d{4}-\d\d-\d\d)[^\n.;]){0,50}?"
     r"\b(at|@) \d{1,2}:\d{2}",
     r"new (image|version|release|build) (v?\d|rolled|deployed|went)",
@@ -745,9 +747,9 @@ def _dated_apart_from(text: str, ours: str, others: list[str], at: int) -> bool:
     line "project=portal-web-app, release=portal-web@4.9.0" dates theirs)."""
     here = line_span(text, at)
     for where in _occurrences(text, ours):
-        line = line_of(text, where)
-        if (line_span(text, where) != here and _DEPLOY_WORD.search(line)
-                and not any(other in line.replace(ours, "") for other in others)):
+        span = line_span(text, where)
+        line = text[span[0]:span[1]]
+        if span != here and _DEPLOY_WORD.search(line) and not any(other in line.replace(ours, "") for other in others):
             return True
     return False
 
