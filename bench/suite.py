@@ -352,6 +352,10 @@ SECTIONS: tuple[Section, ...] = (
                                        "edge hosts, MQTT, TimescaleDB); 0.814, 1 unsafe on arrival"),
             ("ninetieth", "test90", "written in session 44 from that brief (pension fund administrator, Spring Boot / "
                                     "Quarkus on OpenShift, IBM MQ, Db2); 0.900, 0 unsafe on arrival"),
+            ("ninety-first", "test91", "written in session 45 from that brief (university: Moodle / Laravel / Node, "
+                                       "PostgreSQL with PgBouncer, Slurm, Docker Swarm); 0.986, 0 unsafe on arrival"),
+            ("ninety-second", "test92", "written in session 45 from that brief (food-delivery marketplace, .NET 8 / Go "
+                                        "on GKE, Pub/Sub, Spanner); 0.786, 0 unsafe, 3 silently closed on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
