@@ -3341,3 +3341,61 @@ def test_a_certificate_with_months_left_and_a_green_provider_dashboard_are_no_ca
     assert "upstream_partner_down" not in fired(green)
     assert "upstream_partner_down" in fired("AWS Health Dashboard [Operational issue] Amazon EBS: increased error "
                                             "rates for volume attachments")
+
+
+def test_another_services_deploy_named_as_theirs_or_not_ours_is_no_release_of_ours():
+    hang = ('network-model-service 0/3 ready for 2h50m (readiness /actuator/health/readiness timing out)\n'
+            'requests 55/s (flat), all waiting ~30 s then 503 from the mesh\n'
+            'log 06:12:04 WARN region-loader-4: GET https://gis-api.kgd.internal/regions/NORD returned 503\n'
+            'gis-api: 503s only between 06:12:00 and 06:13:10 (their deploy), 200s since, p99 90 ms')
+    assert "recent_deploy" not in read(hang.lower(), None, "network-model-service").features
+    oom = ("Exception in thread \"boundedElastic-17\" java.lang.OutOfMemoryError: Java heap space\n"
+           "heap used after GC, same pod since start: day1 0.9G, day2 1.6G, day3 2.3G, day4 3.0G\n"
+           "Note from on-call: the deploy at 02:40 tonight was meter-validator, not meter-ingest.\n"
+           "alert 03:14")
+    assert diagnose(Evidence("KubePodContainerRestarted", oom, "critical", "meter-ingest")).action == "RESTART"
+    # the same note about our own service still dates a release of ours
+    ours = oom.replace("was meter-validator, not meter-ingest", "was meter-ingest 4.2.0")
+    assert "recent_deploy" in read(ours.lower(), None, "meter-ingest").features
+
+
+def test_a_denial_naming_our_service_outweighs_a_clock_beside_a_release_word():
+    text = ("Problem: CPU utilization > 90% for 20m (search-suggest), started 01:31:20\n"
+            "haproxy bk_search_suggest: req rate 610/s (same hour yesterday 590/s)\n"
+            'Zabbix: "memcached is down on mc-fra1-03" PROBLEM 01:24:10 -> RESOLVED 01:28:52\n'
+            "app-fra1-13 (new release, same mc ring) reconnected at 01:29 and is at 12 % CPU\n"
+            "no deploy of search-suggest since 14 Nov")
+    assert "recent_deploy" not in read(text.lower(), None, "search-suggest").features
+    assert "recent_deploy" in read(text.lower().replace("of search-suggest", "of search-ranker"), None,
+                                   "search-suggest").features
+    # "same release" names a release to say two hosts share it: nothing was released
+    assert "recent_deploy" not in read("app-13 (same release, same ring) reconnected at 01:29; alert 01:31").features
+    # a flag flip is a change of its own that a deploy denial does not cover
+    flag = ("flipper audit: 17:41:55 feature \"pricing_rounding\" enabled for 100% of actors\n"
+            "NoMethodError spike first seen 17:42:10; no deploy today, last deploy of hotel-booking was 2 days ago")
+    assert read(flag.lower(), None, "hotel-booking").deploy_age_minutes == pytest.approx(1)
+    launch = ('Event 15:30:12 UTC LaunchDarkly: sam.k changed flag "deck.ranker_v4" in Production: rollout 5% -> 100%\n'
+              "From 15:31: error rate 0.2% -> 3.8%\nNo deployments of discover-deck-api since 2024-05-22")
+    assert "recent_deploy" in read(launch.lower(), None, "discover-deck-api").features
+
+
+def test_an_age_since_the_deploy_and_an_informational_aside_are_not_causes():
+    gc = ("task hotel-content-sync using 390 % of 4 cores, content events 220/min (7-day avg 215/min) - flat\n"
+          "gc.log: Pause Full (G1 Compaction Pause) 3998M->3996M(4096M) 1988.331ms\n"
+          "uptime 11 days = time since last deploy")
+    assert "recent_deploy" not in read(gc.lower(), None, "hotel-content-sync").features
+    assert "deploy_regression_words" not in fired(gc)
+    assert "deploy_regression_words" in fired("5xx since the last deploy")
+    aside = 'Zabbix (weekly, informational): "SSL certificate on www.tripnest.com valid for 203 more days"'
+    assert not {"expected_spike", "certificate_expiry"} & fired(aside)
+    assert "expected_spike" in fired("This alert is informational; tune the threshold, don't bounce the pod")
+    assert "expected_spike" not in fired("rps 700 flat; the nightly batch runs on wrk-02, not on app servers")
+    assert "upstream_partner_down" not in fired("FX provider fine: rate-quote-1/-3 refresh every 60 s without errors")
+    assert "runtime_out_of_memory" not in fired("[FIRING] Redis is running out of memory (> 90%)")
+
+
+def test_flapping_over_the_last_minutes_is_still_going_not_recovered():
+    text = ("Azure Monitor: UnhealthyHostCount > 0 for backend pool portal-web, flapping 0-2 over the last 40 min\n"
+            "pods behind those IPs: Running, 0 restarts; client-side 502 rate 0.6 %")
+    assert "recovered" not in said(text)
+    assert "recovered" in said("backend health flapped twice at 09:10, stable and green since 09:12")

@@ -64,7 +64,7 @@ _DEPLOY = ("(" + _unless_after("deploy", "restarted the ", "restart the ", "rest
            + r"(?![=_-])(?!s\b)|"
            + _unless_after("v", r"node\.js ", "nodejs ", "node ", "bun ", "framework version: ", "framework version ",
                            "runtime version: ", "runtime version ") + r"\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
-           r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|flag(?!s\b)(?! not\b| never\b| stuck\b| still set\b)|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|"
+           r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|feature [\x22'\u201c\u2018][\w.:/-]+[\x22'\u201d\u2019] (?:enabled|disabled|turned on|switched on|rolled out)|flag(?!s\b)(?! not\b| never\b| stuck\b| still set\b)|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|"
            r"version went out|release went out|build went out|fix went out|patch went out|change went out|" + _PUSHED
            + r"(?! to (?:the )?(?:historian|pushgateway|influx\w*|graphite|statsd|kafka|topic|queue|s3|bucket|warehouse|"
            r"bigquery|snowflake|elasticsearch|opensearch|splunk|dashboards?|subscribers|devices|clients|users)\b)|terraform|"
@@ -117,7 +117,8 @@ _RECENT_DEPLOY_WORDS = Alternation.of(
     r"new (?:replica ?set|rs)\b[^\n]{0,60}\b(?:crash ?loop\w*|0/\d+|not ready|fail\w*|pending)",
     r"waiting for deployment \S+ rollout to finish",
     r"\brollout progress:? \d+ of \d+ updated\b",
-    r"since (?:the |this |today.s |this morning.s |our |its )?(?:latest |new |recent |last )?"
+    # "uptime 11 days = time since last deploy" measures an age, it does not tie the failure to the deploy
+    r"(?<!time )(?<!uptime )since (?:the |this |today.s |this morning.s |our |its )?(?:latest |new |recent |last )?"
     r"(deploy|release|rollout|upgrade|cutover|config (change|push)|v\d)",
     r"(just|recently|newly) (deployed|released|rolled out|upgraded|shipped)",
     r"(deploy|release|rollout|upgrade) (in progress|just finished|completed) ",
@@ -515,6 +516,10 @@ _TO_COME = re.compile(r"\b(?:next|upcoming)\s+(?:[\w-]+\s+){0,2}?(?:release|depl
                       r"\b(?:scheduled|planned)\s+for\b")
 
 
+# a release named only to say two hosts run the same one
+_SAME_RELEASE = re.compile(r"\bsame (?:release|build|version|image|deploy\w*)\b")
+
+
 def _clock_deploys(text: str, service: str = "",
                    stated: list[tuple[int, int]] | None = None) -> Iterator[tuple[re.Match[str], int]]:
     """Each deploy of this service stamped with a clock time, with that time in minutes of the day — not one on a
@@ -535,6 +540,8 @@ def _clock_deploys(text: str, service: str = "",
             continue
         if _TO_COME.search(text, max(line_start, m.start() - 20), m.end()):
             continue  # the clock dates a deploy still to come
+        if _SAME_RELEASE.search(text, max(line_start, m.start() - 8), m.end()):
+            continue  # "app-13 (same release, same ring) reconnected at 01:29": no release happened
         if _CHANNEL_NAME.search(text, max(line_start, m.start() - 30), m.start() + 1):
             continue  # "[#wb-release] 10:02 meera.s: keep it paused": a chat channel's name, not a release
         if _RESTARTED_DEPLOYMENT.search(text, max(line_start, m.start() - 40), m.end()) and len(
@@ -644,6 +651,7 @@ _NOT_NAMES = frozenset({"roll-out", "re-deploy", "re-deployed", "on-call", "foll
 # after our service's name: a statement of when it was itself last deployed, or that it was not
 _DATED_APART = re.compile(r"\W{0,3}(?:was |is |has been )?(?:last (?:deployed|released|shipped|rolled out|updated|"
                           r"changed)|unchanged since|not (?:re-?)?deployed)\b")
+_THEIR_DEPLOY = re.compile(r"\btheir (?:own |new |latest |last |recent )?(?:deploy\w*|release|rollout|upgrade|change)")
 _ITS_DEPLOY = re.compile(r"\bits (?:own |new |latest |last |recent )?(?:deploy|release|rollout|upgrade)")
 _SUBJECT = re.compile(rf"\W*{_SERVICE_NAME}\s*[:(]")
 _GENERIC = frozenset({"svc", "api", "app", "service", "prod"})
@@ -721,10 +729,14 @@ def _elsewhere(text: str, start: int, end: int, service: str) -> bool:
                                                                   infra.group(0)):
         if not (service and service.lower() in clause):
             return True
+    if _THEIR_DEPLOY.search(clause) and not (service and service.lower() in clause):
+        return True  # "gis-api: 503s between 06:12:00 and 06:13:10 (their deploy)": another's release
     if not service:
         return False
     ours = service.lower()
     named = [next(g for g in m.groups() if g) for m in _DEPLOYED_NAME.finditer(clause)]
+    if re.search(rf"(?:,|\bbut|\band)\s+not\s+(?:the |our |on |in )?{re.escape(ours)}(?![\w-])", clause):
+        return True  # "the deploy at 02:40 tonight was meter-validator, not meter-ingest"
     if ours in clause:
         # "verifier-upload-svc v5.3.0 -> prod (verifier-api last deployed 2024-05-29)": ours is named only to date
         # its own last deploy apart from the one the clause reports, which is another's
@@ -777,6 +789,24 @@ def _denied(text: str, change: re.Match[str]) -> bool:
     if not _FLAG_CHANGE.search(change.group(0)):
         return True
     return any(_DENIES_FLAGS.search(text, max(0, d.start() - 40), d.end()) for d in _finditer(_NO_DEPLOY, text))
+
+
+_CHANGE_OF_ITS_OWN = re.compile(r"\b(?:feature|flag|toggle|config\w*|settings?)\b")
+
+
+def _denies_our_deploy(text: str, service: str, age_line: str) -> bool:
+    """Whether the text denies, by our service's name, the release a deploy line not naming it reports ("no deploy of
+    search-suggest since 14 Nov" beside "app-13 … reconnected at 01:29"); a flag or configuration change is a change
+    of its own that no deploy denial covers."""
+    ours, phrase = service.lower(), age_line.lower()
+    at = text.find(phrase)
+    line = text[slice(*line_span(text, at, at + len(phrase)))] if phrase and at >= 0 else phrase
+    if not ours or ours in line or _CHANGE_OF_ITS_OWN.search(line):
+        return False
+    name = re.escape(ours)
+    return bool(re.search(rf"\bno (?:recent |new )?(?:deploy\w*|releases?|rollouts?|changes?) (?:of|for|on|to) {name}"
+                          rf"(?![\w-])|(?<![\w-]){name}(?![\w-])[^\n.;]{{0,20}}\b(?:not (?:re-?)?deployed|"
+                          rf"no (?:deploy|release|rollout)s?)\b", text))
 
 
 def deploy_age(text: str, service: str = "") -> tuple[float | None, str]:
@@ -1543,6 +1573,8 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
         lines["long_window"] = f"over a long window (“{window.group(0).strip()}”)"
 
     age, age_line = _deploy_age(text, service, original)
+    if age is not None and age < 720 and _denies_our_deploy(text, service, age_line):
+        age, age_line = None, ""
     if deployed_minutes_ago is not None and (age is None or deployed_minutes_ago < age):
         age, age_line = deployed_minutes_ago, "the platform's inventory"
     no_deploy = next((m for m in _finditer(_NO_DEPLOY, text) if not _names_another(text, m.end(), service)), None)
