@@ -3399,3 +3399,13 @@ def test_flapping_over_the_last_minutes_is_still_going_not_recovered():
             "pods behind those IPs: Running, 0 restarts; client-side 502 rate 0.6 %")
     assert "recovered" not in said(text)
     assert "recovered" in said("backend health flapped twice at 09:10, stable and green since 09:12")
+
+
+def test_idle_siblings_and_a_batch_on_another_host_do_not_excuse_one_spinning_worker():
+    text = ("Problem: CPU utilization > 85% on app-fra1-05 for 30m (hotel-booking)\n"
+            " 2291 522100 99.8 812400 puma: cluster worker 0: 2210 [hotel-booking]\n"
+            " 2295 522100  6.1 790332 puma: cluster worker 1: 2210 [hotel-booking]\n"
+            "rps 700 flat; the other 3 workers at 5-6 % CPU; the nightly batch runs on wrk-02, not on app servers")
+    assert "low_utilisation" not in said(text)
+    assert diagnose(Evidence("High CPU utilization", text, "high", "hotel-booking")).action == "RESTART"
+    assert "low_utilisation" in said("all 12 workers at 5-6 % CPU for 14 days")

@@ -1191,9 +1191,18 @@ def _per_unit(text: str, phrase: str) -> bool:
     return at >= 0 and bool(_PER_UNIT.search(text, max(0, at - 16), at) or _PER_UNIT_AFTER.match(text, at + len(phrase)))
 
 
+# "the other 3 workers at 5-6 % CPU": the idle figure is the siblings' beside the busy one, not the service's
+_SIBLINGS_BEFORE = re.compile(r"\b(?:the other|other \d+|the remaining|the rest of the|siblings?)\b[^\n;,|]*$")
+
+
+def _siblings(text: str, m: re.Match[str]) -> bool:
+    return bool(_SIBLINGS_BEFORE.search(text, max(0, m.start() - 60), m.start() + 1))
+
+
 def _low_utilisation(text: str) -> Found:
     below = ((float(m.group(2)), m.group(0).strip()) for m in _finditer(_UTIL_BELOW, text))  # "avg(21d)}<5"
-    stated = ((float(m.group(2) or m.group(3)), m.group(0).strip()) for m in _finditer(_UTILISATION, text))
+    stated = ((float(m.group(2) or m.group(3)), m.group(0).strip()) for m in _finditer(_UTILISATION, text)
+              if not _siblings(text, m))
     return _lowest(f for f in (*below, *stated) if f[0] <= 15)
 
 
