@@ -3409,3 +3409,72 @@ def test_idle_siblings_and_a_batch_on_another_host_do_not_excuse_one_spinning_wo
     assert "low_utilisation" not in said(text)
     assert diagnose(Evidence("High CPU utilization", text, "high", "hotel-booking")).action == "RESTART"
     assert "low_utilisation" in said("all 12 workers at 5-6 % CPU for 14 days")
+
+
+def test_a_go_pool_with_every_connection_in_use_is_exhausted_and_upgrade_is_no_postgres():
+    stats = ('/debug/dbstats: {"MaxOpenConnections":40,"OpenConnections":40,"InUse":40,"Idle":0,'
+             '"WaitCount":18422,"WaitDuration":"5h12m33.4s"}')
+    assert "connection_pool_exhausted" in fired(stats)
+    assert "connection_pool_exhausted" not in fired(stats.replace('"InUse":40,"Idle":0', '"InUse":12,"Idle":28'))
+    ws = '{"msg":"rejecting websocket upgrade","reason":"max_connections","current":5000,"max":5000}'
+    assert "connection_pool_exhausted" not in fired(ws)
+    assert "connection_pool_exhausted" in fired("pg: FATAL remaining connection slots are reserved, "
+                                                "max_connections=100")
+
+
+def test_a_helm_config_checksum_roll_is_a_change_and_a_crdb_upgrade_is_not_ours():
+    text = ("Argo CD: Application pharmacy-stock sync succeeded\n"
+            "  pods rolled by checksum/config annotation at 15:31\n"
+            "[FIRING:1] GrpcServerErrorRate (pharmacy-stock)   15:35 UTC  error ratio 38 %\n"
+            "  rpc error: code = ResourceExhausted desc = grpc: received message larger than max (5242880 vs. 4194304)")
+    assert diagnose(Evidence("GrpcServerErrorRate", text, "high", "pharmacy-stock")).action == "ROLLBACK"
+    assert "provider_quota" not in fired(text)
+    assert "provider_quota" in fired("rpc error: code = ResourceExhausted desc = Quota exceeded for quota metric")
+    crdb = ("#maintenance 2025-06-10 22:00-23:30 UTC - crdb-main rolling upgrade v24.3.6 -> v25.1.2, one node at a time"
+            "\n"
+            "[FIRING:1] GrpcErrorRateHigh records (patient-records warning)   22:42 UTC")
+    assert "recent_deploy" not in read(crdb.lower(), None, "patient-records").features
+
+
+def test_go_gc_taking_a_third_of_the_time_and_goroutines_blocked_for_an_hour_are_read():
+    gctrace = ("gc 48213 @91244.118s 31%: 0.051+212+0.044 ms clock, 1498->1512->1490 MB, 1500 MB goal, 4 P\n"
+               "rps flat 80/s; p99 3.4 s (normal 120 ms)")
+    assert diagnose(Evidence("CPUThrottlingHigh", gctrace, "warning", "inventory-catalog")).action == "RESTART"
+    assert "gc_spiral" not in fired("gc 112 @4021.551s 2%: 0.031+3.1+0.020 ms clock, 210->214->108 MB, 216 MB goal")
+    dump = ("grpc_server_started_total - grpc_server_handled_total = 100, unchanged 71m\n"
+            "goroutine dump: 100 goroutines [chan receive, 71 minutes] in internal/cache.(*Refresher).Wait\n"
+            "refresher goroutine: not present (panicked at 10:49 and was recovered by the middleware)\n"
+            "other 2 pods: healthy, ~40 rps each; total rps 118 (yesterday 121)")
+    assert diagnose(Evidence("GrpcServerInflightStuck", dump, "high", "clinic-directory")).action == "RESTART"
+    assert "unresponsive" not in fired("goroutine 7 [chan receive, 1440 minutes]: main.worker(0xc000112000)")
+
+
+def test_a_client_librarys_version_in_a_connection_name_is_no_release():
+    slow = ('[1] 2025/06/27 11:42:03.118772 [INF] 10.40.3.77:51522 - cid:90211 - "v0.1.4:go:NATS CLI Version 0.1.4" '
+            '- Slow Consumer Detected: WriteDeadline of 10s exceeded\n[FIRING:1] NatsSlowConsumers 11:43')
+    assert "recent_deploy" not in read(slow.lower()).features
+    assert "recent_deploy" in read("11:40 rolled v0.1.4 to prod; errors from 11:42").features
+
+
+def test_a_zabbix_recovery_message_and_a_database_refusing_our_connections():
+    cpu = ("Zabbix: PROBLEM: print-worker-02: High CPU utilization (over 90% for 5m)  Item value: 97.4 %\n"
+           "Zabbix: RESOLVED: print-worker-02: High CPU utilization (over 90% for 5m)  Problem duration: 33m 46s")
+    assert "recovered" in said(cpu)
+    assert diagnose(Evidence("High CPU utilization", cpu, "warning", "print-worker")).action == "NOOP"
+    db = ('django.db.utils.OperationalError: connection to server at "comments-db.example.rds.amazonaws.com" '
+          '(10.20.4.18), port 5432 failed: Connection refused\n'
+          "#eng-announce (Tue): CHG-2287 comments-db minor version upgrade, Thu 03:00-03:30, expect ~2 min of errors")
+    assert "service_down" not in fired(db)
+    assert diagnose(Evidence("Comments5xxHigh", db, "high", "comments-api")).outcome == "human"
+    assert "recent_deploy" not in read(db.lower(), None, "comments-api").features
+    assert "service_down" in fired("curl: (7) Failed to connect to 127.0.0.1 port 8080: Connection refused")
+
+
+def test_a_zero_oom_kill_counter_and_a_varnish_cache_nuking_its_lru_are_no_leak():
+    assert "kernel_oom_killer" not in fired("swap used 0, node_vmstat_oom_kill 0")
+    assert "kernel_oom_killer" in fired("node_vmstat_oom_kill 3 in the last hour")
+    varnish = ("[FIRING] NodeMemoryHighUtilization varnish-edge-03 - memory is filling up: 91.4% used\n"
+               "varnishd -a :80 -f /etc/varnish/default.vcl -s malloc,24G   (host 28 GiB RAM)\n"
+               "varnishstat: SMA.s0.g_bytes 25769279488   SMA.s0.g_space 0   MAIN.n_lru_nuked +18k/h   hit ratio 0.93\n"
+               "swap used 0, node_vmstat_oom_kill 0")
+    assert diagnose(Evidence("NodeMemoryHighUtilization", varnish, "warning", "varnish-edge")).action != "RESTART"

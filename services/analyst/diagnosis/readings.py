@@ -63,8 +63,10 @@ _DEPLOY = ("(" + _unless_after("deploy", "restarted the ", "restart the ", "rest
                            "glibc ", "driver ", "firmware ", "bios ", "sdk ")
            + r"(?![=_-])(?!s\b)|"
            + _unless_after("v", r"node\.js ", "nodejs ", "node ", "bun ", "framework version: ", "framework version ",
-                           "runtime version: ", "runtime version ") + r"\d+\.\d+[\w.\-]*|canary|config(?:uration)? (?:change|push|update)|"
-           r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|feature [\x22'\u201c\u2018][\w.:/-]+[\x22'\u201d\u2019] (?:enabled|disabled|turned on|switched on|rolled out)|flag(?!s\b)(?! not\b| never\b| stuck\b| still set\b)|config ?map|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|"
+                           "runtime version: ", "runtime version ") + r"\d+\.\d+[\w.\-]*"
+           # a client library's version in a connection's name ('"v0.1.4:go:NATS CLI Version 0.1.4"'), no release
+           + r"(?![\w.\-]*:(?:go|java|node|nodejs|python3?|py|ruby|rust|c|dotnet|net|elixir|swift|js|ts)\b)|canary|config(?:uration)? (?:change|push|update)|"
+           r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|feature [\x22'\u201c\u2018][\w.:/-]+[\x22'\u201d\u2019] (?:enabled|disabled|turned on|switched on|rolled out)|flag(?!s\b)(?! not\b| never\b| stuck\b| still set\b)|config ?map|checksum/config|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|"
            r"version went out|release went out|build went out|fix went out|patch went out|change went out|" + _PUSHED
            + r"(?! to (?:the )?(?:historian|pushgateway|influx\w*|graphite|statsd|kafka|topic|queue|s3|bucket|warehouse|"
            r"bigquery|snowflake|elasticsearch|opensearch|splunk|dashboards?|subscribers|devices|clients|users)\b)|terraform|"
@@ -695,9 +697,13 @@ _OTHER_TEAM = re.compile(r"\b(?:network|security|netsec|platform|dba|db|database
 # upgrade inside the service ("redis client upgrade") stays the service's
 _INFRA_CHANGE = re.compile(
     r"\b(?:consul|etcd|vault|kafka|zookeeper|postgres(?:ql)?|mysql|mariadb|redis|rabbitmq|elasticsearch|opensearch|"
-    r"cassandra|mongo(?:db)?|memcached|istio|linkerd|coredns|cilium|calico|nats|clickhouse|minio|ceph|keycloak)"
+    r"cassandra|mongo(?:db)?|memcached|istio|linkerd|coredns|cilium|calico|nats|clickhouse|minio|ceph|keycloak|"
+    r"cockroach(?:db)?|crdb|yugabyte(?:db)?|tidb|vitess)(?:-[\w-]+)?"  # "crdb-main rolling upgrade"
     r"(?: (?:cluster|brokers?|servers?|nodes?|control plane|mesh)| [a-z][\w-]*)? (?:rolling |minor |major |version |"
-    r"engine |cluster )?(?:upgrade|patch(?:ing)?)\b")
+    r"engine |cluster )?(?:upgrade|patch(?:ing)?)\b|"
+    # a datastore named by its role ("CHG-2287 comments-db minor version upgrade, Thu 03:00-03:30")
+    r"\b[a-z][\w-]*-(?:db|database|pg|mysql|redis|kafka|mq|cache)(?: (?:cluster|instance|primary))? (?:rolling |minor |"
+    r"major |version |engine )*(?:upgrade|patch(?:ing)?)\b")
 
 
 def _clause(text: str, start: int, end: int) -> str:
