@@ -3478,3 +3478,10 @@ def test_a_zero_oom_kill_counter_and_a_varnish_cache_nuking_its_lru_are_no_leak(
                "varnishstat: SMA.s0.g_bytes 25769279488   SMA.s0.g_space 0   MAIN.n_lru_nuked +18k/h   hit ratio 0.93\n"
                "swap used 0, node_vmstat_oom_kill 0")
     assert diagnose(Evidence("NodeMemoryHighUtilization", varnish, "warning", "varnish-edge")).action != "RESTART"
+
+
+def test_an_oom_under_a_limit_someone_forgot_to_raise_is_not_restarted():
+    text = ("Container meter-validator in pod ami-ingest/meter-validator-backfill-manual-xk2p9 has been OOMKilled.\n"
+            "pod created 10:02 by user d.okonkwo (kubectl run from runbook RB-AMI-09 backfill), limits memory 512Mi\n"
+            "#ami-ops 10:19 Daniel Okonkwo: the OOM is my backfill pod, forgot to bump memory")
+    assert diagnose(Evidence("KubeContainerOOMKilled", text, "warning", "meter-validator")).action != "RESTART"
