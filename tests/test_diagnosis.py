@@ -3485,3 +3485,13 @@ def test_an_oom_under_a_limit_someone_forgot_to_raise_is_not_restarted():
             "pod created 10:02 by user d.okonkwo (kubectl run from runbook RB-AMI-09 backfill), limits memory 512Mi\n"
             "#ami-ops 10:19 Daniel Okonkwo: the OOM is my backfill pod, forgot to bump memory")
     assert diagnose(Evidence("KubeContainerOOMKilled", text, "warning", "meter-validator")).action != "RESTART"
+
+
+def test_yesterdays_rollout_in_a_series_past_midnight_is_hours_old():
+    text = ("Fired 2025-01-15 06:10 UTC: working set 83 % (2.9Gi of 3.5Gi) for outage-map-tiles\n"
+            "Pods restarted yesterday 17:00 by the 2.4.1 rollout; working set since then:\n"
+            "  17:00 0.7Gi | 19:00 1.4Gi | 22:00 2.3Gi | 01:00 2.8Gi | 03:00 2.9Gi | 06:00 2.9Gi | 06:10 2.9Gi")
+    assert deploy_age(text.lower(), "outage-map-tiles")[0] == pytest.approx(790)
+    # a note written the morning after, about failures right after yesterday's deploy, still dates it minutes before
+    after = "yesterday 17:00 the 2.4.1 rollout finished; 5xx from 17:03 until 17:40"
+    assert deploy_age(after.lower())[0] == pytest.approx(3)

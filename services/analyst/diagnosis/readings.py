@@ -575,11 +575,19 @@ def _deploys_at(text: str) -> list[re.Match[str]]:
     return text.deploys_at
 
 
+_YESTERDAY = re.compile(r"\b(?:yesterday|last night)\b")
+
+
 def _deploy_clock_gap(text: str, stated: list[tuple[int, int]], service: str = "") -> tuple[float | None, str]:
     """A deploy stamped with a clock time and a later clock time (the failures) within an hour of it."""
     for m, deployed in _clock_deploys(text, service, stated):
         later = [int(c.group(1)) * 60 + int(c.group(2)) for c in _CLOCK.finditer(text)
                  if c.start() < m.start() or c.start() >= m.end()]
+        if _YESTERDAY.search(text, max(line_span(text, m.start())[0], m.start() - 30), m.end()) and (
+                today := [t for t in later if t < deployed]):
+            # "restarted yesterday 17:00 by the 2.4.1 rollout" in a text whose clocks run past midnight to 06:10:
+            # the release is as old as the span to the last of today's clocks, not the minutes after 17:00
+            return float(max(today) + 1440 - deployed), m.group(0).strip()
         gaps = [t - deployed for t in later if 0 <= t - deployed <= 60]  # the same minute: right after it; an hour: no
         if gaps:
             return float(min(gaps)), m.group(0).strip()
