@@ -285,3 +285,51 @@ def test_aegis_casebook_fits_into_the_cache_once_and_bad_input_exits_2(tmp_path,
     monkeypatch.setenv("AEGIS_CASEBOOK", "false")
     assert main(["casebook"]) == 0
     assert "turned off" in capsys.readouterr().err
+
+
+def test_the_span_is_factored_on_one_blas_thread(monkeypatch):
+    """The Cholesky (and its eigenbasis fallback) run on one BLAS thread: the threaded factorisation of numpy's
+    OpenBLAS kills the process past ~15.5k references (see the next test)."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from threadpoolctl import threadpool_info
+
+    from services.analyst.diagnosis.casebook import fit_in_reference_span
+
+    seen: list[int] = []
+    cholesky, eigh = np.linalg.cholesky, np.linalg.eigh
+
+    def blas_threads() -> int:
+        return max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+
+    def recorded(real):
+        def call(*args, **kwargs):
+            seen.append(blas_threads())
+            return real(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(np.linalg, "cholesky", recorded(cholesky))
+    monkeypatch.setattr(np.linalg, "eigh", recorded(eigh))
+    dependent = [[1, 0, 2], [0, 1, 1], [1, 1, 3], [2, 0, 1]]  # the third row is the sum of the first two: eigh too
+    fit_in_reference_span(csr_matrix(np.array(dependent, dtype=float)), ["crash", "hang", "crash", "hang"])
+    assert seen == [1, 1]
+
+
+def test_a_gram_matrix_past_the_threaded_openblas_crash_is_factored():
+    """16,000 references' Gram matrix: numpy's threaded Cholesky died with SIGSEGV on it here (session 45: 15,634
+    shipped references crashed every analyst start); under one_blas_thread it is factored. A subprocess, so a crash
+    fails this test instead of the test run (~35 s, and 4 GiB)."""
+    import subprocess
+    import sys
+
+    script = ("import numpy as np\n"
+              "from services.analyst.diagnosis.casebook import one_blas_thread\n"
+              "rows = np.random.default_rng(7).random((16000, 40))\n"
+              "gram = rows @ rows.T + np.eye(16000) * 16000\n"
+              "with one_blas_thread():\n"
+              "    factor = np.linalg.cholesky(gram)\n"
+              "print(bool(np.isfinite(factor).all()))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "True"

@@ -117,6 +117,17 @@ def _distinct_rows(matrix) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(kept, dtype=np.int64), of
 
 
+def one_blas_thread():
+    """A context in which BLAS/LAPACK runs on one thread. numpy's OpenBLAS (0.3.31 here) kills the whole process with
+    SIGSEGV in its threaded Cholesky once the Gram matrix passes ~15.5k rows (measured on this machine: 15,500 rows
+    factor, 16,000 crash with two threads; 15,634 references crashed the shipped casebook's fit, session 45); one
+    thread factors the same matrices (checked to 22,000 rows) for ~20% more time. The eigenbasis fallback is run the
+    same way."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def fit_in_reference_span(matrix, labels: list[str]) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """scikit-learn's L2-penalised multinomial logistic regression of `labels` on `matrix` (references × features,
     sparse), fitted in the span of the references instead of over the ~750k n-gram features: (weights as
@@ -139,7 +150,8 @@ def fit_in_reference_span(matrix, labels: list[str]) -> tuple[np.ndarray, np.nda
     distinct = matrix[rows]
     gram = (distinct @ distinct.T).toarray()
     try:
-        factor = np.linalg.cholesky(gram)
+        with one_blas_thread():
+            factor = np.linalg.cholesky(gram)
     except np.linalg.LinAlgError:
         factor = None
     if factor is not None and np.diag(factor).min() > np.sqrt(np.diag(gram).max() * 1e-10):
@@ -147,7 +159,8 @@ def fit_in_reference_span(matrix, labels: list[str]) -> tuple[np.ndarray, np.nda
         def back(coef: np.ndarray) -> np.ndarray:
             return solve_triangular(factor, coef.T, lower=True, trans="T")
     else:
-        eigenvalues, eigenvectors = np.linalg.eigh(gram)
+        with one_blas_thread():
+            eigenvalues, eigenvectors = np.linalg.eigh(gram)
         kept = eigenvalues > eigenvalues.max() * 1e-10
         eigenvalues, eigenvectors = eigenvalues[kept], eigenvectors[:, kept]
         coordinates = eigenvectors * np.sqrt(eigenvalues)
