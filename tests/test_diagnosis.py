@@ -3495,3 +3495,16 @@ def test_yesterdays_rollout_in_a_series_past_midnight_is_hours_old():
     # a note written the morning after, about failures right after yesterday's deploy, still dates it minutes before
     after = "yesterday 17:00 the 2.4.1 rollout finished; 5xx from 17:03 until 17:40"
     assert deploy_age(after.lower())[0] == pytest.approx(3)
+
+
+def test_a_failure_happening_again_or_ongoing_is_not_recovered_and_no_cause_found_is_doubt():
+    again = ("- Mon 14:09-14:16, Tue 14:11-14:17: p99 300ms -> 3-4s, then back to normal by itself\n"
+             "- today (Thu) 14:13: happening again, p99 3.6s")
+    assert "recovered" not in said(again)
+    handover = ("1. 01:02 KafkaConsumerGroupLagHigh billing-exporter - auto-resolved 01:27. nothing to do.\n"
+                "4. 03:40 -> ongoing: trip-billing 5xx 2.1% (baseline 0.1%)\n"
+                "   - didn't restart anything, didn't find a cause. still 2.1% at 06:55.")
+    assert "recovered" not in said(handover)
+    assert "uncertain" in said(handover)
+    assert "uncertain" in said("nobody can say yet why the job writes the files but the pointer does not move")
+    assert "recovered" in said("p99 back to normal by itself at 14:16 and stayed there")
