@@ -3508,3 +3508,22 @@ def test_a_failure_happening_again_or_ongoing_is_not_recovered_and_no_cause_foun
     assert "uncertain" in said(handover)
     assert "uncertain" in said("nobody can say yet why the job writes the files but the pointer does not move")
     assert "recovered" in said("p99 back to normal by itself at 14:16 and stayed there")
+
+
+def test_argo_cd_names_and_ages_a_sync_and_a_tls_min_version_is_no_release():
+    other = ("10:02 argocd-notifications: Application geofence-service sync succeeded (ConfigMap geofence-polygons)"
+             " - 25 min ago\ngeo-event-router: last image change 2025-04-11 (19 days ago)")
+    assert "recent_deploy" not in read(other.lower(), None, "geo-event-router").features
+    ours = 'Argo CD telematics-ingest  Synced  rev 9a3e77c  "4.2.0: schema validation"  synced 9 minutes ago'
+    assert deploy_age(ours.lower(), "telematics-ingest")[0] == pytest.approx(9)
+    assert deploy_age("ldap directory last synced 9 minutes ago")[0] is None
+    tls = ('time="2025-04-22T09:31:02Z" level=warning msg="dicom tls: MinVersion TLS1.1 is deprecated"\n'
+           "fatal error: concurrent map writes\nExited (2) 14 minutes ago; alert 09:47")
+    assert "recent_deploy" not in read(tls.lower()).features
+
+
+def test_a_provider_incident_marked_resolved_is_no_provider_outage():
+    text = ('AWS Health (eu-central-1): "Increased S3 error rates" 10:17-10:22 - RESOLVED\n'
+            "S3 PUTs from other services since 10:22: normal")
+    assert "upstream_partner_down" not in fired(text)
+    assert "upstream_partner_down" in fired('AWS Health (eu-central-1): "Increased S3 error rates" since 10:17')

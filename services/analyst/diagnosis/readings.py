@@ -55,12 +55,15 @@ _DEPLOY = ("(" + _unless_after("deploy", "restarted the ", "restart the ", "rest
                            "os ", "environment ", "surge ",
                            # an HTTP connection's protocol switch ("rejecting websocket upgrade"), no release
                            "websocket ", "ws ", "connection ", "protocol ", "http ") + r"(?:e|ed)|helm|argo ?cd|"
-           r"argo ?cd sync(?:ed)?|flux sync(?:ed)?|helm sync(?:ed)?|app sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
+           r"argo ?cd sync(?:ed)?|" + _unless_after("synced", "last ", "last successfully ")
+           + r"(?= \d+ ?(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?) ago)|flux sync(?:ed)?|helm sync(?:ed)?|app sync(?:ed)?|synced to|sync(?:ed)? to (?:revision|commit|tag)|"
            r"image(?: tag)?(?![-_\w=])(?! (?:resiz|process|upload|render|optimi|convert|thumbnail|scal|crop|recogn|classif|pull)\w*)|revision [\w.-]+ (?:to|at|serving) \d+ ?%|new version(?<!no new version)|"
            # a runtime's or a platform's version ("# JRE version: …" heading a JVM crash report) is no release of ours
            + _unless_after("version", "framework ", "runtime ", "protocol ", "clr ", "tls ", "http ", "jre ", "jvm ",
                            "jdk ", "java ", "kernel ", "python ", "php ", "ruby ", "erlang ", "otp ", "openssl ",
-                           "glibc ", "driver ", "firmware ", "bios ", "sdk ")
+                           "glibc ", "driver ", "firmware ", "bios ", "sdk ",
+                           # a setting's bound ("dicom tls: MinVersion TLS1.1 is deprecated")
+                           "min", "max", "min_", "max_", "min-", "max-")
            + r"(?![=_-])(?!s\b)|"
            + _unless_after("v", r"node\.js ", "nodejs ", "node ", "bun ", "framework version: ", "framework version ",
                            "runtime version: ", "runtime version ") + r"\d+\.\d+[\w.\-]*"
@@ -652,7 +655,7 @@ def _ran_clean_after(text: str, deploys: list[int]) -> str:
 # identifiers count as names (service names are; "the new build" is not).
 _SERVICE_NAME = r"([a-z][a-z0-9]+(?:[-_][a-z0-9]+)+)"  # not an id such as "d-7xk2q1"
 _DEPLOYED_NAME = re.compile(rf"(?:deploy(?:ment|ed)?|roll(?:ed)?[- ]?out|releas(?:e|ed)|upgrad(?:e|ed))\s+(?:of\s+)?"
-                            rf"{_SERVICE_NAME}|deploy[\w-]*'?\s+for\s+{_SERVICE_NAME}|{_SERVICE_NAME}(?::v?\d|\s+v?\d+\.\d+\.\d[\w.-]*\s+(?:at|@)\s+\d{{1,2}}:\d\d|\s+v\d+\.\d|\s+\d+\.\d+\.\d[\w.-]*\s*(?:->|→)\s*(?:prod|production|staging|live)\b|\s+(?:\d+\.\d+\.\d[\w.-]*\s+)?(?:was\s+)?(?:synced|deployed|"
+                            rf"{_SERVICE_NAME}|\bapplication\s+{_SERVICE_NAME}\s+(?:sync|synced|deployed|health)\b|deploy[\w-]*'?\s+for\s+{_SERVICE_NAME}|{_SERVICE_NAME}(?::v?\d|\s+v?\d+\.\d+\.\d[\w.-]*\s+(?:at|@)\s+\d{{1,2}}:\d\d|\s+v\d+\.\d|\s+\d+\.\d+\.\d[\w.-]*\s*(?:->|→)\s*(?:prod|production|staging|live)\b|\s+(?:\d+\.\d+\.\d[\w.-]*\s+)?(?:was\s+)?(?:synced|deployed|"
                             rf"rolled(?: out)?|released|upgraded|promoted)|\s+(?:task[- ]?definition|image|chart|deployment)\b)")
 _NOT_NAMES = frozenset({"roll-out", "re-deploy", "re-deployed", "on-call", "follow-up", "up-to-date", "built-in",
                         "blue-green", "in-place", "hot-fix", "pre-release", "non-prod", "pre-prod"})
