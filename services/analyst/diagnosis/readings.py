@@ -752,7 +752,7 @@ def _elsewhere(text: str, start: int, end: int, service: str) -> bool:
         return False
     ours = service.lower()
     named = [next(g for g in m.groups() if g) for m in _DEPLOYED_NAME.finditer(clause)]
-    if re.search(rf"(?:,|\bbut|\band)\s+not\s+(?:the |our |on |in )?{re.escape(ours)}(?![\w-])", clause):
+    if _named_after(clause, ours, _NOT_BEFORE_NAME):
         return True  # "the deploy at 02:40 tonight was meter-validator, not meter-ingest"
     if ours in clause:
         # "verifier-upload-svc v5.3.0 -> prod (verifier-api last deployed 2024-05-29)": ours is named only to date
@@ -820,10 +820,19 @@ def _denies_our_deploy(text: str, service: str, age_line: str) -> bool:
     line = text[slice(*line_span(text, at, at + len(phrase)))] if phrase and at >= 0 else phrase
     if not ours or ours in line or _CHANGE_OF_ITS_OWN.search(line):
         return False
-    name = re.escape(ours)
-    return bool(re.search(rf"\bno (?:recent |new )?(?:deploy\w*|releases?|rollouts?|changes?) (?:of|for|on|to) {name}"
-                          rf"(?![\w-])|(?<![\w-]){name}(?![\w-])[^\n.;]{{0,20}}\b(?:not (?:re-?)?deployed|"
-                          rf"no (?:deploy|release|rollout)s?)\b", text))
+    return _named_after(text, ours, _NO_DEPLOY_OF) or any(
+        _apart(text, at, ours) and _NOT_DEPLOYED_AFTER.match(text, at + len(ours)) for at in _occurrences(text, ours))
+
+
+# the words before or after our service's name (matched as a string, see _occurrences) that deny it a release
+_NOT_BEFORE_NAME = re.compile(r"(?:,|\bbut|\band)\s+not\s+(?:the |our |on |in )?$")
+_NO_DEPLOY_OF = re.compile(r"\bno (?:recent |new )?(?:deploy\w*|releases?|rollouts?|changes?) (?:of|for|on|to) $")
+_NOT_DEPLOYED_AFTER = re.compile(r"[^\n.;]{0,20}\b(?:not (?:re-?)?deployed|no (?:deploy|release|rollout)s?)\b")
+
+
+def _named_after(text: str, name: str, before: re.Pattern[str]) -> bool:
+    """Whether `name` stands whole in `text` right after words `before` matches (a regex ending in `$`)."""
+    return any(_apart(text, at, name) and before.search(text, max(0, at - 40), at) for at in _occurrences(text, name))
 
 
 def deploy_age(text: str, service: str = "") -> tuple[float | None, str]:
@@ -1252,13 +1261,17 @@ def _occurrences(text: str, name: str) -> Iterator[int]:
         at = text.find(name, at + 1)
 
 
-def _names(text: str, name: str) -> bool:
-    """`name` stands in `text` as a whole name, not part of a longer one: no word character or '-' on either side
-    ("profile-api" in "profile-api:", not in "profile-api-3"), as the regex `(?<![\w-])name(?![\w-])` reads it."""
+def _apart(text: str, at: int, name: str) -> bool:
+    """Whether the `name` found at `at` stands whole: no word character or '-' on either side ("profile-api" in
+    "profile-api:", not in "profile-api-3"), as the regex `(?<![\w-])name(?![\w-])` reads it."""
     def apart(ch: str) -> bool:
         return not (ch.isalnum() or ch in "_-")
-    return any((at == 0 or apart(text[at - 1])) and (at + len(name) == len(text) or apart(text[at + len(name)]))
-               for at in _occurrences(text, name))
+    return (at == 0 or apart(text[at - 1])) and (at + len(name) == len(text) or apart(text[at + len(name)]))
+
+
+def _names(text: str, name: str) -> bool:
+    """`name` stands in `text` as a whole name, not part of a longer one."""
+    return any(_apart(text, at, name) for at in _occurrences(text, name))
 
 
 def _line_of_phrase(text: str, phrase: str) -> str:
