@@ -3527,3 +3527,25 @@ def test_a_provider_incident_marked_resolved_is_no_provider_outage():
             "S3 PUTs from other services since 10:22: normal")
     assert "upstream_partner_down" not in fired(text)
     assert "upstream_partner_down" in fired('AWS Health (eu-central-1): "Increased S3 error rates" since 10:17')
+
+
+def test_a_sidecars_oom_kill_that_recovered_asks_nothing_of_the_service():
+    describe = ("[FIRING] KubeContainerOOMKilled clinical-int/fhir-facade-5c7b8d9f6-q7tnm\n"
+                "  fluent-bit:\n    Last State: Terminated\n      Reason: OOMKilled\n      Exit Code: 137")
+
+    def diagnosed(container: str, service: str = "fhir-facade", text: str = describe) -> set[str]:
+        evidence = Evidence("KubeContainerOOMKilled", text, container_name=service,
+                            labels={"container": container, "pod": "fhir-facade-5c7b8d9f6-q7tnm"})
+        return {name for h in rank(evidence)[0] for line in h.evidence for name in line.split(": ", 1)[0].split(", ")}
+
+    # the sidecar's own kill still asks for a restart of the pod, until the text shows it recovered and held
+    assert {"container_oomkilled", "sidecar_out_of_memory"} & diagnosed("fluent-bit") == {"sidecar_out_of_memory"}
+    recovered = describe.replace("[FIRING]", "[RESOLVED]") + "\nNow 11:05: fluent-bit 31Mi steady, no dropped records"
+    assert not {"container_oomkilled", "sidecar_out_of_memory"} & diagnosed("fluent-bit", text=recovered)
+    assert "container_oomkilled" in diagnosed("fhir-facade", text=recovered)  # the service's own kill is a leak
+    assert "container_oomkilled" in diagnosed("fhir-facade")
+    assert "container_oomkilled" in diagnosed("app")  # a container of any other name may be the service's own
+    assert "container_oomkilled" in diagnosed("envoy", service="envoy")  # a front proxy deployed as envoy is ours
+    # a text that labels the service's own container beside a sidecar's is no sidecar alert
+    both = describe + '\ncontainer_memory_working_set_bytes{container="fhir-facade"} 2.1e9 {container="istio-proxy"}'
+    assert "container_oomkilled" in diagnosed("istio-proxy", text=both)

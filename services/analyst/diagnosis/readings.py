@@ -14,6 +14,7 @@ from services.analyst.diagnosis.limits import autoscaler_room, lowered_limit
 from services.analyst.diagnosis.lines import line_of, line_span
 from services.analyst.diagnosis.prefilter import Alternation, Prefilter, Screen, Screenable, top_level_branches
 from services.analyst.diagnosis.references import DISMISSALS as _DISMISSALS
+from services.analyst.diagnosis.sidecars import sidecar_alerted
 from services.analyst.diagnosis.uptime import memory_levelled, memory_tracks_uptime
 
 _WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -1591,6 +1592,9 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     if holder:
         features.add("pool_held_elsewhere")
         lines["pool_held_elsewhere"] = f"another application holds the connections or the lock (“{holder[:90]}”)"
+    if sidecar := sidecar_alerted(text, service):
+        features.add("sidecar_alert")
+        lines["sidecar_alert"] = f"the alert's container is the sidecar {sidecar}, not the service's own process"
     share, share_line = _one_caller(text)
     if share is not None and share >= ONE_CALLER_SHARE:
         features.add("one_caller")
