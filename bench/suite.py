@@ -356,6 +356,12 @@ SECTIONS: tuple[Section, ...] = (
                                        "PostgreSQL with PgBouncer, Slurm, Docker Swarm); 0.986, 0 unsafe on arrival"),
             ("ninety-second", "test92", "written in session 45 from that brief (food-delivery marketplace, .NET 8 / Go "
                                         "on GKE, Pub/Sub, Spanner); 0.786, 0 unsafe, 3 silently closed on arrival"),
+            ("ninety-third", "test93", "written in session 46 from that brief (retail stock brokerage, C++ / Java "
+                                       "low-latency, Aeron, kdb+, Patroni); 0.943, 0 unsafe, 1 silently closed on "
+                                       "arrival"),
+            ("ninety-fourth", "test94", "written in session 46 from that brief (handmade-goods marketplace, PHP "
+                                        "Symfony / Node on VMs and Fargate, OpenSearch, ProxySQL); 0.829, 1 unsafe, "
+                                        "2 silently closed on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),
