@@ -3549,3 +3549,26 @@ def test_a_sidecars_oom_kill_that_recovered_asks_nothing_of_the_service():
     # a text that labels the service's own container beside a sidecar's is no sidecar alert
     both = describe + '\ncontainer_memory_working_set_bytes{container="fhir-facade"} 2.1e9 {container="istio-proxy"}'
     assert "container_oomkilled" in diagnosed("istio-proxy", text=both)
+
+
+def test_platform_and_datastore_upgrades_table_headers_and_influxdb_are_no_release_of_ours():
+    def recent(text: str, service: str = "shipment-tracker") -> bool:
+        return "recent_deploy" in read(text.lower(), None, service).features
+
+    upgrade = ("#ops-announce 21:00: OpenShift 4.14.21 -> 4.14.24 upgrade on ocp-prd-fra tonight 22:00-02:00\n"
+               "[FIRING] KubePodNotReady 22:00")
+    assert not recent(upgrade)
+    assert not recent("05:00 InfluxDB 2.7.6 -> 2.7.10 upgrade on influx-01\nalert 05:02: write errors", "tlm-ingest")
+    assert recent("05:00 tlm-ingest 2.7.6 -> 2.7.10 upgrade\nalert 05:02: write errors", "tlm-ingest")
+    # the columns of `oc get mcp` are no configuration updated; the words in a sentence are
+    header = ("NAME     CONFIG                   UPDATED   UPDATING   DEGRADED\n"
+              "worker   rendered-worker-9f   False     True")
+    assert not recent(header)
+    assert recent("config updated at 21:58 by the pipeline; 5xx from 22:01")
+    # InfluxDB is no Flux sync, and the product's name is no influx of demand
+    assert deploy_age('05:03 "WARN influx write failed (connection refused)"\nalert 05:19'.lower())[0] is None
+    assert deploy_age("flux reconciled kustomization at 05:03\nalert 05:19".lower())[0] == pytest.approx(16)
+    assert "traffic_rising" not in read("influx db write errors on influx-01").features
+    assert "traffic_rising" in read("a sudden influx of users after the tv spot").features
+    # a baseline inside the brackets after a '; '
+    assert "traffic_rising" in read("produce rate 1.3k msg/s (heatwave in the south; 7-day avg 250 msg/s)").features

@@ -75,7 +75,7 @@ _DEPLOY = ("(" + _unless_after("deploy", "restarted the ", "restart the ", "rest
            + r"(?! to (?:the )?(?:historian|pushgateway|influx\w*|graphite|statsd|kafka|topic|queue|s3|bucket|warehouse|"
            r"bigquery|snowflake|elasticsearch|opensearch|splunk|dashboards?|subscribers|devices|clients|users)\b)|terraform|"
            r"kubectl apply|helm apply|terraform apply|tf apply|pulumi apply|ansible apply|apply (?:finished|complete\w*|done|succeeded)|"
-           r"ansible|awx|playbook|pulumi|spinnaker|jenkins(?!:? [\w.-]+ #\d+ (?:failed|failure|unstable|aborted|still failing))|github actions|argo ?cd|flux|launchdarkly|flipper|unleash|flagsmith|"
+           r"ansible|awx|playbook|pulumi|spinnaker|jenkins(?!:? [\w.-]+ #\d+ (?:failed|failure|unstable|aborted|still failing))|github actions|argo ?cd|flux(?:cd)?(?![a-z])(?<!influx)|launchdarkly|flipper|unleash|flagsmith|"
            r"vcl\.(?:load|use)|remote config|applied|"
            + _unless_after("merged", "not ", "never ", "not yet ", "n.t been ", "not been ")
            + r"(?! \d[\d,.]*[kmb]? (?:small |big |\w+ )?(?:parts?|rows|segments?|chunks?|blocks?|partitions?|files|shards?|sstables?|runs|pages)\b)|gitops|reloaded (?:its |the )?(?:dynamic )?config(?:uration)?|"
@@ -137,7 +137,9 @@ _RECENT_DEPLOY_WORDS = Alternation.of(
     r"\b(at|@) \d{1,2}:\d{2}",
     r"new (image|version|release|build) (v?\d|rolled|deployed|went)",
     r"(feature flag|flag|config ?map|config(uration)?|setting|toggle|feature|env(ironment)? var\w*|image(?: tag)?)\b"
-    r"[^\n]{0,60}(?<!last )\b(changed|updated|flipped|toggled|enabled|switched|turned on|rolled out|applied|edited|"
+    # not across a table's columns ("NAME  CONFIG                   UPDATED   UPDATING" heads `oc get mcp`)
+    r"(?:(?! {3}|\t)[^\n]){0,60}(?<!last )\b(changed|updated|flipped|toggled|enabled|switched|turned on|rolled out|applied|"
+    r"edited|"
     r"published)(?!:? (?:on |since )?(?:\d{4}-\d\d-\d\d|yesterday|last (?:week|month)|\d+ (?:days|weeks|months) ago))",
     r"(?:\(|, )(?:was|previously|previous|prev|from) v?\d+\.\d+(?:\.\d+)*(?:[-+][\w.]+)?\)",
     r"(?:task[- ]?definition|revision) [\w-]*:\d+ ?(?:->|→|=>) ?[\w-]*:\d+",
@@ -268,7 +270,9 @@ _PAREN_NORMAL = re.compile(r"(?<![\d:.,])(\d[\d,.]*)(?!\d)[ \t]*(?:(k)[ \t]*)?(?
 # baseline word, then a figure in the same unit (\3: the unit must repeat, so two figures of one kind are compared)
 _RATE_THEN_BASE = re.compile(r"(?<![\d:.,])(\d[\d,.]*)[ \t]*(?:(k)[ \t]*)?(req/s|req/min|rps|qps|rpm|tps|msgs?/s|msgs?/min|"
                              r"messages/s|messages/min|events/s|events/min|jobs/s|jobs/min|/s|/min|/h|"
-                             r"per (?:\d+ ?)?(?:seconds?|sec|minutes?|min|hours?|h))(?![\w/])[^\n;]{0,70}?"
+                             r"per (?:\d+ ?)?(?:seconds?|sec|minutes?|min|hours?|h))(?![\w/])"
+                             # a ';' only inside brackets: "1.3k msg/s (heatwave in the south; 7-day avg 250 msg/s)"
+                             r"(?:[^\n;]|;(?=[^\n()]*\))){0,70}?"
                              r"\b(?:avg|average|mean|median|normal|normally|usual|usually|typical|typically|baseline|"
                              # between the baseline word and its figure: no other figure but a clock time or a span
                              r"expected|same (?:hour|time|day|weekday|period)|last \d+ (?:weeks|[a-z]+days))\b(?:[^\d\n;)]|\d{1,2}:\d\d(?:-\d{1,2}:\d\d)?|\d{1,2} (?:weeks?|days?|[a-z]+days)\b)"
@@ -334,7 +338,7 @@ _TRAFFIC_UP = Alternation.split(r"(traffic|load|demand|requests|request rate|rps
                          r"went viral|product launch|launch(ed)? today)|record (traffic|load|users|requests|volume|high|peak)|"
                          r"(all-time|record) high|(users|connections|sessions|viewers|players|visitors)[^\n.;]{0,25}\brecord\b|"
                          r"previous (high|record|peak)(?![-\w])|(heavy|high|peak|unusual|unusually high|higher than usual|above[- ]normal|"
-                         r"seasonal|holiday) (traffic|load|demand|volume)|(?<![\w-])influx(?![\w-])|(busier|more (users|traffic|requests|"
+                         r"seasonal|holiday) (traffic|load|demand|volume)|(?<![\w-])influx of\b|(sudden|huge|big|massive|large|unexpected|traffic|user|visitor) influx(?![\w-])|(busier|more (users|traffic|requests|"
                          r"orders)) than (usual|normal)|(campaign|launch|promo\w*|push notification|"
                          r"newsletter|email blast|tv (ad|spot))[^\n.;]{0,40}(went out|started|began|went live|aired|sent)|"
                          # "local news linked our booking page": a crowd on its way
@@ -710,12 +714,18 @@ _OTHER_TEAM = re.compile(r"\b(?:network|security|netsec|platform|dba|db|database
 _INFRA_CHANGE = re.compile(
     r"\b(?:consul|etcd|vault|kafka|zookeeper|postgres(?:ql)?|mysql|mariadb|redis|rabbitmq|elasticsearch|opensearch|"
     r"cassandra|mongo(?:db)?|memcached|istio|linkerd|coredns|cilium|calico|nats|clickhouse|minio|ceph|keycloak|"
-    r"cockroach(?:db)?|crdb|yugabyte(?:db)?|tidb|vitess)(?:-[\w-]+)?"  # "crdb-main rolling upgrade"
+    r"cockroach(?:db)?|crdb|yugabyte(?:db)?|tidb|vitess|influx(?:db)?|timescale(?:db)?|victoriametrics|scylla(?:db)?|"
+    r"couchbase|couchdb|neo4j|solr|activemq|artemis|pulsar)(?:-[\w-]+)?"  # "crdb-main rolling upgrade"
+    # "InfluxDB 2.7.6 -> 2.7.10 upgrade on influx-01"
+    r"(?: v?\d+(?:\.\d+)+ ?(?:->|→|=>|to) ?v?\d+(?:\.\d+)+)?"
     r"(?: (?:cluster|brokers?|servers?|nodes?|control plane|mesh)| [a-z][\w-]*)? (?:rolling |minor |major |version |"
     r"engine |cluster )?(?:upgrade|patch(?:ing)?)\b|"
     # a datastore named by its role ("CHG-2287 comments-db minor version upgrade, Thu 03:00-03:30")
     r"\b[a-z][\w-]*-(?:db|database|pg|mysql|redis|kafka|mq|cache)(?: (?:cluster|instance|primary))? (?:rolling |minor |"
-    r"major |version |engine )*(?:upgrade|patch(?:ing)?)\b")
+    r"major |version |engine )*(?:upgrade|patch(?:ing)?)\b|"
+    # the container platform's own version ("OpenShift 4.14.21 -> 4.14.24 upgrade on ocp-prd-fra tonight")
+    r"\b(?:openshift|ocp|kubernetes|k8s|eks|gke|aks|rke2?|k3s|nomad|containerd|kubelet|docker engine)\b"
+    r"[^\n;|]{0,40}?\b(?:upgrade|patch(?:ing)?)\b")
 
 
 def _clause(text: str, start: int, end: int) -> str:
