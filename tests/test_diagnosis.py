@@ -2361,6 +2361,10 @@ def test_a_panic_the_process_recovered_from_is_not_the_service_recovering():
     ("queue_depth=5900\nqueue_depth=5800\nqueue_depth=5700", False),  # barely moving
     ("lag=900\nlag=400", False),  # two readings make no series down the lines
     ("lag=9000\nworkers=3\nlag=2000\nerrors=0\nlag=100", True),  # other keys between
+    # a nightly burst past its peak: three readings falling from the highest
+    ("depth: 00:00 120 -> 00:06 98,200 -> 00:15 41,300 -> 00:24 2,100 -> 00:31 12", True),
+    ("lag 100 -> 5000 -> 4000", False),  # one reading after the peak makes no drain
+    ("lag 100 -> 200 -> 300", False),
 ])
 def test_a_backlog_whose_readings_fall_is_read_as_draining(line, falling):
     from services.analyst.diagnosis.backlog import draining
@@ -3572,3 +3576,29 @@ def test_platform_and_datastore_upgrades_table_headers_and_influxdb_are_no_relea
     assert "traffic_rising" in read("a sudden influx of users after the tv spot").features
     # a baseline inside the brackets after a '; '
     assert "traffic_rising" in read("produce rate 1.3k msg/s (heatwave in the south; 7-day avg 250 msg/s)").features
+
+
+def test_services_not_deployed_failing_alike_clear_our_release():
+    from services.analyst.diagnosis.cohorts import services_fail_alike
+
+    text = ("14:02:31 argo cd: excursion-evaluator synced to 5.2.0\n"
+            "14:12:05 error io error: the network adapter could not establish the connection\n"
+            'splunk: "network adapter could not establish" earliest=14:00 | stats count by service\n'
+            "  gdp-audit-trail       3112\n  wms-core              2877\n  excursion-evaluator   1940\n"
+            "  (only excursion-evaluator was deployed today)")
+    assert services_fail_alike(text, "excursion-evaluator")
+    assert "others_fail_alike" in read(text, None, "excursion-evaluator").features
+    # the others far below ours, or ours not among them: no shared cause read
+    alone = text.replace("3112", "12").replace("2877", "9")
+    assert not services_fail_alike(alone, "excursion-evaluator")
+    assert not services_fail_alike(text, "shipment-tracker")
+
+
+def test_one_caller_a_whole_cpu_figure_and_a_restarted_deployment():
+    # a breakdown by a tagged facet that states the one caller's share
+    one = "breakdown by @device_id: zb-tc52-bru2-017 -> 9,790 (99.8 % of the 401s)"
+    assert "one_caller" in read(one).features
+    # top's 2310 % on a 32-core host is 2310 %, not 310 %
+    assert read("top (02:20): influxd 2310% cpu, telegraf 3%").cpu_pct == pytest.approx(2310)
+    # kubectl's deploy/x restarted by hand is no release
+    assert deploy_age("10:14 jonas: restarted deploy/notif-dispatcher\nalert 10:19 same error") == (None, "")

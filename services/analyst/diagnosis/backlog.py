@@ -4,7 +4,8 @@
 A growing backlog is a case for more consumers; one the consumers are already working down is not, whatever its
 size or the alert's name. Texts often give the readings as a series and nothing else — no "draining" — so the
 numbers are read: on a line about a backlog, the quantities an arrow (`->`, `→`, `=>`) joins, clock times skipped.
-The series drains when every reading is below the one before and the last is at most DRAINED_BY of the first.
+The series drains when every reading is below the one before and the last is at most DRAINED_BY of the first — or,
+for a burst that rose first, the same from its peak on, over at least AFTER_PEAK readings.
 A series may also run down the lines, one `key=value` (or `key: value`) reading of the same backlog key a line, as
 metric dumps print it ("ts=1733004120 lag=5900" … "ts=1733004480 lag=0"): at least LINE_READINGS of them, none above
 the one before, the last at most DRAINED_BY of the first."""
@@ -24,6 +25,7 @@ _SCALE = {"k": 1e3, "m": 1e6, "b": 1e9}
 DRAINED_BY = 0.8  # the last reading at most this share of the first
 NEAR = 40  # characters from the backlog's word to the first reading
 LINE_READINGS = 3  # readings down the lines that make a series
+AFTER_PEAK = 3  # readings from a series' peak on (the peak among them) that show a burst draining
 _KEYED = re.compile(r"(?<![\w.-])((?:[\w.-]*_)?(?:lag|backlog|queue_depth|queue_size|queued|depth|pending|unacked|"
                     r"visible|outstanding)(?:_[\w.]*)?)\s?[=:]\s?(\d+(?:,\d{3})*)(?![\d.,:/\w])")
 
@@ -77,7 +79,11 @@ def draining(lowered: str) -> str:
             readings.append(_value(quantity))
         if len(readings) < 2 or len(readings) != len(parts):
             continue
-        falling = all(b < a for a, b in zip(readings, readings[1:], strict=False))
-        if falling and readings[-1] <= DRAINED_BY * readings[0]:
+        # a burst that has peaked: from its highest reading on, at least AFTER_PEAK readings, each below the one
+        # before ("depth: 00:00 120 -> 00:06 98,200 -> 00:15 41,300 -> 00:31 12"); with no rise, the whole series
+        peak = readings.index(max(readings))
+        tail = readings[peak:] if len(readings) - peak >= AFTER_PEAK else readings
+        falling = len(tail) >= 2 and all(b < a for a, b in zip(tail, tail[1:], strict=False))
+        if falling and tail[-1] <= DRAINED_BY * tail[0]:
             return line.strip()[:160]
     return _draining_down_the_lines(lines)

@@ -2,6 +2,9 @@
 ("5xx by pod-template-hash: stable 4.8 %, canary 5.1 %"; "flag-on cohort 4.1% vs flag-off 3.5%"), the change did not
 cause the failures, and rolling it back leaves them where they are.
 
+The same holds across services: a count of one error by service ("stats count by service") in which services we did
+not deploy log about as many as ours says the cause is shared, not our release.
+
 Pure: one pass over the lowered text's lines, no I/O."""
 
 from __future__ import annotations
@@ -66,3 +69,35 @@ def versions_fail_alike(lowered: str) -> str:
     if worst_old < OLD_FAILS_FROM or worst_new > SAME_WITHIN * worst_old:
         return ""
     return new_line if new_line == old_line else f"{new_line} / {old_line}"
+
+
+# a breakdown by service: a header naming the grouping, then one "name  count" row per line
+_BY_SERVICE = re.compile(r"\bby (?:service|app|application|container|deployment|workload|source|job|component)\b")
+_ROW = re.compile(r"^\s*([a-z][\w.-]*[a-z0-9])\s*[:=|]?\s+(\d[\d,]*)\s*$")
+_ROWS_AT_MOST = 20
+OTHERS_AT_LEAST = 2  # services beside ours counting ...
+OTHERS_SHARE = 0.25  # ... at least this share of our count
+
+
+def services_fail_alike(lowered: str, service: str) -> str:
+    """The breakdown by service in which OTHERS_AT_LEAST other services log at least OTHERS_SHARE of our count of the
+    same error, or ''."""
+    ours = service.lower()
+    if not ours or not _BY_SERVICE.search(lowered):
+        return ""
+    lines = lowered.split("\n")
+    for i, header in enumerate(lines):
+        if not _BY_SERVICE.search(header):
+            continue
+        counts: dict[str, int] = {}
+        for line in lines[i + 1:i + 1 + _ROWS_AT_MOST]:
+            row = _ROW.match(line)
+            if row is None:
+                break
+            counts[row.group(1)] = int(row.group(2).replace(",", ""))
+        if ours not in counts or not counts[ours]:
+            continue
+        others = [name for name, n in counts.items() if name != ours and n >= OTHERS_SHARE * counts[ours]]
+        if len(others) >= OTHERS_AT_LEAST:
+            return f"{header.strip()}: {ours} {counts[ours]}, " + ", ".join(f"{o} {counts[o]}" for o in others[:3])
+    return ""

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from services.analyst.diagnosis.backlog import draining
-from services.analyst.diagnosis.cohorts import versions_fail_alike
+from services.analyst.diagnosis.cohorts import services_fail_alike, versions_fail_alike
 from services.analyst.diagnosis.limits import autoscaler_room, lowered_limit
 from services.analyst.diagnosis.lines import line_of, line_span
 from services.analyst.diagnosis.prefilter import Alternation, Prefilter, Screen, Screenable, top_level_branches
@@ -47,7 +47,9 @@ _RESOURCES = ("index ", "indexes ", "lock ", "locks ", "memory ", "buffer ", "bu
 _PUSHED = r"pushed(?! [\d][\d,.]*[km]? (?!to\b|at\b|on\b|in\b)[a-z]{3,})(?! ?[\x22\u201c])"
 # Every alternative starts with a letter (no group, no look-behind first), so the engine skips to the letters that
 # can start one.
-_DEPLOY = ("(" + _unless_after("deploy", "restarted the ", "restart the ", "restarting the ", "scaled the ", "[_.{]")
+# "restarted deploy/notif-dispatcher": kubectl's name for a Deployment, restarted or scaled, is no release
+_DEPLOY = ("(" + _unless_after("deploy", "restarted the ", "restart the ", "restarting the ", "scaled the ", "[_.{]",
+                               "restarted ", "restart ", "restarting ", "rollout restart ", "scale ", "scaled ")
            + r"(?:ed|ments?|s|ing)?(?![\w{]|\.[a-z])(?! \d+/\d+)|"
            r"roll(?:ed)?[- ]?out(?! restart)|rollout(?! restart)|" + _unless_after("releas", *_RESOURCES, "never ")
            + r"(?:e(?!\s*\()|ed)|"
@@ -216,9 +218,10 @@ _MEMORY_PCT = re.compile(r"(memory|rss|heap|working[ _]set|(?<![a-z])(?:mem|ram)
 _NOT_CPU_BEFORE = "".join(rf"(?<!{w} )" for w in ("memory", "mem", "ram", "heap", "disk", "storage", "volume", "inode",
                                                     "pool", "connection", "connections", "swap", "bandwidth", "quota",
                                                     "gpu", "network", "filesystem", "fs", "space", "license", "api"))
+# a whole figure: "influxd 2310% CPU" (top, 32 cores) is no 310 %
 _CPU_PCT = re.compile(rf"(cpu|processor|load|{_NOT_CPU_BEFORE}(?:utili[sz]ation|usage))\b(?:(?!idle|free|steal|iowait)[^\n%;]){{0,30}}?"
-                      r"(\d{1,3}(?:\.\d+)?)\s?%(?!\s*(?:idle|free|steal|iowait|wait)\b)|"
-                      r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:(?:its|the|a)\s+)?(?:\d+(?:\.\d+)?[- ]?)?(?:\w+\s)?"
+                      r"(?<![\d.])(\d{1,4}(?:\.\d+)?)\s?%(?!\s*(?:idle|free|steal|iowait|wait)\b)|"
+                      r"(?<![\d.])(\d{1,4}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:(?:its|the|a)\s+)?(?:\d+(?:\.\d+)?[- ]?)?(?:\w+\s)?"
                       r"v?(cpu|processor|core)s?\b(?![- ](?:reserved|allocated|requested|committed)\b)")
 # "instances 4/4 healthy" after a CPU figure counts instances, not cores
 _COUNTED_BEFORE = "".join(f"(?<!{word}{gap})" for word in ("instances", "pods", "replicas", "nodes", "hosts", "workers",
@@ -401,13 +404,15 @@ _ZERO = re.compile(r"(?:\w*)[\s:=]*0(?:\.0+)?\s?%?(?![\d.,])")  # "5xx 0.00%", "
 # the 8,112 413s"
 _CALLER = (r"(?:user[_ -]?agents?|clients?(?:[_ ]ids?)?|api[_ ]?keys?|ips?|source(?:[_ ]ips?)?|tenants?(?:[_ ]ids?)?|"
            r"callers?|devices?(?:[_ ]ids?)?|accounts?|partners?|consumers?|customers?(?:[_ ]ids?)?|remote[_ ]addr)")
-_BY_CALLER = re.compile(rf"\bby (?:[@\w-]+\.)?{_CALLER}(?:[_ ](?:ids?|names?))?\)?[ \t]*[:=]?[ \t]*([^\n]+)")
+_BY_CALLER = re.compile(rf"\bby @?(?:[@\w-]+\.)?{_CALLER}(?:[_ ](?:ids?|names?))?\)?[ \t]*[:=]?[ \t]*([^\n]+)")
 _CALLER_ROW = re.compile(rf"(?:^|\n)[^\n]*?\b{_CALLER}[ \t]*[=:][^\n]*?(?<![\w.,/-])(\d{{1,3}}(?:,\d{{3}})+|\d+)[ \t]*"
                          r"(?=\n|$)")
 _CALLER_SENT_OF = re.compile(rf"\b{_CALLER}\b[^\n]{{0,80}}?\b(\d{{1,3}}(?:,\d{{3}})+|\d+) of (?:the |all |its |their )?"
                              r"(\d{1,3}(?:,\d{3})+|\d+)\b")
 _COUNT_AT_END = re.compile(r"(?<![\w.,/-])(\d{1,3}(?:,\d{3})+|\d+)(?:/(?:s|sec|min|m|h))?(?![\w.,%/:-]|\.\d)[^\d]*$")
 _ITEM_BREAK = re.compile(r"\s*[|;]\s*|,\s+")
+# the share the breakdown states for its one caller
+_SHARE_OF_ALL = re.compile(r"\(\s*(\d{1,3}(?:\.\d+)?)\s?% of (?:the |all |its )?[\w\s-]{0,30}\)")
 ONE_CALLER_SHARE = 0.9  # one caller with this share of a breakdown (of at least MIN_BREAKDOWN) is that caller's burst
 MIN_BREAKDOWN = 20
 _TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b")
@@ -1342,6 +1347,8 @@ def _one_caller(text: str) -> Found:
                   if (c := _COUNT_AT_END.search(item))]
         if len(counts) >= 2 and sum(counts) >= MIN_BREAKDOWN:
             shares.append((max(counts) / sum(counts), m.group(0).strip()))
+        elif stated := _SHARE_OF_ALL.search(m.group(1)):  # "by @device_id: ZB-017 -> 9,790 (99.8 % of the 401s)"
+            shares.append((float(stated.group(1)) / 100, m.group(0).strip()))
     rows = [(_number(r.group(1)) or 0.0, r.group(0).strip()) for r in _finditer(_CALLER_ROW, text)]
     if len(rows) >= 2 and sum(n for n, _ in rows) >= MIN_BREAKDOWN:
         top = max(rows)
@@ -1659,6 +1666,10 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     if "recent_deploy" in features and (alike := versions_fail_alike(str(text))):
         features.add("versions_fail_alike")
         lines["versions_fail_alike"] = f"the old side of the change fails about as often as the new (“{alike[:160]}”)"
+
+    if "recent_deploy" in features and (shared := services_fail_alike(str(text), service)):
+        features.add("others_fail_alike")
+        lines["others_fail_alike"] = f"services not deployed fail alike (“{shared[:160]}”)"
 
     trouble = next((m for m in _finditer(_TROUBLE, text) if not DENIED_BEFORE.search(text, max(0, m.start() - 12), m.start())
                     and not _ZERO.match(text, m.end())), None)
