@@ -3602,3 +3602,13 @@ def test_one_caller_a_whole_cpu_figure_and_a_restarted_deployment():
     assert read("top (02:20): influxd 2310% cpu, telegraf 3%").cpu_pct == pytest.approx(2310)
     # kubectl's deploy/x restarted by hand is no release
     assert deploy_age("10:14 jonas: restarted deploy/notif-dispatcher\nalert 10:19 same error") == (None, "")
+
+
+def test_a_baseline_named_before_its_arrow_or_beside_a_percentile_is_read():
+    assert read("topic in-rate: baseline ~3.1k msg/s (30d p50) -> 7.9k msg/s since 10:40").demand_ratio == \
+        pytest.approx(7.9 / 3.1, rel=0.01)
+    assert read("rps: 1.2k (weekday p50 baseline 400 req/s) - ramping since 11:00").demand_ratio == pytest.approx(3)
+    far = ("requests 1.9k rps - first working day after easter, inbound receiving peak at all depots "
+           "(typical monday 700-800 rps)")
+    assert "traffic_rising" in read(far).features
+    assert read("latency: baseline 80 ms -> 900 ms").demand_ratio is None  # no rate's unit: no demand

@@ -275,7 +275,7 @@ _RATE_THEN_BASE = re.compile(r"(?<![\d:.,])(\d[\d,.]*)[ \t]*(?:(k)[ \t]*)?(req/s
                              r"messages/s|messages/min|events/s|events/min|jobs/s|jobs/min|/s|/min|/h|"
                              r"per (?:\d+ ?)?(?:seconds?|sec|minutes?|min|hours?|h))(?![\w/])"
                              # a ';' only inside brackets: "1.3k msg/s (heatwave in the south; 7-day avg 250 msg/s)"
-                             r"(?:[^\n;]|;(?=[^\n()]*\))){0,70}?"
+                             r"(?:[^\n;]|;(?=[^\n()]*\))){0,100}?"
                              r"\b(?:avg|average|mean|median|normal|normally|usual|usually|typical|typically|baseline|"
                              # between the baseline word and its figure: no other figure but a clock time or a span
                              r"expected|same (?:hour|time|day|weekday|period)|last \d+ (?:weeks|[a-z]+days))\b(?:[^\d\n;)]|\d{1,2}:\d\d(?:-\d{1,2}:\d\d)?|\d{1,2} (?:weeks?|days?|[a-z]+days)\b)"
@@ -290,6 +290,12 @@ _ARROW = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput|msg/s|messages
                     r"rpm|tps)\b[^\n;]{0,20}?~?(?<![\d:])(\d[\d,.]*)(?![\d:])\s*(k|m(?![a-z/]))?\s*"
                     r"(?:rps|qps|req/s|rpm|/s|/min)?(?:\s*(?:at|@)\s*\d{1,2}:\d{2})?\s*(?:->|→|=>)\s*(?:\d{1,2}:\d{2}\s+)?~?"
                     r"(\d[\d,.]*)(?![\d:])\s*(k|m(?![a-z/]))?")
+# "in-rate: baseline ~3.1k msg/s (30d p50) -> 7.9k msg/s since 10:40": the baseline named first, the rate it rose to
+# after an arrow, both in a rate's unit
+_RATE_UNIT = r"(?:rps|qps|req/s|rpm|tps|msgs?/s|msgs?/min|messages/s|events/s|events/min|jobs/s|jobs/min|/s|/min)"
+_BASELINE_ARROW = re.compile(r"\b(?:baseline|normal|usual|typical)\s*[:=]?\s*~?(\d[\d,.]*)\s*(k|m(?![a-z/]))?\s*"
+                             + _RATE_UNIT + r"(?![\w/])\s*(?:\([^()\n]{0,24}\)\s*)?(?:->|→|=>)\s*~?(\d[\d,.]*)\s*"
+                             r"(k|m(?![a-z/]))?\s*" + _RATE_UNIT + r"(?![\w/])")
 _COUNT_VS = re.compile(r"(\d[\d,.]*)(?:\s*(k))?\s+(?:concurrent\s+|active\s+|open\s+)?(?:[\w-]+\s+)?(conns|connections|users|"
                        r"req|reqs|rps|qps|rpm|tps|msgs?|sessions|requests|viewers|players|clients|jobs|messages|orders|checkouts|sign-?ups|websockets?|uploads|events|"
                        r"transactions|txns?|bookings|payments|calls|trips|bets|claims|searches|logins)"
@@ -318,7 +324,7 @@ _WORD_THEN_PAREN_BASE = re.compile(r"(rps|qps|req/s|requests?|traffic|throughput
                                    # "events queued 1,930 (normal inflow ~30/min)": a queue's level is no rate
                                    r"(?:/s|/sec|/min|/h|/hr)?\b(?:(?!queue|backlog|pending|waiting|lag\b|depth)[^\n;(\d]){0,25}"
                                    r"(?<![\d:.,])(\d[\d,.]*)(?![\d:])\s*(k|m(?![a-z]))?"
-                                   r"\s*(?:rps|qps|req/s|rpm|/s|/min)?\s*\((?:[^\d)\n;]|\d{1,2}:\d\d){0,30}?"
+                                   r"\s*(?:rps|qps|req/s|rpm|/s|/min)?\s*\((?:[^\d)\n;]|\d{1,2}:\d\d|p\d{2,3}\b){0,30}?"
                                    r"\b(?:baseline|normal|usual|typical|avg|average|expected)\b"
                                    # "(normal Tuesday afternoon ~380)": the occasion may also follow the word ("(normal
                                    # backlog at this hour ~150)" is a queue's level, not the demand's)
@@ -1224,6 +1230,7 @@ def _demand_ratio(text: str) -> Found:
         *_ratios(text, _WORD_THEN_PAREN_BASE, (2, 3), (4, 5)),
         *_ratios(text, _RATE_THEN_BASE, (1, 2), (4, 5)),
         *_ratios(text, _RATE_THEN_PAST, (1, 2), (4, 5)),
+        *_ratios(text, _BASELINE_ARROW, (3, 4), (1, 2)),
     ] if f[0] <= MAX_DEMAND_RATIO and _about_demand(text, f[1]) and not _per_unit(text, f[1]))
 
 
