@@ -3612,3 +3612,19 @@ def test_a_baseline_named_before_its_arrow_or_beside_a_percentile_is_read():
            "(typical monday 700-800 rps)")
     assert "traffic_rising" in read(far).features
     assert read("latency: baseline 80 ms -> 900 ms").demand_ratio is None  # no rate's unit: no demand
+
+
+def test_a_release_no_worse_after_than_before_is_cleared_and_an_unexplained_kill_is_no_crash():
+    from services.analyst.diagnosis.cohorts import before_after_alike
+
+    rolled = ("argocd: shipment-tracker synced to v2.14.3 (deployed 10:02 utc, prev v2.14.2)\n"
+              "10:19 deployment successfully rolled out; 12/12 available\n"
+              "error rate 0.11% before / 0.10% after, p95 210ms before / 204ms after, no restarts on new pods.")
+    assert before_after_alike(rolled)
+    assert "recent_deploy" not in read(rolled, None, "shipment-tracker").features
+    assert not before_after_alike("error rate 0.1% before / 4.2% after")
+    assert not before_after_alike("cpu 40% before / 41% after")  # no failure or latency figure
+    # a SIGKILL the text says was no OOM kill: whatever the words for a crash, no restart
+    killed = ("systemd[1]: poller.service: Main process exited, code=killed, status=9/KILL\n"
+              "journalctl -k: no oom-killer entries\nsystemd[1]: poller.service: Start request repeated too quickly.")
+    assert all(h.situation != "crash" for h in rank(Evidence("systemd poller", killed))[0])

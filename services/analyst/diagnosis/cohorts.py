@@ -2,6 +2,9 @@
 ("5xx by pod-template-hash: stable 4.8 %, canary 5.1 %"; "flag-on cohort 4.1% vs flag-off 3.5%"), the change did not
 cause the failures, and rolling it back leaves them where they are.
 
+A figure stated before and after the change ("error rate 0.11% before / 0.10% after", "p95 210ms before / 204ms
+after") that did not rise clears the change the same way.
+
 The same holds across services: a count of one error by service ("stats count by service") in which services we did
 not deploy log about as many as ours says the cause is shared, not our release.
 
@@ -10,6 +13,8 @@ Pure: one pass over the lowered text's lines, no I/O."""
 from __future__ import annotations
 
 import re
+
+from services.analyst.diagnosis.lines import line_span
 
 # the side a label names; blue/green say nothing of which one is new
 _NEW = r"canary|new (?:version|pods?|replicas?|image|build|release|revision|replicaset)|flag[- ]on|treatment"
@@ -100,4 +105,22 @@ def services_fail_alike(lowered: str, service: str) -> str:
         others = [name for name, n in counts.items() if name != ours and n >= OTHERS_SHARE * counts[ours]]
         if len(others) >= OTHERS_AT_LEAST:
             return f"{header.strip()}: {ours} {counts[ours]}, " + ", ".join(f"{o} {counts[o]}" for o in others[:3])
+    return ""
+
+
+# "error rate 0.11% before / 0.10% after", "p95 210ms before / 204ms after": one figure on each side of a change
+_BEFORE_AFTER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?(%|ms|s)\s*before\s*(?:/|,|->|→|vs\.?|and)\s*"
+                           r"(\d+(?:\.\d+)?)\s?\2\s*after\b")
+_BEFORE_AFTER_ABOUT = re.compile(r"\b(?:5\d\d|5xx|4xx|errors?|error[ _]rate|failures?|latency|p\d{2,3}|timeouts?)\b")
+LEVEL_WITHIN = 1.2  # the after-figure at most this multiple of the before-figure: no worse after the change
+
+
+def before_after_alike(lowered: str) -> str:
+    """The line where an error rate or latency stated before and after a change is no worse after it, or ''."""
+    for m in _BEFORE_AFTER.finditer(lowered):
+        first, last = line_span(lowered, m.start(), m.end())
+        if not _BEFORE_AFTER_ABOUT.search(lowered, max(first, m.start() - 30), m.start()):
+            continue
+        if float(m.group(3)) <= LEVEL_WITHIN * float(m.group(1)):
+            return lowered[first:last].strip()
     return ""

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from services.analyst.diagnosis.backlog import draining
-from services.analyst.diagnosis.cohorts import services_fail_alike, versions_fail_alike
+from services.analyst.diagnosis.cohorts import before_after_alike, services_fail_alike, versions_fail_alike
 from services.analyst.diagnosis.limits import autoscaler_room, lowered_limit
 from services.analyst.diagnosis.lines import line_of, line_span
 from services.analyst.diagnosis.prefilter import Alternation, Prefilter, Screen, Screenable, top_level_branches
@@ -1649,7 +1649,7 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
                          and not _LONG_AGO.search(_clause(text, *m.span()))), None)
     cleared = _search(_DEPLOY_CLEARED, text)
     ran_clean = "" if cleared or age is None or age > 180 else \
-        _ran_clean_after(text, [at for _, at in _clock_deploys(text, service)])
+        _ran_clean_after(text, [at for _, at in _clock_deploys(text, service)]) or before_after_alike(str(text))
     if cleared or ran_clean:
         features.add("old_deploy")
         lines["old_deploy"] = f"the text clears the deploy (“{cleared.group(0).strip() if cleared else ran_clean}”)"
