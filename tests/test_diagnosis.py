@@ -2365,6 +2365,10 @@ def test_a_panic_the_process_recovered_from_is_not_the_service_recovering():
     ("depth: 00:00 120 -> 00:06 98,200 -> 00:15 41,300 -> 00:24 2,100 -> 00:31 12", True),
     ("lag 100 -> 5000 -> 4000", False),  # one reading after the peak makes no drain
     ("lag 100 -> 200 -> 300", False),
+    # a series joined by '|' counts when every part carries its clock time
+    ("lag samples: 00:10 1,213,400 | 00:20 804,100 | 00:30 377,950 | 00:40 61,220 | 00:44 3,902", True),
+    ("consumer lag 500 | cpu 40 | mem 20", False),  # a table row of different figures, not a series
+    ("lag 00:10 100 | 00:20 400 | 00:30 900", False),
 ])
 def test_a_backlog_whose_readings_fall_is_read_as_draining(line, falling):
     from services.analyst.diagnosis.backlog import draining
@@ -3628,3 +3632,21 @@ def test_a_release_no_worse_after_than_before_is_cleared_and_an_unexplained_kill
     killed = ("systemd[1]: poller.service: Main process exited, code=killed, status=9/KILL\n"
               "journalctl -k: no oom-killer entries\nsystemd[1]: poller.service: Start request repeated too quickly.")
     assert all(h.situation != "crash" for h in rank(Evidence("systemd poller", killed))[0])
+
+
+def test_an_oom_kill_line_naming_only_a_sidecar_and_prose_after_container_is_no_label():
+    from services.analyst.diagnosis.sidecars import sidecar_alerted
+
+    status = ("api          restartcount=0  state.running.startedat=2025-03-10t08:11:42z\n"
+              "fluent-bit   restartcount=1  laststate.terminated.reason=oomkilled exitcode=137\n"
+              "api container: memory 410mi flat, 5xx 0")
+    assert sidecar_alerted(status, "warnings-api") == "fluent-bit"
+    # the service's own line reporting a kill, or a kill line naming no sidecar: not a sidecar's
+    assert not sidecar_alerted(status + "\nwarnings-api oomkilled at 02:20", "warnings-api")
+    assert not sidecar_alerted("api  lastState.terminated.reason=OOMKilled".lower(), "warnings-api")
+    # a sidecar that recovered and holds its memory since asks for no restart of the pod
+    held = "[firing] kubecontainerrestarted warnings-api\n" + status + \
+        "\nfluent-bit memory since restart: 38-44Mi of 64Mi, flat (now 08:20, six hours later)"
+    fired_here = {name for h in rank(Evidence("KubeContainerRestarted", held, container_name="warnings-api"))[0]
+                  for line in h.evidence for name in line.split(": ", 1)[0].split(", ")}
+    assert not fired_here & {"container_oomkilled", "sidecar_out_of_memory"}

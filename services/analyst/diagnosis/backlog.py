@@ -3,7 +3,8 @@
 
 A growing backlog is a case for more consumers; one the consumers are already working down is not, whatever its
 size or the alert's name. Texts often give the readings as a series and nothing else — no "draining" — so the
-numbers are read: on a line about a backlog, the quantities an arrow (`->`, `→`, `=>`) joins, clock times skipped.
+numbers are read: on a line about a backlog, the quantities an arrow (`->`, `→`, `=>`) joins, clock times skipped — or
+that `|` joins when every part carries its clock time ("lag 00:10 1.2M | 00:20 804k | 00:30 378k").
 The series drains when every reading is below the one before and the last is at most DRAINED_BY of the first — or,
 for a burst that rose first, the same from its peak on, over at least AFTER_PEAK readings.
 A series may also run down the lines, one `key=value` (or `key: value`) reading of the same backlog key a line, as
@@ -17,6 +18,8 @@ import re
 _BACKLOG_WORD = re.compile(r"\b(?:lag|backlog|queue\w*|depth|pending|waiting|unacked|visible|outstanding|"
                            r"behind)\b")
 _ARROW = re.compile(r"\s*(?:->|→|=>)\s*")
+_BAR = re.compile(r"\s*\|\s*")
+_CLOCK = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?(?![\d:])")
 # a quantity, not a clock time ("14:25"), a date or a rate ("85k/min")
 _QUANTITY = re.compile(r"(?<![\w.:/-])(\d+(?:[.,]\d+)*)\s?([kmb])?(?![\w:/.-]|\.\d|/)")
 _OTHER_COUNT = re.compile(r"\s*(?:workers?|pods?|replicas?|consumers?|instances?|nodes?|threads?|partitions?|"
@@ -65,7 +68,11 @@ def draining(lowered: str) -> str:
     lines = lowered.split("\n")
     for line in lines:
         parts = _ARROW.split(line)
-        if len(parts) < 2 or not _names_a_backlog(parts[0]):
+        if len(parts) < 2:  # "lag samples: 00:10 1,213,400 | 00:20 804,100 | 00:30 377,950": a series stamped by clock
+            parts = _BAR.split(line)
+            if len(parts) < 3 or not all(_CLOCK.search(part) for part in parts):
+                continue
+        if not _names_a_backlog(parts[0]):
             continue
         readings: list[float] = []
         for i, part in enumerate(parts):
