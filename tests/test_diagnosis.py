@@ -3650,3 +3650,10 @@ def test_an_oom_kill_line_naming_only_a_sidecar_and_prose_after_container_is_no_
     fired_here = {name for h in rank(Evidence("KubeContainerRestarted", held, container_name="warnings-api"))[0]
                   for line in h.evidence for name in line.split(": ", 1)[0].split(", ")}
     assert not fired_here & {"container_oomkilled", "sidecar_out_of_memory"}
+
+
+def test_a_capitalised_resolved_notice_of_another_rule_is_not_this_alerts_recovery():
+    relayed = "CPUThrottlingHigh\n#alerts 10:55 RESOLVED KubePodNotReady warnings/api-2mhxs (node drain)"
+    assert others_resolved(relayed)
+    assert not others_resolved("CPUThrottlingHigh\n10:55 RESOLVED CPUThrottlingHigh warnings/api-9dz4k")
+    assert not others_resolved("CPUThrottlingHigh\nthe ticket was resolved yesterday")  # a word, not a notice

@@ -120,6 +120,8 @@ _WORD = re.compile(r"[a-z0-9]{3,}")
 _ALERTNAME_LABEL = re.compile(r"\balertname=([\w.-]+)")
 _RESOLVED_NOTICE = re.compile(r"(?:\[resolved(?::\d+)?\]|\(resolved\)|\bresolved:)[ \t]*([A-Za-z][\w.-]{5,})",
                               re.IGNORECASE)
+# the same notice in capitals without brackets, as chat relays print it ("#alerts 10:55 RESOLVED KubePodNotReady …")
+_UPPER_RESOLVED = re.compile(r"(?<![\w-])RESOLVED[ \t]+([A-Za-z][\w.-]{5,})")
 _RULE_NAME = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+|[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+")
 # a quoted alert title marked resolved after it ('"Dependency failure: payments-psp" [RESOLVED] 09:40'): another
 # alert's unless it shares half the words of this alert's title (its first line)
@@ -129,7 +131,7 @@ _QUOTED_RESOLVED = re.compile(r"[\"“]([^\"“”\n]{6,80})[\"”][ \t]*(?:\[re
 
 def others_resolved(text: str) -> list[tuple[int, int]]:
     """(start, end) of each line whose resolved notice names an alert other than this one."""
-    notices = list(_RESOLVED_NOTICE.finditer(text))
+    notices = [*_RESOLVED_NOTICE.finditer(text), *_UPPER_RESOLVED.finditer(text)]
     titled = list(_QUOTED_RESOLVED.finditer(text))
     first = _FIRST_WORD.match(text)
     if not (notices or titled) or first is None:
