@@ -35,7 +35,12 @@ COUNTER_EXAMPLES = [(s.name, text) for s in KNOWLEDGE.signatures for text in s.c
 
 
 def fired(text: str, platform: Platform | None = None) -> set[str]:
-    hypotheses, _ = rank(Evidence("alert", text, platform=platform or Platform()))
+    return fired_on(Evidence("alert", text, platform=platform or Platform()))
+
+
+def fired_on(evidence: Evidence) -> set[str]:
+    """The signatures (and casebook or precedent lines) behind every hypothesis of `evidence`."""
+    hypotheses, _ = rank(evidence)
     return {name for h in hypotheses for line in h.evidence for name in line.split(": ", 1)[0].split(", ")}
 
 
@@ -3543,7 +3548,7 @@ def test_a_sidecars_oom_kill_that_recovered_asks_nothing_of_the_service():
     def diagnosed(container: str, service: str = "fhir-facade", text: str = describe) -> set[str]:
         evidence = Evidence("KubeContainerOOMKilled", text, container_name=service,
                             labels={"container": container, "pod": "fhir-facade-5c7b8d9f6-q7tnm"})
-        return {name for h in rank(evidence)[0] for line in h.evidence for name in line.split(": ", 1)[0].split(", ")}
+        return fired_on(evidence)
 
     # the sidecar's own kill still asks for a restart of the pod, until the text shows it recovered and held
     assert {"container_oomkilled", "sidecar_out_of_memory"} & diagnosed("fluent-bit") == {"sidecar_out_of_memory"}
@@ -3646,8 +3651,7 @@ def test_an_oom_kill_line_naming_only_a_sidecar_and_prose_after_container_is_no_
     # a sidecar that recovered and holds its memory since asks for no restart of the pod
     held = "[firing] kubecontainerrestarted warnings-api\n" + status + \
         "\nfluent-bit memory since restart: 38-44Mi of 64Mi, flat (now 08:20, six hours later)"
-    fired_here = {name for h in rank(Evidence("KubeContainerRestarted", held, container_name="warnings-api"))[0]
-                  for line in h.evidence for name in line.split(": ", 1)[0].split(", ")}
+    fired_here = fired_on(Evidence("KubeContainerRestarted", held, container_name="warnings-api"))
     assert not fired_here & {"container_oomkilled", "sidecar_out_of_memory"}
 
 

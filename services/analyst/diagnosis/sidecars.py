@@ -44,7 +44,7 @@ def sidecar_alerted(lowered: str, service: str) -> str:
     container label, the sidecar every OOM-kill line names); else ""."""
     ours = service.lower()
     named = {m.group(1).rstrip(".-") for m in _CONTAINER_LABEL.finditer(lowered)} - _NOT_A_NAME
-    if not named:
+    if not named and "oom" in lowered:  # most texts name no container and no kill: skip the line scan
         named = _killed_sidecars(lowered, ours)
     if not named or not named <= SIDECARS or ours in named:
         return ""
