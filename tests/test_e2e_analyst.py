@@ -21,7 +21,11 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def platform(start_platform, llm):
     wait_sync(demo_ports_free, timeout=15, what="demo ports free")
-    config = f'llm_model = "openai/fake-sre"\nllm_api_base = "{llm.api_base}"\nllm_api_key = "k"\nack_wait = 3.0\n'
+    # no casebook: these tests are about the LLM path, and the offline cross-check of their terse alerts must not
+    # turn with the reference files (with two more, "heap at 98%, OOM imminent" leaned to no action, the RESTART was
+    # held for approval and the first test waited out its 120 s, session 46); the other e2e modules run with it
+    config = (f'llm_model = "openai/fake-sre"\nllm_api_base = "{llm.api_base}"\nllm_api_key = "k"\nack_wait = 3.0\n'
+              'casebook = false\n')
     plat = start_platform("analyst", demo=True, config=config)
     yield plat
 
