@@ -2373,6 +2373,12 @@ def test_a_panic_the_process_recovered_from_is_not_the_service_recovering():
     ("lag samples: 00:10 1,213,400 | 00:20 804,100 | 00:30 377,950 | 00:40 61,220 | 00:44 3,902", True),
     ("consumer lag 500 | cpu 40 | mem 20", False),  # a table row of different figures, not a series
     ("lag 00:10 100 | 00:20 400 | 00:30 900", False),
+    # named on the line above, readings left out ("..."), and wobbling at the floor once drained
+    ('rabbitmq_queue_messages_ready{queue="obs.metar"} (1m step):\n13:00 12480 | 13:01 9930 | 13:02 7110 | '
+     "13:03 4240 | 13:04 1390 | 13:05 52 | 13:06 38 | ... | 13:40 41", True),
+    ("queue depth:\n13:00 12480 | 13:01 9930 | 13:02 38 | 13:40 2000", False),  # rose again from the floor
+    ("cpu by minute:\n13:00 90 | 13:01 70 | 13:02 40", False),  # no backlog named above
+    ("queue depth (1m step)\n13:00 12480 | 13:01 9930 | 13:02 7110", False),  # the line above does not lead in
 ])
 def test_a_backlog_whose_readings_fall_is_read_as_draining(line, falling):
     from services.analyst.diagnosis.backlog import draining
