@@ -362,6 +362,12 @@ SECTIONS: tuple[Section, ...] = (
             ("ninety-fourth", "test94", "written in session 46 from that brief (handmade-goods marketplace, PHP "
                                         "Symfony / Node on VMs and Fargate, OpenSearch, ProxySQL); 0.829, 1 unsafe, "
                                         "2 silently closed on arrival"),
+            ("ninety-fifth", "test95", "written in session 47 from that brief (hospital radiology network, Java "
+                                       "DICOM / Orthanc, PyTorch under systemd, Mirth HL7, VMware); 0.857, 1 unsafe, "
+                                       "0 silently closed on arrival"),
+            ("ninety-sixth", "test96", "written in session 47 from that brief (ride-hailing dispatch, Go / Rust on "
+                                       "GKE with Istio, Kafka, Spanner, Argo Rollouts); 0.943, 0 unsafe, 1 silently "
+                                       "closed on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),

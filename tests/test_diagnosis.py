@@ -806,6 +806,14 @@ def test_another_alerts_resolved_notice_is_no_recovery_of_this_one():
     assert others_resolved("KubeDeploymentReplicasMismatch\n[RESOLVED] Deployment fin/x has not matched") == []
     text = "DiskSpaceLow x\n(RESOLVED) CertExpirySoon y"
     assert others_resolved(text) == [(len("DiskSpaceLow x\n"), len(text))]
+    # a quoted title called a page or alert, or dated, before its "is resolved"
+    page = ("CPUThrottlingHigh read-validation\nfyi the earlier \"High CPU utilization etl-p-01\" page is resolved - "
+            "that was the month-end job. this one is separate")
+    assert others_resolved(page) == [(len("CPUThrottlingHigh read-validation\n"), len(page))]
+    dated = "KubePodCrashLooping x\nfyi \"RabbitmqMemoryAlarm rmq-p-01\" from this morning is resolved"
+    assert others_resolved(dated) == [(len("KubePodCrashLooping x\n"), len(dated))]
+    assert others_resolved("CPUThrottlingHigh read-validation\n\"CPUThrottlingHigh read-validation\" page is "
+                           "resolved") == []  # this alert's own title
 
 
 def test_a_chat_bot_is_no_bot_traffic_and_a_clock_offset_stated_fine_is_no_skew():
@@ -2503,6 +2511,8 @@ def test_workers_with_no_work_arriving_are_idle_not_hung():
     ("JAVA_OPTS '-Xmx512m' -> '-Xmx2g'", False),  # raised
     ("memory 3.1 -> 2.0 GB", False),  # usage falling, no limit named
     ("memory limit 4g -> 4g", False),
+    ('+/- MemoryMB: "2048" => "512"', True),  # a Nomad job's diff
+    ('+/- MemoryMB: "512" => "2048"', False),
 ])
 def test_a_memory_limit_cut_by_a_change_is_read_with_its_figures_compared(line, cut):
     from services.analyst.diagnosis.limits import lowered_limit

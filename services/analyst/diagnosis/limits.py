@@ -1,5 +1,6 @@
 """Limits read from the text and compared: a memory limit a change lowered ("JAVA_OPTS '-Xmx2g' -> '-Xmx512m'",
-"limits.memory: 2Gi -> 512Mi", "--max-old-space-size=4096 to 1536"), and an autoscaler below its maximum.
+"limits.memory: 2Gi -> 512Mi", "--max-old-space-size=4096 to 1536", Nomad's 'MemoryMB: "2048" => "512"'), and an
+autoscaler below its maximum.
 
 Out of memory right after the limit was cut is the change's doing: the old limit is the fix, and a restart meets the
 same limit again. The figures are read and compared (a raise, "512m -> 2g", is no cut), in the units each is written
@@ -19,7 +20,7 @@ from services.analyst.diagnosis.lines import line_of
 
 _LIMIT_NAME = (r"(?:-xmx|\bxmx|\bmax[_ -]?heap(?:[_ -]?size)?|\bheap[_ -]?(?:size[_ -]?)?(?:limit|max(?:imum)?)|"
                r"\bmemory[_ -]limit|\blimits\.memory|\bmem[_ -]?limit|--max-old-space-size|\bgomemlimit|"
-               r"\bmemory limit)")
+               r"\bmemory limit|\bmemory_?mb\b|\bmemory_?max\b|--memory\b)")  # Nomad's MemoryMB, systemd's MemoryMax
 _SIZE = r"(\d+(?:\.\d+)?)\s?([kmgt]i?b?)?"
 _LOWERED = re.compile(rf"{_LIMIT_NAME}[\"'=: ]{{0,4}}{_SIZE}[\"']?\s*(?:->|→|=>|\bto\b)\s*[\"']?(?:-xmx)?{_SIZE}"
                       r"(?![\w.])")

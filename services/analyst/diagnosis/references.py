@@ -125,8 +125,12 @@ _UPPER_RESOLVED = re.compile(r"(?<![\w-])RESOLVED[ \t]+([A-Za-z][\w.-]{5,})")
 _RULE_NAME = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+|[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+")
 # a quoted alert title marked resolved after it ('"Dependency failure: payments-psp" [RESOLVED] 09:40'): another
 # alert's unless it shares half the words of this alert's title (its first line)
-_QUOTED_RESOLVED = re.compile(r"[\"“]([^\"“”\n]{6,80})[\"”][ \t]*(?:\[resolved(?::\d+)?\]|\(resolved\)|"
-                              r"(?:is |was |has been )?resolved\b(?! (to|as|via|from)\b))", re.IGNORECASE)
+# ('"High CPU utilization etl-p-01" page is resolved', '"RabbitmqMemoryAlarm rmq-p-01" from this morning is resolved')
+_QUOTED_RESOLVED = re.compile(r"[\"“]([^\"“”\n]{6,80})[\"”]"
+                              r"(?:[ \t]+(?:page|alert|alarm|incident|notification|earlier|overnight|"
+                              r"from (?:this|last) (?:morning|night|evening)|from earlier)){0,2}"
+                              r"[ \t]*(?:\[resolved(?::\d+)?\]|\(resolved\)|"
+                              r"(?:is |was |has been |got )?resolved\b(?! (to|as|via|from)\b))", re.IGNORECASE)
 
 
 def others_resolved(text: str) -> list[tuple[int, int]]:
