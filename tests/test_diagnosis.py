@@ -3676,3 +3676,18 @@ def test_a_capitalised_resolved_notice_of_another_rule_is_not_this_alerts_recove
     assert others_resolved(relayed)
     assert not others_resolved("CPUThrottlingHigh\n10:55 RESOLVED CPUThrottlingHigh warnings/api-9dz4k")
     assert not others_resolved("CPUThrottlingHigh\nthe ticket was resolved yesterday")  # a word, not a notice
+
+
+def test_requests_in_flight_are_no_demand():
+    # in-flight counts are arrival rate × time taken: they pile up as well when nothing finishes
+    assert "traffic_rising" not in read("W3SVC_W3WP CrewDispatchApi on P05: Active Requests 251 (normal < 10), "
+                                        "Requests/sec 0.0").features
+    assert "traffic_rising" in read("CrewDispatchApi on P05: Requests 251/s (normal < 10/s)").features
+
+
+def test_a_datastores_upgrade_named_before_the_datastore_is_no_release_of_ours():
+    scylla = ("08:30 dba: rolling upgrade scylladb 5.4.9 -> 5.4.10 on scylla-prod-01..06\n"
+              "09:02 write timeouts from feed-api")
+    assert deploy_age(scylla, "feed-api")[0] is None
+    # a client library's upgrade inside the service stays its own release
+    assert deploy_age("08:30 upgrade redis client to 5.0\n09:02 write timeouts", "feed-api")[0] == 32.0

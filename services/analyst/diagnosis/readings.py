@@ -722,11 +722,15 @@ _OTHER_TEAM = re.compile(r"\b(?:network|security|netsec|platform|dba|db|database
 # a datastore's, broker's or mesh's own upgrade ("consul rolling upgrade 1.17 -> 1.18 finished", "redis cluster
 # sched-redis upgrade 6.2 -> 7.2"): a change of the dependency, not a release of the service; a client library's
 # upgrade inside the service ("redis client upgrade") stays the service's
+_DATASTORES = (r"(?:consul|etcd|vault|kafka|zookeeper|postgres(?:ql)?|mysql|mariadb|redis|rabbitmq|elasticsearch|"
+               r"opensearch|cassandra|mongo(?:db)?|memcached|istio|linkerd|coredns|cilium|calico|nats|clickhouse|minio|"
+               r"ceph|keycloak|cockroach(?:db)?|crdb|yugabyte(?:db)?|tidb|vitess|influx(?:db)?|timescale(?:db)?|"
+               r"victoriametrics|scylla(?:db)?|couchbase|couchdb|neo4j|solr|activemq|artemis|pulsar)")
 _INFRA_CHANGE = re.compile(
-    r"\b(?:consul|etcd|vault|kafka|zookeeper|postgres(?:ql)?|mysql|mariadb|redis|rabbitmq|elasticsearch|opensearch|"
-    r"cassandra|mongo(?:db)?|memcached|istio|linkerd|coredns|cilium|calico|nats|clickhouse|minio|ceph|keycloak|"
-    r"cockroach(?:db)?|crdb|yugabyte(?:db)?|tidb|vitess|influx(?:db)?|timescale(?:db)?|victoriametrics|scylla(?:db)?|"
-    r"couchbase|couchdb|neo4j|solr|activemq|artemis|pulsar)(?:-[\w-]+)?"  # "crdb-main rolling upgrade"
+    # the upgrade named first ("Rolling upgrade ScyllaDB 5.4.9 -> 5.4.10 on scylla-prod-01..06")
+    rf"\b(?:rolling |minor |major |version |engine )*(?:upgrade|patch(?:ing)?) (?:of )?(?:the )?{_DATASTORES}\b"
+    r"(?! (?:client|driver|library|lib|gem|sdk|module|package|dependency)\b)|"
+    rf"\b{_DATASTORES}(?:-[\w-]+)?"  # "crdb-main rolling upgrade"
     # "InfluxDB 2.7.6 -> 2.7.10 upgrade on influx-01"
     r"(?: v?\d+(?:\.\d+)+ ?(?:->|→|=>|to) ?v?\d+(?:\.\d+)+)?"
     r"(?: (?:cluster|brokers?|servers?|nodes?|control plane|mesh)| [a-z][\w-]*)? (?:rolling |minor |major |version |"
@@ -1173,7 +1177,11 @@ MAX_DEMAND_RATIO = 100.0  # past this a "ratio" is two unrelated figures read as
 _NOT_DEMAND = re.compile(r"(?<![a-z])(?:errors?|fail\w*|5xx|4xx|latenc\w*|p9\d|timeouts?|retr(?:y|ies)|retransmi\w*|"
                          r"packet loss|lag|gc|heap|memory|rss|cpu|iowait|reject\w*|exceptions?|crash\w*|restarts?|"
                          r"disconnect\w*|drop(?:s|ped)?|evict\w*|abort\w*|resets?|naks?|loss|duration|"
-                         r"(?:processing|response|batch|run|render|query|build|job|step|handling|service) time)(?![a-z])")
+                         r"(?:processing|response|batch|run|render|query|build|job|step|handling|service) time|"
+                         # requests in flight: arrival rate × time taken, which piles up as well when nothing finishes
+                         # ("W3SVC_W3WP Active Requests 251 (normal < 10), Requests/sec 0.0")
+                         r"(?:active|in-?flight|executing|current|queued|pending) requests|"
+                         r"requests (?:in flight|in-flight|executing|queued|pending))(?![a-z])")
 
 
 _CONNECTIONS = re.compile(r"\bconn(?:ection)?s\b")
