@@ -3691,3 +3691,21 @@ def test_a_datastores_upgrade_named_before_the_datastore_is_no_release_of_ours()
     assert deploy_age(scylla, "feed-api")[0] is None
     # a client library's upgrade inside the service stays its own release
     assert deploy_age("08:30 upgrade redis client to 5.0\n09:02 write timeouts", "feed-api")[0] == 32.0
+
+
+def test_rising_demand_on_replicas_with_idle_cpu_is_no_case_for_more_replicas():
+    # tuning dump (no casebook), session 47: of the SCALE_UP decisions whose CPU read 30% or less, 4 were right and
+    # 10 unsafe; replicas that idle are not saturated by the demand
+    idle = diagnose(Evidence("HighRequestRate", "rps 2,400 vs 800 usual\nCPU 12% on all pods, p99 90ms", "warning",
+                             "api"))
+    assert idle.action != "SCALE_UP", idle.justification
+    busy = diagnose(Evidence("HighRequestRate", "rps 2,400 vs 800 usual\nCPU 92% on all pods, p99 900ms", "warning",
+                             "api"))
+    assert busy.action == "SCALE_UP", busy.justification
+
+
+def test_a_percentage_ending_a_line_is_no_cpu_or_memory_figure_of_the_next():
+    assert read("5xx ratio 0.2% -> 6.5%\nCPU per pod 91%").cpu_pct == 91.0
+    assert read("failed requests 1.1%\nCPU per request about 1.6x last week").cpu_pct is None
+    assert read("error rate 3%\nmemory per pod 2Gi").memory_pct is None
+    assert read("97% CPU on all pods").cpu_pct == 97.0 and read("40 % of memory").memory_pct == 40.0

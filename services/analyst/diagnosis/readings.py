@@ -212,7 +212,7 @@ _OUT_SINCE = re.compile(r"(has been|had been|was|been) (out|live|running|deploye
                         r"many) (days?|weeks?|months?))")
 _MEMORY_PCT = re.compile(r"(memory|rss|heap|working[ _]set|(?<![a-z])(?:mem|ram))\b(?:(?!swap|cpu|disk|load|inode)[^\n%;,]){0,40}?"
                          r"(\d{1,3}(?:\.\d+)?)\s?%|"
-                         r"(\d{1,3}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:the\s*)?(?:\w+\s)?(mem(?:ory)?|heap|ram|rss)\b")
+                         r"(\d{1,3}(?:\.\d+)?)[ \t]?%[ \t]*(?:of[ \t]*)?(?:the[ \t]*)?(?:\w+[ \t])?(mem(?:ory)?|heap|ram|rss)\b")
 # "CPU 97% idle" is 3% busy: an idle, free, steal or wait share is no utilisation
 # "usage" / "utilisation" alone is the CPU's unless another resource names it ("memory usage above 90%")
 _NOT_CPU_BEFORE = "".join(rf"(?<!{w} )" for w in ("memory", "mem", "ram", "heap", "disk", "storage", "volume", "inode",
@@ -221,7 +221,9 @@ _NOT_CPU_BEFORE = "".join(rf"(?<!{w} )" for w in ("memory", "mem", "ram", "heap"
 # a whole figure: "influxd 2310% CPU" (top, 32 cores) is no 310 %
 _CPU_PCT = re.compile(rf"(cpu|processor|load|{_NOT_CPU_BEFORE}(?:utili[sz]ation|usage))\b(?:(?!idle|free|steal|iowait)[^\n%;]){{0,30}}?"
                       r"(?<![\d.])(\d{1,4}(?:\.\d+)?)\s?%(?!\s*(?:idle|free|steal|iowait|wait)\b)|"
-                      r"(?<![\d.])(\d{1,4}(?:\.\d+)?)\s?%\s*(?:of\s*)?(?:(?:its|the|a)\s+)?(?:\d+(?:\.\d+)?[- ]?)?(?:\w+\s)?"
+                      # "97% CPU" on one line: "… -> 6.5%" ending a line is no CPU figure of the next ("CPU per pod 91%")
+                      r"(?<![\d.])(\d{1,4}(?:\.\d+)?)[ \t]?%[ \t]*(?:of[ \t]*)?(?:(?:its|the|a)[ \t]+)?(?:\d+(?:\.\d+)?[- ]?)?"
+                      r"(?:\w+[ \t])?"
                       r"v?(cpu|processor|core)s?\b(?![- ](?:reserved|allocated|requested|committed)\b)")
 # "instances 4/4 healthy" after a CPU figure counts instances, not cores
 _COUNTED_BEFORE = "".join(f"(?<!{word}{gap})" for word in ("instances", "pods", "replicas", "nodes", "hosts", "workers",
