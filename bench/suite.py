@@ -368,6 +368,9 @@ SECTIONS: tuple[Section, ...] = (
             ("ninety-sixth", "test96", "written in session 47 from that brief (ride-hailing dispatch, Go / Rust on "
                                        "GKE with Istio, Kafka, Spanner, Argo Rollouts); 0.943, 0 unsafe, 1 silently "
                                        "closed on arrival"),
+            ("ninety-seventh", "test97", "written in session 47 from that brief (public broadcaster streaming, Go / "
+                                         "Java on EKS, ffmpeg packagers, Varnish, DynamoDB, Cassandra, Spinnaker); "
+                                         "0.814, 2 unsafe, 0 silently closed on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),

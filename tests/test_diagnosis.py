@@ -3709,3 +3709,20 @@ def test_a_percentage_ending_a_line_is_no_cpu_or_memory_figure_of_the_next():
     assert read("failed requests 1.1%\nCPU per request about 1.6x last week").cpu_pct is None
     assert read("error rate 3%\nmemory per pod 2Gi").memory_pct is None
     assert read("97% CPU on all pods").cpu_pct == 97.0 and read("40 % of memory").memory_pct == 40.0
+
+
+def test_a_commit_message_and_a_camelcase_name_are_read_for_what_they_say_of_the_deploy():
+    # the quoted commit message's "deps we don't use" is the change's own words, not the text dismissing the release
+    release = ('GitHub Actions ocr-worker / release #412 succeeded 08:10Z: "slim base image (drop opencv system '
+               "deps we don't use)\"\nevery job since 08:12Z:\nImportError: libGL.so.1: cannot open shared object file")
+    assert deploy_age(release, "ocr-worker")[0] == 2.0
+    # "BillingApi: no deploy in 11 days" denies billing-api a release that another service's deploy line reports
+    other = ('Watchdog suggestions: "Deployment: invoice-renderer 3.7.1 (2h 14m ago)"\n'
+             "BillingApi: no deploy in 11 days, CPU 30 %")
+    assert "recent_deploy" not in read(other, service="billing-api").features
+
+
+def test_a_resolved_notice_before_a_quoted_title_names_another_alert():
+    text = 'BatchJobFailureRate ocr-worker\nTextract: no throttling. [RESOLVED] "sqs-ocr-intake-age" 07:55Z'
+    assert others_resolved(text) == [(len("BatchJobFailureRate ocr-worker\n"), len(text))]
+    assert others_resolved('BatchJobFailureRate ocr-worker\n[RESOLVED] "BatchJobFailureRate ocr-worker"') == []

@@ -130,7 +130,10 @@ _QUOTED_RESOLVED = re.compile(r"[\"“]([^\"“”\n]{6,80})[\"”]"
                               r"(?:[ \t]+(?:page|alert|alarm|incident|notification|earlier|overnight|"
                               r"from (?:this|last) (?:morning|night|evening)|from earlier)){0,2}"
                               r"[ \t]*(?:\[resolved(?::\d+)?\]|\(resolved\)|"
-                              r"(?:is |was |has been |got )?resolved\b(?! (to|as|via|from)\b))", re.IGNORECASE)
+                              r"(?:is |was |has been |got )?resolved\b(?! (?:to|as|via|from)\b))|"
+                              # the notice first ('[RESOLVED] "sqs-ocr-intake-age" 07:55Z')
+                              r"(?:\[resolved(?::\d+)?\]|\(resolved\)|\bresolved:)[ \t]*[\"“]([^\"“”\n]{6,80})[\"”]",
+                              re.IGNORECASE)
 
 
 def others_resolved(text: str) -> list[tuple[int, int]]:
@@ -145,8 +148,8 @@ def others_resolved(text: str) -> list[tuple[int, int]]:
     others = [m for m in notices if _RULE_NAME.fullmatch(named := m.group(1).rstrip(".-"))
               and not any(named.lower().startswith(o) or o.startswith(named.lower()) for o in ours)]
     alert_words = set(_WORD.findall(text.split("\n", 1)[0].lower()))
-    others += [m for m in titled if len(alert_words & set(_WORD.findall(m.group(1).lower()))) * 2 < len(alert_words)
-               or not alert_words]
+    others += [m for m in titled if len(alert_words & set(_WORD.findall((m.group(1) or m.group(2)).lower()))) * 2
+               < len(alert_words) or not alert_words]
     spans = []
     for m in sorted(others, key=lambda m: m.start()):
         spans.append(line_span(text, m.start(), m.end()))
