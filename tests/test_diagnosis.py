@@ -3726,3 +3726,12 @@ def test_a_resolved_notice_before_a_quoted_title_names_another_alert():
     text = 'BatchJobFailureRate ocr-worker\nTextract: no throttling. [RESOLVED] "sqs-ocr-intake-age" 07:55Z'
     assert others_resolved(text) == [(len("BatchJobFailureRate ocr-worker\n"), len(text))]
     assert others_resolved('BatchJobFailureRate ocr-worker\n[RESOLVED] "BatchJobFailureRate ocr-worker"') == []
+
+
+def test_a_degradation_is_trouble_after_a_change():
+    text = ("AWX job #8120 \"config-push timetable-planner\" 2024-12-12 09:40 - changed=3\n"
+            "  application-prod.yml: server.tomcat.threads.max: 200 -> 20\n"
+            "Dynatrace 09:52: timetable-planner response time degradation, 12.4 s (baseline 210 ms)")
+    assert {"recent_deploy", "trouble"} <= read(text, service="timetable-planner").features
+    assert diagnose(Evidence("timetable-planner response time degradation", text, "high",
+                             "timetable-planner")).action == "ROLLBACK"

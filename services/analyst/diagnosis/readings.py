@@ -397,7 +397,7 @@ _UTILISATION = re.compile(r"(?<!gc )(?<!gc_)(?<!gc-)(utili[sz]ation|usage|cpu|lo
 _TROUBLE = Alternation.split(r"error|exception|fail|5xx|crash|panic|fatal|(?<![\d.,:/-])5\d\ds?\b(?![.,:]\d)(?!\s*(?:ms|msec|s|sec|"
                       r"seconds?|mi?b|gi?b|ki?b|mb|gb|tb|k|m|rps|qps|rpm|req|requests|msgs?|messages|/|%|x|mhz|ops|days?|"
                       r"hours?|h|mins?|minutes?|users|pods|nodes|rows|items|events|jobs|conn\w*|records|files|tasks)\b)|refused|timeout|timed out|unavailable|down\b|reject|"
-                      r"unhealthy|degraded|latency|slow|(?<![a-z])oom|killed|restart|not responding|broken|regress|"
+                      r"unhealthy|degraded|degradation|latency|slow|(?<![a-z])oom|killed|restart|not responding|broken|regress|"
                       r"abort|segfault|segmentation fault|sigsegv|\bsegv\b|core dumped|code=dumped|\[bug\]|\b0 processes\b|traceback|stack ?trace|nil pointer|undefined|cannot|can.t|unable|throttl|\b429s?\b|"
                       r"too ?many ?requests|\b4\d\d (spike|storm|surge)|overrun|false positives|rubber-?band\w*|"
                       r"something(?: is|.s) (?:off|wrong)")
