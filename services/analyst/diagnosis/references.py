@@ -118,8 +118,8 @@ ZERO_COUNTERS = re.compile(r"(?<![\w-])(?:unreachable|failed|failures?|errors?|e
 _FIRST_WORD = re.compile(r"[A-Za-z][\w.-]*")
 _WORD = re.compile(r"[a-z0-9]{3,}")
 _ALERTNAME_LABEL = re.compile(r"\balertname=([\w.-]+)")
-_RESOLVED_NOTICE = re.compile(r"(?:\[resolved(?::\d+)?\]|\(resolved\)|\bresolved:)[ \t]*([A-Za-z][\w.-]{5,})",
-                              re.IGNORECASE)
+_NOTICE = r"(?:\[resolved(?::\d+)?\]|\(resolved\)|\bresolved:)"  # "[RESOLVED:2]", "(RESOLVED)", "Resolved:"
+_RESOLVED_NOTICE = re.compile(_NOTICE + r"[ \t]*([A-Za-z][\w.-]{5,})", re.IGNORECASE)
 # the same notice in capitals without brackets, as chat relays print it ("#alerts 10:55 RESOLVED KubePodNotReady …")
 _UPPER_RESOLVED = re.compile(r"(?<![\w-])RESOLVED[ \t]+([A-Za-z][\w.-]{5,})")
 _RULE_NAME = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+|[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+")
@@ -132,7 +132,7 @@ _QUOTED_RESOLVED = re.compile(r"[\"“]([^\"“”\n]{6,80})[\"”]"
                               r"[ \t]*(?:\[resolved(?::\d+)?\]|\(resolved\)|"
                               r"(?:is |was |has been |got )?resolved\b(?! (?:to|as|via|from)\b))|"
                               # the notice first ('[RESOLVED] "sqs-ocr-intake-age" 07:55Z')
-                              r"(?:\[resolved(?::\d+)?\]|\(resolved\)|\bresolved:)[ \t]*[\"“]([^\"“”\n]{6,80})[\"”]",
+                              + _NOTICE + r"[ \t]*[\"“]([^\"“”\n]{6,80})[\"”]",
                               re.IGNORECASE)
 
 
