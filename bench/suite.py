@@ -371,6 +371,9 @@ SECTIONS: tuple[Section, ...] = (
             ("ninety-seventh", "test97", "written in session 47 from that brief (public broadcaster streaming, Go / "
                                          "Java on EKS, ffmpeg packagers, Varnish, DynamoDB, Cassandra, Spinnaker); "
                                          "0.814, 2 unsafe, 0 silently closed on arrival"),
+            ("ninety-eighth", "test98", "written in session 48 from a new brief (satellite ground-station operator, "
+                                        "C++ / Python on bare-metal Rocky Linux under systemd and Podman, InfluxDB, "
+                                        "ZeroMQ, Icinga2, Ansible/AWX); 0.786, 0 unsafe, 3 silently closed on arrival"),
         ) for figure in held_out_split(ordinal, split, written)),
         Figure("all held-out splits together: acceptable", held_out_accuracy, "", "≥ 0.90",
                at_least(0.9)),

@@ -165,6 +165,15 @@ def test_numbers_and_phrases_become_readings(text, feature):
     assert feature in read(text).features
 
 
+@pytest.mark.parametrize("text, memory", [
+    ("Alarm created by terraform module ecs-service-alarms (new default memory threshold 85%)", None),
+    ("container memory alarm threshold = 90%; working set 61% of limit", 61.0),
+    ("Memory usage above threshold: 91%", 91.0),  # above its threshold: the figure is the reading
+])
+def test_an_alerts_threshold_is_no_memory_reading(text, memory):
+    assert read(text).memory_pct == memory
+
+
 @pytest.mark.parametrize("text", ["rps 3.2k -> 10.8k in 4 min", "cpu per pod 0.35 -> 1.9 cores",
                                   "13:52 ships v7.3.1; crash rate identical before and after 13:52"])
 def test_rates_moving_or_a_cleared_deploy_are_not_a_recent_deploy(text):

@@ -1081,10 +1081,17 @@ def _too_high(text: str, value: float, phrase: str) -> str | None:
     return f"{value:g}% (“{phrase}”)" + (f", over its alert threshold of {over:g}%" if over is not None else "")
 
 
+# "memory threshold 85%", "alarm threshold = 90%": the level an alert fires at, no reading ("above threshold: 91%" is)
+_THRESHOLD_BEFORE = re.compile(r"(?<!above )(?<!over )(?<!exceeds )(?<!exceeded )(?<!crossed )(?<!breached )"
+                               r"\b(?:threshold|alarm level|alert level)\s*(?:is\s*|of\s*|=\s*|:\s*|at\s*|set to\s*)?$")
+
+
 def _percent(pattern: re.Pattern[str], text: str, limit: float = 100.0) -> Found:
     def found() -> Iterator[tuple[float, str]]:
         for m in _finditer(pattern, text):
             raw = m.group(2) or m.group(3)
+            if m.group(2) and _THRESHOLD_BEFORE.search(text, m.start(), m.start(2)):
+                continue
             if raw is not None:
                 then = _THEN.match(text, m.end())  # "35% -> 99%": the figure now is the later one
                 yield float(then.group(1)) if then else float(raw), m.group(0).strip()
