@@ -3657,6 +3657,10 @@ def test_a_release_no_worse_after_than_before_is_cleared_and_an_unexplained_kill
     assert "recent_deploy" not in read(rolled, None, "shipment-tracker").features
     assert not before_after_alike("error rate 0.1% before / 4.2% after")
     assert not before_after_alike("cpu 40% before / 41% after")  # no failure or latency figure
+    # the figure now with the earlier one in brackets, on a line measured after the change
+    assert before_after_alike("warehouse-api after deploy: error 0.05% (before 0.06%), p95 120 ms (before 118 ms)")
+    assert not before_after_alike("warehouse-api after deploy: error 5.2% (before 0.06%)")
+    assert not before_after_alike("error 0.05% (before 0.06%)")  # no change named on the line
     # a SIGKILL the text says was no OOM kill: whatever the words for a crash, no restart
     killed = ("systemd[1]: poller.service: Main process exited, code=killed, status=9/KILL\n"
               "journalctl -k: no oom-killer entries\nsystemd[1]: poller.service: Start request repeated too quickly.")

@@ -113,6 +113,12 @@ _BEFORE_AFTER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?(%|ms|s)\s*before\s*(?:
                            r"(\d+(?:\.\d+)?)\s?\2\s*after\b")
 _BEFORE_AFTER_ABOUT = re.compile(r"\b(?:5\d\d|5xx|4xx|errors?|error[ _]rate|failures?|latency|p\d{2,3}|timeouts?)\b")
 LEVEL_WITHIN = 1.2  # the after-figure at most this multiple of the before-figure: no worse after the change
+# "after deploy: error 0.05% (before 0.06%), p95 120 ms (before 118 ms)": the figure now, the earlier one in brackets,
+# on a line that says it is measured after the change
+_NOW_THEN_BEFORE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?(%|ms|s)\s*\((?:before|pre-deploy|previously|was)\b:?\s*"
+                              r"(\d+(?:\.\d+)?)\s?\2\)")
+_AFTER_THE_CHANGE = re.compile(r"\b(?:after|since|post)[- ](?:the )?(?:deploy|deployment|release|rollout|roll-out|change|"
+                               r"upgrade|v\d)")
 
 
 def before_after_alike(lowered: str) -> str:
@@ -122,5 +128,12 @@ def before_after_alike(lowered: str) -> str:
         if not _BEFORE_AFTER_ABOUT.search(lowered, max(first, m.start() - 30), m.start()):
             continue
         if float(m.group(3)) <= LEVEL_WITHIN * float(m.group(1)):
+            return lowered[first:last].strip()
+    for m in _NOW_THEN_BEFORE.finditer(lowered):
+        first, last = line_span(lowered, m.start(), m.end())
+        if not (_BEFORE_AFTER_ABOUT.search(lowered, max(first, m.start() - 30), m.start())
+                and _AFTER_THE_CHANGE.search(lowered, first, m.start())):
+            continue
+        if float(m.group(1)) <= LEVEL_WITHIN * float(m.group(3)):
             return lowered[first:last].strip()
     return ""
