@@ -94,6 +94,9 @@ _DISMISSAL_PHRASES = (
     r"\b[\w-]+ (doesn.t|does not|don.t|do not|never) (call|use|depend on|talk to|read from) (it|them|this|that)\b",
     r"\b(which|that|it) (has|have) since been (replaced|deleted|removed|recycled|rescheduled)\b",
     r"\b(behave|behaves|look|looks|act|acts) (just )?like (the|all the) (others|rest)\b",
+    # "Yesterday's GC alert on this app was resolved at 16:40": an earlier alert's end, no recovery of this one
+    r"\b(yesterday|last night|last week|\d+ days ago)('s)? [^\n;|.]{0,50}\b(alert|alarm|page|incident|ticket)s? "
+    r"[^\n;|.]{0,40}\b(was|were|got|has been|had been) (resolved|closed|cleared)\b",
     r"\buses? the same (aggregator|provider|partner|vendor|api|gateway|carrier|endpoint|upstream)\b[^\n;|]{0,60}"
     r"\b(fine|works|working|normally|healthy|unaffected|sent|succeed\w*|2xx|200s)\b",
 )
