@@ -3748,3 +3748,16 @@ def test_a_degradation_is_trouble_after_a_change():
     assert {"recent_deploy", "trouble"} <= read(text, service="timetable-planner").features
     assert diagnose(Evidence("timetable-planner response time degradation", text, "high",
                              "timetable-planner")).action == "ROLLBACK"
+
+
+def test_a_release_by_another_team_named_in_brackets_is_no_release_of_ours():
+    # "(different team)" between the name and "deployed" hid whose release it was: the crash was rolled back
+    crash = ("#alerts-disputes  Alertmanager  10:22\n"
+             "[FIRING] ContainerExitedNonZero: disputes/dispute-service-68c7f4d9b-pz9tw exit_code=134\n"
+             "#  SIGSEGV (0xb) at pc=0x00007f3c2a1b4e2d, pid=1, tid=58\n"
+             "Restart Count: 1, previous container ran 23d 6h. Image dispute-service:4.7.0, rolled out 2024-04-16.\n"
+             "Note: chargeback-api (different team) deployed 4.2.0 at 10:05; dispute-service doesn't call it "
+             "synchronously.")
+    hypotheses, _ = rank(Evidence("ContainerExitedNonZero", crash, container_name="dispute-service"))
+    assert hypotheses[0].situation == "crash"
+    assert "bad_deploy" not in {h.situation for h in hypotheses}

@@ -73,7 +73,7 @@ _DISMISSAL_PHRASES = (
     r"\bexplains nothing\b", r"\bno impact on (us|this|our|[\w-]+)\b",
     r"\bseparate (repo|repository|cluster|account|stack|system)\b",
     r"\bnot (on|in) (this|our) (cluster|account|region|namespace|project|stack|host)\b",
-    r"\((a |an )?(different|another|other|separate) (service|team.s [\w-]+|app|application|component|system|"
+    r"\((a |an )?(different|another|other|separate) (service|team|team.s [\w-]+|app|application|component|system|"
     r"deployment|workload|statefulset|daemonset)\)",
     r"\bnot called (during|by|from|in|on)\b", r"\bnot (in|on) (the|this|our|its) ([\w'’-]+ ){0,2}path\b",
     r"\b(is|was) not it\b",
