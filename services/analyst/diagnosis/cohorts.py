@@ -117,8 +117,8 @@ LEVEL_WITHIN = 1.2  # the after-figure at most this multiple of the before-figur
 # on a line that says it is measured after the change
 _NOW_THEN_BEFORE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?(%|ms|s)\s*\((?:before|pre-deploy|previously|was)\b:?\s*"
                               r"(\d+(?:\.\d+)?)\s?\2\)")
-_AFTER_THE_CHANGE = re.compile(r"\b(?:after|since|post)[- ](?:the )?(?:deploy|deployment|release|rollout|roll-out|change|"
-                               r"upgrade|v\d)")
+_AFTER_THE_CHANGE = re.compile(r"\b(?:after|since|post)[- ](?:the )?"
+                               r"(?:deploy|deployment|release|rollout|roll-out|change|upgrade|v\d)")
 
 
 def before_after_alike(lowered: str) -> str:
