@@ -109,31 +109,29 @@ def services_fail_alike(lowered: str, service: str) -> str:
 
 
 # "error rate 0.11% before / 0.10% after", "p95 210ms before / 204ms after": one figure on each side of a change
-_BEFORE_AFTER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?(%|ms|s)\s*before\s*(?:/|,|->|→|vs\.?|and)\s*"
-                           r"(\d+(?:\.\d+)?)\s?\2\s*after\b")
-_BEFORE_AFTER_ABOUT = re.compile(r"\b(?:5\d\d|5xx|4xx|errors?|error[ _]rate|failures?|latency|p\d{2,3}|timeouts?)\b")
-LEVEL_WITHIN = 1.2  # the after-figure at most this multiple of the before-figure: no worse after the change
+_BEFORE_AFTER = re.compile(r"(?<![\d.])(?P<before>\d+(?:\.\d+)?)\s?(%|ms|s)\s*before\s*(?:/|,|->|→|vs\.?|and)\s*"
+                           r"(?P<after>\d+(?:\.\d+)?)\s?\2\s*after\b")
 # "after deploy: error 0.05% (before 0.06%), p95 120 ms (before 118 ms)": the figure now, the earlier one in brackets,
 # on a line that says it is measured after the change
-_NOW_THEN_BEFORE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?(%|ms|s)\s*\((?:before|pre-deploy|previously|was)\b:?\s*"
-                              r"(\d+(?:\.\d+)?)\s?\2\)")
+_NOW_THEN_BEFORE = re.compile(r"(?<![\d.])(?P<after>\d+(?:\.\d+)?)\s?(%|ms|s)\s*"
+                              r"\((?:before|pre-deploy|previously|was)\b:?\s*(?P<before>\d+(?:\.\d+)?)\s?\2\)")
 _AFTER_THE_CHANGE = re.compile(r"\b(?:after|since|post)[- ](?:the )?"
                                r"(?:deploy|deployment|release|rollout|roll-out|change|upgrade|v\d)")
+# each form, and whether its line must name the change (a bracketed earlier figure says nothing of what changed)
+_BEFORE_AFTER_FORMS = ((_BEFORE_AFTER, False), (_NOW_THEN_BEFORE, True))
+_BEFORE_AFTER_ABOUT = re.compile(r"\b(?:5\d\d|5xx|4xx|errors?|error[ _]rate|failures?|latency|p\d{2,3}|timeouts?)\b")
+LEVEL_WITHIN = 1.2  # the after-figure at most this multiple of the before-figure: no worse after the change
 
 
 def before_after_alike(lowered: str) -> str:
     """The line where an error rate or latency stated before and after a change is no worse after it, or ''."""
-    for m in _BEFORE_AFTER.finditer(lowered):
-        first, last = line_span(lowered, m.start(), m.end())
-        if not _BEFORE_AFTER_ABOUT.search(lowered, max(first, m.start() - 30), m.start()):
-            continue
-        if float(m.group(3)) <= LEVEL_WITHIN * float(m.group(1)):
-            return lowered[first:last].strip()
-    for m in _NOW_THEN_BEFORE.finditer(lowered):
-        first, last = line_span(lowered, m.start(), m.end())
-        if not (_BEFORE_AFTER_ABOUT.search(lowered, max(first, m.start() - 30), m.start())
-                and _AFTER_THE_CHANGE.search(lowered, first, m.start())):
-            continue
-        if float(m.group(1)) <= LEVEL_WITHIN * float(m.group(3)):
-            return lowered[first:last].strip()
+    for pattern, names_the_change in _BEFORE_AFTER_FORMS:
+        for m in pattern.finditer(lowered):
+            first, last = line_span(lowered, m.start(), m.end())
+            if not _BEFORE_AFTER_ABOUT.search(lowered, max(first, m.start() - 30), m.start()):
+                continue
+            if names_the_change and not _AFTER_THE_CHANGE.search(lowered, first, m.start()):
+                continue
+            if float(m.group("after")) <= LEVEL_WITHIN * float(m.group("before")):
+                return lowered[first:last].strip()
     return ""
