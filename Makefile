@@ -19,7 +19,7 @@ up: $(STAMP)
 
 test: $(STAMP)  # the casebook is fitted first (minutes, once per machine and reference set), not inside a test's wait
 	$(BIN)/aegis casebook
-	$(BIN)/python -m pytest -p no:cacheprovider -ra
+	$(BIN)/python -m pytest -p no:cacheprovider -ra --durations=15
 
 bench: $(STAMP)  # every bench/ script, several runs each (bench/suite.py); rewrites BENCHMARKS.md and docs/bench/
 	$(BIN)/aegis bench --report BENCHMARKS.md
