@@ -4,7 +4,7 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: setup up test unit integration e2e bench clean lock docs
+.PHONY: setup up test test-corpus unit integration e2e bench clean lock docs
 
 $(STAMP): pyproject.toml constraints.txt
 	bash scripts/debian-packages.sh
@@ -20,6 +20,9 @@ up: $(STAMP)
 test: $(STAMP)  # the casebook is fitted first (minutes, once per machine and reference set), not inside a test's wait
 	$(BIN)/aegis casebook
 	$(BIN)/python -m pytest -p no:cacheprovider -ra --durations=15
+
+test-corpus: $(STAMP)  # the prefilter and anchor checks over every corpus case, not make test's sample (~30 min)
+	AEGIS_EVERY_CORPUS_TEXT=1 $(BIN)/python -m pytest -p no:cacheprovider -ra tests/test_prefilter.py tests/test_anchors.py
 
 bench: $(STAMP)  # every bench/ script, several runs each (bench/suite.py); rewrites BENCHMARKS.md and docs/bench/
 	$(BIN)/aegis bench --report BENCHMARKS.md

@@ -5,24 +5,22 @@ from every shipped pattern."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aegis.judgment import load_corpus
 from services.analyst.diagnosis.anchors import MAX_ALTERNATIVES, alternatives, requirements
 from services.analyst.diagnosis.catalog import shipped
 from services.analyst.diagnosis.prefilter import Alternation, Branches, Prefilter, top_level_branches
+from tests.support.corpus import corpus_texts
 
-CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "judgment"
 TYPOGRAPHY = str.maketrans({'"': "“", "'": "’", "-": "–", ">": "→", "e": "é", "u": "ü"})
 
 
 def _texts() -> list[str]:
     knowledge = shipped()
-    texts = [f"{c.alert_type}\n{c.logs}".lower() for p in sorted(CORPUS.glob("*.jsonl")) for c in load_corpus(p)]
+    texts = corpus_texts()  # a fixed-size sample of the cases (tests/support/corpus.py), every example whole
     texts += [t.lower() for item in (*knowledge.signatures, *knowledge.readings)
               for t in (*item.examples, *item.counter_examples)]
     return texts + [t.translate(TYPOGRAPHY) for t in texts[::3]]
@@ -49,7 +47,7 @@ def test_every_shipped_pattern_is_decided_by_the_one_pass_and_most_need_a_string
     assert sum(1 for b in branches if requirements(b)) >= 0.95 * len(branches)
 
 
-@pytest.mark.timeout(1800)  # every pattern on every corpus text (~19,000): a hang guard, grows with the corpus
+@pytest.mark.timeout(1800)  # a hang guard sized for AEGIS_EVERY_CORPUS_TEXT=1 (~35,000 texts)
 def test_screening_never_hides_a_match_of_any_signature_or_reading():  # nor of any branch that matches first
     knowledge = shipped()
     matched = screened_out = 0
@@ -67,7 +65,7 @@ def test_screening_never_hides_a_match_of_any_signature_or_reading():  # nor of 
     assert matched > 5000 and screened_out > 50000  # exercised, and the pass does spare most regexes
 
 
-@pytest.mark.timeout(1800)  # every reading and reference pattern on every corpus text: grows with the corpus
+@pytest.mark.timeout(1800)  # every reading and reference pattern on every text read: sized for the whole corpus
 def test_screening_never_hides_a_match_of_the_readings_or_the_reference_markers():
     from services.analyst.diagnosis import readings, references
 
