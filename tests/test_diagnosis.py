@@ -692,6 +692,15 @@ def test_a_failure_word_the_text_denies_is_no_trouble():
     assert "trouble" in read("no deploy today; errors 5% since 10:00").features
 
 
+def test_requests_an_access_policy_denies_right_after_a_change_are_trouble_and_roll_back():
+    assert "trouble" in read("linkerd-proxy: Request denied server.name=ledger-http client.tls=...").features
+    assert "trouble" in read("HTTP 403 Forbidden for 31% of requests since 09:12").features
+    assert "trouble" not in read("no denied requests; 0 forbidden").features
+    synced = diagnose(Evidence("HTTP403RateHigh", "ArgoCD synced ledger-reader-prod at 09:12:40 (new "
+                               "AuthorizationPolicy); first denied requests at 09:12:44", "high", "ledger-reader"))
+    assert synced.action == "ROLLBACK", synced.justification
+
+
 def test_a_status_page_alone_calls_a_human_but_never_outweighs_a_crash_the_text_shows():
     alone = diagnose(Evidence("PaymentErrors", "Payment provider status page: 'Elevated API errors in EU' since 10:40",
                               "critical", "checkout"))

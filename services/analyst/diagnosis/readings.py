@@ -399,7 +399,7 @@ _TROUBLE = Alternation.split(r"error|exception|fail|5xx|crash|panic|fatal|(?<![\
                       r"hours?|h|mins?|minutes?|users|pods|nodes|rows|items|events|jobs|conn\w*|records|files|tasks)\b)|refused|timeout|timed out|unavailable|down\b|reject|"
                       r"unhealthy|degraded|degradation|latency|slow|(?<![a-z])oom|killed|restart|not responding|broken|regress|"
                       r"abort|segfault|segmentation fault|sigsegv|\bsegv\b|core dumped|code=dumped|\[bug\]|\b0 processes\b|traceback|stack ?trace|nil pointer|undefined|cannot|can.t|unable|throttl|\b429s?\b|"
-                      r"too ?many ?requests|\b4\d\d (spike|storm|surge)|overrun|false positives|rubber-?band\w*|"
+                      r"too ?many ?requests|\bdenied\b|forbidden|\b4\d\d (spike|storm|surge)|overrun|false positives|rubber-?band\w*|"
                       r"something(?: is|.s) (?:off|wrong)")
 # "no crashes, no 5xx", "0 errors", "without errors", "no 'Liveness probe failed'", "no memory or disk pressure": a
 # word the text denies right before it is no evidence (here: no trouble; engine.py: no signature match)
