@@ -3502,6 +3502,20 @@ def test_a_client_librarys_version_in_a_connection_name_is_no_release():
     assert "recent_deploy" in read("11:40 rolled v0.1.4 to prod; errors from 11:42").features
 
 
+def test_a_logger_named_version_is_no_release_and_a_rollback_that_did_not_help_goes_to_a_human():
+    flyway = ("2025-08-19 07:41:09.553  INFO 1 --- [main] o.f.c.i.license.VersionPrinter : Flyway Community Edition\n"
+              "2025-08-19 07:41:10.204 ERROR 1 --- [main] o.s.boot.SpringApplication : Application run failed")
+    assert "recent_deploy" not in read(flyway.lower()).features
+    assert "recent_deploy" in read("07:30 version 2.4.0 went live; errors since 07:31").features
+    again = diagnose(Evidence("KubePodCrashLooping", "Back-off restarting failed container\n2.4.0 deployed 06:55, "
+                              "Argo CD rolled back to 2.3.7 at 07:38 after failed smoke test\nnew 2.3.7 pods "
+                              "crashloop", "warning", "claims-party"))
+    assert (again.action, again.outcome) == ("NOOP", "human"), again.justification
+    helped = diagnose(Evidence("KubePodCrashLooping", "Back-off restarting failed container since 07:00\n"
+                               "2.4.0 deployed 06:55", "warning", "claims-party"))
+    assert helped.action == "ROLLBACK", helped.justification
+
+
 def test_a_zabbix_recovery_message_and_a_database_refusing_our_connections():
     cpu = ("Zabbix: PROBLEM: print-worker-02: High CPU utilization (over 90% for 5m)  Item value: 97.4 %\n"
            "Zabbix: RESOLVED: print-worker-02: High CPU utilization (over 90% for 5m)  Problem duration: 33m 46s")

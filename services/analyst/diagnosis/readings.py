@@ -67,7 +67,7 @@ _DEPLOY = ("(" + _unless_after("deploy", "restarted the ", "restart the ", "rest
                            "glibc ", "driver ", "firmware ", "bios ", "sdk ",
                            # a setting's bound ("dicom tls: MinVersion TLS1.1 is deprecated")
                            "min", "max", "min_", "max_", "min-", "max-")
-           + r"(?![=_-])(?!s\b)|"
+           + r"(?![=_a-z-])|"
            + _unless_after("v", r"node\.js ", "nodejs ", "node ", "bun ", "framework version: ", "framework version ",
                            "runtime version: ", "runtime version ") + r"\d+\.\d+[\w.\-]*"
            # a client library's version in a connection's name ('"v0.1.4:go:NATS CLI Version 0.1.4"'), no release
