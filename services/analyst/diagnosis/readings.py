@@ -69,7 +69,9 @@ _DEPLOY = ("(" + _unless_after("deploy", "restarted the ", "restart the ", "rest
                            "min", "max", "min_", "max_", "min-", "max-")
            + r"(?![=_a-z-])|"
            + _unless_after("v", r"node\.js ", "nodejs ", "node ", "bun ", "framework version: ", "framework version ",
-                           "runtime version: ", "runtime version ") + r"\d+\.\d+[\w.\-]*"
+                           "runtime version: ", "runtime version ",
+                           # the version a rollback went back to is no new release ("rolled back to v2.13.2")
+                           "back to ", "reverted to ", "revert to ") + r"\d+\.\d+[\w.\-]*"
            # a client library's version in a connection's name ('"v0.1.4:go:NATS CLI Version 0.1.4"'), no release
            + r"(?![\w.\-]*:(?:go|java|node|nodejs|python3?|py|ruby|rust|c|dotnet|net|elixir|swift|js|ts)\b)|canary|config(?:uration)? (?:change|push|update)|"
            r"bump(?:ed|s)?(?= [\w./@-]+ to v?\d| (?:the )?(?:image|version|tag|chart)\b)|task[- ]?definition(?: revision)?(?= [\w-]+:\d)|feature flag|feature [\x22'\u201c\u2018][\w.:/-]+[\x22'\u201d\u2019] (?:enabled|disabled|turned on|switched on|rolled out)|flag(?!s\b)(?! not\b| never\b| stuck\b| still set\b)|config ?map|checksum/config|migration|cutover|revision \d+(?![\da-f]*[a-f])|shipped|"
