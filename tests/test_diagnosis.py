@@ -832,6 +832,12 @@ def test_another_alerts_resolved_notice_is_no_recovery_of_this_one():
     assert others_resolved(dated) == [(len("KubePodCrashLooping x\n"), len(dated))]
     assert others_resolved("CPUThrottlingHigh read-validation\n\"CPUThrottlingHigh read-validation\" page is "
                            "resolved") == []  # this alert's own title
+    # a monitor's notice that names another service first (Datadog: "[Recovered] <service>: <title>"), even in a
+    # chat log that starts with no alert title; one naming our own service is our recovery
+    chat = "#ops-alerts\n[03:15] Datadog: [Recovered] redis-chat: replication link down (03:11-03:13)\n"
+    assert others_resolved(chat, "lobby-chat") == [(len("#ops-alerts\n"), len(chat) - 1)]
+    assert others_resolved(chat.replace("redis-chat", "lobby-chat"), "lobby-chat") == []
+    assert others_resolved(chat) == []  # no target named: nothing to tell it from
 
 
 def test_a_chat_bot_is_no_bot_traffic_and_a_clock_offset_stated_fine_is_no_skew():

@@ -132,7 +132,8 @@ def _hits(evidence: Evidence, knowledge: Knowledge) -> tuple[Hits, dict[str, str
     # what the text itself dismisses ("… (unrelated)", "… -- not the crash") is no evidence for anything, though
     # its words may still cancel a signature (an `unless` looks at the whole text)
     dismissed = dismissed_spans(lowered)
-    if elsewhere := others_resolved(text):  # "[RESOLVED] OtherAlert …": another alert's recovery, not this one's
+    # "[RESOLVED] OtherAlert …", "[Recovered] other-service: …": another alert's recovery, not this one's
+    if elsewhere := others_resolved(text, evidence.container_name or ""):
         dismissed = merged(dismissed, elsewhere)
     evidence_screen = knowledge.screen(blank(lowered, dismissed)) if dismissed else screen
     said = _said(knowledge, screen, evidence_screen, frozenset(readings.features) | frozenset(platform.features()),

@@ -12,6 +12,8 @@ from services.analyst.diagnosis.backlog import draining
 from services.analyst.diagnosis.cohorts import before_after_alike, services_fail_alike, versions_fail_alike
 from services.analyst.diagnosis.limits import autoscaler_room, lowered_limit
 from services.analyst.diagnosis.lines import line_of, line_span
+from services.analyst.diagnosis.names import related as _related
+from services.analyst.diagnosis.names import tokens as _tokens
 from services.analyst.diagnosis.prefilter import Alternation, Prefilter, Screen, Screenable, top_level_branches
 from services.analyst.diagnosis.references import DISMISSALS as _DISMISSALS
 from services.analyst.diagnosis.sidecars import sidecar_alerted
@@ -687,14 +689,6 @@ _DATED_APART = re.compile(r"\W{0,3}(?:was |is |has been )?(?:last (?:deployed|re
 _THEIR_DEPLOY = re.compile(r"\btheir (?:own |new |latest |last |recent )?(?:deploy\w*|release|rollout|upgrade|change)")
 _ITS_DEPLOY = re.compile(r"\bits (?:own |new |latest |last |recent )?(?:deploy|release|rollout|upgrade)")
 _SUBJECT = re.compile(rf"\W*{_SERVICE_NAME}\s*[:(]")
-_GENERIC = frozenset({"svc", "api", "app", "service", "prod"})
-
-
-def _tokens(name: str) -> set[str]:
-    """A service name's words, less the short and generic ones."""
-    return {t for t in re.split(r"[-_.]", name) if len(t) > 2 and t not in _GENERIC}
-
-
 # a time that is not now: long ago, or still to come ("new build with cleanup lands next sprint")
 _LONG_AGO = re.compile(r"\blast (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|month)\b|\byesterday\b|"
                        r"\bnext (?:sprint|week|month|quarter|release|window)\b|\btomorrow\b|"
@@ -816,18 +810,6 @@ def _dated_apart_from(text: str, ours: str, others: list[str], at: int) -> bool:
         if span != here and _DEPLOY_WORD.search(line) and not any(other in line.replace(ours, "") for other in others):
             return True
     return False
-
-
-def _related(name: str, ours: str) -> bool:
-    """Two service names share their stem: a word of both that leads one of them ("payments-api" and
-    "payments-worker"; not "dr-event-dispatcher" and "outage-event-correlator", which only share a middle word)."""
-    shared = _tokens(name) & _tokens(ours)
-    return bool(shared) and (_stem(name) in shared or _stem(ours) in shared)
-
-
-def _stem(name: str) -> str:
-    """A name's leading word, however short ("dr" of "dr-event-dispatcher"), past a generic one ("api-gateway")."""
-    return next((t for t in re.split(r"[-_.]", name) if t and t not in _GENERIC), "")
 
 
 # a feature flag flipped is a change of its own: "image 6.4.2 unchanged since July" does not deny it; a denial of

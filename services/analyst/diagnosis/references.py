@@ -16,6 +16,7 @@ import functools
 import re
 
 from services.analyst.diagnosis.lines import line_span
+from services.analyst.diagnosis.names import related
 from services.analyst.diagnosis.prefilter import Alternation, Prefilter
 
 _MARKERS = re.compile("|".join((
@@ -139,20 +140,32 @@ _QUOTED_RESOLVED = re.compile(r"[\"“]([^\"“”\n]{6,80})[\"”]"
                               re.IGNORECASE)
 
 
-def others_resolved(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each line whose resolved notice names an alert other than this one."""
+# a monitor's notice naming the service it is about ("Datadog: [Recovered] redis-chat: replication link down"), as
+# Datadog and Grafana print monitor titles that start with the service
+_SERVICE_NOTICE = re.compile(r"\[(?:resolved|recovered|ok)(?::\d+)?\][ \t]*([a-z][a-z0-9]*(?:[-_.][a-z0-9]+)+):",
+                             re.IGNORECASE)
+
+
+def others_resolved(text: str, service: str = "") -> list[tuple[int, int]]:
+    """(start, end) of each line whose resolved notice names an alert other than this one, or a service other than
+    `service` (the alert's target)."""
     notices = [*_RESOLVED_NOTICE.finditer(text), *_UPPER_RESOLVED.finditer(text)]
     titled = list(_QUOTED_RESOLVED.finditer(text))
+    serviced = [m for m in _SERVICE_NOTICE.finditer(text) if service and not related(m.group(1).lower(),
+                                                                                       service.lower())]
     first = _FIRST_WORD.match(text)
-    if not (notices or titled) or first is None:
+    if first is None:  # no alert title to tell another alert's notice from this one's
+        notices, titled = [], []
+    if not (notices or titled or serviced):
         return []
-    ours = {o for o in (first.group(0).lower(), *(m.group(1).lower() for m in _ALERTNAME_LABEL.finditer(text)))
-            if len(o) >= 4}
+    ours = {o for o in (first.group(0).lower() if first else "",
+                        *(m.group(1).lower() for m in _ALERTNAME_LABEL.finditer(text))) if len(o) >= 4}
     others = [m for m in notices if _RULE_NAME.fullmatch(named := m.group(1).rstrip(".-"))
               and not any(named.lower().startswith(o) or o.startswith(named.lower()) for o in ours)]
     alert_words = set(_WORD.findall(text.split("\n", 1)[0].lower()))
     others += [m for m in titled if len(alert_words & set(_WORD.findall((m.group(1) or m.group(2)).lower()))) * 2
                < len(alert_words) or not alert_words]
+    others += serviced
     spans = []
     for m in sorted(others, key=lambda m: m.start()):
         spans.append(line_span(text, m.start(), m.end()))
