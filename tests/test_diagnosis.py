@@ -24,7 +24,7 @@ from services.analyst.diagnosis.evidence import MAX_RUN, bounded_runs
 from services.analyst.diagnosis.limits import autoscaler_room
 from services.analyst.diagnosis.readings import deploy_age, read
 from services.analyst.diagnosis.references import blank, dismissed_spans, others_resolved, reference_spans
-from services.analyst.diagnosis.uptime import memory_levelled
+from services.analyst.diagnosis.uptime import memory_climbs, memory_levelled
 from services.analyst.offline import analyze
 from shared.errors import ConfigError
 from shared.events.models import AIAnalysis, RetrievedIncident
@@ -627,6 +627,20 @@ def test_a_bare_multiple_beside_a_demand_word_is_a_demand_ratio():
     assert "traffic_flat" not in read("ad requests 2.3x a normal sunday evening").features
 
 
+def test_a_table_of_now_against_last_week_gives_each_demand_rows_ratio():
+    table = ("Patch 5.3 went live 17:00 UTC (client patch, no backend deploy).\n"
+             "                 now (17:40)   same time last week\n"
+             "  CCU            412k          138k\n"
+             "  p99            1.4s          85ms   (SLO 500ms)\n"
+             "  rps            9.4k          3.1k\n\n"
+             "pods 40/40 Ready, cpu 88% each; HPA 40/40")
+    readings = read(table)
+    assert readings.demand_ratio == pytest.approx(9.4 / 3.1) and "traffic_rising" in readings.features
+    assert "recent_deploy" not in readings.features  # the client's patch, no release of ours
+    assert diagnose(Evidence("KubeHpaMaxedOut", table, "critical", "mm-frontend")).action == "SCALE_UP"
+    assert read("now  same time last week\n  p99  1.4s  85ms\n  errors  40  3").demand_ratio is None  # no demand row
+
+
 def test_a_multiple_about_failures_or_held_connections_is_no_demand():
     # a failure ratio against its baseline is no 18x surge; connections held longer at flat rps are a leak's sign
     assert read("sfu_ice_failed_total rate / sfu_ice_started_total rate = 0.37 (baseline 0.02)").demand_ratio is None
@@ -906,6 +920,18 @@ def test_memory_that_rose_then_held_level_short_of_its_limit_is_no_leak():
     assert memory_levelled("heap 1.2g 1.9g 2.6g 3.2g 3.9g 3.95g 3.96g (max 4g)") == ""
     assert memory_levelled("rss 1.1g 1.9g 2.5g 3.1g 3.7g") == ""
     assert memory_levelled("scratch volume 1g 2g 3g 3g 3g") == ""  # a disk's series is no memory
+
+
+def test_one_processs_memory_that_climbs_reading_after_reading_is_a_leak():
+    daily = ("Private bytes of PID 5132 at 08:00 each day since the 04.03 patch reboot:\n1.1 GB, 2.0 GB, 2.9 GB, "
+             "3.8 GB, 4.9 GB, 5.9 GB, 6.9 GB\nRequests/sec: flat, 16-19\nLast web deploy: 2024-12-09")
+    assert memory_climbs(daily.lower()) == "1.1 gb, 2.0 gb, 2.9 gb, 3.8 gb, 4.9 gb, 5.9 gb, 6.9 gb"
+    assert diagnose(Evidence("w3wp Private Bytes > 6 GB", daily, "warning", "labresults")).action == "RESTART"
+    assert memory_climbs("rss 1.1g 1.9g 2.5g 3.1g 3.7g") != ""  # arrows or not, the same series
+    assert memory_climbs("heap 1.2g 1.9g 2.6g 3.2g 3.2g") == ""  # levelled at its end
+    assert memory_climbs("rss 2.1g 1.4g 2.9g 3.3g 4.4g") == ""  # fell once: a restart or a GC between readings
+    assert memory_climbs("heap 1.0g 1.1g 1.2g 1.3g 1.4g") == ""  # 1.4× its first reading: too little to call
+    assert memory_climbs("scratch volume 1g 2g 3g 4g 5g") == ""  # a disk's series is no memory
 
 
 @pytest.mark.parametrize("notice", [

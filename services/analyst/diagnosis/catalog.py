@@ -23,7 +23,7 @@ FEATURES = frozenset({
     "high_memory", "low_memory", "high_cpu", "low_cpu", "many_replicas", "traffic_rising", "traffic_up_some",
     "traffic_flat", "low_utilisation", "long_window", "recent_deploy", "old_deploy", "trouble", "one_caller",
     "pool_held_elsewhere", "back_to_normal", "memory_tracks_uptime", "backlog_draining",
-    "limit_lowered", "autoscaler_has_room", "unit_time_up", "traffic_falling", "memory_levelled",
+    "limit_lowered", "autoscaler_has_room", "unit_time_up", "traffic_falling", "memory_levelled", "memory_climbs",
     "versions_fail_alike", "sidecar_alert", "others_fail_alike",
     # from the platform itself (evidence.py)
     "probe_down", "probe_slow", "probe_healthy", "version_changed", "restarts_recent",

@@ -14,9 +14,11 @@ def tokens(name: str) -> set[str]:
 
 def related(name: str, ours: str) -> bool:
     """Two service names share their stem: a word of both that leads one of them ("payments-api" and
-    "payments-worker"; not "dr-event-dispatcher" and "outage-event-correlator", which only share a middle word)."""
+    "payments-worker"; not "dr-event-dispatcher" and "outage-event-correlator", which only share a middle word), or
+    they lead with the same short word and share another ("mm-function-0.9.4", a Helm chart, and
+    "mm-function-ranked")."""
     shared = tokens(name) & tokens(ours)
-    return bool(shared) and (stem(name) in shared or stem(ours) in shared)
+    return bool(shared) and (stem(name) in shared or stem(ours) in shared or stem(name) == stem(ours))
 
 
 def stem(name: str) -> str:

@@ -17,7 +17,7 @@ from services.analyst.diagnosis.names import tokens as _tokens
 from services.analyst.diagnosis.prefilter import Alternation, Prefilter, Screen, Screenable, top_level_branches
 from services.analyst.diagnosis.references import DISMISSALS as _DISMISSALS
 from services.analyst.diagnosis.sidecars import sidecar_alerted
-from services.analyst.diagnosis.uptime import memory_levelled, memory_tracks_uptime
+from services.analyst.diagnosis.uptime import memory_climbs, memory_levelled, memory_tracks_uptime
 
 _WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                  "eight": 8, "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "few": 3,
@@ -170,7 +170,10 @@ _NOTHING_CHANGED = re.compile(r"\b(no|0|zero) (resources?|packages?|files?) (cha
 _BUT_THE_RELEASE = r"(?! (?:outside|besides|other than|apart from|except(?: for)?) (?:the |this |that |its )?(?:new )?(?:image|release|deploy\w*|rollout|version|upgrade|build)\b)"
 _NO_DEPLOY = Alternation.split(r"no (recent |new )?(deploy|release|rollout|change|config change)s?\b" + _BUT_THE_RELEASE + r"|"
                         r"\bno (?:[\w-]+ (?:or|and|/) ){1,3}[\w-]+ changes?\b" + _BUT_THE_RELEASE + r"|"  # "no package or config change since"
-                        r"no [\w-]+ (deploy|release|rollout)s? since\b|nothing (was )?"
+                        r"no [\w-]+ (deploy|release|rollout)s? since\b|"
+                        # "(client patch, no backend deploy)": the release was a client's, not the service's
+                        r"\bno (?:backend|server(?:-side)?|service|api|code|app) (?:deploy|release|rollout|change)s?\b|"
+                        r"nothing (was )?"
                         r"(?:deployed|released|changed)|\bno\b(?:(?!since|after|until|before|when|because|but|then)[^\n.;]){0,30}\b(config(uration)?|deploy\w*|release|settings?|"
                         r"image|version)s? (was |were |has been |have been )?(changed|deployed|made|applied|pushed|updated)|"
                         r"(deploy|release|rollout)s? (are )?frozen|code freeze|pipeline (is )?frozen|no (new )?(build|image|release|revision|version|task definition)s? since|not yet applied|"
@@ -800,14 +803,21 @@ def _elsewhere(text: str, start: int, end: int, service: str) -> bool:
     return ours not in named and _dated_apart_from(text, ours, named, start)
 
 
+# a command typed at a shell prompt ("$ helm -n mm get values mm-function-ranked --revision 88"): it names the service
+# as an argument and dates nothing
+_PROMPT = re.compile(r"\s*(?:\$|ps [a-z]:\\[^>\n]*>)\s")
+
+
 def _dated_apart_from(text: str, ours: str, others: list[str], at: int) -> bool:
     """Whether another line than the one at `at` names `ours` beside a deploy word, and none of `others` (a label
-    line "project=portal-web-app, release=portal-web@4.9.0" dates theirs)."""
+    line "project=portal-web-app, release=portal-web@4.9.0" dates theirs); a command at a shell prompt is no such
+    line."""
     here = line_span(text, at)
     for where in _occurrences(text, ours):
         span = line_span(text, where)
         line = text[span[0]:span[1]]
-        if span != here and _DEPLOY_WORD.search(line) and not any(other in line.replace(ours, "") for other in others):
+        if span != here and _DEPLOY_WORD.search(line) and not _PROMPT.match(line) \
+                and not any(other in line.replace(ours, "") for other in others):
             return True
     return False
 
@@ -1224,9 +1234,33 @@ def _rate_series(text: str) -> Iterator[tuple[float, str]]:
             yield values[-1] / values[0], line.strip()
 
 
+# a table whose columns are now and a baseline: "                 now (17:40)   same time last week" over rows
+# "  rps            9.4k          3.1k" — each row of a demand word gives now / then
+_NOW_THEN_HEADER = re.compile(r"(?:^|\n)[ \t]*(?:[|:][ \t]*)?now\b[^\n]{0,30}?\b(?:same time last week|last week|a week ago|"
+                              r"yesterday|baseline|usual|normal|typical|last (?:mon|tues|wednes|thurs|fri|satur|sun)day)\b"
+                              r"[^\n]*")
+_TABLE_ROW = re.compile(r"[ \t|]*([a-z][a-z /_.-]{0,24}?)[ \t|]{2,}(\d[\d,]*(?:\.\d+)?)\s?([km])?(?![\w.%])[^\n\d]{0,12}?"
+                        r"(\d[\d,]*(?:\.\d+)?)\s?([km])?(?![\w.%])")
+TABLE_ROWS = 8  # lines read under a now/baseline header, up to a blank one
+
+
+def _now_then_table(text: str) -> Iterator[tuple[float, str]]:
+    """now / baseline of each demand row of a table headed by "now … same time last week" (or another baseline)."""
+    for header in _finditer(_NOW_THEN_HEADER, text):
+        for line in text[header.end():].split("\n")[1:TABLE_ROWS + 1]:
+            if not line.strip():
+                break
+            row = _TABLE_ROW.match(line)
+            if row is None:
+                continue
+            now, then = _number(row.group(2), row.group(3)), _number(row.group(4), row.group(5))
+            if now is not None and then and _says_rate(row.group(1), _RATE_WORDS + _DEMAND_WORDS):
+                yield now / then, row.group(0).strip()
+
+
 def _demand_ratio(text: str) -> Found:
     return _highest(f for f in [
-        *_rate_series(text),
+        *_rate_series(text), *_now_then_table(text),
         *((float(m.group(1) or m.group(2)), m.group(0)) for m in _finditer(_RATIO, text)),
         *((float(m.group(1)), m.group(0)) for m in _finditer(_RATIO_VS_PERIOD, text)
           if _says_rate(text[max(0, m.start() - 40):m.end()], _RATE_WORDS + _DEMAND_WORDS)),
@@ -1583,6 +1617,9 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
     if levelled := memory_levelled(text):
         features.add("memory_levelled")
         lines["memory_levelled"] = f"memory rose, then held level well below its limit (“{levelled[:160]}”)"
+    elif climbing := memory_climbs(text):
+        features.add("memory_climbs")
+        lines["memory_climbs"] = f"memory climbs reading after reading and has not stopped (“{climbing[:160]}”)"
 
     if older_holds_more := memory_tracks_uptime(text):
         features.add("memory_tracks_uptime")

@@ -66,6 +66,8 @@ _DISMISSAL_PHRASES = (
     r"\bno dependency on\b", r"\bnot used by\b", r"\bnot urgent\b",
     r"\b(does not|doesn.t|never) (call|use|depend on|talk to|read from)\b",
     r"\bnot (our|this service.s|the service.s) (deployment|deploy|change|release|rollout)\b",
+    # "The 21:00 deploy was patient-portal-results, not us": another service's release
+    r"\b(deploy\w*|release|rollout|change)\b[^\n;|.]{0,60}[,;(—–-]\s*not (us|ours)\b",
     r"\b(we|and) (don.t|do not|never) (use|run in|ship|call|depend on|read from)\b",
     r"\b(region|product|replica|cluster|az|zone|datacenter|carrier)s? (that |which )?(we|our [\w-]+|[\w-]+) "
     r"(don.t|do not|doesn.t|does not|never) (use|run|ship|call|touch|depend|read)",

@@ -9,11 +9,13 @@ uptime from the youngest instance to the oldest. Each item (a line, or a part of
 
 A series of one process's memory over time ("memory: 06:00 180Mi · 07:00 640Mi · 08:00 1.18Gi · 09:00 1.50Gi · 09:30
 1.50Gi (limit 3Gi)") that climbed and then held level for its last readings, well below any limit the text states,
-is a cache or a working set that filled, not a leak: a leak does not stop growing short of its limit."""
+is a cache or a working set that filled, not a leak: a leak does not stop growing short of its limit. One that never
+falls and is still rising at its last reading is memory that climbs with uptime."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 _ITEM = re.compile(r"[^\n|;]+")
 _UNIT_MINUTES = {"w": 10080, "d": 1440, "h": 60, "m": 1}
@@ -89,6 +91,7 @@ LEVEL_READINGS = 3  # the last readings that must agree
 LEVEL_TOLERANCE = 0.02  # within 2% of each other
 LEVEL_AFTER_RISE = 1.5  # after the series rose to at least 1.5x its first reading
 LEVEL_BELOW_LIMIT = 0.9  # and short of 90% of any limit the text states (a leak levels at its limit, then dies)
+CLIMB_RATIO = 2.0  # a series that never falls and ends at least this many times its first reading climbs
 
 
 _STEP = re.compile(r"\s*(?:->|→|=>)\s*")
@@ -123,12 +126,12 @@ def _shared_unit_series(line: str) -> list[float]:
     return sizes[::-1]
 
 
-def memory_levelled(lowered: str) -> str:
-    """The line of a memory series (one process over time) that rose and then held level for its last readings, well
-    below any stated limit, or "" when there is none. A series is one line of sizes under a memory word, on the line
-    or ending the line before it ("working set since the restart:")."""
+def _memory_series(lowered: str) -> Iterator[tuple[str, list[float], list[float]]]:
+    """Each series of one process's memory over time (MB) with the limits (MB) the text states: a line of at least
+    MIN_SERIES sizes under a memory word, on the line or ending the line before it ("working set since the
+    restart:"), no disk figures, a size given as a limit left out."""
     if not _MEMORY_WORD.search(lowered):  # most texts: no memory word, nothing to split and scan line by line
-        return ""
+        return
     limits = [float(number) * _SIZE_MB[unit] for number, unit in _LIMIT_SIZE.findall(lowered)]
     previous = ""
     for line in lowered.split("\n"):
@@ -141,11 +144,27 @@ def memory_levelled(lowered: str) -> str:
                  if not any(a <= s.start() < b for a, b in limit_spans)]
         if len(sizes) < MIN_SERIES:
             sizes = _shared_unit_series(line)
-        if len(sizes) < MIN_SERIES:
-            continue
+        if len(sizes) >= MIN_SERIES:
+            yield line.strip(), sizes, limits
+
+
+def memory_levelled(lowered: str) -> str:
+    """The line of a memory series that rose and then held level for its last readings, well below any stated
+    limit, or "" when there is none."""
+    for line, sizes, limits in _memory_series(lowered):
         last = sizes[-LEVEL_READINGS:]
         if (max(last) <= (1 + LEVEL_TOLERANCE) * min(last) and last[-1] >= LEVEL_AFTER_RISE * sizes[0]
                 and all(last[-1] < LEVEL_BELOW_LIMIT * limit for limit in limits)):
-            return line.strip()
+            return line
     return ""
 
+
+def memory_climbs(lowered: str) -> str:
+    """The line of a memory series that never falls and is still rising at its end, to at least CLIMB_RATIO times
+    its first reading ("private bytes at 08:00 each day: 1.1 GB, 2.0 GB, 2.9 GB, 3.8 GB, 4.9 GB"), or "": memory
+    that grows with uptime and has not stopped."""
+    for line, sizes, _ in _memory_series(lowered):
+        if (all(b >= a for a, b in zip(sizes, sizes[1:], strict=False)) and sizes[-1] >= CLIMB_RATIO * sizes[0]
+                and sizes[-1] > (1 + LEVEL_TOLERANCE) * sizes[-2]):
+            return line
+    return ""
