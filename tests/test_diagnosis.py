@@ -627,6 +627,19 @@ def test_a_bare_multiple_beside_a_demand_word_is_a_demand_ratio():
     assert "traffic_flat" not in read("ad requests 2.3x a normal sunday evening").features
 
 
+def test_a_helm_release_row_of_our_chart_dates_our_deploy_and_a_shell_command_does_not_date_it_apart():
+    from services.analyst.diagnosis.names import related
+
+    assert related("mm-function-0", "mm-function-ranked")  # the chart's name, cut at its version
+    assert not related("dr-event-dispatcher", "dr-outage-correlator")  # one short leading word only
+    helm = ("[FIRING:3] KubePodCrashLooping (mm-function-ranked mm critical)  since 16:43 UTC\n"
+            "$ helm -n mm history mm-function-ranked | tail -2\n"
+            "87        Tue Apr  1 09:20:02 2025  superseded  mm-function-0.9.4   1.22.0       Upgrade complete\n"
+            "88        Tue Apr  8 16:40:11 2025  deployed    mm-function-0.9.4   1.22.0       Upgrade complete\n"
+            '{"level":"fatal","msg":"invalid config","err":"json: cannot unmarshal string into Go struct field"}')
+    assert diagnose(Evidence("KubePodCrashLooping", helm, "critical", "mm-function-ranked")).action == "ROLLBACK"
+
+
 def test_a_table_of_now_against_last_week_gives_each_demand_rows_ratio():
     table = ("Patch 5.3 went live 17:00 UTC (client patch, no backend deploy).\n"
              "                 now (17:40)   same time last week\n"
