@@ -17,7 +17,7 @@ from services.analyst.diagnosis.names import tokens as _tokens
 from services.analyst.diagnosis.prefilter import Alternation, Prefilter, Screen, Screenable, top_level_branches
 from services.analyst.diagnosis.references import DISMISSALS as _DISMISSALS
 from services.analyst.diagnosis.sidecars import sidecar_alerted
-from services.analyst.diagnosis.uptime import memory_climbs, memory_levelled, memory_tracks_uptime
+from services.analyst.diagnosis.uptime import memory_shape, memory_tracks_uptime
 
 _WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                  "eight": 8, "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "few": 3,
@@ -1247,7 +1247,7 @@ TABLE_ROWS = 8  # lines read under a now/baseline header, up to a blank one
 def _now_then_table(text: str) -> Iterator[tuple[float, str]]:
     """now / baseline of each demand row of a table headed by "now … same time last week" (or another baseline)."""
     for header in _finditer(_NOW_THEN_HEADER, text):
-        for line in text[header.end():].split("\n")[1:TABLE_ROWS + 1]:
+        for line in text[header.end():].split("\n", TABLE_ROWS + 1)[1:TABLE_ROWS + 1]:
             if not line.strip():
                 break
             row = _TABLE_ROW.match(line)
@@ -1614,10 +1614,11 @@ def read(text: str, deployed_minutes_ago: float | None = None, service: str = ""
         features.add("autoscaler_has_room")
         lines["autoscaler_has_room"] = f"the autoscaler has room below its maximum (“{room}”)"
 
-    if levelled := memory_levelled(text):
+    levelled, climbing = memory_shape(text)
+    if levelled:
         features.add("memory_levelled")
         lines["memory_levelled"] = f"memory rose, then held level well below its limit (“{levelled[:160]}”)"
-    elif climbing := memory_climbs(text):
+    elif climbing:
         features.add("memory_climbs")
         lines["memory_climbs"] = f"memory climbs reading after reading and has not stopped (“{climbing[:160]}”)"
 

@@ -148,23 +148,36 @@ def _memory_series(lowered: str) -> Iterator[tuple[str, list[float], list[float]
             yield line.strip(), sizes, limits
 
 
-def memory_levelled(lowered: str) -> str:
-    """The line of a memory series that rose and then held level for its last readings, well below any stated
-    limit, or "" when there is none."""
+def _levelled(sizes: list[float], limits: list[float]) -> bool:
+    last = sizes[-LEVEL_READINGS:]
+    return (max(last) <= (1 + LEVEL_TOLERANCE) * min(last) and last[-1] >= LEVEL_AFTER_RISE * sizes[0]
+            and all(last[-1] < LEVEL_BELOW_LIMIT * limit for limit in limits))
+
+
+def _climbing(sizes: list[float]) -> bool:
+    return (all(b >= a for a, b in zip(sizes, sizes[1:], strict=False)) and sizes[-1] >= CLIMB_RATIO * sizes[0]
+            and sizes[-1] > (1 + LEVEL_TOLERANCE) * sizes[-2])
+
+
+def memory_shape(lowered: str) -> tuple[str, str]:
+    """(the line of a memory series that rose and then held level for its last readings, well below any stated
+    limit; the line of one that never falls and is still rising at its end, to at least CLIMB_RATIO times its first
+    reading — "private bytes at 08:00 each day: 1.1 GB, 2.0 GB, 2.9 GB, 3.8 GB, 4.9 GB"), "" where there is none;
+    a levelled series outweighs a climbing one. One pass over the text's series."""
+    climbing = ""
     for line, sizes, limits in _memory_series(lowered):
-        last = sizes[-LEVEL_READINGS:]
-        if (max(last) <= (1 + LEVEL_TOLERANCE) * min(last) and last[-1] >= LEVEL_AFTER_RISE * sizes[0]
-                and all(last[-1] < LEVEL_BELOW_LIMIT * limit for limit in limits)):
-            return line
-    return ""
+        if _levelled(sizes, limits):
+            return line, ""
+        if not climbing and _climbing(sizes):
+            climbing = line
+    return "", climbing
+
+
+def memory_levelled(lowered: str) -> str:
+    """memory_shape's levelled series."""
+    return memory_shape(lowered)[0]
 
 
 def memory_climbs(lowered: str) -> str:
-    """The line of a memory series that never falls and is still rising at its end, to at least CLIMB_RATIO times
-    its first reading ("private bytes at 08:00 each day: 1.1 GB, 2.0 GB, 2.9 GB, 3.8 GB, 4.9 GB"), or "": memory
-    that grows with uptime and has not stopped."""
-    for line, sizes, _ in _memory_series(lowered):
-        if (all(b >= a for a, b in zip(sizes, sizes[1:], strict=False)) and sizes[-1] >= CLIMB_RATIO * sizes[0]
-                and sizes[-1] > (1 + LEVEL_TOLERANCE) * sizes[-2]):
-            return line
-    return ""
+    """memory_shape's climbing series: memory that grows with uptime and has not stopped."""
+    return memory_shape(lowered)[1]
